@@ -1,0 +1,82 @@
+#include "claim.h"
+#include "err.h"
+#include "hash.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+cq_claim_init(cq_claim_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->frequency = '1';
+    c->received_date = CQ_DATE_NONE;
+    c->member.birth_date = CQ_DATE_NONE;
+    c->ocr_confidence = -1;
+}
+
+void
+cq_claim_set_invalid(cq_claim_t *c, const char *rarc, const char *fmt, ...)
+{
+    if (c->invalid)
+        return;
+    c->invalid = true;
+    cq_strlcpy(c->invalid_rarc, rarc ? rarc : "", sizeof c->invalid_rarc);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->invalid_msg, sizeof c->invalid_msg, fmt, ap);
+    va_end(ap);
+}
+
+void
+cq_claim_add_pend(cq_claim_t *c, const char *field)
+{
+    if (c->n_pend >= CQ_MAX_PEND)
+        return;
+    cq_strlcpy(c->pend_fields[c->n_pend++], field, sizeof c->pend_fields[0]);
+}
+
+char *
+cq_claim_key(const cq_claim_t *c, char *out)
+{
+    snprintf(out, CQ_KEY_LEN, "%s|%s|%s|%c", c->payer_id, c->billing_npi,
+             c->claim_id, c->frequency ? c->frequency : '1');
+    return out;
+}
+
+uint64_t
+cq_claim_key_hash(const cq_claim_t *c)
+{
+    char key[CQ_KEY_LEN];
+    cq_claim_key(c, key);
+    return cq_hash64(key, strlen(key), 0);
+}
+
+uint64_t
+cq_claim_member_hash(const cq_claim_t *c)
+{
+    char key[2 * CQ_ID_LEN + 2];
+    int n = snprintf(key, sizeof key, "%s|%s", c->payer_id, c->member.id);
+    return cq_hash64(key, (size_t)n, 0);
+}
+
+int
+cq_strlcpy(char *dst, const char *src, size_t dstsize)
+{
+    return cq_strncpy_n(dst, dstsize, src, strlen(src));
+}
+
+int
+cq_strncpy_n(char *dst, size_t dstsize, const char *src, size_t n)
+{
+    assert(dstsize > 0);
+    int rc = 0;
+    if (n >= dstsize) {
+        n = dstsize - 1;
+        rc = CQ_ETOOBIG;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return rc;
+}

@@ -1,0 +1,85 @@
+#include "doc.h"
+
+#include <string.h>
+
+static size_t
+s_skip_ws(const uint8_t *buf, size_t len)
+{
+    size_t i = 0;
+    if (len >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF)
+        i = 3;
+    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
+                       buf[i] == '\n'))
+        i++;
+    return i;
+}
+
+cq_doc_kind_t
+cq_doc_sniff(const uint8_t *buf, size_t len)
+{
+    if (len >= 8 && memcmp(buf, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return CQ_DOC_IMAGE;
+    if (len >= 3 && buf[0] == 0xFF && buf[1] == 0xD8 && buf[2] == 0xFF)
+        return CQ_DOC_IMAGE;
+    if (len >= 4 && (memcmp(buf, "II*\0", 4) == 0 ||
+                     memcmp(buf, "MM\0*", 4) == 0))
+        return CQ_DOC_IMAGE;
+    size_t i = s_skip_ws(buf, len);
+    if (i < len && (buf[i] == '{' || buf[i] == '['))
+        return CQ_DOC_JSON;
+    if (len - i >= 3 && memcmp(buf + i, "ISA", 3) == 0)
+        return CQ_DOC_X12;
+    return CQ_DOC_UNKNOWN;
+}
+
+const char *
+cq_doc_kind_name(cq_doc_kind_t k)
+{
+    switch (k) {
+    case CQ_DOC_JSON:
+        return "json";
+    case CQ_DOC_X12:
+        return "x12";
+    case CQ_DOC_IMAGE:
+        return "image";
+    default:
+        return "unknown";
+    }
+}
+
+typedef struct {
+    cq_claim_fn *fn;
+    void *arg;
+    int32_t received_default;
+} s_stamp_t;
+
+static int
+s_stamp(void *arg, cq_claim_t *c)
+{
+    s_stamp_t *st = arg;
+    if (c->received_date == CQ_DATE_NONE)
+        c->received_date = st->received_default;
+    return st->fn(st->arg, c);
+}
+
+int
+cq_doc_decode(const uint8_t *buf, size_t len, int32_t received_default,
+              cq_claim_fn *fn, void *arg, cq_diag_t *diag)
+{
+    s_stamp_t st = {fn, arg, received_default};
+    switch (cq_doc_sniff(buf, len)) {
+    case CQ_DOC_JSON:
+        return cq_claim_json_parse((const char *)buf, len, s_stamp, &st,
+                                   diag);
+    case CQ_DOC_X12:
+        return cq_diag_set(diag, CQ_EUNSUPPORTED, 0,
+                           "X12 837 documents are not supported yet");
+    case CQ_DOC_IMAGE:
+        return cq_diag_set(diag, CQ_EUNSUPPORTED, 0,
+                           "images need the OCR engine (worker/ocr.h)");
+    default:
+        return cq_diag_set(diag, CQ_EPROTO, 0,
+                           "not a claim document: expected JSON, X12 "
+                           "(ISA...) or an image (PNG, JPEG, TIFF)");
+    }
+}

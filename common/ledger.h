@@ -1,0 +1,27 @@
+//  ledger.h: a node's SQLite ledger (WAL): decisions with a hash chain,
+//  member accumulators and history of its shards, rules version. Numbered
+//  migrations in schemas/ledger/ are applied in order at open.
+#ifndef CQ_LEDGER_H
+#define CQ_LEDGER_H
+
+#include "err.h"
+#include "state.h"
+
+typedef struct cq_ledger cq_ledger_t;
+
+//  Opens (creating and migrating) the ledger at path for node_id. Returns
+//  NULL and fills diag on failure (the caller exits 3).
+cq_ledger_t *cq_ledger_open(const char *path, const char *node_id,
+                            cq_diag_t *diag);
+void cq_ledger_destroy(cq_ledger_t **self_p);
+
+//  The ledger seen as engine state. Borrowed; lives as long as the ledger.
+//  Decisions recorded through it get consecutive ledger_seq numbers and
+//  are buffered until cq_ledger_commit.
+cq_state_t *cq_ledger_state(cq_ledger_t *self);
+
+//  Commits everything recorded since the last commit in one transaction
+//  (one fsync). Returns 0 or CQ_EIO / CQ_EBUSY.
+int cq_ledger_commit(cq_ledger_t *self);
+
+#endif
