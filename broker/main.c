@@ -1,8 +1,179 @@
+//  claimq-broker: the claims queue's broker (DESIGN.md §3, §10).
+#include "broker.h"
+#include "log.h"
+#include "proto.h"
+#include "shard.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+static void
+s_help(void)
+{
+    printf(
+        "usage: claimq-broker [OPTIONS]\n\n"
+        "The claimq broker: clients submit documents to the frontend, worker\n"
+        "nodes connect to the backend. Prints one line\n"
+        "  READY frontend=ENDPOINT backend=ENDPOINT\n"
+        "on stdout once both are bound (ports resolved when given as *);\n"
+        "logs go to stderr. SIGINT / SIGTERM stop it (exit 0).\n\n"
+        "options:\n"
+        "  --frontend EP        client endpoint (default tcp://*:5555)\n"
+        "  --backend EP         worker endpoint (default tcp://*:5556)\n"
+        "  --journal DIR        journal directory (reserved: this version\n"
+        "                       keeps its state in memory; see "
+        "schemas/proto.md)\n"
+        "  --shards N           virtual shards S (default %d, max %d)\n"
+        "  --heartbeat-ms N     heartbeat to workers (default 1000); a worker\n"
+        "                       silent for 3 of its own intervals is dead\n"
+        "  --max-frame BYTES    drop (and count) frames over this (default "
+        "%u)\n"
+        "  --rules-version V    only workers with these rules get work\n"
+        "                       (default: the first worker's)\n"
+        "  --max-attempts N     deliveries of a claim or document before it\n"
+        "                       is failed (default 3)\n"
+        "  --log-level L        error|warn|notice|info|debug\n"
+        "  -h, --help           this help\n"
+        "  -V, --version        version\n\n"
+        "exit codes: 0 stopped by a signal, 2 usage, 3 setup (cannot bind)\n",
+        CQ_SHARDS_DEFAULT, CQ_SHARDS_MAX, CQ_PROTO_MAX_FRAME);
+}
+
+static int
+s_usage(const char *msg)
+{
+    fprintf(stderr, "claimq-broker: %s\nTry 'claimq-broker --help'.\n", msg);
+    return 2;
+}
+
+static bool
+s_num(const char *s, unsigned long long min, unsigned long long max,
+      unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-    fprintf(stderr, "claimq-broker: not built yet\n");
-    return 1;
+    cq_log_init('B', CQ_LOG_NOTICE);
+    cq_broker_config_t cfg;
+    cq_broker_config_default(&cfg);
+    static const struct option opts[] = {
+        {"frontend", required_argument, NULL, 'f'},
+        {"backend", required_argument, NULL, 'b'},
+        {"journal", required_argument, NULL, 'j'},
+        {"shards", required_argument, NULL, 's'},
+        {"heartbeat-ms", required_argument, NULL, 'H'},
+        {"max-frame", required_argument, NULL, 'm'},
+        {"rules-version", required_argument, NULL, 'r'},
+        {"max-attempts", required_argument, NULL, 'a'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    unsigned long long v;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'f':
+            cfg.frontend = optarg;
+            break;
+        case 'b':
+            cfg.backend = optarg;
+            break;
+        case 'j':
+            cfg.journal_dir = optarg;
+            break;
+        case 's':
+            if (!s_num(optarg, 1, CQ_SHARDS_MAX, &v))
+                return s_usage("--shards: expected 1..65536");
+            cfg.shards = (uint32_t)v;
+            break;
+        case 'H':
+            if (!s_num(optarg, 10, 600000, &v))
+                return s_usage("--heartbeat-ms: expected 10..600000");
+            cfg.heartbeat_ms = (uint32_t)v;
+            break;
+        case 'm':
+            if (!s_num(optarg, 1024, CQ_PROTO_MAX_FRAME, &v))
+                return s_usage("--max-frame: expected 1024..67108864");
+            cfg.max_frame = (size_t)v;
+            break;
+        case 'r':
+            cfg.rules_version = optarg;
+            break;
+        case 'a':
+            if (!s_num(optarg, 1, 100, &v))
+                return s_usage("--max-attempts: expected 1..100");
+            cfg.max_attempts = (uint32_t)v;
+            break;
+        case 'l': {
+            int lv = cq_log_level_parse(optarg);
+            if (lv < 0)
+                return s_usage("--log-level: error|warn|notice|info|debug");
+            cq_log_set_level((cq_log_level_t)lv);
+            break;
+        }
+        case 'h':
+            s_help();
+            return 0;
+        case 'V':
+            printf("claimq-broker %s\n", CQ_VERSION);
+            return 0;
+        default:
+            return s_usage("unknown option or missing argument");
+        }
+    }
+    if (optind < argc)
+        return s_usage("unexpected argument");
+
+    //  czmq: no signal handler of its own, logs to stderr (not stdout).
+    zsys_handler_set(NULL);
+    zsys_set_logstream(stderr);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    cq_diag_t diag = {0};
+    cq_broker_t *b = cq_broker_new(&cfg, &diag);
+    if (b == NULL) {
+        fprintf(stderr, "claimq-broker: %s\n", diag.msg);
+        return 3;
+    }
+    if (cfg.journal_dir)
+        cq_log_notice(NULL, "journal: state kept in memory in this version; "
+                            "%s is not written",
+                      cfg.journal_dir);
+    printf("READY frontend=%s backend=%s\n", cq_broker_frontend(b),
+           cq_broker_backend(b));
+    fflush(stdout);
+    cq_broker_run(b, &s_stop);
+    cq_log_notice(NULL, "stopping");
+    cq_broker_destroy(&b);
+    return 0;
 }

@@ -1,10 +1,452 @@
+//  claimq bench e2e: a local broker + N workers + this client, generated
+//  claims end to end; claims/s and submit -> decision latency, next to a
+//  raw ZeroMQ request/reply probe (DEALER -> ROUTER/DEALER proxy -> REP
+//  workers, the shape of notes/limits.md) measured in the same run.
+#include "cluster.h"
 #include "cmds.h"
+#include "gen.h"
+#include "log.h"
+#include "mem.h"
+#include "submit.h"
+#include "wire.h"
 
+#include <czmq.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void
+s_help(void)
+{
+    printf("usage: claimq bench e2e [--claims N] [--workers N] [--json]\n\n"
+           "Generates N claims (claimq gen's data), starts a broker and W\n"
+           "workers on 127.0.0.1 (the programs next to this one), submits\n"
+           "the claims as JSON Lines and waits for every decision. Reports\n"
+           "claims/s and the p50 / p99 latency from a claim's document being\n"
+           "sent to its decision arriving, next to a raw ZeroMQ probe run\n"
+           "first in the same command: N requests of 400 bytes through a\n"
+           "ROUTER/DEALER proxy to W echoing REP sockets, --probe-window in\n"
+           "flight (threads of this process).\n\n"
+           "options:\n"
+           "  --claims N        claims (default 20000)\n"
+           "  --workers N       worker nodes (default 2)\n"
+           "  --window N        documents in flight (default 32)\n"
+           "  --chunk N         claims per document (default 256)\n"
+           "  --credit N        claims each worker holds (default 1024)\n"
+           "  --probe-window N  requests in flight in the probe (default 100)\n"
+           "  --keep DIR        keep the data and ledgers in DIR\n"
+           "  --json            one JSON object on stdout: claims, workers,\n"
+           "                    claims_per_s, p50_ms, p99_ms, durable,\n"
+           "                    raw_per_s, raw_p50_ms, raw_p99_ms, ratio\n"
+           "  -h, --help        this help\n");
+}
+
+static int
+s_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double
+s_pct(const double *v, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
+    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+    return v[i < n ? i : n - 1];
+}
+
+static double
+s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+//  ---- the raw probe ------------------------------------------------------
+
+static void
+s_probe_proxy(zsock_t *pipe, void *args)
+{
+    (void)args;
+    zsock_t *front = zsock_new(ZMQ_ROUTER);
+    zsock_t *back = zsock_new(ZMQ_DEALER);
+    zsock_set_sndhwm(front, 100000);
+    zsock_set_rcvhwm(front, 100000);
+    zsock_set_sndhwm(back, 100000);
+    zsock_set_rcvhwm(back, 100000);
+    zsock_bind(front, "tcp://127.0.0.1:*");
+    zsock_bind(back, "tcp://127.0.0.1:*");
+    char *fe = zsock_last_endpoint(front), *be = zsock_last_endpoint(back);
+    zsock_signal(pipe, 0);
+    zstr_sendx(pipe, fe, be, NULL);
+    freen(fe);
+    freen(be);
+    void *f = zsock_resolve(front), *b = zsock_resolve(back),
+         *p = zsock_resolve(pipe);
+    zmq_pollitem_t items[3] = {
+        {p, 0, ZMQ_POLLIN, 0}, {f, 0, ZMQ_POLLIN, 0}, {b, 0, ZMQ_POLLIN, 0}};
+    for (;;) {
+        if (zmq_poll(items, 3, -1) < 0)
+            break;
+        if (items[0].revents)
+            break; // $TERM
+        for (int s = 1; s <= 2; s++) {
+            void *from = s == 1 ? f : b, *to = s == 1 ? b : f;
+            for (int k = 0; k < 256; k++) {
+                zmq_msg_t m;
+                zmq_msg_init(&m);
+                if (zmq_msg_recv(&m, from, ZMQ_DONTWAIT) < 0) {
+                    zmq_msg_close(&m);
+                    break;
+                }
+                for (;;) {
+                    bool more = zmq_msg_more(&m);
+                    zmq_msg_send(&m, to, more ? ZMQ_SNDMORE : 0);
+                    if (!more)
+                        break;
+                    zmq_msg_init(&m);
+                    zmq_msg_recv(&m, from, 0);
+                }
+            }
+        }
+    }
+    zsock_destroy(&front);
+    zsock_destroy(&back);
+}
+
+static void
+s_probe_worker(zsock_t *pipe, void *args)
+{
+    zsock_t *rep = zsock_new(ZMQ_REP);
+    zsock_connect(rep, "%s", (const char *)args);
+    zsock_signal(pipe, 0);
+    void *r = zsock_resolve(rep), *p = zsock_resolve(pipe);
+    zmq_pollitem_t items[2] = {{p, 0, ZMQ_POLLIN, 0}, {r, 0, ZMQ_POLLIN, 0}};
+    char buf[4096];
+    for (;;) {
+        if (zmq_poll(items, 2, -1) < 0 || items[0].revents)
+            break;
+        int n = zmq_recv(r, buf, sizeof buf, 0);
+        if (n < 0)
+            break;
+        zmq_send(r, buf, (size_t)(n > (int)sizeof buf ? (int)sizeof buf : n),
+                 0);
+    }
+    zsock_destroy(&rep);
+}
+
+typedef struct {
+    double per_s, p50, p99;
+} s_probe_t;
+
+static void
+s_probe(size_t n, int workers, int window, s_probe_t *out)
+{
+    zactor_t *proxy = zactor_new(s_probe_proxy, NULL);
+    char *fe = NULL, *be = NULL;
+    zstr_recvx(proxy, &fe, &be, NULL);
+    zactor_t *w[CQ_CLUSTER_MAX_WORKERS];
+    for (int i = 0; i < workers; i++)
+        w[i] = zactor_new(s_probe_worker, be);
+    zsock_t *client = zsock_new(ZMQ_DEALER);
+    zsock_set_sndhwm(client, 100000);
+    zsock_set_rcvhwm(client, 100000);
+    zsock_connect(client, "%s", fe);
+    void *c = zsock_resolve(client);
+    double *lat = cq_xmalloc((n ? n : 1) * sizeof *lat);
+    uint8_t payload[400];
+    memset(payload, 'x', sizeof payload);
+    size_t sent = 0, got = 0;
+    zclock_sleep(100); // let the REP sockets connect
+    double t0 = s_now_ms();
+    while (got < n) {
+        while (sent < n && sent - got < (size_t)window) {
+            double t = s_now_ms();
+            memcpy(payload, &t, sizeof t);
+            zmq_send(c, "", 0, ZMQ_SNDMORE);
+            zmq_send(c, payload, sizeof payload, 0);
+            sent++;
+        }
+        uint8_t buf[512];
+        zmq_recv(c, buf, sizeof buf, 0); // the empty delimiter
+        int k = zmq_recv(c, buf, sizeof buf, 0);
+        if (k < (int)sizeof(double))
+            break;
+        double t;
+        memcpy(&t, buf, sizeof t);
+        lat[got++] = s_now_ms() - t;
+    }
+    double secs = (s_now_ms() - t0) / 1000.0;
+    qsort(lat, got, sizeof *lat, s_cmp_double);
+    out->per_s = secs > 0 ? (double)got / secs : 0;
+    out->p50 = s_pct(lat, got, 0.50);
+    out->p99 = s_pct(lat, got, 0.99);
+    free(lat);
+    zsock_destroy(&client);
+    for (int i = 0; i < workers; i++)
+        zactor_destroy(&w[i]);
+    zactor_destroy(&proxy);
+    zstr_free(&fe);
+    zstr_free(&be);
+}
+
+//  ---- the end-to-end run ---------------------------------------------------
+
+typedef struct {
+    double *lat;
+    size_t n, cap;
+} s_lat_t;
+
+static void
+s_on_decision(void *arg, size_t doc, uint32_t index, const cq_decision_t *d,
+              double latency_ms)
+{
+    (void)doc;
+    (void)index;
+    (void)d;
+    s_lat_t *l = arg;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4096;
+        l->lat = cq_xrealloc(l->lat, l->cap * sizeof *l->lat);
+    }
+    l->lat[l->n++] = latency_ms;
+}
+
+static int
+s_write_file(const char *path, const cq_gen_t *g,
+             int (*fn)(const cq_gen_t *, FILE *))
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return CQ_EIO;
+    int rc = fn(g, f);
+    if (fclose(f) != 0)
+        rc = CQ_EIO;
+    return rc;
+}
+
+static int
+s_rmrf(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
 
 int
 cq_bench_e2e(int argc, char **argv)
 {
-    fprintf(stderr, "claimq bench e2e: not built yet\n");
-    return CQ_EXIT_FAIL;
+    long claims = 20000, workers = 2, window = 32, chunk = 256, credit = 1024,
+         probe_window = 100;
+    const char *keep = NULL;
+    bool json = false;
+    static const struct option opts[] = {
+        {"claims", required_argument, NULL, 'n'},
+        {"workers", required_argument, NULL, 'w'},
+        {"window", required_argument, NULL, 'W'},
+        {"chunk", required_argument, NULL, 'c'},
+        {"credit", required_argument, NULL, 'C'},
+        {"probe-window", required_argument, NULL, 'p'},
+        {"keep", required_argument, NULL, 'k'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        char *end = NULL;
+        long v = optarg ? strtol(optarg, &end, 10) : 0;
+        bool bad = optarg && (end == optarg || *end || v < 1);
+        switch (ch) {
+        case 'n':
+            claims = v;
+            break;
+        case 'w':
+            workers = v;
+            bad = bad || v > CQ_CLUSTER_MAX_WORKERS;
+            break;
+        case 'W':
+            window = v;
+            break;
+        case 'c':
+            chunk = v;
+            break;
+        case 'C':
+            credit = v;
+            bad = bad || v > 65536;
+            break;
+        case 'p':
+            probe_window = v;
+            break;
+        case 'k':
+            keep = optarg;
+            bad = false;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            s_help();
+            return CQ_EXIT_OK;
+        default:
+            bad = true;
+            break;
+        }
+        if (bad) {
+            fprintf(stderr, "claimq bench e2e: bad option\n"
+                            "Try 'claimq bench e2e --help'.\n");
+            return CQ_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "claimq bench e2e: unexpected argument\n"
+                        "Try 'claimq bench e2e --help'.\n");
+        return CQ_EXIT_USAGE;
+    }
+    zsys_handler_set(NULL);
+    zsys_set_logstream(stderr);
+    signal(SIGPIPE, SIG_IGN);
+
+    //  data
+    char dir[4096];
+    if (keep) {
+        snprintf(dir, sizeof dir, "%s", keep);
+        mkdir(dir, 0755);
+    } else {
+        snprintf(dir, sizeof dir, "/tmp/claimq-bench-XXXXXX");
+        if (mkdtemp(dir) == NULL) {
+            fprintf(stderr, "claimq bench e2e: mkdtemp: %s\n",
+                    strerror(errno));
+            return CQ_EXIT_FAIL;
+        }
+    }
+    cq_gen_opts_t go;
+    cq_gen_opts_default(&go);
+    go.n_claims = (size_t)claims;
+    go.n_members = (size_t)(claims / 10 + 10);
+    cq_gen_t *g = cq_gen_new(&go);
+    if (g == NULL) {
+        fprintf(stderr, "claimq bench e2e: --claims out of range\n");
+        return CQ_EXIT_USAGE;
+    }
+    char plan[4200], members[4200];
+    snprintf(plan, sizeof plan, "%s/plan.json", dir);
+    snprintf(members, sizeof members, "%s/members.jsonl", dir);
+    if (s_write_file(plan, g, cq_gen_write_plan) != 0 ||
+        s_write_file(members, g, cq_gen_write_members) != 0) {
+        fprintf(stderr, "claimq bench e2e: cannot write %s\n", dir);
+        cq_gen_destroy(&g);
+        return CQ_EXIT_FAIL;
+    }
+    cq_buf_t text;
+    cq_buf_init(&text, (size_t)1 << 34);
+    cq_gen_claims_jsonl(g, &text);
+    cq_gen_destroy(&g);
+    cq_sdocs_t docs;
+    cq_sdocs_init(&docs);
+    {
+        const char *p = text.data, *end = text.data + text.len, *start = p;
+        uint32_t rec = 0, first = 1;
+        long in_doc = 0;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            p = nl ? nl + 1 : end;
+            rec++;
+            if (++in_doc == chunk || p == end) {
+                cq_sdocs_add_mem(&docs, "bench.jsonl", (const uint8_t *)start,
+                                 (size_t)(p - start), first);
+                start = p;
+                first = rec + 1;
+                in_doc = 0;
+            }
+        }
+    }
+
+    //  1. the raw probe, alone on the machine
+    s_probe_t probe;
+    s_probe((size_t)claims, (int)workers, (int)probe_window, &probe);
+
+    //  2. the system
+    cq_cluster_t *cl = cq_xcalloc(1, sizeof *cl);
+    cq_cluster_opts_t co;
+    memset(&co, 0, sizeof co);
+    co.dir = dir;
+    co.plan = plan;
+    co.members = members;
+    co.workers = (int)workers;
+    co.credit = (int)credit;
+    co.stderr_fd = -1;
+    cq_diag_t diag = {0};
+    int rc = cq_cluster_start(cl, &co, &diag);
+    if (rc != 0) {
+        fprintf(stderr, "claimq bench e2e: %s\n", diag.msg);
+        free(cl);
+        cq_sdocs_free(&docs);
+        cq_buf_free(&text);
+        return CQ_EXIT_SETUP;
+    }
+    cq_bclient_t *c = cq_bclient_new(cl->frontend);
+    s_lat_t lat = {0};
+    cq_submit_opts_t so;
+    memset(&so, 0, sizeof so);
+    char batch[64];
+    snprintf(batch, sizeof batch, "bench-%d", (int)getpid());
+    so.batch_id = batch;
+    so.wait = true;
+    so.window = (uint32_t)window;
+    so.timeout_ms = 60000;
+    so.on_decision = s_on_decision;
+    so.arg = &lat;
+    cq_submit_result_t res;
+    rc = cq_submit_run(c, &docs, &so, &res);
+    cq_bclient_destroy(&c);
+    int stop_rc = cq_cluster_stop(cl);
+    free(cl);
+    cq_sdocs_free(&docs);
+    cq_buf_free(&text);
+    if (!keep)
+        s_rmrf(dir);
+    if (rc != 0) {
+        fprintf(stderr, "claimq bench e2e: run failed: %s\n",
+                cq_strerror(rc));
+        free(lat.lat);
+        return CQ_EXIT_FAIL;
+    }
+    qsort(lat.lat, lat.n, sizeof *lat.lat, s_cmp_double);
+    double per_s = res.elapsed_s > 0 ? (double)res.decided / res.elapsed_s : 0;
+    double p50 = s_pct(lat.lat, lat.n, 0.50), p99 = s_pct(lat.lat, lat.n, 0.99);
+    double ratio = probe.per_s > 0 ? per_s / probe.per_s : 0;
+    if (json) {
+        printf("{\"claims\": %ld, \"decided\": %llu, \"workers\": %ld, "
+               "\"claims_per_s\": %.0f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, "
+               "\"durable\": %s, \"raw_per_s\": %.0f, \"raw_p50_ms\": %.3f, "
+               "\"raw_p99_ms\": %.3f, \"ratio\": %.3f, \"window\": %ld, "
+               "\"chunk\": %ld}\n",
+               claims, (unsigned long long)res.decided, workers, per_s, p50,
+               p99, res.durable ? "true" : "false", probe.per_s, probe.p50,
+               probe.p99, ratio, window, chunk);
+    } else {
+        printf("e2e:   %llu claims, %ld workers: %.0f claims/s, p50 %.1f ms, "
+               "p99 %.1f ms (receipts %s)\n",
+               (unsigned long long)res.decided, workers, per_s, p50, p99,
+               res.durable ? "durable" : "not durable");
+        printf("raw:   %ld requests of 400 B, window %ld: %.0f req/s, p50 "
+               "%.3f ms, p99 %.3f ms\n",
+               claims, probe_window, probe.per_s, probe.p50, probe.p99);
+        printf("ratio: e2e / raw = %.3f\n", ratio);
+    }
+    free(lat.lat);
+    if (stop_rc != 0)
+        fprintf(stderr, "claimq bench e2e: a process did not stop cleanly\n");
+    return res.decided == (unsigned long long)claims && stop_rc == 0
+               ? CQ_EXIT_OK
+               : CQ_EXIT_FAIL;
 }

@@ -1,10 +1,92 @@
+//  claimq status BATCH: a batch's progress, as one JSON object.
+#include "bclient.h"
 #include "cmds.h"
+#include "mem.h"
 
+#include <getopt.h>
 #include <stdio.h>
+#include <string.h>
+
+static void
+s_help(void)
+{
+    printf("usage: claimq status [--broker URL] BATCH\n\n"
+           "Prints the batch's progress as one JSON object on stdout:\n"
+           "  {\"batch_id\", \"found\", \"documents\", \"documents_done\",\n"
+           "   \"documents_failed\", \"claims\", \"decided\", \"accept\",\n"
+           "   \"reject\", \"pend\", \"failed\", \"complete\"}\n\n"
+           "options:\n"
+           "  --broker URL   broker frontend (default $CLAIMQ_BROKER, else\n"
+           "                 %s)\n"
+           "  --timeout S    seconds to wait for the broker (default 5)\n"
+           "  -h, --help     this help\n\n"
+           "exit codes: 0 ok, 1 no such batch, 2 usage, 4 broker unreachable\n",
+           CQ_BROKER_DEFAULT);
+}
 
 int
 cq_cmd_status(int argc, char **argv)
 {
-    fprintf(stderr, "claimq status: not built yet\n");
-    return CQ_EXIT_FAIL;
+    const char *broker = NULL;
+    int timeout_s = 5;
+    static const struct option opts[] = {
+        {"broker", required_argument, NULL, 'b'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'b':
+            broker = optarg;
+            break;
+        case 't':
+            if (sscanf(optarg, "%d", &timeout_s) != 1 || timeout_s < 1)
+                goto usage;
+            break;
+        case 'h':
+            s_help();
+            return CQ_EXIT_OK;
+        default:
+            goto usage;
+        }
+    }
+    if (optind + 1 != argc || !cq_proto_batch_id_ok(argv[optind]))
+        goto usage;
+    const char *ep = cq_bclient_endpoint(broker);
+    cq_bclient_t *c = cq_bclient_new(ep);
+    if (c == NULL)
+        goto usage;
+    cq_msg_status_reply_t r;
+    int rc = cq_bclient_status(c, argv[optind], &r, timeout_s * 1000);
+    cq_bclient_destroy(&c);
+    if (rc != 0) {
+        fprintf(stderr, "claimq status: broker unreachable at %s (%s)\n", ep,
+                cq_strerror(rc));
+        return CQ_EXIT_TIMEOUT;
+    }
+    bool complete = r.found && r.docs_done == r.docs &&
+                    r.decided + r.failed == r.claims;
+    printf("{\"batch_id\": \"%s\", \"found\": %s, \"documents\": %llu, "
+           "\"documents_done\": %llu, \"documents_failed\": %llu, "
+           "\"claims\": %llu, \"decided\": %llu, \"accept\": %llu, "
+           "\"reject\": %llu, \"pend\": %llu, \"failed\": %llu, "
+           "\"complete\": %s}\n",
+           argv[optind], r.found ? "true" : "false",
+           (unsigned long long)r.docs, (unsigned long long)r.docs_done,
+           (unsigned long long)r.docs_failed, (unsigned long long)r.claims,
+           (unsigned long long)r.decided, (unsigned long long)r.accept,
+           (unsigned long long)r.reject, (unsigned long long)r.pend,
+           (unsigned long long)r.failed, complete ? "true" : "false");
+    if (!r.found) {
+        fprintf(stderr, "claimq status: no batch %s at %s\n", argv[optind],
+                ep);
+        return CQ_EXIT_FAIL;
+    }
+    return CQ_EXIT_OK;
+usage:
+    fprintf(stderr, "claimq status: expected [--broker URL] BATCH\n"
+                    "Try 'claimq status --help'.\n");
+    return CQ_EXIT_USAGE;
 }

@@ -1,10 +1,157 @@
+//  claimq up: the embedded default: a local broker and N workers as child
+//  processes on loopback, until Ctrl-C / SIGTERM.
+#include "cluster.h"
 #include "cmds.h"
+#include "log.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+static void
+s_help(void)
+{
+    printf("usage: claimq up --plan FILE --members FILE [--workers N] "
+           "[--dir DIR]\n\n"
+           "Starts a local broker and N worker nodes (w1..wN) as child\n"
+           "processes on 127.0.0.1, the programs next to this one\n"
+           "(claimq-broker, claimq-worker). Prints one line on stdout once\n"
+           "every worker is registered:\n"
+           "  READY frontend=tcp://127.0.0.1:PORT backend=tcp://... "
+           "workers=N\n"
+           "then runs until Ctrl-C or SIGTERM, and stops them all (workers\n"
+           "first: they finish what they hold). Their logs go to stderr.\n\n"
+           "options:\n"
+           "  --plan FILE       plan rules (JSON)\n"
+           "  --members FILE    member roster\n"
+           "  --workers N       worker nodes (default 2)\n"
+           "  --dir DIR         ledgers (DIR/w1.ledger, ...) (default "
+           "claimq-data)\n"
+           "  --frontend EP     client endpoint (default tcp://127.0.0.1:*,\n"
+           "                    a port the kernel picks)\n"
+           "  --credit N        claims each worker holds (default 1024)\n"
+           "  -h, --help        this help\n\n"
+           "exit codes: 0 stopped cleanly, 1 a process failed, 2 usage,\n"
+           "            3 setup (bad plan or roster, cannot bind)\n");
+}
+
+static int
+s_usage(const char *msg)
+{
+    fprintf(stderr, "claimq up: %s\nTry 'claimq up --help'.\n", msg);
+    return CQ_EXIT_USAGE;
+}
 
 int
 cq_cmd_up(int argc, char **argv)
 {
-    fprintf(stderr, "claimq up: not built yet\n");
-    return CQ_EXIT_FAIL;
+    cq_cluster_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.workers = 2;
+    o.dir = "claimq-data";
+    o.stderr_fd = -1;
+    static const struct option opts[] = {
+        {"plan", required_argument, NULL, 'p'},
+        {"members", required_argument, NULL, 'm'},
+        {"workers", required_argument, NULL, 'w'},
+        {"dir", required_argument, NULL, 'd'},
+        {"frontend", required_argument, NULL, 'f'},
+        {"credit", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'p':
+            o.plan = optarg;
+            break;
+        case 'm':
+            o.members = optarg;
+            break;
+        case 'w':
+            o.workers = atoi(optarg);
+            if (o.workers < 1 || o.workers > CQ_CLUSTER_MAX_WORKERS)
+                return s_usage("--workers: expected 1..64");
+            break;
+        case 'd':
+            o.dir = optarg;
+            break;
+        case 'f':
+            o.frontend = optarg;
+            break;
+        case 'c':
+            o.credit = atoi(optarg);
+            if (o.credit < 1 || o.credit > 65536)
+                return s_usage("--credit: expected 1..65536");
+            break;
+        case 'h':
+            s_help();
+            return CQ_EXIT_OK;
+        default:
+            return s_usage("unknown option or missing argument");
+        }
+    }
+    if (optind != argc)
+        return s_usage("unexpected argument");
+    if (!o.plan || !o.members)
+        return s_usage("--plan and --members are needed");
+    if (access(o.plan, R_OK) != 0 || access(o.members, R_OK) != 0) {
+        fprintf(stderr, "claimq up: %s: %s\n",
+                access(o.plan, R_OK) != 0 ? o.plan : o.members,
+                strerror(errno));
+        return CQ_EXIT_SETUP;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    cq_cluster_t *cl = calloc(1, sizeof *cl);
+    cq_diag_t diag = {0};
+    if (cq_cluster_start(cl, &o, &diag) != 0) {
+        fprintf(stderr, "claimq up: %s\n", diag.msg);
+        free(cl);
+        return diag.code == CQ_EINVAL ? CQ_EXIT_SETUP : CQ_EXIT_SETUP;
+    }
+    printf("READY frontend=%s backend=%s workers=%d\n", cl->frontend,
+           cl->backend, cl->n_workers);
+    fflush(stdout);
+    int failed = 0;
+    while (!s_stop) {
+        usleep(100000);
+        if (cq_child_exited(&cl->broker)) {
+            cq_log_error(NULL, "the broker exited (%d): stopping",
+                         cl->broker.status);
+            failed = 1;
+            break;
+        }
+        for (int i = 0; i < cl->n_workers; i++)
+            if (cl->workers[i].pid > 0 && !cl->workers[i].reaped &&
+                cq_child_exited(&cl->workers[i])) {
+                cq_log_error(NULL, "worker w%d exited (%d)", i + 1,
+                             cl->workers[i].status);
+                failed = 1;
+            }
+    }
+    cq_log_notice(NULL, "stopping the workers, then the broker");
+    if (cq_cluster_stop(cl) != 0)
+        failed = 1;
+    free(cl);
+    return failed ? CQ_EXIT_FAIL : CQ_EXIT_OK;
 }

@@ -1,10 +1,101 @@
+//  claimq workers: the broker's worker nodes and its counters.
+#include "bclient.h"
 #include "cmds.h"
+#include "mem.h"
 
+#include <getopt.h>
 #include <stdio.h>
+#include <string.h>
+
+static void
+s_help(void)
+{
+    printf("usage: claimq workers [--broker URL]\n\n"
+           "Prints the broker's view as one JSON object on stdout:\n"
+           "  {\"rules_version\", \"shards\",\n"
+           "   \"workers\": [{\"node\", \"state\" (live|stopping|mismatch|"
+           "dead|left),\n"
+           "                \"credit\", \"inflight\", \"intake_credit\",\n"
+           "                \"intake_inflight\", \"shards\", "
+           "\"intake_done\",\n"
+           "                \"decided\", \"idle_ms\", \"rules_version\"}],\n"
+           "   \"counters\": {\"malformed\", \"unknown_command\", "
+           "\"oversized\",\n"
+           "                \"stale_results\", \"undeliverable\", ...}}\n"
+           "Every message the broker drops is counted there.\n\n"
+           "options:\n"
+           "  --broker URL   broker frontend (default $CLAIMQ_BROKER, else\n"
+           "                 %s)\n"
+           "  --timeout S    seconds to wait for the broker (default 5)\n"
+           "  -h, --help     this help\n\n"
+           "exit codes: 0 ok, 2 usage, 4 broker unreachable\n",
+           CQ_BROKER_DEFAULT);
+}
 
 int
 cq_cmd_workers(int argc, char **argv)
 {
-    fprintf(stderr, "claimq workers: not built yet\n");
-    return CQ_EXIT_FAIL;
+    const char *broker = NULL;
+    int timeout_s = 5;
+    static const struct option opts[] = {
+        {"broker", required_argument, NULL, 'b'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'b':
+            broker = optarg;
+            break;
+        case 't':
+            if (sscanf(optarg, "%d", &timeout_s) != 1 || timeout_s < 1)
+                goto usage;
+            break;
+        case 'h':
+            s_help();
+            return CQ_EXIT_OK;
+        default:
+            goto usage;
+        }
+    }
+    if (optind != argc)
+        goto usage;
+    const char *ep = cq_bclient_endpoint(broker);
+    cq_bclient_t *c = cq_bclient_new(ep);
+    cq_msg_workers_reply_t r;
+    int rc = c ? cq_bclient_workers(c, &r, timeout_s * 1000) : CQ_EIO;
+    cq_bclient_destroy(&c);
+    if (rc != 0) {
+        fprintf(stderr, "claimq workers: broker unreachable at %s (%s)\n", ep,
+                cq_strerror(rc));
+        return CQ_EXIT_TIMEOUT;
+    }
+    printf("{\"rules_version\": \"%s\", \"shards\": %u, \"workers\": [",
+           r.rules_version, r.shards);
+    for (uint32_t i = 0; i < r.n_workers; i++) {
+        const cq_worker_info_t *w = &r.workers[i];
+        printf("%s{\"node\": \"%s\", \"state\": \"%s\", \"credit\": %u, "
+               "\"inflight\": %u, \"intake_credit\": %u, "
+               "\"intake_inflight\": %u, \"shards\": %u, "
+               "\"intake_done\": %llu, \"decided\": %llu, \"idle_ms\": %llu, "
+               "\"rules_version\": \"%s\"}",
+               i ? ", " : "", w->node_id, w->state, w->credit, w->inflight,
+               w->intake_credit, w->intake_inflight, w->shards,
+               (unsigned long long)w->intake_done,
+               (unsigned long long)w->decided, (unsigned long long)w->idle_ms,
+               w->rules_version);
+    }
+    printf("], \"counters\": {");
+    for (uint32_t i = 0; i < r.n_counters; i++)
+        printf("%s\"%s\": %llu", i ? ", " : "", r.counters[i].name,
+               (unsigned long long)r.counters[i].value);
+    printf("}}\n");
+    cq_proto_workers_reply_free(&r);
+    return CQ_EXIT_OK;
+usage:
+    fprintf(stderr, "claimq workers: expected [--broker URL]\n"
+                    "Try 'claimq workers --help'.\n");
+    return CQ_EXIT_USAGE;
 }

@@ -3,6 +3,7 @@
 #define CQ_DECISION_H
 
 #include "claim.h"
+#include "err.h"
 #include "mem.h"
 
 typedef enum {

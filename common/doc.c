@@ -1,4 +1,6 @@
 #include "doc.h"
+#include "log.h"
+#include "x12.h"
 
 #include <string.h>
 
@@ -62,6 +64,38 @@ s_stamp(void *arg, cq_claim_t *c)
     return st->fn(st->arg, c);
 }
 
+//  X12 837 (x12.h). A transaction set that fails its envelope or syntax
+//  checks is refused as a whole and yields no claim (its answer is a 999:
+//  cq_x12_parse + cq_x12_999_write); the others go on. A file that is X12
+//  but no 837 (an 835, a 999...) is refused with a message that says so.
+static int
+s_x12(const uint8_t *buf, size_t len, s_stamp_t *st, cq_diag_t *diag)
+{
+    cq_x12_report_t rep;
+    int rc = cq_x12_parse(buf, len, s_stamp, st, &rep, diag);
+    if (rc >= 0 && rep.sets_refused > 0) {
+        const char *why = "";
+        for (uint32_t i = 0; i < rep.n_sets && !why[0]; i++)
+            if (rep.sets[i].status == 'R' && rep.sets[i].n_errors > 0)
+                why = rep.errors[rep.sets[i].first_error].msg;
+        if (rc == 0)
+            rc = cq_diag_set(diag, CQ_EPROTO, 0,
+                             "837 refused: %u transaction set(s) failed the "
+                             "X12 checks (a 999 says why): %s",
+                             (unsigned)rep.sets_refused, why);
+        else
+            cq_log_warn(NULL,
+                        "x12: %u of %u transaction sets refused, %d claims "
+                        "kept: %s",
+                        (unsigned)rep.sets_refused, (unsigned)rep.n_sets, rc,
+                        why);
+    } else if (rc == 0 && rep.claims == 0) {
+        rc = cq_diag_set(diag, CQ_EPROTO, 0, "837 without any claim (CLM)");
+    }
+    cq_x12_report_free(&rep);
+    return rc;
+}
+
 int
 cq_doc_decode(const uint8_t *buf, size_t len, int32_t received_default,
               cq_claim_fn *fn, void *arg, cq_diag_t *diag)
@@ -72,8 +106,7 @@ cq_doc_decode(const uint8_t *buf, size_t len, int32_t received_default,
         return cq_claim_json_parse((const char *)buf, len, s_stamp, &st,
                                    diag);
     case CQ_DOC_X12:
-        return cq_diag_set(diag, CQ_EUNSUPPORTED, 0,
-                           "X12 837 documents are not supported yet");
+        return s_x12(buf, len, &st, diag);
     case CQ_DOC_IMAGE:
         return cq_diag_set(diag, CQ_EUNSUPPORTED, 0,
                            "images need the OCR engine (worker/ocr.h)");

@@ -31,4 +31,29 @@ int cq_engine_decide(cq_engine_t *self, cq_state_t *state,
                      const cq_claim_t *claim, int32_t received_default,
                      cq_decision_t *out, bool *replayed);
 
+//  ---- added with the engine (issue 2) -------------------------------------
+
+//  Per-call settings of a decision. NULL fields take the defaults.
+typedef struct {
+    const char *batch_id; // decision's batch_id ("" / NULL: none)
+    const char *node;     // deciding node (NULL: cq_engine_set_node's)
+} cq_decide_opts_t;
+
+//  cq_engine_decide with options (cq_engine_decide = opts NULL).
+int cq_engine_decide_with(cq_engine_t *self, cq_state_t *state,
+                          const cq_claim_t *claim, int32_t received_default,
+                          const cq_decide_opts_t *opts, cq_decision_t *out,
+                          bool *replayed);
+
+//  The node id written into decisions (default ""; `claimq adjudicate`
+//  uses "local").
+void cq_engine_set_node(cq_engine_t *self, const char *node);
+
+struct cq_plan_rules;
+struct cq_roster;
+//  Builds an engine from rules and a roster already loaded (plan.h,
+//  roster.h); takes both (the pointers are set to NULL). Never fails.
+cq_engine_t *cq_engine_new_from(struct cq_plan_rules **rules_p,
+                                struct cq_roster **roster_p);
+
 #endif

@@ -24,4 +24,20 @@ cq_state_t *cq_ledger_state(cq_ledger_t *self);
 //  (one fsync). Returns 0 or CQ_EIO / CQ_EBUSY.
 int cq_ledger_commit(cq_ledger_t *self);
 
+//  ---- added with the ledger (issue 2) ---------------------------------------
+//  After a failed record or commit the ledger refuses further writes
+//  (CQ_EIO): its memory may hold decisions the file does not, so the
+//  process must reopen it (which rebuilds the memory from the file).
+
+//  Decisions recorded but not yet committed.
+size_t cq_ledger_pending(const cq_ledger_t *self);
+//  Decisions in the ledger (committed or not).
+int64_t cq_ledger_count(const cq_ledger_t *self);
+
+//  Checks a ledger's hash chain (read-only; safe while a node writes it):
+//  every row's hash = SHA-256(previous hash || decision JSON), seq numbers
+//  consecutive. Returns 0 with *rows set, CQ_EPROTO with diag naming the
+//  first bad seq, or CQ_EIO when the file cannot be read.
+int cq_ledger_verify(const char *path, int64_t *rows, cq_diag_t *diag);
+
 #endif

@@ -1,8 +1,204 @@
+//  claimq-worker: a worker node (DESIGN.md §3, §10).
+#include "log.h"
+#include "proto.h"
+#include "worker.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+//  Tesseract from Debian uses OpenMP, which must see OMP_THREAD_LIMIT=1 at
+//  load time (notes/ocr.md): set it and run again. To be replaced by
+//  cq_ocr_ensure_env (worker/ocr.h) once it is built.
+static void
+s_ensure_omp_env(char **argv)
+{
+    if (getenv("OMP_THREAD_LIMIT") != NULL)
+        return;
+    setenv("OMP_THREAD_LIMIT", "1", 1);
+    execv("/proc/self/exe", argv);
+    fprintf(stderr, "claimq-worker: re-exec with OMP_THREAD_LIMIT=1: %s\n",
+            strerror(errno));
+}
+
+static void
+s_help(void)
+{
+    printf("usage: claimq-worker --node-id ID --ledger FILE --plan FILE "
+           "--members FILE\n"
+           "                     [--broker EP] [OPTIONS]\n\n"
+           "A claimq worker node: connects to the broker's backend, decodes\n"
+           "documents (intake), adjudicates the claims of the shards it owns\n"
+           "and records every decision in its own SQLite ledger. Prints one "
+           "line\n"
+           "  READY node=ID broker=EP\n"
+           "on stdout once the broker has accepted it; logs go to stderr.\n"
+           "SIGINT / SIGTERM: finishes what it holds, commits, exits 0.\n\n"
+           "options:\n"
+           "  --broker EP          broker backend (default "
+           "$CLAIMQ_BROKER_BACKEND,\n"
+           "                       else tcp://127.0.0.1:5556)\n"
+           "  --node-id ID         stable node id, [A-Za-z0-9._-]{1,39}\n"
+           "  --ledger FILE        this node's SQLite ledger (created if "
+           "absent)\n"
+           "  --plan FILE          plan rules (JSON)\n"
+           "  --members FILE       member roster (JSON Lines or CSV)\n"
+           "  --credit N           claims held at once (default 1024)\n"
+           "  --intake-threads N   decoding threads (default 1)\n"
+           "  --intake-credit N    documents held at once (default 2 per "
+           "thread)\n"
+           "  --heartbeat-ms N     heartbeat interval (default 1000); a "
+           "broker\n"
+           "                       silent for 3 of its intervals is "
+           "reconnected to\n"
+           "  --log-level L        error|warn|notice|info|debug\n"
+           "  -h, --help           this help\n"
+           "  -V, --version        version\n\n"
+           "exit codes: 0 stopped by a signal, 1 ledger failure, 2 usage,\n"
+           "            3 setup (bad plan, roster or ledger)\n");
+}
+
+static int
+s_usage(const char *msg)
+{
+    fprintf(stderr, "claimq-worker: %s\nTry 'claimq-worker --help'.\n", msg);
+    return 2;
+}
+
+static bool
+s_num(const char *s, unsigned long min, unsigned long max, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static void
+s_ready(void *arg, const char *node_id, const char *broker)
+{
+    (void)arg;
+    printf("READY node=%s broker=%s\n", node_id, broker);
+    fflush(stdout);
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-    fprintf(stderr, "claimq-worker: not built yet\n");
-    return 1;
+    s_ensure_omp_env(argv);
+    cq_log_init('W', CQ_LOG_NOTICE);
+    cq_worker_config_t cfg;
+    cq_worker_config_default(&cfg);
+    if (getenv("CLAIMQ_BROKER_BACKEND"))
+        cfg.broker = getenv("CLAIMQ_BROKER_BACKEND");
+    static const struct option opts[] = {
+        {"broker", required_argument, NULL, 'b'},
+        {"node-id", required_argument, NULL, 'n'},
+        {"ledger", required_argument, NULL, 'L'},
+        {"plan", required_argument, NULL, 'p'},
+        {"members", required_argument, NULL, 'm'},
+        {"credit", required_argument, NULL, 'c'},
+        {"intake-threads", required_argument, NULL, 't'},
+        {"intake-credit", required_argument, NULL, 'i'},
+        {"heartbeat-ms", required_argument, NULL, 'H'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'b':
+            cfg.broker = optarg;
+            break;
+        case 'n':
+            cfg.node_id = optarg;
+            break;
+        case 'L':
+            cfg.ledger = optarg;
+            break;
+        case 'p':
+            cfg.plan = optarg;
+            break;
+        case 'm':
+            cfg.members = optarg;
+            break;
+        case 'c':
+            if (!s_num(optarg, 1, CQ_PROTO_MAX_CREDIT, &cfg.credit))
+                return s_usage("--credit: expected 1..65536");
+            break;
+        case 't':
+            if (!s_num(optarg, 1, 64, &cfg.intake_threads))
+                return s_usage("--intake-threads: expected 1..64");
+            break;
+        case 'i':
+            if (!s_num(optarg, 1, CQ_PROTO_MAX_INTAKE_CREDIT,
+                       &cfg.intake_credit))
+                return s_usage("--intake-credit: expected 1..1024");
+            break;
+        case 'H':
+            if (!s_num(optarg, 10, 600000, &cfg.heartbeat_ms))
+                return s_usage("--heartbeat-ms: expected 10..600000");
+            break;
+        case 'l': {
+            int lv = cq_log_level_parse(optarg);
+            if (lv < 0)
+                return s_usage("--log-level: error|warn|notice|info|debug");
+            cq_log_set_level((cq_log_level_t)lv);
+            break;
+        }
+        case 'h':
+            s_help();
+            return 0;
+        case 'V':
+            printf("claimq-worker %s\n", CQ_VERSION);
+            return 0;
+        default:
+            return s_usage("unknown option or missing argument");
+        }
+    }
+    if (optind < argc)
+        return s_usage("unexpected argument");
+    if (!cfg.node_id || !cfg.ledger || !cfg.plan || !cfg.members)
+        return s_usage("--node-id, --ledger, --plan and --members are needed");
+    if (!cq_proto_node_id_ok(cfg.node_id))
+        return s_usage("--node-id: expected [A-Za-z0-9._-], 1 to 39 "
+                       "characters");
+
+    zsys_handler_set(NULL);
+    zsys_set_logstream(stderr);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    cq_diag_t diag = {0};
+    cq_worker_t *w = cq_worker_new(&cfg, &diag);
+    if (w == NULL) {
+        fprintf(stderr, "claimq-worker: %s\n", diag.msg);
+        return 3;
+    }
+    int rc = cq_worker_run(w, &s_stop, s_ready, NULL);
+    cq_worker_destroy(&w);
+    return rc == 0 ? 0 : 1;
 }

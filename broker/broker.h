@@ -1,0 +1,49 @@
+//  broker.h: claimq-broker (DESIGN.md §3, §5, §7): a frontend ROUTER for
+//  clients, a backend ROUTER for workers, one thread, one poll loop.
+//
+//  The two stages: a document goes to any worker with free intake credit
+//  (INTAKE); its claims come back (INTAKE_DONE) and are admitted in the
+//  batch's document order, keyed by claim key (a key already known is not
+//  decided again: the new entry points at the existing claim); each claim
+//  joins the queue of its shard (member hash mod S), and goes, in arrival
+//  order, to the shard's owner (ADJUDICATE), which reports its decision
+//  after its ledger commit (RESULT). Decisions are pushed to the client
+//  that submitted (DECISIONS) and kept for STATUS / RESULTS.
+//
+//  State is in memory in this version: see "Durability" in broker.c for
+//  the journal hooks and what a restart loses.
+#ifndef CQ_BROKER_H
+#define CQ_BROKER_H
+
+#include "err.h"
+
+#include <signal.h>
+
+typedef struct {
+    const char *frontend;      // bind endpoint for clients
+    const char *backend;       // bind endpoint for workers
+    const char *journal_dir;   // reserved (durability comes later), or NULL
+    const char *rules_version; // pin the cluster's rules, or NULL: the
+                               // first worker's
+    uint32_t shards;           // S (default 256)
+    uint32_t heartbeat_ms;     // broker -> worker heartbeat (default 1000)
+    size_t max_frame;          // any frame over this is dropped (64 MiB)
+    size_t max_queued_bytes;   // receipts wait while this many document
+                               // bytes wait for intake (256 MiB)
+    uint32_t max_attempts;     // deliveries before a claim or document is
+                               // failed (default 3)
+} cq_broker_config_t;
+
+typedef struct cq_broker cq_broker_t;
+
+void cq_broker_config_default(cq_broker_config_t *cfg);
+//  Binds both sockets. Returns NULL and fills diag (bind failed: exit 3).
+cq_broker_t *cq_broker_new(const cq_broker_config_t *cfg, cq_diag_t *diag);
+void cq_broker_destroy(cq_broker_t **self_p);
+//  The bound endpoints, ports resolved ("tcp://127.0.0.1:41873").
+const char *cq_broker_frontend(const cq_broker_t *self);
+const char *cq_broker_backend(const cq_broker_t *self);
+//  Serves until *stop becomes nonzero. Returns 0.
+int cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop);
+
+#endif

@@ -1,0 +1,260 @@
+#include "bclient.h"
+#include "log.h"
+#include "mem.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cq_bclient {
+    zsock_t *sock;
+    void *raw;
+    char *ep;
+    uint64_t next_id;
+    cq_wire_msg_t *in;
+};
+
+const char *
+cq_bclient_endpoint(const char *arg)
+{
+    if (arg && *arg)
+        return arg;
+    const char *env = getenv("CLAIMQ_BROKER");
+    if (env && *env)
+        return env;
+    return CQ_BROKER_DEFAULT;
+}
+
+cq_bclient_t *
+cq_bclient_new(const char *endpoint)
+{
+    zsys_handler_set(NULL);
+    zsys_set_logstream(stderr);
+    cq_bclient_t *self = cq_xcalloc(1, sizeof *self);
+    self->sock = zsock_new(ZMQ_DEALER);
+    if (self->sock == NULL) {
+        free(self);
+        return NULL;
+    }
+    zsock_set_sndhwm(self->sock, 100000);
+    zsock_set_rcvhwm(self->sock, 100000);
+    zsock_set_linger(self->sock, 0);
+    zsock_set_maxmsgsize(self->sock, (int)CQ_PROTO_MAX_FRAME + 4096);
+    if (zsock_connect(self->sock, "%s", endpoint) < 0) {
+        zsock_destroy(&self->sock);
+        free(self);
+        return NULL;
+    }
+    self->raw = zsock_resolve(self->sock);
+    self->ep = cq_xstrdup(endpoint);
+    self->next_id = (uint64_t)zclock_usecs();
+    self->in = cq_xmalloc(sizeof *self->in);
+    cq_wire_msg_init(self->in);
+    return self;
+}
+
+void
+cq_bclient_destroy(cq_bclient_t **self_p)
+{
+    cq_bclient_t *self = *self_p;
+    if (self == NULL)
+        return;
+    zsock_destroy(&self->sock);
+    cq_wire_msg_close(self->in);
+    free(self->in);
+    free(self->ep);
+    free(self);
+    *self_p = NULL;
+}
+
+void *
+cq_bclient_sock(cq_bclient_t *self)
+{
+    return self->raw;
+}
+
+const char *
+cq_bclient_ep(const cq_bclient_t *self)
+{
+    return self->ep;
+}
+
+uint64_t
+cq_bclient_next_id(cq_bclient_t *self)
+{
+    return ++self->next_id;
+}
+
+int
+cq_bclient_send(cq_bclient_t *self, cq_cmd_t cmd, const cq_mpw_t *body,
+                zmq_msg_t *extra, int n_extra)
+{
+    //  A DEALER with a connect pending queues the message (up to its HWM):
+    //  an unreachable broker shows as a reply that never comes.
+    return cq_wire_send(self->raw, NULL, 0, cmd, body->data, body->len, extra,
+                        n_extra, 0);
+}
+
+int
+cq_bclient_recv(cq_bclient_t *self, cq_wire_msg_t *m, int timeout_ms)
+{
+    zmq_pollitem_t it = {self->raw, 0, ZMQ_POLLIN, 0};
+    int64_t deadline = cq_wire_now_ms() + timeout_ms;
+    for (;;) {
+        int rc = cq_wire_recv(self->raw, false, m, ZMQ_DONTWAIT);
+        if (rc == 0) {
+            cq_diag_t diag = {0};
+            if (cq_wire_parse(m, CQ_PROTO_MAX_FRAME, &diag) != 0) {
+                cq_log_warn(NULL, "message from the broker dropped: %s",
+                            diag.msg);
+                cq_wire_msg_close(m);
+                return CQ_EPROTO;
+            }
+            return 0;
+        }
+        int64_t left = deadline - cq_wire_now_ms();
+        if (left <= 0)
+            return CQ_ETIMEDOUT;
+        if (zmq_poll(&it, 1, (long)left) < 0 && zmq_errno() != EINTR)
+            return CQ_EIO;
+    }
+}
+
+//  Waits for the reply of type cmd (others are skipped).
+static int
+s_reply(cq_bclient_t *self, int cmd, int timeout_ms)
+{
+    int64_t deadline = cq_wire_now_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - cq_wire_now_ms();
+        if (left <= 0)
+            return CQ_ETIMEDOUT;
+        int rc = cq_bclient_recv(self, self->in, (int)left);
+        if (rc == CQ_EPROTO)
+            continue;
+        if (rc != 0)
+            return rc;
+        if (self->in->cmd == cmd)
+            return 0;
+    }
+}
+
+int
+cq_bclient_status(cq_bclient_t *self, const char *batch_id,
+                  cq_msg_status_reply_t *out, int timeout_ms)
+{
+    cq_msg_status_t m;
+    memset(&m, 0, sizeof m);
+    m.req_id = cq_bclient_next_id(self);
+    if (cq_strlcpy(m.batch_id, batch_id, sizeof m.batch_id) != 0)
+        return CQ_EINVAL;
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_status_encode(&w, &m);
+    int rc = cq_bclient_send(self, CQ_CMD_STATUS, &w, NULL, 0);
+    cq_mpw_free(&w);
+    if (rc != 0)
+        return rc;
+    for (;;) {
+        rc = s_reply(self, CQ_CMD_STATUS_REPLY, timeout_ms);
+        if (rc != 0)
+            return rc;
+        rc = cq_proto_status_reply_decode(self->in->body, self->in->body_len,
+                                          out, NULL);
+        if (rc != 0)
+            return rc;
+        if (out->req_id == m.req_id)
+            return 0;
+    }
+}
+
+int
+cq_bclient_workers(cq_bclient_t *self, cq_msg_workers_reply_t *out,
+                   int timeout_ms)
+{
+    uint64_t id = cq_bclient_next_id(self);
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_workers_encode(&w, id);
+    int rc = cq_bclient_send(self, CQ_CMD_WORKERS, &w, NULL, 0);
+    cq_mpw_free(&w);
+    if (rc != 0)
+        return rc;
+    for (;;) {
+        rc = s_reply(self, CQ_CMD_WORKERS_REPLY, timeout_ms);
+        if (rc != 0)
+            return rc;
+        rc = cq_proto_workers_reply_decode(self->in->body, self->in->body_len,
+                                           out, NULL);
+        if (rc != 0)
+            return rc;
+        if (out->req_id == id)
+            return 0;
+        cq_proto_workers_reply_free(out);
+    }
+}
+
+int
+cq_bclient_results(cq_bclient_t *self, const char *batch_id, uint64_t from,
+                   bool with_claims, cq_bclient_entry_fn *fn, void *arg,
+                   bool *complete, int timeout_ms)
+{
+    cq_msg_results_t q;
+    memset(&q, 0, sizeof q);
+    if (cq_strlcpy(q.batch_id, batch_id, sizeof q.batch_id) != 0)
+        return CQ_EINVAL;
+    q.cursor = from;
+    q.max = 1024;
+    q.with_claims = with_claims;
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_decision_t *d = cq_xmalloc(sizeof *d);
+    cq_claim_t *c = with_claims ? cq_xmalloc(sizeof *c) : NULL;
+    int rc = 0;
+    *complete = false;
+    for (;;) {
+        q.req_id = cq_bclient_next_id(self);
+        cq_proto_results_encode(&w, &q);
+        rc = cq_bclient_send(self, CQ_CMD_RESULTS, &w, NULL, 0);
+        if (rc != 0)
+            break;
+        cq_msg_results_reply_t r;
+        do {
+            rc = s_reply(self, CQ_CMD_RESULTS_REPLY, timeout_ms);
+            if (rc == 0)
+                rc = cq_proto_results_reply_decode(
+                    self->in->body, self->in->body_len, &r, NULL);
+        } while (rc == 0 && r.req_id != q.req_id);
+        if (rc != 0)
+            break;
+        if (r.status != 0) {
+            rc = r.status;
+            break;
+        }
+        uint64_t doc_id;
+        uint32_t index;
+        bool has_d, has_c;
+        int k;
+        while ((k = cq_proto_results_reply_next(&r, &doc_id, &index, &has_d, d,
+                                                &has_c, c, NULL)) == 1) {
+            rc = fn(arg, doc_id, index, has_d ? d : NULL, has_c ? c : NULL);
+            if (rc != 0)
+                goto out;
+        }
+        if (k < 0) {
+            rc = CQ_EPROTO;
+            break;
+        }
+        if (r.next_cursor >= r.total || r.next_cursor == q.cursor) {
+            *complete = r.complete;
+            break;
+        }
+        q.cursor = r.next_cursor;
+    }
+out:
+    free(d);
+    free(c);
+    cq_mpw_free(&w);
+    return rc;
+}

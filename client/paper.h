@@ -1,0 +1,59 @@
+//  paper.h: render claims onto the CMS-1500 form template as scanned pages
+//  (`claimq gen --paper N`, `claimq bench ocr`, the OCR tests).
+//
+//  The form is drawn from worker/form.h's template in red drop-out ink
+//  (lines, shading, checkboxes, labels, fine print); the claim's values
+//  are typed in black, 10-pitch DejaVu Sans Mono, on the template's print
+//  matrix, with a small printer misregistration. Degradations simulate a
+//  scanner: resolution, skew, placement shift, blur, Gaussian and impulse
+//  noise, and bitonal (1 bpp) output. Everything random is seeded, so a
+//  set is reproducible.
+#ifndef CQ_PAPER_H
+#define CQ_PAPER_H
+
+#include "claim.h"
+#include "err.h"
+#include "form.h"
+
+struct Pix;
+
+typedef struct {
+    int dpi;          // output resolution (default 300)
+    double skew_deg;  // page rotation in degrees (default 0)
+    double noise;     // 0..1: per-channel impulse 3% x noise, Gaussian
+                      // sigma 12 gray levels x noise (default 0)
+    double blur;      // Gaussian blur sigma in output pixels (default 0)
+    double misreg_in; // max printer misregistration of the data (0.025)
+    double shift_in;  // max shift of the form on the scan (default 0.06)
+    uint64_t seed;    // seeds every random choice (default 1)
+    bool bitonal;     // threshold to 1 bpp (default false)
+    bool tiff;        // write one multi-page G4 TIFF (implies bitonal)
+} cq_paper_opts_t;
+
+//  Defaults: 300 dpi, clean, seed 1, PNG.
+void cq_paper_opts_init(cq_paper_opts_t *o);
+
+//  Renders claim c (already fitted: cq_form_fit_claim) as one scanned page.
+//  index varies the page's random choices within a set. *out is a new
+//  32 bpp RGB Pix, or 1 bpp when o->bitonal (caller destroys with
+//  pixDestroy). Returns 0 or a negative cq_err_t.
+int cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
+                    const cq_paper_opts_t *o, size_t index,
+                    struct Pix **out, cq_diag_t *diag);
+
+//  Writes claims[0..n) as forms into outdir (created if missing):
+//  PNG: form-000001.png with form-000001.truth.json beside it, one per
+//  claim; TIFF (o->tiff): forms.tif, one G4 page per claim, with
+//  forms.truth.json holding a JSON array in page order. The truth is the
+//  claim JSON of the claim as fitted to the form (cq_form_fit_claim:
+//  service lines beyond 6 are dropped and total_charge is their sum; no
+//  received date). A claim that does not fit (institutional, an id or a
+//  charge too long for its box, fractional units) is skipped, not
+//  truncated. *written (may be NULL) gets the number of forms written.
+//  Returns 0 or a negative cq_err_t with diag set.
+int cq_paper_write_set(const char *outdir, const cq_form_t *form,
+                       const cq_claim_t *claims, size_t n,
+                       const cq_paper_opts_t *o, size_t *written,
+                       cq_diag_t *diag);
+
+#endif

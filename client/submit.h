@@ -1,0 +1,83 @@
+//  submit.h: sending documents to a broker and collecting what comes back
+//  (receipts, intake results, decisions), for `claimq submit` and
+//  `claimq bench e2e`.
+//
+//  Flow control is end to end: at most `window` documents are in flight
+//  (sent and not yet fully decided with wait, not yet receipted without),
+//  so the broker's queues and the latency of what is queued stay bounded.
+//  Decisions are pushed by the broker; when pushes stop arriving while
+//  work is outstanding, the batch is read back with RESULTS (a broker that
+//  restarted the client's connection, or a full queue, loses pushes).
+#ifndef CQ_SUBMIT_H
+#define CQ_SUBMIT_H
+
+#include "bclient.h"
+
+//  One document to send. name, data are borrowed.
+typedef struct {
+    const char *name;      // for messages (the file name)
+    const uint8_t *data;   // the bytes
+    size_t len;
+    uint32_t first_record; // record number of its first record (>= 1)
+} cq_sdoc_t;
+
+//  A list of documents, from files (mapped) or memory.
+typedef struct {
+    cq_sdoc_t *v;
+    size_t n, cap;
+    void **maps;          // mapped files
+    size_t *map_lens;
+    char **names;         // owned names
+    size_t n_maps, n_names;
+} cq_sdocs_t;
+
+void cq_sdocs_init(cq_sdocs_t *d);
+void cq_sdocs_free(cq_sdocs_t *d);
+//  Adds a file, or every regular file under a directory (sorted by path,
+//  hidden entries skipped). A .jsonl / .ndjson file is sent in pieces of
+//  `chunk` records (one record per non-blank line). Returns 0, CQ_EIO
+//  (cannot read) or CQ_ETOOBIG (a document over CQ_PROTO_MAX_FRAME), with
+//  diag naming the file.
+int cq_sdocs_add_path(cq_sdocs_t *d, const char *path, uint32_t chunk,
+                      cq_diag_t *diag);
+//  Adds a document held in memory (borrowed; name copied).
+void cq_sdocs_add_mem(cq_sdocs_t *d, const char *name, const uint8_t *data,
+                      size_t len, uint32_t first_record);
+
+typedef struct {
+    const char *batch_id; // required, cq_proto_batch_id_ok
+    bool wait;            // wait for every decision
+    uint32_t window;      // documents in flight (default 64)
+    int timeout_ms;       // give up after this long without progress
+                          // (0: never)
+    bool progress;        // progress on stderr
+    //  Called for each decision as it arrives (d NULL: the claim failed);
+    //  latency_ms: since its document was sent.
+    void (*on_decision)(void *arg, size_t doc, uint32_t index,
+                        const cq_decision_t *d, double latency_ms);
+    //  Called once a document's intake is known (n claims, status < 0
+    //  when the document itself failed, with a message).
+    void (*on_doc)(void *arg, size_t doc, uint32_t n_claims, int status,
+                   const char *message);
+    //  Called when every claim of a document has its decision.
+    void (*on_doc_complete)(void *arg, size_t doc);
+    void *arg;
+} cq_submit_opts_t;
+
+typedef struct {
+    uint64_t docs;        // documents received by the broker
+    uint64_t docs_failed; // documents that failed intake
+    uint64_t claims;      // claims found
+    uint64_t decided;     // claims decided
+    uint64_t failed;      // claims given up by the broker
+    double elapsed_s;     // first send to last decision (or receipt)
+    bool durable;         // every receipt followed an fsync
+} cq_submit_result_t;
+
+//  Sends every document and (with wait) collects every decision. Returns
+//  0, CQ_ETIMEDOUT (no progress for timeout_ms: broker unreachable or no
+//  workers) or CQ_EPROTO (the broker refused the batch).
+int cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
+                  const cq_submit_opts_t *o, cq_submit_result_t *res);
+
+#endif

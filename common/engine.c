@@ -1,0 +1,951 @@
+//  engine.c: the rules engine (FORMATS.md "Adjudication"), in that order:
+//
+//    0. the claim itself: a claim key already decided returns that decision
+//       (replayed); OCR fields to check -> pend OA-133; content errors,
+//       unknown payer, bad frequency, no lines, a void / replacement whose
+//       original is unknown -> reject CO-16 + RARC (MA130, or M47 for the
+//       original claim reference, or the decoder's RARC);
+//    1. member: unknown -> CO-31; last name / birth date mismatch -> CO-140;
+//    2. eligibility per line: before coverage CO-26, after CO-27 (both with
+//       N30); a covering roster row whose plan is not in the plan file ->
+//       CO-16 MA130 naming plan_id;
+//    3. timely filing (claim): received - earliest service date > days ->
+//       CO-29;
+//    4. duplicates per line: exact (member, provider, date, procedure,
+//       modifiers, charge) of an accepted line of another claim key ->
+//       OA-18; same member, date, procedure and modifiers but another
+//       provider or charge -> the claim pends (OA-133, "possible
+//       duplicate");
+//    5. coverage per line: not in the fee schedule or excluded -> CO-96
+//       N130; prior auth required and none -> CO-197; frequency limit
+//       reached -> CO-119;
+//    6. pricing per line: out of network with out_of_network null ->
+//       CO-242; allowed = min(charge, fee x units [x factor]); the rest
+//       CO-45;
+//    7. cost share per line, in line order, on the plan-year accumulators:
+//       PR-3 copay, PR-1 deductible, PR-2 coinsurance (half-up), capped by
+//       the out-of-pocket maximum;
+//    8. reject when every line is denied, else accept.
+//    9. void (8): the decision mirrors the original's with every amount
+//       negated (an 835 reversal) and the original's accumulator and
+//       history effects are removed. Replacement (7): adjudicated as if the
+//       original's effects were gone; when accepted, it removes them and
+//       applies its own; when rejected or pended the original stands.
+//
+//  A claim-level reject carries one adjustment on line 0 (its CARC, the
+//  billed amount); a denied line carries its CARC for the line's charge, so
+//  that billed - paid = sum of adjustments on every decision (835 rule).
+#include "engine.h"
+#include "date.h"
+#include "log.h"
+#include "money.h"
+#include "plan.h"
+#include "roster.h"
+#include "state_impl.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cq_engine {
+    cq_plan_rules_t *rules; // plan file
+    cq_roster_t *roster;    // members
+    char node[CQ_ID_LEN];   // default node id for decisions
+};
+
+//  Why a line was denied.
+typedef enum {
+    S_OK = 0,
+    S_BEFORE_COVERAGE, // CO-26
+    S_AFTER_COVERAGE,  // CO-27
+    S_PLAN_UNKNOWN,    // CO-16
+    S_DUPLICATE,       // OA-18
+    S_SUSPECT,         // pend: OA-133 (not a denial)
+    S_NOT_COVERED,     // CO-96
+    S_EXCLUDED,        // CO-96
+    S_PRIOR_AUTH,      // CO-197
+    S_FREQUENCY,       // CO-119
+    S_OUT_OF_NETWORK,  // CO-242
+} s_why_t;
+
+static const struct {
+    const char *group, *carc, *rarc;
+} s_codes[] = {
+    [S_OK] = {"", "", ""},
+    [S_BEFORE_COVERAGE] = {"CO", "26", "N30"},
+    [S_AFTER_COVERAGE] = {"CO", "27", "N30"},
+    [S_PLAN_UNKNOWN] = {"CO", "16", "MA130"},
+    [S_DUPLICATE] = {"OA", "18", ""},
+    [S_SUSPECT] = {"OA", "133", ""},
+    [S_NOT_COVERED] = {"CO", "96", "N130"},
+    [S_EXCLUDED] = {"CO", "96", "N130"},
+    [S_PRIOR_AUTH] = {"CO", "197", ""},
+    [S_FREQUENCY] = {"CO", "119", ""},
+    [S_OUT_OF_NETWORK] = {"CO", "242", ""},
+};
+
+//  Per-line working state of one decision.
+typedef struct {
+    s_why_t why;                // denial (or S_SUSPECT)
+    uint32_t other;             // rec of the duplicate / suspect, or NONE
+    int plan_idx;               // plan index, -1 none
+    const cq_plan_t *plan;      // the line's plan (eligible lines)
+    const cq_proc_rule_t *rule; // the plan's rule for the procedure
+    const char *plan_name;      // S_PLAN_UNKNOWN: the roster's plan_id
+    int32_t py;                 // plan-year start of the service date
+    uint32_t proc;              // interned procedure (state), or NONE
+    uint64_t mods;              // packed modifiers
+    int64_t allowed, co45, copay, ded, coins, paid;
+} s_line_t;
+
+//  A plan-year accumulator as this claim sees it.
+typedef struct {
+    const cq_plan_t *plan; // plan
+    int32_t py;            // plan-year start
+    int64_t ded, oop;      // used so far (this claim's lines included)
+} s_acc_t;
+
+//  ---- construction --------------------------------------------------------
+
+static void
+s_resolve_plans(cq_engine_t *self)
+{
+    size_t unknown = 0, n = cq_roster_members(self->roster);
+    const char *payer = cq_plan_payer(self->rules);
+    for (size_t i = 0; i < n; i++) {
+        cq_member_t *m = cq_roster_member_at(self->roster, i);
+        for (uint32_t k = 0; k < m->n_cov; k++) {
+            m->cov[k].plan = cq_plan_find(self->rules, m->cov[k].plan_id);
+            if (m->cov[k].plan < 0 && strcmp(m->payer_id, payer) == 0)
+                unknown++;
+        }
+    }
+    if (unknown > 0)
+        cq_log_warn(NULL,
+                    "roster: %zu coverage rows of payer %s name a plan that "
+                    "is not in the plan file; their claims get CO-16",
+                    unknown, payer);
+}
+
+cq_engine_t *
+cq_engine_new_from(struct cq_plan_rules **rules_p, struct cq_roster **roster_p)
+{
+    assert(rules_p && *rules_p && roster_p && *roster_p);
+    cq_engine_t *self = cq_xcalloc(1, sizeof *self);
+    self->rules = *rules_p;
+    self->roster = *roster_p;
+    *rules_p = NULL;
+    *roster_p = NULL;
+    s_resolve_plans(self);
+    return self;
+}
+
+cq_engine_t *
+cq_engine_new(const char *plan_path, const char *members_path, cq_diag_t *diag)
+{
+    cq_plan_rules_t *rules = cq_plan_load(plan_path, diag);
+    if (rules == NULL)
+        return NULL;
+    cq_roster_t *roster = cq_roster_load(members_path, diag);
+    if (roster == NULL) {
+        cq_plan_destroy(&rules);
+        return NULL;
+    }
+    return cq_engine_new_from(&rules, &roster);
+}
+
+void
+cq_engine_destroy(cq_engine_t **self_p)
+{
+    assert(self_p);
+    cq_engine_t *self = *self_p;
+    if (self == NULL)
+        return;
+    cq_plan_destroy(&self->rules);
+    cq_roster_destroy(&self->roster);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *
+cq_engine_rules_version(const cq_engine_t *self)
+{
+    return cq_plan_rules_version(self->rules);
+}
+
+void
+cq_engine_set_node(cq_engine_t *self, const char *node)
+{
+    cq_strlcpy(self->node, node ? node : "", sizeof self->node);
+}
+
+//  ---- decision building ---------------------------------------------------
+
+static void s_reason(cq_decision_t *d, unsigned line, const char *group,
+                     const char *carc, const char *rarc, const char *fmt, ...)
+    CQ_PRINTF(6, 7);
+
+static void
+s_reason(cq_decision_t *d, unsigned line, const char *group, const char *carc,
+         const char *rarc, const char *fmt, ...)
+{
+    if (d->n_reasons >= CQ_MAX_REASONS)
+        return;
+    cq_reason_t *r = &d->reasons[d->n_reasons++];
+    r->line = (uint8_t)line;
+    cq_strlcpy(r->group, group, sizeof r->group);
+    cq_strlcpy(r->carc, carc, sizeof r->carc);
+    cq_strlcpy(r->rarc, rarc ? rarc : "", sizeof r->rarc);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->message, sizeof r->message, fmt, ap);
+    va_end(ap);
+}
+
+static void
+s_adj(cq_decision_t *d, unsigned line, const char *group, const char *code,
+      int64_t amount)
+{
+    if (amount == 0 || d->n_adj >= CQ_MAX_ADJ)
+        return;
+    cq_adjustment_t *a = &d->adj[d->n_adj++];
+    a->line = (uint8_t)line;
+    memcpy(a->group, group, 3);
+    cq_strlcpy(a->code, code, sizeof a->code);
+    a->amount = amount;
+}
+
+//  Fills the decision's header from the claim; every line billed, nothing
+//  allowed yet. Touches only the used parts of the (large) decision.
+static void
+s_start(const cq_engine_t *self, const cq_claim_t *c,
+        const cq_decide_opts_t *opts, cq_decision_t *d)
+{
+    cq_strlcpy(d->claim_id, c->claim_id, sizeof d->claim_id);
+    cq_strlcpy(d->payer_id, c->payer_id, sizeof d->payer_id);
+    cq_strlcpy(d->billing_npi, c->billing_npi, sizeof d->billing_npi);
+    d->frequency = c->frequency ? c->frequency : '1';
+    cq_strlcpy(d->batch_id, opts && opts->batch_id ? opts->batch_id : "",
+               sizeof d->batch_id);
+    cq_strlcpy(d->node, opts && opts->node ? opts->node : self->node,
+               sizeof d->node);
+    cq_strlcpy(d->rules_version, cq_plan_rules_version(self->rules),
+               sizeof d->rules_version);
+    d->source = c->source;
+    d->ocr_confidence = c->source == CQ_SOURCE_OCR ? c->ocr_confidence : -1;
+    d->decision = CQ_DECISION_ACCEPT;
+    d->ledger_seq = 0;
+    d->n_adj = 0;
+    d->n_reasons = 0;
+    d->allowed = d->paid = d->patient_resp = 0;
+    d->n_lines = c->n_lines <= CQ_MAX_LINES ? c->n_lines : CQ_MAX_LINES;
+    int64_t billed = 0;
+    for (size_t i = 0; i < d->n_lines; i++) {
+        d->lines[i].billed = c->lines[i].charge;
+        d->lines[i].allowed = 0;
+        d->lines[i].paid = 0;
+        d->lines[i].denied = false;
+        billed += c->lines[i].charge;
+    }
+    d->billed = billed;
+}
+
+//  Rejects the whole claim with one claim-level reason.
+static void s_reject(cq_decision_t *d, const char *group, const char *carc,
+                     const char *rarc, const char *fmt, ...) CQ_PRINTF(5, 6);
+
+static void
+s_reject(cq_decision_t *d, const char *group, const char *carc,
+         const char *rarc, const char *fmt, ...)
+{
+    d->decision = CQ_DECISION_REJECT;
+    d->n_adj = 0;
+    d->allowed = d->paid = d->patient_resp = 0;
+    for (size_t i = 0; i < d->n_lines; i++) {
+        d->lines[i].allowed = d->lines[i].paid = 0;
+        d->lines[i].denied = true;
+    }
+    if (d->n_reasons < CQ_MAX_REASONS) {
+        cq_reason_t *r = &d->reasons[d->n_reasons++];
+        r->line = 0;
+        cq_strlcpy(r->group, group, sizeof r->group);
+        cq_strlcpy(r->carc, carc, sizeof r->carc);
+        cq_strlcpy(r->rarc, rarc ? rarc : "", sizeof r->rarc);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->message, sizeof r->message, fmt, ap);
+        va_end(ap);
+    }
+    s_adj(d, 0, group, carc, d->billed);
+}
+
+//  "payer|npi|claim_id|f" (or without "|f" when freq is 0) into out
+//  (CQ_KEY_LEN); returns the length.
+static size_t
+s_key(char *out, const char *payer, const char *npi, const char *id, char freq)
+{
+    size_t n = 0, k;
+    k = strnlen(payer, CQ_ID_LEN - 1);
+    memcpy(out + n, payer, k);
+    n += k;
+    out[n++] = '|';
+    k = strnlen(npi, 10);
+    memcpy(out + n, npi, k);
+    n += k;
+    out[n++] = '|';
+    k = strnlen(id, CQ_ID_LEN - 1);
+    memcpy(out + n, id, k);
+    n += k;
+    if (freq) {
+        out[n++] = '|';
+        out[n++] = freq;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+//  The claim_id part of a record's key "payer|npi|claim_id|f", into out.
+static const char *
+s_rec_claim_id(const cq_state_t *st, uint32_t rec, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (rec == CQ_STATE_NONE || rec >= st->n_recs)
+        return out;
+    const char *k = st->recs[rec].key;
+    const char *a = strchr(k, '|');
+    const char *b = a ? strchr(a + 1, '|') : NULL;
+    const char *e = strrchr(k, '|');
+    if (b && e && e > b)
+        cq_strncpy_n(out, cap, b + 1, (size_t)(e - b - 1));
+    return out;
+}
+
+static bool
+s_name_eq(const char *upper, const char *s)
+{
+    //  roster names are stored upper-cased; compare ASCII case-insensitively
+    //  and ignore surrounding blanks in the claim's value
+    while (*s == ' ')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == ' ')
+        n--;
+    size_t i = 0;
+    for (; i < n; i++) {
+        char c = s[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (upper[i] != c)
+            return false;
+    }
+    return upper[i] == '\0';
+}
+
+static __int128
+s_round_div(__int128 num, int64_t den)
+{
+    //  half-up for non-negative values
+    return (num + den / 2) / den;
+}
+
+static int64_t
+s_min(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+//  ---- the rules -----------------------------------------------------------
+
+//  Validations that reject the whole claim CO-16 before any rule; returns
+//  true when the claim was rejected.
+static bool
+s_check_claim(const cq_engine_t *self, const cq_claim_t *c, cq_decision_t *d)
+{
+    if (c->invalid) {
+        s_reject(d, "CO", "16", c->invalid_rarc[0] ? c->invalid_rarc : "MA130",
+                 "%s", c->invalid_msg[0] ? c->invalid_msg : "invalid claim");
+        return true;
+    }
+    const char *payer = cq_plan_payer(self->rules);
+    if (strcmp(c->payer_id, payer) != 0) {
+        s_reject(d, "CO", "16", "MA130",
+                 "payer_id: no plan rules for payer \"%.39s\" (the plan file "
+                 "is for %s)",
+                 c->payer_id, payer);
+        return true;
+    }
+    if (c->frequency != '1' && c->frequency != '7' && c->frequency != '8') {
+        s_reject(d, "CO", "16", "MA130",
+                 "frequency: expected \"1\", \"7\" or \"8\"");
+        return true;
+    }
+    if (c->n_lines == 0 || c->n_lines > CQ_MAX_LINES) {
+        s_reject(d, "CO", "16", "MA130",
+                 "lines: a claim needs 1 to %d service lines", CQ_MAX_LINES);
+        return true;
+    }
+    for (size_t i = 0; i < c->n_lines; i++) {
+        const cq_line_t *l = &c->lines[i];
+        if (l->charge < 0 || l->charge > CQ_MONEY_MAX) {
+            s_reject(d, "CO", "16", "MA130",
+                     "lines[%zu].charge: must be a non-negative amount", i);
+            return true;
+        }
+        if (l->units_milli <= 0 || l->units_milli > INT64_C(100000000)) {
+            s_reject(d, "CO", "16", "M53",
+                     "lines[%zu].units: must be more than 0 (at most 100000)",
+                     i);
+            return true;
+        }
+        if (l->service_date == CQ_DATE_NONE) {
+            s_reject(d, "CO", "16", "M52", "lines[%zu].service_date: missing",
+                     i);
+            return true;
+        }
+        if (l->procedure[0] == '\0') {
+            s_reject(d, "CO", "16", "M51", "lines[%zu].procedure: missing", i);
+            return true;
+        }
+    }
+    if ((c->frequency == '7' || c->frequency == '8') &&
+        c->original_claim_id[0] == '\0') {
+        s_reject(d, "CO", "16", "M47",
+                 "original_claim_id: required for frequency %c", c->frequency);
+        return true;
+    }
+    return false;
+}
+
+//  Pends an OCR claim whose fields a person must check.
+static void
+s_pend_ocr(const cq_claim_t *c, cq_decision_t *d)
+{
+    d->decision = CQ_DECISION_PEND;
+    for (size_t i = 0; i < c->n_pend && i < CQ_MAX_PEND; i++)
+        s_reason(d, 0, "OA", "133", "",
+                 "needs review: %.47s (low OCR confidence)", c->pend_fields[i]);
+    if (c->invalid)
+        s_reason(d, 0, "OA", "133", "", "needs review: %s", c->invalid_msg);
+}
+
+//  Void: the original's decision (record rec) with every amount negated.
+static int
+s_void(cq_state_t *st, uint32_t rec, cq_decision_t *d)
+{
+    //  read the original into scratch (voids are rare), then mirror it
+    cq_decision_t *o = cq_xmalloc(sizeof *o);
+    int rc = cq_state_get(st, rec, o);
+    if (rc != 0) {
+        free(o);
+        return rc;
+    }
+    d->billed = -o->billed;
+    d->allowed = -o->allowed;
+    d->paid = -o->paid;
+    d->patient_resp = -o->patient_resp;
+    d->n_adj = o->n_adj;
+    for (size_t i = 0; i < o->n_adj; i++) {
+        d->adj[i] = o->adj[i];
+        d->adj[i].amount = -o->adj[i].amount;
+    }
+    d->n_lines = o->n_lines;
+    for (size_t i = 0; i < o->n_lines; i++) {
+        d->lines[i].billed = -o->lines[i].billed;
+        d->lines[i].allowed = -o->lines[i].allowed;
+        d->lines[i].paid = -o->lines[i].paid;
+        d->lines[i].denied = o->lines[i].denied;
+    }
+    free(o);
+    d->n_reasons = 0;
+    d->decision = CQ_DECISION_ACCEPT;
+    return 0;
+}
+
+//  The accumulator a line adds to, as seen by this claim: the state's,
+//  minus what the excluded (replaced) claim added, plus this claim's
+//  earlier lines.
+static s_acc_t *
+s_acc(const cq_state_t *st, s_acc_t *accs, size_t *n_accs, uint32_t member,
+      const cq_plan_t *plan, int32_t py, uint32_t exclude)
+{
+    for (size_t i = 0; i < *n_accs; i++)
+        if (accs[i].plan == plan && accs[i].py == py)
+            return &accs[i];
+    s_acc_t *a = &accs[(*n_accs)++];
+    a->plan = plan;
+    a->py = py;
+    a->ded = a->oop = 0;
+    if (member == CQ_STATE_NONE)
+        return a;
+    uint32_t pid =
+        cq_intern_find(&st->codes, plan->plan_id, strlen(plan->plan_id));
+    if (pid == CQ_STATE_NONE)
+        return a;
+    uint32_t ai = cq_state_acc_find(st, member, pid, py);
+    if (ai == CQ_STATE_NONE)
+        return a;
+    a->ded = st->accs[ai].ded;
+    a->oop = st->accs[ai].oop;
+    if (exclude != CQ_STATE_NONE) {
+        const cq_rec_t *r = &st->recs[exclude];
+        for (uint32_t i = r->first_hist; i < r->first_hist + r->n_hist; i++) {
+            const cq_hist_t *h = &st->hist[i];
+            if (h->active && h->acc == ai) {
+                a->ded -= h->ded;
+                a->oop -= h->oop;
+            }
+        }
+    }
+    return a;
+}
+
+//  First and one-past-last day of the period a frequency limit counts.
+static void
+s_limit_period(const cq_proc_rule_t *rule, const s_line_t *L, int32_t date,
+               int32_t *from, int32_t *to)
+{
+    switch (rule->per) {
+    case CQ_PER_PLAN_YEAR:
+        *from = L->py;
+        *to = cq_date_plan_year_start(L->py + 366, L->plan->py_month,
+                                      L->plan->py_day);
+        break;
+    case CQ_PER_CALENDAR_YEAR: {
+        int y, m, dd;
+        cq_date_to_ymd(date, &y, &m, &dd);
+        *from = cq_date_from_ymd(y, 1, 1);
+        *to = cq_date_from_ymd(y + 1, 1, 1);
+        break;
+    }
+    default:
+        *from = INT32_MIN;
+        *to = INT32_MAX;
+        break;
+    }
+}
+
+int
+cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
+                      int32_t received_default, const cq_decide_opts_t *opts,
+                      cq_decision_t *d, bool *replayed)
+{
+    assert(self && st && c && d);
+    if (replayed)
+        *replayed = false;
+
+    //  0. resubmission of a claim key already decided
+    char key[CQ_KEY_LEN];
+    size_t klen = s_key(key, c->payer_id, c->billing_npi, c->claim_id,
+                        c->frequency ? c->frequency : '1');
+    //  a claim without a usable id ("#3", from a decoder) is never the same
+    //  claim as another one
+    bool keyed = c->claim_id[0] != '\0' && c->claim_id[0] != '#';
+    if (keyed) {
+        uint32_t rec = cq_state_find_key(st, key, klen);
+        if (rec != CQ_STATE_NONE) {
+            int rc = cq_state_get(st, rec, d);
+            if (rc == 0 && replayed)
+                *replayed = true;
+            return rc == 0 ? 0 : CQ_EIO;
+        }
+    }
+
+    s_start(self, c, opts, d);
+    cq_state_entry_t e = {key, keyed, NULL, CQ_STATE_NONE, NULL, 0};
+    char orig_lin[CQ_KEY_LEN];
+    s_line_t L[CQ_MAX_LINES];
+    cq_state_line_t acc_lines[CQ_MAX_LINES];
+    size_t n = d->n_lines;
+    char other_id[CQ_ID_LEN];
+
+    if (c->n_pend > 0) {
+        s_pend_ocr(c, d);
+        return cq_state_record(st, d, &e);
+    }
+    if (s_check_claim(self, c, d))
+        return cq_state_record(st, d, &e);
+
+    //  void / replacement: find the claim it names
+    uint32_t exclude = CQ_STATE_NONE;
+    if (c->frequency == '7' || c->frequency == '8') {
+        size_t olen = s_key(orig_lin, c->payer_id, c->billing_npi,
+                            c->original_claim_id, 0);
+        e.orig_lineage = orig_lin;
+        uint32_t orec = cq_state_find_lineage(st, orig_lin, olen);
+        const cq_rec_t *o = orec != CQ_STATE_NONE ? &st->recs[orec] : NULL;
+        if (o == NULL) {
+            s_reject(d, "CO", "16", "M47",
+                     "original_claim_id: no claim \"%.39s\" from this "
+                     "provider",
+                     c->original_claim_id);
+            return cq_state_record(st, d, &e);
+        }
+        if (o->reversed) {
+            s_reject(d, "CO", "16", "M47",
+                     "original_claim_id: claim \"%.39s\" was already voided",
+                     c->original_claim_id);
+            return cq_state_record(st, d, &e);
+        }
+        bool accepted = o->outcome == CQ_DECISION_ACCEPT;
+        if (c->frequency == '8') {
+            if (!accepted) {
+                s_reject(d, "CO", "16", "M47",
+                         "original_claim_id: claim \"%.39s\" was not "
+                         "accepted; there is nothing to void",
+                         c->original_claim_id);
+                return cq_state_record(st, d, &e);
+            }
+            int rc = s_void(st, orec, d);
+            if (rc != 0)
+                return rc;
+            e.reverses = orec;
+            return cq_state_record(st, d, &e);
+        }
+        if (accepted)
+            exclude = orec;
+    }
+
+    //  1. member
+    const cq_member_t *m =
+        cq_roster_find(self->roster, c->payer_id, c->member.id);
+    if (m == NULL) {
+        s_reject(d, "CO", "31", "",
+                 "member.id: not found in the roster of payer %.39s",
+                 c->payer_id);
+        return cq_state_record(st, d, &e);
+    }
+    bool match = false;
+    for (uint32_t k = 0; k < m->n_cov && !match; k++)
+        match = m->cov[k].birth_date == c->member.birth_date &&
+                s_name_eq(m->cov[k].last_name, c->member.last_name);
+    if (!match) {
+        s_reject(d, "CO", "140", "",
+                 "member: last name or birth date does not match the roster");
+        return cq_state_record(st, d, &e);
+    }
+
+    //  2. eligibility per line
+    size_t alive = 0;
+    const cq_plan_t *claim_plan = NULL;
+    for (size_t i = 0; i < n; i++) {
+        s_line_t *l = &L[i];
+        memset(l, 0, sizeof *l);
+        l->other = CQ_STATE_NONE;
+        l->plan_idx = -1;
+        int32_t date = c->lines[i].service_date;
+        const cq_coverage_t *cov = NULL;
+        int32_t first_start = INT32_MAX;
+        for (uint32_t k = 0; k < m->n_cov; k++) {
+            const cq_coverage_t *x = &m->cov[k];
+            if (x->start < first_start)
+                first_start = x->start;
+            if (date >= x->start &&
+                (x->end == CQ_DATE_NONE || date <= x->end)) {
+                cov = x;
+                break;
+            }
+        }
+        if (cov == NULL) {
+            l->why = date < first_start ? S_BEFORE_COVERAGE : S_AFTER_COVERAGE;
+            continue;
+        }
+        if (cov->plan < 0) {
+            l->why = S_PLAN_UNKNOWN;
+            l->plan_name = cov->plan_id;
+            continue;
+        }
+        l->plan_idx = cov->plan;
+        l->plan = cq_plan_at(self->rules, (size_t)cov->plan);
+        l->py =
+            cq_date_plan_year_start(date, l->plan->py_month, l->plan->py_day);
+        if (claim_plan == NULL)
+            claim_plan = l->plan;
+        alive++;
+    }
+
+    //  3. timely filing (claim level)
+    if (alive > 0) {
+        int32_t recv = c->received_date != CQ_DATE_NONE   ? c->received_date
+                       : received_default != CQ_DATE_NONE ? received_default
+                                                          : cq_date_today();
+        int32_t earliest = INT32_MAX;
+        for (size_t i = 0; i < n; i++)
+            if (c->lines[i].service_date < earliest)
+                earliest = c->lines[i].service_date;
+        int64_t days = (int64_t)recv - earliest;
+        if (days > claim_plan->timely_filing_days) {
+            s_reject(d, "CO", "29", "",
+                     "received %lld days after the earliest service date; "
+                     "plan %s allows %d",
+                     (long long)days, claim_plan->plan_id,
+                     (int)claim_plan->timely_filing_days);
+            return cq_state_record(st, d, &e);
+        }
+    }
+
+    //  4. duplicates
+    char mkey[2 * CQ_ID_LEN + 2];
+    {
+        size_t np = strnlen(c->payer_id, CQ_ID_LEN - 1);
+        size_t nm = strnlen(c->member.id, CQ_ID_LEN - 1);
+        memcpy(mkey, c->payer_id, np);
+        mkey[np] = '\x1f';
+        memcpy(mkey + np + 1, c->member.id, nm);
+        mkey[np + 1 + nm] = '\0';
+    }
+    uint32_t mid = cq_state_member_find(st, c->payer_id, c->member.id);
+    uint32_t npi_id =
+        cq_intern_find(&st->codes, c->billing_npi, strnlen(c->billing_npi, 10));
+    bool suspect = false;
+    for (size_t i = 0; i < n; i++) {
+        s_line_t *l = &L[i];
+        const cq_line_t *cl = &c->lines[i];
+        l->mods = cq_state_pack_mods(cl->modifiers, cl->n_modifiers);
+        l->proc = mid == CQ_STATE_NONE
+                      ? CQ_STATE_NONE
+                      : cq_intern_find(&st->codes, cl->procedure,
+                                       strnlen(cl->procedure, CQ_CODE_LEN));
+        if (l->why != S_OK || l->proc == CQ_STATE_NONE)
+            continue;
+        uint64_t h = cq_state_dup_hash(mid, cl->service_date, l->proc);
+        uint32_t sus = CQ_STATE_NONE;
+        for (size_t s = cq_htab_first(&st->dup_index, h); s != CQ_HTAB_END;
+             s = cq_htab_next(&st->dup_index, h, s)) {
+            const cq_hist_t *x = &st->hist[st->dup_index.slots[s].v];
+            if (!x->active || x->rec == exclude || x->member != mid ||
+                x->date != cl->service_date || x->proc != l->proc ||
+                x->mods != l->mods)
+                continue;
+            if (x->npi == npi_id && x->charge == cl->charge) {
+                l->why = S_DUPLICATE;
+                l->other = x->rec;
+                break;
+            }
+            if (sus == CQ_STATE_NONE)
+                sus = x->rec;
+        }
+        if (l->why == S_OK && sus != CQ_STATE_NONE) {
+            l->why = S_SUSPECT;
+            l->other = sus;
+            suspect = true;
+        }
+    }
+    if (suspect) {
+        d->decision = CQ_DECISION_PEND;
+        for (size_t i = 0; i < n; i++) {
+            if (L[i].why == S_SUSPECT)
+                s_reason(
+                    d, (unsigned)i + 1, "OA", "133", "",
+                    "possible duplicate of a line of claim %s (same "
+                    "member, date and procedure; another provider or "
+                    "charge): a person must look",
+                    s_rec_claim_id(st, L[i].other, other_id, sizeof other_id));
+        }
+        return cq_state_record(st, d, &e);
+    }
+
+    //  5. coverage per line
+    for (size_t i = 0; i < n; i++) {
+        s_line_t *l = &L[i];
+        if (l->why != S_OK)
+            continue;
+        const cq_line_t *cl = &c->lines[i];
+        l->rule = cq_plan_proc(l->plan, cl->procedure);
+        if (l->rule == NULL || l->rule->fee < 0) {
+            l->why = S_NOT_COVERED;
+            continue;
+        }
+        if (l->rule->excluded) {
+            l->why = S_EXCLUDED;
+            continue;
+        }
+        if (l->rule->prior_auth && c->prior_auth[0] == '\0') {
+            l->why = S_PRIOR_AUTH;
+            continue;
+        }
+        if (l->rule->freq_max >= 0) {
+            int32_t from, to;
+            s_limit_period(l->rule, l, cl->service_date, &from, &to);
+            int64_t count = 0;
+            if (l->proc != CQ_STATE_NONE) {
+                uint64_t h = cq_state_freq_hash(mid, l->proc);
+                for (size_t s = cq_htab_first(&st->freq_index, h);
+                     s != CQ_HTAB_END;
+                     s = cq_htab_next(&st->freq_index, h, s)) {
+                    const cq_hist_t *x = &st->hist[st->freq_index.slots[s].v];
+                    if (x->active && x->rec != exclude && x->member == mid &&
+                        x->proc == l->proc && x->date >= from && x->date < to)
+                        count++;
+                }
+            }
+            for (size_t j = 0; j < i; j++)
+                if (L[j].why == S_OK &&
+                    strcmp(c->lines[j].procedure, cl->procedure) == 0 &&
+                    c->lines[j].service_date >= from &&
+                    c->lines[j].service_date < to)
+                    count++;
+            if (count >= l->rule->freq_max) {
+                l->why = S_FREQUENCY;
+                continue;
+            }
+        }
+    }
+
+    //  6. pricing per line
+    bool in_network = cq_plan_in_network(self->rules, c->billing_npi);
+    for (size_t i = 0; i < n; i++) {
+        s_line_t *l = &L[i];
+        if (l->why != S_OK)
+            continue;
+        const cq_line_t *cl = &c->lines[i];
+        __int128 fee;
+        if (in_network) {
+            fee = s_round_div((__int128)l->rule->fee * cl->units_milli, 1000);
+        } else if (l->plan->oon_covered) {
+            fee = s_round_div((__int128)l->rule->fee * cl->units_milli *
+                                  l->plan->oon_factor_ppm,
+                              INT64_C(1000000000));
+        } else {
+            l->why = S_OUT_OF_NETWORK;
+            continue;
+        }
+        l->allowed = fee < cl->charge ? (int64_t)fee : cl->charge;
+        l->co45 = cl->charge - l->allowed;
+    }
+
+    //  7. cost share per line, in line order
+    s_acc_t accs[CQ_MAX_LINES];
+    size_t n_accs = 0;
+    size_t n_acc_lines = 0;
+    for (size_t i = 0; i < n; i++) {
+        s_line_t *l = &L[i];
+        if (l->why != S_OK)
+            continue;
+        const cq_line_t *cl = &c->lines[i];
+        s_acc_t *a = s_acc(st, accs, &n_accs, mid, l->plan, l->py, exclude);
+        int64_t ded_left = l->plan->deductible - a->ded;
+        int64_t oop_left = l->plan->oop_max - a->oop;
+        if (ded_left < 0)
+            ded_left = 0;
+        if (oop_left < 0)
+            oop_left = 0;
+        int64_t rate = in_network ? l->plan->coins_ppm : l->plan->oon_coins_ppm;
+        int64_t allowed = l->allowed;
+        l->copay = s_min(s_min(l->rule->copay, allowed), oop_left);
+        l->ded =
+            s_min(s_min(allowed - l->copay, ded_left), oop_left - l->copay);
+        l->coins = s_min(cq_money_apply_rate(allowed - l->copay - l->ded, rate),
+                         oop_left - l->copay - l->ded);
+        l->paid = allowed - l->copay - l->ded - l->coins;
+        a->ded += l->ded;
+        a->oop += l->copay + l->ded + l->coins;
+
+        cq_state_line_t *sl = &acc_lines[n_acc_lines++];
+        sl->line = (uint8_t)(i + 1);
+        sl->member_key = mkey;
+        sl->npi = c->billing_npi;
+        sl->proc = cl->procedure;
+        sl->plan = l->plan->plan_id;
+        sl->date = cl->service_date;
+        sl->py_start = l->py;
+        sl->mods = l->mods;
+        sl->charge = cl->charge;
+        sl->copay = l->copay;
+        sl->ded = l->ded;
+        sl->coins = l->coins;
+    }
+
+    //  8. outcome, amounts, adjustments and reasons in line order
+    for (size_t i = 0; i < n; i++) {
+        const s_line_t *l = &L[i];
+        const cq_line_t *cl = &c->lines[i];
+        unsigned ln = (unsigned)i + 1;
+        if (l->why == S_OK) {
+            d->lines[i].allowed = l->allowed;
+            d->lines[i].paid = l->paid;
+            d->allowed += l->allowed;
+            d->paid += l->paid;
+            d->patient_resp += l->copay + l->ded + l->coins;
+            s_adj(d, ln, "CO", "45", l->co45);
+            s_adj(d, ln, "PR", "3", l->copay);
+            s_adj(d, ln, "PR", "1", l->ded);
+            s_adj(d, ln, "PR", "2", l->coins);
+            continue;
+        }
+        d->lines[i].denied = true;
+        const char *g = s_codes[l->why].group, *carc = s_codes[l->why].carc;
+        const char *rarc = s_codes[l->why].rarc;
+        s_adj(d, ln, g, carc, cl->charge);
+        switch (l->why) {
+        case S_BEFORE_COVERAGE:
+            s_reason(d, ln, g, carc, rarc,
+                     "service date is before the member's coverage starts");
+            break;
+        case S_AFTER_COVERAGE:
+            s_reason(d, ln, g, carc, rarc,
+                     "service date is after the member's coverage ended");
+            break;
+        case S_PLAN_UNKNOWN:
+            s_reason(d, ln, g, carc, rarc,
+                     "plan_id: the member's plan \"%.39s\" is not in the plan "
+                     "file",
+                     l->plan_name);
+            break;
+        case S_DUPLICATE:
+            s_reason(d, ln, g, carc, rarc,
+                     "exact duplicate of a line of claim %s",
+                     s_rec_claim_id(st, l->other, other_id, sizeof other_id));
+            break;
+        case S_NOT_COVERED:
+            s_reason(d, ln, g, carc, rarc,
+                     "procedure %.11s is not in the fee schedule of plan %s",
+                     cl->procedure, l->plan->plan_id);
+            break;
+        case S_EXCLUDED:
+            s_reason(d, ln, g, carc, rarc,
+                     "procedure %.11s is excluded by plan %s", cl->procedure,
+                     l->plan->plan_id);
+            break;
+        case S_PRIOR_AUTH:
+            s_reason(d, ln, g, carc, rarc,
+                     "procedure %.11s needs prior authorization; the claim "
+                     "has none",
+                     cl->procedure);
+            break;
+        case S_FREQUENCY:
+            s_reason(d, ln, g, carc, rarc,
+                     "frequency limit of procedure %.11s reached (%d per %s)",
+                     cl->procedure, (int)l->rule->freq_max,
+                     l->rule->per == CQ_PER_PLAN_YEAR       ? "plan year"
+                     : l->rule->per == CQ_PER_CALENDAR_YEAR ? "calendar year"
+                                                            : "lifetime");
+            break;
+        case S_OUT_OF_NETWORK:
+            s_reason(d, ln, g, carc, rarc,
+                     "billing provider %.10s is out of network and plan %s "
+                     "does not cover out-of-network services",
+                     c->billing_npi, l->plan->plan_id);
+            break;
+        default:
+            break;
+        }
+    }
+    if (n_acc_lines == 0) {
+        d->decision = CQ_DECISION_REJECT;
+        return cq_state_record(st, d, &e);
+    }
+    d->decision = CQ_DECISION_ACCEPT;
+    e.lines = acc_lines;
+    e.n_lines = n_acc_lines;
+    e.reverses = exclude;
+    return cq_state_record(st, d, &e);
+}
+
+int
+cq_engine_decide(cq_engine_t *self, cq_state_t *state, const cq_claim_t *claim,
+                 int32_t received_default, cq_decision_t *out, bool *replayed)
+{
+    return cq_engine_decide_with(self, state, claim, received_default, NULL,
+                                 out, replayed);
+}

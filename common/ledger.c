@@ -1,0 +1,775 @@
+//  ledger.c: a node's SQLite ledger (ledger.h, schemas/ledger/*.sql).
+//
+//  Writes are appends to rowid tables inside one transaction per
+//  cq_ledger_commit; what the engine looks up lives in the in-memory state
+//  (state_impl.h), which this file rebuilds from the tables at open. The
+//  state's hooks send each decision here before the memory is updated, so
+//  a failed write leaves the memory as it was.
+#include "ledger.h"
+#include "date.h"
+#include "decision.h"
+#include "hash.h"
+#include "log.h"
+#include "migrations.h"
+#include "state_impl.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define S_BUSY_MS 5000
+
+struct cq_ledger {
+    sqlite3 *db;
+    char node[CQ_ID_LEN];   // node id (meta.node_id)
+    cq_state_t *state;      // the lookups, in memory
+    sqlite3_stmt *ins_dec;  // INSERT INTO decisions
+    sqlite3_stmt *ins_line; // INSERT INTO lines
+    sqlite3_stmt *get_body; // SELECT body ... WHERE seq = ?
+    int64_t *rules_db;      // state rules index -> rules.id (0 unknown)
+    size_t n_rules_db;
+    bool in_tx;            // a write transaction is open
+    bool broken;           // a write failed: refuse more
+    size_t pending;        // decisions since the last commit
+    uint8_t last_hash[32]; // hash of the last row
+    cq_buf_t json;         // scratch: decision JSON
+    cq_buf_t body;         // scratch: packed decision
+};
+
+static int
+s_fail(cq_diag_t *diag, const char *path, sqlite3 *db, const char *what)
+{
+    return cq_diag_set(diag, CQ_EIO, 0, "%s: %s: %s", path, what,
+                       db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+static int
+s_exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+//  Maps a SQLite result to a claimq error.
+static int
+s_err(int rc)
+{
+    if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return CQ_EBUSY;
+    return CQ_EIO;
+}
+
+static void
+s_now(char *out, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+//  ---- migrations ----------------------------------------------------------
+
+static int
+s_migrate(sqlite3 *db, const char *path, cq_diag_t *diag)
+{
+    int err = CQ_EIO;
+    if (s_exec(db, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return s_fail(diag, path, db, "cannot lock the ledger to migrate it");
+    int rc = s_exec(db, "CREATE TABLE IF NOT EXISTS schema_version ("
+                        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                        "applied_at TEXT NOT NULL)");
+    if (rc != SQLITE_OK) {
+        //  the first statement that reads the file: "file is not a
+        //  database" shows up here
+        s_fail(diag, path, db, "not a usable ledger");
+        goto out_rollback;
+    }
+    sqlite3_stmt *q = NULL;
+    int have = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT coalesce(max(version), 0) FROM "
+                           "schema_version",
+                           -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW) {
+        sqlite3_finalize(q);
+        s_fail(diag, path, db, "cannot read schema_version");
+        goto out_rollback;
+    }
+    have = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    int newest = 0;
+    for (const cq_migration_t *m = cq_ledger_migrations; m->sql; m++)
+        newest = m->version;
+    if (have > newest) {
+        err = CQ_EUNSUPPORTED;
+        cq_diag_set(diag, CQ_EUNSUPPORTED, 0,
+                    "%s: ledger schema version %d is newer than this "
+                    "program's (%d)",
+                    path, have, newest);
+        goto out_rollback;
+    }
+    for (const cq_migration_t *m = cq_ledger_migrations; m->sql; m++) {
+        if (m->version <= have)
+            continue;
+        char *why = NULL;
+        if (sqlite3_exec(db, (const char *)m->sql, NULL, NULL, &why) !=
+            SQLITE_OK) {
+            cq_diag_set(diag, CQ_EIO, 0, "%s: migration %s failed: %s", path,
+                        m->name, why ? why : "?");
+            sqlite3_free(why);
+            goto out_rollback;
+        }
+        char now[32];
+        s_now(now, sizeof now);
+        if (sqlite3_prepare_v2(db,
+                               "INSERT INTO schema_version VALUES "
+                               "(?, ?, ?)",
+                               -1, &q, NULL) != SQLITE_OK) {
+            s_fail(diag, path, db, "cannot record the migration");
+            goto out_rollback;
+        }
+        sqlite3_bind_int(q, 1, m->version);
+        sqlite3_bind_text(q, 2, m->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, now, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(q);
+        sqlite3_finalize(q);
+        if (rc != SQLITE_DONE) {
+            s_fail(diag, path, db, "cannot record the migration");
+            goto out_rollback;
+        }
+    }
+    if (s_exec(db, "COMMIT") != SQLITE_OK)
+        return s_fail(diag, path, db, "cannot commit the migration");
+    return 0;
+out_rollback:
+    s_exec(db, "ROLLBACK");
+    return err;
+}
+
+//  Records node_id in meta, or checks it against the one there.
+static int
+s_node(cq_ledger_t *self, const char *path, cq_diag_t *diag)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT value FROM meta WHERE key = 'node_id'", -1,
+                           &q, NULL) != SQLITE_OK)
+        return s_fail(diag, path, self->db, "cannot read meta");
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        const char *have = (const char *)sqlite3_column_text(q, 0);
+        if (have == NULL || strcmp(have, self->node) != 0) {
+            cq_diag_set(diag, CQ_EINVAL, 0,
+                        "%s: the ledger belongs to node \"%.39s\", not "
+                        "\"%s\"",
+                        path, have ? have : "", self->node);
+            sqlite3_finalize(q);
+            return CQ_EINVAL;
+        }
+        sqlite3_finalize(q);
+        return 0;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return s_fail(diag, path, self->db, "cannot read meta");
+    char now[32];
+    s_now(now, sizeof now);
+    if (sqlite3_prepare_v2(self->db,
+                           "INSERT INTO meta VALUES ('node_id', ?), "
+                           "('created_at', ?)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return s_fail(diag, path, self->db, "cannot write meta");
+    sqlite3_bind_text(q, 1, self->node, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, now, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return s_fail(diag, path, self->db, "cannot write meta");
+    return 0;
+}
+
+//  ---- rebuilding the memory at open --------------------------------------
+
+static uint64_t
+s_mods_parse(const char *s)
+{
+    char mods[CQ_MAX_MODIFIERS][3];
+    size_t n = 0;
+    while (s && *s && n < CQ_MAX_MODIFIERS) {
+        mods[n][0] = s[0];
+        mods[n][1] = s[1] ? s[1] : '\0';
+        mods[n][2] = '\0';
+        n++;
+        s += s[1] ? 2 : 1;
+        if (*s == ',')
+            s++;
+    }
+    return cq_state_pack_mods(mods, n);
+}
+
+static char *
+s_mods_format(uint64_t v, char *out)
+{
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        char a = (char)(v >> (16 * i)), b = (char)(v >> (16 * i + 8));
+        if (a == 0)
+            break;
+        if (n)
+            out[n++] = ',';
+        out[n++] = a;
+        if (b)
+            out[n++] = b;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static int32_t
+s_col_date(sqlite3_stmt *q, int col)
+{
+    const char *s = (const char *)sqlite3_column_text(q, col);
+    int32_t d = CQ_DATE_NONE;
+    if (s == NULL || cq_date_parse(s, strlen(s), &d) != 0)
+        return CQ_DATE_NONE;
+    return d;
+}
+
+static const char *
+s_col_text(sqlite3_stmt *q, int col)
+{
+    const char *s = (const char *)sqlite3_column_text(q, col);
+    return s ? s : "";
+}
+
+//  Replays the tables into the in-memory state.
+static int
+s_rebuild(cq_ledger_t *self, const char *path, cq_diag_t *diag)
+{
+    sqlite3_stmt *rq = NULL, *dq = NULL, *lq = NULL;
+    int rc = 0;
+    //  rules versions: rules.id -> state index
+    if (sqlite3_prepare_v2(self->db, "SELECT id, version FROM rules", -1, &rq,
+                           NULL) != SQLITE_OK)
+        return s_fail(diag, path, self->db, "cannot read rules");
+    int64_t max_id = 0;
+    size_t cap = 0;
+    uint16_t *map = NULL; // rules.id -> state index (dense ids expected)
+    while (sqlite3_step(rq) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(rq, 0);
+        if (id <= 0 || id > 65535)
+            continue;
+        if ((size_t)id >= cap) {
+            size_t ncap = cap ? cap : 16;
+            while (ncap <= (size_t)id)
+                ncap *= 2;
+            map = cq_xrealloc(map, ncap * sizeof *map);
+            memset(map + cap, 0xff, (ncap - cap) * sizeof *map);
+            cap = ncap;
+        }
+        uint16_t si = cq_state_rules_id(self->state, s_col_text(rq, 1));
+        map[id] = si;
+        if (id > max_id)
+            max_id = id;
+        if (si >= self->n_rules_db) {
+            size_t n = (size_t)si + 1;
+            self->rules_db =
+                cq_xrealloc(self->rules_db, n * sizeof *self->rules_db);
+            for (size_t k = self->n_rules_db; k < n; k++)
+                self->rules_db[k] = 0;
+            self->n_rules_db = n;
+        }
+        self->rules_db[si] = id;
+    }
+    sqlite3_finalize(rq);
+
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT seq, claim_key, keyed, outcome, original, "
+                           "reverses, rules_id, hash FROM decisions ORDER BY "
+                           "seq",
+                           -1, &dq, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(self->db,
+                           "SELECT seq, line, payer, member, npi, "
+                           "service_date, procedure, modifiers, charge, plan, "
+                           "plan_year, copay, deductible, coinsurance FROM "
+                           "lines ORDER BY id",
+                           -1, &lq, NULL) != SQLITE_OK) {
+        rc = s_fail(diag, path, self->db, "cannot read the ledger");
+        goto out;
+    }
+    size_t lcap = 64;
+    cq_state_line_t *lines = cq_xmalloc(lcap * sizeof *lines);
+    char(*keys)[2 * CQ_ID_LEN + 2] = cq_xmalloc(lcap * sizeof *keys);
+    cq_arena_t strs; // strings of the current decision's lines
+    cq_arena_init(&strs);
+    int lrc = sqlite3_step(lq);
+    int64_t expect = 0;
+    while ((rc = sqlite3_step(dq)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(dq, 0);
+        if (expect && seq != expect) {
+            cq_diag_set(diag, CQ_EPROTO, 0,
+                        "%s: decisions skip from seq %lld to %lld", path,
+                        (long long)expect - 1, (long long)seq);
+            rc = CQ_EPROTO;
+            break;
+        }
+        expect = seq + 1;
+        //  this decision's lines
+        size_t n = 0;
+        cq_arena_free(&strs);
+        cq_arena_init(&strs);
+        while (lrc == SQLITE_ROW && sqlite3_column_int64(lq, 0) <= seq) {
+            if (sqlite3_column_int64(lq, 0) == seq) {
+                if (n == lcap) {
+                    lcap *= 2;
+                    lines = cq_xrealloc(lines, lcap * sizeof *lines);
+                    keys = cq_xrealloc(keys, lcap * sizeof *keys);
+                }
+                cq_state_line_t *l = &lines[n];
+                snprintf(keys[n], sizeof keys[n], "%.39s\x1f%.39s",
+                         s_col_text(lq, 2), s_col_text(lq, 3));
+                l->line = (uint8_t)sqlite3_column_int(lq, 1);
+                l->member_key = keys[n];
+                const char *npi = s_col_text(lq, 4);
+                l->npi = cq_arena_strndup(&strs, npi, strlen(npi));
+                l->date = s_col_date(lq, 5);
+                const char *proc = s_col_text(lq, 6);
+                l->proc = cq_arena_strndup(&strs, proc, strlen(proc));
+                l->mods = s_mods_parse(s_col_text(lq, 7));
+                l->charge = sqlite3_column_int64(lq, 8);
+                const char *plan = s_col_text(lq, 9);
+                l->plan = cq_arena_strndup(&strs, plan, strlen(plan));
+                l->py_start = s_col_date(lq, 10);
+                l->copay = sqlite3_column_int64(lq, 11);
+                l->ded = sqlite3_column_int64(lq, 12);
+                l->coins = sqlite3_column_int64(lq, 13);
+                n++;
+            }
+            lrc = sqlite3_step(lq);
+        }
+        cq_state_entry_t e;
+        memset(&e, 0, sizeof e);
+        e.key = s_col_text(dq, 1);
+        e.index_key = sqlite3_column_int(dq, 2) != 0;
+        int outcome = sqlite3_column_int(dq, 3);
+        e.orig_lineage = sqlite3_column_type(dq, 4) == SQLITE_NULL
+                             ? NULL
+                             : s_col_text(dq, 4);
+        e.reverses = CQ_STATE_NONE;
+        if (sqlite3_column_type(dq, 5) != SQLITE_NULL)
+            e.reverses =
+                cq_state_rec_by_seq(self->state, sqlite3_column_int64(dq, 5));
+        e.lines = lines;
+        e.n_lines = n;
+        int64_t rid = sqlite3_column_int64(dq, 6);
+        uint16_t si =
+            rid > 0 && (size_t)rid < cap && map[rid] != 0xffff ? map[rid] : 0;
+        size_t klen = strlen(e.key);
+        char freq = klen >= 2 ? e.key[klen - 1] : '1';
+        if (outcome < 0 || outcome > CQ_DECISION_PEND) {
+            cq_diag_set(diag, CQ_EPROTO, 0, "%s: decision %lld has outcome %d",
+                        path, (long long)seq, outcome);
+            rc = CQ_EPROTO;
+            break;
+        }
+        cq_state_apply(self->state, &e, seq, (cq_outcome_t)outcome, freq, si,
+                       NULL);
+        if (sqlite3_column_bytes(dq, 7) == 32)
+            memcpy(self->last_hash, sqlite3_column_blob(dq, 7), 32);
+    }
+    cq_arena_free(&strs);
+    free(lines);
+    free(keys);
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = s_fail(diag, path, self->db, "cannot read the ledger");
+out:
+    free(map);
+    sqlite3_finalize(dq);
+    sqlite3_finalize(lq);
+    return rc;
+}
+
+//  ---- the state's hooks ---------------------------------------------------
+
+static int
+s_begin(cq_ledger_t *self)
+{
+    if (self->in_tx)
+        return 0;
+    int rc = s_exec(self->db, "BEGIN IMMEDIATE");
+    if (rc != SQLITE_OK)
+        return s_err(rc);
+    self->in_tx = true;
+    return 0;
+}
+
+//  rules.id of the state's rules version index si, inserting the row.
+static int
+s_rules_id(cq_ledger_t *self, uint16_t si, const char *version, int64_t seq,
+           int64_t *out)
+{
+    if (si < self->n_rules_db && self->rules_db[si] > 0) {
+        *out = self->rules_db[si];
+        return 0;
+    }
+    sqlite3_stmt *q = NULL;
+    char now[32];
+    s_now(now, sizeof now);
+    int rc = sqlite3_prepare_v2(self->db,
+                                "INSERT INTO rules (version, first_seq, "
+                                "seen_at) VALUES (?, ?, ?)",
+                                -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, version, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, seq);
+        sqlite3_bind_text(q, 3, now, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(q);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return s_err(rc) ? s_err(rc) : CQ_EIO;
+    if (si >= self->n_rules_db) {
+        size_t n = (size_t)si + 1;
+        self->rules_db =
+            cq_xrealloc(self->rules_db, n * sizeof *self->rules_db);
+        for (size_t k = self->n_rules_db; k < n; k++)
+            self->rules_db[k] = 0;
+        self->n_rules_db = n;
+    }
+    //  the id stays valid only if the transaction commits; a failed commit
+    //  breaks the ledger anyway
+    self->rules_db[si] = sqlite3_last_insert_rowid(self->db);
+    *out = self->rules_db[si];
+    return 0;
+}
+
+static int
+s_record(void *arg, const cq_decision_t *d, const cq_state_entry_t *e)
+{
+    cq_ledger_t *self = arg;
+    if (self->broken)
+        return CQ_EIO;
+    int rc = s_begin(self);
+    if (rc != 0)
+        return rc;
+    uint16_t si = cq_state_rules_id(self->state, d->rules_version);
+    int64_t rules_id;
+    if ((rc = s_rules_id(self, si, d->rules_version, d->ledger_seq,
+                         &rules_id)) != 0)
+        goto out_broken;
+
+    cq_buf_reset(&self->json);
+    cq_buf_reset(&self->body);
+    if (cq_decision_to_json(d, &self->json) != 0 ||
+        cq_decision_pack(d, &self->body) != 0) {
+        rc = CQ_EIO;
+        goto out_broken;
+    }
+    uint8_t hash[32];
+    {
+        //  SHA-256(previous hash || JSON) without copying the JSON twice
+        size_t n = 32 + self->json.len;
+        uint8_t small[4096];
+        uint8_t *buf = n <= sizeof small ? small : cq_xmalloc(n);
+        memcpy(buf, self->last_hash, 32);
+        memcpy(buf + 32, self->json.data, self->json.len);
+        cq_sha256(buf, n, hash);
+        if (buf != small)
+            free(buf);
+    }
+
+    sqlite3_stmt *q = self->ins_dec;
+    sqlite3_bind_int64(q, 1, d->ledger_seq);
+    sqlite3_bind_text(q, 2, e->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 3, e->index_key ? 1 : 0);
+    sqlite3_bind_int(q, 4, (int)d->decision);
+    if (e->orig_lineage)
+        sqlite3_bind_text(q, 5, e->orig_lineage, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 5);
+    if (e->reverses != CQ_STATE_NONE)
+        sqlite3_bind_int64(q, 6, self->state->recs[e->reverses].seq);
+    else
+        sqlite3_bind_null(q, 6);
+    sqlite3_bind_int64(q, 7, rules_id);
+    sqlite3_bind_blob(q, 8, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(q, 9, self->json.data, (int)self->json.len,
+                      SQLITE_STATIC);
+    sqlite3_bind_blob(q, 10, self->body.data, (int)self->body.len,
+                      SQLITE_STATIC);
+    int src = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (src != SQLITE_DONE) {
+        rc = CQ_EIO;
+        goto out_broken;
+    }
+
+    q = self->ins_line;
+    for (size_t i = 0; i < e->n_lines; i++) {
+        const cq_state_line_t *l = &e->lines[i];
+        const char *sep = strchr(l->member_key, '\x1f');
+        char date[CQ_DATE_STRLEN], py[CQ_DATE_STRLEN], mods[16];
+        sqlite3_bind_int64(q, 1, d->ledger_seq);
+        sqlite3_bind_int(q, 2, l->line);
+        sqlite3_bind_text(q, 3, l->member_key,
+                          sep ? (int)(sep - l->member_key) : -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, sep ? sep + 1 : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 5, l->npi, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 6, cq_date_format(l->date, date), -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 7, l->proc, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 8, s_mods_format(l->mods, mods), -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 9, l->charge);
+        sqlite3_bind_text(q, 10, l->plan, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 11, cq_date_format(l->py_start, py), -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 12, l->copay);
+        sqlite3_bind_int64(q, 13, l->ded);
+        sqlite3_bind_int64(q, 14, l->coins);
+        src = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (src != SQLITE_DONE) {
+            rc = CQ_EIO;
+            goto out_broken;
+        }
+    }
+    memcpy(self->last_hash, hash, 32);
+    self->pending++;
+    return 0;
+out_broken:
+    //  the transaction holds part of this decision: nothing recorded since
+    //  the last commit can be trusted any more
+    cq_log_error(d->claim_id, "ledger write failed: %s",
+                 sqlite3_errmsg(self->db));
+    self->broken = true;
+    return rc;
+}
+
+static int
+s_load(void *arg, const cq_rec_t *rec, cq_decision_t *d)
+{
+    cq_ledger_t *self = arg;
+    sqlite3_stmt *q = self->get_body;
+    sqlite3_bind_int64(q, 1, rec->seq);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(q);
+        return rc == SQLITE_DONE ? CQ_ENOTFOUND : CQ_EIO;
+    }
+    rc = cq_decision_unpack(sqlite3_column_blob(q, 0),
+                            (size_t)sqlite3_column_bytes(q, 0), d);
+    sqlite3_reset(q);
+    return rc == 0 ? 0 : CQ_EIO;
+}
+
+//  ---- public -----------------------------------------------------------
+
+cq_ledger_t *
+cq_ledger_open(const char *path, const char *node_id, cq_diag_t *diag)
+{
+    assert(path && node_id);
+    cq_ledger_t *self = cq_xcalloc(1, sizeof *self);
+    cq_strlcpy(self->node, node_id, sizeof self->node);
+    cq_buf_init(&self->json, 1u << 20);
+    cq_buf_init(&self->body, 1u << 20);
+    cq_state_hooks_t hooks = {s_record, s_load, self};
+    self->state = cq_state_new_hooked(&hooks, false);
+
+    int rc = sqlite3_open_v2(path, &self->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        s_fail(diag, path, self->db, "cannot open the ledger");
+        goto out_destroy;
+    }
+    sqlite3_busy_timeout(self->db, S_BUSY_MS);
+    sqlite3_stmt *q = NULL;
+    const char *mode = NULL;
+    if (sqlite3_prepare_v2(self->db, "PRAGMA journal_mode=WAL", -1, &q, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        mode = (const char *)sqlite3_column_text(q, 0);
+    if (mode == NULL || strcmp(mode, "wal") != 0) {
+        if (mode == NULL)
+            s_fail(diag, path, self->db, "not a usable ledger");
+        else
+            cq_diag_set(diag, CQ_EIO, 0,
+                        "%s: cannot switch the ledger to WAL mode (%s)", path,
+                        mode);
+        sqlite3_finalize(q);
+        goto out_destroy;
+    }
+    sqlite3_finalize(q);
+    //  FULL: a committed decision survives power loss (a decision leaves
+    //  the node only after it is in the ledger)
+    if (s_exec(self->db, "PRAGMA synchronous=FULL") != SQLITE_OK ||
+        s_exec(self->db, "PRAGMA foreign_keys=OFF") != SQLITE_OK ||
+        s_exec(self->db, "PRAGMA cache_size=-65536") != SQLITE_OK) {
+        s_fail(diag, path, self->db, "cannot configure the ledger");
+        goto out_destroy;
+    }
+    if (s_migrate(self->db, path, diag) != 0 || s_node(self, path, diag) != 0)
+        goto out_destroy;
+    if (s_rebuild(self, path, diag) != 0)
+        goto out_destroy;
+    if (sqlite3_prepare_v2(self->db,
+                           "INSERT INTO decisions (seq, claim_key, keyed, "
+                           "outcome, original, reverses, rules_id, hash, "
+                           "decision, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                           "?, ?)",
+                           -1, &self->ins_dec, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(self->db,
+                           "INSERT INTO lines (seq, line, payer, member, npi, "
+                           "service_date, procedure, modifiers, charge, plan, "
+                           "plan_year, copay, deductible, coinsurance) VALUES "
+                           "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &self->ins_line, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(self->db, "SELECT body FROM decisions WHERE seq = ?",
+                           -1, &self->get_body, NULL) != SQLITE_OK) {
+        s_fail(diag, path, self->db, "cannot prepare the ledger statements");
+        goto out_destroy;
+    }
+    cq_log_info(NULL, "ledger %s: %zu decisions, %zu history lines", path,
+                self->state->n_recs, self->state->n_hist);
+    return self;
+out_destroy:
+    cq_ledger_destroy(&self);
+    return NULL;
+}
+
+void
+cq_ledger_destroy(cq_ledger_t **self_p)
+{
+    assert(self_p);
+    cq_ledger_t *self = *self_p;
+    if (self == NULL)
+        return;
+    if (self->in_tx) {
+        if (self->pending > 0)
+            cq_log_warn(NULL,
+                        "ledger closed with %zu uncommitted decisions; they "
+                        "are discarded",
+                        self->pending);
+        s_exec(self->db, "ROLLBACK");
+    }
+    sqlite3_finalize(self->ins_dec);
+    sqlite3_finalize(self->ins_line);
+    sqlite3_finalize(self->get_body);
+    sqlite3_close(self->db);
+    cq_state_destroy(&self->state);
+    cq_buf_free(&self->json);
+    cq_buf_free(&self->body);
+    free(self->rules_db);
+    free(self);
+    *self_p = NULL;
+}
+
+cq_state_t *
+cq_ledger_state(cq_ledger_t *self)
+{
+    return self->state;
+}
+
+int
+cq_ledger_commit(cq_ledger_t *self)
+{
+    if (self->broken) {
+        if (self->in_tx) {
+            s_exec(self->db, "ROLLBACK");
+            self->in_tx = false;
+        }
+        return CQ_EIO;
+    }
+    if (!self->in_tx)
+        return 0;
+    int rc = s_exec(self->db, "COMMIT");
+    if (rc == SQLITE_BUSY)
+        return CQ_EBUSY; // still open: the caller may retry
+    if (rc != SQLITE_OK) {
+        cq_log_error(NULL, "ledger commit failed: %s",
+                     sqlite3_errmsg(self->db));
+        self->broken = true;
+        s_exec(self->db, "ROLLBACK");
+        self->in_tx = false;
+        return CQ_EIO;
+    }
+    self->in_tx = false;
+    self->pending = 0;
+    return 0;
+}
+
+size_t
+cq_ledger_pending(const cq_ledger_t *self)
+{
+    return self->pending;
+}
+
+int64_t
+cq_ledger_count(const cq_ledger_t *self)
+{
+    return (int64_t)self->state->n_recs;
+}
+
+int
+cq_ledger_verify(const char *path, int64_t *rows, cq_diag_t *diag)
+{
+    sqlite3 *db = NULL;
+    *rows = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        s_fail(diag, path, db, "cannot open the ledger");
+        sqlite3_close(db);
+        return CQ_EIO;
+    }
+    sqlite3_busy_timeout(db, S_BUSY_MS);
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT seq, hash, decision FROM decisions ORDER "
+                           "BY seq",
+                           -1, &q, NULL) != SQLITE_OK) {
+        s_fail(diag, path, db, "not a ledger");
+        sqlite3_close(db);
+        return CQ_EIO;
+    }
+    uint8_t prev[32] = {0};
+    cq_buf_t buf;
+    cq_buf_init(&buf, (size_t)1 << 30);
+    int rc = 0, step;
+    int64_t expect = 0;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(q, 0);
+        if (expect && seq != expect) {
+            rc = cq_diag_set(diag, CQ_EPROTO, (size_t)seq,
+                             "%s: seq %lld follows %lld", path, (long long)seq,
+                             (long long)expect - 1);
+            break;
+        }
+        expect = seq + 1;
+        cq_buf_reset(&buf);
+        cq_buf_add(&buf, prev, 32);
+        cq_buf_add(&buf, sqlite3_column_text(q, 2),
+                   (size_t)sqlite3_column_bytes(q, 2));
+        uint8_t h[32];
+        cq_sha256(buf.data, buf.len, h);
+        if (sqlite3_column_bytes(q, 1) != 32 ||
+            memcmp(h, sqlite3_column_blob(q, 1), 32) != 0) {
+            rc = cq_diag_set(diag, CQ_EPROTO, (size_t)seq,
+                             "%s: hash chain broken at seq %lld", path,
+                             (long long)seq);
+            break;
+        }
+        memcpy(prev, h, 32);
+        (*rows)++;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = s_fail(diag, path, db, "cannot read the ledger");
+    cq_buf_free(&buf);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return rc;
+}

@@ -1,0 +1,1269 @@
+//  proto.c: message bodies of schemas/proto.md. Encoders trust their input
+//  (our own structs); decoders trust nothing.
+#include "proto.h"
+#include "date.h"
+#include "mem.h"
+#include "money.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define S_DATE_MIN (-25567) // 1900-01-01
+#define S_DATE_MAX 84005    // 2199-12-31
+#define S_UNITS_MAX INT64_C(1000000000000)
+#define S_AMOUNT_MAX (CQ_MONEY_MAX * 64) // sums over up to 50 lines
+#define S_ERR_MIN (-99)                  // status codes are cq_err_t
+
+static const char *s_names[] = {
+    [CQ_CMD_READY] = "READY",
+    [CQ_CMD_WELCOME] = "WELCOME",
+    [CQ_CMD_HEARTBEAT] = "HEARTBEAT",
+    [CQ_CMD_DISCONNECT] = "DISCONNECT",
+    [CQ_CMD_INTAKE] = "INTAKE",
+    [CQ_CMD_INTAKE_DONE] = "INTAKE_DONE",
+    [CQ_CMD_ADJUDICATE] = "ADJUDICATE",
+    [CQ_CMD_RESULT] = "RESULT",
+    [CQ_CMD_GOODBYE] = "GOODBYE",
+    [CQ_CMD_GOODBYE_OK] = "GOODBYE_OK",
+    [CQ_CMD_SUBMIT] = "SUBMIT",
+    [CQ_CMD_RECEIPT] = "RECEIPT",
+    [CQ_CMD_DOC_DONE] = "DOC_DONE",
+    [CQ_CMD_DECISIONS] = "DECISIONS",
+    [CQ_CMD_STATUS] = "STATUS",
+    [CQ_CMD_STATUS_REPLY] = "STATUS_REPLY",
+    [CQ_CMD_RESULTS] = "RESULTS",
+    [CQ_CMD_RESULTS_REPLY] = "RESULTS_REPLY",
+    [CQ_CMD_WORKERS] = "WORKERS",
+    [CQ_CMD_WORKERS_REPLY] = "WORKERS_REPLY",
+};
+
+const char *
+cq_cmd_name(int cmd)
+{
+    if (cmd < 0 || (size_t)cmd >= CQ_ARRAY_LEN(s_names))
+        return NULL;
+    return s_names[cmd];
+}
+
+void
+cq_proto_hdr_encode(cq_cmd_t cmd, uint8_t out[CQ_PROTO_HDR_LEN])
+{
+    out[0] = CQ_PROTO_SIG0;
+    out[1] = CQ_PROTO_SIG1;
+    out[2] = CQ_PROTO_VERSION;
+    out[3] = (uint8_t)cmd;
+}
+
+int
+cq_proto_hdr_decode(const uint8_t *p, size_t n, int *cmd, cq_diag_t *diag)
+{
+    *cmd = -1;
+    if (n != CQ_PROTO_HDR_LEN || p[0] != CQ_PROTO_SIG0 ||
+        p[1] != CQ_PROTO_SIG1)
+        return cq_diag_set(diag, CQ_EPROTO, 0, "header: not a claimq header");
+    if (p[2] != CQ_PROTO_VERSION)
+        return cq_diag_set(diag, CQ_EUNSUPPORTED, 2,
+                           "header: protocol version %u, expected %u", p[2],
+                           CQ_PROTO_VERSION);
+    *cmd = p[3];
+    if (cq_cmd_name(p[3]) == NULL)
+        return cq_diag_set(diag, CQ_ENOTFOUND, 3,
+                           "header: unknown command 0x%02x", p[3]);
+    return 0;
+}
+
+//  ---- small helpers ----------------------------------------------------
+
+//  A fixed C field: its bytes up to the NUL (or the whole field).
+static void
+s_field(cq_mpw_t *w, const char *s, size_t size)
+{
+    cq_mpw_strn(w, s, strnlen(s, size));
+}
+#define S_FIELD(w, f) s_field((w), (f), sizeof(f))
+
+static void
+s_char(cq_mpw_t *w, char ch)
+{
+    cq_mpw_strn(w, &ch, ch ? 1 : 0);
+}
+
+//  A one-character field: "" (0) or one printable ASCII character.
+static char
+s_cur_char(cq_cur_t *c, const char *what)
+{
+    char buf[2];
+    cq_cur_str(c, buf, sizeof buf, what);
+    if (c->err)
+        return 0;
+    unsigned char ch = (unsigned char)buf[0];
+    if (ch != 0 && (ch < 0x21 || ch > 0x7e)) {
+        cq_cur_fail(c, CQ_EPROTO, what);
+        return 0;
+    }
+    return (char)ch;
+}
+
+static int32_t
+s_cur_date(cq_cur_t *c, const char *what)
+{
+    int64_t v = cq_cur_int(c, INT32_MIN, S_DATE_MAX, what);
+    if (c->err)
+        return CQ_DATE_NONE;
+    if (v != CQ_DATE_NONE && v < S_DATE_MIN) {
+        cq_cur_fail(c, CQ_EPROTO, what);
+        return CQ_DATE_NONE;
+    }
+    return (int32_t)v;
+}
+
+static int32_t
+s_cur_status(cq_cur_t *c, const char *what)
+{
+    return (int32_t)cq_cur_int(c, S_ERR_MIN, 0, what);
+}
+
+//  Opens the body's top-level array of at least `need` fields.
+static uint32_t
+s_open(cq_cur_t *c, const uint8_t *p, size_t n, uint32_t need,
+       const char *what)
+{
+    cq_cur_init(c, p, n);
+    return cq_cur_array(c, need, UINT32_MAX, what);
+}
+
+//  Skips trailing fields, then requires the body to end there.
+static int
+s_close(cq_cur_t *c, uint32_t have, uint32_t used, cq_diag_t *diag)
+{
+    cq_cur_rest(c, have, used);
+    if (c->err == 0 && c->pos != c->end)
+        cq_cur_fail(c, CQ_EPROTO, "bytes after the body");
+    return cq_cur_diag(c, diag);
+}
+
+//  For messages with items: reads the items' array header, checks that
+//  every item and the rest of the body are well-formed, and leaves
+//  items->cur at the first item.
+static int
+s_items(cq_cur_t *c, cq_items_t *items, uint32_t have, uint32_t used,
+        const char *what, cq_diag_t *diag)
+{
+    memset(items, 0, sizeof *items);
+    items->n = cq_cur_array(c, 0, CQ_PROTO_MAX_ITEMS, what);
+    items->cur = *c;
+    for (uint32_t i = 0; i < items->n && c->err == 0; i++) {
+        c->depth = 0;
+        cq_cur_skip(c, what);
+    }
+    int rc = s_close(c, have, used, diag);
+    if (rc != 0) {
+        items->n = 0;
+        return rc;
+    }
+    return 0;
+}
+
+//  Reads the next item's array header (>= need fields). Returns 1, 0 at
+//  the end, or an error.
+static int
+s_item_open(cq_items_t *items, uint32_t need, uint32_t *have,
+            const char *what, cq_diag_t *diag)
+{
+    if (items->next >= items->n)
+        return 0;
+    items->next++;
+    *have = cq_cur_array(&items->cur, need, UINT32_MAX, what);
+    if (items->cur.err)
+        return cq_cur_diag(&items->cur, diag);
+    return 1;
+}
+
+static int
+s_item_close(cq_items_t *items, uint32_t have, uint32_t used,
+             cq_diag_t *diag)
+{
+    cq_cur_rest(&items->cur, have, used);
+    if (items->cur.err) {
+        items->next = items->n; // nothing more can be read
+        return cq_cur_diag(&items->cur, diag);
+    }
+    return 1;
+}
+
+bool
+cq_proto_batch_id_ok(const char *s)
+{
+    size_t n = strnlen(s, CQ_BATCH_ID_LEN);
+    if (n == 0 || n >= CQ_BATCH_ID_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+              ch == ':' || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+//  ---- claims ---------------------------------------------------------
+
+#define S_CLAIM_FIELDS 20
+#define S_LINE_FIELDS 10
+
+void
+cq_proto_claim_encode(cq_mpw_t *w, const cq_claim_t *c)
+{
+    cq_mpw_array(w, S_CLAIM_FIELDS);
+    S_FIELD(w, c->claim_id);
+    S_FIELD(w, c->payer_id);
+    cq_mpw_uint(w, (uint64_t)c->type);
+    s_char(w, c->frequency);
+    S_FIELD(w, c->original_claim_id);
+    cq_mpw_int(w, c->received_date);
+    cq_mpw_array(w, 5);
+    S_FIELD(w, c->member.id);
+    S_FIELD(w, c->member.last_name);
+    S_FIELD(w, c->member.first_name);
+    cq_mpw_int(w, c->member.birth_date);
+    s_char(w, c->member.sex);
+    S_FIELD(w, c->billing_npi);
+    S_FIELD(w, c->billing_tax_id);
+    S_FIELD(w, c->billing_name);
+    S_FIELD(w, c->prior_auth);
+    uint32_t n_dx = c->n_diagnoses;
+    if (CQ_NEVER(n_dx > CQ_MAX_DX))
+        n_dx = CQ_MAX_DX;
+    cq_mpw_array(w, n_dx);
+    for (uint32_t i = 0; i < n_dx; i++)
+        S_FIELD(w, c->diagnoses[i]);
+    cq_mpw_int(w, c->total_charge);
+    uint32_t n_lines = c->n_lines;
+    if (CQ_NEVER(n_lines > CQ_MAX_LINES))
+        n_lines = CQ_MAX_LINES;
+    cq_mpw_array(w, n_lines);
+    for (uint32_t i = 0; i < n_lines; i++) {
+        const cq_line_t *l = &c->lines[i];
+        cq_mpw_array(w, S_LINE_FIELDS);
+        S_FIELD(w, l->procedure);
+        uint32_t n_mod = l->n_modifiers;
+        if (CQ_NEVER(n_mod > CQ_MAX_MODIFIERS))
+            n_mod = CQ_MAX_MODIFIERS;
+        cq_mpw_array(w, n_mod);
+        for (uint32_t k = 0; k < n_mod; k++)
+            S_FIELD(w, l->modifiers[k]);
+        S_FIELD(w, l->revenue_code);
+        cq_mpw_int(w, l->service_date);
+        cq_mpw_int(w, l->service_date_end);
+        S_FIELD(w, l->place_of_service);
+        cq_mpw_int(w, l->units_milli);
+        cq_mpw_int(w, l->charge);
+        uint32_t n_ptr = l->n_pointers;
+        if (CQ_NEVER(n_ptr > CQ_MAX_POINTERS))
+            n_ptr = CQ_MAX_POINTERS;
+        cq_mpw_array(w, n_ptr);
+        for (uint32_t k = 0; k < n_ptr; k++)
+            cq_mpw_uint(w, l->dx_pointers[k]);
+        S_FIELD(w, l->rendering_npi);
+    }
+    cq_mpw_uint(w, (uint64_t)c->source);
+    cq_mpw_int(w, c->ocr_confidence);
+    cq_mpw_bool(w, c->invalid);
+    S_FIELD(w, c->invalid_rarc);
+    S_FIELD(w, c->invalid_msg);
+    uint32_t n_pend = c->n_pend;
+    if (CQ_NEVER(n_pend > CQ_MAX_PEND))
+        n_pend = CQ_MAX_PEND;
+    cq_mpw_array(w, n_pend);
+    for (uint32_t i = 0; i < n_pend; i++)
+        S_FIELD(w, c->pend_fields[i]);
+}
+
+#define S_STR(c, f, what) cq_cur_str((c), (f), sizeof(f), (what))
+
+static void
+s_line_decode(cq_cur_t *c, cq_line_t *l)
+{
+    uint32_t have = cq_cur_array(c, S_LINE_FIELDS, UINT32_MAX, "line");
+    S_STR(c, l->procedure, "line.procedure");
+    l->n_modifiers =
+        (uint8_t)cq_cur_array(c, 0, CQ_MAX_MODIFIERS, "line.modifiers");
+    for (uint32_t k = 0; k < l->n_modifiers && !c->err; k++)
+        S_STR(c, l->modifiers[k], "line.modifiers");
+    S_STR(c, l->revenue_code, "line.revenue_code");
+    l->service_date = s_cur_date(c, "line.service_date");
+    l->service_date_end = s_cur_date(c, "line.service_date_end");
+    S_STR(c, l->place_of_service, "line.place_of_service");
+    l->units_milli = cq_cur_int(c, -S_UNITS_MAX, S_UNITS_MAX, "line.units");
+    l->charge = cq_cur_int(c, -CQ_MONEY_MAX, CQ_MONEY_MAX, "line.charge");
+    l->n_pointers =
+        (uint8_t)cq_cur_array(c, 0, CQ_MAX_POINTERS, "line.dx_pointers");
+    for (uint32_t k = 0; k < l->n_pointers && !c->err; k++)
+        l->dx_pointers[k] = (uint8_t)cq_cur_uint(c, 255, "line.dx_pointers");
+    S_STR(c, l->rendering_npi, "line.rendering_npi");
+    cq_cur_rest(c, have, S_LINE_FIELDS);
+}
+
+int
+cq_proto_claim_decode(cq_cur_t *c, cq_claim_t *out)
+{
+    cq_claim_init(out);
+    uint32_t have = cq_cur_array(c, S_CLAIM_FIELDS, UINT32_MAX, "claim");
+    S_STR(c, out->claim_id, "claim.claim_id");
+    S_STR(c, out->payer_id, "claim.payer_id");
+    out->type = (cq_claim_type_t)cq_cur_uint(c, 1, "claim.type");
+    out->frequency = s_cur_char(c, "claim.frequency");
+    S_STR(c, out->original_claim_id, "claim.original_claim_id");
+    out->received_date = s_cur_date(c, "claim.received_date");
+    uint32_t mh = cq_cur_array(c, 5, UINT32_MAX, "claim.member");
+    S_STR(c, out->member.id, "member.id");
+    S_STR(c, out->member.last_name, "member.last_name");
+    S_STR(c, out->member.first_name, "member.first_name");
+    out->member.birth_date = s_cur_date(c, "member.birth_date");
+    out->member.sex = s_cur_char(c, "member.sex");
+    cq_cur_rest(c, mh, 5);
+    S_STR(c, out->billing_npi, "claim.billing_npi");
+    S_STR(c, out->billing_tax_id, "claim.billing_tax_id");
+    S_STR(c, out->billing_name, "claim.billing_name");
+    S_STR(c, out->prior_auth, "claim.prior_auth");
+    out->n_diagnoses =
+        (uint8_t)cq_cur_array(c, 0, CQ_MAX_DX, "claim.diagnoses");
+    for (uint32_t i = 0; i < out->n_diagnoses && !c->err; i++)
+        S_STR(c, out->diagnoses[i], "claim.diagnoses");
+    out->total_charge =
+        cq_cur_int(c, -CQ_MONEY_MAX, CQ_MONEY_MAX, "claim.total_charge");
+    out->n_lines = (uint8_t)cq_cur_array(c, 0, CQ_MAX_LINES, "claim.lines");
+    for (uint32_t i = 0; i < out->n_lines && !c->err; i++)
+        s_line_decode(c, &out->lines[i]);
+    out->source = (cq_source_t)cq_cur_uint(c, 2, "claim.source");
+    out->ocr_confidence = (int)cq_cur_int(c, -1, 100, "claim.ocr_confidence");
+    out->invalid = cq_cur_bool(c, "claim.invalid");
+    S_STR(c, out->invalid_rarc, "claim.invalid_rarc");
+    S_STR(c, out->invalid_msg, "claim.invalid_msg");
+    out->n_pend = (uint8_t)cq_cur_array(c, 0, CQ_MAX_PEND, "claim.pend");
+    for (uint32_t i = 0; i < out->n_pend && !c->err; i++)
+        S_STR(c, out->pend_fields[i], "claim.pend");
+    cq_cur_rest(c, have, S_CLAIM_FIELDS);
+    return c->err;
+}
+
+//  ---- decisions ------------------------------------------------------
+
+#define S_DECISION_FIELDS 18
+
+void
+cq_proto_decision_encode(cq_mpw_t *w, const cq_decision_t *d)
+{
+    cq_mpw_array(w, S_DECISION_FIELDS);
+    S_FIELD(w, d->claim_id);
+    S_FIELD(w, d->payer_id);
+    S_FIELD(w, d->billing_npi);
+    s_char(w, d->frequency);
+    S_FIELD(w, d->batch_id);
+    cq_mpw_uint(w, (uint64_t)d->decision);
+    cq_mpw_int(w, d->billed);
+    cq_mpw_int(w, d->allowed);
+    cq_mpw_int(w, d->paid);
+    cq_mpw_int(w, d->patient_resp);
+    uint32_t n_adj = d->n_adj;
+    if (CQ_NEVER(n_adj > CQ_MAX_ADJ))
+        n_adj = CQ_MAX_ADJ;
+    cq_mpw_array(w, n_adj);
+    for (uint32_t i = 0; i < n_adj; i++) {
+        const cq_adjustment_t *a = &d->adj[i];
+        cq_mpw_array(w, 4);
+        cq_mpw_uint(w, a->line);
+        S_FIELD(w, a->group);
+        S_FIELD(w, a->code);
+        cq_mpw_int(w, a->amount);
+    }
+    uint32_t n_reasons = d->n_reasons;
+    if (CQ_NEVER(n_reasons > CQ_MAX_REASONS))
+        n_reasons = CQ_MAX_REASONS;
+    cq_mpw_array(w, n_reasons);
+    for (uint32_t i = 0; i < n_reasons; i++) {
+        const cq_reason_t *r = &d->reasons[i];
+        cq_mpw_array(w, 5);
+        cq_mpw_uint(w, r->line);
+        S_FIELD(w, r->group);
+        S_FIELD(w, r->carc);
+        S_FIELD(w, r->rarc);
+        S_FIELD(w, r->message);
+    }
+    uint32_t n_lines = d->n_lines;
+    if (CQ_NEVER(n_lines > CQ_MAX_LINES))
+        n_lines = CQ_MAX_LINES;
+    cq_mpw_array(w, n_lines);
+    for (uint32_t i = 0; i < n_lines; i++) {
+        const cq_line_result_t *l = &d->lines[i];
+        cq_mpw_array(w, 4);
+        cq_mpw_int(w, l->billed);
+        cq_mpw_int(w, l->allowed);
+        cq_mpw_int(w, l->paid);
+        cq_mpw_bool(w, l->denied);
+    }
+    S_FIELD(w, d->node);
+    cq_mpw_int(w, d->ledger_seq);
+    S_FIELD(w, d->rules_version);
+    cq_mpw_uint(w, (uint64_t)d->source);
+    cq_mpw_int(w, d->ocr_confidence);
+}
+
+//  Decisions are large structs (about 20 KiB): only the parts in use are
+//  cleared, which matters at tens of thousands per second.
+static void
+s_decision_clear(cq_decision_t *d)
+{
+    memset(d, 0, offsetof(cq_decision_t, adj));
+    d->n_adj = 0;
+    d->n_reasons = 0;
+    d->n_lines = 0;
+    memset(d->node, 0, sizeof *d - offsetof(cq_decision_t, node));
+}
+
+int
+cq_proto_decision_decode(cq_cur_t *c, cq_decision_t *d)
+{
+    s_decision_clear(d);
+    uint32_t have = cq_cur_array(c, S_DECISION_FIELDS, UINT32_MAX, "decision");
+    S_STR(c, d->claim_id, "decision.claim_id");
+    S_STR(c, d->payer_id, "decision.payer_id");
+    S_STR(c, d->billing_npi, "decision.billing_npi");
+    d->frequency = s_cur_char(c, "decision.frequency");
+    S_STR(c, d->batch_id, "decision.batch_id");
+    d->decision = (cq_outcome_t)cq_cur_uint(c, 2, "decision.decision");
+    d->billed = cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "decision.billed");
+    d->allowed =
+        cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "decision.allowed");
+    d->paid = cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "decision.paid");
+    d->patient_resp = cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX,
+                                 "decision.patient_responsibility");
+    d->n_adj = (uint16_t)cq_cur_array(c, 0, CQ_MAX_ADJ, "decision.adjustments");
+    for (uint32_t i = 0; i < d->n_adj && !c->err; i++) {
+        cq_adjustment_t *a = &d->adj[i];
+        memset(a, 0, sizeof *a);
+        uint32_t h = cq_cur_array(c, 4, UINT32_MAX, "adjustment");
+        a->line = (uint8_t)cq_cur_uint(c, CQ_MAX_LINES, "adjustment.line");
+        S_STR(c, a->group, "adjustment.group");
+        S_STR(c, a->code, "adjustment.code");
+        a->amount =
+            cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "adjustment.amount");
+        cq_cur_rest(c, h, 4);
+    }
+    d->n_reasons =
+        (uint16_t)cq_cur_array(c, 0, CQ_MAX_REASONS, "decision.reasons");
+    for (uint32_t i = 0; i < d->n_reasons && !c->err; i++) {
+        cq_reason_t *r = &d->reasons[i];
+        memset(r, 0, sizeof *r);
+        uint32_t h = cq_cur_array(c, 5, UINT32_MAX, "reason");
+        r->line = (uint8_t)cq_cur_uint(c, CQ_MAX_LINES, "reason.line");
+        S_STR(c, r->group, "reason.group");
+        S_STR(c, r->carc, "reason.carc");
+        S_STR(c, r->rarc, "reason.rarc");
+        S_STR(c, r->message, "reason.message");
+        cq_cur_rest(c, h, 5);
+    }
+    d->n_lines = (uint8_t)cq_cur_array(c, 0, CQ_MAX_LINES, "decision.lines");
+    for (uint32_t i = 0; i < d->n_lines && !c->err; i++) {
+        cq_line_result_t *l = &d->lines[i];
+        uint32_t h = cq_cur_array(c, 4, UINT32_MAX, "line_result");
+        l->billed = cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "line.billed");
+        l->allowed =
+            cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "line.allowed");
+        l->paid = cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "line.paid");
+        l->denied = cq_cur_bool(c, "line.denied");
+        cq_cur_rest(c, h, 4);
+    }
+    S_STR(c, d->node, "decision.node");
+    d->ledger_seq = cq_cur_int(c, 0, INT64_MAX, "decision.ledger_seq");
+    S_STR(c, d->rules_version, "decision.rules_version");
+    d->source = (cq_source_t)cq_cur_uint(c, 2, "decision.source");
+    d->ocr_confidence =
+        (int)cq_cur_int(c, -1, 100, "decision.ocr_confidence");
+    cq_cur_rest(c, have, S_DECISION_FIELDS);
+    if (c->err) {
+        d->n_adj = 0;
+        d->n_reasons = 0;
+        d->n_lines = 0;
+    }
+    return c->err;
+}
+
+//  ---- READY / WELCOME / empty / reason ----------------------------------
+
+bool
+cq_proto_node_id_ok(const char *s)
+{
+    size_t n = strnlen(s, CQ_ID_LEN);
+    if (n == 0 || n >= CQ_ID_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+              ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+void
+cq_proto_ready_encode(cq_mpw_t *w, const cq_msg_ready_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 5);
+    S_FIELD(w, m->node_id);
+    cq_mpw_uint(w, m->credit);
+    cq_mpw_uint(w, m->intake_credit);
+    S_FIELD(w, m->rules_version);
+    cq_mpw_uint(w, m->heartbeat_ms);
+}
+
+int
+cq_proto_ready_decode(const uint8_t *p, size_t n, cq_msg_ready_t *m,
+                      cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 5, "READY");
+    S_STR(&c, m->node_id, "node_id");
+    if (c.err == 0 && !cq_proto_node_id_ok(m->node_id))
+        cq_cur_fail(&c, CQ_EPROTO, "node_id");
+    m->credit = (uint32_t)cq_cur_uint(&c, CQ_PROTO_MAX_CREDIT, "credit");
+    m->intake_credit =
+        (uint32_t)cq_cur_uint(&c, CQ_PROTO_MAX_INTAKE_CREDIT, "intake_credit");
+    S_STR(&c, m->rules_version, "rules_version");
+    m->heartbeat_ms = (uint32_t)cq_cur_uint(&c, 600000, "heartbeat_ms");
+    if (c.err == 0 && (m->credit == 0 || m->intake_credit == 0))
+        cq_cur_fail(&c, CQ_EPROTO, "credit");
+    if (c.err == 0 && m->heartbeat_ms < 10)
+        cq_cur_fail(&c, CQ_EPROTO, "heartbeat_ms");
+    return s_close(&c, have, 5, diag);
+}
+
+void
+cq_proto_welcome_encode(cq_mpw_t *w, const cq_msg_welcome_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 4);
+    S_FIELD(w, m->rules_version);
+    cq_mpw_uint(w, m->heartbeat_ms);
+    cq_mpw_bool(w, m->accepted);
+    S_FIELD(w, m->reason);
+}
+
+int
+cq_proto_welcome_decode(const uint8_t *p, size_t n, cq_msg_welcome_t *m,
+                        cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 4, "WELCOME");
+    S_STR(&c, m->rules_version, "rules_version");
+    m->heartbeat_ms = (uint32_t)cq_cur_uint(&c, 600000, "heartbeat_ms");
+    m->accepted = cq_cur_bool(&c, "accepted");
+    S_STR(&c, m->reason, "reason");
+    if (c.err == 0 && m->heartbeat_ms < 10)
+        cq_cur_fail(&c, CQ_EPROTO, "heartbeat_ms");
+    return s_close(&c, have, 4, diag);
+}
+
+void
+cq_proto_empty_encode(cq_mpw_t *w)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 0);
+}
+
+int
+cq_proto_empty_decode(const uint8_t *p, size_t n, cq_diag_t *diag)
+{
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 0, "body");
+    return s_close(&c, have, 0, diag);
+}
+
+void
+cq_proto_reason_encode(cq_mpw_t *w, const char *reason)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 1);
+    s_field(w, reason, CQ_PROTO_MSG_LEN - 1);
+}
+
+int
+cq_proto_reason_decode(const uint8_t *p, size_t n,
+                       char reason[CQ_PROTO_MSG_LEN], cq_diag_t *diag)
+{
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 1, "DISCONNECT");
+    cq_cur_str(&c, reason, CQ_PROTO_MSG_LEN, "reason");
+    return s_close(&c, have, 1, diag);
+}
+
+//  ---- INTAKE / INTAKE_DONE -----------------------------------------------
+
+void
+cq_proto_intake_encode(cq_mpw_t *w, const cq_msg_intake_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 7);
+    cq_mpw_uint(w, m->lease);
+    cq_mpw_uint(w, m->doc_id);
+    S_FIELD(w, m->batch_id);
+    S_FIELD(w, m->name);
+    cq_mpw_int(w, m->received_date);
+    cq_mpw_uint(w, m->first_record);
+    cq_mpw_uint(w, m->size);
+}
+
+int
+cq_proto_intake_decode(const uint8_t *p, size_t n, cq_msg_intake_t *m,
+                       cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 7, "INTAKE");
+    m->lease = cq_cur_uint(&c, UINT64_MAX, "lease");
+    m->doc_id = cq_cur_uint(&c, UINT64_MAX, "doc_id");
+    S_STR(&c, m->batch_id, "batch_id");
+    S_STR(&c, m->name, "name");
+    m->received_date = s_cur_date(&c, "received_date");
+    m->first_record = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "first_record");
+    m->size = cq_cur_uint(&c, CQ_PROTO_MAX_FRAME, "size");
+    if (c.err == 0 && !cq_proto_batch_id_ok(m->batch_id))
+        cq_cur_fail(&c, CQ_EPROTO, "batch_id");
+    if (c.err == 0 &&
+        (m->received_date == CQ_DATE_NONE || m->first_record == 0))
+        cq_cur_fail(&c, CQ_EPROTO, "received_date");
+    return s_close(&c, have, 7, diag);
+}
+
+size_t
+cq_proto_intake_done_begin(cq_mpw_t *w, const cq_msg_intake_done_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 7);
+    cq_mpw_uint(w, m->lease);
+    cq_mpw_uint(w, m->doc_id);
+    cq_mpw_uint(w, m->part);
+    cq_mpw_bool(w, m->last);
+    cq_mpw_int(w, m->status);
+    S_FIELD(w, m->message);
+    return cq_mpw_array_open(w);
+}
+
+void
+cq_proto_intake_done_end(cq_mpw_t *w, size_t at, uint32_t n_claims)
+{
+    cq_mpw_array_close(w, at, n_claims);
+}
+
+int
+cq_proto_intake_done_decode(const uint8_t *p, size_t n,
+                            cq_msg_intake_done_t *m, cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 7, "INTAKE_DONE");
+    m->lease = cq_cur_uint(&c, UINT64_MAX, "lease");
+    m->doc_id = cq_cur_uint(&c, UINT64_MAX, "doc_id");
+    m->part = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "part");
+    m->last = cq_cur_bool(&c, "last");
+    m->status = s_cur_status(&c, "status");
+    S_STR(&c, m->message, "message");
+    return s_items(&c, &m->claims, have, 7, "claims", diag);
+}
+
+int
+cq_proto_intake_done_next(cq_msg_intake_done_t *m, cq_claim_t *claim,
+                          const uint8_t **raw, size_t *raw_len,
+                          cq_diag_t *diag)
+{
+    cq_items_t *it = &m->claims;
+    if (it->next >= it->n)
+        return 0;
+    it->next++;
+    const uint8_t *at = it->cur.pos;
+    if (cq_proto_claim_decode(&it->cur, claim) != 0) {
+        it->next = it->n;
+        return cq_cur_diag(&it->cur, diag);
+    }
+    *raw = at;
+    *raw_len = (size_t)(it->cur.pos - at);
+    return 1;
+}
+
+//  ---- ADJUDICATE / RESULT ------------------------------------------------
+
+size_t
+cq_proto_adjudicate_begin(cq_mpw_t *w, uint64_t lease)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 2);
+    cq_mpw_uint(w, lease);
+    return cq_mpw_array_open(w);
+}
+
+void
+cq_proto_adjudicate_add(cq_mpw_t *w, uint64_t cid, const char *batch_id,
+                        const uint8_t *claim_raw, size_t claim_len)
+{
+    cq_mpw_array(w, 3);
+    cq_mpw_uint(w, cid);
+    s_field(w, batch_id, CQ_BATCH_ID_LEN - 1);
+    cq_mpw_raw(w, claim_raw, claim_len);
+}
+
+void
+cq_proto_adjudicate_end(cq_mpw_t *w, size_t at, uint32_t n_items)
+{
+    cq_mpw_array_close(w, at, n_items);
+}
+
+int
+cq_proto_adjudicate_decode(const uint8_t *p, size_t n, cq_msg_adjudicate_t *m,
+                           cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 2, "ADJUDICATE");
+    m->lease = cq_cur_uint(&c, UINT64_MAX, "lease");
+    return s_items(&c, &m->items, have, 2, "items", diag);
+}
+
+int
+cq_proto_adjudicate_next(cq_msg_adjudicate_t *m, uint64_t *cid,
+                         char batch_id[CQ_BATCH_ID_LEN], cq_claim_t *claim,
+                         cq_diag_t *diag)
+{
+    uint32_t have;
+    int rc = s_item_open(&m->items, 3, &have, "item", diag);
+    if (rc <= 0)
+        return rc;
+    cq_cur_t *c = &m->items.cur;
+    *cid = cq_cur_uint(c, UINT64_MAX, "cid");
+    cq_cur_str(c, batch_id, CQ_BATCH_ID_LEN, "batch_id");
+    cq_proto_claim_decode(c, claim);
+    return s_item_close(&m->items, have, 3, diag);
+}
+
+size_t
+cq_proto_result_begin(cq_mpw_t *w, uint64_t lease)
+{
+    return cq_proto_adjudicate_begin(w, lease);
+}
+
+void
+cq_proto_result_add(cq_mpw_t *w, uint64_t cid, int32_t status,
+                    const cq_decision_t *d)
+{
+    cq_mpw_array(w, 3);
+    cq_mpw_uint(w, cid);
+    cq_mpw_int(w, status);
+    if (status == 0 && d != NULL)
+        cq_proto_decision_encode(w, d);
+    else
+        cq_mpw_nil(w);
+}
+
+void
+cq_proto_result_end(cq_mpw_t *w, size_t at, uint32_t n_items)
+{
+    cq_mpw_array_close(w, at, n_items);
+}
+
+int
+cq_proto_result_decode(const uint8_t *p, size_t n, cq_msg_result_t *m,
+                       cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 2, "RESULT");
+    m->lease = cq_cur_uint(&c, UINT64_MAX, "lease");
+    return s_items(&c, &m->items, have, 2, "items", diag);
+}
+
+int
+cq_proto_result_next(cq_msg_result_t *m, uint64_t *cid, int32_t *status,
+                     cq_decision_t *d, const uint8_t **raw, size_t *raw_len,
+                     cq_diag_t *diag)
+{
+    uint32_t have;
+    int rc = s_item_open(&m->items, 3, &have, "item", diag);
+    if (rc <= 0)
+        return rc;
+    cq_cur_t *c = &m->items.cur;
+    *cid = cq_cur_uint(c, UINT64_MAX, "cid");
+    *status = s_cur_status(c, "status");
+    *raw = NULL;
+    *raw_len = 0;
+    if (c->err == 0 && *status == 0) {
+        const uint8_t *at = c->pos;
+        cq_proto_decision_decode(c, d);
+        *raw = at;
+        *raw_len = (size_t)(c->pos - at);
+    } else if (c->err == 0 && !cq_cur_nil(c)) {
+        cq_cur_fail(c, CQ_EPROTO, "decision");
+    }
+    return s_item_close(&m->items, have, 3, diag);
+}
+
+//  ---- SUBMIT / RECEIPT / DOC_DONE / DECISIONS ------------------------
+
+void
+cq_proto_submit_encode(cq_mpw_t *w, const cq_msg_submit_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 3);
+    cq_mpw_uint(w, m->req_id);
+    S_FIELD(w, m->batch_id);
+    uint32_t n = m->n_docs;
+    if (CQ_NEVER(n > CQ_PROTO_MAX_DOCS))
+        n = CQ_PROTO_MAX_DOCS;
+    cq_mpw_array(w, n);
+    for (uint32_t i = 0; i < n; i++) {
+        cq_mpw_array(w, 3);
+        S_FIELD(w, m->docs[i].name);
+        cq_mpw_uint(w, m->docs[i].first_record);
+        cq_mpw_uint(w, m->docs[i].size);
+    }
+}
+
+int
+cq_proto_submit_decode(const uint8_t *p, size_t n, cq_msg_submit_t *m,
+                       cq_diag_t *diag)
+{
+    m->req_id = 0;
+    m->batch_id[0] = '\0';
+    m->n_docs = 0;
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 3, "SUBMIT");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    S_STR(&c, m->batch_id, "batch_id");
+    if (c.err == 0 && !cq_proto_batch_id_ok(m->batch_id))
+        cq_cur_fail(&c, CQ_EPROTO, "batch_id");
+    uint32_t nd = cq_cur_array(&c, 1, CQ_PROTO_MAX_DOCS, "docs");
+    for (uint32_t i = 0; i < nd && c.err == 0; i++) {
+        cq_doc_ref_t *d = &m->docs[i];
+        uint32_t h = cq_cur_array(&c, 3, UINT32_MAX, "doc");
+        S_STR(&c, d->name, "doc.name");
+        d->first_record =
+            (uint32_t)cq_cur_uint(&c, UINT32_MAX, "doc.first_record");
+        d->size = cq_cur_uint(&c, CQ_PROTO_MAX_FRAME, "doc.size");
+        if (c.err == 0 && d->first_record == 0)
+            cq_cur_fail(&c, CQ_EPROTO, "doc.first_record");
+        cq_cur_rest(&c, h, 3);
+    }
+    int rc = s_close(&c, have, 3, diag);
+    m->n_docs = rc == 0 ? nd : 0;
+    return rc;
+}
+
+void
+cq_proto_receipt_encode(cq_mpw_t *w, const cq_msg_receipt_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 6);
+    cq_mpw_uint(w, m->req_id);
+    S_FIELD(w, m->batch_id);
+    cq_mpw_int(w, m->status);
+    S_FIELD(w, m->message);
+    cq_mpw_bool(w, m->durable);
+    uint32_t n = m->n_docs;
+    if (CQ_NEVER(n > CQ_PROTO_MAX_DOCS))
+        n = CQ_PROTO_MAX_DOCS;
+    cq_mpw_array(w, n);
+    for (uint32_t i = 0; i < n; i++)
+        cq_mpw_uint(w, m->doc_ids[i]);
+}
+
+int
+cq_proto_receipt_decode(const uint8_t *p, size_t n, cq_msg_receipt_t *m,
+                        cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 6, "RECEIPT");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    S_STR(&c, m->batch_id, "batch_id");
+    m->status = s_cur_status(&c, "status");
+    S_STR(&c, m->message, "message");
+    m->durable = cq_cur_bool(&c, "durable");
+    uint32_t nd = cq_cur_array(&c, 0, CQ_PROTO_MAX_DOCS, "doc_ids");
+    for (uint32_t i = 0; i < nd && c.err == 0; i++)
+        m->doc_ids[i] = cq_cur_uint(&c, UINT64_MAX, "doc_ids");
+    int rc = s_close(&c, have, 6, diag);
+    m->n_docs = rc == 0 ? nd : 0;
+    return rc;
+}
+
+void
+cq_proto_doc_done_encode(cq_mpw_t *w, const cq_msg_doc_done_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 5);
+    S_FIELD(w, m->batch_id);
+    cq_mpw_uint(w, m->doc_id);
+    cq_mpw_uint(w, m->n_claims);
+    cq_mpw_int(w, m->status);
+    S_FIELD(w, m->message);
+}
+
+int
+cq_proto_doc_done_decode(const uint8_t *p, size_t n, cq_msg_doc_done_t *m,
+                         cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 5, "DOC_DONE");
+    S_STR(&c, m->batch_id, "batch_id");
+    m->doc_id = cq_cur_uint(&c, UINT64_MAX, "doc_id");
+    m->n_claims = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "n_claims");
+    m->status = s_cur_status(&c, "status");
+    S_STR(&c, m->message, "message");
+    return s_close(&c, have, 5, diag);
+}
+
+size_t
+cq_proto_decisions_begin(cq_mpw_t *w, const char *batch_id)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 2);
+    s_field(w, batch_id, CQ_BATCH_ID_LEN - 1);
+    return cq_mpw_array_open(w);
+}
+
+void
+cq_proto_decisions_add(cq_mpw_t *w, uint64_t doc_id, uint32_t index,
+                       const uint8_t *decision_raw, size_t len)
+{
+    cq_mpw_array(w, 3);
+    cq_mpw_uint(w, doc_id);
+    cq_mpw_uint(w, index);
+    cq_mpw_raw(w, decision_raw, len);
+}
+
+void
+cq_proto_decisions_end(cq_mpw_t *w, size_t at, uint32_t n_items)
+{
+    cq_mpw_array_close(w, at, n_items);
+}
+
+int
+cq_proto_decisions_decode(const uint8_t *p, size_t n, cq_msg_decisions_t *m,
+                          cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 2, "DECISIONS");
+    S_STR(&c, m->batch_id, "batch_id");
+    return s_items(&c, &m->items, have, 2, "items", diag);
+}
+
+int
+cq_proto_decisions_next(cq_msg_decisions_t *m, uint64_t *doc_id,
+                        uint32_t *index, cq_decision_t *d, cq_diag_t *diag)
+{
+    uint32_t have;
+    int rc = s_item_open(&m->items, 3, &have, "item", diag);
+    if (rc <= 0)
+        return rc;
+    cq_cur_t *c = &m->items.cur;
+    *doc_id = cq_cur_uint(c, UINT64_MAX, "doc_id");
+    *index = (uint32_t)cq_cur_uint(c, UINT32_MAX, "index");
+    cq_proto_decision_decode(c, d);
+    return s_item_close(&m->items, have, 3, diag);
+}
+
+//  ---- STATUS / RESULTS / WORKERS -------------------------------------
+
+void
+cq_proto_status_encode(cq_mpw_t *w, const cq_msg_status_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 2);
+    cq_mpw_uint(w, m->req_id);
+    S_FIELD(w, m->batch_id);
+}
+
+int
+cq_proto_status_decode(const uint8_t *p, size_t n, cq_msg_status_t *m,
+                       cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 2, "STATUS");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    S_STR(&c, m->batch_id, "batch_id");
+    return s_close(&c, have, 2, diag);
+}
+
+void
+cq_proto_status_reply_encode(cq_mpw_t *w, const cq_msg_status_reply_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 12);
+    cq_mpw_uint(w, m->req_id);
+    S_FIELD(w, m->batch_id);
+    cq_mpw_bool(w, m->found);
+    cq_mpw_uint(w, m->docs);
+    cq_mpw_uint(w, m->docs_done);
+    cq_mpw_uint(w, m->docs_failed);
+    cq_mpw_uint(w, m->claims);
+    cq_mpw_uint(w, m->decided);
+    cq_mpw_uint(w, m->accept);
+    cq_mpw_uint(w, m->reject);
+    cq_mpw_uint(w, m->pend);
+    cq_mpw_uint(w, m->failed);
+}
+
+int
+cq_proto_status_reply_decode(const uint8_t *p, size_t n,
+                             cq_msg_status_reply_t *m, cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 12, "STATUS_REPLY");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    S_STR(&c, m->batch_id, "batch_id");
+    m->found = cq_cur_bool(&c, "found");
+    m->docs = cq_cur_uint(&c, UINT64_MAX, "docs");
+    m->docs_done = cq_cur_uint(&c, UINT64_MAX, "docs_done");
+    m->docs_failed = cq_cur_uint(&c, UINT64_MAX, "docs_failed");
+    m->claims = cq_cur_uint(&c, UINT64_MAX, "claims");
+    m->decided = cq_cur_uint(&c, UINT64_MAX, "decided");
+    m->accept = cq_cur_uint(&c, UINT64_MAX, "accept");
+    m->reject = cq_cur_uint(&c, UINT64_MAX, "reject");
+    m->pend = cq_cur_uint(&c, UINT64_MAX, "pend");
+    m->failed = cq_cur_uint(&c, UINT64_MAX, "failed");
+    return s_close(&c, have, 12, diag);
+}
+
+void
+cq_proto_results_encode(cq_mpw_t *w, const cq_msg_results_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 5);
+    cq_mpw_uint(w, m->req_id);
+    S_FIELD(w, m->batch_id);
+    cq_mpw_uint(w, m->cursor);
+    cq_mpw_uint(w, m->max);
+    cq_mpw_bool(w, m->with_claims);
+}
+
+int
+cq_proto_results_decode(const uint8_t *p, size_t n, cq_msg_results_t *m,
+                        cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 5, "RESULTS");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    S_STR(&c, m->batch_id, "batch_id");
+    m->cursor = cq_cur_uint(&c, UINT64_MAX, "cursor");
+    m->max = (uint32_t)cq_cur_uint(&c, CQ_PROTO_MAX_ITEMS, "max");
+    m->with_claims = cq_cur_bool(&c, "with_claims");
+    if (c.err == 0 && m->max == 0)
+        cq_cur_fail(&c, CQ_EPROTO, "max");
+    return s_close(&c, have, 5, diag);
+}
+
+size_t
+cq_proto_results_reply_begin(cq_mpw_t *w, const cq_msg_results_reply_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 7);
+    cq_mpw_uint(w, m->req_id);
+    S_FIELD(w, m->batch_id);
+    cq_mpw_int(w, m->status);
+    cq_mpw_uint(w, m->next_cursor);
+    cq_mpw_uint(w, m->total);
+    cq_mpw_bool(w, m->complete);
+    return cq_mpw_array_open(w);
+}
+
+void
+cq_proto_results_reply_add(cq_mpw_t *w, uint64_t doc_id, uint32_t index,
+                           const uint8_t *decision_raw, size_t dlen,
+                           const uint8_t *claim_raw, size_t clen)
+{
+    cq_mpw_array(w, 4);
+    cq_mpw_uint(w, doc_id);
+    cq_mpw_uint(w, index);
+    if (decision_raw)
+        cq_mpw_raw(w, decision_raw, dlen);
+    else
+        cq_mpw_nil(w);
+    if (claim_raw)
+        cq_mpw_raw(w, claim_raw, clen);
+    else
+        cq_mpw_nil(w);
+}
+
+void
+cq_proto_results_reply_end(cq_mpw_t *w, size_t at, uint32_t n_items)
+{
+    cq_mpw_array_close(w, at, n_items);
+}
+
+int
+cq_proto_results_reply_decode(const uint8_t *p, size_t n,
+                              cq_msg_results_reply_t *m, cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 7, "RESULTS_REPLY");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    S_STR(&c, m->batch_id, "batch_id");
+    m->status = s_cur_status(&c, "status");
+    m->next_cursor = cq_cur_uint(&c, UINT64_MAX, "next_cursor");
+    m->total = cq_cur_uint(&c, UINT64_MAX, "total");
+    m->complete = cq_cur_bool(&c, "complete");
+    return s_items(&c, &m->items, have, 7, "items", diag);
+}
+
+int
+cq_proto_results_reply_next(cq_msg_results_reply_t *m, uint64_t *doc_id,
+                            uint32_t *index, bool *has_decision,
+                            cq_decision_t *d, bool *has_claim,
+                            cq_claim_t *claim, cq_diag_t *diag)
+{
+    uint32_t have;
+    int rc = s_item_open(&m->items, 4, &have, "item", diag);
+    if (rc <= 0)
+        return rc;
+    cq_cur_t *c = &m->items.cur;
+    *doc_id = cq_cur_uint(c, UINT64_MAX, "doc_id");
+    *index = (uint32_t)cq_cur_uint(c, UINT32_MAX, "index");
+    *has_decision = !cq_cur_nil(c);
+    if (*has_decision) {
+        if (d)
+            cq_proto_decision_decode(c, d);
+        else
+            cq_cur_skip(c, "decision");
+    }
+    *has_claim = !cq_cur_nil(c);
+    if (*has_claim) {
+        if (claim)
+            cq_proto_claim_decode(c, claim);
+        else
+            cq_cur_skip(c, "claim");
+    }
+    return s_item_close(&m->items, have, 4, diag);
+}
+
+void
+cq_proto_workers_encode(cq_mpw_t *w, uint64_t req_id)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 1);
+    cq_mpw_uint(w, req_id);
+}
+
+int
+cq_proto_workers_decode(const uint8_t *p, size_t n, uint64_t *req_id,
+                        cq_diag_t *diag)
+{
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 1, "WORKERS");
+    *req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    return s_close(&c, have, 1, diag);
+}
+
+#define S_WORKER_FIELDS 11
+
+void
+cq_proto_workers_reply_encode(cq_mpw_t *w, const cq_msg_workers_reply_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 5);
+    cq_mpw_uint(w, m->req_id);
+    S_FIELD(w, m->rules_version);
+    cq_mpw_uint(w, m->shards);
+    uint32_t nw = m->n_workers;
+    if (CQ_NEVER(nw > CQ_PROTO_MAX_WORKERS))
+        nw = CQ_PROTO_MAX_WORKERS;
+    cq_mpw_array(w, nw);
+    for (uint32_t i = 0; i < nw; i++) {
+        const cq_worker_info_t *x = &m->workers[i];
+        cq_mpw_array(w, S_WORKER_FIELDS);
+        S_FIELD(w, x->node_id);
+        S_FIELD(w, x->state);
+        S_FIELD(w, x->rules_version);
+        cq_mpw_uint(w, x->credit);
+        cq_mpw_uint(w, x->inflight);
+        cq_mpw_uint(w, x->intake_credit);
+        cq_mpw_uint(w, x->intake_inflight);
+        cq_mpw_uint(w, x->shards);
+        cq_mpw_uint(w, x->intake_done);
+        cq_mpw_uint(w, x->decided);
+        cq_mpw_uint(w, x->idle_ms);
+    }
+    uint32_t nc = m->n_counters;
+    if (CQ_NEVER(nc > CQ_PROTO_MAX_COUNTERS))
+        nc = CQ_PROTO_MAX_COUNTERS;
+    cq_mpw_array(w, nc);
+    for (uint32_t i = 0; i < nc; i++) {
+        cq_mpw_array(w, 2);
+        S_FIELD(w, m->counters[i].name);
+        cq_mpw_uint(w, m->counters[i].value);
+    }
+}
+
+int
+cq_proto_workers_reply_decode(const uint8_t *p, size_t n,
+                              cq_msg_workers_reply_t *m, cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 5, "WORKERS_REPLY");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    S_STR(&c, m->rules_version, "rules_version");
+    m->shards = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "shards");
+    uint32_t nw = cq_cur_array(&c, 0, CQ_PROTO_MAX_WORKERS, "workers");
+    if (c.err == 0 && nw > 0)
+        m->workers = cq_xcalloc(nw, sizeof *m->workers);
+    for (uint32_t i = 0; i < nw && c.err == 0; i++) {
+        cq_worker_info_t *x = &m->workers[i];
+        uint32_t h = cq_cur_array(&c, S_WORKER_FIELDS, UINT32_MAX, "worker");
+        S_STR(&c, x->node_id, "worker.node_id");
+        S_STR(&c, x->state, "worker.state");
+        S_STR(&c, x->rules_version, "worker.rules_version");
+        x->credit = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "worker.credit");
+        x->inflight = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "worker.inflight");
+        x->intake_credit =
+            (uint32_t)cq_cur_uint(&c, UINT32_MAX, "worker.intake_credit");
+        x->intake_inflight =
+            (uint32_t)cq_cur_uint(&c, UINT32_MAX, "worker.intake_inflight");
+        x->shards = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "worker.shards");
+        x->intake_done = cq_cur_uint(&c, UINT64_MAX, "worker.intake_done");
+        x->decided = cq_cur_uint(&c, UINT64_MAX, "worker.decided");
+        x->idle_ms = cq_cur_uint(&c, UINT64_MAX, "worker.idle_ms");
+        cq_cur_rest(&c, h, S_WORKER_FIELDS);
+    }
+    uint32_t nc = cq_cur_array(&c, 0, CQ_PROTO_MAX_COUNTERS, "counters");
+    for (uint32_t i = 0; i < nc && c.err == 0; i++) {
+        uint32_t h = cq_cur_array(&c, 2, UINT32_MAX, "counter");
+        S_STR(&c, m->counters[i].name, "counter.name");
+        m->counters[i].value = cq_cur_uint(&c, UINT64_MAX, "counter.value");
+        cq_cur_rest(&c, h, 2);
+    }
+    int rc = s_close(&c, have, 5, diag);
+    if (rc != 0) {
+        cq_proto_workers_reply_free(m);
+        return rc;
+    }
+    m->n_workers = nw;
+    m->n_counters = nc;
+    return 0;
+}
+
+void
+cq_proto_workers_reply_free(cq_msg_workers_reply_t *m)
+{
+    free(m->workers);
+    m->workers = NULL;
+    m->n_workers = 0;
+}

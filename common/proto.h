@@ -1,0 +1,429 @@
+//  proto.h: the claimq wire protocol (schemas/proto.md). Every message is a
+//  4-byte header frame (signature "CQ", version, command), one msgpack body
+//  frame (an array of positional fields), and for SUBMIT and INTAKE the
+//  documents' bytes as raw frames after the body.
+//
+//  Pure: no zmq and no I/O here, so the codec is unit-tested and fuzzed on
+//  its own (wire.h moves these buffers through sockets). Encoding goes
+//  through msgpack-c's packer; decoding uses a bounded cursor with a sticky
+//  error (cq_cur_t) instead of msgpack-c's unpacker, because the unpacker
+//  allocates from counts it reads off the wire before it knows the elements
+//  are there. Every count and length is checked against a cap below before
+//  anything is allocated or copied; fixed-size C fields are the caps for
+//  strings.
+#ifndef CQ_PROTO_H
+#define CQ_PROTO_H
+
+#include "claim.h"
+#include "decision.h"
+#include "err.h"
+
+#include <msgpack.h>
+
+#define CQ_PROTO_SIG0 0x43 // 'C'
+#define CQ_PROTO_SIG1 0x51 // 'Q'
+#define CQ_PROTO_VERSION 1
+#define CQ_PROTO_HDR_LEN 4
+
+//  Caps (schemas/proto.md "Limits"). A frame over max_frame (a receiver's
+//  setting, default CQ_PROTO_MAX_FRAME) is dropped before it is decoded.
+#define CQ_PROTO_MAX_FRAME (64u << 20) // any frame, documents included
+#define CQ_PROTO_MAX_FRAMES (CQ_PROTO_MAX_DOCS + 2) // frames per message
+#define CQ_PROTO_MAX_DOCS 256     // documents per SUBMIT
+#define CQ_PROTO_MAX_ITEMS 4096   // claims / decisions per message
+#define CQ_PROTO_MAX_WORKERS 1024 // workers in a WORKERS_REPLY
+#define CQ_PROTO_MAX_COUNTERS 64  // counters in a WORKERS_REPLY
+#define CQ_PROTO_MAX_DEPTH 8      // nesting of arrays anywhere in a body
+#define CQ_PROTO_MAX_CREDIT 65536 // claims a worker may hold
+#define CQ_PROTO_MAX_INTAKE_CREDIT 1024 // documents a worker may hold
+#define CQ_BATCH_ID_LEN 64        // "b-20260302-0001" (with the NUL)
+#define CQ_DOC_NAME_LEN 256       // a document's name (file name)
+#define CQ_PROTO_MSG_LEN 256      // error / reason messages
+#define CQ_PROTO_STATE_LEN 16     // worker state names
+#define CQ_PROTO_COUNTER_LEN 32   // counter names
+
+typedef enum {
+    //  backend: worker <-> broker
+    CQ_CMD_READY = 0x01,       // W->B register: node id, credit, rules
+    CQ_CMD_WELCOME = 0x02,     // B->W registered (or refused, with reason)
+    CQ_CMD_HEARTBEAT = 0x03,   // both ways when otherwise silent
+    CQ_CMD_DISCONNECT = 0x04,  // B->W unknown / replaced peer: re-READY
+    CQ_CMD_INTAKE = 0x05,      // B->W decode one document (+1 raw frame)
+    CQ_CMD_INTAKE_DONE = 0x06, // W->B claims of a document, in parts
+    CQ_CMD_ADJUDICATE = 0x07,  // B->W claims of owned shards, in order
+    CQ_CMD_RESULT = 0x08,      // W->B decisions, after the ledger commit
+    CQ_CMD_GOODBYE = 0x09,     // W->B stopping: send no more work
+    CQ_CMD_GOODBYE_OK = 0x0A,  // B->W nothing more will come
+    //  frontend: client <-> broker
+    CQ_CMD_SUBMIT = 0x20,        // C->B documents of a batch (+raw frames)
+    CQ_CMD_RECEIPT = 0x21,       // B->C documents received (doc ids)
+    CQ_CMD_DOC_DONE = 0x22,      // B->C a document's intake finished
+    CQ_CMD_DECISIONS = 0x23,     // B->C decisions of a batch
+    CQ_CMD_STATUS = 0x24,        // C->B a batch's counts
+    CQ_CMD_STATUS_REPLY = 0x25,  // B->C
+    CQ_CMD_RESULTS = 0x26,       // C->B a page of a batch's decisions
+    CQ_CMD_RESULTS_REPLY = 0x27, // B->C
+    CQ_CMD_WORKERS = 0x28,       // C->B workers and broker counters
+    CQ_CMD_WORKERS_REPLY = 0x29, // B->C
+} cq_cmd_t;
+
+//  "READY", ... or NULL for a byte that is no command.
+const char *cq_cmd_name(int cmd);
+
+//  Writes the header of cmd into out.
+void cq_proto_hdr_encode(cq_cmd_t cmd, uint8_t out[CQ_PROTO_HDR_LEN]);
+//  Checks signature, version and command. Returns 0 (*cmd set),
+//  CQ_EPROTO (not a claimq header), CQ_EUNSUPPORTED (other version) or
+//  CQ_ENOTFOUND (unknown command; *cmd holds the byte).
+int cq_proto_hdr_decode(const uint8_t *p, size_t n, int *cmd,
+                        cq_diag_t *diag);
+
+//  ---- msgpack writer: msgpack-c's packer into a growable buffer --------
+typedef struct {
+    uint8_t *data;     // encoded bytes (owned)
+    size_t len;        // bytes used
+    size_t cap;        // bytes allocated
+    msgpack_packer pk; // writes into this struct (re-aimed on each use)
+} cq_mpw_t;
+
+void cq_mpw_init(cq_mpw_t *w);
+void cq_mpw_free(cq_mpw_t *w);
+void cq_mpw_reset(cq_mpw_t *w);
+void cq_mpw_array(cq_mpw_t *w, uint32_t n);
+void cq_mpw_uint(cq_mpw_t *w, uint64_t v);
+void cq_mpw_int(cq_mpw_t *w, int64_t v);
+void cq_mpw_bool(cq_mpw_t *w, bool v);
+void cq_mpw_nil(cq_mpw_t *w);
+void cq_mpw_str(cq_mpw_t *w, const char *s);
+void cq_mpw_strn(cq_mpw_t *w, const char *s, size_t n);
+void cq_mpw_bin(cq_mpw_t *w, const void *p, size_t n);
+//  Appends already-encoded msgpack (one complete object) as is.
+void cq_mpw_raw(cq_mpw_t *w, const void *p, size_t n);
+//  An array whose count is known only at the end: _open writes a 5-byte
+//  array32 header and returns its offset, _close patches the count.
+size_t cq_mpw_array_open(cq_mpw_t *w);
+void cq_mpw_array_close(cq_mpw_t *w, size_t at, uint32_t n);
+
+//  ---- msgpack cursor: bounded reads with a sticky error ----------------
+//  Every read is a no-op (returning 0 / NULL) once err is set; the caller
+//  checks err once at the end (SQLite's sticky rc).
+typedef struct {
+    const uint8_t *start; // first byte of the body
+    const uint8_t *pos;   // next unread byte
+    const uint8_t *end;   // one past the last byte
+    int err;              // first error (cq_err_t), 0 while fine
+    size_t err_at;        // byte offset of the first error
+    const char *err_what; // field being read at the first error
+    int depth;            // arrays entered (for skipping)
+} cq_cur_t;
+
+void cq_cur_init(cq_cur_t *c, const void *p, size_t n);
+//  Fails the cursor (first failure wins); returns code.
+int cq_cur_fail(cq_cur_t *c, int code, const char *what);
+//  An array header with min <= count <= max (else CQ_EPROTO / CQ_ETOOBIG).
+uint32_t cq_cur_array(cq_cur_t *c, uint32_t min, uint32_t max,
+                      const char *what);
+uint64_t cq_cur_uint(cq_cur_t *c, uint64_t max, const char *what);
+int64_t cq_cur_int(cq_cur_t *c, int64_t min, int64_t max, const char *what);
+bool cq_cur_bool(cq_cur_t *c, const char *what);
+//  True (and consumed) when the next object is nil.
+bool cq_cur_nil(cq_cur_t *c);
+//  A string copied into dst[dstsize] with its NUL: over-long strings and
+//  strings with a NUL byte inside fail the cursor.
+void cq_cur_str(cq_cur_t *c, char *dst, size_t dstsize, const char *what);
+//  A binary of at most max bytes; returns a view into the body.
+const uint8_t *cq_cur_bin(cq_cur_t *c, size_t *len, size_t max,
+                          const char *what);
+//  Skips one complete object (nesting bounded by CQ_PROTO_MAX_DEPTH).
+void cq_cur_skip(cq_cur_t *c, const char *what);
+//  After reading `used` fields of an array of `have`: skips the extra
+//  trailing fields a newer peer of the same version may send.
+void cq_cur_rest(cq_cur_t *c, uint32_t have, uint32_t used);
+//  Copies the cursor's error into diag (if any) and returns it.
+int cq_cur_diag(const cq_cur_t *c, cq_diag_t *diag);
+
+//  ---- claims and decisions --------------------------------------------
+//  All fields of a cq_claim_t / cq_decision_t, positional (proto.md).
+void cq_proto_claim_encode(cq_mpw_t *w, const cq_claim_t *c);
+//  Decodes and validates one claim (every string fits its field, counts
+//  within the struct's caps, enums and dates in range). Returns 0 or the
+//  cursor's error.
+int cq_proto_claim_decode(cq_cur_t *c, cq_claim_t *out);
+void cq_proto_decision_encode(cq_mpw_t *w, const cq_decision_t *d);
+int cq_proto_decision_decode(cq_cur_t *c, cq_decision_t *out);
+
+//  ---- messages ---------------------------------------------------------
+//  Each encode writes one complete body into w (reset first). Each decode
+//  reads a whole body: 0, or CQ_EPROTO / CQ_ETOOBIG with diag naming the
+//  field. Messages with items decode their fixed fields and check that the
+//  whole body is well-formed; the items are then read one at a time with
+//  the _next function, which validates each item's content.
+
+typedef struct {
+    char node_id[CQ_ID_LEN];                  // stable, configured
+    uint32_t credit;                          // claims (1..MAX_CREDIT)
+    uint32_t intake_credit;                   // documents (1..)
+    char rules_version[CQ_RULES_VERSION_LEN]; // "sha256:<hex>"
+    uint32_t heartbeat_ms;                    // the worker's interval
+} cq_msg_ready_t;
+void cq_proto_ready_encode(cq_mpw_t *w, const cq_msg_ready_t *m);
+int cq_proto_ready_decode(const uint8_t *p, size_t n, cq_msg_ready_t *m,
+                          cq_diag_t *diag);
+
+typedef struct {
+    char rules_version[CQ_RULES_VERSION_LEN]; // the cluster's
+    uint32_t heartbeat_ms;                    // the broker's interval
+    bool accepted;                            // false: no work (reason)
+    char reason[CQ_PROTO_MSG_LEN];            // why not accepted
+} cq_msg_welcome_t;
+void cq_proto_welcome_encode(cq_mpw_t *w, const cq_msg_welcome_t *m);
+int cq_proto_welcome_decode(const uint8_t *p, size_t n, cq_msg_welcome_t *m,
+                            cq_diag_t *diag);
+
+//  HEARTBEAT, GOODBYE, GOODBYE_OK and WORKERS' bodies carry no data
+//  (an empty array; WORKERS a request id).
+void cq_proto_empty_encode(cq_mpw_t *w);
+int cq_proto_empty_decode(const uint8_t *p, size_t n, cq_diag_t *diag);
+
+//  DISCONNECT: a reason.
+void cq_proto_reason_encode(cq_mpw_t *w, const char *reason);
+int cq_proto_reason_decode(const uint8_t *p, size_t n,
+                           char reason[CQ_PROTO_MSG_LEN], cq_diag_t *diag);
+
+typedef struct {
+    uint64_t lease;                  // lease token (fencing)
+    uint64_t doc_id;                 // broker's document id
+    char batch_id[CQ_BATCH_ID_LEN];  // batch of the document
+    char name[CQ_DOC_NAME_LEN];      // file name (for messages)
+    int32_t received_date;           // stamped on claims without one
+    uint32_t first_record;           // record number of its first record
+    uint64_t size;                   // bytes in the document frame
+} cq_msg_intake_t;
+void cq_proto_intake_encode(cq_mpw_t *w, const cq_msg_intake_t *m);
+int cq_proto_intake_decode(const uint8_t *p, size_t n, cq_msg_intake_t *m,
+                           cq_diag_t *diag);
+
+//  Items of INTAKE_DONE, ADJUDICATE, RESULT, DECISIONS, RESULTS_REPLY.
+typedef struct {
+    cq_cur_t cur;    // positioned at the next item
+    uint32_t n;      // items in the message
+    uint32_t next;   // items read so far
+} cq_items_t;
+
+typedef struct {
+    uint64_t lease;              // the INTAKE's lease
+    uint64_t doc_id;             // the INTAKE's document
+    uint32_t part;               // 0, 1, ... in order
+    bool last;                   // the document's last part
+    int32_t status;              // 0, or a cq_err_t for the document
+    char message[CQ_PROTO_MSG_LEN]; // why the document failed
+    cq_items_t claims;           // claims (cq_proto_intake_done_next)
+} cq_msg_intake_done_t;
+//  Items are written with cq_proto_claim_encode between _begin and _end.
+size_t cq_proto_intake_done_begin(cq_mpw_t *w, const cq_msg_intake_done_t *m);
+void cq_proto_intake_done_end(cq_mpw_t *w, size_t at, uint32_t n_claims);
+int cq_proto_intake_done_decode(const uint8_t *p, size_t n,
+                                cq_msg_intake_done_t *m, cq_diag_t *diag);
+//  Next claim: 1 (claim and its encoded bytes [*raw, *raw_len) set), 0 at
+//  the end, or an error (diag).
+int cq_proto_intake_done_next(cq_msg_intake_done_t *m, cq_claim_t *claim,
+                              const uint8_t **raw, size_t *raw_len,
+                              cq_diag_t *diag);
+
+typedef struct {
+    uint64_t lease;     // one lease token for all the message's claims
+    cq_items_t items;   // [cid, batch_id, claim]
+} cq_msg_adjudicate_t;
+size_t cq_proto_adjudicate_begin(cq_mpw_t *w, uint64_t lease);
+//  Appends one item; claim_raw is a claim already encoded (as kept by the
+//  broker), written as is.
+void cq_proto_adjudicate_add(cq_mpw_t *w, uint64_t cid, const char *batch_id,
+                             const uint8_t *claim_raw, size_t claim_len);
+void cq_proto_adjudicate_end(cq_mpw_t *w, size_t at, uint32_t n_items);
+int cq_proto_adjudicate_decode(const uint8_t *p, size_t n,
+                               cq_msg_adjudicate_t *m, cq_diag_t *diag);
+int cq_proto_adjudicate_next(cq_msg_adjudicate_t *m, uint64_t *cid,
+                             char batch_id[CQ_BATCH_ID_LEN],
+                             cq_claim_t *claim, cq_diag_t *diag);
+
+typedef struct {
+    uint64_t lease;     // the ADJUDICATE's lease
+    cq_items_t items;   // [cid, status, decision | nil]
+} cq_msg_result_t;
+size_t cq_proto_result_begin(cq_mpw_t *w, uint64_t lease);
+//  d is NULL when status < 0 (the claim could not be decided: retry).
+void cq_proto_result_add(cq_mpw_t *w, uint64_t cid, int32_t status,
+                         const cq_decision_t *d);
+void cq_proto_result_end(cq_mpw_t *w, size_t at, uint32_t n_items);
+int cq_proto_result_decode(const uint8_t *p, size_t n, cq_msg_result_t *m,
+                           cq_diag_t *diag);
+//  1 with *status; when status is 0, d and [*raw, *raw_len) hold the
+//  decision. 0 at the end, or an error.
+int cq_proto_result_next(cq_msg_result_t *m, uint64_t *cid, int32_t *status,
+                         cq_decision_t *d, const uint8_t **raw,
+                         size_t *raw_len, cq_diag_t *diag);
+
+typedef struct {
+    char name[CQ_DOC_NAME_LEN]; // file name, for messages
+    uint32_t first_record;      // record number of its first record (>= 1)
+    uint64_t size;              // bytes of its frame
+} cq_doc_ref_t;
+
+typedef struct {
+    uint64_t req_id;                 // client's request id, echoed
+    char batch_id[CQ_BATCH_ID_LEN];  // [A-Za-z0-9._:-]{1,63}
+    uint32_t n_docs;                 // 1..CQ_PROTO_MAX_DOCS
+    cq_doc_ref_t docs[CQ_PROTO_MAX_DOCS]; // frame i+2 is document i
+} cq_msg_submit_t;
+void cq_proto_submit_encode(cq_mpw_t *w, const cq_msg_submit_t *m);
+int cq_proto_submit_decode(const uint8_t *p, size_t n, cq_msg_submit_t *m,
+                           cq_diag_t *diag);
+//  True when s is a valid batch id: [A-Za-z0-9._:-]{1,63}.
+bool cq_proto_batch_id_ok(const char *s);
+//  True when s is a valid node id: [A-Za-z0-9._-]{1,39}.
+bool cq_proto_node_id_ok(const char *s);
+
+typedef struct {
+    uint64_t req_id;                 // the SUBMIT's
+    char batch_id[CQ_BATCH_ID_LEN];  // the SUBMIT's
+    int32_t status;                  // 0, or why nothing was received
+    char message[CQ_PROTO_MSG_LEN];  // for a person
+    bool durable;                    // receipt follows an fsync
+    uint32_t n_docs;                 // = the SUBMIT's n_docs when status 0
+    uint64_t doc_ids[CQ_PROTO_MAX_DOCS]; // broker ids, in SUBMIT order
+} cq_msg_receipt_t;
+void cq_proto_receipt_encode(cq_mpw_t *w, const cq_msg_receipt_t *m);
+int cq_proto_receipt_decode(const uint8_t *p, size_t n, cq_msg_receipt_t *m,
+                            cq_diag_t *diag);
+
+typedef struct {
+    char batch_id[CQ_BATCH_ID_LEN];
+    uint64_t doc_id;                // broker id
+    uint32_t n_claims;              // claims found in the document
+    int32_t status;                 // 0, or why the document failed
+    char message[CQ_PROTO_MSG_LEN]; // for a person (no patient data)
+} cq_msg_doc_done_t;
+void cq_proto_doc_done_encode(cq_mpw_t *w, const cq_msg_doc_done_t *m);
+int cq_proto_doc_done_decode(const uint8_t *p, size_t n,
+                             cq_msg_doc_done_t *m, cq_diag_t *diag);
+
+typedef struct {
+    char batch_id[CQ_BATCH_ID_LEN];
+    cq_items_t items; // [doc_id, index, decision]
+} cq_msg_decisions_t;
+size_t cq_proto_decisions_begin(cq_mpw_t *w, const char *batch_id);
+void cq_proto_decisions_add(cq_mpw_t *w, uint64_t doc_id, uint32_t index,
+                            const uint8_t *decision_raw, size_t len);
+void cq_proto_decisions_end(cq_mpw_t *w, size_t at, uint32_t n_items);
+int cq_proto_decisions_decode(const uint8_t *p, size_t n,
+                              cq_msg_decisions_t *m, cq_diag_t *diag);
+int cq_proto_decisions_next(cq_msg_decisions_t *m, uint64_t *doc_id,
+                            uint32_t *index, cq_decision_t *d,
+                            cq_diag_t *diag);
+
+typedef struct {
+    uint64_t req_id;
+    char batch_id[CQ_BATCH_ID_LEN];
+} cq_msg_status_t;
+void cq_proto_status_encode(cq_mpw_t *w, const cq_msg_status_t *m);
+int cq_proto_status_decode(const uint8_t *p, size_t n, cq_msg_status_t *m,
+                           cq_diag_t *diag);
+
+typedef struct {
+    uint64_t req_id;
+    char batch_id[CQ_BATCH_ID_LEN];
+    bool found;           // the broker knows the batch
+    uint64_t docs;        // documents received
+    uint64_t docs_done;   // documents through intake (failed included)
+    uint64_t docs_failed; // documents that yielded no claims (status < 0)
+    uint64_t claims;      // claims found so far
+    uint64_t decided;     // claims with a decision
+    uint64_t accept;      // decided: accept
+    uint64_t reject;      // decided: reject
+    uint64_t pend;        // decided: pend
+    uint64_t failed;      // claims given up after repeated errors
+} cq_msg_status_reply_t;
+void cq_proto_status_reply_encode(cq_mpw_t *w,
+                                  const cq_msg_status_reply_t *m);
+int cq_proto_status_reply_decode(const uint8_t *p, size_t n,
+                                 cq_msg_status_reply_t *m, cq_diag_t *diag);
+
+typedef struct {
+    uint64_t req_id;
+    char batch_id[CQ_BATCH_ID_LEN];
+    uint64_t cursor;  // first entry wanted (0 = the batch's first claim)
+    uint32_t max;     // entries wanted (1..CQ_PROTO_MAX_ITEMS)
+    bool with_claims; // also send each entry's claim (for the 835)
+} cq_msg_results_t;
+void cq_proto_results_encode(cq_mpw_t *w, const cq_msg_results_t *m);
+int cq_proto_results_decode(const uint8_t *p, size_t n, cq_msg_results_t *m,
+                            cq_diag_t *diag);
+
+typedef struct {
+    uint64_t req_id;
+    char batch_id[CQ_BATCH_ID_LEN];
+    int32_t status;       // 0 or CQ_ENOTFOUND
+    uint64_t next_cursor; // cursor of the entry after the last sent
+    uint64_t total;       // entries the batch has so far
+    bool complete;        // every document through intake, every claim
+                          // decided (or failed)
+    cq_items_t items;     // [doc_id, index, decision|nil, claim|nil]
+} cq_msg_results_reply_t;
+size_t cq_proto_results_reply_begin(cq_mpw_t *w,
+                                    const cq_msg_results_reply_t *m);
+//  decision_raw / claim_raw may be NULL (written as nil).
+void cq_proto_results_reply_add(cq_mpw_t *w, uint64_t doc_id, uint32_t index,
+                                const uint8_t *decision_raw, size_t dlen,
+                                const uint8_t *claim_raw, size_t clen);
+void cq_proto_results_reply_end(cq_mpw_t *w, size_t at, uint32_t n_items);
+int cq_proto_results_reply_decode(const uint8_t *p, size_t n,
+                                  cq_msg_results_reply_t *m,
+                                  cq_diag_t *diag);
+//  1 with *has_decision / *has_claim saying which of d / claim were
+//  filled (either may be NULL to skip it), 0 at the end, or an error.
+int cq_proto_results_reply_next(cq_msg_results_reply_t *m, uint64_t *doc_id,
+                                uint32_t *index, bool *has_decision,
+                                cq_decision_t *d, bool *has_claim,
+                                cq_claim_t *claim, cq_diag_t *diag);
+
+typedef struct {
+    char node_id[CQ_ID_LEN];
+    char state[CQ_PROTO_STATE_LEN]; // live, stopping, dead, mismatch
+    char rules_version[CQ_RULES_VERSION_LEN];
+    uint32_t credit;          // claims it may hold
+    uint32_t inflight;        // claims it holds
+    uint32_t intake_credit;   // documents it may hold
+    uint32_t intake_inflight; // documents it holds
+    uint32_t shards;          // shards it owns
+    uint64_t intake_done;     // documents it decoded
+    uint64_t decided;         // claims it decided
+    uint64_t idle_ms;         // since it was last heard
+} cq_worker_info_t;
+
+typedef struct {
+    char name[CQ_PROTO_COUNTER_LEN];
+    uint64_t value;
+} cq_counter_t;
+
+typedef struct {
+    uint64_t req_id;
+    char rules_version[CQ_RULES_VERSION_LEN]; // the cluster's, or ""
+    uint32_t shards;                          // S
+    uint32_t n_workers;
+    cq_worker_info_t *workers; // n_workers (decode: caller frees)
+    uint32_t n_counters;
+    cq_counter_t counters[CQ_PROTO_MAX_COUNTERS];
+} cq_msg_workers_reply_t;
+void cq_proto_workers_encode(cq_mpw_t *w, uint64_t req_id);
+int cq_proto_workers_decode(const uint8_t *p, size_t n, uint64_t *req_id,
+                            cq_diag_t *diag);
+void cq_proto_workers_reply_encode(cq_mpw_t *w,
+                                   const cq_msg_workers_reply_t *m);
+//  Allocates m->workers (at most CQ_PROTO_MAX_WORKERS, checked first);
+//  free it with cq_proto_workers_reply_free.
+int cq_proto_workers_reply_decode(const uint8_t *p, size_t n,
+                                  cq_msg_workers_reply_t *m,
+                                  cq_diag_t *diag);
+void cq_proto_workers_reply_free(cq_msg_workers_reply_t *m);
+
+#endif

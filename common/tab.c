@@ -1,0 +1,111 @@
+#include "tab.h"
+#include "mem.h"
+
+#include <stdlib.h>
+
+void
+cq_htab_init(cq_htab_t *t, size_t expected)
+{
+    size_t cap = 16;
+    while (cap < expected * 2)
+        cap *= 2;
+    t->slots = cq_xcalloc(cap, sizeof *t->slots);
+    t->mask = cap - 1;
+    t->count = 0;
+}
+
+void
+cq_htab_free(cq_htab_t *t)
+{
+    free(t->slots);
+    t->slots = NULL;
+    t->mask = 0;
+    t->count = 0;
+}
+
+static void
+s_grow(cq_htab_t *t)
+{
+    size_t cap = (t->mask + 1) * 2;
+    cq_hslot_t *slots = cq_xcalloc(cap, sizeof *slots);
+    for (size_t i = 0; i <= t->mask; i++) {
+        if (t->slots[i].h == 0)
+            continue;
+        size_t j = (size_t)t->slots[i].h & (cap - 1);
+        while (slots[j].h != 0)
+            j = (j + 1) & (cap - 1);
+        slots[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->mask = cap - 1;
+}
+
+size_t
+cq_htab_add(cq_htab_t *t, uint64_t h, uint32_t v)
+{
+    assert(h != 0);
+    if (t->slots == NULL)
+        cq_htab_init(t, 8);
+    if ((t->count + 1) * 2 > t->mask + 1)
+        s_grow(t);
+    size_t i = (size_t)h & t->mask;
+    while (t->slots[i].h != 0)
+        i = (i + 1) & t->mask;
+    t->slots[i].h = h;
+    t->slots[i].v = v;
+    t->count++;
+    return i;
+}
+
+struct cq_arena_chunk {
+    cq_arena_chunk_t *next; // older chunk
+    max_align_t data[];     // payload
+};
+
+#define S_CHUNK (256u << 10)
+
+void
+cq_arena_init(cq_arena_t *a)
+{
+    memset(a, 0, sizeof *a);
+}
+
+void
+cq_arena_free(cq_arena_t *a)
+{
+    cq_arena_chunk_t *c = a->head;
+    while (c) {
+        cq_arena_chunk_t *next = c->next;
+        free(c);
+        c = next;
+    }
+    memset(a, 0, sizeof *a);
+}
+
+void *
+cq_arena_alloc(cq_arena_t *a, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    if (a->head == NULL || a->size - a->used < n) {
+        size_t size = n > S_CHUNK ? n : S_CHUNK;
+        cq_arena_chunk_t *c = cq_xmalloc(sizeof *c + size);
+        c->next = a->head;
+        a->head = c;
+        a->size = size;
+        a->used = 0;
+    }
+    void *p = (char *)a->head->data + a->used;
+    a->used += n;
+    a->total += n;
+    return p;
+}
+
+char *
+cq_arena_strndup(cq_arena_t *a, const char *s, size_t n)
+{
+    char *p = cq_arena_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}

@@ -1,0 +1,47 @@
+//  cq_proc.h: helpers for the integration tests: generated data, a local
+//  cluster of the real binaries (client/cluster.h) with kernel-picked
+//  ports, running `claimq`, reading decisions and ledgers.
+#ifndef CQ_PROC_H
+#define CQ_PROC_H
+
+#include "cluster.h"
+#include "cq_test.h"
+
+#include <stddef.h>
+
+//  Writes plan.json, members.jsonl and claims.jsonl (claimq gen's data,
+//  seed 1) into dir. Returns 0.
+int cq_proc_gen(const char *dir, size_t n_claims, size_t n_members);
+
+//  Starts a broker and `workers` workers from CQ_BINARY_DIR on 127.0.0.1
+//  with data from dir (plan.json, members.jsonl), ledgers in dir. Their
+//  stderr goes to dir/cluster.log. extra_broker: more broker arguments
+//  (NULL-ended, or NULL). Returns 0 (asserts in the caller).
+int cq_proc_cluster(cq_cluster_t *cl, const char *dir, int workers,
+                    int heartbeat_ms, const char *const *extra_broker);
+
+//  Runs build/claimq with the NULL-ended arguments; fills r. Returns the
+//  exit status.
+int cq_proc_claimq(cq_run_t *r, int timeout_s, const char *arg, ...);
+
+//  The decisions of a JSON Lines file, one string per line, each parsed
+//  and written again with node, ledger_seq and batch_id cleared (what may
+//  differ between the distributed run and the oracle). NULL if the file
+//  cannot be read or a line does not parse.
+char **cq_proc_decisions(const char *path, size_t *n);
+void cq_proc_lines_free(char **lines, size_t n);
+
+//  The claim keys of a ledger's decisions rows, in seq order.
+char **cq_proc_ledger_keys(const char *ledger, size_t *n);
+
+//  A counter from `claimq workers` (-1 when absent or unreachable).
+long long cq_proc_counter(const char *frontend, const char *name);
+//  A worker's field ("intake_done", "decided", ...) from `claimq workers`
+//  (-1 when absent).
+long long cq_proc_worker_field(const char *frontend, const char *node,
+                               const char *field);
+//  A field of `claimq status BATCH` (-1 when absent).
+long long cq_proc_status_field(const char *frontend, const char *batch,
+                               const char *field);
+
+#endif

@@ -1,0 +1,178 @@
+#include "intake.h"
+#include "doc.h"
+#include "log.h"
+#include "mem.h"
+#include "proto.h"
+#include "wire.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    cq_msg_intake_t in;      // the INTAKE being answered
+    size_t part_claims;      // claims per part
+    cq_mpw_t items;          // claims of the part being built, encoded
+    cq_mpw_t w;              // the part's body
+    uint32_t n;              // claims in it
+    uint32_t part;           // its number
+    uint32_t total;          // claims so far
+    cq_intake_emit_fn *emit;
+    void *arg;
+} s_run_t;
+
+//  Sends the part being built; the last one carries the document's status.
+static void
+s_emit(s_run_t *r, bool last, int32_t status, const char *message)
+{
+    cq_msg_intake_done_t m;
+    memset(&m, 0, sizeof m);
+    m.lease = r->in.lease;
+    m.doc_id = r->in.doc_id;
+    m.part = r->part;
+    m.last = last;
+    m.status = status;
+    cq_strlcpy(m.message, message ? message : "", sizeof m.message);
+    size_t at = cq_proto_intake_done_begin(&r->w, &m);
+    cq_mpw_raw(&r->w, r->items.data, r->items.len);
+    cq_proto_intake_done_end(&r->w, at, r->n);
+    r->emit(r->arg, r->w.data, r->w.len, last);
+    r->part++;
+    r->n = 0;
+    cq_mpw_reset(&r->items);
+}
+
+static int
+s_on_claim(void *arg, cq_claim_t *c)
+{
+    s_run_t *r = arg;
+    //  A record without a usable claim id is named "#<record>" by the
+    //  decoders, counting from the document's start: make it count from
+    //  the file's start when the client sent the file in pieces.
+    if (c->claim_id[0] == '#' && r->in.first_record > 1) {
+        unsigned long k = strtoul(c->claim_id + 1, NULL, 10);
+        snprintf(c->claim_id, sizeof c->claim_id, "#%lu",
+                 k + r->in.first_record - 1);
+    }
+    cq_proto_claim_encode(&r->items, c);
+    r->n++;
+    r->total++;
+    if (r->n >= r->part_claims || r->items.len >= CQ_INTAKE_PART_BYTES)
+        s_emit(r, false, 0, NULL);
+    return 0;
+}
+
+int
+cq_intake_run(const uint8_t *body, size_t body_len, const uint8_t *doc,
+              size_t doc_len, size_t part_claims, cq_intake_emit_fn *emit,
+              void *arg)
+{
+    s_run_t r;
+    memset(&r, 0, sizeof r);
+    cq_diag_t diag = {0};
+    int rc = cq_proto_intake_decode(body, body_len, &r.in, &diag);
+    if (rc != 0) {
+        cq_log_warn(NULL, "INTAKE dropped: %s", diag.msg);
+        return rc;
+    }
+    if (r.in.size != doc_len) {
+        cq_log_warn(NULL, "INTAKE dropped: document size differs");
+        return CQ_EPROTO;
+    }
+    r.part_claims = part_claims ? part_claims : CQ_INTAKE_PART_CLAIMS;
+    r.emit = emit;
+    r.arg = arg;
+    cq_mpw_init(&r.w);
+    cq_mpw_init(&r.items);
+    int32_t status = 0;
+    const char *message = NULL;
+    if (cq_doc_sniff(doc, doc_len) == CQ_DOC_IMAGE) {
+        //  ---- OCR: images (scanned CMS-1500 forms) -------------------
+        //  The OCR engine (worker/ocr.h) is wired here by the lead: one
+        //  cq_ocr_t per intake thread, created when the thread starts, and
+        //      rc = cq_ocr_read(ocr, doc, doc_len, s_on_claim, &r, &diag);
+        //  Until then an image is answered as unsupported.
+        status = CQ_EUNSUPPORTED;
+        message = "images need the OCR engine, not wired in this worker";
+    } else {
+        rc = cq_doc_decode(doc, doc_len, r.in.received_date, s_on_claim, &r,
+                           &diag);
+        if (rc < 0) {
+            status = rc;
+            message = diag.msg;
+        }
+    }
+    cq_log_info(NULL, "document %" PRIu64 ": %u claims, %zu bytes%s%s",
+                r.in.doc_id, r.total, doc_len, status ? ": " : "",
+                status ? cq_strerror(status) : "");
+    s_emit(&r, true, status, message);
+    cq_mpw_free(&r.w);
+    cq_mpw_free(&r.items);
+    return 0;
+}
+
+//  ---- the thread --------------------------------------------------------
+
+typedef struct {
+    void *pipe;
+} s_out_t;
+
+static void
+s_pipe_emit(void *arg, const uint8_t *body, size_t len, bool last)
+{
+    s_out_t *o = arg;
+    uint8_t hdr[CQ_PROTO_HDR_LEN];
+    cq_proto_hdr_encode(CQ_CMD_INTAKE_DONE, hdr);
+    const void *parts[3] = {last ? "L" : "P", hdr, body};
+    size_t lens[3] = {1, sizeof hdr, len};
+    cq_wire_send_raw(o->pipe, parts, lens, 3, 0);
+}
+
+static void
+s_actor(zsock_t *pipe, void *args)
+{
+    cq_intake_opts_t opts = *(cq_intake_opts_t *)args;
+    free(args);
+    zsock_signal(pipe, 0);
+    void *raw = zsock_resolve(pipe);
+    s_out_t out = {raw};
+    cq_wire_msg_t *m = cq_xmalloc(sizeof *m);
+    cq_wire_msg_init(m);
+    for (;;) {
+        int rc = cq_wire_recv(raw, false, m, 0);
+        if (rc == CQ_ETIMEDOUT)
+            continue;
+        if (rc != 0)
+            break;
+        if (m->n == 1 && zmq_msg_size(&m->parts[0]) == 5 &&
+            memcmp(zmq_msg_data(&m->parts[0]), "$TERM", 5) == 0)
+            break;
+        int ok = m->n == 3 ? 0 : CQ_EPROTO;
+        if (ok == 0)
+            ok = cq_intake_run(zmq_msg_data(&m->parts[1]),
+                               zmq_msg_size(&m->parts[1]),
+                               zmq_msg_data(&m->parts[2]),
+                               zmq_msg_size(&m->parts[2]), opts.part_claims,
+                               s_pipe_emit, &out);
+        if (ok != 0) {
+            //  Tell the main thread this one is over (nothing to send).
+            const void *parts[1] = {"X"};
+            size_t lens[1] = {1};
+            cq_wire_send_raw(raw, parts, lens, 1, 0);
+        }
+    }
+    cq_wire_msg_close(m);
+    free(m);
+}
+
+zactor_t *
+cq_intake_new(const cq_intake_opts_t *opts)
+{
+    cq_intake_opts_t *o = cq_xmalloc(sizeof *o);
+    if (opts)
+        *o = *opts;
+    else
+        o->part_claims = CQ_INTAKE_PART_CLAIMS;
+    return zactor_new(s_actor, o);
+}

@@ -1,0 +1,1259 @@
+//  ocr.c: zonal OCR of CMS-1500 pages (notes/ocr.md §6), Tesseract C API.
+#include "ocr_int.h"
+
+#include "log.h"
+#include "money.h"
+
+#include <errno.h>
+#include <leptonica/allheaders.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tesseract/capi.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_DPI 300          // working resolution
+#define S_CAP_IN 0.1217    // cap height of 12 pt DejaVu Sans Mono, inches
+#define S_BASELINE_IN 0.135 // typed baseline below its line's top, inches
+
+struct cq_ocr {
+    cq_ocr_opts_t opts;
+    cq_form_t *form;
+    TessBaseAPI *api;
+    cq_ocr_page_t page;    // the page being reported / last read
+    cq_ocr_field_t *fields; // form->n_fields results, reused
+    cq_claim_t claim;      // the claim being built
+    //  per cq_ocr_read
+    cq_claim_fn *fn;
+    void *arg;
+    int n_claims;
+    int stop_rc;   // fn's nonzero value, when it asked to stop
+    double t_mark; // end of the previous page (decode timing)
+};
+
+void
+cq_ocr_opts_init(cq_ocr_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->threshold = CQ_OCR_THRESHOLD;
+    o->max_file_bytes = CQ_OCR_MAX_FILE;
+    o->max_pixels = CQ_OCR_MAX_PIXELS;
+    o->max_dim = CQ_OCR_MAX_DIM;
+    o->max_pages = CQ_OCR_MAX_PAGES;
+}
+
+static double
+s_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+//  ---------------------------------------------------------------------
+//  Environment.
+
+void
+cq_ocr_ensure_env(char **argv)
+{
+    const char *v = getenv("OMP_THREAD_LIMIT");
+    if (v != NULL && v[0] != '\0')
+        return;
+    if (setenv("OMP_THREAD_LIMIT", "1", 1) != 0 || argv == NULL)
+        return;
+    execv("/proc/self/exe", argv);
+    //  Still here: exec failed. Carry on (slower) and say so.
+    cq_log_warn(NULL,
+                "cannot re-execute with OMP_THREAD_LIMIT=1 (%s); OCR will "
+                "be several times slower: export OMP_THREAD_LIMIT=1",
+                strerror(errno));
+}
+
+//  ---------------------------------------------------------------------
+//  Context.
+
+cq_ocr_t *
+cq_ocr_new(const cq_ocr_opts_t *o, cq_diag_t *diag)
+{
+    cq_ocr_quiet();
+    cq_ocr_t *self = cq_xcalloc(1, sizeof *self);
+    if (o != NULL)
+        self->opts = *o;
+    else
+        cq_ocr_opts_init(&self->opts);
+    if (self->opts.threshold < 0 || self->opts.threshold > 100)
+        self->opts.threshold = CQ_OCR_THRESHOLD;
+    if (cq_form_load_default(self->opts.form_path, &self->form, diag) != 0) {
+        free(self);
+        return NULL;
+    }
+    self->opts.form_path = NULL; // not kept: the caller owns the string
+    self->opts.tessdata = NULL;
+    self->fields = cq_xcalloc(self->form->n_fields, sizeof *self->fields);
+    self->api = TessBaseAPICreate();
+    const char *vars[] = {"debug_file"};
+    const char *vals[] = {"/dev/null"};
+    if (TessBaseAPIInit4(self->api, o ? o->tessdata : NULL, "eng",
+                         OEM_LSTM_ONLY, NULL, 0, (char **)vars,
+                         (char **)vals, 1, false) != 0) {
+        cq_diag_set(diag, CQ_ENOTFOUND, 0,
+                    "ocr: cannot initialise Tesseract with eng.traineddata "
+                    "(install tesseract-ocr-eng)");
+        cq_ocr_destroy(&self);
+        return NULL;
+    }
+    TessBaseAPISetPageSegMode(self->api, PSM_SINGLE_LINE);
+    return self;
+}
+
+void
+cq_ocr_destroy(cq_ocr_t **self_p)
+{
+    assert(self_p);
+    cq_ocr_t *self = *self_p;
+    if (self == NULL)
+        return;
+    if (self->api != NULL) {
+        TessBaseAPIEnd(self->api);
+        TessBaseAPIDelete(self->api);
+    }
+    cq_form_destroy(&self->form);
+    free(self->fields);
+    free(self);
+    *self_p = NULL;
+}
+
+const cq_form_t *
+cq_ocr_form(const cq_ocr_t *self)
+{
+    return self->form;
+}
+
+const cq_ocr_page_t *
+cq_ocr_page(const cq_ocr_t *self)
+{
+    return &self->page;
+}
+
+//  ---------------------------------------------------------------------
+//  Page preparation: gray with red ink dropped, form-ink mask, scale to
+//  300 dpi, deskew, registration.
+
+typedef struct {
+    PIX *gray;   // 8 bpp, 300 dpi, deskewed; red ink dropped (colour)
+    PIX *ink;    // 1 bpp at the native resolution, deskewed: form + data
+    double f2w;  // native -> working pixels
+    //  registration: working x = ox + (template x at 300 dpi - tx0) * sx
+    double ox, oy, tx0, ty0, sx, sy;
+    bool noisy;
+} s_prep_t;
+
+static void
+s_prep_free(s_prep_t *p)
+{
+    pixDestroy(&p->gray);
+    pixDestroy(&p->ink);
+}
+
+//  Colour page: luminance with red (drop-out) ink turned white, and a
+//  1 bpp mask of everything dark in the green channel (red ink and black
+//  data both), in one pass.
+static void
+s_split_rgb(PIX *pix, PIX **gray, PIX **ink)
+{
+    l_int32 w = pixGetWidth(pix), h = pixGetHeight(pix);
+    PIX *g = pixCreate(w, h, 8);
+    PIX *b = pixCreate(w, h, 1);
+    l_uint32 *src = pixGetData(pix), *gd = pixGetData(g),
+             *bd = pixGetData(b);
+    l_int32 swpl = pixGetWpl(pix), gwpl = pixGetWpl(g), bwpl = pixGetWpl(b);
+    for (l_int32 y = 0; y < h; y++) {
+        const l_uint32 *s = src + (size_t)y * (size_t)swpl;
+        l_uint32 *gl = gd + (size_t)y * (size_t)gwpl;
+        l_uint32 *bl = bd + (size_t)y * (size_t)bwpl;
+        for (l_int32 x = 0; x < w; x++) {
+            l_uint32 px = s[x];
+            int r = (int)(px >> 24), gg = (int)((px >> 16) & 0xff),
+                bb = (int)((px >> 8) & 0xff);
+            int mx = gg > bb ? gg : bb;
+            int lum = (77 * r + 150 * gg + 29 * bb) >> 8;
+            if (r > 110 && r - mx > 50)
+                lum = 255; // drop-out ink
+            SET_DATA_BYTE(gl, x, lum);
+            if (gg < 160)
+                SET_DATA_BIT(bl, x);
+        }
+    }
+    pixCopyResolution(g, pix);
+    pixCopyResolution(b, pix);
+    *gray = g;
+    *ink = b;
+}
+
+//  Rows (or columns) whose smoothed count of long-line pixels reaches
+//  thresh: returns the centres of the runs, at most max.
+static int
+s_peaks(const l_int32 *cnt, int n, double thresh, double *out, int max)
+{
+    int k = 0;
+    int i = 0;
+    while (i < n && k < max) {
+        double s = cnt[i] + (i > 0 ? cnt[i - 1] : 0) +
+                   (i + 1 < n ? cnt[i + 1] : 0);
+        if (s < thresh) {
+            i++;
+            continue;
+        }
+        int start = i;
+        double wsum = 0, vsum = 0;
+        while (i < n) {
+            double t = cnt[i] + (i > 0 ? cnt[i - 1] : 0) +
+                       (i + 1 < n ? cnt[i + 1] : 0);
+            if (t < thresh)
+                break;
+            wsum += cnt[i];
+            vsum += (double)cnt[i] * i;
+            i++;
+        }
+        out[k++] = wsum > 0 ? vsum / wsum : (start + i - 1) / 2.0;
+    }
+    return k;
+}
+
+static void
+s_profile(PIX *lines, bool rows, l_int32 **cnt, int *n)
+{
+    l_int32 w = pixGetWidth(lines), h = pixGetHeight(lines);
+    *n = rows ? h : w;
+    *cnt = cq_xcalloc((size_t)*n, sizeof **cnt);
+    l_uint32 *data = pixGetData(lines);
+    l_int32 wpl = pixGetWpl(lines);
+    for (l_int32 y = 0; y < h; y++) {
+        const l_uint32 *line = data + (size_t)y * (size_t)wpl;
+        for (l_int32 wi = 0; wi < wpl; wi++) {
+            l_uint32 word = line[wi];
+            if (word == 0)
+                continue;
+            if (rows) {
+                (*cnt)[y] += __builtin_popcount(word);
+                continue;
+            }
+            for (int bit = 0; bit < 32; bit++)
+                if (word & (0x80000000u >> bit)) {
+                    int x = wi * 32 + bit;
+                    if (x < w)
+                        (*cnt)[x]++;
+                }
+        }
+    }
+}
+
+//  Finds the frame's outer lines in the 1 bpp ink (native resolution) and
+//  sets the mapping from template pixels to working pixels. Falls back to
+//  the nominal mapping (page = sheet) when the frame is not found.
+static void
+s_register(cq_ocr_t *self, s_prep_t *p)
+{
+    const cq_form_t *f = self->form;
+    double nat = (double)pixGetWidth(p->ink) / f->page_w_in; // native dpi
+    double fl = cq_form_x_in(f, f->frame.left) * S_DPI;
+    double fr = cq_form_x_in(f, f->frame.right) * S_DPI;
+    double ft = cq_form_y_in(f, f->frame.top) * S_DPI;
+    double fb = cq_form_y_in(f, f->frame.bottom) * S_DPI;
+    //  nominal: the sheet fills the image
+    p->tx0 = 0;
+    p->ty0 = 0;
+    p->ox = 0;
+    p->oy = 0;
+    p->sx = p->f2w * nat / S_DPI;
+    p->sy = p->sx;
+    self->page.registered = false;
+    self->page.reg_residual_px = -1;
+
+    PIX *r = pixReduceRankBinary2(p->ink, 1, NULL); // half resolution
+    if (r == NULL)
+        return;
+    double rd = nat / 2; // reduced dpi
+    l_int32 len = (l_int32)(1.2 * rd);
+    PIX *hl = pixOpenBrick(NULL, r, len, 1);
+    PIX *vl = pixOpenBrick(NULL, r, 1, len);
+    pixDestroy(&r);
+    if (hl == NULL || vl == NULL) {
+        pixDestroy(&hl);
+        pixDestroy(&vl);
+        return;
+    }
+    double fw_r = (fr - fl) / S_DPI * rd, fh_r = (fb - ft) / S_DPI * rd;
+    l_int32 *rows = NULL, *cols = NULL;
+    int nr, nc;
+    s_profile(hl, true, &rows, &nr);
+    s_profile(vl, false, &cols, &nc);
+    pixDestroy(&hl);
+    pixDestroy(&vl);
+    double hp[64], vp[16];
+    int nh = s_peaks(rows, nr, 0.5 * fw_r, hp, 64);
+    int nv = s_peaks(cols, nc, 0.75 * fh_r, vp, 16);
+    if (nh >= 2 && nv >= 2) {
+        double top = hp[0], bottom = hp[nh - 1];
+        double left = vp[0], right = vp[nv - 1];
+        double k = p->f2w * 2; // reduced -> working pixels
+        double sx = (right - left) * k / (fr - fl);
+        double sy = (bottom - top) * k / (fb - ft);
+        if (sx > 0.85 && sx < 1.15 && sy > 0.85 && sy < 1.15) {
+            p->tx0 = fl;
+            p->ty0 = ft;
+            p->ox = (left + 0.5) * k;
+            p->oy = (top + 0.5) * k;
+            p->sx = sx;
+            p->sy = sy;
+            //  Check the inner full-width lines against the mapping.
+            int want = 0, found = 0;
+            double resid = 0;
+            for (size_t i = 0; i < f->n_lines; i++) {
+                const cq_form_line_t *l = &f->lines[i];
+                if (l->y0 != l->y1 || l->x0 > f->frame.left + 0.5 ||
+                    l->x1 < f->frame.right - 0.5 || l->style != 0)
+                    continue;
+                want++;
+                double ty = cq_form_y_in(f, l->y0) * S_DPI;
+                double wy = p->oy + (ty - p->ty0) * p->sy; // working
+                double ry = wy / k - 0.5;                  // reduced
+                double best = 1e9;
+                for (int j = 0; j < nh; j++)
+                    if (fabs(hp[j] - ry) < fabs(best))
+                        best = hp[j] - ry;
+                if (fabs(best) * k <= 8) {
+                    found++;
+                    resid += fabs(best) * k;
+                }
+            }
+            self->page.reg_residual_px = found ? resid / found : -1;
+            self->page.registered = want == 0 || found * 4 >= want * 3;
+        }
+    }
+    free(rows);
+    free(cols);
+}
+
+//  Whitens the form's lines in the working gray: black on copies (the
+//  grid does not drop out), and the edges of red lines the drop-out left.
+//  A line is a straight run longer than any glyph stroke (0.3 in; typed
+//  glyphs are under 0.15 in); dotted lines are joined first.
+static void
+s_remove_lines(s_prep_t *p, double nat)
+{
+    l_int32 len = (l_int32)(0.3 * nat);
+    l_int32 gap = ((l_int32)(0.035 * nat)) | 1;
+    PIX *h = pixOpenCompBrickDwa(NULL, p->ink, len, 1);
+    PIX *vc = pixCloseBrick(NULL, p->ink, 1, gap);
+    PIX *v = vc ? pixOpenCompBrickDwa(NULL, vc, 1, len) : NULL;
+    pixDestroy(&vc);
+    if (h == NULL || v == NULL) {
+        pixDestroy(&h);
+        pixDestroy(&v);
+        return;
+    }
+    pixOr(h, h, v);
+    pixDestroy(&v);
+    PIX *m = pixDilateBrick(NULL, h, 3, 3);
+    pixDestroy(&h);
+    if (m != NULL && p->f2w != 1) {
+        PIX *sc = pixScaleBinary(m, (float)p->f2w, (float)p->f2w);
+        pixDestroy(&m);
+        m = sc;
+    }
+    if (m != NULL)
+        pixPaintThroughMask(p->gray, m, 0, 0, 255);
+    pixDestroy(&m);
+}
+
+//  Fraction of dark pixels in the blank margin left of the frame: a
+//  clean scan has none; speckle noise shows up there.
+static bool
+s_noisy(cq_ocr_t *self, s_prep_t *p)
+{
+    const cq_form_t *f = self->form;
+    double x1 = p->ox + (cq_form_x_in(f, f->frame.left) * S_DPI - 12 -
+                         p->tx0) * p->sx;
+    double y0 = p->oy + (cq_form_y_in(f, f->frame.top) * S_DPI - p->ty0) *
+                            p->sy;
+    double y1 = p->oy + (cq_form_y_in(f, f->frame.bottom) * S_DPI - p->ty0) *
+                            p->sy;
+    l_int32 bx = 8, bw = (l_int32)x1 - 8;
+    if (bw < 20)
+        return true; // no margin to look at: assume the worst
+    BOX *box = boxCreate(bx, (l_int32)y0, bw, (l_int32)(y1 - y0));
+    PIX *m = pixClipRectangle(p->gray, box, NULL);
+    boxDestroy(&box);
+    if (m == NULL)
+        return true;
+    PIX *b = pixThresholdToBinary(m, 128);
+    l_int32 dark = 0;
+    pixCountPixels(b, &dark, NULL);
+    double frac = (double)dark / ((double)pixGetWidth(m) * pixGetHeight(m));
+    pixDestroy(&b);
+    pixDestroy(&m);
+    return frac > 0.0005;
+}
+
+static int
+s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
+{
+    memset(p, 0, sizeof *p);
+    PIX *src = NULL;
+    if (pixGetColormap(pix) != NULL)
+        src = pixRemoveColormap(pix, REMOVE_CMAP_BASED_ON_SRC);
+    else
+        src = pixClone(pix);
+    if (src == NULL) {
+        *why = "unreadable image: unsupported pixel format";
+        return CQ_EUNSUPPORTED;
+    }
+    l_int32 d = pixGetDepth(src);
+    if (d == 32) {
+        s_split_rgb(src, &p->gray, &p->ink);
+    } else if (d == 1) {
+        p->ink = pixClone(src);
+        p->gray = pixConvert1To8(NULL, src, 255, 0);
+    } else {
+        p->gray = pixConvertTo8(src, 0);
+        if (p->gray != NULL)
+            p->ink = pixThresholdToBinary(p->gray, 160);
+    }
+    pixDestroy(&src);
+    if (p->gray == NULL || p->ink == NULL) {
+        s_prep_free(p);
+        *why = "unreadable image: unsupported pixel format";
+        return CQ_EUNSUPPORTED;
+    }
+    const cq_form_t *f = self->form;
+    l_int32 w = pixGetWidth(p->gray);
+    double dpi = (double)w / f->page_w_in;
+    self->page.dpi = (int)lround(dpi);
+    p->f2w = S_DPI / dpi;
+    if (fabs(p->f2w - 1) > 0.04) {
+        PIX *sc = p->f2w < 0.7 ? pixScaleAreaMap(p->gray, (float)p->f2w,
+                                                 (float)p->f2w)
+                               : pixScaleGrayLI(p->gray, (float)p->f2w,
+                                                (float)p->f2w);
+        if (sc == NULL) {
+            s_prep_free(p);
+            *why = "unreadable image: cannot scale";
+            return CQ_EUNSUPPORTED;
+        }
+        pixDestroy(&p->gray);
+        p->gray = sc;
+    } else {
+        p->f2w = 1;
+    }
+    //  Deskew (notes §6.4: threshold 160 on green, rotate when conf >= 3
+    //  and |angle| >= 0.1 degree).
+    l_float32 angle = 0, conf = 0;
+    if (pixFindSkew(p->ink, &angle, &conf) == 0 && conf >= 3 &&
+        fabsf(angle) >= 0.1f) {
+        float rad = angle * (float)(M_PI / 180.0);
+        PIX *rg = pixRotate(p->gray, rad, L_ROTATE_AREA_MAP,
+                            L_BRING_IN_WHITE, 0, 0);
+        PIX *rb = pixRotate(p->ink, rad, L_ROTATE_SHEAR, L_BRING_IN_WHITE, 0,
+                            0);
+        if (rg != NULL && rb != NULL) {
+            pixDestroy(&p->gray);
+            pixDestroy(&p->ink);
+            p->gray = rg;
+            p->ink = rb;
+        } else {
+            pixDestroy(&rg);
+            pixDestroy(&rb);
+        }
+        self->page.skew_deg = angle;
+    }
+    self->page.skew_conf = conf;
+    s_register(self, p);
+    s_remove_lines(p, dpi);
+    p->noisy = s_noisy(self, p);
+    self->page.despeckled = p->noisy;
+    return 0;
+}
+
+//  Template rectangle (inches) to working pixels, as a clipped BOX.
+static BOX *
+s_map_box(const s_prep_t *p, double x0, double y0, double x1, double y1)
+{
+    double X0 = p->ox + (x0 * S_DPI - p->tx0) * p->sx;
+    double X1 = p->ox + (x1 * S_DPI - p->tx0) * p->sx;
+    double Y0 = p->oy + (y0 * S_DPI - p->ty0) * p->sy;
+    double Y1 = p->oy + (y1 * S_DPI - p->ty0) * p->sy;
+    l_int32 W = pixGetWidth(p->gray), H = pixGetHeight(p->gray);
+    l_int32 bx = (l_int32)floor(X0), by = (l_int32)floor(Y0);
+    l_int32 ex = (l_int32)ceil(X1), ey = (l_int32)ceil(Y1);
+    if (bx < 0)
+        bx = 0;
+    if (by < 0)
+        by = 0;
+    if (ex > W)
+        ex = W;
+    if (ey > H)
+        ey = H;
+    if (ex - bx < 4 || ey - by < 4)
+        return NULL;
+    return boxCreate(bx, by, ex - bx, ey - by);
+}
+
+//  ---------------------------------------------------------------------
+//  Fields.
+
+//  Reads one checkbox group by the ink inside each box.
+static void
+s_read_check(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
+{
+    const cq_form_t *f = self->form;
+    const cq_form_field_t *fd = r->def;
+    double frac[CQ_FORM_MAX_CHOICES] = {0};
+    for (int i = 0; i < fd->n_choices; i++) {
+        double cx = cq_form_x_in(f, fd->choices[i].col + 0.5);
+        double cy = cq_form_y_in(f, fd->row) + S_BASELINE_IN - 0.055;
+        BOX *b = s_map_box(p, cx - 0.03, cy - 0.04, cx + 0.03, cy + 0.04);
+        if (b == NULL)
+            continue;
+        PIX *c = pixClipRectangle(p->gray, b, NULL);
+        boxDestroy(&b);
+        if (c == NULL)
+            continue;
+        if (p->noisy) {
+            PIX *t = pixCloseGray3(c, 3, 3);
+            pixDestroy(&c);
+            c = pixOpenGray3(t, 3, 3);
+            pixDestroy(&t);
+        }
+        PIX *bin = pixThresholdToBinary(c, 128);
+        l_int32 dark = 0;
+        pixCountPixels(bin, &dark, NULL);
+        frac[i] = (double)dark / ((double)pixGetWidth(c) * pixGetHeight(c));
+        pixDestroy(&bin);
+        pixDestroy(&c);
+    }
+    int marked = -1, n_marked = 0, n_unsure = 0;
+    for (int i = 0; i < fd->n_choices; i++) {
+        if (frac[i] >= 0.10) {
+            marked = i;
+            n_marked++;
+        } else if (frac[i] >= 0.04) {
+            n_unsure++;
+        }
+    }
+    r->conf = (n_unsure == 0) ? 99 : 50;
+    if (n_marked == 0) {
+        r->blank = true;
+        r->conf = n_unsure ? 50 : -1;
+        snprintf(r->raw, sizeof r->raw, "%s", "");
+        if (fd->blank_value)
+            snprintf(r->value, sizeof r->value, "%c", fd->blank_value);
+        r->valid = n_unsure == 0;
+        if (!r->valid)
+            r->reason = "faint mark";
+        return;
+    }
+    if (n_marked > 1) {
+        r->blank = false;
+        r->valid = false;
+        r->reason = "more than one box marked";
+        snprintf(r->raw, sizeof r->raw, "%s", "(several)");
+        return;
+    }
+    r->blank = false;
+    snprintf(r->raw, sizeof r->raw, "%c", fd->choices[marked].value);
+    snprintf(r->value, sizeof r->value, "%c", fd->choices[marked].value);
+    r->valid = true;
+    if (n_unsure)
+        r->reason = "faint mark";
+}
+
+//  Copies the gray crop into a white image holding only the text band,
+//  with a white border, for Tesseract.
+static PIX *
+s_band(PIX *crop, l_int32 bx, l_int32 by, l_int32 bw, l_int32 bh,
+       l_int32 border)
+{
+    l_int32 cw = pixGetWidth(crop), ch = pixGetHeight(crop);
+    if (bx < 0) {
+        bw += bx;
+        bx = 0;
+    }
+    if (by < 0) {
+        bh += by;
+        by = 0;
+    }
+    if (bx + bw > cw)
+        bw = cw - bx;
+    if (by + bh > ch)
+        bh = ch - by;
+    if (bw <= 0 || bh <= 0)
+        return NULL;
+    PIX *out = pixCreate(bw + 2 * border, bh + 2 * border, 8);
+    pixSetAll(out);
+    pixRasterop(out, border, border, bw, bh, PIX_SRC, crop, bx, by);
+    pixSetResolution(out, S_DPI, S_DPI);
+    return out;
+}
+
+//  Reads one text field: clip the zone, despeckle (noisy pages), remove
+//  form lines, keep the band of tall components (none: blank), OCR it.
+static void
+s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
+{
+    const cq_form_t *f = self->form;
+    const cq_form_field_t *fd = r->def;
+    double cap = S_CAP_IN * S_DPI * p->sy; // cap height, working pixels
+    double x0 = cq_form_x_in(f, fd->col), x1 = cq_form_x_in(f, fd->col +
+                                                                  fd->width);
+    double y0 = cq_form_y_in(f, fd->row);
+    BOX *box = s_map_box(p, x0 - 0.06, y0 - 0.045, x1 + 0.06,
+                         y0 + 1.0 / f->lpi + 0.04);
+    r->blank = true;
+    r->conf = -1;
+    if (box == NULL)
+        return;
+    l_int32 zx, zy, zw, zh;
+    boxGetGeometry(box, &zx, &zy, &zw, &zh);
+    PIX *crop = pixClipRectangle(p->gray, box, NULL);
+    boxDestroy(&box);
+    if (crop == NULL)
+        return;
+    if (p->noisy) {
+        PIX *t = pixCloseGray3(crop, 3, 3);
+        pixDestroy(&crop);
+        crop = pixOpenGray3(t, 3, 3);
+        pixDestroy(&t);
+    }
+    if (getenv("CQ_OCR_DEBUG_DIR")) { /* DEBUG-TEMP */
+        char dp[512];
+        snprintf(dp, sizeof dp, "%s/p%d-%s-crop.png", getenv("CQ_OCR_DEBUG_DIR"), self->page.page, fd->name);
+        pixWrite(dp, crop, IFF_PNG);
+    }
+    PIX *bin = pixThresholdToBinary(crop, 150);
+    //  Tall components whose centre lies in the zone proper.
+    BOXA *ba = pixConnCompBB(bin, 8);
+    pixDestroy(&bin);
+    double lo_x = p->ox + ((x0 - 0.035) * S_DPI - p->tx0) * p->sx - zx;
+    double hi_x = p->ox + ((x1 + 0.035) * S_DPI - p->tx0) * p->sx - zx;
+    l_int32 n = ba ? boxaGetCount(ba) : 0;
+    l_int32 tx0 = INT32_MAX, ty0 = INT32_MAX, tx1 = -1, ty1 = -1;
+    double cys[64];
+    int ncy = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        //  pass 0 finds the text line's centre; pass 1 keeps the
+        //  components on it
+        double mid = 0;
+        if (pass == 1) {
+            if (ncy == 0)
+                break;
+            //  median of the centres
+            for (int i = 1; i < ncy; i++)
+                for (int j = i; j > 0 && cys[j - 1] > cys[j]; j--) {
+                    double t = cys[j];
+                    cys[j] = cys[j - 1];
+                    cys[j - 1] = t;
+                }
+            mid = cys[ncy / 2];
+        }
+        for (l_int32 i = 0; i < n; i++) {
+            l_int32 bx, by, bw, bh;
+            boxaGetBoxGeometry(ba, i, &bx, &by, &bw, &bh);
+            double cx = bx + bw / 2.0, cy = by + bh / 2.0;
+            if (bh < 0.55 * cap || bh > 1.7 * cap || cx < lo_x || cx > hi_x)
+                continue;
+            if (pass == 0) {
+                if (ncy < 64)
+                    cys[ncy++] = cy;
+                continue;
+            }
+            if (fabs(cy - mid) > 0.45 * cap)
+                continue;
+            if (bx < tx0)
+                tx0 = bx;
+            if (by < ty0)
+                ty0 = by;
+            if (bx + bw > tx1)
+                tx1 = bx + bw;
+            if (by + bh > ty1)
+                ty1 = by + bh;
+        }
+    }
+    boxaDestroy(&ba);
+    if (tx1 < 0) {
+        pixDestroy(&crop);
+        return; // blank
+    }
+    r->blank = false;
+    //  The band: the tall components, plus room for punctuation (commas
+    //  hang below the baseline, hyphens and periods are small).
+    l_int32 mx = (l_int32)(0.25 * cap), top = (l_int32)(0.1 * cap),
+            bottom = (l_int32)(0.3 * cap);
+    PIX *band = s_band(crop, tx0 - mx, ty0 - top, tx1 - tx0 + 2 * mx,
+                       ty1 - ty0 + top + bottom, 12);
+    pixDestroy(&crop);
+    if (band == NULL) {
+        r->reason = "zone outside the page";
+        return;
+    }
+    if (getenv("CQ_OCR_DEBUG_DIR")) { /* DEBUG-TEMP */
+        char dp[512];
+        snprintf(dp, sizeof dp, "%s/p%d-%s-band.png", getenv("CQ_OCR_DEBUG_DIR"), self->page.page, fd->name);
+        pixWrite(dp, band, IFF_PNG);
+    }
+    TessBaseAPISetImage2(self->api, band);
+    TessBaseAPISetSourceResolution(self->api, S_DPI);
+    char *text = TessBaseAPIGetUTF8Text(self->api);
+    self->page.n_tess_calls++;
+    int conf = TessBaseAPIMeanTextConf(self->api);
+    pixDestroy(&band);
+    //  whitespace-normalised raw text
+    size_t k = 0;
+    bool sp = false;
+    for (const char *s = text ? text : ""; *s && k + 2 < sizeof r->raw; s++) {
+        if (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') {
+            sp = k > 0;
+            continue;
+        }
+        if (sp)
+            r->raw[k++] = ' ';
+        sp = false;
+        r->raw[k++] = *s;
+    }
+    r->raw[k] = '\0';
+    if (text != NULL)
+        TessDeleteText(text);
+    r->conf = conf < 0 ? 0 : conf > 100 ? 100 : conf;
+    r->valid = cq_ocr_validate(fd, r->raw, r->value, sizeof r->value,
+                               &r->reason);
+}
+
+//  ---------------------------------------------------------------------
+//  Claim assembly.
+
+static cq_ocr_field_t *
+s_find(cq_ocr_t *self, cq_form_key_t key, int line)
+{
+    for (size_t i = 0; i < self->form->n_fields; i++)
+        if (self->fields[i].def->key == key && self->fields[i].def->line == line)
+            return &self->fields[i];
+    return NULL;
+}
+
+static void
+s_pend(cq_ocr_field_t *r, const char *reason)
+{
+    r->status = CQ_OCR_PEND;
+    if (r->reason == NULL)
+        r->reason = reason;
+}
+
+static int32_t
+s_date_of(const char *iso)
+{
+    int32_t d;
+    if (iso[0] == '\0' || cq_date_parse(iso, strlen(iso), &d) != 0)
+        return CQ_DATE_NONE;
+    return d;
+}
+
+static int64_t
+s_money_of(const char *s)
+{
+    int64_t c;
+    if (s[0] == '\0' || cq_money_parse_nonneg(s, strlen(s), &c) != 0)
+        return -1;
+    return c;
+}
+
+//  Statuses, cross-field checks, then the claim.
+static void
+s_assemble(cq_ocr_t *self, int page_no)
+{
+    const cq_form_t *f = self->form;
+    cq_claim_t *c = &self->claim;
+    int thr = self->opts.threshold;
+    //  Which service lines are on the form: any ink in the row.
+    bool present[CQ_FORM_MAX_SERVICE_LINES + 1] = {false};
+    for (size_t i = 0; i < f->n_fields; i++)
+        if (self->fields[i].def->line > 0 && !self->fields[i].blank)
+            present[self->fields[i].def->line] = true;
+    for (size_t i = 0; i < f->n_fields; i++) {
+        cq_ocr_field_t *r = &self->fields[i];
+        const cq_form_field_t *fd = r->def;
+        bool required = fd->required && (fd->line == 0 || present[fd->line]);
+        if (fd->type == CQ_FT_CHECK) {
+            r->status = r->valid ? (r->blank ? CQ_OCR_BLANK : CQ_OCR_ACCEPTED)
+                                 : CQ_OCR_PEND;
+            if (r->valid && r->reason != NULL)
+                r->status = CQ_OCR_PEND;
+            continue;
+        }
+        if (r->blank) {
+            if (required) {
+                r->status = CQ_OCR_PEND;
+                r->reason = "blank";
+            } else {
+                r->status = CQ_OCR_BLANK;
+                r->reason = NULL;
+            }
+            continue;
+        }
+        if (!r->valid)
+            r->status = CQ_OCR_PEND;
+        else if (r->conf < thr) {
+            r->status = CQ_OCR_PEND;
+            r->reason = "low confidence";
+        } else {
+            r->status = CQ_OCR_ACCEPTED;
+            r->reason = NULL;
+        }
+    }
+    //  Cross-field checks.
+    int n_dx = 0;
+    for (int k = 1; k <= CQ_MAX_DX; k++) {
+        cq_ocr_field_t *dx = NULL;
+        for (size_t i = 0; i < f->n_fields; i++)
+            if (self->fields[i].def->key == CQ_FK_DIAGNOSIS &&
+                self->fields[i].def->index == k)
+                dx = &self->fields[i];
+        if (dx != NULL && !dx->blank)
+            n_dx = k;
+    }
+    int64_t sum = 0;
+    bool sum_known = true;
+    for (int ln = 1; ln <= f->n_service_lines; ln++) {
+        if (!present[ln])
+            continue;
+        cq_ocr_field_t *ch = s_find(self, CQ_FK_L_CHARGE, ln);
+        cq_ocr_field_t *ptr = s_find(self, CQ_FK_L_PTRS, ln);
+        cq_ocr_field_t *from = s_find(self, CQ_FK_L_FROM, ln);
+        cq_ocr_field_t *to = s_find(self, CQ_FK_L_TO, ln);
+        int64_t v = ch ? s_money_of(ch->value) : -1;
+        if (v < 0)
+            sum_known = false;
+        else
+            sum += v;
+        if (ptr != NULL && ptr->valid)
+            for (const char *q = ptr->value; *q; q++)
+                if (*q - 'A' + 1 > n_dx)
+                    s_pend(ptr, "points to an empty diagnosis");
+        if (from && to && from->valid && to->valid &&
+            s_date_of(to->value) < s_date_of(from->value))
+            s_pend(to, "before the from date");
+    }
+    cq_ocr_field_t *tot = s_find(self, CQ_FK_TOTAL, 0);
+    if (tot != NULL && tot->valid && sum_known &&
+        s_money_of(tot->value) != sum) {
+        s_pend(tot, "not the sum of the line charges");
+        //  one of the charges is wrong too, or the total is
+        for (int ln = 1; ln <= f->n_service_lines; ln++) {
+            cq_ocr_field_t *ch = s_find(self, CQ_FK_L_CHARGE, ln);
+            if (present[ln] && ch != NULL)
+                s_pend(ch, "lines do not add up to the total");
+        }
+    }
+    //  Diagnoses must fill A, B, C... without gaps.
+    for (size_t i = 0; i < f->n_fields; i++) {
+        cq_ocr_field_t *r = &self->fields[i];
+        if (r->def->key == CQ_FK_DIAGNOSIS && r->blank &&
+            r->def->index < n_dx)
+            s_pend(r, "blank before a filled diagnosis");
+    }
+
+    //  The claim, from whatever was read (pended values included: the
+    //  claim pends, and a person sees them next to the image).
+    cq_claim_init(c);
+    c->source = CQ_SOURCE_OCR;
+    c->type = CQ_CLAIM_PROFESSIONAL;
+    for (int i = 0; i < f->n_service_lines; i++) {
+        c->lines[i].service_date = CQ_DATE_NONE;
+        c->lines[i].service_date_end = CQ_DATE_NONE;
+    }
+    int min_conf = 100;
+    bool any = false;
+    for (size_t i = 0; i < f->n_fields; i++) {
+        cq_ocr_field_t *r = &self->fields[i];
+        const cq_form_field_t *fd = r->def;
+        if (r->conf >= 0) {
+            any = true;
+            if (r->conf < min_conf)
+                min_conf = r->conf;
+        }
+        const char *v = r->value;
+        if (v[0] == '\0')
+            continue;
+        int li = fd->line - 1;
+        cq_line_t *l = fd->line > 0 ? &c->lines[li] : NULL;
+        switch (fd->key) {
+        case CQ_FK_PAYER_ID:
+            cq_strlcpy(c->payer_id, v, sizeof c->payer_id);
+            break;
+        case CQ_FK_MEMBER_ID:
+            cq_strlcpy(c->member.id, v, sizeof c->member.id);
+            break;
+        case CQ_FK_MEMBER_NAME: {
+            const char *comma = strstr(v, ", ");
+            if (comma != NULL) {
+                cq_strncpy_n(c->member.last_name, sizeof c->member.last_name,
+                             v, (size_t)(comma - v));
+                cq_strlcpy(c->member.first_name, comma + 2,
+                           sizeof c->member.first_name);
+            } else {
+                cq_strlcpy(c->member.last_name, v,
+                           sizeof c->member.last_name);
+            }
+            break;
+        }
+        case CQ_FK_MEMBER_BIRTH:
+            c->member.birth_date = s_date_of(v);
+            break;
+        case CQ_FK_MEMBER_SEX:
+            c->member.sex = v[0];
+            break;
+        case CQ_FK_FREQUENCY:
+            c->frequency = v[0];
+            break;
+        case CQ_FK_ORIGINAL_ID:
+            cq_strlcpy(c->original_claim_id, v, sizeof c->original_claim_id);
+            break;
+        case CQ_FK_PRIOR_AUTH:
+            cq_strlcpy(c->prior_auth, v, sizeof c->prior_auth);
+            break;
+        case CQ_FK_DIAGNOSIS:
+            cq_strlcpy(c->diagnoses[fd->index - 1], v, CQ_CODE_LEN);
+            break;
+        case CQ_FK_TAX_ID:
+            cq_strlcpy(c->billing_tax_id, v, sizeof c->billing_tax_id);
+            break;
+        case CQ_FK_CLAIM_ID:
+            cq_strlcpy(c->claim_id, v, sizeof c->claim_id);
+            break;
+        case CQ_FK_TOTAL:
+            c->total_charge = s_money_of(v);
+            break;
+        case CQ_FK_BILLING_NAME:
+            cq_strlcpy(c->billing_name, v, sizeof c->billing_name);
+            break;
+        case CQ_FK_BILLING_NPI:
+            cq_strlcpy(c->billing_npi, v, sizeof c->billing_npi);
+            break;
+        case CQ_FK_L_FROM:
+            l->service_date = s_date_of(v);
+            break;
+        case CQ_FK_L_TO:
+            l->service_date_end = s_date_of(v);
+            break;
+        case CQ_FK_L_POS:
+            cq_strlcpy(l->place_of_service, v, sizeof l->place_of_service);
+            break;
+        case CQ_FK_L_PROC:
+            cq_strlcpy(l->procedure, v, sizeof l->procedure);
+            break;
+        case CQ_FK_L_MODS: {
+            char tmp[CQ_OCR_TEXT_LEN], *save = NULL;
+            cq_strlcpy(tmp, v, sizeof tmp);
+            for (char *t = strtok_r(tmp, " ", &save);
+                 t != NULL && l->n_modifiers < CQ_MAX_MODIFIERS;
+                 t = strtok_r(NULL, " ", &save))
+                cq_strlcpy(l->modifiers[l->n_modifiers++], t,
+                           sizeof l->modifiers[0]);
+            break;
+        }
+        case CQ_FK_L_PTRS:
+            for (const char *q = v; *q && l->n_pointers < CQ_MAX_POINTERS;
+                 q++)
+                l->dx_pointers[l->n_pointers++] = (uint8_t)(*q - 'A' + 1);
+            break;
+        case CQ_FK_L_CHARGE:
+            l->charge = s_money_of(v);
+            break;
+        case CQ_FK_L_UNITS:
+            l->units_milli = (int64_t)atol(v) * 1000;
+            break;
+        case CQ_FK_L_NPI:
+            cq_strlcpy(l->rendering_npi, v, sizeof l->rendering_npi);
+            break;
+        }
+    }
+    c->n_diagnoses = (uint8_t)n_dx;
+    //  Service lines in order, without the empty rows.
+    int n = 0;
+    for (int ln = 1; ln <= f->n_service_lines; ln++) {
+        if (!present[ln])
+            continue;
+        cq_line_t *l = &c->lines[ln - 1];
+        if (l->service_date_end == l->service_date)
+            l->service_date_end = CQ_DATE_NONE;
+        if (l->service_date == CQ_DATE_NONE)
+            l->service_date_end = CQ_DATE_NONE;
+        if (n != ln - 1)
+            memcpy(&c->lines[n], l, sizeof *l);
+        n++;
+    }
+    for (int i = 0; i < f->n_service_lines; i++)
+        if (i >= n) {
+            memset(&c->lines[i], 0, sizeof c->lines[i]);
+            c->lines[i].service_date = CQ_DATE_NONE;
+            c->lines[i].service_date_end = CQ_DATE_NONE;
+        }
+    c->n_lines = (uint8_t)n;
+    if (c->total_charge < 0)
+        c->total_charge = 0;
+    for (int i = 0; i < n; i++)
+        if (c->lines[i].charge < 0)
+            c->lines[i].charge = 0;
+    if (c->claim_id[0] == '\0')
+        snprintf(c->claim_id, sizeof c->claim_id, "#%d", page_no);
+    c->ocr_confidence = any ? min_conf : 0;
+
+    //  Pend reasons: field names (never values).
+    int n_pend = 0;
+    for (size_t i = 0; i < f->n_fields; i++)
+        if (self->fields[i].status == CQ_OCR_PEND)
+            n_pend++;
+    if (!self->page.registered) {
+        cq_claim_add_pend(c, "form: registration failed");
+        n_pend++;
+    }
+    int added = self->page.registered ? 0 : 1;
+    for (size_t i = 0; i < f->n_fields; i++) {
+        cq_ocr_field_t *r = &self->fields[i];
+        if (r->status != CQ_OCR_PEND)
+            continue;
+        char msg[48];
+        if (added == CQ_MAX_PEND - 1 && n_pend > CQ_MAX_PEND) {
+            snprintf(msg, sizeof msg, "and %d more fields", n_pend - added);
+            cq_claim_add_pend(c, msg);
+            break;
+        }
+        snprintf(msg, sizeof msg, "%.24s: %.21s", r->def->name,
+                 r->reason ? r->reason : "pend");
+        cq_claim_add_pend(c, msg);
+        added++;
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Pages.
+
+static void
+s_reset_page(cq_ocr_t *self, int page_no)
+{
+    memset(&self->page, 0, sizeof self->page);
+    self->page.page = page_no;
+    self->page.fields = self->fields;
+    self->page.n_fields = self->form->n_fields;
+    self->page.reg_residual_px = -1;
+    for (size_t i = 0; i < self->form->n_fields; i++) {
+        memset(&self->fields[i], 0, sizeof self->fields[i]);
+        self->fields[i].def = &self->form->fields[i];
+        self->fields[i].conf = -1;
+        self->fields[i].blank = true;
+    }
+}
+
+//  Passes the claim to the caller's function; remembers a request to stop.
+static int
+s_deliver(cq_ocr_t *self)
+{
+    self->n_claims++;
+    int rc = self->fn ? self->fn(self->arg, &self->claim) : 0;
+    if (rc != 0)
+        self->stop_rc = rc;
+    self->t_mark = s_ms();
+    return rc;
+}
+
+static int
+s_emit_invalid(cq_ocr_t *self, int page_no, const char *why)
+{
+    cq_claim_t *c = &self->claim;
+    cq_claim_init(c);
+    c->source = CQ_SOURCE_OCR;
+    c->ocr_confidence = 0;
+    snprintf(c->claim_id, sizeof c->claim_id, "#%d", page_no);
+    cq_claim_set_invalid(c, CQ_OCR_RARC, "%s", why);
+    return s_deliver(self);
+}
+
+static int
+s_on_page(void *arg, int page_no, PIX *pix, const char *why)
+{
+    cq_ocr_t *self = arg;
+    double t0 = s_ms();
+    s_reset_page(self, page_no);
+    self->page.ms_decode = t0 - self->t_mark;
+    if (pix == NULL)
+        return s_emit_invalid(self, page_no, why);
+    self->page.width = pixGetWidth(pix);
+    self->page.height = pixGetHeight(pix);
+    s_prep_t p;
+    const char *err = NULL;
+    if (s_prepare(self, pix, &p, &err) != 0)
+        return s_emit_invalid(self, page_no, err);
+    double t1 = s_ms();
+    self->page.ms_prep = t1 - t0;
+    for (size_t i = 0; i < self->form->n_fields; i++) {
+        cq_ocr_field_t *r = &self->fields[i];
+        if (r->def->type == CQ_FT_CHECK)
+            s_read_check(self, &p, r);
+        else
+            s_read_text(self, &p, r);
+    }
+    s_prep_free(&p);
+    self->page.ms_fields = s_ms() - t1;
+    s_assemble(self, page_no);
+    cq_log_debug(self->claim.claim_id,
+                 "ocr page %d: %dx%d dpi %d skew %.2f registered %d "
+                 "noisy %d calls %d conf %d pend %d prep %.0f ms fields "
+                 "%.0f ms",
+                 page_no, self->page.width, self->page.height,
+                 self->page.dpi, self->page.skew_deg, self->page.registered,
+                 self->page.despeckled, self->page.n_tess_calls,
+                 self->claim.ocr_confidence, self->claim.n_pend,
+                 self->page.ms_prep, self->page.ms_fields);
+    return s_deliver(self);
+}
+
+int
+cq_ocr_read(cq_ocr_t *self, const uint8_t *bytes, size_t len,
+            cq_claim_fn *fn, void *arg, cq_diag_t *diag)
+{
+    assert(self);
+    self->fn = fn;
+    self->arg = arg;
+    self->n_claims = 0;
+    self->stop_rc = 0;
+    self->t_mark = s_ms();
+    cq_diag_t d = {0};
+    int rc = cq_ocr_decode(bytes, len, &self->opts, s_on_page, self, &d);
+    if (self->stop_rc != 0)
+        return self->stop_rc;
+    if (rc < 0) {
+        //  The file as a whole is unusable: one invalid claim answers it.
+        if (diag != NULL && diag->code == 0)
+            *diag = d;
+        s_reset_page(self, 1);
+        int frc = s_emit_invalid(self, 1, d.msg);
+        return frc ? frc : 1;
+    }
+    return self->n_claims;
+}
+
+//  Decode only: the fuzz target's entry.
+static int
+s_probe_page(void *arg, int page_no, PIX *pix, const char *why)
+{
+    (void)page_no;
+    int *bad = arg;
+    if (pix == NULL)
+        (*bad)++;
+    (void)why;
+    return 0;
+}
+
+int
+cq_ocr_probe(const uint8_t *bytes, size_t len, const cq_ocr_opts_t *o,
+             cq_diag_t *diag)
+{
+    cq_ocr_opts_t def;
+    if (o == NULL) {
+        cq_ocr_opts_init(&def);
+        o = &def;
+    }
+    int bad = 0;
+    int rc = cq_ocr_decode(bytes, len, o, s_probe_page, &bad, diag);
+    if (rc < 0)
+        return rc;
+    if (bad > 0)
+        return cq_diag_set(diag, CQ_EPROTO, 0,
+                           "unreadable image: %d of %d pages corrupt", bad,
+                           rc);
+    return rc;
+}
+
+//  ---------------------------------------------------------------------
+//  `claimq ocr` output.
+
+static const char *
+s_status_name(cq_ocr_status_t s)
+{
+    switch (s) {
+    case CQ_OCR_ACCEPTED:
+        return "accepted";
+    case CQ_OCR_BLANK:
+        return "blank";
+    case CQ_OCR_PEND:
+        return "pend";
+    }
+    return "?";
+}
+
+static int
+s_json_str(cq_buf_t *b, const char *s)
+{
+    int rc = cq_buf_addstr(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p && rc == 0;
+         p++) {
+        if (*p == '"' || *p == '\\')
+            rc = cq_buf_printf(b, "\\%c", *p);
+        else if (*p < 0x20)
+            rc = cq_buf_printf(b, "\\u%04x", *p);
+        else
+            rc = cq_buf_add(b, p, 1);
+    }
+    return rc ? rc : cq_buf_addstr(b, "\"");
+}
+
+int
+cq_ocr_page_to_json(const cq_ocr_t *self, const cq_claim_t *c, cq_buf_t *out)
+{
+    const cq_ocr_page_t *pg = &self->page;
+    int rc = cq_buf_printf(out,
+                           "{\"page\": %d, \"width\": %d, \"height\": %d, "
+                           "\"dpi\": %d, \"skew_deg\": %.2f, "
+                           "\"registered\": %s, \"despeckled\": %s, "
+                           "\"threshold\": %d, \"confidence\": %d, "
+                           "\"pend\": [",
+                           pg->page, pg->width, pg->height, pg->dpi,
+                           pg->skew_deg, pg->registered ? "true" : "false",
+                           pg->despeckled ? "true" : "false",
+                           self->opts.threshold, c->ocr_confidence);
+    for (int i = 0; i < c->n_pend && rc == 0; i++) {
+        if (i)
+            rc = cq_buf_addstr(out, ", ");
+        rc = rc ? rc : s_json_str(out, c->pend_fields[i]);
+    }
+    rc = rc ? rc : cq_buf_addstr(out, "], \"fields\": [");
+    for (size_t i = 0; i < pg->n_fields && rc == 0; i++) {
+        const cq_ocr_field_t *r = &pg->fields[i];
+        rc = cq_buf_printf(out, "%s{\"name\": ", i ? ", " : "");
+        rc = rc ? rc : s_json_str(out, r->def->name);
+        rc = rc ? rc : cq_buf_addstr(out, ", \"box\": ");
+        rc = rc ? rc : s_json_str(out, r->def->box);
+        rc = rc ? rc
+                : cq_buf_printf(out, ", \"type\": \"%s\", \"status\": \"%s\"",
+                                cq_form_type_name(r->def->type),
+                                s_status_name(r->status));
+        if (!r->blank || r->status == CQ_OCR_PEND) {
+            rc = rc ? rc : cq_buf_addstr(out, ", \"raw\": ");
+            rc = rc ? rc : s_json_str(out, r->raw);
+            rc = rc ? rc : cq_buf_addstr(out, ", \"value\": ");
+            rc = rc ? rc : s_json_str(out, r->value);
+            rc = rc ? rc : cq_buf_printf(out, ", \"conf\": %d", r->conf);
+        }
+        if (r->reason != NULL && r->status == CQ_OCR_PEND) {
+            rc = rc ? rc : cq_buf_addstr(out, ", \"reason\": ");
+            rc = rc ? rc : s_json_str(out, r->reason);
+        }
+        rc = rc ? rc : cq_buf_addstr(out, "}");
+    }
+    return rc ? rc
+              : cq_buf_printf(out,
+                              "], \"tesseract_calls\": %d, \"ms\": "
+                              "{\"prep\": %.1f, \"fields\": %.1f}}",
+                              pg->n_tess_calls, pg->ms_prep, pg->ms_fields);
+}

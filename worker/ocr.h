@@ -1,0 +1,136 @@
+//  ocr.h: paper claims — zonal OCR of scanned CMS-1500 forms.
+//
+//  One context per OCR thread (a TessBaseAPI is not thread-safe):
+//
+//      cq_ocr_ensure_env(argv);            // first thing in main()
+//      cq_ocr_opts_t o;
+//      cq_ocr_opts_init(&o);
+//      cq_ocr_t *ocr = cq_ocr_new(&o, &diag); // Tesseract Init once
+//      cq_ocr_read(ocr, bytes, len, on_claim, arg, &diag); // per document
+//      cq_ocr_destroy(&ocr);
+//
+//  Every page of an image (PNG, JPEG, TIFF with any number of pages up to
+//  the cap) is one form and becomes one claim (source CQ_SOURCE_OCR):
+//  decode → gray (red form ink dropped) → upscale below 250 dpi → deskew
+//  (pixFindSkew) → register to the template by the frame lines → line
+//  removal → per field: despeckle, tight zone, Tesseract PSM 7, validation
+//  with letter/digit repair, confidence. A field that fails validation or
+//  is under the confidence threshold is named in claim.pend_fields (the
+//  engine pends the claim); claim.ocr_confidence is the lowest field
+//  confidence. A file or page that cannot be decoded (corrupt, not an
+//  image, over a cap, not a form) becomes a claim with invalid set and
+//  invalid_msg "unreadable image: ..." (the engine rejects it CO-16).
+//
+//  Tesseract from Debian links OpenMP, which is 4-5x slower here unless
+//  OMP_THREAD_LIMIT=1 is in the environment when the process starts
+//  (notes/ocr.md); cq_ocr_ensure_env re-executes the program with it.
+#ifndef CQ_OCR_H
+#define CQ_OCR_H
+
+#include "claim_json.h"
+#include "form.h"
+
+#define CQ_OCR_MAX_FILE (64u << 20)   // default file size cap (64 MiB)
+#define CQ_OCR_MAX_PIXELS 40000000u   // default pixels per page (600 dpi letter)
+#define CQ_OCR_MAX_DIM 12000          // default width or height cap
+#define CQ_OCR_MAX_PAGES 50           // default pages per file
+#define CQ_OCR_MIN_DIM 500            // a page narrower or lower is no form
+#define CQ_OCR_THRESHOLD 80           // default pend threshold (MeanTextConf)
+#define CQ_OCR_TEXT_LEN 96            // raw / value text of one field
+#define CQ_OCR_RARC "MA130"           // RARC on the CO-16 of unreadable images
+
+typedef struct {
+    int threshold;         // accept a field at conf >= threshold (80)
+    size_t max_file_bytes; // caps checked before decoding
+    uint64_t max_pixels;
+    int max_dim;
+    int max_pages;
+    const char *form_path; // template; NULL: cq_form_load_default
+    const char *tessdata;  // Tesseract data dir; NULL: the default
+} cq_ocr_opts_t;
+
+void cq_ocr_opts_init(cq_ocr_opts_t *o);
+
+typedef enum {
+    CQ_OCR_ACCEPTED = 0, // valid and confident (or blank and optional)
+    CQ_OCR_BLANK = 1,    // no ink in the zone (optional field)
+    CQ_OCR_PEND = 2,     // a person must look: see reason
+} cq_ocr_status_t;
+
+//  One field's result. raw and value are patient data: never log them.
+typedef struct {
+    const cq_form_field_t *def;  // the template field (name, box, type)
+    char raw[CQ_OCR_TEXT_LEN];   // Tesseract's text, whitespace-normalised
+    char value[CQ_OCR_TEXT_LEN]; // canonical value after validation and
+                                 // repair (cq_form_field_value format),
+                                 // "" when blank or invalid
+    int conf;                    // 0..100; -1 when blank
+    bool blank;                  // no ink found in the zone
+    bool valid;                  // value passed its validator
+    cq_ocr_status_t status;
+    const char *reason;          // static text when pended, else NULL
+} cq_ocr_field_t;
+
+//  The last page read (valid during the claim callback and until the next
+//  cq_ocr_read or cq_ocr_destroy).
+typedef struct {
+    int page;               // 1-based page number in the file
+    int width, height;      // decoded pixels
+    int dpi;                // estimated from the page width
+    double skew_deg;        // skew found (and corrected)
+    double skew_conf;       // pixFindSkew confidence
+    bool registered;        // frame found and inner lines agree
+    double reg_residual_px; // mean inner-line misfit at 300 dpi
+    bool despeckled;        // noise found: gray close+open used
+    cq_ocr_field_t *fields; // one per template field, in template order
+    size_t n_fields;
+    int n_tess_calls;       // Tesseract recognitions on this page
+    double ms_decode;       // wall time of each stage
+    double ms_prep;
+    double ms_fields;
+} cq_ocr_page_t;
+
+typedef struct cq_ocr cq_ocr_t;
+
+//  Creates an OCR context: loads the form template and initialises
+//  Tesseract (eng, LSTM) once. Returns NULL with diag set (a setup error:
+//  no template, no traineddata).
+cq_ocr_t *cq_ocr_new(const cq_ocr_opts_t *o, cq_diag_t *diag);
+void cq_ocr_destroy(cq_ocr_t **self_p);
+const cq_form_t *cq_ocr_form(const cq_ocr_t *self);
+
+//  Reads every page of an image into a claim passed to fn (c is valid
+//  during the call; fn may call cq_ocr_page). Returns the number of claims
+//  passed (>= 1: an unreadable file still yields one invalid claim
+//  "#1"), or fn's nonzero return value.
+int cq_ocr_read(cq_ocr_t *self, const uint8_t *bytes, size_t len,
+                cq_claim_fn *fn, void *arg, cq_diag_t *diag);
+//  The page being reported (inside fn) or last read.
+const cq_ocr_page_t *cq_ocr_page(const cq_ocr_t *self);
+
+//  Checks an image's caps and decodes every page without OCR (the fuzz
+//  target and `claimq check` use it). Returns the number of pages, or
+//  CQ_EPROTO / CQ_ETOOBIG / CQ_EUNSUPPORTED with diag->msg saying why
+//  ("unreadable image: ...").
+int cq_ocr_probe(const uint8_t *bytes, size_t len, const cq_ocr_opts_t *o,
+                 cq_diag_t *diag);
+
+//  Validates one field's OCR text: normalises, repairs letter/digit
+//  confusions by position and type, checks shape and checksum. Writes the
+//  canonical value (cq_form_field_value's format) and returns true, or
+//  returns false with *why set to a static reason.
+bool cq_ocr_validate(const cq_form_field_t *f, const char *raw, char *value,
+                     size_t size, const char **why);
+
+//  Appends the `claimq ocr` debugging object for the last page:
+//  {"page":1,"confidence":..,"pend":[..],"fields":[{..}],..}. It holds
+//  OCR text: print it for the user, never log it.
+int cq_ocr_page_to_json(const cq_ocr_t *self, const cq_claim_t *c,
+                        cq_buf_t *out);
+
+//  If OMP_THREAD_LIMIT is unset, sets it to 1 and re-executes the program
+//  (/proc/self/exe) with the same argv, so that libgomp sees it at load
+//  time. Returns only when the variable was already set or exec failed.
+void cq_ocr_ensure_env(char **argv);
+
+#endif

@@ -1,0 +1,27 @@
+//  ocr_int.h: internals shared by ocr.c, ocr_image.c and ocr_validate.c.
+#ifndef CQ_OCR_INT_H
+#define CQ_OCR_INT_H
+
+#include "ocr.h"
+
+struct Pix;
+
+//  Called once per page: pix is the decoded page (borrowed: the callee
+//  must not destroy it), or NULL with why saying what is wrong with it.
+//  Return nonzero to stop.
+typedef int(cq_ocr_page_fn)(void *arg, int page, struct Pix *pix,
+                            const char *why);
+
+//  Checks the file's caps (size, format, declared dimensions and page
+//  count: all before any pixel is decoded), then decodes the pages one at
+//  a time. Returns the number of pages passed to fn, fn's nonzero value,
+//  or a negative error with diag->msg "unreadable image: ..." when the
+//  file as a whole is unusable (fn not called).
+int cq_ocr_decode(const uint8_t *bytes, size_t len, const cq_ocr_opts_t *o,
+                  cq_ocr_page_fn *fn, void *arg, cq_diag_t *diag);
+
+//  Silences Leptonica's and libtiff's stderr messages (once, process-wide):
+//  bad input is reported through diag and claims instead.
+void cq_ocr_quiet(void);
+
+#endif

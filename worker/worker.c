@@ -1,0 +1,475 @@
+#include "worker.h"
+#include "engine.h"
+#include "intake.h"
+#include "ledger.h"
+#include "log.h"
+#include "mem.h"
+#include "proto.h"
+#include "wire.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#define S_MAX_PENDING 256  // ADJUDICATE messages decided per commit
+#define S_TURN_MSGS 128    // messages read from the broker per turn
+#define S_HWM 100000
+
+struct cq_worker {
+    cq_worker_config_t cfg;
+    char *node_id;
+    char *broker;
+    cq_engine_t *engine;
+    cq_ledger_t *ledger;
+    cq_state_t *state;
+    char rules_version[CQ_RULES_VERSION_LEN];
+
+    zsock_t *dealer;
+    void *sock;
+    zactor_t **intake;        // intake threads
+    uint32_t *intake_load;    // documents each holds
+    uint32_t n_intake;
+    uint32_t intake_inflight; // documents handed to threads, not finished
+
+    zmq_msg_t pending[S_MAX_PENDING]; // ADJUDICATE bodies waiting
+    uint32_t n_pending;
+    cq_mpw_t results[S_MAX_PENDING];  // their RESULT bodies
+
+    int64_t now;
+    int64_t last_recv;
+    int64_t last_send;
+    int64_t ready_at;        // when READY was sent
+    uint32_t broker_hb;      // from WELCOME
+    bool welcomed;           // WELCOME received on this connection
+    bool accepted;           // and it accepted us
+    bool announced;          // ready callback called
+    bool stopping;
+    bool goodbye_ok;
+    int64_t stop_deadline;
+
+    uint64_t decided;
+    cq_wire_msg_t *in;
+    cq_mpw_t w;
+    cq_claim_t claim;
+    cq_decision_t decision;
+};
+
+void
+cq_worker_config_default(cq_worker_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->broker = "tcp://127.0.0.1:5556";
+    cfg->credit = 1024;
+    cfg->intake_threads = 1;
+    cfg->heartbeat_ms = 1000;
+}
+
+cq_worker_t *
+cq_worker_new(const cq_worker_config_t *cfg, cq_diag_t *diag)
+{
+    if (cfg->node_id == NULL || !cq_proto_node_id_ok(cfg->node_id)) {
+        cq_diag_set(diag, CQ_EINVAL, 0,
+                    "node id: expected [A-Za-z0-9._-], 1 to 39 characters");
+        return NULL;
+    }
+    cq_worker_t *self = cq_xcalloc(1, sizeof *self);
+    self->cfg = *cfg;
+    if (self->cfg.credit == 0 || self->cfg.credit > CQ_PROTO_MAX_CREDIT)
+        self->cfg.credit = 1024;
+    if (self->cfg.intake_threads == 0)
+        self->cfg.intake_threads = 1;
+    if (self->cfg.intake_credit == 0)
+        self->cfg.intake_credit = 2 * self->cfg.intake_threads;
+    if (self->cfg.intake_credit > CQ_PROTO_MAX_INTAKE_CREDIT)
+        self->cfg.intake_credit = CQ_PROTO_MAX_INTAKE_CREDIT;
+    if (self->cfg.heartbeat_ms < 10)
+        self->cfg.heartbeat_ms = 1000;
+    self->node_id = cq_xstrdup(cfg->node_id);
+    self->broker = cq_xstrdup(cfg->broker);
+    self->cfg.node_id = self->node_id;
+    self->cfg.broker = self->broker;
+    self->engine = cq_engine_new(cfg->plan, cfg->members, diag);
+    if (self->engine == NULL) {
+        cq_worker_destroy(&self);
+        return NULL;
+    }
+    cq_engine_set_node(self->engine, self->node_id);
+    cq_strlcpy(self->rules_version, cq_engine_rules_version(self->engine),
+               sizeof self->rules_version);
+    self->ledger = cq_ledger_open(cfg->ledger, self->node_id, diag);
+    if (self->ledger == NULL) {
+        cq_worker_destroy(&self);
+        return NULL;
+    }
+    self->state = cq_ledger_state(self->ledger);
+    for (uint32_t i = 0; i < S_MAX_PENDING; i++)
+        cq_mpw_init(&self->results[i]);
+    cq_mpw_init(&self->w);
+    self->in = cq_xmalloc(sizeof *self->in);
+    cq_wire_msg_init(self->in);
+    return self;
+}
+
+const char *
+cq_worker_rules_version(const cq_worker_t *self)
+{
+    return self->rules_version;
+}
+
+//  ---- the connection ---------------------------------------------------------
+
+static int
+s_send(cq_worker_t *self, cq_cmd_t cmd, const cq_mpw_t *body)
+{
+    int rc = cq_wire_send(self->sock, NULL, 0, cmd, body->data, body->len,
+                          NULL, 0, ZMQ_DONTWAIT);
+    if (rc == 0)
+        self->last_send = self->now;
+    else
+        cq_log_warn(NULL, "%s not sent: %s", cq_cmd_name(cmd),
+                    cq_strerror(rc));
+    return rc;
+}
+
+static void
+s_drop_pending(cq_worker_t *self)
+{
+    for (uint32_t i = 0; i < self->n_pending; i++)
+        zmq_msg_close(&self->pending[i]);
+    self->n_pending = 0;
+}
+
+//  A new socket and READY (at start, after DISCONNECT, or when the broker
+//  went silent). Work received on the old connection is dropped: the
+//  broker has given it, under new leases, to someone else.
+static void
+s_connect(cq_worker_t *self)
+{
+    zsock_destroy(&self->dealer);
+    s_drop_pending(self);
+    self->dealer = zsock_new(ZMQ_DEALER);
+    assert(self->dealer);
+    zsock_set_sndhwm(self->dealer, S_HWM);
+    zsock_set_rcvhwm(self->dealer, S_HWM);
+    zsock_set_linger(self->dealer, 2000); // results get out at exit
+    zsock_set_maxmsgsize(self->dealer, (int)CQ_PROTO_MAX_FRAME + 4096);
+    if (zsock_connect(self->dealer, "%s", self->broker) < 0)
+        cq_log_error(NULL, "cannot connect to %s", self->broker);
+    self->sock = zsock_resolve(self->dealer);
+    self->welcomed = self->accepted = self->goodbye_ok = false;
+    self->broker_hb = self->cfg.heartbeat_ms;
+    self->last_recv = self->now;
+    self->ready_at = self->now;
+    cq_msg_ready_t m;
+    memset(&m, 0, sizeof m);
+    cq_strlcpy(m.node_id, self->node_id, sizeof m.node_id);
+    m.credit = self->cfg.credit;
+    m.intake_credit = self->cfg.intake_credit;
+    cq_strlcpy(m.rules_version, self->rules_version, sizeof m.rules_version);
+    m.heartbeat_ms = self->cfg.heartbeat_ms;
+    cq_proto_ready_encode(&self->w, &m);
+    s_send(self, CQ_CMD_READY, &self->w);
+}
+
+//  ---- adjudication -----------------------------------------------------------
+
+//  Decides every ADJUDICATE waiting, commits the ledger once, then sends
+//  the RESULTs: a decision leaves the node only after it is in the ledger.
+static int
+s_adjudicate(cq_worker_t *self)
+{
+    if (self->n_pending == 0)
+        return 0;
+    int32_t today = cq_date_today();
+    uint32_t n_claims = 0;
+    for (uint32_t i = 0; i < self->n_pending; i++) {
+        cq_mpw_t *out = &self->results[i];
+        cq_mpw_reset(out);
+        cq_msg_adjudicate_t m;
+        cq_diag_t diag = {0};
+        if (cq_proto_adjudicate_decode(zmq_msg_data(&self->pending[i]),
+                                       zmq_msg_size(&self->pending[i]), &m,
+                                       &diag) != 0) {
+            cq_log_warn(NULL, "ADJUDICATE dropped: %s", diag.msg);
+            continue;
+        }
+        size_t at = cq_proto_result_begin(out, m.lease);
+        uint32_t n = 0;
+        uint64_t cid;
+        char batch_id[CQ_BATCH_ID_LEN];
+        int rc;
+        while ((rc = cq_proto_adjudicate_next(&m, &cid, batch_id, &self->claim,
+                                              &diag)) == 1) {
+            cq_decide_opts_t o = {batch_id, self->node_id};
+            bool replayed = false;
+            int drc = cq_engine_decide_with(self->engine, self->state,
+                                            &self->claim, today, &o,
+                                            &self->decision, &replayed);
+            if (drc == 0) {
+                if (self->decision.node[0] == '\0')
+                    cq_strlcpy(self->decision.node, self->node_id,
+                               sizeof self->decision.node);
+                cq_proto_result_add(out, cid, 0, &self->decision);
+            } else {
+                cq_log_warn(self->claim.claim_id, "not decided: %s",
+                            cq_strerror(drc));
+                cq_proto_result_add(out, cid,
+                                    drc < 0 && drc > -100 ? drc : CQ_EIO,
+                                    NULL);
+            }
+            n++;
+        }
+        if (rc < 0) //  the rest of this message cannot be read
+            cq_log_warn(NULL, "ADJUDICATE item %u dropped: %s", n, diag.msg);
+        cq_proto_result_end(out, at, n);
+        n_claims += n;
+    }
+    int rc = cq_ledger_commit(self->ledger);
+    if (rc != 0) {
+        cq_log_error(NULL, "ledger commit failed: %s; stopping",
+                     cq_strerror(rc));
+        s_drop_pending(self);
+        return CQ_EIO;
+    }
+    for (uint32_t i = 0; i < self->n_pending; i++) {
+        if (self->results[i].len > 0)
+            s_send(self, CQ_CMD_RESULT, &self->results[i]);
+        zmq_msg_close(&self->pending[i]);
+    }
+    self->n_pending = 0;
+    self->decided += n_claims;
+    return 0;
+}
+
+//  ---- messages from the broker --------------------------------------------
+
+static void
+s_to_intake(cq_worker_t *self, cq_wire_msg_t *in)
+{
+    if (in->n != 3) {
+        cq_log_warn(NULL, "INTAKE dropped: %d parts", in->n);
+        return;
+    }
+    uint32_t best = 0;
+    for (uint32_t i = 1; i < self->n_intake; i++)
+        if (self->intake_load[i] < self->intake_load[best])
+            best = i;
+    void *pipe = zsock_resolve(zactor_sock(self->intake[best]));
+    for (int i = 0; i < 3; i++)
+        zmq_msg_send(&in->parts[i], pipe, i < 2 ? ZMQ_SNDMORE : 0);
+    self->intake_load[best]++;
+    self->intake_inflight++;
+}
+
+static bool
+s_on_broker(cq_worker_t *self, cq_wire_msg_t *in)
+{
+    cq_diag_t diag = {0};
+    if (cq_wire_parse(in, CQ_PROTO_MAX_FRAME, &diag) != 0) {
+        cq_log_warn(NULL, "message from the broker dropped: %s", diag.msg);
+        return true;
+    }
+    self->last_recv = self->now;
+    switch (in->cmd) {
+    case CQ_CMD_WELCOME: {
+        cq_msg_welcome_t m;
+        if (cq_proto_welcome_decode(in->body, in->body_len, &m, &diag) != 0) {
+            cq_log_warn(NULL, "WELCOME dropped: %s", diag.msg);
+            break;
+        }
+        self->welcomed = true;
+        self->accepted = m.accepted;
+        self->broker_hb = m.heartbeat_ms;
+        if (!m.accepted)
+            cq_log_error(NULL, "the broker gives this node no work: %s",
+                         m.reason);
+        else
+            cq_log_notice(NULL, "registered with %s", self->broker);
+        break;
+    }
+    case CQ_CMD_HEARTBEAT:
+        break;
+    case CQ_CMD_DISCONNECT: {
+        char reason[CQ_PROTO_MSG_LEN] = "";
+        cq_proto_reason_decode(in->body, in->body_len, reason, NULL);
+        cq_log_notice(NULL, "broker: %s; registering again", reason);
+        return false;
+    }
+    case CQ_CMD_INTAKE:
+        s_to_intake(self, in);
+        break;
+    case CQ_CMD_ADJUDICATE: {
+        int base = 0;
+        zmq_msg_init(&self->pending[self->n_pending]);
+        zmq_msg_move(&self->pending[self->n_pending], &in->parts[base + 1]);
+        self->n_pending++;
+        break;
+    }
+    case CQ_CMD_GOODBYE_OK:
+        self->goodbye_ok = true;
+        break;
+    default:
+        cq_log_warn(NULL, "unexpected %s from the broker",
+                    cq_cmd_name(in->cmd));
+        break;
+    }
+    return true;
+}
+
+//  Forwards what the intake threads produced.
+static void
+s_from_intake(cq_worker_t *self, uint32_t t)
+{
+    void *pipe = zsock_resolve(zactor_sock(self->intake[t]));
+    for (;;) {
+        int rc = cq_wire_recv(pipe, false, self->in, ZMQ_DONTWAIT);
+        if (rc != 0)
+            return;
+        cq_wire_msg_t *m = self->in;
+        char tag = m->n > 0 && zmq_msg_size(&m->parts[0]) == 1
+                       ? *(char *)zmq_msg_data(&m->parts[0])
+                       : 'X';
+        if (tag == 'L' || tag == 'X') {
+            if (self->intake_load[t] > 0)
+                self->intake_load[t]--;
+            if (self->intake_inflight > 0)
+                self->intake_inflight--;
+        }
+        if ((tag == 'L' || tag == 'P') && m->n == 3) {
+            int src = zmq_msg_send(&m->parts[1], self->sock,
+                                   ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            if (src >= 0)
+                src = zmq_msg_send(&m->parts[2], self->sock, ZMQ_DONTWAIT);
+            if (src < 0)
+                cq_log_warn(NULL, "INTAKE_DONE not sent: %s",
+                            zmq_strerror(errno));
+            else
+                self->last_send = self->now;
+        }
+        cq_wire_msg_close(m);
+    }
+}
+
+int
+cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
+              cq_worker_ready_fn *ready, void *arg)
+{
+    self->now = cq_wire_now_ms();
+    self->n_intake = self->cfg.intake_threads;
+    self->intake = cq_xcalloc(self->n_intake, sizeof *self->intake);
+    self->intake_load = cq_xcalloc(self->n_intake, sizeof *self->intake_load);
+    for (uint32_t i = 0; i < self->n_intake; i++)
+        self->intake[i] = cq_intake_new(NULL);
+    zmq_pollitem_t *items =
+        cq_xcalloc(self->n_intake + 1, sizeof *items);
+    s_connect(self);
+    int result = 0;
+    for (;;) {
+        self->now = cq_wire_now_ms();
+        if (*stop && !self->stopping) {
+            self->stopping = true;
+            self->stop_deadline = self->now + 3 * (int64_t)self->broker_hb;
+            cq_log_notice(NULL, "stopping: %u documents, %u messages in hand",
+                          self->intake_inflight, self->n_pending);
+            if (self->welcomed) {
+                cq_proto_empty_encode(&self->w);
+                s_send(self, CQ_CMD_GOODBYE, &self->w);
+            }
+        }
+        if (self->stopping && self->n_pending == 0 &&
+            self->intake_inflight == 0 &&
+            (self->goodbye_ok || !self->welcomed ||
+             self->now >= self->stop_deadline))
+            break;
+        items[0].socket = self->sock;
+        items[0].events = ZMQ_POLLIN;
+        for (uint32_t i = 0; i < self->n_intake; i++) {
+            items[i + 1].socket = zsock_resolve(zactor_sock(self->intake[i]));
+            items[i + 1].events = ZMQ_POLLIN;
+        }
+        long wait = (long)(self->cfg.heartbeat_ms / 4);
+        if (self->stopping)
+            wait = 50;
+        int n = zmq_poll(items, (int)self->n_intake + 1, wait);
+        if (n < 0 && errno != EINTR) {
+            cq_log_error(NULL, "poll: %s", zmq_strerror(errno));
+            result = CQ_EIO;
+            break;
+        }
+        self->now = cq_wire_now_ms();
+        bool reconnect = false;
+        for (int i = 0; i < S_TURN_MSGS && self->n_pending < S_MAX_PENDING;
+             i++) {
+            if (cq_wire_recv(self->sock, false, self->in, ZMQ_DONTWAIT) != 0)
+                break;
+            if (!s_on_broker(self, self->in)) {
+                reconnect = true;
+                break;
+            }
+        }
+        cq_wire_msg_close(self->in);
+        if (self->welcomed && self->accepted && !self->announced) {
+            self->announced = true;
+            if (ready)
+                ready(arg, self->node_id, self->broker);
+        }
+        for (uint32_t t = 0; t < self->n_intake; t++)
+            s_from_intake(self, t);
+        if (s_adjudicate(self) != 0) {
+            result = CQ_EIO;
+            break;
+        }
+        //  heartbeats and the broker's liveness
+        int64_t silence = self->now - self->last_recv;
+        int64_t limit = 3 * (int64_t)self->broker_hb;
+        if (reconnect || silence > limit) {
+            if (self->stopping) {
+                if (self->n_pending == 0 && self->intake_inflight == 0)
+                    break; // no broker to say goodbye to
+            } else {
+                if (!reconnect)
+                    cq_log_warn(NULL, "broker silent for %" PRId64
+                                      " ms: connecting again",
+                                silence);
+                s_connect(self);
+                continue;
+            }
+        }
+        if (self->now - self->last_send >= (int64_t)self->cfg.heartbeat_ms) {
+            cq_proto_empty_encode(&self->w);
+            s_send(self, CQ_CMD_HEARTBEAT, &self->w);
+        }
+    }
+    free(items);
+    cq_log_notice(NULL, "stopped: %" PRIu64 " claims decided", self->decided);
+    return result;
+}
+
+void
+cq_worker_destroy(cq_worker_t **self_p)
+{
+    assert(self_p);
+    cq_worker_t *self = *self_p;
+    if (self == NULL)
+        return;
+    for (uint32_t i = 0; i < self->n_intake; i++)
+        zactor_destroy(&self->intake[i]);
+    free(self->intake);
+    free(self->intake_load);
+    s_drop_pending(self);
+    zsock_destroy(&self->dealer);
+    for (uint32_t i = 0; i < S_MAX_PENDING; i++)
+        cq_mpw_free(&self->results[i]);
+    cq_mpw_free(&self->w);
+    if (self->in) {
+        cq_wire_msg_close(self->in);
+        free(self->in);
+    }
+    cq_ledger_destroy(&self->ledger);
+    cq_engine_destroy(&self->engine);
+    free(self->node_id);
+    free(self->broker);
+    free(self);
+    *self_p = NULL;
+}
