@@ -28,13 +28,13 @@
 #include <string.h>
 
 #define S_NONE UINT32_MAX
-#define S_ADJ_MSG_ITEMS 512         // claims per ADJUDICATE
-#define S_ADJ_MSG_BYTES (1u << 20)  // bytes per ADJUDICATE (soft)
-#define S_OUT_ITEMS 1024            // decisions per DECISIONS
-#define S_OUT_BYTES (1u << 20)      // bytes per DECISIONS (soft)
-#define S_REPLY_BYTES (4u << 20)    // bytes per RESULTS_REPLY (soft)
-#define S_HWM 100000                // messages queued per peer
-#define S_TURN_MSGS 256             // messages read per socket per turn
+#define S_ADJ_MSG_ITEMS 512        // claims per ADJUDICATE
+#define S_ADJ_MSG_BYTES (1u << 20) // bytes per ADJUDICATE (soft)
+#define S_OUT_ITEMS 1024           // decisions per DECISIONS
+#define S_OUT_BYTES (1u << 20)     // bytes per DECISIONS (soft)
+#define S_REPLY_BYTES (4u << 20)   // bytes per RESULTS_REPLY (soft)
+#define S_HWM 100000               // messages queued per peer
+#define S_TURN_MSGS 256            // messages read per socket per turn
 #define S_CLIENT_IDLE_MS (10 * 60 * 1000)
 
 //  ---- state ------------------------------------------------------------
@@ -44,7 +44,7 @@ static const char *s_wstate[] = {"live", "stopping", "mismatch", "dead",
                                  "left"};
 
 typedef struct {
-    uint8_t rid[256];         // routing id
+    uint8_t rid[256]; // routing id
     size_t rid_len;
     char node_id[CQ_ID_LEN];
     char rules_version[CQ_RULES_VERSION_LEN];
@@ -60,20 +60,20 @@ typedef struct {
     uint64_t intake_done;     // documents decoded
     uint64_t decided;         // claims decided
     //  the ADJUDICATE being built this turn
-    cq_mpw_t out;             // body
-    size_t out_at;            // items array offset
-    uint32_t out_lease;       // lease slot, or S_NONE
+    cq_mpw_t out;       // body
+    size_t out_at;      // items array offset
+    uint32_t out_lease; // lease slot, or S_NONE
 } s_worker_t;
 
 enum { L_FREE, L_INTAKE, L_ADJ };
 
 typedef struct {
-    uint64_t token;     // fencing token (never reused)
-    int kind;           // L_*
-    uint32_t worker;    // holder
-    uint32_t doc;       // L_INTAKE: the document
-    uint32_t *cids;     // L_ADJ: claims, in send order
-    uint32_t n;         // claims
+    uint64_t token;  // fencing token (never reused)
+    int kind;        // L_*
+    uint32_t worker; // holder
+    uint32_t doc;    // L_INTAKE: the document
+    uint32_t *cids;  // L_ADJ: claims, in send order
+    uint32_t n;      // claims
     uint32_t cap;
     uint32_t remaining; // claims without a result yet
     uint32_t next_free; // free list
@@ -82,22 +82,22 @@ typedef struct {
 enum { C_QUEUED, C_LEASED, C_DECIDED, C_FAILED };
 
 typedef struct {
-    const char *key;        // claim key (arena)
-    const uint8_t *blob;    // encoded claim (arena)
-    const uint8_t *dec;     // encoded decision (arena), once decided
+    const char *key;     // claim key (arena)
+    const uint8_t *blob; // encoded claim (arena)
+    const uint8_t *dec;  // encoded decision (arena), once decided
     uint32_t blob_len;
     uint32_t dec_len;
     uint64_t key_hash;
-    uint32_t same_hash;     // next claim with the same key hash
-    uint32_t batch;         // batch of its first submission
+    uint32_t same_hash; // next claim with the same key hash
+    uint32_t batch;     // batch of its first submission
     uint32_t shard;
-    uint8_t state;          // C_*
-    uint8_t outcome;        // cq_outcome_t once decided
-    uint8_t attempts;       // deliveries
-    uint64_t lease;         // token while leased
-    uint32_t ref_doc;       // first reference: document and index
+    uint8_t state;    // C_*
+    uint8_t outcome;  // cq_outcome_t once decided
+    uint8_t attempts; // deliveries
+    uint64_t lease;   // token while leased
+    uint32_t ref_doc; // first reference: document and index
     uint32_t ref_index;
-    uint32_t more_refs;     // further references (s_ref_t list)
+    uint32_t more_refs; // further references (s_ref_t list)
 } s_claim_t;
 
 typedef struct {
@@ -109,9 +109,9 @@ typedef struct {
 enum { D_WAIT_RECEIPT, D_QUEUED, D_LEASED, D_PARKED, D_DONE };
 
 typedef struct {
-    uint32_t off;       // claim bytes in buf
+    uint32_t off; // claim bytes in buf
     uint32_t len;
-    uint32_t key_off;   // key bytes in keys
+    uint32_t key_off; // key bytes in keys
     uint32_t key_len;
     uint64_t key_hash;
     uint32_t shard;
@@ -119,29 +119,29 @@ typedef struct {
 
 typedef struct {
     uint32_t batch;
-    uint32_t pos;               // position in the batch
+    uint32_t pos; // position in the batch
     char *name;
     uint32_t first_record;
     int32_t received_date;
     uint64_t size;
-    zmq_msg_t data;             // the document, until its intake is done
+    zmq_msg_t data; // the document, until its intake is done
     bool has_data;
-    uint8_t digest[32];         // of batch, name, first record, bytes
-    uint32_t same_hash;         // next document with the same digest key
-    int state;                  // D_*
-    uint64_t lease;             // token while leased
-    uint8_t attempts;           // deliveries
-    int32_t status;             // intake result
-    char *message;              // why it failed
+    uint8_t digest[32]; // of batch, name, first record, bytes
+    uint32_t same_hash; // next document with the same digest key
+    int state;          // D_*
+    uint64_t lease;     // token while leased
+    uint8_t attempts;   // deliveries
+    int32_t status;     // intake result
+    char *message;      // why it failed
     uint32_t n_claims;
-    uint32_t *cids;             // its claims, in record order
-    uint32_t watcher;           // client to notify, or S_NONE
+    uint32_t *cids;   // its claims, in record order
+    uint32_t watcher; // client to notify, or S_NONE
     uint32_t watcher_gen;
     //  intake parts received under the current lease
     uint32_t next_part;
-    cq_mpw_t pbuf;              // claim bytes
-    cq_mpw_t pkeys;             // key bytes
-    s_pclaim_t *pv;             // claims
+    cq_mpw_t pbuf;  // claim bytes
+    cq_mpw_t pkeys; // key bytes
+    s_pclaim_t *pv; // claims
     uint32_t pn, pcap;
 } s_doc_t;
 
@@ -154,10 +154,10 @@ typedef struct {
     char id[CQ_BATCH_ID_LEN];
     uint64_t hash;
     uint32_t same_hash;
-    uint32_t *docs;             // document indexes, in received order
+    uint32_t *docs; // document indexes, in received order
     uint32_t n_docs, cap_docs;
-    uint32_t next_admit;        // position of the next document to admit
-    s_entry_t *entries;         // claims in admission order
+    uint32_t next_admit; // position of the next document to admit
+    s_entry_t *entries;  // claims in admission order
     uint32_t n_entries, cap_entries;
     uint64_t docs_done, docs_failed, decided, accept, reject, pend, failed;
 } s_batch_t;
@@ -214,25 +214,23 @@ enum {
     K_COUNT
 };
 static const char *s_kname[K_COUNT] = {
-    "msgs_in",          "msgs_out",           "malformed",
-    "unknown_command",  "bad_version",        "oversized",
-    "unexpected",       "unknown_peer",       "stale_results",
-    "undeliverable",    "peer_busy",          "docs",
-    "docs_resubmitted", "docs_failed",        "claims",
-    "claims_resubmitted", "decided",          "claims_failed",
-    "requeued_docs",    "requeued_claims",    "workers_dead",
-    "shards_moved",     "receipt_stalls",      "arena_bytes"};
+    "msgs_in",          "msgs_out",      "malformed",      "unknown_command",
+    "bad_version",      "oversized",     "unexpected",     "unknown_peer",
+    "stale_results",    "undeliverable", "peer_busy",      "docs",
+    "docs_resubmitted", "docs_failed",   "claims",         "claims_resubmitted",
+    "decided",          "claims_failed", "requeued_docs",  "requeued_claims",
+    "workers_dead",     "shards_moved",  "receipt_stalls", "arena_bytes"};
 
 struct cq_broker {
     cq_broker_config_t cfg;
     zsock_t *front_sock;
     zsock_t *back_sock;
-    void *front;             // raw handles
+    void *front; // raw handles
     void *back;
     char front_ep[256];
     char back_ep[256];
     char rules_version[CQ_RULES_VERSION_LEN]; // the cluster's, or ""
-    uint64_t seed;           // hash seed for routing ids
+    uint64_t seed;                            // hash seed for routing ids
     int64_t now;
 
     s_worker_t *workers;
@@ -240,12 +238,12 @@ struct cq_broker {
 
     s_lease_t *leases;
     uint32_t n_leases, cap_leases, free_lease;
-    cq_u64map_t lease_map;   // token -> slot
+    cq_u64map_t lease_map; // token -> slot
     uint64_t next_token;
 
     s_claim_t *claims;
     uint32_t n_claims, cap_claims;
-    cq_u64map_t key_map;     // key hash -> first claim with it
+    cq_u64map_t key_map; // key hash -> first claim with it
     s_ref_t *refs;
     uint32_t n_refs, cap_refs;
     cq_blobs_t arena;
@@ -262,22 +260,22 @@ struct cq_broker {
 
     s_client_t *clients;
     uint32_t n_clients, cap_clients;
-    cq_u64map_t client_map;  // hash of routing id -> client
+    cq_u64map_t client_map; // hash of routing id -> client
 
-    s_receipt_t *receipts;   // held receipts (FIFO)
+    s_receipt_t *receipts; // held receipts (FIFO)
     uint32_t rc_head, rc_n, rc_cap;
 
     uint32_t n_shards;
-    uint32_t *owner;         // shard -> worker, or S_NONE
-    cq_deque_t *shard_q;     // shard -> claims waiting, in arrival order
-    uint64_t adj_queued;     // claims in all shard queues
-    uint32_t rotor;          // first shard looked at by the next dispatch
+    uint32_t *owner;     // shard -> worker, or S_NONE
+    cq_deque_t *shard_q; // shard -> claims waiting, in arrival order
+    uint64_t adj_queued; // claims in all shard queues
+    uint32_t rotor;      // first shard looked at by the next dispatch
 
     uint64_t k[K_COUNT];
-    cq_mpw_t w;              // scratch writer
-    cq_wire_msg_t *in;       // scratch message
-    cq_claim_t claim;        // scratch
-    cq_decision_t decision;  // scratch
+    cq_mpw_t w;             // scratch writer
+    cq_wire_msg_t *in;      // scratch message
+    cq_claim_t claim;       // scratch
+    cq_decision_t decision; // scratch
 };
 
 //  ---- small helpers ------------------------------------------------------
@@ -405,22 +403,15 @@ s_notify(cq_broker_t *self, uint32_t di, uint32_t index, const uint8_t *raw,
     s_client_t *c = &self->clients[d->watcher];
     if (c->gen != d->watcher_gen || !c->live)
         return;
-    if (c->out_n > 0 &&
-        (c->out_batch != d->batch || c->out_n >= S_OUT_ITEMS ||
-         c->out.len >= S_OUT_BYTES))
+    if (c->out_n > 0 && (c->out_batch != d->batch || c->out_n >= S_OUT_ITEMS ||
+                         c->out.len >= S_OUT_BYTES))
         s_client_flush(self, d->watcher);
     if (c->out_n == 0) {
         c->out_at =
             cq_proto_decisions_begin(&c->out, self->batches[d->batch].id);
         c->out_batch = d->batch;
     }
-    cq_mpw_array(&c->out, 3);
-    cq_mpw_uint(&c->out, di);
-    cq_mpw_uint(&c->out, index);
-    if (raw)
-        cq_mpw_raw(&c->out, raw, len);
-    else
-        cq_mpw_nil(&c->out);
+    cq_proto_decisions_add(&c->out, di, index, raw, len);
     c->out_n++;
 }
 
@@ -537,7 +528,8 @@ s_admit(cq_broker_t *self, uint32_t di)
             for (uint32_t x = first; x != S_NONE;
                  x = self->claims[x].same_hash) {
                 const char *k = self->claims[x].key;
-                if (strlen(k) == p->key_len && memcmp(k, key, p->key_len) == 0) {
+                if (strlen(k) == p->key_len &&
+                    memcmp(k, key, p->key_len) == 0) {
                     cid = x;
                     break;
                 }
@@ -941,8 +933,9 @@ s_dispatch_adj(cq_broker_t *self)
                 c->lease = l->token;
                 c->attempts++;
                 w->inflight++;
-                cq_proto_adjudicate_add(&w->out, cid, self->batches[c->batch].id,
-                                        c->blob, c->blob_len);
+                cq_proto_adjudicate_add(&w->out, cid,
+                                        self->batches[c->batch].id, c->blob,
+                                        c->blob_len);
                 s_lease_add(l, cid);
                 progress = true;
                 if (l->n >= S_ADJ_MSG_ITEMS || w->out.len >= S_ADJ_MSG_BYTES)
@@ -1189,8 +1182,8 @@ s_on_results(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     }
     s_batch_t *b = &self->batches[bi];
     r.total = b->n_entries;
-    r.complete = b->docs_done == b->n_docs &&
-                 b->decided + b->failed == b->n_entries;
+    r.complete =
+        b->docs_done == b->n_docs && b->decided + b->failed == b->n_entries;
     uint64_t end = m.cursor;
     //  the header is written last: count what fits first
     uint32_t n = 0;
@@ -1252,7 +1245,8 @@ s_on_workers(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         cq_strlcpy(r->counters[i].name, s_kname[i], sizeof r->counters[i].name);
         r->counters[i].value = self->k[i];
     }
-    cq_strlcpy(r->counters[K_COUNT].name, "queued_intake", CQ_PROTO_COUNTER_LEN);
+    cq_strlcpy(r->counters[K_COUNT].name, "queued_intake",
+               CQ_PROTO_COUNTER_LEN);
     r->counters[K_COUNT].value = self->intake_q.n;
     cq_strlcpy(r->counters[K_COUNT + 1].name, "queued_claims",
                CQ_PROTO_COUNTER_LEN);
@@ -1266,8 +1260,7 @@ s_on_workers(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
 
 //  Counts why a message was dropped (cq_wire_parse's code).
 static void
-s_count_drop(cq_broker_t *self, int rc, const cq_diag_t *diag,
-             const char *side)
+s_count_drop(cq_broker_t *self, int rc, const cq_diag_t *diag, const char *side)
 {
     switch (rc) {
     case CQ_ETOOBIG:
@@ -1296,6 +1289,40 @@ s_count_drop(cq_broker_t *self, int rc, const cq_diag_t *diag,
     }
 }
 
+//  A SUBMIT whose documents are over the frame limit: dropped and counted
+//  like any oversized message, but its sender is told why (when header
+//  and body themselves are fine), rather than left waiting.
+static void
+s_refuse_submit(cq_broker_t *self, cq_wire_msg_t *in)
+{
+    int cmd;
+    if (in->n < 3 || in->dropped > 0 ||
+        cq_proto_hdr_decode(zmq_msg_data(&in->parts[1]),
+                            zmq_msg_size(&in->parts[1]), &cmd, NULL) != 0 ||
+        cmd != CQ_CMD_SUBMIT ||
+        zmq_msg_size(&in->parts[2]) > self->cfg.max_frame)
+        return;
+    cq_msg_submit_t *m = cq_xmalloc(sizeof *m);
+    if (cq_proto_submit_decode(zmq_msg_data(&in->parts[2]),
+                               zmq_msg_size(&in->parts[2]), m, NULL) == 0) {
+        uint32_t ci = s_client_find(self, zmq_msg_data(&in->parts[0]),
+                                    zmq_msg_size(&in->parts[0]), true);
+        cq_msg_receipt_t r;
+        memset(&r, 0, sizeof r);
+        r.req_id = m->req_id;
+        cq_strlcpy(r.batch_id, m->batch_id, sizeof r.batch_id);
+        r.status = CQ_ETOOBIG;
+        snprintf(r.message, sizeof r.message,
+                 "a document is over this broker's limit of %zu bytes "
+                 "(--max-frame); nothing was received",
+                 self->cfg.max_frame);
+        s_client_flush(self, ci);
+        cq_proto_receipt_encode(&self->w, &r);
+        s_send_client(self, ci, CQ_CMD_RECEIPT, &self->w);
+    }
+    free(m);
+}
+
 static void
 s_on_frontend(cq_broker_t *self, cq_wire_msg_t *in)
 {
@@ -1309,12 +1336,16 @@ s_on_frontend(cq_broker_t *self, cq_wire_msg_t *in)
     int rc = cq_wire_parse(in, self->cfg.max_frame, &diag);
     if (rc != 0) {
         s_count_drop(self, rc, &diag, "frontend");
+        if (rc == CQ_ETOOBIG)
+            s_refuse_submit(self, in);
         return;
     }
     uint32_t ci = s_client_find(self, zmq_msg_data(&in->parts[0]),
                                 zmq_msg_size(&in->parts[0]), true);
     self->clients[ci].last_recv = self->now;
     self->clients[ci].live = true;
+    cq_log_debug(NULL, "frontend: %s from client %u, %zu bytes, %d parts",
+                 cq_cmd_name(in->cmd), ci, in->body_len, in->n);
     switch (in->cmd) {
     case CQ_CMD_SUBMIT:
         s_on_submit(self, ci, in);
@@ -1337,8 +1368,7 @@ s_on_frontend(cq_broker_t *self, cq_wire_msg_t *in)
 //  ---- backend handlers --------------------------------------------------
 
 static void
-s_disconnect(cq_broker_t *self, const uint8_t *rid, size_t len,
-             const char *why)
+s_disconnect(cq_broker_t *self, const uint8_t *rid, size_t len, const char *why)
 {
     cq_proto_reason_encode(&self->w, why);
     if (cq_wire_send(self->back, rid, len, CQ_CMD_DISCONNECT, self->w.data,
@@ -1398,16 +1428,16 @@ s_on_ready(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
     if (strcmp(self->rules_version, m.rules_version) == 0) {
         w->state = W_LIVE;
         wm.accepted = true;
-        cq_log_notice(NULL, "worker %s ready: credit %u, intake %u",
-                      w->node_id, w->credit, w->intake_credit);
+        cq_log_notice(NULL, "worker %s ready: credit %u, intake %u", w->node_id,
+                      w->credit, w->intake_credit);
     } else {
         w->state = W_MISMATCH;
         wm.accepted = false;
         snprintf(wm.reason, sizeof wm.reason,
                  "rules version differs from the cluster's (%.72s)",
                  self->rules_version);
-        cq_log_warn(NULL, "worker %s refused: rules %s, cluster %s",
-                    w->node_id, m.rules_version, self->rules_version);
+        cq_log_warn(NULL, "worker %s refused: rules %s, cluster %s", w->node_id,
+                    m.rules_version, self->rules_version);
     }
     cq_strlcpy(wm.rules_version, self->rules_version, sizeof wm.rules_version);
     wm.heartbeat_ms = self->cfg.heartbeat_ms;
@@ -1457,8 +1487,9 @@ s_on_intake_done(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
     uint32_t di = self->leases[li].doc;
     s_doc_t *d = self->docs[di];
     if (m.doc_id != di || m.part != d->next_part) {
-        cq_diag_set(&diag, CQ_EPROTO, 0, "part %u of document %" PRIu64
-                    ", expected %u of %u", m.part, m.doc_id, d->next_part, di);
+        cq_diag_set(&diag, CQ_EPROTO, 0,
+                    "part %u of document %" PRIu64 ", expected %u of %u",
+                    m.part, m.doc_id, d->next_part, di);
         s_lease_broken(self, li, "INTAKE_DONE", &diag);
         return;
     }
@@ -1487,8 +1518,8 @@ s_on_intake_done(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
         p->key_off = (uint32_t)d->pkeys.len;
         p->key_len = (uint32_t)klen;
         p->key_hash = s_str_hash(key);
-        p->shard = cq_shard_of(cq_claim_member_hash(&self->claim),
-                               self->n_shards);
+        p->shard =
+            cq_shard_of(cq_claim_member_hash(&self->claim), self->n_shards);
         cq_mpw_raw(&d->pbuf, raw, raw_len);
         cq_mpw_raw(&d->pkeys, key, klen + 1);
     }
@@ -1547,8 +1578,8 @@ s_on_result(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
     while ((rc = cq_proto_result_next(&m2, &cid, &status, &self->decision, &raw,
                                       &raw_len, &diag)) == 1) {
         if (cid >= self->n_claims) {
-            rc = cq_diag_set(&diag, CQ_EPROTO, 0, "unknown claim %" PRIu64,
-                             cid);
+            rc =
+                cq_diag_set(&diag, CQ_EPROTO, 0, "unknown claim %" PRIu64, cid);
             break;
         }
         if (status == 0) {
@@ -1557,10 +1588,9 @@ s_on_result(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
                      self->decision.billing_npi, self->decision.claim_id,
                      self->decision.frequency ? self->decision.frequency : '1');
             if (strcmp(key, self->claims[cid].key) != 0) {
-                rc = cq_diag_set(&diag, CQ_EPROTO, 0,
-                                 "decision for claim %" PRIu64
-                                 " names another claim",
-                                 cid);
+                rc = cq_diag_set(
+                    &diag, CQ_EPROTO, 0,
+                    "decision for claim %" PRIu64 " names another claim", cid);
                 break;
             }
         }
@@ -1616,8 +1646,9 @@ s_on_goodbye(cq_broker_t *self, uint32_t wi)
     s_worker_t *w = &self->workers[wi];
     if (w->state == W_LIVE || w->state == W_MISMATCH) {
         w->state = W_STOPPING;
-        cq_log_notice(NULL, "worker %s stopping: %u claims, %u documents in "
-                            "flight",
+        cq_log_notice(NULL,
+                      "worker %s stopping: %u claims, %u documents in "
+                      "flight",
                       w->node_id, w->inflight, w->intake_inflight);
     }
     s_adj_flush(self, wi); // (nothing is built between turns; defensive)
@@ -1742,11 +1773,11 @@ s_bind(const char *ep, char *resolved, size_t rsize, size_t max_frame,
     zsock_set_sndhwm(s, S_HWM);
     zsock_set_rcvhwm(s, S_HWM);
     zsock_set_linger(s, 0);
-    //  The transport's own cap (it disconnects the peer) sits above ours,
-    //  so that a frame just over max_frame is read, counted and dropped.
-    int64_t hard = max_frame > (size_t)INT64_MAX / 4
-                       ? -1
-                       : (int64_t)max_frame * 2 + 4096;
+    //  The transport's own cap (libzmq drops the connection, unseen by
+    //  us) sits well above ours, so that a frame over max_frame is read,
+    //  counted and dropped (and a SUBMIT answered), while a frame of
+    //  gigabytes is never allocated.
+    int64_t hard = (int64_t)max_frame * 2 + ((int64_t)16 << 20);
     zsock_set_maxmsgsize(s, (int)(hard > INT32_MAX ? -1 : hard));
     if (zsock_bind(s, "%s", ep) < 0) {
         cq_diag_set(diag, CQ_EIO, 0, "cannot bind %s: %s", ep,
@@ -1824,8 +1855,8 @@ cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop)
     zmq_pollitem_t items[2] = {{self->front, 0, ZMQ_POLLIN, 0},
                                {self->back, 0, ZMQ_POLLIN, 0}};
     int64_t next_tick = cq_wire_now_ms();
-    int tick_ms = (int)(self->cfg.heartbeat_ms / 4 ? self->cfg.heartbeat_ms / 4
-                                                   : 1);
+    int tick_ms =
+        (int)(self->cfg.heartbeat_ms / 4 ? self->cfg.heartbeat_ms / 4 : 1);
     while (!*stop) {
         self->now = cq_wire_now_ms();
         int64_t wait = next_tick - self->now;

@@ -166,8 +166,9 @@ main(int argc, char **argv)
         return 3;
     }
     if (cfg.journal_dir)
-        cq_log_notice(NULL, "journal: state kept in memory in this version; "
-                            "%s is not written",
+        cq_log_notice(NULL,
+                      "journal: state kept in memory in this version; "
+                      "%s is not written",
                       cfg.journal_dir);
     printf("READY frontend=%s backend=%s\n", cq_broker_frontend(b),
            cq_broker_backend(b));

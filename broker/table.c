@@ -103,8 +103,8 @@ cq_u64map_del(cq_u64map_t *m, uint64_t key)
         if (!m->used[j])
             break;
         size_t home = s_slot(m->keys[j], m->cap);
-        bool between = hole <= j ? (home > hole && home <= j)
-                                 : (home > hole || home <= j);
+        bool between =
+            hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
         if (between)
             continue;
         m->keys[hole] = m->keys[j];
@@ -201,7 +201,8 @@ cq_blobs_dup(cq_blobs_t *a, const void *p, size_t n)
         //  A big blob gets a chunk of its own, kept before the current
         //  one so that the current one goes on filling.
         uint8_t *c = cq_xmalloc(need ? need : 8);
-        a->chunks = cq_xrealloc(a->chunks, (a->n_chunks + 1) * sizeof *a->chunks);
+        a->chunks =
+            cq_xrealloc(a->chunks, (a->n_chunks + 1) * sizeof *a->chunks);
         if (a->n_chunks > 0) {
             a->chunks[a->n_chunks] = a->chunks[a->n_chunks - 1];
             a->chunks[a->n_chunks - 1] = c;
@@ -215,7 +216,8 @@ cq_blobs_dup(cq_blobs_t *a, const void *p, size_t n)
         return c;
     }
     if (a->n_chunks == 0 || a->used + need > S_CHUNK) {
-        a->chunks = cq_xrealloc(a->chunks, (a->n_chunks + 1) * sizeof *a->chunks);
+        a->chunks =
+            cq_xrealloc(a->chunks, (a->n_chunks + 1) * sizeof *a->chunks);
         a->chunks[a->n_chunks++] = cq_xmalloc(S_CHUNK);
         a->used = 0;
     }

@@ -10,11 +10,11 @@
 //  hashes: the caller resolves collisions (two keys with the same u64)
 //  through its own chain.
 typedef struct {
-    uint64_t *keys;  // slot keys
-    uint32_t *vals;  // slot values
-    uint8_t *used;   // slot in use
-    size_t cap;      // slots (a power of two)
-    size_t n;        // entries
+    uint64_t *keys; // slot keys
+    uint32_t *vals; // slot values
+    uint8_t *used;  // slot in use
+    size_t cap;     // slots (a power of two)
+    size_t n;       // entries
 } cq_u64map_t;
 
 void cq_u64map_init(cq_u64map_t *m);
@@ -27,10 +27,10 @@ bool cq_u64map_del(cq_u64map_t *m, uint64_t key);
 
 //  A ring buffer of u32 that grows.
 typedef struct {
-    uint32_t *v;  // slots
-    size_t cap;   // slots (a power of two, or 0)
-    size_t head;  // index of the first element
-    size_t n;     // elements
+    uint32_t *v; // slots
+    size_t cap;  // slots (a power of two, or 0)
+    size_t head; // index of the first element
+    size_t n;    // elements
 } cq_deque_t;
 
 void cq_deque_init(cq_deque_t *d);
@@ -44,8 +44,8 @@ uint32_t cq_deque_at(const cq_deque_t *d, size_t i);
 typedef struct {
     uint8_t **chunks; // chunk list
     size_t n_chunks;
-    size_t used;      // bytes used in the last chunk
-    size_t total;     // bytes handed out
+    size_t used;  // bytes used in the last chunk
+    size_t total; // bytes handed out
 } cq_blobs_t;
 
 void cq_blobs_init(cq_blobs_t *a);

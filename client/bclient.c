@@ -7,12 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define S_BACKLOG 1024
+
 struct cq_bclient {
     zsock_t *sock;
     void *raw;
     char *ep;
     uint64_t next_id;
     cq_wire_msg_t *in;
+    //  messages that arrived while a reply was awaited, for the next
+    //  cq_bclient_recv (a receipt or a push is never thrown away)
+    cq_wire_msg_t *backlog[S_BACKLOG];
+    size_t bl_head, bl_n;
 };
 
 const char *
@@ -63,6 +69,11 @@ cq_bclient_destroy(cq_bclient_t **self_p)
     zsock_destroy(&self->sock);
     cq_wire_msg_close(self->in);
     free(self->in);
+    for (size_t i = 0; i < self->bl_n; i++) {
+        cq_wire_msg_t *m = self->backlog[(self->bl_head + i) % S_BACKLOG];
+        cq_wire_msg_close(m);
+        free(m);
+    }
     free(self->ep);
     free(self);
     *self_p = NULL;
@@ -96,9 +107,52 @@ cq_bclient_send(cq_bclient_t *self, cq_cmd_t cmd, const cq_mpw_t *body,
                         n_extra, 0);
 }
 
+//  Moves the parts of src into dst (both initialised); src is left empty.
+static void
+s_move(cq_wire_msg_t *dst, cq_wire_msg_t *src)
+{
+    cq_wire_msg_close(dst);
+    for (int i = 0; i < src->n; i++) {
+        zmq_msg_init(&dst->parts[i]);
+        zmq_msg_move(&dst->parts[i], &src->parts[i]);
+        zmq_msg_close(&src->parts[i]);
+    }
+    dst->n = src->n;
+    dst->has_rid = src->has_rid;
+    dst->largest = src->largest;
+    src->n = 0;
+    cq_wire_msg_close(src);
+    cq_wire_parse(dst, CQ_PROTO_MAX_FRAME, NULL);
+}
+
+static void
+s_keep(cq_bclient_t *self, cq_wire_msg_t *m)
+{
+    if (self->bl_n == S_BACKLOG) {
+        cq_log_warn(NULL,
+                    "%s from the broker dropped while waiting for a "
+                    "reply",
+                    cq_cmd_name(m->cmd));
+        return;
+    }
+    cq_wire_msg_t *copy = cq_xmalloc(sizeof *copy);
+    cq_wire_msg_init(copy);
+    s_move(copy, m);
+    self->backlog[(self->bl_head + self->bl_n) % S_BACKLOG] = copy;
+    self->bl_n++;
+}
+
 int
 cq_bclient_recv(cq_bclient_t *self, cq_wire_msg_t *m, int timeout_ms)
 {
+    if (self->bl_n > 0) {
+        cq_wire_msg_t *b = self->backlog[self->bl_head];
+        self->bl_head = (self->bl_head + 1) % S_BACKLOG;
+        self->bl_n--;
+        s_move(m, b);
+        free(b);
+        return 0;
+    }
     zmq_pollitem_t it = {self->raw, 0, ZMQ_POLLIN, 0};
     int64_t deadline = cq_wire_now_ms() + timeout_ms;
     for (;;) {
@@ -121,22 +175,28 @@ cq_bclient_recv(cq_bclient_t *self, cq_wire_msg_t *m, int timeout_ms)
     }
 }
 
-//  Waits for the reply of type cmd (others are skipped).
+//  Waits for the reply of type cmd; other messages are kept for the next
+//  cq_bclient_recv.
 static int
 s_reply(cq_bclient_t *self, int cmd, int timeout_ms)
 {
     int64_t deadline = cq_wire_now_ms() + timeout_ms;
+    zmq_pollitem_t it = {self->raw, 0, ZMQ_POLLIN, 0};
     for (;;) {
+        int rc = cq_wire_recv(self->raw, false, self->in, ZMQ_DONTWAIT);
+        if (rc == 0) {
+            if (cq_wire_parse(self->in, CQ_PROTO_MAX_FRAME, NULL) != 0)
+                continue; // malformed: dropped
+            if (self->in->cmd == cmd)
+                return 0;
+            s_keep(self, self->in);
+            continue;
+        }
         int64_t left = deadline - cq_wire_now_ms();
         if (left <= 0)
             return CQ_ETIMEDOUT;
-        int rc = cq_bclient_recv(self, self->in, (int)left);
-        if (rc == CQ_EPROTO)
-            continue;
-        if (rc != 0)
-            return rc;
-        if (self->in->cmd == cmd)
-            return 0;
+        if (zmq_poll(&it, 1, (long)left) < 0 && zmq_errno() != EINTR)
+            return CQ_EIO;
     }
 }
 

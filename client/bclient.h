@@ -44,8 +44,8 @@ int cq_bclient_workers(cq_bclient_t *self, cq_msg_workers_reply_t *out,
 //  fn's nonzero value.
 typedef int(cq_bclient_entry_fn)(void *arg, uint64_t doc_id, uint32_t index,
                                  const cq_decision_t *d, const cq_claim_t *c);
-int cq_bclient_results(cq_bclient_t *self, const char *batch_id,
-                       uint64_t from, bool with_claims, cq_bclient_entry_fn *fn,
-                       void *arg, bool *complete, int timeout_ms);
+int cq_bclient_results(cq_bclient_t *self, const char *batch_id, uint64_t from,
+                       bool with_claims, cq_bclient_entry_fn *fn, void *arg,
+                       bool *complete, int timeout_ms);
 
 #endif

@@ -10,10 +10,10 @@
 
 //  One child process.
 typedef struct {
-    pid_t pid;          // 0 when not running
-    int out_fd;         // its stdout (the READY line), or -1
-    char ready[1024];   // the READY line, without the newline
-    int status;         // exit code once reaped (128+sig when killed)
+    pid_t pid;        // 0 when not running
+    int out_fd;       // its stdout (the READY line), or -1
+    char ready[1024]; // the READY line, without the newline
+    int status;       // exit code once reaped (128+sig when killed)
     bool reaped;
 } cq_child_t;
 
@@ -35,16 +35,16 @@ bool cq_child_exited(cq_child_t *c);
 #define CQ_CLUSTER_MAX_WORKERS 64
 
 typedef struct {
-    const char *bin_dir;      // where claimq-broker / claimq-worker are;
-                              // NULL: next to /proc/self/exe
-    const char *dir;          // ledgers go here (created)
-    const char *plan;         // plan rules
-    const char *members;      // roster
-    const char *frontend;     // default tcp://127.0.0.1:*
-    int workers;              // default 2
-    int credit;               // worker --credit (0: default)
-    int heartbeat_ms;         // 0: default
-    int stderr_fd;            // children's stderr (-1: inherit)
+    const char *bin_dir;            // where claimq-broker / claimq-worker are;
+                                    // NULL: next to /proc/self/exe
+    const char *dir;                // ledgers go here (created)
+    const char *plan;               // plan rules
+    const char *members;            // roster
+    const char *frontend;           // default tcp://127.0.0.1:*
+    int workers;                    // default 2
+    int credit;                     // worker --credit (0: default)
+    int heartbeat_ms;               // 0: default
+    int stderr_fd;                  // children's stderr (-1: inherit)
     const char *const *broker_args; // extra broker arguments, NULL-ended
 } cq_cluster_opts_t;
 

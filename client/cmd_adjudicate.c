@@ -45,6 +45,7 @@ struct s_out {
     int (*end)(s_out_t *o);                              // after the last one
     cq_buf_t buf;                                        // pending output
     FILE *f;                                             // destination
+    cq_ledger_t *ledger; // or NULL: where the decision JSON may be already
 };
 
 static int
@@ -56,7 +57,12 @@ s_jsonl_begin(s_out_t *o)
 static int
 s_jsonl_decision(s_out_t *o, const cq_decision_t *d)
 {
-    int rc = cq_decision_to_json(d, &o->buf);
+    //  the ledger encoded (and hashed) this very decision a moment ago
+    size_t n;
+    const char *json =
+        o->ledger ? cq_ledger_last_json(o->ledger, d->ledger_seq, &n) : NULL;
+    int rc =
+        json ? cq_buf_add(&o->buf, json, n) : cq_decision_to_json(d, &o->buf);
     if (rc == 0)
         rc = cq_buf_add(&o->buf, "\n", 1);
     return rc;
@@ -69,7 +75,7 @@ s_jsonl_end(s_out_t *o)
 }
 
 static const s_out_t s_formats[] = {
-    {"jsonl", s_jsonl_begin, s_jsonl_decision, s_jsonl_end, {0}, NULL},
+    {"jsonl", s_jsonl_begin, s_jsonl_decision, s_jsonl_end, {0}, NULL, NULL},
 };
 
 //  Writes out what is pending. 0 or CQ_EIO.
@@ -99,10 +105,8 @@ typedef struct {
     //  counts
     uint64_t claims, accept, reject, pend, replayed;
     size_t since_commit;
-    int err; // first runtime error (cq_err_t), stops the run
-    //  per document
-    const char *doc_name;
-    uint64_t record_base; // JSON Lines read in pieces: records before
+    int err;              // first runtime error (cq_err_t), stops the run
+    const char *doc_name; // the document being decided
 } s_run_t;
 
 static int
@@ -130,13 +134,7 @@ static int
 s_on_claim(void *arg, cq_claim_t *c)
 {
     s_run_t *r = arg;
-    if (r->record_base > 0 && c->claim_id[0] == '#') {
-        //  a record without a usable id is named by its record number in
-        //  the file, also when the file is read in pieces
-        unsigned long long k = strtoull(c->claim_id + 1, NULL, 10);
-        snprintf(c->claim_id, sizeof c->claim_id, "#%llu",
-                 k + (unsigned long long)r->record_base);
-    }
+
     if (c->received_date == CQ_DATE_NONE)
         c->received_date = r->received;
     bool replayed = false;
@@ -182,7 +180,6 @@ s_document(s_run_t *r, const char *name, const uint8_t *p, size_t n)
 {
     cq_diag_t diag = {0};
     r->doc_name = name;
-    r->record_base = 0;
     cq_doc_kind_t kind = cq_doc_sniff(p, n);
     int rc;
     if (kind == CQ_DOC_IMAGE) {
@@ -202,6 +199,8 @@ s_document(s_run_t *r, const char *name, const uint8_t *p, size_t n)
         rc = cq_ocr_read(r->ocr, p, n, s_on_claim, r, &diag);
     } else if (kind == CQ_DOC_JSON && n > CQ_JSON_MAX_DOC) {
         //  JSON Lines too big for one document: in pieces cut at line ends
+        //  (each piece is a document: a record without a usable claim_id
+        //  is named after its piece, doc.c)
         size_t at = 0;
         rc = 0;
         while (at < n && r->err == 0) {
@@ -214,7 +213,6 @@ s_document(s_run_t *r, const char *name, const uint8_t *p, size_t n)
                 rc = k < 0 ? k : r->err;
                 break;
             }
-            r->record_base += (uint64_t)k;
             at = end;
         }
     } else {
@@ -530,6 +528,7 @@ cq_cmd_adjudicate(int argc, char **argv)
         r.state = r.mem;
     }
     r.out = *fmt;
+    r.out.ledger = r.ledger;
     cq_buf_init(&r.out.buf, SIZE_MAX / 2);
     r.out.f = stdout;
     if (output && (r.out.f = fopen(output, "w")) == NULL) {

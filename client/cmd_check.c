@@ -60,10 +60,12 @@ s_report_835(const char *path, const char *buf, size_t len, const char *what)
         return;
     }
     char paid[CQ_MONEY_STRLEN];
-    printf("%s: %s (%u transaction sets, %u claims, %u service lines, paid "
-           "%s; %s%s)\n",
-           path, what, (unsigned)chk.sets, (unsigned)chk.claims,
-           (unsigned)chk.services, cq_money_format(chk.bpr_total, paid),
+    printf("%s: %s (%u transaction set%s, %u claim%s, %u service line%s, "
+           "paid %s; %s%s)\n",
+           path, what, (unsigned)chk.sets, chk.sets == 1 ? "" : "s",
+           (unsigned)chk.claims, chk.claims == 1 ? "" : "s",
+           (unsigned)chk.services, chk.services == 1 ? "" : "s",
+           cq_money_format(chk.bpr_total, paid),
            chk.unbalanced ? "does not balance: " : "balances",
            chk.unbalanced ? chk.problem : "");
 }
@@ -91,8 +93,8 @@ s_report_text(const char *path, const cq_x12_report_t *rep,
                strcmp(ic->ta1, "000") == 0 ? " no error" : "");
         for (uint32_t k = 0; k < ic->n_groups; k++) {
             const cq_x12_group_t *g = &rep->groups[ic->first_group + k];
-            printf("    group %s %s %s: AK9 %c", g->control, g->id,
-                   g->version, g->status ? g->status : '-');
+            printf("    group %s %s %s: AK9 %c", g->control, g->id, g->version,
+                   g->status ? g->status : '-');
             for (uint8_t c = 0; c < g->n_codes; c++)
                 printf(" %s", g->codes[c]);
             printf(", %u of %u transaction sets accepted\n",
@@ -118,8 +120,9 @@ s_report_text(const char *path, const cq_x12_report_t *rep,
                     printf("        ");
                     if (er->seg_code[0])
                         printf("IK3 %s pos %u%s%s code %s", er->seg_id,
-                               (unsigned)er->position, er->loop[0] ? " loop " : "",
-                               er->loop, er->seg_code);
+                               (unsigned)er->position,
+                               er->loop[0] ? " loop " : "", er->loop,
+                               er->seg_code);
                     if (er->seg_code[0] && er->elem_code[0])
                         printf(", IK4 element %u code %s", er->element,
                                er->elem_code);
@@ -159,11 +162,11 @@ s_check_file(const char *path, bool as_999)
     cq_doc_kind_t kind = cq_doc_sniff((const uint8_t *)buf, len);
     if (kind != CQ_DOC_X12) {
         if (as_999)
-            fprintf(stderr, "claimq check: %s: not X12 (%s document)\n",
-                    path, cq_doc_kind_name(kind));
+            fprintf(stderr, "claimq check: %s: not X12 (%s document)\n", path,
+                    cq_doc_kind_name(kind));
         else
-            printf("%s: not X12: a %s document, not an 837 claim file\n",
-                   path, cq_doc_kind_name(kind));
+            printf("%s: not X12 (%s document), not an 837 claim file\n", path,
+                   cq_doc_kind_name(kind));
         free(buf);
         return false;
     }
@@ -230,8 +233,9 @@ cq_cmd_check(int argc, char **argv)
             s_usage(stdout);
             return CQ_EXIT_OK;
         default:
-            fprintf(stderr, "claimq check: unknown or incomplete option "
-                            "'%s'\nTry 'claimq check --help'.\n",
+            fprintf(stderr,
+                    "claimq check: unknown or incomplete option "
+                    "'%s'\nTry 'claimq check --help'.\n",
                     argv[optind - 1]);
             return CQ_EXIT_USAGE;
         }

@@ -1,10 +1,280 @@
+//  claimq gen: writes a synthetic data set (common/gen.h) into a folder:
+//  plan.json, members.jsonl and claims.jsonl. Every file is a pure
+//  function of the options, so the same command gives the same bytes.
 #include "cmds.h"
+#include "date.h"
+#include "err.h"
+#include "gen.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+//  Output kinds that need an option (none yet: X12 837 files and rendered
+//  forms will be --x12 and --paper).
+enum { S_WANT_DEFAULT = 0 };
+
+//  One output. To add one: write a writer (a whole file to a stream, or a
+//  set of files into a folder), add a row, and for an optional output an
+//  S_WANT_* bit and the option that sets it.
+typedef struct {
+    const char *name;                         // file (or folder) under --out
+    int (*write)(const cq_gen_t *g, FILE *f); // one file, or NULL
+    int (*write_dir)(const cq_gen_t *g, const char *dir); // a folder
+    unsigned want; // S_WANT_* bit that enables it; 0 = always written
+} s_output_t;
+
+static const s_output_t s_outputs[] = {
+    {"plan.json", cq_gen_write_plan, NULL, 0},
+    {"members.jsonl", cq_gen_write_members, NULL, 0},
+    {"claims.jsonl", cq_gen_write_claims, NULL, 0},
+};
+
+static void
+s_help(void)
+{
+    printf("usage: claimq gen --out DIR [--claims N] [--members N] [--seed S]\n"
+           "                  [--received-date YYYY-MM-DD] [--payer ID]\n"
+           "\n"
+           "Writes a synthetic, deterministic data set into DIR (created if "
+           "needed):\n"
+           "  plan.json      plan rules for the payer (3 plans, 40 "
+           "providers)\n"
+           "  members.jsonl  the member roster\n"
+           "  claims.jsonl   claims, one JSON object per line\n"
+           "The same options always give the same bytes. Names and ids are "
+           "obviously\n"
+           "fake; the claims mix ordinary claims with duplicates, unknown "
+           "members,\n"
+           "name/birth date mismatches, services outside coverage, late "
+           "filings,\n"
+           "missing prior authorizations, voids and replacements.\n"
+           "\n"
+           "options:\n"
+           "  -o, --out DIR            folder to write (required)\n"
+           "  -n, --claims N           number of claims (default 10000, at "
+           "most %d)\n"
+           "  -m, --members N          roster size (default 1000, 1 to %d)\n"
+           "  -s, --seed S             random seed (default 1)\n"
+           "  -r, --received-date D    the date every claim is received "
+           "(default\n"
+           "                           2026-07-01); services fall before it\n"
+           "  -p, --payer ID           payer id (default ACME)\n"
+           "  -h, --help               this help\n"
+           "\n"
+           "A one-line summary goes to stderr; nothing is written to stdout.\n"
+           "exit codes: 0 ok, 1 cannot write, 2 usage\n",
+           CQ_GEN_MAX_CLAIMS, CQ_GEN_MAX_MEMBERS);
+}
+
+static int s_usage(const char *fmt, ...) CQ_PRINTF(1, 2);
+
+//  A usage error: one line, then where to look.
+static int
+s_usage(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "claimq gen: %s\nTry 'claimq gen --help'.\n", msg);
+    return CQ_EXIT_USAGE;
+}
+
+//  A whole decimal number in [lo, hi].
+static bool
+s_number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    if (s[0] < '0' || s[0] > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+//  mkdir -p.
+static int
+s_mkdirs(const char *path)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
+        return -1;
+    for (char *q = p + 1; *q; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *q = '/';
+    }
+    if (mkdir(p, 0777) != 0 && errno != EEXIST)
+        return -1;
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+//  Writes one file through a temporary name, so that a reader never sees
+//  half a file.
+static int
+s_write_file(const cq_gen_t *g, const char *dir, const s_output_t *o)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, o->name);
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, o->name);
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL) {
+        fprintf(stderr, "claimq gen: cannot create %s: %s\n", tmp,
+                strerror(errno));
+        return -1;
+    }
+    int rc = o->write(g, f);
+    int saved = errno;
+    if (fclose(f) != 0 && rc == 0) {
+        rc = CQ_EIO;
+        saved = errno;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        rc = CQ_EIO;
+        saved = errno;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "claimq gen: cannot write %s: %s\n", path,
+                strerror(saved));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
 
 int
 cq_cmd_gen(int argc, char **argv)
 {
-    fprintf(stderr, "claimq gen: not built yet\n");
-    return CQ_EXIT_FAIL;
+    static const struct option opts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"claims", required_argument, NULL, 'n'},
+        {"members", required_argument, NULL, 'm'},
+        {"seed", required_argument, NULL, 's'},
+        {"received-date", required_argument, NULL, 'r'},
+        {"payer", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cq_gen_opts_t o;
+    cq_gen_opts_default(&o);
+    const char *out = NULL;
+    unsigned want = S_WANT_DEFAULT;
+    uint64_t v;
+    int ch;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":o:n:m:s:r:p:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'n':
+            if (!s_number(optarg, 0, CQ_GEN_MAX_CLAIMS, &v))
+                return s_usage("--claims: '%s' is not a number of claims",
+                               optarg);
+            o.n_claims = (size_t)v;
+            break;
+        case 'm':
+            if (!s_number(optarg, 1, CQ_GEN_MAX_MEMBERS, &v))
+                return s_usage("--members: '%s' is not a number of members",
+                               optarg);
+            o.n_members = (size_t)v;
+            break;
+        case 's':
+            if (!s_number(optarg, 0, UINT64_MAX, &v))
+                return s_usage("--seed: '%s' is not a number", optarg);
+            o.seed = v;
+            break;
+        case 'r':
+            if (cq_date_parse(optarg, strlen(optarg), &o.today) != 0 ||
+                o.today < cq_date_from_ymd(2000, 1, 1) ||
+                o.today > cq_date_from_ymd(2190, 12, 31))
+                return s_usage("--received-date: '%s' is not a date "
+                               "(YYYY-MM-DD, 2000 to 2190)",
+                               optarg);
+            break;
+        case 'p':
+            o.payer_id = optarg;
+            break;
+        case 'h':
+            s_help();
+            return CQ_EXIT_OK;
+        case ':':
+            return s_usage("%s needs a value", argv[optind - 1]);
+        default:
+            return s_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return s_usage("unexpected argument '%s'", argv[optind]);
+    if (out == NULL)
+        return s_usage("--out DIR is required");
+    cq_gen_t *g = cq_gen_new(&o);
+    if (g == NULL)
+        return s_usage("--payer: '%s' is not a usable payer id "
+                       "(printable, no spaces, '|', quotes)",
+                       o.payer_id);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (s_mkdirs(out) != 0) {
+        fprintf(stderr, "claimq gen: cannot create %s: %s\n", out,
+                strerror(errno));
+        cq_gen_destroy(&g);
+        return CQ_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < CQ_ARRAY_LEN(s_outputs); i++) {
+        const s_output_t *w = &s_outputs[i];
+        if (w->want && !(want & w->want))
+            continue;
+        int rc = 0;
+        if (w->write) {
+            rc = s_write_file(g, out, w);
+        } else {
+            char dir[4200];
+            snprintf(dir, sizeof dir, "%s/%s", out, w->name);
+            rc = s_mkdirs(dir) == 0 ? w->write_dir(g, dir) : -1;
+            if (rc != 0)
+                fprintf(stderr, "claimq gen: cannot write %s\n", dir);
+        }
+        if (rc != 0) {
+            cq_gen_destroy(&g);
+            return CQ_EXIT_FAIL;
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+
+    //  One line: what was made, by kind.
+    size_t kinds[CQ_GEN_KIND_COUNT] = {0};
+    for (size_t i = 0; i < o.n_claims; i++)
+        kinds[cq_gen_kind(g, i)]++;
+    char mix[512] = "";
+    size_t used = 0;
+    for (int k = 0; k < CQ_GEN_KIND_COUNT && used < sizeof mix; k++)
+        used += (size_t)snprintf(mix + used, sizeof mix - used, "%s%s %zu",
+                                 k ? ", " : "", cq_gen_kind_name(k), kinds[k]);
+    char day[CQ_DATE_STRLEN];
+    double secs = (double)(t1.tv_sec - t0.tv_sec) +
+                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    fprintf(stderr,
+            "claimq gen: %zu claims (%s), %zu members, payer %s, received "
+            "%s, seed %llu -> %s in %.2f s\n",
+            o.n_claims, mix, o.n_members, o.payer_id,
+            cq_date_format(cq_gen_today(g), day), (unsigned long long)o.seed,
+            out, secs);
+    cq_gen_destroy(&g);
+    return CQ_EXIT_OK;
 }

@@ -133,8 +133,9 @@ cq_cmd_results(int argc, char **argv)
         return CQ_EXIT_TIMEOUT;
     }
     if (x.missing || !complete)
-        fprintf(stderr, "claimq results: batch %s is not complete: %llu "
-                        "claims without a decision so far\n",
+        fprintf(stderr,
+                "claimq results: batch %s is not complete: %llu "
+                "claims without a decision so far\n",
                 batch, x.missing);
     return CQ_EXIT_OK;
 usage:

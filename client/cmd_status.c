@@ -66,22 +66,21 @@ cq_cmd_status(int argc, char **argv)
                 cq_strerror(rc));
         return CQ_EXIT_TIMEOUT;
     }
-    bool complete = r.found && r.docs_done == r.docs &&
-                    r.decided + r.failed == r.claims;
+    bool complete =
+        r.found && r.docs_done == r.docs && r.decided + r.failed == r.claims;
     printf("{\"batch_id\": \"%s\", \"found\": %s, \"documents\": %llu, "
            "\"documents_done\": %llu, \"documents_failed\": %llu, "
            "\"claims\": %llu, \"decided\": %llu, \"accept\": %llu, "
            "\"reject\": %llu, \"pend\": %llu, \"failed\": %llu, "
            "\"complete\": %s}\n",
-           argv[optind], r.found ? "true" : "false",
-           (unsigned long long)r.docs, (unsigned long long)r.docs_done,
-           (unsigned long long)r.docs_failed, (unsigned long long)r.claims,
-           (unsigned long long)r.decided, (unsigned long long)r.accept,
-           (unsigned long long)r.reject, (unsigned long long)r.pend,
-           (unsigned long long)r.failed, complete ? "true" : "false");
+           argv[optind], r.found ? "true" : "false", (unsigned long long)r.docs,
+           (unsigned long long)r.docs_done, (unsigned long long)r.docs_failed,
+           (unsigned long long)r.claims, (unsigned long long)r.decided,
+           (unsigned long long)r.accept, (unsigned long long)r.reject,
+           (unsigned long long)r.pend, (unsigned long long)r.failed,
+           complete ? "true" : "false");
     if (!r.found) {
-        fprintf(stderr, "claimq status: no batch %s at %s\n", argv[optind],
-                ep);
+        fprintf(stderr, "claimq status: no batch %s at %s\n", argv[optind], ep);
         return CQ_EXIT_FAIL;
     }
     return CQ_EXIT_OK;

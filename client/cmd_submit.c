@@ -35,12 +35,13 @@ s_help(void)
         "  --broker URL     broker frontend (default $CLAIMQ_BROKER, else\n"
         "                   %s)\n"
         "  --batch ID       batch id, [A-Za-z0-9._:-]{1,63} (default: made\n"
-        "                   up: b-YYYYMMDD-HHMMSS-RANDOM); submitting the same\n"
+        "                   up: b-YYYYMMDD-HHMMSS-RANDOM); submitting the "
+        "same\n"
         "                   documents to the same batch again is idempotent\n"
         "  --wait           wait for every decision\n"
         "  --output FILE    write decisions to FILE (with --wait)\n"
         "  --format F       jsonl (default) or csv\n"
-        "  --window N       documents in flight (default 64)\n"
+        "  --window N       documents in flight (default 16)\n"
         "  --chunk N        records per piece of a JSON Lines file (256)\n"
         "  --timeout S      give up after S seconds without progress\n"
         "                   (default 120; 0: never)\n"
@@ -61,8 +62,8 @@ s_usage(const char *msg)
 
 //  Decisions of one document until it can be written in order.
 typedef struct {
-    cq_buf_t text;     // its lines, in arrival order
-    uint32_t *off;     // per claim: offset into text + 1 (0: none yet)
+    cq_buf_t text; // its lines, in arrival order
+    uint32_t *off; // per claim: offset into text + 1 (0: none yet)
     uint32_t *len;
     uint32_t cap;
     bool complete;
@@ -70,11 +71,11 @@ typedef struct {
 } s_docout_t;
 
 typedef struct {
-    FILE *out;          // decisions go here (NULL: not kept)
+    FILE *out; // decisions go here (NULL: not kept)
     cq_fmt_t fmt;
     s_docout_t *docs;
     size_t n_docs;
-    size_t next_write;  // next document to write
+    size_t next_write; // next document to write
     cq_summary_t sum;
     const cq_sdocs_t *sdocs;
     uint64_t doc_errors;
@@ -185,7 +186,7 @@ cq_cmd_submit(int argc, char **argv)
     const char *broker = NULL, *output = NULL, *format = "jsonl";
     char batch[CQ_BATCH_ID_LEN] = "";
     bool wait = false, quiet = false;
-    long window = 64, chunk = 256, timeout = 120;
+    long window = 16, chunk = 256, timeout = 120;
     static const struct option opts[] = {
         {"broker", required_argument, NULL, 'b'},
         {"batch", required_argument, NULL, 'B'},
@@ -269,8 +270,7 @@ cq_cmd_submit(int argc, char **argv)
     if (wait) {
         out = output ? fopen(output, "w") : stdout;
         if (out == NULL) {
-            fprintf(stderr, "claimq submit: %s: %s\n", output,
-                    strerror(errno));
+            fprintf(stderr, "claimq submit: %s: %s\n", output, strerror(errno));
             cq_sdocs_free(&docs);
             return CQ_EXIT_FAIL;
         }
@@ -305,8 +305,8 @@ cq_cmd_submit(int argc, char **argv)
     o.batch_id = batch;
     o.wait = wait;
     o.window = (uint32_t)window;
-    o.timeout_ms = (int)(timeout * 1000 > INT32_MAX ? INT32_MAX
-                                                     : timeout * 1000);
+    o.timeout_ms =
+        (int)(timeout * 1000 > INT32_MAX ? INT32_MAX : timeout * 1000);
     o.progress = !quiet;
     o.on_decision = s_on_decision;
     o.on_doc = s_on_doc;

@@ -1,5 +1,6 @@
 //  claimq workers: the broker's worker nodes and its counters.
 #include "bclient.h"
+#include "claim_json.h"
 #include "cmds.h"
 #include "mem.h"
 
@@ -72,26 +73,42 @@ cq_cmd_workers(int argc, char **argv)
                 cq_strerror(rc));
         return CQ_EXIT_TIMEOUT;
     }
-    printf("{\"rules_version\": \"%s\", \"shards\": %u, \"workers\": [",
-           r.rules_version, r.shards);
+    //  Names come from the workers (rules versions) and the broker: quote
+    //  them properly.
+    cq_buf_t b;
+    cq_buf_init(&b, (size_t)1 << 24);
+    cq_buf_addstr(&b, "{\"rules_version\": ");
+    cq_json_put_string(&b, r.rules_version, strlen(r.rules_version));
+    cq_buf_printf(&b, ", \"shards\": %u, \"workers\": [", r.shards);
     for (uint32_t i = 0; i < r.n_workers; i++) {
         const cq_worker_info_t *w = &r.workers[i];
-        printf("%s{\"node\": \"%s\", \"state\": \"%s\", \"credit\": %u, "
-               "\"inflight\": %u, \"intake_credit\": %u, "
-               "\"intake_inflight\": %u, \"shards\": %u, "
-               "\"intake_done\": %llu, \"decided\": %llu, \"idle_ms\": %llu, "
-               "\"rules_version\": \"%s\"}",
-               i ? ", " : "", w->node_id, w->state, w->credit, w->inflight,
-               w->intake_credit, w->intake_inflight, w->shards,
-               (unsigned long long)w->intake_done,
-               (unsigned long long)w->decided, (unsigned long long)w->idle_ms,
-               w->rules_version);
+        cq_buf_addstr(&b, i ? ", {\"node\": " : "{\"node\": ");
+        cq_json_put_string(&b, w->node_id, strlen(w->node_id));
+        cq_buf_addstr(&b, ", \"state\": ");
+        cq_json_put_string(&b, w->state, strlen(w->state));
+        cq_buf_printf(
+            &b,
+            ", \"credit\": %u, \"inflight\": %u, "
+            "\"intake_credit\": %u, \"intake_inflight\": %u, "
+            "\"shards\": %u, \"intake_done\": %llu, "
+            "\"decided\": %llu, \"idle_ms\": %llu, "
+            "\"rules_version\": ",
+            w->credit, w->inflight, w->intake_credit, w->intake_inflight,
+            w->shards, (unsigned long long)w->intake_done,
+            (unsigned long long)w->decided, (unsigned long long)w->idle_ms);
+        cq_json_put_string(&b, w->rules_version, strlen(w->rules_version));
+        cq_buf_addstr(&b, "}");
     }
-    printf("], \"counters\": {");
-    for (uint32_t i = 0; i < r.n_counters; i++)
-        printf("%s\"%s\": %llu", i ? ", " : "", r.counters[i].name,
-               (unsigned long long)r.counters[i].value);
-    printf("}}\n");
+    cq_buf_addstr(&b, "], \"counters\": {");
+    for (uint32_t i = 0; i < r.n_counters; i++) {
+        if (i)
+            cq_buf_addstr(&b, ", ");
+        cq_json_put_string(&b, r.counters[i].name, strlen(r.counters[i].name));
+        cq_buf_printf(&b, ": %llu", (unsigned long long)r.counters[i].value);
+    }
+    cq_buf_addstr(&b, "}}\n");
+    fputs(b.data, stdout);
+    cq_buf_free(&b);
     cq_proto_workers_reply_free(&r);
     return CQ_EXIT_OK;
 usage:

@@ -23,13 +23,13 @@ int cq_fmt_decision(cq_fmt_t f, const cq_decision_t *d, cq_buf_t *out);
 
 //  Counts over a set of decisions.
 typedef struct {
-    uint64_t claims;   // decisions counted
+    uint64_t claims; // decisions counted
     uint64_t accept, reject, pend;
-    uint64_t failed;   // claims without a decision (given up)
+    uint64_t failed; // claims without a decision (given up)
     int64_t billed, allowed, paid, patient_resp; // cents
     uint32_t n_carcs;
     struct {
-        char code[10];  // "CO-45"
+        char code[10];   // "CO-45"
         uint64_t claims; // decisions carrying it (once per decision)
     } carcs[CQ_SUMMARY_MAX_CARCS];
 } cq_summary_t;

@@ -16,8 +16,9 @@
 #define S_RED_R 0.91 // drop-out red ink
 #define S_RED_G 0.24
 #define S_RED_B 0.20
-#define S_DATA_PT 12.0       // 10-pitch monospace: 12 pt DejaVu Sans Mono
-#define S_BASELINE 0.135     // data baseline below the top of its line, in
+#define S_DATA_PT 10.0       // DejaVu Sans Mono, typed at 10 cpi
+#define S_BASELINE 0.128     // data baseline below the top of its line, in
+#define S_CAP 0.1013         // its cap height, in
 #define S_BITONAL_THRESH 160 // luminance threshold for 1 bpp output
 
 void
@@ -117,7 +118,7 @@ s_draw_form(s_draw_t *d)
     for (size_t i = 0; i < f->n_checkboxes; i++) {
         const cq_form_rect_t *r = &f->checkboxes[i];
         double cx = (s_x(d, r->left) + s_x(d, r->right)) / 2;
-        double cy = s_y(d, r->top) + S_BASELINE - 0.055;
+        double cy = s_y(d, r->top) + S_BASELINE - S_CAP / 2;
         cairo_rectangle(cr, cx - 0.065, cy - 0.065, 0.13, 0.13);
         cairo_stroke(cr);
     }
@@ -141,8 +142,8 @@ s_draw_form(s_draw_t *d)
     }
 }
 
-//  Types text on the print matrix: one character per column, like an
-//  impact or laser printer driven at 10 cpi.
+//  Types text on the print matrix: one character per column, centred in
+//  its cell, like a printer driven at 10 cpi.
 static void
 s_type(s_draw_t *d, double row, double col, const char *text, double dx,
        double dy)
@@ -153,7 +154,10 @@ s_type(s_draw_t *d, double row, double col, const char *text, double dx,
         if (text[i] == ' ')
             continue;
         char ch[2] = {text[i], '\0'};
-        cairo_move_to(cr, s_x(d, col) + (double)i * pitch + dx,
+        cairo_text_extents_t te;
+        cairo_text_extents(cr, ch, &te);
+        double pad = (pitch - te.x_advance) / 2;
+        cairo_move_to(cr, s_x(d, col) + (double)i * pitch + pad + dx,
                       s_y(d, row) + S_BASELINE + dy);
         cairo_show_text(cr, ch);
     }

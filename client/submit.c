@@ -14,10 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_SUBMIT_DOCS 64            // documents per SUBMIT
-#define S_SUBMIT_BYTES (4u << 20)   // bytes per SUBMIT (soft)
-#define S_STALL_MS 2000             // silence before reading results back
-#define S_FIRST_RECEIPT_MS 10000    // silence before "unreachable"
+#define S_SUBMIT_DOCS 64          // documents per SUBMIT
+#define S_SUBMIT_BYTES (4u << 20) // bytes per SUBMIT (soft)
+#define S_STALL_MS 2000           // silence before reading results back
+#define S_FIRST_RECEIPT_MS 10000  // silence before "unreachable"
 
 //  ---- documents ------------------------------------------------------------
 
@@ -180,8 +180,8 @@ cq_sdocs_add_path(cq_sdocs_t *d, const char *path, uint32_t chunk,
         names = cq_xrealloc(names, (n + 1) * sizeof *names);
         size_t k = strlen(path) + strlen(e->d_name) + 2;
         names[n] = cq_xmalloc(k);
-        snprintf(names[n], k, "%s%s%s", path,
-                 s_ends_with(path, "/") ? "" : "/", e->d_name);
+        snprintf(names[n], k, "%s%s%s", path, s_ends_with(path, "/") ? "" : "/",
+                 e->d_name);
         n++;
     }
     closedir(dir);
@@ -205,20 +205,20 @@ cq_sdocs_add_path(cq_sdocs_t *d, const char *path, uint32_t chunk,
 enum { S_UNSENT, S_SENT, S_RECEIPTED };
 
 typedef struct {
-    int state;           // S_*
-    uint64_t id;         // broker document id, once receipted
-    bool known;          // DOC_DONE seen: n_claims is known
-    bool complete;       // every claim answered
+    int state;     // S_*
+    uint64_t id;   // broker document id, once receipted
+    bool known;    // DOC_DONE seen: n_claims is known
+    bool complete; // every claim answered
     uint32_t n_claims;
-    uint32_t answered;   // decisions (or failures) received
-    uint8_t *seen;       // per claim: answered
+    uint32_t answered; // decisions (or failures) received
+    uint8_t *seen;     // per claim: answered
     uint32_t seen_cap;
-    double sent_at;      // ms
+    double sent_at; // ms
 } s_ldoc_t;
 
 typedef struct {
     uint64_t req_id;
-    size_t first;        // local documents [first, first + n)
+    size_t first; // local documents [first, first + n)
     uint32_t n;
 } s_pending_t;
 
@@ -228,19 +228,19 @@ typedef struct {
     const cq_submit_opts_t *o;
     cq_submit_result_t *res;
     s_ldoc_t *l;
-    cq_u64map_t ids;     // broker id -> local document
+    cq_u64map_t ids; // broker id -> local document
     s_pending_t *pend;
     size_t n_pend, cap_pend;
-    size_t next;         // next document to send
+    size_t next; // next document to send
     size_t in_flight;
     size_t receipted;
-    size_t known;        // documents with DOC_DONE
+    size_t known; // documents with DOC_DONE
     size_t completed;
     double t0;
     double last_progress;
     double last_msg;
     double last_print;
-    cq_decision_t *d;    // scratch
+    cq_decision_t *d; // scratch
     bool tty;
 } s_run_t;
 
@@ -295,7 +295,8 @@ s_answer(s_run_t *r, size_t i, uint32_t index, const cq_decision_t *d)
         r->res->failed++;
     r->last_progress = s_now();
     if (r->o->on_decision)
-        r->o->on_decision(r->o->arg, i, index, d, r->last_progress - x->sent_at);
+        r->o->on_decision(r->o->arg, i, index, d,
+                          r->last_progress - x->sent_at);
     s_check_complete(r, i);
 }
 
@@ -351,8 +352,8 @@ s_send_some(s_run_t *r)
         cq_mpw_t w;
         cq_mpw_init(&w);
         cq_proto_submit_encode(&w, m);
-        int rc = cq_bclient_send(r->c, CQ_CMD_SUBMIT, &w, parts,
-                                 (int)m->n_docs);
+        int rc =
+            cq_bclient_send(r->c, CQ_CMD_SUBMIT, &w, parts, (int)m->n_docs);
         for (uint32_t i = 0; i < m->n_docs; i++)
             zmq_msg_close(&parts[i]);
         cq_mpw_free(&w);
@@ -437,34 +438,26 @@ s_on_decisions(s_run_t *r, const cq_wire_msg_t *in)
     if (cq_proto_decisions_decode(in->body, in->body_len, &m, NULL) != 0 ||
         strcmp(m.batch_id, r->o->batch_id) != 0)
         return;
-    //  Items are [doc_id, index, decision | nil]: read them here (the nil
-    //  of a failed claim is allowed on this path).
-    cq_items_t *it = &m.items;
-    for (uint32_t k = 0; k < it->n; k++) {
-        cq_cur_t *c = &it->cur;
-        uint32_t have = cq_cur_array(c, 3, UINT32_MAX, "item");
-        uint64_t id = cq_cur_uint(c, UINT64_MAX, "doc_id");
-        uint32_t index = (uint32_t)cq_cur_uint(c, UINT32_MAX, "index");
-        bool failed = cq_cur_nil(c);
-        if (!failed)
-            cq_proto_decision_decode(c, r->d);
-        cq_cur_rest(c, have, 3);
-        if (c->err) {
-            cq_log_warn(NULL, "DECISIONS item dropped: %s",
-                        c->err_what ? c->err_what : "?");
-            return;
-        }
+    uint64_t id;
+    uint32_t index;
+    bool has;
+    cq_diag_t diag = {0};
+    int rc;
+    while ((rc = cq_proto_decisions_next(&m, &id, &index, &has, r->d, &diag)) ==
+           1) {
         size_t li;
         if (s_local(r, id, &li))
-            s_answer(r, li, index, failed ? NULL : r->d);
+            s_answer(r, li, index, has ? r->d : NULL);
     }
+    if (rc < 0)
+        cq_log_warn(NULL, "DECISIONS item dropped: %s", diag.msg);
 }
 
 //  Reads the batch back (after a silence): fills in what pushes missed.
 typedef struct {
     s_run_t *r;
-    uint32_t *count;   // per local document: entries seen
-    size_t *nil_doc;   // entries without a decision
+    uint32_t *count; // per local document: entries seen
+    size_t *nil_doc; // entries without a decision
     uint32_t *nil_index;
     size_t n_nil, cap_nil;
 } s_walk_t;
@@ -486,7 +479,8 @@ s_walk_entry(void *arg, uint64_t doc_id, uint32_t index, const cq_decision_t *d,
     }
     if (wk->n_nil == wk->cap_nil) {
         wk->cap_nil = wk->cap_nil ? wk->cap_nil * 2 : 64;
-        wk->nil_doc = cq_xrealloc(wk->nil_doc, wk->cap_nil * sizeof *wk->nil_doc);
+        wk->nil_doc =
+            cq_xrealloc(wk->nil_doc, wk->cap_nil * sizeof *wk->nil_doc);
         wk->nil_index =
             cq_xrealloc(wk->nil_index, wk->cap_nil * sizeof *wk->nil_index);
     }
@@ -536,17 +530,19 @@ s_progress(s_run_t *r, bool final)
             int fill = r->known == r->docs->n && r->res->claims
                            ? (int)(width * (r->res->decided + r->res->failed) /
                                    r->res->claims)
-                           : (int)(width * r->completed / (r->docs->n ? r->docs->n : 1));
+                           : (int)(width * r->completed /
+                                   (r->docs->n ? r->docs->n : 1));
             char bar[64];
             for (int i = 0; i < width; i++)
                 bar[i] = i < fill ? '#' : '.';
             bar[width] = '\0';
-            fprintf(stderr, "\r[%s] %llu/%llu%s claims decided  %zu/%zu docs  "
-                            "%.0f claims/s ",
+            fprintf(stderr,
+                    "\r[%s] %llu/%llu%s claims decided  %zu/%zu docs  "
+                    "%.0f claims/s ",
                     bar, (unsigned long long)r->res->decided,
                     (unsigned long long)r->res->claims,
-                    r->known < r->docs->n ? "+" : "", r->completed,
-                    r->docs->n, rate);
+                    r->known < r->docs->n ? "+" : "", r->completed, r->docs->n,
+                    rate);
             if (final)
                 fputc('\n', stderr);
         } else {
@@ -555,8 +551,8 @@ s_progress(s_run_t *r, bool final)
                     "done, %.0f claims/s\n",
                     (unsigned long long)r->res->decided,
                     (unsigned long long)r->res->claims,
-                    r->known < r->docs->n ? "+" : "", r->completed,
-                    r->docs->n, rate);
+                    r->known < r->docs->n ? "+" : "", r->completed, r->docs->n,
+                    rate);
         }
     } else {
         fprintf(stderr, "%sclaimq: %zu/%zu documents received%s",
@@ -625,7 +621,11 @@ cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
         }
         s_progress(&r, false);
         //  Unreachable: nothing at all came back for the first documents.
-        if (r.receipted == 0 && now - r.t0 > S_FIRST_RECEIPT_MS) {
+        if (r.receipted == 0 &&
+            now - r.t0 >
+                (o->timeout_ms > 0 && o->timeout_ms < S_FIRST_RECEIPT_MS
+                     ? o->timeout_ms
+                     : S_FIRST_RECEIPT_MS)) {
             rc = CQ_ETIMEDOUT;
             break;
         }

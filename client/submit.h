@@ -15,8 +15,8 @@
 
 //  One document to send. name, data are borrowed.
 typedef struct {
-    const char *name;      // for messages (the file name)
-    const uint8_t *data;   // the bytes
+    const char *name;    // for messages (the file name)
+    const uint8_t *data; // the bytes
     size_t len;
     uint32_t first_record; // record number of its first record (>= 1)
 } cq_sdoc_t;
@@ -25,9 +25,9 @@ typedef struct {
 typedef struct {
     cq_sdoc_t *v;
     size_t n, cap;
-    void **maps;          // mapped files
+    void **maps; // mapped files
     size_t *map_lens;
-    char **names;         // owned names
+    char **names; // owned names
     size_t n_maps, n_names;
 } cq_sdocs_t;
 

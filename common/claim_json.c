@@ -185,6 +185,21 @@ s_hex4(const unsigned char *p)
     return v;
 }
 
+//  Bytes a string can hold as they are: printable ASCII but '"' and '\\'.
+static const uint8_t s_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 //  Reads a string (c->p at '"'). When out is not NULL it receives the
 //  decoded bytes, NUL-terminated and cut to cap - 1; *len (if not NULL)
 //  gets the full decoded length, which may be larger than what fits.
@@ -196,7 +211,7 @@ s_str(s_cur_t *c, char *out, size_t cap, size_t *len)
     size_t n = 0;
     for (;;) {
         const unsigned char *run = p;
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        while (p < end && s_plain[*p])
             p++;
         if (p > run)
             s_out(out, cap, &n, run, (size_t)(p - run));
@@ -971,13 +986,31 @@ typedef struct {
         lit, sizeof(lit) - 1                                                   \
     }
 
-//  Index of key[0..n) in keys, or -1.
-static int
-s_lookup(const s_key_t *keys, size_t count, const char *key, size_t n)
+static bool
+s_key_is(const s_key_t *k, const char *key, size_t n)
 {
+    if (k->n != n)
+        return false;
+    for (size_t i = 0; i < n; i++) // short: inline beats a memcmp call
+        if (k->s[i] != key[i])
+            return false;
+    return true;
+}
+
+//  Index of key[0..n) in keys, or -1. Keys usually come in table order
+//  (our encoder writes them so): *hint, the slot after the last match, is
+//  tried first.
+static int
+s_lookup(const s_key_t *keys, size_t count, const char *key, size_t n,
+         size_t *hint)
+{
+    if (*hint < count && s_key_is(&keys[*hint], key, n))
+        return (int)(*hint)++;
     for (size_t i = 0; i < count; i++)
-        if (keys[i].n == n && memcmp(keys[i].s, key, n) == 0)
+        if (s_key_is(&keys[i], key, n)) {
+            *hint = i + 1;
             return (int)i;
+        }
     return -1;
 }
 
@@ -997,9 +1030,9 @@ s_fields(const s_ctx_t *x, const s_key_t *names, size_t count,
     unsigned got = 0, stored = 0;
     bool first = true;
     char key[S_KEY_CAP];
-    size_t kl;
+    size_t kl, hint = 0;
     while (s_obj_next(c, &first, key, sizeof key, &kl)) {
-        int k = s_lookup(names, count, key, kl);
+        int k = kl ? s_lookup(names, count, key, kl, &hint) : -1;
         if (k < 0) {
             s_skip(c, x->depth);
             continue;
@@ -1101,23 +1134,24 @@ s_prov_field(const s_ctx_t *x, int k, void *arg)
 
 // ----- lines
 
+//  In the order our encoder writes them (lookups try that order first).
 enum {
     L_PROC,
     L_MODS,
     L_DOS,
-    L_DOS_END,
     L_POS,
     L_UNITS,
     L_CHARGE,
     L_PTRS,
     L_REV,
+    L_DOS_END,
     L_RENDER,
     L_COUNT
 };
 static const s_key_t s_line_keys[L_COUNT] = {
-    S_K("procedure"),        S_K("modifiers"),          S_K("service_date"),
-    S_K("service_date_end"), S_K("place_of_service"),   S_K("units"),
-    S_K("charge"),           S_K("diagnosis_pointers"), S_K("revenue_code"),
+    S_K("procedure"),          S_K("modifiers"),    S_K("service_date"),
+    S_K("place_of_service"),   S_K("units"),        S_K("charge"),
+    S_K("diagnosis_pointers"), S_K("revenue_code"), S_K("service_date_end"),
     S_K("rendering_npi")};
 
 static const char *
@@ -1148,17 +1182,19 @@ s_line_mods(const s_ctx_t *x, cq_line_t *l)
         i++;
         char tmp[8], key[24];
         size_t n;
-        snprintf(key, sizeof key, "modifiers[%zu]", i);
         if (i > CQ_MAX_MODIFIERS) {
             s_fail(x, "modifiers", S_RARC_PROC, "at most %d modifiers",
                    CQ_MAX_MODIFIERS);
             s_skip(x->cur, in.depth);
             continue;
         }
-        int r = s_val_str(&in, key, S_RARC_PROC, tmp, sizeof tmp, &n);
+        int ch = s_peek(x->cur);
+        int r = ch == '"' ? (s_str(x->cur, tmp, sizeof tmp, &n) ? 1 : -1)
+                          : (s_skip(x->cur, in.depth) ? 0 : -1);
         if (r < 0)
             continue;
         if (r == 0 || n != 2 || !s_is_alnum(tmp[0]) || !s_is_alnum(tmp[1])) {
+            snprintf(key, sizeof key, "modifiers[%zu]", i);
             s_fail(x, key, S_RARC_PROC,
                    "expected a 2-character modifier like \"25\"");
             continue;
@@ -1183,8 +1219,6 @@ s_line_ptrs(const s_ctx_t *x, cq_line_t *l)
     size_t i = 0;
     while (s_arr_next(c, &first)) {
         i++;
-        char key[32];
-        snprintf(key, sizeof key, "diagnosis_pointers[%zu]", i);
         if (i > CQ_MAX_POINTERS) {
             s_fail(x, "diagnosis_pointers", S_RARC_DX, "at most %d pointers",
                    CQ_MAX_POINTERS);
@@ -1201,6 +1235,8 @@ s_line_ptrs(const s_ctx_t *x, cq_line_t *l)
         }
         //  Checked against the number of diagnoses once all are read.
         if (!num.is_int || num.i < 1 || num.i > CQ_MAX_DX) {
+            char key[32];
+            snprintf(key, sizeof key, "diagnosis_pointers[%zu]", i);
             s_fail(x, key, S_RARC_DX, S_PTR_HINT);
             continue;
         }
@@ -1779,10 +1815,12 @@ s_parse_stream(s_parser_t *p, size_t pos, size_t line)
     }
 }
 
-//  JSON Lines: each non-blank line is one record.
+//  JSON Lines: each non-blank line is one record. *line is the number of
+//  the line at pos, and on return of the line after the last one read.
 static void
-s_parse_lines(s_parser_t *p, size_t pos, size_t line)
+s_parse_lines(s_parser_t *p, size_t pos, size_t *linep)
 {
+    size_t line = *linep;
     while (pos < p->len && p->stop == 0) {
         const char *start = p->buf + pos;
         const char *eol = memchr(start, '\n', p->len - pos);
@@ -1814,6 +1852,7 @@ s_parse_lines(s_parser_t *p, size_t pos, size_t line)
         }
         s_deliver(p);
     }
+    *linep = line;
 }
 
 //  True when the record starting at pos is a multi-line (pretty-printed)
@@ -1834,6 +1873,20 @@ s_is_pretty(const s_parser_t *p, size_t pos)
     return next < p->len && p->buf[next] != '{';
 }
 
+static s_parser_t *
+s_parser_new(cq_claim_fn *fn, void *arg)
+{
+    s_parser_t *p = cq_xmalloc(sizeof *p);
+    p->buf = NULL;
+    p->len = 0;
+    p->fn = fn;
+    p->arg = arg;
+    p->recno = 0;
+    p->count = 0;
+    p->stop = 0;
+    return p;
+}
+
 int
 cq_claim_json_parse(const char *buf, size_t len, cq_claim_fn *fn, void *arg,
                     cq_diag_t *diag)
@@ -1844,17 +1897,13 @@ cq_claim_json_parse(const char *buf, size_t len, cq_claim_fn *fn, void *arg,
                            "document is %zu bytes; the limit is %u", len,
                            CQ_JSON_MAX_DOC);
     assert(buf || len == 0);
-    s_parser_t *p = cq_xmalloc(sizeof *p);
+    s_parser_t *p = s_parser_new(fn, arg);
     p->buf = buf;
     p->len = len;
-    p->fn = fn;
-    p->arg = arg;
-    p->recno = 0;
-    p->count = 0;
-    p->stop = 0;
     size_t pos = 0, line = 1;
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
         pos = 3;
+    size_t base = pos; // never rewind into the BOM
     s_skip_blank(p, &pos, &line);
     if (pos < len && buf[pos] == '[') {
         s_parse_array(p, pos, line);
@@ -1863,12 +1912,130 @@ cq_claim_json_parse(const char *buf, size_t len, cq_claim_fn *fn, void *arg,
     } else if (pos < len) {
         //  Back to the start of the line so that columns stay right.
         size_t ls = pos;
-        while (ls > 0 && buf[ls - 1] != '\n')
+        while (ls > base && buf[ls - 1] != '\n')
             ls--;
-        s_parse_lines(p, ls, line);
+        s_parse_lines(p, ls, &line);
     }
     int rc = p->stop ? p->stop : p->count;
     free(p);
+    return rc;
+}
+
+//  The file reader keeps at most this much of a JSON Lines file in memory:
+//  any line that fits is read whole; a longer one is refused on its own.
+#define S_CHUNK (CQ_JSON_MAX_LINE + (64u << 10))
+
+//  Reads into buf[*have..cap); returns false at end of file (or error).
+static bool
+s_fill(FILE *f, char *buf, size_t cap, size_t *have)
+{
+    size_t k = fread(buf + *have, 1, cap - *have, f);
+    *have += k;
+    return k > 0;
+}
+
+//  JSON Lines from a stream in chunks of whole lines (pos..have hold the
+//  start of the file already read).
+static int
+s_parse_file_lines(s_parser_t *p, FILE *f, char *buf, size_t have)
+{
+    size_t line = 1;
+    bool skipping = false; // inside a line longer than the chunk
+    bool eof = false;
+    while (p->stop == 0) {
+        if (!eof && have < S_CHUNK)
+            eof = !s_fill(f, buf, S_CHUNK, &have);
+        if (have == 0)
+            break;
+        //  Whole lines: up to the last newline (or everything at EOF).
+        char *last = NULL;
+        for (size_t i = have; i > 0; i--)
+            if (buf[i - 1] == '\n') {
+                last = buf + i - 1;
+                break;
+            }
+        size_t whole = last ? (size_t)(last - buf) + 1 : (eof ? have : 0);
+        if (skipping) {
+            //  Drop the rest of an over-long line.
+            if (last == NULL && !eof) {
+                have = 0;
+                continue;
+            }
+            size_t drop =
+                last ? (size_t)((char *)memchr(buf, '\n', have) - buf) + 1
+                     : have;
+            memmove(buf, buf + drop, have - drop);
+            have -= drop;
+            line++;
+            skipping = false;
+            continue;
+        }
+        if (whole == 0) {
+            //  No newline in a full chunk: a line over the limit.
+            p->recno++;
+            s_emit_bad(p, line, 0, "longer than %u bytes", CQ_JSON_MAX_LINE);
+            have = 0;
+            skipping = true;
+            continue;
+        }
+        p->buf = buf;
+        p->len = whole;
+        s_parse_lines(p, 0, &line);
+        memmove(buf, buf + whole, have - whole);
+        have -= whole;
+        if (eof && have == 0)
+            break;
+    }
+    if (ferror(f))
+        return CQ_EIO;
+    return p->stop ? p->stop : p->count;
+}
+
+int
+cq_claim_json_parse_file(FILE *f, cq_claim_fn *fn, void *arg, cq_diag_t *diag)
+{
+    assert(f && fn);
+    char *buf = cq_xmalloc(S_CHUNK);
+    size_t have = 0;
+    while (have < S_CHUNK && s_fill(f, buf, S_CHUNK, &have))
+        ;
+    size_t pos = 0;
+    if (have >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        pos = 3;
+    s_parser_t *p = s_parser_new(fn, arg);
+    p->buf = buf;
+    p->len = have;
+    size_t line = 1, first = pos;
+    s_skip_blank(p, &first, &line);
+    int rc;
+    if (first < have &&
+        (buf[first] == '[' || (buf[first] == '{' && s_is_pretty(p, first)))) {
+        //  An array or a pretty-printed document: read it whole.
+        cq_buf_t doc;
+        cq_buf_init(&doc, CQ_JSON_MAX_DOC);
+        rc = cq_buf_add(&doc, buf, have);
+        char chunk[65536];
+        size_t k;
+        while (rc == 0 && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
+            rc = cq_buf_add(&doc, chunk, k);
+        if (rc == 0 && ferror(f))
+            rc = cq_diag_set(diag, CQ_EIO, 0, "read error");
+        else if (rc != 0)
+            rc = cq_diag_set(diag, CQ_ETOOBIG, CQ_JSON_MAX_DOC,
+                             "a JSON array or multi-line document is "
+                             "limited to %u bytes (JSON Lines are not)",
+                             CQ_JSON_MAX_DOC);
+        else
+            rc = cq_claim_json_parse(doc.data, doc.len, fn, arg, diag);
+        cq_buf_free(&doc);
+    } else {
+        memmove(buf, buf + pos, have - pos);
+        rc = s_parse_file_lines(p, f, buf, have - pos);
+        if (rc == CQ_EIO)
+            cq_diag_set(diag, CQ_EIO, 0, "read error");
+    }
+    free(p);
+    free(buf);
     return rc;
 }
 

@@ -6,6 +6,8 @@
 #include "err.h"
 #include "mem.h"
 
+#include <stdio.h>
+
 #define CQ_JSON_MAX_DOC (256u << 20) // a JSON document is at most 256 MiB
 #define CQ_JSON_MAX_LINE (1u << 20)  // one JSON Lines record is at most 1 MiB
 
@@ -41,8 +43,15 @@ typedef int(cq_claim_fn)(void *arg, cq_claim_t *c);
 //  claim_id is "#<record number>" (1-based) so that it gets an answer.
 //  Returns the number of claims passed (>= 0), fn's nonzero value, or
 //  CQ_ETOOBIG / CQ_EPROTO when the document as a whole is unusable.
-int cq_claim_json_parse(const char *buf, size_t len, cq_claim_fn *fn,
-                        void *arg, cq_diag_t *diag);
+int cq_claim_json_parse(const char *buf, size_t len, cq_claim_fn *fn, void *arg,
+                        cq_diag_t *diag);
+
+//  As cq_claim_json_parse, from a stream. JSON Lines are read in chunks,
+//  so a file of any size needs only a few MiB (record and line numbers run
+//  on across chunks); an array or a pretty-printed document is read whole
+//  (at most CQ_JSON_MAX_DOC). Returns as cq_claim_json_parse, or CQ_EIO.
+int cq_claim_json_parse_file(FILE *f, cq_claim_fn *fn, void *arg,
+                             cq_diag_t *diag);
 
 //  Checks that s[0..n) is exactly one JSON text (an object or an array,
 //  with optional surrounding whitespace), with the rules the claim parser

@@ -4,31 +4,39 @@
 #include <stdio.h>
 #include <time.h>
 
-//  Howard Hinnant's days_from_civil / civil_from_days.
+//  Howard Hinnant's days_from_civil / civil_from_days, in 64-bit
+//  arithmetic so that no int input can overflow.
 int32_t
 cq_date_from_ymd(int y, int m, int d)
 {
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + (int)doe - 719468);
+    int64_t yy = (int64_t)y - (m <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * ((int64_t)m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = era * 146097 + doe - 719468;
+    //  Nonsense input (years far outside 1900..2199) saturates; never
+    //  CQ_DATE_NONE.
+    if (days > INT32_MAX)
+        return INT32_MAX;
+    if (days <= INT32_MIN)
+        return INT32_MIN + 1;
+    return (int32_t)days;
 }
 
 void
 cq_date_to_ymd(int32_t days, int *y, int *m, int *d)
 {
-    int z = days + 719468;
-    int era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int yy = (int)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned dd = doy - (153 * mp + 2) / 5 + 1;
-    unsigned mm = mp < 10 ? mp + 3 : mp - 9;
-    *y = yy + (mm <= 2);
+    int64_t z = (int64_t)days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t dd = doy - (153 * mp + 2) / 5 + 1;
+    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yy + (mm <= 2));
     *m = (int)mm;
     *d = (int)dd;
 }
@@ -85,13 +93,25 @@ cq_date_parse_d8(const char *s, size_t n, int32_t *days)
     return 0;
 }
 
+//  Year of days when it prints as four digits, else -1 (no date).
+static int
+s_printable(int32_t days, int *y, int *m, int *d)
+{
+    if (days == CQ_DATE_NONE)
+        return -1;
+    cq_date_to_ymd(days, y, m, d);
+    return (*y >= 0 && *y <= 9999) ? 0 : -1;
+}
+
 char *
 cq_date_format(int32_t days, char *out)
 {
     int y, m, d;
-    cq_date_to_ymd(days, &y, &m, &d);
-    snprintf(out, CQ_DATE_STRLEN, "%04u-%02u-%02u", (unsigned)y % 10000u,
-             (unsigned)m % 100u, (unsigned)d % 100u);
+    if (s_printable(days, &y, &m, &d) != 0) {
+        out[0] = '\0';
+        return out;
+    }
+    snprintf(out, CQ_DATE_STRLEN, "%04d-%02d-%02d", y, m, d);
     return out;
 }
 
@@ -99,9 +119,11 @@ char *
 cq_date_format_d8(int32_t days, char *out)
 {
     int y, m, d;
-    cq_date_to_ymd(days, &y, &m, &d);
-    snprintf(out, 9, "%04u%02u%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
-             (unsigned)d % 100u);
+    if (s_printable(days, &y, &m, &d) != 0) {
+        out[0] = '\0';
+        return out;
+    }
+    snprintf(out, 9, "%04d%02d%02d", y, m, d);
     return out;
 }
 

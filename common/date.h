@@ -16,8 +16,10 @@ int cq_date_parse(const char *s, size_t n, int32_t *days);
 //  "CCYYMMDD" exactly (X12 D8). Returns 0 or CQ_EINVAL.
 int cq_date_parse_d8(const char *s, size_t n, int32_t *days);
 //  Writes "YYYY-MM-DD" into out (CQ_DATE_STRLEN bytes); returns out.
+//  CQ_DATE_NONE (or a day outside years 0000..9999) writes "": "no date"
+//  must never print as a plausible date.
 char *cq_date_format(int32_t days, char *out);
-//  Writes "CCYYMMDD" into out (9 bytes); returns out.
+//  Writes "CCYYMMDD" into out (9 bytes), or "" as above; returns out.
 char *cq_date_format_d8(int32_t days, char *out);
 //  Today in UTC.
 int32_t cq_date_today(void);

@@ -42,24 +42,24 @@ typedef struct {
     char claim_id[CQ_ID_LEN];
     char payer_id[CQ_ID_LEN];
     char billing_npi[11];
-    char frequency;                     // '1', '7', '8'
-    char batch_id[64];                  // "" when none
-    cq_outcome_t decision;              // accept | reject | pend
-    int64_t billed;                     // sum of line charges, cents
-    int64_t allowed;                    // cents
-    int64_t paid;                       // cents
-    int64_t patient_resp;               // sum of PR amounts, cents
-    uint16_t n_adj;                     // adjustments used
-    cq_adjustment_t adj[CQ_MAX_ADJ];    // in line order, CO before PR
-    uint16_t n_reasons;                 // reasons used
+    char frequency;                  // '1', '7', '8'
+    char batch_id[64];               // "" when none
+    cq_outcome_t decision;           // accept | reject | pend
+    int64_t billed;                  // sum of line charges, cents
+    int64_t allowed;                 // cents
+    int64_t paid;                    // cents
+    int64_t patient_resp;            // sum of PR amounts, cents
+    uint16_t n_adj;                  // adjustments used
+    cq_adjustment_t adj[CQ_MAX_ADJ]; // in line order, CO before PR
+    uint16_t n_reasons;              // reasons used
     cq_reason_t reasons[CQ_MAX_REASONS];
-    uint8_t n_lines;                    // = claim's n_lines
+    uint8_t n_lines; // = claim's n_lines
     cq_line_result_t lines[CQ_MAX_LINES];
-    char node[CQ_ID_LEN];               // node that decided; "" offline
-    int64_t ledger_seq;                 // ledger sequence number, or 0
+    char node[CQ_ID_LEN];                     // node that decided; "" offline
+    int64_t ledger_seq;                       // ledger sequence number, or 0
     char rules_version[CQ_RULES_VERSION_LEN]; // "sha256:<hex>"
-    cq_source_t source;                 // json | x12 | ocr
-    int ocr_confidence;                 // 0..100 for OCR, else -1
+    cq_source_t source;                       // json | x12 | ocr
+    int ocr_confidence;                       // 0..100 for OCR, else -1
 } cq_decision_t;
 
 const char *cq_outcome_name(cq_outcome_t o); // "accept", ...

@@ -1,7 +1,9 @@
 #include "doc.h"
+#include "hash.h"
 #include "log.h"
 #include "x12.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static size_t
@@ -23,8 +25,8 @@ cq_doc_sniff(const uint8_t *buf, size_t len)
         return CQ_DOC_IMAGE;
     if (len >= 3 && buf[0] == 0xFF && buf[1] == 0xD8 && buf[2] == 0xFF)
         return CQ_DOC_IMAGE;
-    if (len >= 4 && (memcmp(buf, "II*\0", 4) == 0 ||
-                     memcmp(buf, "MM\0*", 4) == 0))
+    if (len >= 4 &&
+        (memcmp(buf, "II*\0", 4) == 0 || memcmp(buf, "MM\0*", 4) == 0))
         return CQ_DOC_IMAGE;
     size_t i = s_skip_ws(buf, len);
     if (i < len && (buf[i] == '{' || buf[i] == '['))
@@ -53,7 +55,29 @@ typedef struct {
     cq_claim_fn *fn;
     void *arg;
     int32_t received_default;
+    const uint8_t *doc; // the whole document (for s_scope_id)
+    size_t doc_len;
+    char doc_tag[9]; // 8 hex digits of the document's SHA-256, or ""
 } s_stamp_t;
+
+//  A record the decoder could not read gets claim_id "#<n>" (claim_json.h).
+//  The same "#3" in two documents would share a claim key, and the second
+//  would be answered with the first's decision as a resubmission. Scope it
+//  by the document's content: "#<8 hex of SHA-256(document)>:<n>". The same
+//  document sent twice keeps its ids, so it is still a resubmission.
+static void
+s_scope_id(s_stamp_t *st, cq_claim_t *c)
+{
+    if (st->doc_tag[0] == '\0') {
+        uint8_t d[32];
+        cq_sha256(st->doc, st->doc_len, d);
+        snprintf(st->doc_tag, sizeof st->doc_tag, "%02x%02x%02x%02x", d[0],
+                 d[1], d[2], d[3]);
+    }
+    char id[CQ_ID_LEN];
+    snprintf(id, sizeof id, "#%s:%s", st->doc_tag, c->claim_id + 1);
+    cq_strlcpy(c->claim_id, id, sizeof c->claim_id);
+}
 
 static int
 s_stamp(void *arg, cq_claim_t *c)
@@ -61,6 +85,8 @@ s_stamp(void *arg, cq_claim_t *c)
     s_stamp_t *st = arg;
     if (c->received_date == CQ_DATE_NONE)
         c->received_date = st->received_default;
+    if (c->claim_id[0] == '#' && c->invalid)
+        s_scope_id(st, c);
     return st->fn(st->arg, c);
 }
 
@@ -100,11 +126,10 @@ int
 cq_doc_decode(const uint8_t *buf, size_t len, int32_t received_default,
               cq_claim_fn *fn, void *arg, cq_diag_t *diag)
 {
-    s_stamp_t st = {fn, arg, received_default};
+    s_stamp_t st = {fn, arg, received_default, buf, len, ""};
     switch (cq_doc_sniff(buf, len)) {
     case CQ_DOC_JSON:
-        return cq_claim_json_parse((const char *)buf, len, s_stamp, &st,
-                                   diag);
+        return cq_claim_json_parse((const char *)buf, len, s_stamp, &st, diag);
     case CQ_DOC_X12:
         return s_x12(buf, len, &st, diag);
     case CQ_DOC_IMAGE:

@@ -48,10 +48,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  What the engine remembers per plan between claims.
+typedef struct {
+    uint32_t state_id; // plan_id's id in the cached state, or NONE
+    int32_t py_from;   // the plan year last asked for: [py_from, py_to)
+    int32_t py_to;
+} s_plan_cache_t;
+
 struct cq_engine {
     cq_plan_rules_t *rules; // plan file
     cq_roster_t *roster;    // members
     char node[CQ_ID_LEN];   // default node id for decisions
+    char (*limited)[16];    // codes some plan limits (frequency_limits)
+    size_t n_limited;
+    uint64_t cached_state; // serial of the state whose ids the roster's
+                           // and the procedure rules' `user` fields and
+                           // `plans` hold
+    s_plan_cache_t *plans; // per plan (plan index)
 };
 
 //  Why a line was denied.
@@ -87,15 +100,15 @@ static const struct {
 
 //  Per-line working state of one decision.
 typedef struct {
-    s_why_t why;                // denial (or S_SUSPECT)
-    uint32_t other;             // rec of the duplicate / suspect, or NONE
-    int plan_idx;               // plan index, -1 none
-    const cq_plan_t *plan;      // the line's plan (eligible lines)
-    const cq_proc_rule_t *rule; // the plan's rule for the procedure
-    const char *plan_name;      // S_PLAN_UNKNOWN: the roster's plan_id
-    int32_t py;                 // plan-year start of the service date
-    uint32_t proc;              // interned procedure (state), or NONE
-    uint64_t mods;              // packed modifiers
+    s_why_t why;           // denial (or S_SUSPECT)
+    uint32_t other;        // rec of the duplicate / suspect, or NONE
+    int plan_idx;          // plan index, -1 none
+    const cq_plan_t *plan; // the line's plan (eligible lines)
+    cq_proc_rule_t *rule;  // the plan's rule for the procedure
+    const char *plan_name; // S_PLAN_UNKNOWN: the roster's plan_id
+    int32_t py;            // plan-year start of the service date
+    uint32_t proc;         // interned procedure (state), or NONE
+    uint64_t mods;         // packed modifiers
     int64_t allowed, co45, copay, ded, coins, paid;
 } s_line_t;
 
@@ -107,6 +120,37 @@ typedef struct {
 } s_acc_t;
 
 //  ---- construction --------------------------------------------------------
+
+//  Collects the codes with a frequency limit in any plan: their accepted
+//  lines are chained for counting whichever plan the member is in.
+static void
+s_limited_codes(cq_engine_t *self)
+{
+    for (size_t p = 0; p < cq_plan_count(self->rules); p++) {
+        const cq_plan_t *plan = cq_plan_at(self->rules, p);
+        for (size_t i = 0; i < plan->n_procs; i++) {
+            if (plan->procs[i].freq_max < 0)
+                continue;
+            bool have = false;
+            for (size_t k = 0; k < self->n_limited && !have; k++)
+                have = memcmp(self->limited[k], plan->procs[i].code, 16) == 0;
+            if (have)
+                continue;
+            self->limited = cq_xrealloc(
+                self->limited, (self->n_limited + 1) * sizeof *self->limited);
+            memcpy(self->limited[self->n_limited++], plan->procs[i].code, 16);
+        }
+    }
+}
+
+static bool
+s_is_limited(const cq_engine_t *self, const char *code)
+{
+    for (size_t k = 0; k < self->n_limited; k++)
+        if (strncmp(self->limited[k], code, 16) == 0)
+            return true;
+    return false;
+}
 
 static void
 s_resolve_plans(cq_engine_t *self)
@@ -138,6 +182,10 @@ cq_engine_new_from(struct cq_plan_rules **rules_p, struct cq_roster **roster_p)
     *rules_p = NULL;
     *roster_p = NULL;
     s_resolve_plans(self);
+    s_limited_codes(self);
+    self->plans = cq_xcalloc(cq_plan_count(self->rules), sizeof *self->plans);
+    for (size_t i = 0; i < cq_plan_count(self->rules); i++)
+        self->plans[i].state_id = CQ_STATE_NONE;
     return self;
 }
 
@@ -164,6 +212,8 @@ cq_engine_destroy(cq_engine_t **self_p)
         return;
     cq_plan_destroy(&self->rules);
     cq_roster_destroy(&self->roster);
+    free(self->limited);
+    free(self->plans);
     free(self);
     *self_p = NULL;
 }
@@ -222,16 +272,23 @@ static void
 s_start(const cq_engine_t *self, const cq_claim_t *c,
         const cq_decide_opts_t *opts, cq_decision_t *d)
 {
-    cq_strlcpy(d->claim_id, c->claim_id, sizeof d->claim_id);
-    cq_strlcpy(d->payer_id, c->payer_id, sizeof d->payer_id);
-    cq_strlcpy(d->billing_npi, c->billing_npi, sizeof d->billing_npi);
+    //  same-size fixed fields: whole copies (no strlen), then terminated
+    _Static_assert(sizeof d->claim_id == sizeof c->claim_id, "claim_id");
+    _Static_assert(sizeof d->payer_id == sizeof c->payer_id, "payer_id");
+    _Static_assert(sizeof d->billing_npi == sizeof c->billing_npi, "npi");
+    memcpy(d->claim_id, c->claim_id, sizeof d->claim_id);
+    d->claim_id[sizeof d->claim_id - 1] = '\0';
+    memcpy(d->payer_id, c->payer_id, sizeof d->payer_id);
+    d->payer_id[sizeof d->payer_id - 1] = '\0';
+    memcpy(d->billing_npi, c->billing_npi, sizeof d->billing_npi);
+    d->billing_npi[sizeof d->billing_npi - 1] = '\0';
     d->frequency = c->frequency ? c->frequency : '1';
     cq_strlcpy(d->batch_id, opts && opts->batch_id ? opts->batch_id : "",
                sizeof d->batch_id);
     cq_strlcpy(d->node, opts && opts->node ? opts->node : self->node,
                sizeof d->node);
-    cq_strlcpy(d->rules_version, cq_plan_rules_version(self->rules),
-               sizeof d->rules_version);
+    memcpy(d->rules_version, cq_plan_rules_version(self->rules),
+           sizeof d->rules_version);
     d->source = c->source;
     d->ocr_confidence = c->source == CQ_SOURCE_OCR ? c->ocr_confidence : -1;
     d->decision = CQ_DECISION_ACCEPT;
@@ -345,8 +402,66 @@ s_name_eq(const char *upper, const char *s)
 static __int128
 s_round_div(__int128 num, int64_t den)
 {
-    //  half-up for non-negative values
+    //  half-up for non-negative values; 64-bit division when it fits (a
+    //  128-bit one is a library call)
+    if (num >= 0 && num <= INT64_MAX - den)
+        return (int64_t)(((int64_t)num + den / 2) / den);
     return (num + den / 2) / den;
+}
+
+//  round_half_up(cents * ppm / 1e6), cents >= 0 (cq_money_apply_rate,
+//  without the 128-bit division when the product fits in 64 bits).
+static int64_t
+s_apply_rate(int64_t cents, int64_t ppm)
+{
+    int64_t p;
+    if (!__builtin_mul_overflow(cents, ppm, &p) && p <= INT64_MAX - 500000)
+        return (p + 500000) / 1000000;
+    return cq_money_apply_rate(cents, ppm);
+}
+
+//  Start of the plan year of date under plan pi (cached: most claims fall
+//  in the plan year of the one before).
+static int32_t
+s_plan_year(cq_engine_t *self, int pi, const cq_plan_t *plan, int32_t date)
+{
+    s_plan_cache_t *pc = &self->plans[pi];
+    if (date >= pc->py_from && date < pc->py_to)
+        return pc->py_from;
+    int32_t from = cq_date_plan_year_start(date, plan->py_month, plan->py_day);
+    pc->py_from = from;
+    pc->py_to =
+        cq_date_plan_year_start(from + 366, plan->py_month, plan->py_day);
+    return from;
+}
+
+//  The plan_id's id in the state (cached), or NONE before its first line.
+static uint32_t
+s_plan_id(cq_engine_t *self, const cq_state_t *st, int pi,
+          const cq_plan_t *plan)
+{
+    s_plan_cache_t *pc = &self->plans[pi];
+    if (pc->state_id == CQ_STATE_NONE)
+        pc->state_id =
+            cq_intern_find(&st->codes, plan->plan_id, strlen(plan->plan_id));
+    return pc->state_id;
+}
+
+//  Forgets the ids of another state (the engine was given a new one).
+static void
+s_cache_state(cq_engine_t *self, const cq_state_t *st)
+{
+    if (self->cached_state == st->serial)
+        return;
+    for (size_t k = 0; k < cq_roster_members(self->roster); k++)
+        cq_roster_member_at(self->roster, k)->user = CQ_STATE_NONE;
+    for (size_t p = 0; p < cq_plan_count(self->rules); p++) {
+        cq_plan_t *plan = cq_plan_at_rw(self->rules, p);
+        for (size_t i = 0; i < plan->n_procs; i++)
+            plan->procs[i].user = CQ_STATE_NONE;
+        self->plans[p].state_id = CQ_STATE_NONE;
+    }
+    self->cached_state = st->serial;
 }
 
 static int64_t
@@ -467,7 +582,7 @@ s_void(cq_state_t *st, uint32_t rec, cq_decision_t *d)
 //  earlier lines.
 static s_acc_t *
 s_acc(const cq_state_t *st, s_acc_t *accs, size_t *n_accs, uint32_t member,
-      const cq_plan_t *plan, int32_t py, uint32_t exclude)
+      const cq_plan_t *plan, uint32_t pid, int32_t py, uint32_t exclude)
 {
     for (size_t i = 0; i < *n_accs; i++)
         if (accs[i].plan == plan && accs[i].py == py)
@@ -476,11 +591,7 @@ s_acc(const cq_state_t *st, s_acc_t *accs, size_t *n_accs, uint32_t member,
     a->plan = plan;
     a->py = py;
     a->ded = a->oop = 0;
-    if (member == CQ_STATE_NONE)
-        return a;
-    uint32_t pid =
-        cq_intern_find(&st->codes, plan->plan_id, strlen(plan->plan_id));
-    if (pid == CQ_STATE_NONE)
+    if (member == CQ_STATE_NONE || pid == CQ_STATE_NONE)
         return a;
     uint32_t ai = cq_state_acc_find(st, member, pid, py);
     if (ai == CQ_STATE_NONE)
@@ -551,8 +662,10 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
         }
     }
 
+    s_cache_state(self, st);
     s_start(self, c, opts, d);
-    cq_state_entry_t e = {key, keyed, NULL, CQ_STATE_NONE, NULL, 0};
+    cq_state_entry_t e = {key,           keyed, NULL, CQ_STATE_NONE,
+                          CQ_STATE_NONE, NULL,  0};
     char orig_lin[CQ_KEY_LEN];
     s_line_t L[CQ_MAX_LINES];
     cq_state_line_t acc_lines[CQ_MAX_LINES];
@@ -567,7 +680,8 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
         return cq_state_record(st, d, &e);
 
     //  void / replacement: find the claim it names
-    uint32_t exclude = CQ_STATE_NONE;
+    uint32_t exclude = CQ_STATE_NONE;  // the original, while its effects count
+    uint32_t replaces = CQ_STATE_NONE; // the claim a replacement replaces
     if (c->frequency == '7' || c->frequency == '8') {
         size_t olen = s_key(orig_lin, c->payer_id, c->billing_npi,
                             c->original_claim_id, 0);
@@ -604,11 +718,11 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
         }
         if (accepted)
             exclude = orec;
+        replaces = orec;
     }
 
     //  1. member
-    const cq_member_t *m =
-        cq_roster_find(self->roster, c->payer_id, c->member.id);
+    cq_member_t *m = cq_roster_find(self->roster, c->payer_id, c->member.id);
     if (m == NULL) {
         s_reject(d, "CO", "31", "",
                  "member.id: not found in the roster of payer %.39s",
@@ -656,9 +770,10 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
             continue;
         }
         l->plan_idx = cov->plan;
-        l->plan = cq_plan_at(self->rules, (size_t)cov->plan);
-        l->py =
-            cq_date_plan_year_start(date, l->plan->py_month, l->plan->py_day);
+        cq_plan_t *plan = cq_plan_at_rw(self->rules, (size_t)cov->plan);
+        l->plan = plan;
+        l->py = s_plan_year(self, cov->plan, plan, date);
+        l->rule = cq_plan_proc_rw(plan, c->lines[i].procedure);
         if (claim_plan == NULL)
             claim_plan = l->plan;
         alive++;
@@ -694,7 +809,12 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
         memcpy(mkey + np + 1, c->member.id, nm);
         mkey[np + 1 + nm] = '\0';
     }
-    uint32_t mid = cq_state_member_find(st, c->payer_id, c->member.id);
+    //  the member's id in this state, cached in the roster
+    uint32_t mid = m->user;
+    if (mid == CQ_STATE_NONE) {
+        mid = cq_state_member_find(st, c->payer_id, c->member.id);
+        m->user = mid;
+    }
     uint32_t npi_id =
         cq_intern_find(&st->codes, c->billing_npi, strnlen(c->billing_npi, 10));
     bool suspect = false;
@@ -702,20 +822,26 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
         s_line_t *l = &L[i];
         const cq_line_t *cl = &c->lines[i];
         l->mods = cq_state_pack_mods(cl->modifiers, cl->n_modifiers);
-        l->proc = mid == CQ_STATE_NONE
-                      ? CQ_STATE_NONE
-                      : cq_intern_find(&st->codes, cl->procedure,
-                                       strnlen(cl->procedure, CQ_CODE_LEN));
-        if (l->why != S_OK || l->proc == CQ_STATE_NONE)
+        l->proc = CQ_STATE_NONE;
+        if (l->why != S_OK)
             continue;
-        uint64_t h = cq_state_dup_hash(mid, cl->service_date, l->proc);
+        //  the procedure's id in the state, cached in the plan's rule
+        if (l->rule != NULL && l->rule->user != CQ_STATE_NONE) {
+            l->proc = l->rule->user;
+        } else {
+            l->proc = cq_intern_find(&st->codes, cl->procedure,
+                                     strnlen(cl->procedure, CQ_CODE_LEN));
+            if (l->rule != NULL)
+                l->rule->user = l->proc;
+        }
+        if (l->proc == CQ_STATE_NONE || mid == CQ_STATE_NONE)
+            continue;
         uint32_t sus = CQ_STATE_NONE;
-        for (size_t s = cq_htab_first(&st->dup_index, h); s != CQ_HTAB_END;
-             s = cq_htab_next(&st->dup_index, h, s)) {
-            const cq_hist_t *x = &st->hist[st->dup_index.slots[s].v];
-            if (!x->active || x->rec == exclude || x->member != mid ||
-                x->date != cl->service_date || x->proc != l->proc ||
-                x->mods != l->mods)
+        for (uint32_t hi =
+                 cq_state_dup_head(st, mid, cl->service_date, l->proc);
+             hi != CQ_STATE_NONE; hi = st->hist[hi].next_dup) {
+            const cq_hist_t *x = &st->hist[hi];
+            if (!x->active || x->rec == exclude || x->mods != l->mods)
                 continue;
             if (x->npi == npi_id && x->charge == cl->charge) {
                 l->why = S_DUPLICATE;
@@ -751,7 +877,6 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
         if (l->why != S_OK)
             continue;
         const cq_line_t *cl = &c->lines[i];
-        l->rule = cq_plan_proc(l->plan, cl->procedure);
         if (l->rule == NULL || l->rule->fee < 0) {
             l->why = S_NOT_COVERED;
             continue;
@@ -769,13 +894,11 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
             s_limit_period(l->rule, l, cl->service_date, &from, &to);
             int64_t count = 0;
             if (l->proc != CQ_STATE_NONE) {
-                uint64_t h = cq_state_freq_hash(mid, l->proc);
-                for (size_t s = cq_htab_first(&st->freq_index, h);
-                     s != CQ_HTAB_END;
-                     s = cq_htab_next(&st->freq_index, h, s)) {
-                    const cq_hist_t *x = &st->hist[st->freq_index.slots[s].v];
-                    if (x->active && x->rec != exclude && x->member == mid &&
-                        x->proc == l->proc && x->date >= from && x->date < to)
+                for (uint32_t hi = cq_state_freq_head(st, mid, l->proc);
+                     hi != CQ_STATE_NONE; hi = st->hist[hi].next_freq) {
+                    const cq_hist_t *x = &st->hist[hi];
+                    if (x->active && x->rec != exclude && x->date >= from &&
+                        x->date < to)
                         count++;
                 }
             }
@@ -823,7 +946,9 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
         if (l->why != S_OK)
             continue;
         const cq_line_t *cl = &c->lines[i];
-        s_acc_t *a = s_acc(st, accs, &n_accs, mid, l->plan, l->py, exclude);
+        s_acc_t *a =
+            s_acc(st, accs, &n_accs, mid, l->plan,
+                  s_plan_id(self, st, l->plan_idx, l->plan), l->py, exclude);
         int64_t ded_left = l->plan->deductible - a->ded;
         int64_t oop_left = l->plan->oop_max - a->oop;
         if (ded_left < 0)
@@ -835,7 +960,7 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
         l->copay = s_min(s_min(l->rule->copay, allowed), oop_left);
         l->ded =
             s_min(s_min(allowed - l->copay, ded_left), oop_left - l->copay);
-        l->coins = s_min(cq_money_apply_rate(allowed - l->copay - l->ded, rate),
+        l->coins = s_min(s_apply_rate(allowed - l->copay - l->ded, rate),
                          oop_left - l->copay - l->ded);
         l->paid = allowed - l->copay - l->ded - l->coins;
         a->ded += l->ded;
@@ -843,6 +968,11 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
 
         cq_state_line_t *sl = &acc_lines[n_acc_lines++];
         sl->line = (uint8_t)(i + 1);
+        sl->member_id = mid;
+        sl->npi_id = npi_id;
+        sl->proc_id = l->proc;
+        sl->plan_id = s_plan_id(self, st, l->plan_idx, l->plan);
+        sl->track_freq = s_is_limited(self, cl->procedure);
         sl->member_key = mkey;
         sl->npi = c->billing_npi;
         sl->proc = cl->procedure;
@@ -939,7 +1069,25 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
     e.lines = acc_lines;
     e.n_lines = n_acc_lines;
     e.reverses = exclude;
-    return cq_state_record(st, d, &e);
+    e.replaces = replaces;
+    int rc = cq_state_record(st, d, &e);
+    if (rc == 0 && mid == CQ_STATE_NONE)
+        m->user = cq_state_member_find(st, c->payer_id, c->member.id);
+    return rc;
+}
+
+void
+cq_engine_prefetch(const cq_engine_t *self, const cq_state_t *st,
+                   const cq_claim_t *c)
+{
+    char key[CQ_KEY_LEN];
+    size_t klen = s_key(key, c->payer_id, c->billing_npi, c->claim_id,
+                        c->frequency ? c->frequency : '1');
+    if (st->key_index.slots != NULL) {
+        uint64_t h = cq_htab_fix(cq_strhash(key, klen));
+        __builtin_prefetch(&st->key_index.slots[(size_t)h & st->key_index.mask]);
+    }
+    cq_roster_prefetch(self->roster, c->payer_id, c->member.id);
 }
 
 int

@@ -49,6 +49,13 @@ int cq_engine_decide_with(cq_engine_t *self, cq_state_t *state,
 //  uses "local").
 void cq_engine_set_node(cq_engine_t *self, const char *node);
 
+//  Starts loading what deciding claim c will read first (its claim key's
+//  and its member's hash slots) into the cache: call it for the next
+//  claim before deciding the current one (software pipelining). Changes
+//  nothing; cheap.
+void cq_engine_prefetch(const cq_engine_t *self, const cq_state_t *state,
+                        const cq_claim_t *claim);
+
 struct cq_plan_rules;
 struct cq_roster;
 //  Builds an engine from rules and a roster already loaded (plan.h,

@@ -781,6 +781,8 @@ s_fresh(const cq_gen_t *g, size_t i, cq_gen_kind_t kind, cq_claim_t *c)
                     li++;
                 li = (li + 1 + s_below(&r, CQ_ARRAY_LEN(s_last) - 1)) %
                      CQ_ARRAY_LEN(s_last);
+                //  Cleared first: claims compare byte for byte.
+                memset(mr->last_name, 0, sizeof mr->last_name);
                 cq_strlcpy(mr->last_name, s_last[li], sizeof mr->last_name);
             } else {
                 mr->birth_date -= 365 + (int32_t)s_below(&r, 3 * 365);

@@ -6,6 +6,7 @@
 //  state's hooks send each decision here before the memory is updated, so
 //  a failed write leaves the memory as it was.
 #include "ledger.h"
+#include "claim_json.h"
 #include "date.h"
 #include "decision.h"
 #include "hash.h"
@@ -13,6 +14,8 @@
 #include "migrations.h"
 #include "state_impl.h"
 
+#include <jansson.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +26,10 @@
 
 struct cq_ledger {
     sqlite3 *db;
-    char node[CQ_ID_LEN];   // node id (meta.node_id)
-    cq_state_t *state;      // the lookups, in memory
-    sqlite3_stmt *ins_dec;  // INSERT INTO decisions
-    sqlite3_stmt *ins_line; // INSERT INTO lines
+    char node[CQ_ID_LEN];  // node id (meta.node_id)
+    cq_state_t *state;     // the lookups, in memory
+    sqlite3_stmt *ins_dec; // INSERT INTO decisions
+
     sqlite3_stmt *get_body; // SELECT body ... WHERE seq = ?
     int64_t *rules_db;      // state rules index -> rules.id (0 unknown)
     size_t n_rules_db;
@@ -36,6 +39,10 @@ struct cq_ledger {
     uint8_t last_hash[32]; // hash of the last row
     cq_buf_t json;         // scratch: decision JSON
     cq_buf_t body;         // scratch: packed decision
+    cq_buf_t hist;         // scratch: history column
+    int64_t json_seq;      // seq of the decision in json, or 0
+    EVP_MD_CTX *md_ctx;    // SHA-256, reused
+    EVP_MD *md;
 };
 
 static int
@@ -229,16 +236,6 @@ s_mods_format(uint64_t v, char *out)
     return out;
 }
 
-static int32_t
-s_col_date(sqlite3_stmt *q, int col)
-{
-    const char *s = (const char *)sqlite3_column_text(q, col);
-    int32_t d = CQ_DATE_NONE;
-    if (s == NULL || cq_date_parse(s, strlen(s), &d) != 0)
-        return CQ_DATE_NONE;
-    return d;
-}
-
 static const char *
 s_col_text(sqlite3_stmt *q, int col)
 {
@@ -246,17 +243,89 @@ s_col_text(sqlite3_stmt *q, int col)
     return s ? s : "";
 }
 
+//  Remembers rules.id of the state's rules version index si.
+static void
+s_rules_db_set(cq_ledger_t *self, uint16_t si, int64_t id)
+{
+    if (si >= self->n_rules_db) {
+        size_t n = (size_t)si + 1;
+        self->rules_db =
+            cq_xrealloc(self->rules_db, n * sizeof *self->rules_db);
+        for (size_t k = self->n_rules_db; k < n; k++)
+            self->rules_db[k] = 0;
+        self->n_rules_db = n;
+    }
+    self->rules_db[si] = id;
+}
+
+//  Parses one decision's history column into lines (strings in arena).
+//  Returns the number of lines, or -1 when it is not a history array.
+static int
+s_history_parse(const char *text, size_t n, const char *payer_member,
+                const char *npi, cq_arena_t *arena, cq_state_line_t *lines,
+                size_t cap)
+{
+    json_error_t jerr;
+    json_t *a = json_loadb(text, n, 0, &jerr);
+    if (!json_is_array(a) || json_array_size(a) > cap) {
+        json_decref(a);
+        return -1;
+    }
+    size_t i;
+    json_t *v;
+    int rc = (int)json_array_size(a);
+    json_array_foreach(a, i, v)
+    {
+        cq_state_line_t *l = &lines[i];
+        memset(l, 0, sizeof *l);
+        l->member_id = l->npi_id = l->proc_id = l->plan_id = CQ_STATE_NONE;
+        //  whatever the rules say now: chain every line for frequency limits
+        l->track_freq = true;
+        l->member_key = payer_member;
+        l->npi = npi;
+        json_t *f[10];
+        bool ok = json_is_array(v) && json_array_size(v) == 10;
+        for (size_t k = 0; ok && k < 10; k++) {
+            f[k] = json_array_get(v, k);
+            bool want_str = k == 1 || k == 2 || k == 3 || k == 5 || k == 6;
+            ok = want_str ? json_is_string(f[k]) : json_is_integer(f[k]);
+        }
+        if (!ok) {
+            rc = -1;
+            break;
+        }
+        l->line = (uint8_t)json_integer_value(f[0]);
+        const char *date = json_string_value(f[1]);
+        const char *py = json_string_value(f[6]);
+        if (cq_date_parse(date, strlen(date), &l->date) != 0 ||
+            cq_date_parse(py, strlen(py), &l->py_start) != 0) {
+            rc = -1;
+            break;
+        }
+        const char *proc = json_string_value(f[2]);
+        l->proc = cq_arena_strndup(arena, proc, strlen(proc));
+        l->mods = s_mods_parse(json_string_value(f[3]));
+        l->charge = json_integer_value(f[4]);
+        const char *plan = json_string_value(f[5]);
+        l->plan = cq_arena_strndup(arena, plan, strlen(plan));
+        l->copay = json_integer_value(f[7]);
+        l->ded = json_integer_value(f[8]);
+        l->coins = json_integer_value(f[9]);
+    }
+    json_decref(a);
+    return rc;
+}
+
 //  Replays the tables into the in-memory state.
 static int
 s_rebuild(cq_ledger_t *self, const char *path, cq_diag_t *diag)
 {
-    sqlite3_stmt *rq = NULL, *dq = NULL, *lq = NULL;
+    sqlite3_stmt *rq = NULL, *dq = NULL;
     int rc = 0;
     //  rules versions: rules.id -> state index
     if (sqlite3_prepare_v2(self->db, "SELECT id, version FROM rules", -1, &rq,
                            NULL) != SQLITE_OK)
         return s_fail(diag, path, self->db, "cannot read rules");
-    int64_t max_id = 0;
     size_t cap = 0;
     uint16_t *map = NULL; // rules.id -> state index (dense ids expected)
     while (sqlite3_step(rq) == SQLITE_ROW) {
@@ -273,40 +342,21 @@ s_rebuild(cq_ledger_t *self, const char *path, cq_diag_t *diag)
         }
         uint16_t si = cq_state_rules_id(self->state, s_col_text(rq, 1));
         map[id] = si;
-        if (id > max_id)
-            max_id = id;
-        if (si >= self->n_rules_db) {
-            size_t n = (size_t)si + 1;
-            self->rules_db =
-                cq_xrealloc(self->rules_db, n * sizeof *self->rules_db);
-            for (size_t k = self->n_rules_db; k < n; k++)
-                self->rules_db[k] = 0;
-            self->n_rules_db = n;
-        }
-        self->rules_db[si] = id;
+        s_rules_db_set(self, si, id);
     }
     sqlite3_finalize(rq);
 
     if (sqlite3_prepare_v2(self->db,
                            "SELECT seq, claim_key, keyed, outcome, original, "
-                           "reverses, rules_id, hash FROM decisions ORDER BY "
-                           "seq",
-                           -1, &dq, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(self->db,
-                           "SELECT seq, line, payer, member, npi, "
-                           "service_date, procedure, modifiers, charge, plan, "
-                           "plan_year, copay, deductible, coinsurance FROM "
-                           "lines ORDER BY id",
-                           -1, &lq, NULL) != SQLITE_OK) {
+                           "reverses, rules_id, member, history, hash FROM "
+                           "decisions ORDER BY seq",
+                           -1, &dq, NULL) != SQLITE_OK) {
         rc = s_fail(diag, path, self->db, "cannot read the ledger");
         goto out;
     }
-    size_t lcap = 64;
-    cq_state_line_t *lines = cq_xmalloc(lcap * sizeof *lines);
-    char(*keys)[2 * CQ_ID_LEN + 2] = cq_xmalloc(lcap * sizeof *keys);
+    cq_state_line_t lines[CQ_MAX_LINES];
     cq_arena_t strs; // strings of the current decision's lines
     cq_arena_init(&strs);
-    int lrc = sqlite3_step(lq);
     int64_t expect = 0;
     while ((rc = sqlite3_step(dq)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(dq, 0);
@@ -318,72 +368,69 @@ s_rebuild(cq_ledger_t *self, const char *path, cq_diag_t *diag)
             break;
         }
         expect = seq + 1;
-        //  this decision's lines
-        size_t n = 0;
-        cq_arena_free(&strs);
-        cq_arena_init(&strs);
-        while (lrc == SQLITE_ROW && sqlite3_column_int64(lq, 0) <= seq) {
-            if (sqlite3_column_int64(lq, 0) == seq) {
-                if (n == lcap) {
-                    lcap *= 2;
-                    lines = cq_xrealloc(lines, lcap * sizeof *lines);
-                    keys = cq_xrealloc(keys, lcap * sizeof *keys);
-                }
-                cq_state_line_t *l = &lines[n];
-                snprintf(keys[n], sizeof keys[n], "%.39s\x1f%.39s",
-                         s_col_text(lq, 2), s_col_text(lq, 3));
-                l->line = (uint8_t)sqlite3_column_int(lq, 1);
-                l->member_key = keys[n];
-                const char *npi = s_col_text(lq, 4);
-                l->npi = cq_arena_strndup(&strs, npi, strlen(npi));
-                l->date = s_col_date(lq, 5);
-                const char *proc = s_col_text(lq, 6);
-                l->proc = cq_arena_strndup(&strs, proc, strlen(proc));
-                l->mods = s_mods_parse(s_col_text(lq, 7));
-                l->charge = sqlite3_column_int64(lq, 8);
-                const char *plan = s_col_text(lq, 9);
-                l->plan = cq_arena_strndup(&strs, plan, strlen(plan));
-                l->py_start = s_col_date(lq, 10);
-                l->copay = sqlite3_column_int64(lq, 11);
-                l->ded = sqlite3_column_int64(lq, 12);
-                l->coins = sqlite3_column_int64(lq, 13);
-                n++;
-            }
-            lrc = sqlite3_step(lq);
-        }
         cq_state_entry_t e;
         memset(&e, 0, sizeof e);
         e.key = s_col_text(dq, 1);
         e.index_key = sqlite3_column_int(dq, 2) != 0;
         int outcome = sqlite3_column_int(dq, 3);
-        e.orig_lineage = sqlite3_column_type(dq, 4) == SQLITE_NULL
-                             ? NULL
-                             : s_col_text(dq, 4);
-        e.reverses = CQ_STATE_NONE;
-        if (sqlite3_column_type(dq, 5) != SQLITE_NULL)
-            e.reverses =
-                cq_state_rec_by_seq(self->state, sqlite3_column_int64(dq, 5));
-        e.lines = lines;
-        e.n_lines = n;
-        int64_t rid = sqlite3_column_int64(dq, 6);
-        uint16_t si =
-            rid > 0 && (size_t)rid < cap && map[rid] != 0xffff ? map[rid] : 0;
-        size_t klen = strlen(e.key);
-        char freq = klen >= 2 ? e.key[klen - 1] : '1';
         if (outcome < 0 || outcome > CQ_DECISION_PEND) {
             cq_diag_set(diag, CQ_EPROTO, 0, "%s: decision %lld has outcome %d",
                         path, (long long)seq, outcome);
             rc = CQ_EPROTO;
             break;
         }
+        e.orig_lineage = sqlite3_column_type(dq, 4) == SQLITE_NULL
+                             ? NULL
+                             : s_col_text(dq, 4);
+        e.reverses = CQ_STATE_NONE;
+        e.replaces = CQ_STATE_NONE;
+        if (sqlite3_column_type(dq, 5) != SQLITE_NULL)
+            e.reverses =
+                cq_state_rec_by_seq(self->state, sqlite3_column_int64(dq, 5));
+        size_t klen = strlen(e.key);
+        char freq = klen >= 2 ? e.key[klen - 1] : '1';
+        //  an accepted replacement replaced what its original_claim_id
+        //  named then; the memory is in the same state now
+        if (freq == '7' && outcome == CQ_DECISION_ACCEPT && e.orig_lineage)
+            e.replaces = cq_state_find_lineage(self->state, e.orig_lineage,
+                                               strlen(e.orig_lineage));
+        //  this decision's accepted lines
+        cq_arena_free(&strs);
+        cq_arena_init(&strs);
+        char member_key[2 * CQ_ID_LEN + 2], npi[16] = "";
+        if (sqlite3_column_type(dq, 8) != SQLITE_NULL) {
+            //  the key is "payer|npi|claim_id|f"
+            const char *payer_end = strchr(e.key, '|');
+            const char *npi_end = payer_end ? strchr(payer_end + 1, '|') : NULL;
+            if (npi_end && npi_end - payer_end - 1 < (ptrdiff_t)sizeof npi)
+                cq_strncpy_n(npi, sizeof npi, payer_end + 1,
+                             (size_t)(npi_end - payer_end - 1));
+            snprintf(member_key, sizeof member_key, "%.*s\x1f%.39s",
+                     (int)(payer_end ? payer_end - e.key : 0), e.key,
+                     s_col_text(dq, 7));
+            int n =
+                s_history_parse((const char *)sqlite3_column_text(dq, 8),
+                                (size_t)sqlite3_column_bytes(dq, 8), member_key,
+                                npi, &strs, lines, CQ_MAX_LINES);
+            if (n < 0) {
+                cq_diag_set(diag, CQ_EPROTO, 0,
+                            "%s: decision %lld: history is not readable", path,
+                            (long long)seq);
+                rc = CQ_EPROTO;
+                break;
+            }
+            e.lines = lines;
+            e.n_lines = (size_t)n;
+        }
+        int64_t rid = sqlite3_column_int64(dq, 6);
+        uint16_t si =
+            rid > 0 && (size_t)rid < cap && map[rid] != 0xffff ? map[rid] : 0;
         cq_state_apply(self->state, &e, seq, (cq_outcome_t)outcome, freq, si,
                        NULL);
-        if (sqlite3_column_bytes(dq, 7) == 32)
-            memcpy(self->last_hash, sqlite3_column_blob(dq, 7), 32);
+        if (sqlite3_column_bytes(dq, 9) == 32)
+            memcpy(self->last_hash, sqlite3_column_blob(dq, 9), 32);
     }
     cq_arena_free(&strs);
-    free(lines);
-    free(keys);
     if (rc == SQLITE_DONE)
         rc = 0;
     else if (rc > 0)
@@ -391,7 +438,6 @@ s_rebuild(cq_ledger_t *self, const char *path, cq_diag_t *diag)
 out:
     free(map);
     sqlite3_finalize(dq);
-    sqlite3_finalize(lq);
     return rc;
 }
 
@@ -434,19 +480,48 @@ s_rules_id(cq_ledger_t *self, uint16_t si, const char *version, int64_t seq,
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE)
         return s_err(rc) ? s_err(rc) : CQ_EIO;
-    if (si >= self->n_rules_db) {
-        size_t n = (size_t)si + 1;
-        self->rules_db =
-            cq_xrealloc(self->rules_db, n * sizeof *self->rules_db);
-        for (size_t k = self->n_rules_db; k < n; k++)
-            self->rules_db[k] = 0;
-        self->n_rules_db = n;
-    }
     //  the id stays valid only if the transaction commits; a failed commit
     //  breaks the ledger anyway
-    self->rules_db[si] = sqlite3_last_insert_rowid(self->db);
+    s_rules_db_set(self, si, sqlite3_last_insert_rowid(self->db));
     *out = self->rules_db[si];
     return 0;
+}
+
+//  The accepted lines as the history column (0001_init.sql).
+static int
+s_history(cq_buf_t *b, const cq_state_entry_t *e)
+{
+    int rc = cq_buf_add(b, "[", 1);
+    for (size_t i = 0; i < e->n_lines && rc == 0; i++) {
+        const cq_state_line_t *l = &e->lines[i];
+        char date[CQ_DATE_STRLEN], py[CQ_DATE_STRLEN], mods[16];
+        cq_date_format(l->date, date);
+        cq_date_format(l->py_start, py);
+        s_mods_format(l->mods, mods);
+        rc |= cq_buf_add(b, i ? ",[" : "[", i ? 2 : 1);
+        rc |= cq_json_put_int(b, l->line);
+        rc |= cq_buf_add(b, ",\"", 2);
+        rc |= cq_buf_add(b, date, 10);
+        rc |= cq_buf_add(b, "\",", 2);
+        rc |= cq_json_put_string(b, l->proc, strlen(l->proc));
+        rc |= cq_buf_add(b, ",", 1);
+        rc |= cq_json_put_string(b, mods, strlen(mods));
+        rc |= cq_buf_add(b, ",", 1);
+        rc |= cq_json_put_int(b, l->charge);
+        rc |= cq_buf_add(b, ",", 1);
+        rc |= cq_json_put_string(b, l->plan, strlen(l->plan));
+        rc |= cq_buf_add(b, ",\"", 2);
+        rc |= cq_buf_add(b, py, 10);
+        rc |= cq_buf_add(b, "\",", 2);
+        rc |= cq_json_put_int(b, l->copay);
+        rc |= cq_buf_add(b, ",", 1);
+        rc |= cq_json_put_int(b, l->ded);
+        rc |= cq_buf_add(b, ",", 1);
+        rc |= cq_json_put_int(b, l->coins);
+        rc |= cq_buf_add(b, "]", 1);
+    }
+    rc |= cq_buf_add(b, "]", 1);
+    return rc;
 }
 
 static int
@@ -466,22 +541,22 @@ s_record(void *arg, const cq_decision_t *d, const cq_state_entry_t *e)
 
     cq_buf_reset(&self->json);
     cq_buf_reset(&self->body);
+    cq_buf_reset(&self->hist);
+    self->json_seq = 0;
     if (cq_decision_to_json(d, &self->json) != 0 ||
-        cq_decision_pack(d, &self->body) != 0) {
+        cq_decision_pack(d, &self->body) != 0 ||
+        (e->n_lines > 0 && s_history(&self->hist, e) != 0)) {
         rc = CQ_EIO;
         goto out_broken;
     }
     uint8_t hash[32];
-    {
-        //  SHA-256(previous hash || JSON) without copying the JSON twice
-        size_t n = 32 + self->json.len;
-        uint8_t small[4096];
-        uint8_t *buf = n <= sizeof small ? small : cq_xmalloc(n);
-        memcpy(buf, self->last_hash, 32);
-        memcpy(buf + 32, self->json.data, self->json.len);
-        cq_sha256(buf, n, hash);
-        if (buf != small)
-            free(buf);
+    unsigned int hlen = 32;
+    if (EVP_DigestInit_ex(self->md_ctx, self->md, NULL) != 1 ||
+        EVP_DigestUpdate(self->md_ctx, self->last_hash, 32) != 1 ||
+        EVP_DigestUpdate(self->md_ctx, self->json.data, self->json.len) != 1 ||
+        EVP_DigestFinal_ex(self->md_ctx, hash, &hlen) != 1) {
+        rc = CQ_EIO;
+        goto out_broken;
     }
 
     sqlite3_stmt *q = self->ins_dec;
@@ -498,10 +573,18 @@ s_record(void *arg, const cq_decision_t *d, const cq_state_entry_t *e)
     else
         sqlite3_bind_null(q, 6);
     sqlite3_bind_int64(q, 7, rules_id);
-    sqlite3_bind_blob(q, 8, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_text(q, 9, self->json.data, (int)self->json.len,
-                      SQLITE_STATIC);
-    sqlite3_bind_blob(q, 10, self->body.data, (int)self->body.len,
+    if (e->n_lines > 0) {
+        const char *mk = e->lines[0].member_key;
+        const char *sep = strchr(mk, '\x1f');
+        sqlite3_bind_text(q, 8, sep ? sep + 1 : mk, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 9, self->hist.data, (int)self->hist.len,
+                          SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(q, 8);
+        sqlite3_bind_null(q, 9);
+    }
+    sqlite3_bind_blob(q, 10, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 11, self->body.data, (int)self->body.len,
                       SQLITE_STATIC);
     int src = sqlite3_step(q);
     sqlite3_reset(q);
@@ -509,43 +592,13 @@ s_record(void *arg, const cq_decision_t *d, const cq_state_entry_t *e)
         rc = CQ_EIO;
         goto out_broken;
     }
-
-    q = self->ins_line;
-    for (size_t i = 0; i < e->n_lines; i++) {
-        const cq_state_line_t *l = &e->lines[i];
-        const char *sep = strchr(l->member_key, '\x1f');
-        char date[CQ_DATE_STRLEN], py[CQ_DATE_STRLEN], mods[16];
-        sqlite3_bind_int64(q, 1, d->ledger_seq);
-        sqlite3_bind_int(q, 2, l->line);
-        sqlite3_bind_text(q, 3, l->member_key,
-                          sep ? (int)(sep - l->member_key) : -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 4, sep ? sep + 1 : "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 5, l->npi, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 6, cq_date_format(l->date, date), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(q, 7, l->proc, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 8, s_mods_format(l->mods, mods), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_int64(q, 9, l->charge);
-        sqlite3_bind_text(q, 10, l->plan, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 11, cq_date_format(l->py_start, py), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_int64(q, 12, l->copay);
-        sqlite3_bind_int64(q, 13, l->ded);
-        sqlite3_bind_int64(q, 14, l->coins);
-        src = sqlite3_step(q);
-        sqlite3_reset(q);
-        if (src != SQLITE_DONE) {
-            rc = CQ_EIO;
-            goto out_broken;
-        }
-    }
     memcpy(self->last_hash, hash, 32);
+    self->json_seq = d->ledger_seq;
     self->pending++;
     return 0;
 out_broken:
-    //  the transaction holds part of this decision: nothing recorded since
-    //  the last commit can be trusted any more
+    //  the transaction may hold part of this decision: nothing recorded
+    //  since the last commit can be trusted any more
     cq_log_error(d->claim_id, "ledger write failed: %s",
                  sqlite3_errmsg(self->db));
     self->broken = true;
@@ -579,6 +632,13 @@ cq_ledger_open(const char *path, const char *node_id, cq_diag_t *diag)
     cq_strlcpy(self->node, node_id, sizeof self->node);
     cq_buf_init(&self->json, 1u << 20);
     cq_buf_init(&self->body, 1u << 20);
+    cq_buf_init(&self->hist, 1u << 20);
+    self->md_ctx = EVP_MD_CTX_new();
+    self->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (self->md_ctx == NULL || self->md == NULL) {
+        cq_diag_set(diag, CQ_EIO, 0, "%s: SHA-256 is not available", path);
+        goto out_destroy;
+    }
     cq_state_hooks_t hooks = {s_record, s_load, self};
     self->state = cq_state_new_hooked(&hooks, false);
 
@@ -589,6 +649,10 @@ cq_ledger_open(const char *path, const char *node_id, cq_diag_t *diag)
         goto out_destroy;
     }
     sqlite3_busy_timeout(self->db, S_BUSY_MS);
+    //  big pages: rows are appended, and a 4 KiB page would cost a write
+    //  (and at checkpoint a read and a write) per 3 decisions. Takes effect
+    //  only on a new file, before its first write.
+    s_exec(self->db, "PRAGMA page_size=65536");
     sqlite3_stmt *q = NULL;
     const char *mode = NULL;
     if (sqlite3_prepare_v2(self->db, "PRAGMA journal_mode=WAL", -1, &q, NULL) ==
@@ -620,16 +684,10 @@ cq_ledger_open(const char *path, const char *node_id, cq_diag_t *diag)
         goto out_destroy;
     if (sqlite3_prepare_v2(self->db,
                            "INSERT INTO decisions (seq, claim_key, keyed, "
-                           "outcome, original, reverses, rules_id, hash, "
-                           "decision, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-                           "?, ?)",
+                           "outcome, original, reverses, rules_id, member, "
+                           "history, hash, body) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                           "?, ?, ?, ?)",
                            -1, &self->ins_dec, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(self->db,
-                           "INSERT INTO lines (seq, line, payer, member, npi, "
-                           "service_date, procedure, modifiers, charge, plan, "
-                           "plan_year, copay, deductible, coinsurance) VALUES "
-                           "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           -1, &self->ins_line, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(self->db, "SELECT body FROM decisions WHERE seq = ?",
                            -1, &self->get_body, NULL) != SQLITE_OK) {
         s_fail(diag, path, self->db, "cannot prepare the ledger statements");
@@ -659,12 +717,15 @@ cq_ledger_destroy(cq_ledger_t **self_p)
         s_exec(self->db, "ROLLBACK");
     }
     sqlite3_finalize(self->ins_dec);
-    sqlite3_finalize(self->ins_line);
+
     sqlite3_finalize(self->get_body);
     sqlite3_close(self->db);
     cq_state_destroy(&self->state);
     cq_buf_free(&self->json);
     cq_buf_free(&self->body);
+    cq_buf_free(&self->hist);
+    EVP_MD_CTX_free(self->md_ctx);
+    EVP_MD_free(self->md);
     free(self->rules_db);
     free(self);
     *self_p = NULL;
@@ -704,6 +765,15 @@ cq_ledger_commit(cq_ledger_t *self)
     return 0;
 }
 
+const char *
+cq_ledger_last_json(const cq_ledger_t *self, int64_t seq, size_t *len)
+{
+    if (self->json_seq == 0 || self->json_seq != seq)
+        return NULL;
+    *len = self->json.len;
+    return self->json.data;
+}
+
 size_t
 cq_ledger_pending(const cq_ledger_t *self)
 {
@@ -717,7 +787,8 @@ cq_ledger_count(const cq_ledger_t *self)
 }
 
 int
-cq_ledger_verify(const char *path, int64_t *rows, cq_diag_t *diag)
+cq_ledger_each(const char *path, cq_ledger_each_fn *fn, void *arg,
+               int64_t *rows, cq_diag_t *diag)
 {
     sqlite3 *db = NULL;
     *rows = 0;
@@ -727,22 +798,47 @@ cq_ledger_verify(const char *path, int64_t *rows, cq_diag_t *diag)
         return CQ_EIO;
     }
     sqlite3_busy_timeout(db, S_BUSY_MS);
+    //  rules versions by id (few)
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT seq, hash, decision FROM decisions ORDER "
-                           "BY seq",
-                           -1, &q, NULL) != SQLITE_OK) {
+    char **rules = NULL;
+    size_t n_rules = 0;
+    int rc = 0;
+    if (sqlite3_prepare_v2(db, "SELECT id, version FROM rules", -1, &q, NULL) !=
+        SQLITE_OK) {
         s_fail(diag, path, db, "not a ledger");
         sqlite3_close(db);
         return CQ_EIO;
     }
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        if (id <= 0 || id > 65535)
+            continue;
+        if ((size_t)id >= n_rules) {
+            rules = cq_xrealloc(rules, ((size_t)id + 1) * sizeof *rules);
+            for (size_t k = n_rules; k <= (size_t)id; k++)
+                rules[k] = NULL;
+            n_rules = (size_t)id + 1;
+        }
+        free(rules[id]);
+        rules[id] = cq_xstrdup(s_col_text(q, 1));
+    }
+    sqlite3_finalize(q);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT seq, rules_id, hash, body FROM decisions "
+                           "ORDER BY seq",
+                           -1, &q, NULL) != SQLITE_OK) {
+        s_fail(diag, path, db, "not a ledger");
+        goto out;
+    }
     uint8_t prev[32] = {0};
     cq_buf_t buf;
-    cq_buf_init(&buf, (size_t)1 << 30);
-    int rc = 0, step;
+    cq_buf_init(&buf, 1u << 24);
+    cq_decision_t *d = cq_xmalloc(sizeof *d);
+    int step;
     int64_t expect = 0;
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(q, 0);
+        int64_t rid = sqlite3_column_int64(q, 1);
         if (expect && seq != expect) {
             rc = cq_diag_set(diag, CQ_EPROTO, (size_t)seq,
                              "%s: seq %lld follows %lld", path, (long long)seq,
@@ -750,14 +846,29 @@ cq_ledger_verify(const char *path, int64_t *rows, cq_diag_t *diag)
             break;
         }
         expect = seq + 1;
+        if (cq_decision_unpack(sqlite3_column_blob(q, 3),
+                               (size_t)sqlite3_column_bytes(q, 3), d) != 0 ||
+            rid <= 0 || (size_t)rid >= n_rules || rules[rid] == NULL) {
+            rc = cq_diag_set(diag, CQ_EPROTO, (size_t)seq,
+                             "%s: decision at seq %lld is not readable", path,
+                             (long long)seq);
+            break;
+        }
+        d->ledger_seq = seq;
+        cq_strlcpy(d->rules_version, rules[rid], sizeof d->rules_version);
+        //  SHA-256(previous hash || the decision's JSON)
         cq_buf_reset(&buf);
         cq_buf_add(&buf, prev, 32);
-        cq_buf_add(&buf, sqlite3_column_text(q, 2),
-                   (size_t)sqlite3_column_bytes(q, 2));
+        if (cq_decision_to_json(d, &buf) != 0) {
+            rc = cq_diag_set(diag, CQ_EPROTO, (size_t)seq,
+                             "%s: decision at seq %lld is too large", path,
+                             (long long)seq);
+            break;
+        }
         uint8_t h[32];
         cq_sha256(buf.data, buf.len, h);
-        if (sqlite3_column_bytes(q, 1) != 32 ||
-            memcmp(h, sqlite3_column_blob(q, 1), 32) != 0) {
+        if (sqlite3_column_bytes(q, 2) != 32 ||
+            memcmp(h, sqlite3_column_blob(q, 2), 32) != 0) {
             rc = cq_diag_set(diag, CQ_EPROTO, (size_t)seq,
                              "%s: hash chain broken at seq %lld", path,
                              (long long)seq);
@@ -765,11 +876,24 @@ cq_ledger_verify(const char *path, int64_t *rows, cq_diag_t *diag)
         }
         memcpy(prev, h, 32);
         (*rows)++;
+        if (fn && (rc = fn(arg, d, buf.data + 32, buf.len - 32)) != 0)
+            break;
     }
-    if (rc == 0 && step != SQLITE_DONE)
+    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = s_fail(diag, path, db, "cannot read the ledger");
+    free(d);
     cq_buf_free(&buf);
+out:
+    for (size_t k = 0; k < n_rules; k++)
+        free(rules[k]);
+    free(rules);
     sqlite3_finalize(q);
     sqlite3_close(db);
     return rc;
+}
+
+int
+cq_ledger_verify(const char *path, int64_t *rows, cq_diag_t *diag)
+{
+    return cq_ledger_each(path, NULL, NULL, rows, diag);
 }

@@ -29,15 +29,32 @@ int cq_ledger_commit(cq_ledger_t *self);
 //  (CQ_EIO): its memory may hold decisions the file does not, so the
 //  process must reopen it (which rebuilds the memory from the file).
 
+//  The decision JSON the ledger stored (and hashed) for ledger_seq seq,
+//  when seq is the last decision recorded; NULL otherwise. Valid until the
+//  next decision is recorded. Saves writers encoding it a second time.
+const char *cq_ledger_last_json(const cq_ledger_t *self, int64_t seq,
+                                size_t *len);
+
 //  Decisions recorded but not yet committed.
 size_t cq_ledger_pending(const cq_ledger_t *self);
 //  Decisions in the ledger (committed or not).
 int64_t cq_ledger_count(const cq_ledger_t *self);
 
 //  Checks a ledger's hash chain (read-only; safe while a node writes it):
-//  every row's hash = SHA-256(previous hash || decision JSON), seq numbers
-//  consecutive. Returns 0 with *rows set, CQ_EPROTO with diag naming the
-//  first bad seq, or CQ_EIO when the file cannot be read.
+//  every row's hash = SHA-256(previous hash || the decision's JSON, made
+//  again from the stored decision), seq numbers consecutive. Returns 0
+//  with *rows set, CQ_EPROTO with diag naming the first bad seq, or CQ_EIO
+//  when the file cannot be read.
 int cq_ledger_verify(const char *path, int64_t *rows, cq_diag_t *diag);
+
+//  Called per decision, in seq order, after its hash checked out: d (with
+//  ledger_seq and rules_version) and its JSON line (no newline). Both are
+//  valid during the call. Nonzero stops the walk (and is returned).
+typedef int(cq_ledger_each_fn)(void *arg, const cq_decision_t *d,
+                               const char *json, size_t len);
+//  Walks a ledger's decisions as cq_ledger_verify does, calling fn (may
+//  be NULL) for each: for `claimq ledger query|reconcile`.
+int cq_ledger_each(const char *path, cq_ledger_each_fn *fn, void *arg,
+                   int64_t *rows, cq_diag_t *diag);
 
 #endif

@@ -35,7 +35,7 @@ s_parse(const char *s, size_t n, int64_t *cents, bool allow_neg)
             i++;
             fdigits++;
         }
-        if (fdigits == 0 && digits == 0)
+        if (fdigits == 0) // "1." is not an amount
             return CQ_EINVAL;
     }
     if (i != n || digits + fdigits == 0)
@@ -107,6 +107,8 @@ cq_rate_parse(const char *s, size_t n, int64_t *ppm)
             i++;
             fdigits++;
         }
+        if (fdigits == 0) // "1." is not a rate
+            return CQ_EINVAL;
     }
     if (i != n || digits + fdigits == 0)
         return CQ_EINVAL;

@@ -9,8 +9,9 @@
 #define CQ_MONEY_MAX INT64_C(9999999999999)
 #define CQ_MONEY_STRLEN 24 // enough for "-99999999999.99" and the NUL
 
-//  Parses "125", "125.5", "125.00", "-1.27", ".50" (at most 2 decimals)
-//  from s[0..n). Returns 0 or CQ_EINVAL (out untouched).
+//  Parses "125", "125.5", "125.00", "-1.27", ".50" (at most 2 decimals;
+//  a point needs a digit after it) from s[0..n). Returns 0 or CQ_EINVAL
+//  (out untouched).
 int cq_money_parse(const char *s, size_t n, int64_t *cents);
 //  As above but rejects a minus sign.
 int cq_money_parse_nonneg(const char *s, size_t n, int64_t *cents);

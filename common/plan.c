@@ -58,9 +58,11 @@ s_fail(s_ctx_t *ctx, const char *path, const char *fmt, ...)
 static void
 s_key16(char key[16], const char *s)
 {
-    memset(key, 0, 16);
-    size_t n = strnlen(s, 15);
-    memcpy(key, s, n);
+    size_t i = 0;
+    for (; i < 15 && s[i] != '\0'; i++)
+        key[i] = s[i];
+    for (; i < 16; i++)
+        key[i] = '\0';
 }
 
 static uint64_t
@@ -116,9 +118,23 @@ s_proc_get(cq_plan_t *p, size_t *cap, const char *code)
     memcpy(r->code, key, 16);
     r->fee = -1;
     r->freq_max = -1;
+    r->user = UINT32_MAX;
     cq_htab_add(&p->proc_index, h, (uint32_t)p->n_procs);
     p->n_procs++;
     return r;
+}
+
+cq_proc_rule_t *
+cq_plan_proc_rw(cq_plan_t *plan, const char *code)
+{
+    return (cq_proc_rule_t *)cq_plan_proc(plan, code);
+}
+
+cq_plan_t *
+cq_plan_at_rw(cq_plan_rules_t *self, size_t i)
+{
+    assert(i < self->n_plans);
+    return &self->plans[i];
 }
 
 const cq_proc_rule_t *
@@ -336,7 +352,7 @@ s_plan(s_ctx_t *ctx, json_t *obj, size_t idx, cq_plan_t *p)
         snprintf(op, sizeof op, "%s.out_of_network", path);
         snprintf(fp, sizeof fp, "%s.allowed_factor", op);
         if ((v = s_get(ctx, oon, op, "allowed_factor", false)) == NULL ||
-            s_rate(ctx, v, fp, 10000000, &p->oon_factor_ppm) != 0)
+            s_rate(ctx, v, fp, 100000000, &p->oon_factor_ppm) != 0)
             return ctx->err;
         snprintf(fp, sizeof fp, "%s.coinsurance", op);
         if ((v = s_get(ctx, oon, op, "coinsurance", false)) == NULL ||
@@ -414,9 +430,10 @@ s_plan(s_ctx_t *ctx, json_t *obj, size_t idx, cq_plan_t *p)
             if ((f = s_get(ctx, lim, lp, "max", false)) == NULL)
                 return ctx->err;
             if (!json_is_integer(f) || json_integer_value(f) < 0 ||
-                json_integer_value(f) > 100000)
+                json_integer_value(f) > INT32_MAX)
                 return s_fail(ctx, ep,
-                              "expected a whole number of lines (0..100000)");
+                              "expected a whole number of lines "
+                              "(0 or more)");
             int32_t max = (int32_t)json_integer_value(f);
             snprintf(ep, sizeof ep, "%s.per", lp);
             if ((f = s_get(ctx, lim, lp, "per", false)) == NULL)

@@ -30,6 +30,8 @@ typedef struct {
     bool prior_auth;    // listed in `prior_auth_required`
     int32_t freq_max;   // frequency limit (lines); -1 when none
     cq_limit_per_t per; // what freq_max counts over
+    uint32_t user;      // free for the caller (the engine caches the code's
+                        // id in its member state here); UINT32_MAX at load
 } cq_proc_rule_t;
 
 typedef struct {
@@ -74,5 +76,8 @@ bool cq_plan_in_network(const cq_plan_rules_t *self, const char *npi);
 //  The plan's rule for a procedure code, or NULL when the plan names the
 //  code nowhere (it is then not covered). O(1).
 const cq_proc_rule_t *cq_plan_proc(const cq_plan_t *plan, const char *code);
+//  The same for the owner of the rules, who may use the `user` fields.
+cq_plan_t *cq_plan_at_rw(cq_plan_rules_t *self, size_t i);
+cq_proc_rule_t *cq_plan_proc_rw(cq_plan_t *plan, const char *code);
 
 #endif

@@ -58,8 +58,7 @@ int
 cq_proto_hdr_decode(const uint8_t *p, size_t n, int *cmd, cq_diag_t *diag)
 {
     *cmd = -1;
-    if (n != CQ_PROTO_HDR_LEN || p[0] != CQ_PROTO_SIG0 ||
-        p[1] != CQ_PROTO_SIG1)
+    if (n != CQ_PROTO_HDR_LEN || p[0] != CQ_PROTO_SIG0 || p[1] != CQ_PROTO_SIG1)
         return cq_diag_set(diag, CQ_EPROTO, 0, "header: not a claimq header");
     if (p[2] != CQ_PROTO_VERSION)
         return cq_diag_set(diag, CQ_EUNSUPPORTED, 2,
@@ -125,8 +124,7 @@ s_cur_status(cq_cur_t *c, const char *what)
 
 //  Opens the body's top-level array of at least `need` fields.
 static uint32_t
-s_open(cq_cur_t *c, const uint8_t *p, size_t n, uint32_t need,
-       const char *what)
+s_open(cq_cur_t *c, const uint8_t *p, size_t n, uint32_t need, const char *what)
 {
     cq_cur_init(c, p, n);
     return cq_cur_array(c, need, UINT32_MAX, what);
@@ -167,8 +165,8 @@ s_items(cq_cur_t *c, cq_items_t *items, uint32_t have, uint32_t used,
 //  Reads the next item's array header (>= need fields). Returns 1, 0 at
 //  the end, or an error.
 static int
-s_item_open(cq_items_t *items, uint32_t need, uint32_t *have,
-            const char *what, cq_diag_t *diag)
+s_item_open(cq_items_t *items, uint32_t need, uint32_t *have, const char *what,
+            cq_diag_t *diag)
 {
     if (items->next >= items->n)
         return 0;
@@ -180,8 +178,7 @@ s_item_open(cq_items_t *items, uint32_t need, uint32_t *have,
 }
 
 static int
-s_item_close(cq_items_t *items, uint32_t have, uint32_t used,
-             cq_diag_t *diag)
+s_item_close(cq_items_t *items, uint32_t have, uint32_t used, cq_diag_t *diag)
 {
     cq_cur_rest(&items->cur, have, used);
     if (items->cur.err) {
@@ -200,8 +197,8 @@ cq_proto_batch_id_ok(const char *s)
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-              ch == ':' || ch == '-'))
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == ':' ||
+              ch == '-'))
             return false;
     }
     return true;
@@ -434,8 +431,7 @@ cq_proto_decision_decode(cq_cur_t *c, cq_decision_t *d)
     S_STR(c, d->batch_id, "decision.batch_id");
     d->decision = (cq_outcome_t)cq_cur_uint(c, 2, "decision.decision");
     d->billed = cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "decision.billed");
-    d->allowed =
-        cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "decision.allowed");
+    d->allowed = cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "decision.allowed");
     d->paid = cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "decision.paid");
     d->patient_resp = cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX,
                                  "decision.patient_responsibility");
@@ -469,8 +465,7 @@ cq_proto_decision_decode(cq_cur_t *c, cq_decision_t *d)
         cq_line_result_t *l = &d->lines[i];
         uint32_t h = cq_cur_array(c, 4, UINT32_MAX, "line_result");
         l->billed = cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "line.billed");
-        l->allowed =
-            cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "line.allowed");
+        l->allowed = cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "line.allowed");
         l->paid = cq_cur_int(c, -S_AMOUNT_MAX, S_AMOUNT_MAX, "line.paid");
         l->denied = cq_cur_bool(c, "line.denied");
         cq_cur_rest(c, h, 4);
@@ -479,8 +474,7 @@ cq_proto_decision_decode(cq_cur_t *c, cq_decision_t *d)
     d->ledger_seq = cq_cur_int(c, 0, INT64_MAX, "decision.ledger_seq");
     S_STR(c, d->rules_version, "decision.rules_version");
     d->source = (cq_source_t)cq_cur_uint(c, 2, "decision.source");
-    d->ocr_confidence =
-        (int)cq_cur_int(c, -1, 100, "decision.ocr_confidence");
+    d->ocr_confidence = (int)cq_cur_int(c, -1, 100, "decision.ocr_confidence");
     cq_cur_rest(c, have, S_DECISION_FIELDS);
     if (c->err) {
         d->n_adj = 0;
@@ -501,8 +495,7 @@ cq_proto_node_id_ok(const char *s)
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-              ch == '-'))
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
             return false;
     }
     return true;
@@ -661,8 +654,8 @@ cq_proto_intake_done_end(cq_mpw_t *w, size_t at, uint32_t n_claims)
 }
 
 int
-cq_proto_intake_done_decode(const uint8_t *p, size_t n,
-                            cq_msg_intake_done_t *m, cq_diag_t *diag)
+cq_proto_intake_done_decode(const uint8_t *p, size_t n, cq_msg_intake_done_t *m,
+                            cq_diag_t *diag)
 {
     memset(m, 0, sizeof *m);
     cq_cur_t c;
@@ -678,8 +671,7 @@ cq_proto_intake_done_decode(const uint8_t *p, size_t n,
 
 int
 cq_proto_intake_done_next(cq_msg_intake_done_t *m, cq_claim_t *claim,
-                          const uint8_t **raw, size_t *raw_len,
-                          cq_diag_t *diag)
+                          const uint8_t **raw, size_t *raw_len, cq_diag_t *diag)
 {
     cq_items_t *it = &m->claims;
     if (it->next >= it->n)
@@ -942,7 +934,10 @@ cq_proto_decisions_add(cq_mpw_t *w, uint64_t doc_id, uint32_t index,
     cq_mpw_array(w, 3);
     cq_mpw_uint(w, doc_id);
     cq_mpw_uint(w, index);
-    cq_mpw_raw(w, decision_raw, len);
+    if (decision_raw)
+        cq_mpw_raw(w, decision_raw, len);
+    else
+        cq_mpw_nil(w);
 }
 
 void
@@ -964,7 +959,8 @@ cq_proto_decisions_decode(const uint8_t *p, size_t n, cq_msg_decisions_t *m,
 
 int
 cq_proto_decisions_next(cq_msg_decisions_t *m, uint64_t *doc_id,
-                        uint32_t *index, cq_decision_t *d, cq_diag_t *diag)
+                        uint32_t *index, bool *has_decision, cq_decision_t *d,
+                        cq_diag_t *diag)
 {
     uint32_t have;
     int rc = s_item_open(&m->items, 3, &have, "item", diag);
@@ -973,7 +969,9 @@ cq_proto_decisions_next(cq_msg_decisions_t *m, uint64_t *doc_id,
     cq_cur_t *c = &m->items.cur;
     *doc_id = cq_cur_uint(c, UINT64_MAX, "doc_id");
     *index = (uint32_t)cq_cur_uint(c, UINT32_MAX, "index");
-    cq_proto_decision_decode(c, d);
+    *has_decision = !cq_cur_nil(c);
+    if (*has_decision)
+        cq_proto_decision_decode(c, d);
     return s_item_close(&m->items, have, 3, diag);
 }
 

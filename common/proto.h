@@ -29,18 +29,18 @@
 //  setting, default CQ_PROTO_MAX_FRAME) is dropped before it is decoded.
 #define CQ_PROTO_MAX_FRAME (64u << 20) // any frame, documents included
 #define CQ_PROTO_MAX_FRAMES (CQ_PROTO_MAX_DOCS + 2) // frames per message
-#define CQ_PROTO_MAX_DOCS 256     // documents per SUBMIT
-#define CQ_PROTO_MAX_ITEMS 4096   // claims / decisions per message
-#define CQ_PROTO_MAX_WORKERS 1024 // workers in a WORKERS_REPLY
-#define CQ_PROTO_MAX_COUNTERS 64  // counters in a WORKERS_REPLY
-#define CQ_PROTO_MAX_DEPTH 8      // nesting of arrays anywhere in a body
-#define CQ_PROTO_MAX_CREDIT 65536 // claims a worker may hold
+#define CQ_PROTO_MAX_DOCS 256                       // documents per SUBMIT
+#define CQ_PROTO_MAX_ITEMS 4096         // claims / decisions per message
+#define CQ_PROTO_MAX_WORKERS 1024       // workers in a WORKERS_REPLY
+#define CQ_PROTO_MAX_COUNTERS 64        // counters in a WORKERS_REPLY
+#define CQ_PROTO_MAX_DEPTH 8            // nesting of arrays anywhere in a body
+#define CQ_PROTO_MAX_CREDIT 65536       // claims a worker may hold
 #define CQ_PROTO_MAX_INTAKE_CREDIT 1024 // documents a worker may hold
-#define CQ_BATCH_ID_LEN 64        // "b-20260302-0001" (with the NUL)
-#define CQ_DOC_NAME_LEN 256       // a document's name (file name)
-#define CQ_PROTO_MSG_LEN 256      // error / reason messages
-#define CQ_PROTO_STATE_LEN 16     // worker state names
-#define CQ_PROTO_COUNTER_LEN 32   // counter names
+#define CQ_BATCH_ID_LEN 64              // "b-20260302-0001" (with the NUL)
+#define CQ_DOC_NAME_LEN 256             // a document's name (file name)
+#define CQ_PROTO_MSG_LEN 256            // error / reason messages
+#define CQ_PROTO_STATE_LEN 16           // worker state names
+#define CQ_PROTO_COUNTER_LEN 32         // counter names
 
 typedef enum {
     //  backend: worker <-> broker
@@ -75,8 +75,7 @@ void cq_proto_hdr_encode(cq_cmd_t cmd, uint8_t out[CQ_PROTO_HDR_LEN]);
 //  Checks signature, version and command. Returns 0 (*cmd set),
 //  CQ_EPROTO (not a claimq header), CQ_EUNSUPPORTED (other version) or
 //  CQ_ENOTFOUND (unknown command; *cmd holds the byte).
-int cq_proto_hdr_decode(const uint8_t *p, size_t n, int *cmd,
-                        cq_diag_t *diag);
+int cq_proto_hdr_decode(const uint8_t *p, size_t n, int *cmd, cq_diag_t *diag);
 
 //  ---- msgpack writer: msgpack-c's packer into a growable buffer --------
 typedef struct {
@@ -191,13 +190,13 @@ int cq_proto_reason_decode(const uint8_t *p, size_t n,
                            char reason[CQ_PROTO_MSG_LEN], cq_diag_t *diag);
 
 typedef struct {
-    uint64_t lease;                  // lease token (fencing)
-    uint64_t doc_id;                 // broker's document id
-    char batch_id[CQ_BATCH_ID_LEN];  // batch of the document
-    char name[CQ_DOC_NAME_LEN];      // file name (for messages)
-    int32_t received_date;           // stamped on claims without one
-    uint32_t first_record;           // record number of its first record
-    uint64_t size;                   // bytes in the document frame
+    uint64_t lease;                 // lease token (fencing)
+    uint64_t doc_id;                // broker's document id
+    char batch_id[CQ_BATCH_ID_LEN]; // batch of the document
+    char name[CQ_DOC_NAME_LEN];     // file name (for messages)
+    int32_t received_date;          // stamped on claims without one
+    uint32_t first_record;          // record number of its first record
+    uint64_t size;                  // bytes in the document frame
 } cq_msg_intake_t;
 void cq_proto_intake_encode(cq_mpw_t *w, const cq_msg_intake_t *m);
 int cq_proto_intake_decode(const uint8_t *p, size_t n, cq_msg_intake_t *m,
@@ -205,19 +204,19 @@ int cq_proto_intake_decode(const uint8_t *p, size_t n, cq_msg_intake_t *m,
 
 //  Items of INTAKE_DONE, ADJUDICATE, RESULT, DECISIONS, RESULTS_REPLY.
 typedef struct {
-    cq_cur_t cur;    // positioned at the next item
-    uint32_t n;      // items in the message
-    uint32_t next;   // items read so far
+    cq_cur_t cur;  // positioned at the next item
+    uint32_t n;    // items in the message
+    uint32_t next; // items read so far
 } cq_items_t;
 
 typedef struct {
-    uint64_t lease;              // the INTAKE's lease
-    uint64_t doc_id;             // the INTAKE's document
-    uint32_t part;               // 0, 1, ... in order
-    bool last;                   // the document's last part
-    int32_t status;              // 0, or a cq_err_t for the document
+    uint64_t lease;                 // the INTAKE's lease
+    uint64_t doc_id;                // the INTAKE's document
+    uint32_t part;                  // 0, 1, ... in order
+    bool last;                      // the document's last part
+    int32_t status;                 // 0, or a cq_err_t for the document
     char message[CQ_PROTO_MSG_LEN]; // why the document failed
-    cq_items_t claims;           // claims (cq_proto_intake_done_next)
+    cq_items_t claims;              // claims (cq_proto_intake_done_next)
 } cq_msg_intake_done_t;
 //  Items are written with cq_proto_claim_encode between _begin and _end.
 size_t cq_proto_intake_done_begin(cq_mpw_t *w, const cq_msg_intake_done_t *m);
@@ -231,8 +230,8 @@ int cq_proto_intake_done_next(cq_msg_intake_done_t *m, cq_claim_t *claim,
                               cq_diag_t *diag);
 
 typedef struct {
-    uint64_t lease;     // one lease token for all the message's claims
-    cq_items_t items;   // [cid, batch_id, claim]
+    uint64_t lease;   // one lease token for all the message's claims
+    cq_items_t items; // [cid, batch_id, claim]
 } cq_msg_adjudicate_t;
 size_t cq_proto_adjudicate_begin(cq_mpw_t *w, uint64_t lease);
 //  Appends one item; claim_raw is a claim already encoded (as kept by the
@@ -243,12 +242,12 @@ void cq_proto_adjudicate_end(cq_mpw_t *w, size_t at, uint32_t n_items);
 int cq_proto_adjudicate_decode(const uint8_t *p, size_t n,
                                cq_msg_adjudicate_t *m, cq_diag_t *diag);
 int cq_proto_adjudicate_next(cq_msg_adjudicate_t *m, uint64_t *cid,
-                             char batch_id[CQ_BATCH_ID_LEN],
-                             cq_claim_t *claim, cq_diag_t *diag);
+                             char batch_id[CQ_BATCH_ID_LEN], cq_claim_t *claim,
+                             cq_diag_t *diag);
 
 typedef struct {
-    uint64_t lease;     // the ADJUDICATE's lease
-    cq_items_t items;   // [cid, status, decision | nil]
+    uint64_t lease;   // the ADJUDICATE's lease
+    cq_items_t items; // [cid, status, decision | nil]
 } cq_msg_result_t;
 size_t cq_proto_result_begin(cq_mpw_t *w, uint64_t lease);
 //  d is NULL when status < 0 (the claim could not be decided: retry).
@@ -260,8 +259,8 @@ int cq_proto_result_decode(const uint8_t *p, size_t n, cq_msg_result_t *m,
 //  1 with *status; when status is 0, d and [*raw, *raw_len) hold the
 //  decision. 0 at the end, or an error.
 int cq_proto_result_next(cq_msg_result_t *m, uint64_t *cid, int32_t *status,
-                         cq_decision_t *d, const uint8_t **raw,
-                         size_t *raw_len, cq_diag_t *diag);
+                         cq_decision_t *d, const uint8_t **raw, size_t *raw_len,
+                         cq_diag_t *diag);
 
 typedef struct {
     char name[CQ_DOC_NAME_LEN]; // file name, for messages
@@ -270,9 +269,9 @@ typedef struct {
 } cq_doc_ref_t;
 
 typedef struct {
-    uint64_t req_id;                 // client's request id, echoed
-    char batch_id[CQ_BATCH_ID_LEN];  // [A-Za-z0-9._:-]{1,63}
-    uint32_t n_docs;                 // 1..CQ_PROTO_MAX_DOCS
+    uint64_t req_id;                      // client's request id, echoed
+    char batch_id[CQ_BATCH_ID_LEN];       // [A-Za-z0-9._:-]{1,63}
+    uint32_t n_docs;                      // 1..CQ_PROTO_MAX_DOCS
     cq_doc_ref_t docs[CQ_PROTO_MAX_DOCS]; // frame i+2 is document i
 } cq_msg_submit_t;
 void cq_proto_submit_encode(cq_mpw_t *w, const cq_msg_submit_t *m);
@@ -284,12 +283,12 @@ bool cq_proto_batch_id_ok(const char *s);
 bool cq_proto_node_id_ok(const char *s);
 
 typedef struct {
-    uint64_t req_id;                 // the SUBMIT's
-    char batch_id[CQ_BATCH_ID_LEN];  // the SUBMIT's
-    int32_t status;                  // 0, or why nothing was received
-    char message[CQ_PROTO_MSG_LEN];  // for a person
-    bool durable;                    // receipt follows an fsync
-    uint32_t n_docs;                 // = the SUBMIT's n_docs when status 0
+    uint64_t req_id;                     // the SUBMIT's
+    char batch_id[CQ_BATCH_ID_LEN];      // the SUBMIT's
+    int32_t status;                      // 0, or why nothing was received
+    char message[CQ_PROTO_MSG_LEN];      // for a person
+    bool durable;                        // receipt follows an fsync
+    uint32_t n_docs;                     // = the SUBMIT's n_docs when status 0
     uint64_t doc_ids[CQ_PROTO_MAX_DOCS]; // broker ids, in SUBMIT order
 } cq_msg_receipt_t;
 void cq_proto_receipt_encode(cq_mpw_t *w, const cq_msg_receipt_t *m);
@@ -304,22 +303,25 @@ typedef struct {
     char message[CQ_PROTO_MSG_LEN]; // for a person (no patient data)
 } cq_msg_doc_done_t;
 void cq_proto_doc_done_encode(cq_mpw_t *w, const cq_msg_doc_done_t *m);
-int cq_proto_doc_done_decode(const uint8_t *p, size_t n,
-                             cq_msg_doc_done_t *m, cq_diag_t *diag);
+int cq_proto_doc_done_decode(const uint8_t *p, size_t n, cq_msg_doc_done_t *m,
+                             cq_diag_t *diag);
 
 typedef struct {
     char batch_id[CQ_BATCH_ID_LEN];
-    cq_items_t items; // [doc_id, index, decision]
+    cq_items_t items; // [doc_id, index, decision | nil]
 } cq_msg_decisions_t;
 size_t cq_proto_decisions_begin(cq_mpw_t *w, const char *batch_id);
+//  decision_raw NULL: the claim failed (written as nil).
 void cq_proto_decisions_add(cq_mpw_t *w, uint64_t doc_id, uint32_t index,
                             const uint8_t *decision_raw, size_t len);
 void cq_proto_decisions_end(cq_mpw_t *w, size_t at, uint32_t n_items);
-int cq_proto_decisions_decode(const uint8_t *p, size_t n,
-                              cq_msg_decisions_t *m, cq_diag_t *diag);
+int cq_proto_decisions_decode(const uint8_t *p, size_t n, cq_msg_decisions_t *m,
+                              cq_diag_t *diag);
+//  1 with *has_decision (false: the claim failed, no decision), 0 at the
+//  end, or an error.
 int cq_proto_decisions_next(cq_msg_decisions_t *m, uint64_t *doc_id,
-                            uint32_t *index, cq_decision_t *d,
-                            cq_diag_t *diag);
+                            uint32_t *index, bool *has_decision,
+                            cq_decision_t *d, cq_diag_t *diag);
 
 typedef struct {
     uint64_t req_id;
@@ -343,8 +345,7 @@ typedef struct {
     uint64_t pend;        // decided: pend
     uint64_t failed;      // claims given up after repeated errors
 } cq_msg_status_reply_t;
-void cq_proto_status_reply_encode(cq_mpw_t *w,
-                                  const cq_msg_status_reply_t *m);
+void cq_proto_status_reply_encode(cq_mpw_t *w, const cq_msg_status_reply_t *m);
 int cq_proto_status_reply_decode(const uint8_t *p, size_t n,
                                  cq_msg_status_reply_t *m, cq_diag_t *diag);
 
@@ -377,8 +378,7 @@ void cq_proto_results_reply_add(cq_mpw_t *w, uint64_t doc_id, uint32_t index,
                                 const uint8_t *claim_raw, size_t clen);
 void cq_proto_results_reply_end(cq_mpw_t *w, size_t at, uint32_t n_items);
 int cq_proto_results_reply_decode(const uint8_t *p, size_t n,
-                                  cq_msg_results_reply_t *m,
-                                  cq_diag_t *diag);
+                                  cq_msg_results_reply_t *m, cq_diag_t *diag);
 //  1 with *has_decision / *has_claim saying which of d / claim were
 //  filled (either may be NULL to skip it), 0 at the end, or an error.
 int cq_proto_results_reply_next(cq_msg_results_reply_t *m, uint64_t *doc_id,
@@ -422,8 +422,7 @@ void cq_proto_workers_reply_encode(cq_mpw_t *w,
 //  Allocates m->workers (at most CQ_PROTO_MAX_WORKERS, checked first);
 //  free it with cq_proto_workers_reply_free.
 int cq_proto_workers_reply_decode(const uint8_t *p, size_t n,
-                                  cq_msg_workers_reply_t *m,
-                                  cq_diag_t *diag);
+                                  cq_msg_workers_reply_t *m, cq_diag_t *diag);
 void cq_proto_workers_reply_free(cq_msg_workers_reply_t *m);
 
 #endif

@@ -11,6 +11,8 @@ static int
 s_write(void *data, const char *buf, size_t len)
 {
     cq_mpw_t *w = data;
+    if (len == 0)
+        return 0;
     if (w->len + len > w->cap) {
         size_t cap = w->cap ? w->cap : 1024;
         while (cap < w->len + len)
@@ -157,10 +159,9 @@ cq_cur_diag(const cq_cur_t *c, cq_diag_t *diag)
 {
     if (c->err == 0)
         return 0;
-    return cq_diag_set(diag, c->err, c->err_at, "%s: %s",
-                       c->err_what ? c->err_what : "body",
-                       c->err == CQ_ETOOBIG ? "over its limit"
-                                            : "malformed or out of range");
+    return cq_diag_set(
+        diag, c->err, c->err_at, "%s: %s", c->err_what ? c->err_what : "body",
+        c->err == CQ_ETOOBIG ? "over its limit" : "malformed or out of range");
 }
 
 static size_t
@@ -451,8 +452,8 @@ cq_cur_skip(cq_cur_t *c, const char *what)
     int b = s_byte(c, what);
     if (b < 0)
         return;
-    uint64_t n = 0;    // payload bytes, or elements for containers
-    int elems = 0;     // 1: array of n, 2: map of n (2n objects)
+    uint64_t n = 0; // payload bytes, or elements for containers
+    int elems = 0;  // 1: array of n, 2: map of n (2n objects)
     if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
         return;
     if (b >= 0x80 && b <= 0x8f) {

@@ -2,6 +2,7 @@
 //  (payer_id, member_id). Both formats go through one row checker, so the
 //  same column rules and messages apply to both.
 #include "roster.h"
+#include "claim.h"
 #include "date.h"
 #include "mem.h"
 #include "tab.h"
@@ -51,14 +52,18 @@ typedef struct {
 } s_row_t;
 
 struct cq_roster {
-    cq_arena_t arena;     // all strings
-    cq_member_t *members; // grouped members
+    cq_arena_t arena;     // strings while loading
+    char *blocks;         // the members, once loaded: per member one block
+                          // [cq_member_t][its cq_coverage_t rows][strings]
+                          // so that a lookup touches one place
+    cq_member_t **list;   // member i's block
+    cq_member_t *members; // members while loading
     size_t n_members;
     size_t cap_members;
-    uint32_t *tail;     // per member: last row (while loading)
-    uint32_t *head;     // per member: first row (while loading)
-    cq_htab_t index;    // hash(payer, member_id) -> member index
-    cq_coverage_t *cov; // all rows, grouped by member
+    uint32_t *tail;  // per member: last row (while loading)
+    uint32_t *head;  // per member: first row (while loading)
+    cq_htab_t index; // hash("payer\0member_id") -> member index while
+                     // loading, then block offset / 8
     size_t n_rows;
     s_row_t *rows; // rows while loading
     size_t cap_rows;
@@ -89,21 +94,26 @@ s_fail(s_ctx_t *ctx, uint32_t line, uint32_t col, const char *fmt, ...)
     return ctx->err;
 }
 
-static uint64_t
-s_member_hash(const char *payer, size_t np, const char *member, size_t nm)
+//  A member's key: "payer\0member_id" (the way members store their ids,
+//  contiguous, so that one comparison checks both). Returns its length.
+static size_t
+s_probe(char *out, const char *payer, size_t np, const char *member, size_t nm)
 {
-    return cq_htab_fix(cq_mix64(cq_strhash(payer, np), cq_strhash(member, nm)));
+    memcpy(out, payer, np);
+    out[np] = '\0';
+    memcpy(out + np + 1, member, nm);
+    out[np + 1 + nm] = '\0';
+    return np + 1 + nm;
 }
 
+//  While loading: the member's index, or -1.
 static int
-s_find(const cq_roster_t *r, const char *payer, size_t np, const char *member,
-       size_t nm, uint64_t h)
+s_find(const cq_roster_t *r, const char *probe, size_t n, uint64_t h)
 {
     for (size_t i = cq_htab_first(&r->index, h); i != CQ_HTAB_END;
          i = cq_htab_next(&r->index, h, i)) {
         const cq_member_t *m = &r->members[r->index.slots[i].v];
-        if (strncmp(m->payer_id, payer, np) == 0 && m->payer_id[np] == '\0' &&
-            strncmp(m->member_id, member, nm) == 0 && m->member_id[nm] == '\0')
+        if (memcmp(m->payer_id, probe, n + 1) == 0)
             return (int)r->index.slots[i].v;
     }
     return -1;
@@ -165,10 +175,11 @@ s_add(cq_roster_t *r, s_ctx_t *ctx, uint32_t line, uint32_t line_col,
                        ? cq_arena_strndup(&r->arena, f[F_FIRST].p, f[F_FIRST].n)
                        : "";
 
-    uint64_t h =
-        s_member_hash(f[F_PAYER].p, f[F_PAYER].n, f[F_MEMBER].p, f[F_MEMBER].n);
-    int m =
-        s_find(r, f[F_PAYER].p, f[F_PAYER].n, f[F_MEMBER].p, f[F_MEMBER].n, h);
+    char probe[2 * CQ_ID_LEN + 2];
+    size_t pn = s_probe(probe, f[F_PAYER].p, f[F_PAYER].n, f[F_MEMBER].p,
+                        f[F_MEMBER].n);
+    uint64_t h = cq_htab_fix(cq_strhash(probe, pn));
+    int m = s_find(r, probe, pn, h);
     if (r->n_rows >= UINT32_MAX - 1)
         return s_fail(ctx, line, 1, "too many rows");
     uint32_t ri = (uint32_t)r->n_rows;
@@ -182,9 +193,10 @@ s_add(cq_roster_t *r, s_ctx_t *ctx, uint32_t line, uint32_t line_col,
         }
         m = (int)r->n_members++;
         cq_member_t *mm = &r->members[m];
-        mm->payer_id = cq_arena_strndup(&r->arena, f[F_PAYER].p, f[F_PAYER].n);
-        mm->member_id =
-            cq_arena_strndup(&r->arena, f[F_MEMBER].p, f[F_MEMBER].n);
+        char *ids = cq_arena_alloc(&r->arena, pn + 1);
+        memcpy(ids, probe, pn + 1);
+        mm->payer_id = ids;
+        mm->member_id = ids + f[F_PAYER].n + 1;
         mm->cov = NULL;
         mm->n_cov = 0;
         r->head[m] = ri;
@@ -453,23 +465,84 @@ s_csv(cq_roster_t *r, s_ctx_t *ctx, const char *buf, size_t len)
 
 //  ---- building ------------------------------------------------------------
 
-//  Groups rows by member (file order within a member) into one array.
+static size_t
+s_align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static size_t
+s_strsize(const char *s)
+{
+    return strlen(s) + 1;
+}
+
+static char *
+s_put(char **at, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = *at;
+    memcpy(p, s, n);
+    *at += n;
+    return p;
+}
+
+//  Lays the members out in blocks (file order of rows within a member)
+//  and points the index at the blocks: index values become block offsets
+//  in units of 8 bytes.
 static void
 s_group(cq_roster_t *r)
 {
-    r->cov = cq_xmalloc((r->n_rows ? r->n_rows : 1) * sizeof *r->cov);
+    size_t total = 0;
+    for (size_t m = 0; m < r->n_members; m++) {
+        const cq_member_t *mm = &r->members[m];
+        size_t sz = sizeof(cq_member_t) + mm->n_cov * sizeof(cq_coverage_t);
+        sz += strlen(mm->payer_id) + 1 + strlen(mm->member_id) + 1;
+        for (uint32_t i = r->head[m]; i != UINT32_MAX; i = r->rows[i].next) {
+            const cq_coverage_t *c = &r->rows[i].cov;
+            sz += s_strsize(c->plan_id) + s_strsize(c->last_name) +
+                  s_strsize(c->first_name);
+        }
+        total += s_align8(sz);
+    }
+    r->blocks = cq_xmalloc(total ? total : 8);
+    r->list = cq_xmalloc((r->n_members ? r->n_members : 1) * sizeof *r->list);
     size_t at = 0;
     for (size_t m = 0; m < r->n_members; m++) {
-        cq_member_t *mm = &r->members[m];
-        mm->cov = &r->cov[at];
-        for (uint32_t i = r->head[m]; i != UINT32_MAX; i = r->rows[i].next)
-            r->cov[at++] = r->rows[i].cov;
+        const cq_member_t *old = &r->members[m];
+        cq_member_t *mm = (cq_member_t *)(void *)(r->blocks + at);
+        cq_coverage_t *cov = (cq_coverage_t *)(mm + 1);
+        char *str = (char *)(cov + old->n_cov);
+        mm->n_cov = old->n_cov;
+        mm->cov = cov;
+        mm->user = UINT32_MAX;
+        //  "payer\0member_id", contiguous, as s_find compares them
+        mm->payer_id = s_put(&str, old->payer_id);
+        mm->member_id = s_put(&str, old->member_id);
+        uint32_t k = 0;
+        for (uint32_t i = r->head[m]; i != UINT32_MAX; i = r->rows[i].next) {
+            cov[k] = r->rows[i].cov;
+            cov[k].plan_id = s_put(&str, cov[k].plan_id);
+            cov[k].last_name = s_put(&str, cov[k].last_name);
+            cov[k].first_name = s_put(&str, cov[k].first_name);
+            k++;
+        }
+        r->list[m] = mm;
+        at = s_align8((size_t)(str - r->blocks));
     }
+    for (size_t i = 0; i <= r->index.mask; i++)
+        if (r->index.slots[i].h != 0)
+            r->index.slots[i].v =
+                (uint32_t)(((char *)r->list[r->index.slots[i].v] - r->blocks) /
+                           8);
     free(r->rows);
     free(r->head);
     free(r->tail);
+    free(r->members);
     r->rows = NULL;
     r->head = r->tail = NULL;
+    r->members = NULL;
+    cq_arena_free(&r->arena);
 }
 
 cq_roster_t *
@@ -535,7 +608,8 @@ cq_roster_destroy(cq_roster_t **self_p)
     cq_arena_free(&r->arena);
     cq_htab_free(&r->index);
     free(r->members);
-    free(r->cov);
+    free(r->blocks);
+    free(r->list);
     free(r->rows);
     free(r->head);
     free(r->tail);
@@ -543,14 +617,39 @@ cq_roster_destroy(cq_roster_t **self_p)
     *self_p = NULL;
 }
 
-const cq_member_t *
-cq_roster_find(const cq_roster_t *self, const char *payer_id,
-               const char *member_id)
+cq_member_t *
+cq_roster_find(cq_roster_t *self, const char *payer_id, const char *member_id)
 {
-    size_t np = strlen(payer_id), nm = strlen(member_id);
-    uint64_t h = s_member_hash(payer_id, np, member_id, nm);
-    int m = s_find(self, payer_id, np, member_id, nm, h);
-    return m < 0 ? NULL : &self->members[m];
+    size_t np = strnlen(payer_id, CQ_ID_LEN),
+           nm = strnlen(member_id, CQ_ID_LEN);
+    if (np >= CQ_ID_LEN || nm >= CQ_ID_LEN)
+        return NULL;
+    char probe[2 * CQ_ID_LEN + 2];
+    size_t n = s_probe(probe, payer_id, np, member_id, nm);
+    uint64_t h = cq_htab_fix(cq_strhash(probe, n));
+    for (size_t i = cq_htab_first(&self->index, h); i != CQ_HTAB_END;
+         i = cq_htab_next(&self->index, h, i)) {
+        cq_member_t *m =
+            (cq_member_t *)(void *)(self->blocks +
+                                    (size_t)self->index.slots[i].v * 8);
+        if (memcmp(m->payer_id, probe, n + 1) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+void
+cq_roster_prefetch(const cq_roster_t *self, const char *payer_id,
+                   const char *member_id)
+{
+    size_t np = strnlen(payer_id, CQ_ID_LEN),
+           nm = strnlen(member_id, CQ_ID_LEN);
+    if (np >= CQ_ID_LEN || nm >= CQ_ID_LEN)
+        return;
+    char probe[2 * CQ_ID_LEN + 2];
+    size_t n = s_probe(probe, payer_id, np, member_id, nm);
+    uint64_t h = cq_htab_fix(cq_strhash(probe, n));
+    __builtin_prefetch(&self->index.slots[(size_t)h & self->index.mask]);
 }
 
 size_t
@@ -569,5 +668,5 @@ cq_member_t *
 cq_roster_member_at(cq_roster_t *self, size_t i)
 {
     assert(i < self->n_members);
-    return &self->members[i];
+    return self->list[i];
 }

@@ -32,6 +32,8 @@ typedef struct {
     const char *member_id; // member_id; PHI
     cq_coverage_t *cov;    // this member's rows, in file order
     uint32_t n_cov;        // >= 1
+    uint32_t user;         // free for the caller (UINT32_MAX at load; the
+                           // engine caches the member's state id here)
 } cq_member_t;
 
 typedef struct cq_roster cq_roster_t;
@@ -47,8 +49,12 @@ cq_roster_t *cq_roster_parse(const char *buf, size_t len, const char *name,
 void cq_roster_destroy(cq_roster_t **self_p);
 
 //  The member, or NULL. Borrowed; valid until the roster is destroyed.
-const cq_member_t *cq_roster_find(const cq_roster_t *self, const char *payer_id,
-                                  const char *member_id);
+//  O(1): one hash probe and one block (header, rows and strings together).
+cq_member_t *cq_roster_find(cq_roster_t *self, const char *payer_id,
+                            const char *member_id);
+//  Starts loading the hash slot cq_roster_find would read first.
+void cq_roster_prefetch(const cq_roster_t *self, const char *payer_id,
+                        const char *member_id);
 size_t cq_roster_members(const cq_roster_t *self);
 size_t cq_roster_rows(const cq_roster_t *self);
 //  Member i (0..members-1), for callers that annotate rows (plan indexes).

@@ -91,10 +91,11 @@ cq_state_new_hooked(const cq_state_hooks_t *hooks, bool keep_bodies)
     cq_htab_init(&st->codes.index, 1024);
     cq_htab_init(&st->members.index, 1024);
     cq_htab_init(&st->key_index, 1024);
-    cq_htab_init(&st->lineage_index, 1024);
     cq_htab_init(&st->dup_index, 1024);
     cq_htab_init(&st->freq_index, 1024);
     cq_htab_init(&st->acc_index, 1024);
+    static _Atomic uint64_t serial;
+    st->serial = ++serial;
     st->next_seq = 1;
     st->keep_bodies = keep_bodies;
     cq_buf_init(&st->pack_buf, 1u << 20);
@@ -120,13 +121,11 @@ cq_state_destroy(cq_state_t **self_p)
     s_intern_free(&st->codes);
     s_intern_free(&st->members);
     free(st->recs);
-    free(st->lineages);
     free(st->hist);
     free(st->accs);
     free(st->rules);
     cq_buf_free(&st->pack_buf);
     cq_htab_free(&st->key_index);
-    cq_htab_free(&st->lineage_index);
     cq_htab_free(&st->dup_index);
     cq_htab_free(&st->freq_index);
     cq_htab_free(&st->acc_index);
@@ -167,52 +166,84 @@ cq_state_find_key(const cq_state_t *st, const char *key, size_t n)
     return CQ_STATE_NONE;
 }
 
-static size_t
-s_lineage_slot(const cq_state_t *st, const char *lin, size_t n, uint64_t h)
-{
-    for (size_t i = cq_htab_first(&st->lineage_index, h); i != CQ_HTAB_END;
-         i = cq_htab_next(&st->lineage_index, h, i)) {
-        const char *k = st->lineages[st->lineage_index.slots[i].v].lineage;
-        if (strncmp(k, lin, n) == 0 && k[n] == '\0')
-            return i;
-    }
-    return CQ_HTAB_END;
-}
-
 uint32_t
 cq_state_find_lineage(const cq_state_t *st, const char *lin, size_t n)
 {
-    uint64_t h = cq_htab_fix(cq_strhash(lin, n));
-    size_t i = s_lineage_slot(st, lin, n, h);
-    if (i == CQ_HTAB_END)
+    //  the claim as sent first ("|1"), else a replacement sent under this
+    //  claim_id ("|7"); then the replacements that replaced it
+    char key[CQ_KEY_LEN + 4];
+    if (n + 3 > sizeof key)
         return CQ_STATE_NONE;
-    uint32_t r = st->lineages[st->lineage_index.slots[i].v].rec;
+    memcpy(key, lin, n);
+    key[n] = '|';
+    key[n + 1] = '1';
+    key[n + 2] = '\0';
+    uint32_t r = cq_state_find_key(st, key, n + 2);
+    if (r == CQ_STATE_NONE) {
+        key[n + 1] = '7';
+        r = cq_state_find_key(st, key, n + 2);
+    }
+    if (r == CQ_STATE_NONE)
+        return r;
     //  replaced_by always points to a later record: no cycles
     while (st->recs[r].replaced_by != CQ_STATE_NONE)
         r = st->recs[r].replaced_by;
     return r;
 }
 
-static void
-s_lineage_set(cq_state_t *st, const char *lin, size_t n, uint32_t rec,
-              bool overwrite)
+static uint64_t
+s_dup_hash(uint32_t member, int32_t date, uint32_t proc)
 {
-    uint64_t h = cq_htab_fix(cq_strhash(lin, n));
-    size_t i = s_lineage_slot(st, lin, n, h);
-    if (i != CQ_HTAB_END) {
-        if (overwrite)
-            st->lineages[st->lineage_index.slots[i].v].rec = rec;
-        return;
+    return cq_htab_fix(
+        cq_mix64(((uint64_t)member << 32) | proc, (uint64_t)(uint32_t)date));
+}
+
+static uint64_t
+s_freq_hash(uint32_t member, uint32_t proc)
+{
+    return cq_htab_fix(cq_mix64(((uint64_t)member << 32) | proc, 0x5eed));
+}
+
+//  Slot of the dup / freq index entry whose newest row matches, or END.
+static size_t
+s_dup_slot(const cq_state_t *st, uint32_t member, int32_t date, uint32_t proc,
+           uint64_t h)
+{
+    for (size_t i = cq_htab_first(&st->dup_index, h); i != CQ_HTAB_END;
+         i = cq_htab_next(&st->dup_index, h, i)) {
+        const cq_hist_t *x = &st->hist[st->dup_index.slots[i].v];
+        if (x->member == member && x->date == date && x->proc == proc)
+            return i;
     }
-    if (st->n_lineages == st->cap_lineages) {
-        st->cap_lineages = st->cap_lineages ? st->cap_lineages * 2 : 1024;
-        st->lineages =
-            cq_xrealloc(st->lineages, st->cap_lineages * sizeof *st->lineages);
+    return CQ_HTAB_END;
+}
+
+static size_t
+s_freq_slot(const cq_state_t *st, uint32_t member, uint32_t proc, uint64_t h)
+{
+    for (size_t i = cq_htab_first(&st->freq_index, h); i != CQ_HTAB_END;
+         i = cq_htab_next(&st->freq_index, h, i)) {
+        const cq_hist_t *x = &st->hist[st->freq_index.slots[i].v];
+        if (x->member == member && x->proc == proc)
+            return i;
     }
-    cq_lineage_t *l = &st->lineages[st->n_lineages];
-    l->lineage = cq_arena_strndup(&st->arena, lin, n);
-    l->rec = rec;
-    cq_htab_add(&st->lineage_index, h, (uint32_t)st->n_lineages++);
+    return CQ_HTAB_END;
+}
+
+uint32_t
+cq_state_dup_head(const cq_state_t *st, uint32_t member, int32_t date,
+                  uint32_t proc)
+{
+    size_t i =
+        s_dup_slot(st, member, date, proc, s_dup_hash(member, date, proc));
+    return i == CQ_HTAB_END ? CQ_STATE_NONE : st->dup_index.slots[i].v;
+}
+
+uint32_t
+cq_state_freq_head(const cq_state_t *st, uint32_t member, uint32_t proc)
+{
+    size_t i = s_freq_slot(st, member, proc, s_freq_hash(member, proc));
+    return i == CQ_HTAB_END ? CQ_STATE_NONE : st->freq_index.slots[i].v;
 }
 
 static uint64_t
@@ -244,7 +275,7 @@ s_acc_add(cq_state_t *st, uint32_t member, uint32_t plan, int32_t py)
         return a;
     if (st->n_accs == st->cap_accs) {
         st->cap_accs = st->cap_accs ? st->cap_accs * 2 : 1024;
-        st->accs = cq_xrealloc(st->accs, st->cap_accs * sizeof *st->accs);
+        st->accs = cq_big_realloc(st->accs, st->cap_accs * sizeof *st->accs);
     }
     a = (uint32_t)st->n_accs++;
     cq_acc_t *acc = &st->accs[a];
@@ -302,7 +333,7 @@ cq_state_apply(cq_state_t *st, const cq_state_entry_t *e, int64_t seq,
 {
     if (st->n_recs == st->cap_recs) {
         st->cap_recs = st->cap_recs ? st->cap_recs * 2 : 4096;
-        st->recs = cq_xrealloc(st->recs, st->cap_recs * sizeof *st->recs);
+        st->recs = cq_big_realloc(st->recs, st->cap_recs * sizeof *st->recs);
     }
     uint32_t idx = (uint32_t)st->n_recs++;
     cq_rec_t *r = &st->recs[idx];
@@ -330,8 +361,6 @@ cq_state_apply(cq_state_t *st, const cq_state_entry_t *e, int64_t seq,
     if (e->reverses != CQ_STATE_NONE && e->reverses < idx) {
         cq_rec_t *o = &st->recs[e->reverses];
         o->reversed = true;
-        if (freq == '7')
-            o->replaced_by = idx;
         for (uint32_t i = o->first_hist; i < o->first_hist + o->n_hist; i++) {
             cq_hist_t *h = &st->hist[i];
             if (!h->active)
@@ -348,17 +377,27 @@ cq_state_apply(cq_state_t *st, const cq_state_entry_t *e, int64_t seq,
         const cq_state_line_t *l = &e->lines[i];
         if (st->n_hist == st->cap_hist) {
             st->cap_hist = st->cap_hist ? st->cap_hist * 2 : 4096;
-            st->hist = cq_xrealloc(st->hist, st->cap_hist * sizeof *st->hist);
+            st->hist =
+                cq_big_realloc(st->hist, st->cap_hist * sizeof *st->hist);
         }
         uint32_t hi = (uint32_t)st->n_hist++;
         cq_hist_t *h = &st->hist[hi];
-        h->member = cq_intern_add(&st->members, &st->arena, l->member_key,
-                                  strlen(l->member_key));
-        h->npi = cq_intern_add(&st->codes, &st->arena, l->npi, strlen(l->npi));
-        h->proc =
-            cq_intern_add(&st->codes, &st->arena, l->proc, strlen(l->proc));
-        uint32_t plan =
-            cq_intern_add(&st->codes, &st->arena, l->plan, strlen(l->plan));
+        h->member = l->member_id != CQ_STATE_NONE
+                        ? l->member_id
+                        : cq_intern_add(&st->members, &st->arena, l->member_key,
+                                        strlen(l->member_key));
+        h->npi =
+            l->npi_id != CQ_STATE_NONE
+                ? l->npi_id
+                : cq_intern_add(&st->codes, &st->arena, l->npi, strlen(l->npi));
+        h->proc = l->proc_id != CQ_STATE_NONE
+                      ? l->proc_id
+                      : cq_intern_add(&st->codes, &st->arena, l->proc,
+                                      strlen(l->proc));
+        uint32_t plan = l->plan_id != CQ_STATE_NONE
+                            ? l->plan_id
+                            : cq_intern_add(&st->codes, &st->arena, l->plan,
+                                            strlen(l->plan));
         h->rec = idx;
         h->date = l->date;
         h->mods = l->mods;
@@ -369,24 +408,31 @@ cq_state_apply(cq_state_t *st, const cq_state_entry_t *e, int64_t seq,
         h->acc = s_acc_add(st, h->member, plan, l->py_start);
         st->accs[h->acc].ded += h->ded;
         st->accs[h->acc].oop += h->oop;
-        cq_htab_add(&st->dup_index,
-                    cq_state_dup_hash(h->member, h->date, h->proc), hi);
-        cq_htab_add(&st->freq_index, cq_state_freq_hash(h->member, h->proc),
-                    hi);
-    }
-
-    //  lineage: which decision a later void / replacement reverses
-    if (e->index_key && klen >= 2) {
-        size_t llen = klen - 2; // without "|f"
-        if (freq == '1') {
-            s_lineage_set(st, e->key, llen, idx, true);
-        } else if (freq == '7') {
-            if (outcome == CQ_DECISION_ACCEPT && e->orig_lineage != NULL)
-                s_lineage_set(st, e->orig_lineage, strlen(e->orig_lineage), idx,
-                              true);
-            s_lineage_set(st, e->key, llen, idx, outcome == CQ_DECISION_ACCEPT);
+        //  chain the row in front of its (member, date, proc) and
+        //  (member, proc) lists
+        uint64_t dh = s_dup_hash(h->member, h->date, h->proc);
+        size_t ds = s_dup_slot(st, h->member, h->date, h->proc, dh);
+        if (ds == CQ_HTAB_END) {
+            h->next_dup = CQ_STATE_NONE;
+            cq_htab_add(&st->dup_index, dh, hi);
+        } else {
+            h->next_dup = st->dup_index.slots[ds].v;
+            st->dup_index.slots[ds].v = hi;
+        }
+        h->next_freq = CQ_STATE_NONE;
+        if (l->track_freq) {
+            uint64_t fh = s_freq_hash(h->member, h->proc);
+            size_t fs = s_freq_slot(st, h->member, h->proc, fh);
+            if (fs == CQ_HTAB_END) {
+                cq_htab_add(&st->freq_index, fh, hi);
+            } else {
+                h->next_freq = st->freq_index.slots[fs].v;
+                st->freq_index.slots[fs].v = hi;
+            }
         }
     }
+    if (e->replaces != CQ_STATE_NONE && e->replaces < idx)
+        st->recs[e->replaces].replaced_by = idx;
     st->next_seq = seq + 1;
 }
 
@@ -410,80 +456,108 @@ cq_state_record(cq_state_t *st, cq_decision_t *d, const cq_state_entry_t *e)
 //  Layout (version 1): strings as u8 length + bytes; integers as zigzag
 //  LEB128 varints. No rules_version (the record keeps its index).
 
-static void
-s_put_u(cq_buf_t *b, uint64_t v)
+//  Writers into a buffer known to be big enough (cq_decision_pack reserves
+//  the largest possible size first).
+static uint8_t *
+s_put_u(uint8_t *w, uint64_t v)
 {
-    uint8_t tmp[10];
-    size_t n = 0;
-    do {
-        uint8_t c = v & 0x7f;
+    while (v >= 0x80) {
+        *w++ = (uint8_t)(v | 0x80);
         v >>= 7;
-        tmp[n++] = (uint8_t)(c | (v ? 0x80 : 0));
-    } while (v);
-    cq_buf_add(b, tmp, n);
+    }
+    *w++ = (uint8_t)v;
+    return w;
 }
 
-static void
-s_put_i(cq_buf_t *b, int64_t v)
+static uint8_t *
+s_put_i(uint8_t *w, int64_t v)
 {
-    s_put_u(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+    return s_put_u(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
-static void
-s_put_s(cq_buf_t *b, const char *s, size_t cap)
+static uint8_t *
+s_put_s(uint8_t *w, const char *s, size_t cap)
 {
-    size_t n = strnlen(s, cap - 1);
-    uint8_t len = (uint8_t)(n > 255 ? 255 : n);
-    cq_buf_add(b, &len, 1);
-    cq_buf_add(b, s, len);
+    //  short strings: a loop beats strnlen + memcpy calls
+    size_t max = cap - 1 < 255 ? cap - 1 : 255, n = 0;
+    uint8_t *len = w++;
+    while (n < max && s[n] != '\0') {
+        w[n] = (uint8_t)s[n];
+        n++;
+    }
+    *len = (uint8_t)n;
+    return w + n;
 }
+
+//  The most bytes a packed decision can take.
+#define S_VARINT 10
+#define S_PACK_MAX                                                             \
+    (4 + 5 * 256 + 6 * S_VARINT + S_VARINT +                                   \
+     CQ_MAX_ADJ * (S_VARINT + 3 + 6 + S_VARINT) + S_VARINT +                   \
+     CQ_MAX_REASONS * (S_VARINT + 3 + 6 + 8 + 160) + S_VARINT +                \
+     CQ_MAX_LINES * (4 * S_VARINT))
 
 int
 cq_decision_pack(const cq_decision_t *d, cq_buf_t *b)
 {
+    //  reserve the worst case once, then write without checks
     size_t start = b->len;
-    uint8_t head[4] = {1, (uint8_t)d->frequency, (uint8_t)d->decision,
-                       (uint8_t)d->source};
-    cq_buf_add(b, head, sizeof head);
-    s_put_s(b, d->claim_id, sizeof d->claim_id);
-    s_put_s(b, d->payer_id, sizeof d->payer_id);
-    s_put_s(b, d->billing_npi, sizeof d->billing_npi);
-    s_put_s(b, d->batch_id, sizeof d->batch_id);
-    s_put_s(b, d->node, sizeof d->node);
-    s_put_i(b, d->ocr_confidence);
-    s_put_i(b, d->billed);
-    s_put_i(b, d->allowed);
-    s_put_i(b, d->paid);
-    s_put_i(b, d->patient_resp);
-    s_put_u(b, d->n_adj);
-    for (size_t i = 0; i < d->n_adj; i++) {
+    if (b->cap < start + S_PACK_MAX + 1) {
+        if (cq_buf_add(b, "", 0) != 0 || start + S_PACK_MAX + 1 > b->max)
+            return CQ_ETOOBIG;
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < start + S_PACK_MAX + 1)
+            cap *= 2;
+        b->data = cq_xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    uint8_t *w = (uint8_t *)b->data + start;
+    *w++ = 1;
+    *w++ = (uint8_t)d->frequency;
+    *w++ = (uint8_t)d->decision;
+    *w++ = (uint8_t)d->source;
+    w = s_put_s(w, d->claim_id, sizeof d->claim_id);
+    w = s_put_s(w, d->payer_id, sizeof d->payer_id);
+    w = s_put_s(w, d->billing_npi, sizeof d->billing_npi);
+    w = s_put_s(w, d->batch_id, sizeof d->batch_id);
+    w = s_put_s(w, d->node, sizeof d->node);
+    w = s_put_i(w, d->ocr_confidence);
+    w = s_put_i(w, d->billed);
+    w = s_put_i(w, d->allowed);
+    w = s_put_i(w, d->paid);
+    w = s_put_i(w, d->patient_resp);
+    size_t na = d->n_adj <= CQ_MAX_ADJ ? d->n_adj : CQ_MAX_ADJ;
+    w = s_put_u(w, na);
+    for (size_t i = 0; i < na; i++) {
         const cq_adjustment_t *a = &d->adj[i];
-        s_put_u(b, a->line);
-        s_put_s(b, a->group, sizeof a->group);
-        s_put_s(b, a->code, sizeof a->code);
-        s_put_i(b, a->amount);
+        w = s_put_u(w, a->line);
+        w = s_put_s(w, a->group, sizeof a->group);
+        w = s_put_s(w, a->code, sizeof a->code);
+        w = s_put_i(w, a->amount);
     }
-    s_put_u(b, d->n_reasons);
-    for (size_t i = 0; i < d->n_reasons; i++) {
+    size_t nr = d->n_reasons <= CQ_MAX_REASONS ? d->n_reasons : CQ_MAX_REASONS;
+    w = s_put_u(w, nr);
+    for (size_t i = 0; i < nr; i++) {
         const cq_reason_t *r = &d->reasons[i];
-        s_put_u(b, r->line);
-        s_put_s(b, r->group, sizeof r->group);
-        s_put_s(b, r->carc, sizeof r->carc);
-        s_put_s(b, r->rarc, sizeof r->rarc);
-        s_put_s(b, r->message, sizeof r->message);
+        w = s_put_u(w, r->line);
+        w = s_put_s(w, r->group, sizeof r->group);
+        w = s_put_s(w, r->carc, sizeof r->carc);
+        w = s_put_s(w, r->rarc, sizeof r->rarc);
+        w = s_put_s(w, r->message, sizeof r->message);
     }
-    s_put_u(b, d->n_lines);
-    for (size_t i = 0; i < d->n_lines; i++) {
+    size_t nl = d->n_lines <= CQ_MAX_LINES ? d->n_lines : CQ_MAX_LINES;
+    w = s_put_u(w, nl);
+    for (size_t i = 0; i < nl; i++) {
         const cq_line_result_t *l = &d->lines[i];
-        s_put_i(b, l->billed);
-        s_put_i(b, l->allowed);
-        s_put_i(b, l->paid);
-        s_put_u(b, l->denied);
+        w = s_put_i(w, l->billed);
+        w = s_put_i(w, l->allowed);
+        w = s_put_i(w, l->paid);
+        w = s_put_u(w, l->denied);
     }
-    //  cq_buf_add fails only past the buffer's cap; check once at the end
-    //  by length: every field above is bounded, so a short buffer is a bug
-    //  of the caller's cap.
-    return b->len > start ? 0 : CQ_ETOOBIG;
+    b->len = (size_t)(w - (uint8_t *)b->data);
+    assert(b->len - start <= S_PACK_MAX);
+    b->data[b->len] = '\0';
+    return 0;
 }
 
 typedef struct {

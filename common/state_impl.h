@@ -4,8 +4,9 @@
 //
 //  One concrete structure holds every lookup the engine needs, in memory:
 //    - decisions by claim key (resubmissions return the earlier decision);
-//    - "lineage": the decision currently in effect for (payer, npi,
-//      claim_id), which a void or replacement naming that claim_id reverses;
+//    - the decision in effect for (payer, npi, claim_id), which a void or
+//      replacement naming that claim_id reverses: found through the claim
+//      key ("...|1", else "...|7") and the replaced_by links;
 //    - accepted service lines (history) indexed for duplicates (member,
 //      date, procedure) and for frequency limits (member, procedure); each
 //      row also holds the cost share it added, so reversing a claim is
@@ -26,17 +27,19 @@
 
 //  One accepted service line.
 typedef struct {
-    uint32_t member; // interned member ("payer\x1fmember_id")
-    uint32_t npi;    // interned billing NPI
-    uint32_t proc;   // interned procedure code
-    uint32_t rec;    // decision record that accepted it
-    int32_t date;    // service date (days)
-    uint32_t acc;    // accumulator it added to
-    uint64_t mods;   // modifiers, packed (cq_state_pack_mods)
-    int64_t charge;  // line charge, cents
-    int64_t ded;     // deductible it added, cents
-    int64_t oop;     // out-of-pocket it added (copay + ded + coins), cents
-    bool active;     // false once its claim is voided or replaced
+    uint32_t member;    // interned member ("payer\x1fmember_id")
+    uint32_t npi;       // interned billing NPI
+    uint32_t proc;      // interned procedure code
+    uint32_t rec;       // decision record that accepted it
+    int32_t date;       // service date (days)
+    uint32_t acc;       // accumulator it added to
+    uint64_t mods;      // modifiers, packed (cq_state_pack_mods)
+    int64_t charge;     // line charge, cents
+    int64_t ded;        // deductible it added, cents
+    int64_t oop;        // out-of-pocket it added (copay + ded + coins), cents
+    uint32_t next_dup;  // older row with the same (member, date, proc)
+    uint32_t next_freq; // older row with the same (member, proc)
+    bool active;        // false once its claim is voided or replaced
 } cq_hist_t;
 
 //  Deductible and out-of-pocket used by a member in one plan year.
@@ -63,12 +66,6 @@ typedef struct {
     uint32_t replaced_by; // the replacement that reversed it, or NONE
 } cq_rec_t;
 
-//  Where a claim_id's effective decision is.
-typedef struct {
-    const char *lineage; // "payer|npi|claim_id" (arena)
-    uint32_t rec;        // decision record
-} cq_lineage_t;
-
 //  Interned strings (codes, NPIs, plan ids, members) -> small ids.
 typedef struct {
     const char **str; // id -> string (arena)
@@ -79,7 +76,13 @@ typedef struct {
 //  An accepted line as the engine hands it over (strings, not ids, so the
 //  ledger can store it as text).
 typedef struct {
-    uint8_t line;              // 1-based line number
+    uint8_t line;       // 1-based line number
+    uint32_t member_id; // ids when the caller has them interned,
+    uint32_t npi_id;    // else CQ_STATE_NONE (then interned from
+    uint32_t proc_id;   // the strings below)
+    uint32_t plan_id;
+    bool track_freq;           // chain it for frequency limits (a plan
+                               // limits its procedure)
     const char *member_key;    // "payer\x1fmember_id"
     const char *npi;           // billing NPI
     const char *proc;          // procedure code
@@ -97,6 +100,8 @@ typedef struct {
     bool index_key;           // false: not found again by key (synthetic id)
     const char *orig_lineage; // 7/8: "payer|npi|original_claim_id", or NULL
     uint32_t reverses;        // rec whose effects it reverses, or NONE
+    uint32_t replaces;        // accepted replacement: the rec it replaces
+                              // (reversed or not), or NONE
     const cq_state_line_t *lines; // accepted lines it adds
     size_t n_lines;
 } cq_state_entry_t;
@@ -118,20 +123,18 @@ struct cq_state {
     cq_intern_t members; // "payer\x1fmember_id"
     cq_rec_t *recs;      // decisions in seq order
     size_t n_recs, cap_recs;
-    cq_htab_t key_index;    // hash(claim key) -> rec
-    cq_lineage_t *lineages; // lineage entries
-    size_t n_lineages, cap_lineages;
-    cq_htab_t lineage_index; // hash(lineage) -> lineage entry
-    cq_hist_t *hist;         // accepted lines, in decision order
+    cq_htab_t key_index; // hash(claim key) -> rec
+    cq_hist_t *hist;     // accepted lines, in decision order
     size_t n_hist, cap_hist;
-    cq_htab_t dup_index;  // hash(member, date, proc) -> hist row
-    cq_htab_t freq_index; // hash(member, proc) -> hist row
+    cq_htab_t dup_index;  // (member, date, proc) -> newest hist row
+    cq_htab_t freq_index; // (member, proc) -> newest hist row
     cq_acc_t *accs;       // accumulators
     size_t n_accs, cap_accs;
     cq_htab_t acc_index; // hash(member, plan, py) -> acc
     const char **rules;  // rules versions seen (arena)
     size_t n_rules, cap_rules;
     int64_t next_seq;       // ledger_seq of the next decision
+    uint64_t serial;        // unique per state object (the engine caches by it)
     bool keep_bodies;       // memory store: keep packed decisions
     cq_buf_t pack_buf;      // scratch for packing
     cq_state_hooks_t hooks; // persistence (all NULL for memory)
@@ -163,18 +166,13 @@ uint32_t cq_state_acc_find(const cq_state_t *st, uint32_t member, uint32_t plan,
 //  Record index of ledger seq, or NONE.
 uint32_t cq_state_rec_by_seq(const cq_state_t *st, int64_t seq);
 
-//  Hashes for the history indexes (walk with cq_htab_first/next).
-static inline uint64_t
-cq_state_dup_hash(uint32_t member, int32_t date, uint32_t proc)
-{
-    return cq_htab_fix(
-        cq_mix64(((uint64_t)member << 32) | proc, (uint64_t)(uint32_t)date));
-}
-static inline uint64_t
-cq_state_freq_hash(uint32_t member, uint32_t proc)
-{
-    return cq_htab_fix(cq_mix64(((uint64_t)member << 32) | proc, 0x5eed));
-}
+//  Newest history row of (member, date, proc) / of (member, proc), or
+//  NONE; older ones follow through next_dup / next_freq (inactive rows
+//  included: check active).
+uint32_t cq_state_dup_head(const cq_state_t *st, uint32_t member, int32_t date,
+                           uint32_t proc);
+uint32_t cq_state_freq_head(const cq_state_t *st, uint32_t member,
+                            uint32_t proc);
 //  Packs up to 4 two-character modifiers into 64 bits.
 uint64_t cq_state_pack_mods(const char mods[][3], size_t n);
 

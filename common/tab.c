@@ -2,6 +2,33 @@
 #include "mem.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
+
+#define S_HUGE (2u << 20)
+
+void
+cq_mem_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    if (n < 2 * S_HUGE)
+        return;
+    uintptr_t a = ((uintptr_t)p + S_HUGE - 1) & ~(uintptr_t)(S_HUGE - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~(uintptr_t)(S_HUGE - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+void *
+cq_big_realloc(void *p, size_t n)
+{
+    p = cq_xrealloc(p, n);
+    cq_mem_huge(p, n);
+    return p;
+}
 
 void
 cq_htab_init(cq_htab_t *t, size_t expected)
@@ -10,6 +37,7 @@ cq_htab_init(cq_htab_t *t, size_t expected)
     while (cap < expected * 2)
         cap *= 2;
     t->slots = cq_xcalloc(cap, sizeof *t->slots);
+    cq_mem_huge(t->slots, cap * sizeof *t->slots);
     t->mask = cap - 1;
     t->count = 0;
 }
@@ -28,6 +56,7 @@ s_grow(cq_htab_t *t)
 {
     size_t cap = (t->mask + 1) * 2;
     cq_hslot_t *slots = cq_xcalloc(cap, sizeof *slots);
+    cq_mem_huge(slots, cap * sizeof *slots);
     for (size_t i = 0; i <= t->mask; i++) {
         if (t->slots[i].h == 0)
             continue;
@@ -63,7 +92,8 @@ struct cq_arena_chunk {
     max_align_t data[];     // payload
 };
 
-#define S_CHUNK (256u << 10)
+#define S_CHUNK (256u << 10)   // first chunks
+#define S_CHUNK_BIG (8u << 20) // once an arena holds more than this
 
 void
 cq_arena_init(cq_arena_t *a)
@@ -88,8 +118,10 @@ cq_arena_alloc(cq_arena_t *a, size_t n)
 {
     n = (n + 7) & ~(size_t)7;
     if (a->head == NULL || a->size - a->used < n) {
-        size_t size = n > S_CHUNK ? n : S_CHUNK;
+        size_t chunk = a->total >= S_CHUNK_BIG ? S_CHUNK_BIG : S_CHUNK;
+        size_t size = n > chunk ? n : chunk;
         cq_arena_chunk_t *c = cq_xmalloc(sizeof *c + size);
+        cq_mem_huge(c, sizeof *c + size);
         c->next = a->head;
         a->head = c;
         a->size = size;

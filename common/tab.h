@@ -92,8 +92,10 @@ cq_strhash(const void *p, size_t n)
         b += 8;
         n -= 8;
     }
+    //  the tail byte by byte: a memcpy of a variable length is a call
     uint64_t w = 0;
-    memcpy(&w, b, n);
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)b[i] << (8 * i);
     return cq_mix64(h, w);
 }
 
@@ -109,6 +111,12 @@ typedef struct {
 
 void cq_arena_init(cq_arena_t *a);
 void cq_arena_free(cq_arena_t *a);
+//  Asks for transparent huge pages on [p, p + n) when it is large (fewer
+//  page faults while big tables fill up). Harmless where unsupported.
+void cq_mem_huge(void *p, size_t n);
+//  cq_xrealloc for big growing arrays: also advises huge pages.
+void *cq_big_realloc(void *p, size_t n);
+
 //  n bytes, 8-aligned, uninitialised.
 void *cq_arena_alloc(cq_arena_t *a, size_t n);
 //  A NUL-terminated copy of s[0..n).

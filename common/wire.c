@@ -32,8 +32,7 @@ cq_wire_recv(void *sock, bool router, cq_wire_msg_t *m, int flags)
     m->has_rid = router;
     for (;;) {
         zmq_msg_t scratch;
-        zmq_msg_t *part =
-            m->n < CQ_WIRE_MAX_PARTS ? &m->parts[m->n] : &scratch;
+        zmq_msg_t *part = m->n < CQ_WIRE_MAX_PARTS ? &m->parts[m->n] : &scratch;
         zmq_msg_init(part);
         int rc = zmq_msg_recv(part, sock, m->n == 0 ? flags : 0);
         if (rc < 0) {
@@ -101,8 +100,8 @@ s_errno_rc(void)
 
 int
 cq_wire_send(void *sock, const void *rid, size_t rid_len, cq_cmd_t cmd,
-             const void *body, size_t body_len, zmq_msg_t *extra,
-             int n_extra, int flags)
+             const void *body, size_t body_len, zmq_msg_t *extra, int n_extra,
+             int flags)
 {
     uint8_t hdr[CQ_PROTO_HDR_LEN];
     cq_proto_hdr_encode(cmd, hdr);
@@ -115,8 +114,8 @@ cq_wire_send(void *sock, const void *rid, size_t rid_len, cq_cmd_t cmd,
     }
     if (zmq_send(sock, hdr, sizeof hdr, ZMQ_SNDMORE | flags) < 0)
         return s_errno_rc();
-    if (zmq_send(sock, body, body_len, (n_extra > 0 ? ZMQ_SNDMORE : 0) |
-                                           flags) < 0)
+    if (zmq_send(sock, body, body_len,
+                 (n_extra > 0 ? ZMQ_SNDMORE : 0) | flags) < 0)
         return s_errno_rc();
     for (int i = 0; i < n_extra; i++) {
         if (zmq_msg_send(&extra[i], sock,

@@ -22,7 +22,7 @@ typedef struct {
     int cmd;                            // command (after cq_wire_parse)
     const uint8_t *body;                // body (after cq_wire_parse)
     size_t body_len;
-    int first_extra;                    // index of the first document part
+    int first_extra; // index of the first document part
 } cq_wire_msg_t;
 
 //  Initializes m (no parts open).
@@ -53,8 +53,8 @@ int cq_wire_send(void *sock, const void *rid, size_t rid_len, cq_cmd_t cmd,
                  int n_extra, int flags);
 
 //  Sends raw parts as they are (for tests that need malformed messages).
-int cq_wire_send_raw(void *sock, const void *const *parts,
-                     const size_t *lens, int n, int flags);
+int cq_wire_send_raw(void *sock, const void *const *parts, const size_t *lens,
+                     int n, int flags);
 
 //  Monotonic milliseconds.
 int64_t cq_wire_now_ms(void);

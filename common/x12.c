@@ -59,7 +59,8 @@ cq_x12_read_isa(const char *buf, size_t len, cq_x12_seps_t *seps,
         //  Not the standard layout: count 16 element separators; ISA16 is
         //  the single byte after the last one, the terminator follows.
         size_t count = 0, i = 3, start[17];
-        size_t lim = len < CQ_X12_MAX_SEGMENT_LEN ? len : CQ_X12_MAX_SEGMENT_LEN;
+        size_t lim =
+            len < CQ_X12_MAX_SEGMENT_LEN ? len : CQ_X12_MAX_SEGMENT_LEN;
         for (; i < lim && count < 16; i++)
             if (p[i] == e)
                 start[count++] = i + 1;
@@ -81,11 +82,10 @@ cq_x12_read_isa(const char *buf, size_t len, cq_x12_seps_t *seps,
     //  ISA11 is the repetition separator from 00501 on; older senders put
     //  a letter there ("U"), which means "none".
     unsigned char rep = 0;
-    if (rep_len == 1 && ver_len == 5 &&
-        memcmp(buf + ver_at, "00501", 5) >= 0) {
+    if (rep_len == 1 && ver_len == 5 && memcmp(buf + ver_at, "00501", 5) >= 0) {
         unsigned char c = p[rep_at];
-        if (!s_bad_delim(c) && c != e && c != comp && c != term &&
-            c != '\r' && c != '\n')
+        if (!s_bad_delim(c) && c != e && c != comp && c != term && c != '\r' &&
+            c != '\n')
             rep = c;
     }
     seps->element = (char)e;
@@ -259,7 +259,7 @@ cq_x12_seg_split(cq_x12_seg_t *seg)
             unsigned char c = d[j];
             if (c == e)
                 k++;
-            else if (c < 0x20 && c != comp && c != rep) {
+            else if (c < 0x20 && c != comp && (rep == 0 || c != rep)) {
                 seg->err = CQ_X12_SEG_BAD_CHAR;
                 seg->err_elem = (uint8_t)(k > 255 ? 255 : k);
                 break;
@@ -603,7 +603,7 @@ cq_x12_out_seg(cq_x12_out_t *w, const char *id, int n, ...)
         k += vl;
     }
     tmp[k++] = w->seps.segment;
-    if (w->newline)
+    if (w->newline && w->seps.segment != '\n')
         tmp[k++] = '\n';
     int rc = s_add(w, tmp, k);
     if (rc == 0)
@@ -645,8 +645,8 @@ s_pad(char *dst, const char *src, size_t width)
 int
 cq_x12_out_isa(cq_x12_out_t *w, uint32_t control)
 {
-    char s5[3], s6[16], s7[3], s8[16], ctl[10], rep[2] = {w->seps.repetition,
-                                                          0};
+    char s5[3], s6[16], s7[3], s8[16], ctl[10],
+        rep[2] = {w->seps.repetition, 0};
     char comp[2] = {w->seps.component, 0}, usage[2] = {w->usage, 0};
     s_pad(s5, w->sender_qual, 2);
     s_pad(s6, w->sender, 15);

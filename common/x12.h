@@ -21,16 +21,16 @@
 
 // ---------------------------------------------------------------- limits
 
-#define CQ_X12_MAX_DOC (1024u << 20)     // bytes in one document (1 GiB)
-#define CQ_X12_MAX_SEGMENTS (64u << 20)  // segments in one document
-#define CQ_X12_MAX_SEGMENT_LEN 4096      // bytes in one segment
-#define CQ_X12_MAX_ELEMENTS 64           // elements in one segment
-#define CQ_X12_MAX_ELEMENT_LEN 512       // bytes in one element
-#define CQ_X12_MAX_INTERCHANGES 10000    // ISA per document
-#define CQ_X12_MAX_GROUPS 100000         // GS per document
-#define CQ_X12_MAX_SETS 1000000          // ST per document
-#define CQ_X12_MAX_ERRORS 10000          // errors kept in a report
-#define CQ_X12_MAX_SET_ERRORS 50         // errors kept per transaction set
+#define CQ_X12_MAX_DOC (1024u << 20)    // bytes in one document (1 GiB)
+#define CQ_X12_MAX_SEGMENTS (64u << 20) // segments in one document
+#define CQ_X12_MAX_SEGMENT_LEN 4096     // bytes in one segment
+#define CQ_X12_MAX_ELEMENTS 64          // elements in one segment
+#define CQ_X12_MAX_ELEMENT_LEN 512      // bytes in one element
+#define CQ_X12_MAX_INTERCHANGES 10000   // ISA per document
+#define CQ_X12_MAX_GROUPS 100000        // GS per document
+#define CQ_X12_MAX_SETS 1000000         // ST per document
+#define CQ_X12_MAX_ERRORS 10000         // errors kept in a report
+#define CQ_X12_MAX_SET_ERRORS 50        // errors kept per transaction set
 
 // ------------------------------------------------------------- tokenizer
 
@@ -64,17 +64,17 @@ typedef enum {
 
 //  One segment. All views point into the document given to the reader.
 typedef struct {
-    const char *data;      // the segment, id first, terminator excluded
-    uint32_t len;          // bytes in data
-    size_t offset;         // byte offset of data in the document
-    size_t number;         // 1-based segment number in the document
-    char id[4];            // "NM1", NUL-terminated ("" when unusable)
-    uint16_t n_elems;      // elements after the id (trailing empty ones too)
-    uint8_t err;           // cq_x12_seg_err_t
-    uint8_t err_elem;      // element position of err (1-based), or 0
-    uint8_t flags;         // CQ_X12_SEG_SPLIT, CQ_X12_SEG_CTL
-    uint16_t id_len;       // bytes of the id in data
-    cq_x12_seps_t seps;    // the delimiters in force
+    const char *data;   // the segment, id first, terminator excluded
+    uint32_t len;       // bytes in data
+    size_t offset;      // byte offset of data in the document
+    size_t number;      // 1-based segment number in the document
+    char id[4];         // "NM1", NUL-terminated ("" when unusable)
+    uint16_t n_elems;   // elements after the id (trailing empty ones too)
+    uint8_t err;        // cq_x12_seg_err_t
+    uint8_t err_elem;   // element position of err (1-based), or 0
+    uint8_t flags;      // CQ_X12_SEG_SPLIT, CQ_X12_SEG_CTL
+    uint16_t id_len;    // bytes of the id in data
+    cq_x12_seps_t seps; // the delimiters in force
     //  Element i (1-based) is data[start[i-1] .. start[i]-1): start[] holds
     //  the offset of each element and, at n_elems, len + 1.
     uint16_t start[CQ_X12_MAX_ELEMENTS + 1];
@@ -84,15 +84,15 @@ typedef struct {
 //  delimiters cannot be read, more than CQ_X12_MAX_SEGMENTS) are sticky:
 //  once err is set every read returns it.
 typedef struct {
-    const char *buf;         // the document (borrowed)
-    size_t len;              // its length
-    size_t pos;              // next unread byte
-    cq_x12_seps_t seps;      // delimiters of the current interchange
-    bool have_seps;          // an ISA was read
-    size_t n_segments;       // segments delivered so far
-    int err;                 // first fatal error (cq_err_t), sticky
-    size_t err_at;           // byte offset of that error
-    char err_msg[160];       // what was wrong (no data values)
+    const char *buf;    // the document (borrowed)
+    size_t len;         // its length
+    size_t pos;         // next unread byte
+    cq_x12_seps_t seps; // delimiters of the current interchange
+    bool have_seps;     // an ISA was read
+    size_t n_segments;  // segments delivered so far
+    int err;            // first fatal error (cq_err_t), sticky
+    size_t err_at;      // byte offset of that error
+    char err_msg[160];  // what was wrong (no data values)
 } cq_x12_reader_t;
 
 //  Starts reading buf[0..len): a UTF-8 BOM and leading CR/LF/spaces are
@@ -160,39 +160,39 @@ int cq_x12_quantity(cq_x12_str_t s, int64_t *milli);
 //  One problem found in the envelope or in a segment. Messages name the
 //  segment and element, never the data (they may be logged).
 typedef struct {
-    uint32_t set;       // index into report.sets, or UINT32_MAX (envelope)
-    uint32_t position;  // segment position in the set (ST = 1), or 0
-    size_t offset;      // byte offset of the segment in the document
-    size_t number;      // segment number in the document
-    char seg_id[4];     // IK301: the segment's id ("" none)
-    char loop[8];       // IK303: loop id ("2300"), "" when unknown
-    char seg_code[4];   // IK304: 1 unrecognized, 2 unexpected, 3 missing,
-                        //        8 has element errors ...; "" = envelope
-    uint8_t element;    // IK401 element position (0 = no IK4)
-    uint8_t component;  // IK401-2 component position, or 0
-    char elem_code[4];  // IK403: 1 missing, 3 too many, 5 too long, 6 bad
-                        //        character, 7 invalid code, 8 bad date ...
-    char msg[160];      // for a person
+    uint32_t set;      // index into report.sets, or UINT32_MAX (envelope)
+    uint32_t position; // segment position in the set (ST = 1), or 0
+    size_t offset;     // byte offset of the segment in the document
+    size_t number;     // segment number in the document
+    char seg_id[4];    // IK301: the segment's id ("" none)
+    char loop[8];      // IK303: loop id ("2300"), "" when unknown
+    char seg_code[4];  // IK304: 1 unrecognized, 2 unexpected, 3 missing,
+                       //        8 has element errors ...; "" = envelope
+    uint8_t element;   // IK401 element position (0 = no IK4)
+    uint8_t component; // IK401-2 component position, or 0
+    char elem_code[4]; // IK403: 1 missing, 3 too many, 5 too long, 6 bad
+                       //        character, 7 invalid code, 8 bad date ...
+    char msg[160];     // for a person
 } cq_x12_error_t;
 
 //  One transaction set (ST..SE).
 typedef struct {
-    char id[4];             // ST01 ("837")
-    char control[10];       // ST02
-    char version[16];       // ST03, else the group's GS08
-    uint32_t group;         // index into report.groups
-    size_t offset;          // byte offset of the ST segment
-    uint32_t segments;      // segments counted, ST..SE inclusive
-    cq_claim_type_t type;   // professional (X222) or institutional (X223)
-    char status;            // IK501: 'A' accepted, 'R' refused
-    uint8_t n_codes;        // IK502..IK506 used
-    char codes[5][4];       // 1 not supported, 2 no SE, 3 SE02 != ST02,
-                            // 4 SE01 wrong, 5 segment errors, 23 dup ST02
-    uint32_t first_error;   // errors of this set: report.errors[first ..
-    uint32_t n_errors;      //   first + n) (n counts those kept)
-    uint32_t claims;        // claims passed on
+    char id[4];              // ST01 ("837")
+    char control[10];        // ST02
+    char version[16];        // ST03, else the group's GS08
+    uint32_t group;          // index into report.groups
+    size_t offset;           // byte offset of the ST segment
+    uint32_t segments;       // segments counted, ST..SE inclusive
+    cq_claim_type_t type;    // professional (X222) or institutional (X223)
+    char status;             // IK501: 'A' accepted, 'R' refused
+    uint8_t n_codes;         // IK502..IK506 used
+    char codes[5][4];        // 1 not supported, 2 no SE, 3 SE02 != ST02,
+                             // 4 SE01 wrong, 5 segment errors, 23 dup ST02
+    uint32_t first_error;    // errors of this set: report.errors[first ..
+    uint32_t n_errors;       //   first + n) (n counts those kept)
+    uint32_t claims;         // claims passed on
     uint32_t invalid_claims; // of which invalid (CO-16)
-    int64_t total_charge;   // sum of CLM02, cents
+    int64_t total_charge;    // sum of CLM02, cents
 } cq_x12_set_t;
 
 //  One functional group (GS..GE).
@@ -217,24 +217,24 @@ typedef struct {
 
 //  One interchange (ISA..IEA).
 typedef struct {
-    char sender_qual[3];    // ISA05
-    char sender[16];        // ISA06, trimmed
-    char receiver_qual[3];  // ISA07
-    char receiver[16];      // ISA08, trimmed
-    char date[7];           // ISA09 YYMMDD
-    char time[5];           // ISA10 HHMM
-    char version[6];        // ISA12
-    char control[10];       // ISA13
-    char ack_requested;     // ISA14 '0' / '1'
-    char usage;             // ISA15 'P' production / 'T' test
-    cq_x12_seps_t seps;     // its delimiters
-    size_t offset;          // byte offset of ISA
-    uint32_t first_group;   // report.groups[first .. first + n)
+    char sender_qual[3];   // ISA05
+    char sender[16];       // ISA06, trimmed
+    char receiver_qual[3]; // ISA07
+    char receiver[16];     // ISA08, trimmed
+    char date[7];          // ISA09 YYMMDD
+    char time[5];          // ISA10 HHMM
+    char version[6];       // ISA12
+    char control[10];      // ISA13
+    char ack_requested;    // ISA14 '0' / '1'
+    char usage;            // ISA15 'P' production / 'T' test
+    cq_x12_seps_t seps;    // its delimiters
+    size_t offset;         // byte offset of ISA
+    uint32_t first_group;  // report.groups[first .. first + n)
     uint32_t n_groups;
     uint32_t declared_groups; // IEA01 (0 when IEA is missing)
-    char ta1[4];            // TA105 note code: "000" no error, "001"
-                            // IEA02 != ISA13, "021" IEA01 wrong, "023" no
-                            // IEA, "025" duplicate ISA13
+    char ta1[4];              // TA105 note code: "000" no error, "001"
+                              // IEA02 != ISA13, "021" IEA01 wrong, "023" no
+                              // IEA, "025" duplicate ISA13
 } cq_x12_interchange_t;
 
 //  What a document held, interchange by interchange. Owns its arrays:
@@ -296,14 +296,16 @@ int cq_x12_icd_format(cq_x12_str_t code, bool icd9, char *out, size_t n);
 // ------------------------------------------------------------ 999 writer
 
 //  Envelope of generated documents (999, 835, 837). Zero / NULL fields
-//  take the defaults given.
+//  take the defaults given, so {0} is a usable envelope. Values must not
+//  hold a delimiter (ids longer than 15 are cut).
 typedef struct {
     const char *sender_qual;   // ISA05, default "ZZ"
-    const char *sender_id;     // ISA06 / GS02 (<= 15), default "CLAIMQ"
+    const char *sender_id;     // ISA06 / GS02 (<= 15), default per writer
     const char *receiver_qual; // ISA07, default "ZZ"
-    const char *receiver_id;   // ISA08 / GS03 (<= 15), default below
-    int32_t date;              // days; CQ_DATE_NONE or 0 = today (UTC)
-    int hhmm;                  // time as HHMM; -1 = now (UTC)
+    const char *receiver_id;   // ISA08 / GS03 (<= 15), default per writer
+    int32_t date;              // days; 0 or CQ_DATE_NONE: now (UTC), and
+                               // then hhmm is ignored
+    int hhmm;                  // time HHMM (0..2359) when date is given
     uint32_t control;          // first ISA13 / GS06 (1..999999999), 0 = 1
     char usage;                // ISA15 'P' or 'T'; 0 = 'P'
     cq_x12_seps_t seps;        // delimiters; zero = '*' ':' '^' '~'
@@ -327,21 +329,24 @@ typedef struct cq_x12_835_opts cq_x12_835_opts_t;
 //  Finds the decision of the claim a replacement or void names (its
 //  original_claim_id, same payer and provider); NULL when unknown.
 typedef const cq_decision_t *(cq_x12_original_fn)(void *arg,
-                                                   const cq_claim_t *claim);
+                                                  const cq_claim_t *claim);
 
 struct cq_x12_835_opts {
-    cq_x12_envelope_t env;         // envelope (receiver default: "PROVIDER")
-    const char *payer_name;        // N1*PR name, default the payer id
-    const char *payer_tin;         // TRN03 = "1" + 9 digits, default 0s
-    const char *trace_prefix;      // TRN02 = prefix + ST number, "CQ"
-    const char *filing_indicator;  // CLP06, default "12" (PPO)
-    cq_x12_original_fn *original;  // optional: reversal of replaced claims
+    cq_x12_envelope_t env;        // sender default: the first payer id;
+                                  // receiver: the first billing NPI
+    const char *payer_name;       // N1*PR name, default the payer id
+    const char *payer_tin;        // TRN03 = "1" + 9 digits, default 0s
+    const char *trace_prefix;     // TRN02 = prefix + date + ST, "CQ"
+    const char *filing_indicator; // CLP06, default "12" (PPO)
+    cq_x12_original_fn *original; // optional: reversal of replaced claims
     void *original_arg;
 };
 
 //  Appends an 835 (005010X221A1): one ST*835 per (payer, billing NPI) in
 //  order of first appearance, all in one GS*HP in one ISA. claims[i] and
 //  decisions[i] belong together; pended decisions are left out (not final).
+//  claims may be NULL when only the decisions are at hand: each CLP then
+//  carries its adjustments at claim level, without SVC loops or names.
 //  CLP02: 1 paid/processed, 4 denied, 22 reversal. A void (frequency 8)
 //  becomes a reversal: its amounts negated (the original's decision when
 //  o->original finds it). A replacement (7) is preceded by the reversal
@@ -361,17 +366,17 @@ int cq_x12_835_write(const cq_claim_t *claims, const cq_decision_t *decisions,
 
 //  One CLP loop as read back from an 835.
 typedef struct {
-    char claim_id[CQ_ID_LEN];   // CLP01
-    char status[4];             // CLP02
+    char claim_id[CQ_ID_LEN];       // CLP01
+    char status[4];                 // CLP02
     char payer_claim_id[CQ_ID_LEN]; // CLP07
-    int64_t billed;             // CLP03
-    int64_t paid;               // CLP04
-    int64_t patient_resp;       // CLP05 (0 when empty)
-    int64_t cas_claim;          // claim-level CAS total
-    int64_t cas_lines;          // line-level CAS total
-    int64_t cas_pr;             // PR adjustments (claim + lines)
-    uint16_t n_services;        // SVC loops
-    uint16_t n_unbalanced;      // balancing failures in this claim
+    int64_t billed;                 // CLP03
+    int64_t paid;                   // CLP04
+    int64_t patient_resp;           // CLP05 (0 when empty)
+    int64_t cas_claim;              // claim-level CAS total
+    int64_t cas_lines;              // line-level CAS total
+    int64_t cas_pr;                 // PR adjustments (claim + lines)
+    uint16_t n_services;            // SVC loops
+    uint16_t n_unbalanced;          // balancing failures in this claim
     struct {
         char procedure[CQ_CODE_LEN]; // SVC01-2
         int64_t billed;              // SVC02
@@ -384,14 +389,14 @@ typedef int(cq_x12_835_claim_fn)(void *arg, const cq_x12_835_claim_t *c);
 
 //  Totals of an 835 document, and whether it balances.
 typedef struct {
-    uint32_t sets;          // ST*835
-    uint32_t claims;        // CLP
-    uint32_t services;      // SVC
-    int64_t bpr_total;      // sum of BPR02
-    int64_t paid_total;     // sum of CLP04
-    int64_t plb_total;      // sum of PLB amounts
-    uint32_t unbalanced;    // balancing failures
-    char problem[200];      // the first failure ("" when it balances)
+    uint32_t sets;       // ST*835
+    uint32_t claims;     // CLP
+    uint32_t services;   // SVC
+    int64_t bpr_total;   // sum of BPR02
+    int64_t paid_total;  // sum of CLP04
+    int64_t plb_total;   // sum of PLB amounts
+    uint32_t unbalanced; // balancing failures
+    char problem[200];   // the first failure ("" when it balances)
 } cq_x12_835_check_t;
 
 //  Reads every ST*835 of buf with the tokenizer and checks the rules of
@@ -407,7 +412,8 @@ int cq_x12_835_check(const void *buf, size_t len, cq_x12_835_claim_fn *fn,
 // ------------------------------------------------------------ 837 writer
 
 typedef struct {
-    cq_x12_envelope_t env;     // envelope (receiver default: the payer id)
+    cq_x12_envelope_t env;     // sender default "CLAIMQ"; receiver: the
+                               // first claim's payer id
     size_t claims_per_set;     // claims per ST..SE, default 1000 (<= 5000)
     size_t sets_per_group;     // ST per GS, default unlimited
     const char *submitter;     // NM1*41 name, default "CLAIMQ"
@@ -425,7 +431,9 @@ typedef struct {
 typedef struct cq_x12_837w cq_x12_837w_t;
 
 //  Starts writing to out (borrowed; must outlive the writer). Caller owns
-//  the writer.
+//  the writer. The writer only appends to out and keeps no pointer into
+//  it: between calls the caller may write out's bytes to a file and
+//  cq_buf_reset it, so a file of any size needs a small buffer.
 cq_x12_837w_t *cq_x12_837w_new(const cq_x12_write_opts_t *o, cq_buf_t *out);
 //  Appends one claim. Returns 0, CQ_EINVAL (a value holds a delimiter or
 //  does not fit X12; o->env.diag names the field, the claim is skipped),

@@ -31,7 +31,7 @@ typedef struct {
 //  One line of a CLP as written.
 typedef struct {
     int64_t billed, paid, allowed;
-    s_adj_t adj[CQ_MAX_ADJ / 2 + 8];
+    s_adj_t adj[CQ_MAX_ADJ + 8];
     uint16_t n_adj;
 } s_svc_t;
 
@@ -40,17 +40,40 @@ typedef struct {
     int64_t billed, paid, resp;
     s_adj_t adj[S_MAX_CAS]; // claim level
     uint16_t n_adj;
-    uint8_t n_svc;          // 0: claim level only
+    uint8_t n_svc; // 0: claim level only
     s_svc_t svc[CQ_MAX_LINES];
 } s_clp_t;
 
 typedef struct {
     cq_x12_out_t w;
     const cq_x12_835_opts_t *o;
-    uint32_t *next;         // claims of a group, chained
-    int64_t *paid;          // what each claim's CLPs pay in total
-    s_clp_t clp;            // scratch
+    uint32_t *next;  // claims of a group, chained
+    int64_t *paid;   // what each claim's CLPs pay in total
+    cq_claim_t bare; // a claim made from a decision (no claims given)
+    s_clp_t clp;     // scratch
 } s_writer_t;
+
+//  Claim i, or, when the caller has decisions only, a bare claim made
+//  from decision i (no lines: the CLP then carries every adjustment).
+static const cq_claim_t *
+s_claim_at(s_writer_t *W, const cq_claim_t *claims,
+           const cq_decision_t *decisions, size_t i)
+{
+    if (claims)
+        return &claims[i];
+    const cq_decision_t *d = &decisions[i];
+    cq_claim_t *c = &W->bare;
+    cq_claim_init(c);
+    memcpy(c->claim_id, d->claim_id, sizeof c->claim_id);
+    memcpy(c->payer_id, d->payer_id, sizeof c->payer_id);
+    memcpy(c->billing_npi, d->billing_npi, sizeof c->billing_npi);
+    c->claim_id[sizeof c->claim_id - 1] = '\0';
+    c->payer_id[sizeof c->payer_id - 1] = '\0';
+    c->billing_npi[sizeof c->billing_npi - 1] = '\0';
+    c->frequency = d->frequency ? d->frequency : '1';
+    c->total_charge = d->billed;
+    return c;
+}
 
 static void
 s_push(s_adj_t *arr, uint16_t *n, size_t cap, const char *group,
@@ -102,9 +125,8 @@ s_build(s_clp_t *p, const cq_claim_t *c, const cq_decision_t *d, int sign,
 {
     memset(p, 0, offsetof(s_clp_t, svc));
     bool use_d = d->n_lines == c->n_lines;
-    p->n_svc = lines && c->n_lines > 0 && (use_d || d->n_lines == 0)
-                   ? c->n_lines
-                   : 0;
+    p->n_svc =
+        lines && c->n_lines > 0 && (use_d || d->n_lines == 0) ? c->n_lines : 0;
     //  claim-level adjustments: line 0 and lines out of range
     int64_t pool_amt[CQ_MAX_ADJ];
     uint16_t pool_n = 0;
@@ -154,8 +176,7 @@ s_build(s_clp_t *p, const cq_claim_t *c, const cq_decision_t *d, int sign,
     }
     //  Claim level: billed (CLM02 for an ordinary claim, the decision's
     //  for a reversal), paid, and what the lines do not explain.
-    p->billed = sign < 0 || d->billed < 0 ? sign * d->billed
-                                          : c->total_charge;
+    p->billed = sign < 0 || d->billed < 0 ? sign * d->billed : c->total_charge;
     p->paid = sign * d->paid;
     int64_t left = p->billed - p->paid;
     for (uint16_t k = 0; k < pool_n; k++) {
@@ -189,8 +210,8 @@ s_cas(cq_x12_out_t *w, const s_adj_t *adj, uint16_t n)
         for (uint16_t i = 0; i < n; i++) {
             if (done[i] || adj[i].amount == 0)
                 continue;
-            const char *g = gi < CQ_ARRAY_LEN(groups) ? groups[gi]
-                                                      : adj[i].group;
+            const char *g =
+                gi < CQ_ARRAY_LEN(groups) ? groups[gi] : adj[i].group;
             if (strcmp(adj[i].group, g) != 0)
                 continue;
             //  up to six of this group
@@ -249,12 +270,12 @@ s_units(int64_t milli, char *out, size_t n)
 static void
 s_write_clp(s_writer_t *W, const cq_claim_t *c, const cq_decision_t *d,
             const char *status, const char *claim_id, const char *payer_ctl,
-            const s_clp_t *p)
+            char frequency, const s_clp_t *p)
 {
     cq_x12_out_t *w = &W->w;
     char cs = w->seps.component;
     char billed[CQ_MONEY_STRLEN], paid[CQ_MONEY_STRLEN], resp[CQ_MONEY_STRLEN];
-    char freq[2] = {c->frequency ? c->frequency : '1', 0};
+    char freq[2] = {frequency ? frequency : '1', 0};
     const char *fil = W->o->filing_indicator && *W->o->filing_indicator
                           ? W->o->filing_indicator
                           : "12";
@@ -314,9 +335,8 @@ s_write_clp(s_writer_t *W, const cq_claim_t *c, const cq_decision_t *d,
         const char *rev = NULL;
         if (l->procedure[0]) {
             int k = snprintf(proc, sizeof proc, "HC%c%s", cs, l->procedure);
-            for (uint8_t m = 0; m < l->n_modifiers && k > 0 &&
-                                (size_t)k < sizeof proc;
-                 m++)
+            for (uint8_t m = 0;
+                 m < l->n_modifiers && k > 0 && (size_t)k < sizeof proc; m++)
                 k += snprintf(proc + k, sizeof proc - (size_t)k, "%c%s", cs,
                               l->modifiers[m]);
             rev = l->revenue_code[0] ? l->revenue_code : NULL;
@@ -387,8 +407,8 @@ s_groups(const cq_decision_t *d, size_t n, const bool *skip, uint32_t *first,
         if (skip[i])
             continue;
         char key[2 * CQ_ID_LEN + 16];
-        int k = snprintf(key, sizeof key, "%s|%s", d[i].payer_id,
-                         d[i].billing_npi);
+        int k =
+            snprintf(key, sizeof key, "%s|%s", d[i].payer_id, d[i].billing_npi);
         uint64_t h = cq_hash64(key, (size_t)k, 835) | 1;
         uint32_t j = (uint32_t)h & (cap - 1);
         uint32_t g = UINT32_MAX;
@@ -421,8 +441,11 @@ s_write_set(s_writer_t *W, const cq_claim_t *claims,
 {
     cq_x12_out_t *w = &W->w;
     const cq_x12_835_opts_t *o = W->o;
-    const cq_claim_t *c0 = &claims[first];
+    const cq_claim_t *c0 = s_claim_at(W, claims, decisions, first);
     const cq_decision_t *d0 = &decisions[first];
+    char pe_name[CQ_NAME_LEN + 8], pe_tax[16];
+    cq_strlcpy(pe_name, c0->billing_name, sizeof pe_name);
+    cq_strlcpy(pe_tax, c0->billing_tax_id, sizeof pe_tax);
     //  total payment first (BPR comes before the claims)
     int64_t total = 0;
     s_clp_t *p = &W->clp;
@@ -430,15 +453,14 @@ s_write_set(s_writer_t *W, const cq_claim_t *claims,
         total += W->paid[i];
     char ctl[16], trace[64], tin[16], amt[CQ_MONEY_STRLEN];
     snprintf(ctl, sizeof ctl, "%04u", (unsigned)st);
-    const char *prefix = o->trace_prefix && s_id_ok(w, o->trace_prefix)
-                             ? o->trace_prefix
-                             : "CQ";
+    const char *prefix =
+        o->trace_prefix && s_id_ok(w, o->trace_prefix) ? o->trace_prefix : "CQ";
     snprintf(trace, sizeof trace, "%.20s%s%04u", prefix, w->date8,
              (unsigned)st);
-    const char *ptin = o->payer_tin && strlen(o->payer_tin) == 9 &&
-                               s_id_ok(w, o->payer_tin)
-                           ? o->payer_tin
-                           : "000000000";
+    const char *ptin =
+        o->payer_tin && strlen(o->payer_tin) == 9 && s_id_ok(w, o->payer_tin)
+            ? o->payer_tin
+            : "000000000";
     snprintf(tin, sizeof tin, "1%s", ptin);
     size_t seg0 = w->segments;
     int64_t plb = total < 0 ? total : 0;
@@ -446,27 +468,25 @@ s_write_set(s_writer_t *W, const cq_claim_t *claims,
     cq_money_format_x12(bpr, amt);
     cq_x12_out_seg(w, "ST", 2, "835", ctl);
     cq_x12_out_seg(w, "BPR", 16, bpr > 0 ? "I" : "H", amt, "C",
-                   bpr > 0 ? "CHK" : "NON", NULL, NULL, NULL, NULL, NULL,
-                   NULL, NULL, NULL, NULL, NULL, NULL, w->date8);
+                   bpr > 0 ? "CHK" : "NON", NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, NULL, NULL, NULL, NULL, w->date8);
     cq_x12_out_seg(w, "TRN", 3, "1", trace, tin);
     cq_x12_out_seg(w, "DTM", 2, "405", w->date8);
     char name[CQ_NAME_LEN + 8];
     s_clean(w, name, sizeof name,
             o->payer_name && *o->payer_name ? o->payer_name : d0->payer_id);
     cq_x12_out_seg(w, "N1", 2, "PR", name);
-    s_clean(w, name, sizeof name,
-            c0->billing_name[0] ? c0->billing_name : d0->billing_npi);
+    s_clean(w, name, sizeof name, pe_name[0] ? pe_name : d0->billing_npi);
     char npi[16];
     s_clean(w, npi, sizeof npi, d0->billing_npi);
     cq_x12_out_seg(w, "N1", 4, "PE", name, "XX", npi);
-    if (c0->billing_tax_id[0] && s_id_ok(w, c0->billing_tax_id))
-        cq_x12_out_seg(w, "REF", 2, "TJ", c0->billing_tax_id);
+    if (pe_tax[0] && s_id_ok(w, pe_tax))
+        cq_x12_out_seg(w, "REF", 2, "TJ", pe_tax);
     cq_x12_out_seg(w, "LX", 1, "1");
     for (uint32_t i = first; i != UINT32_MAX; i = W->next[i]) {
-        const cq_claim_t *c = &claims[i];
+        const cq_claim_t *c = s_claim_at(W, claims, decisions, i);
         const cq_decision_t *d = &decisions[i];
-        bool is_void = c->frequency == '8' &&
-                       d->decision == CQ_DECISION_ACCEPT;
+        bool is_void = c->frequency == '8' && d->decision == CQ_DECISION_ACCEPT;
         //  A replacement first reverses what the original was paid.
         if (c->frequency == '7' && d->decision == CQ_DECISION_ACCEPT &&
             o->original) {
@@ -475,7 +495,7 @@ s_write_set(s_writer_t *W, const cq_claim_t *claims,
                 int sign = od->billed < 0 ? 1 : -1;
                 s_build(p, c, od, sign, false);
                 s_write_clp(W, c, od, "22", od->claim_id, c->original_claim_id,
-                            p);
+                            od->frequency, p);
             }
         }
         if (is_void) {
@@ -484,12 +504,11 @@ s_write_set(s_writer_t *W, const cq_claim_t *claims,
             s_write_clp(W, c, d, "22", c->claim_id,
                         c->original_claim_id[0] ? c->original_claim_id
                                                 : c->claim_id,
-                        p);
+                        c->frequency, p);
         } else {
             s_build(p, c, d, 1, true);
-            s_write_clp(W, c, d,
-                        d->decision == CQ_DECISION_REJECT ? "4" : "1",
-                        c->claim_id, c->claim_id, p);
+            s_write_clp(W, c, d, d->decision == CQ_DECISION_REJECT ? "4" : "1",
+                        c->claim_id, c->claim_id, c->frequency, p);
         }
     }
     if (plb != 0) {
@@ -544,7 +563,7 @@ cq_x12_835_write(const cq_claim_t *claims, const cq_decision_t *decisions,
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         const cq_decision_t *d = &decisions[i];
-        const cq_claim_t *c = &claims[i];
+        const cq_claim_t *c = s_claim_at(W, claims, decisions, i);
         skip[i] = d->decision == CQ_DECISION_PEND;
         if (!skip[i] && (!s_id_ok(&W->w, c->claim_id) ||
                          !s_id_ok(&W->w, c->original_claim_id) ||
@@ -606,8 +625,7 @@ typedef struct {
     char set_ctl[16];
 } s_reader_t;
 
-static void
-s_problem(s_reader_t *R, const char *fmt, ...) CQ_PRINTF(2, 3);
+static void s_problem(s_reader_t *R, const char *fmt, ...) CQ_PRINTF(2, 3);
 
 static void
 s_problem(s_reader_t *R, const char *fmt, ...)
@@ -630,8 +648,7 @@ s_svc_end(s_reader_t *R)
         return;
     if (R->svc_billed - R->svc_paid != R->svc_cas) {
         char a[CQ_MONEY_STRLEN], b[CQ_MONEY_STRLEN], c[CQ_MONEY_STRLEN];
-        s_problem(R,
-                  "claim %s, SVC %u: SVC02 %s - SVC03 %s != line CAS %s",
+        s_problem(R, "claim %s, SVC %u: SVC02 %s - SVC03 %s != line CAS %s",
                   R->cl->claim_id, (unsigned)R->svc_number,
                   cq_money_format(R->svc_billed, a),
                   cq_money_format(R->svc_paid, b),
@@ -650,12 +667,11 @@ s_clp_end(s_reader_t *R)
     char a[CQ_MONEY_STRLEN], b[CQ_MONEY_STRLEN], c[CQ_MONEY_STRLEN];
     if (cl->billed - cl->paid != cl->cas_claim + cl->cas_lines)
         s_problem(R, "claim %s: CLP03 %s - CLP04 %s != CAS %s", cl->claim_id,
-                  cq_money_format(cl->billed, a),
-                  cq_money_format(cl->paid, b),
+                  cq_money_format(cl->billed, a), cq_money_format(cl->paid, b),
                   cq_money_format(cl->cas_claim + cl->cas_lines, c));
     if (R->resp_given && cl->patient_resp != cl->cas_pr)
-        s_problem(R, "claim %s: CLP05 %s != PR adjustments %s",
-                  cl->claim_id, cq_money_format(cl->patient_resp, a),
+        s_problem(R, "claim %s: CLP05 %s != PR adjustments %s", cl->claim_id,
+                  cq_money_format(cl->patient_resp, a),
                   cq_money_format(cl->cas_pr, b));
     R->out->claims++;
     if (R->fn && R->stop == 0)
@@ -760,10 +776,10 @@ cq_x12_835_check(const void *buf, size_t len, cq_x12_835_claim_fn *fn,
                 R.cl->services[R.svc].billed = R.svc_billed;
                 R.cl->services[R.svc].paid = R.svc_paid;
                 R.cl->services[R.svc].cas = 0;
-                cq_x12_copy(R.cl->services[R.svc].procedure,
-                            sizeof R.cl->services[0].procedure,
-                            cq_x12_comp(cq_x12_elem(&seg, 1),
-                                        seg.seps.component, 2));
+                cq_x12_copy(
+                    R.cl->services[R.svc].procedure,
+                    sizeof R.cl->services[0].procedure,
+                    cq_x12_comp(cq_x12_elem(&seg, 1), seg.seps.component, 2));
             }
             break;
         }
@@ -777,17 +793,15 @@ cq_x12_835_check(const void *buf, size_t len, cq_x12_835_claim_fn *fn,
             s_clp_end(&R);
             char a[CQ_MONEY_STRLEN], b[CQ_MONEY_STRLEN], c[CQ_MONEY_STRLEN];
             if (R.bpr != R.paid - R.plb)
-                s_problem(&R,
-                          "set %s: BPR02 %s != sum CLP04 %s - PLB %s",
+                s_problem(&R, "set %s: BPR02 %s != sum CLP04 %s - PLB %s",
                           R.set_ctl, cq_money_format(R.bpr, a),
                           cq_money_format(R.paid, b),
                           cq_money_format(R.plb, c));
             cq_x12_str_t n = cq_x12_elem(&seg, 1);
             uint64_t nv = 0;
             if (cq_x12_uint(cq_x12_trim(n), &nv) != 0 || nv != R.seg_count)
-                s_problem(&R, "set %s: SE01 %.*s but %zu segments",
-                          R.set_ctl, (int)(n.n > 12 ? 12 : n.n), n.p,
-                          R.seg_count);
+                s_problem(&R, "set %s: SE01 %.*s but %zu segments", R.set_ctl,
+                          (int)(n.n > 12 ? 12 : n.n), n.p, R.seg_count);
             R.in_835 = false;
             break;
         }

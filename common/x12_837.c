@@ -96,7 +96,7 @@ typedef enum {
 
 typedef struct {
     s_loop_t loop;
-    char sub;          // letter of 2310/2330/2420 ("B" of 2310B), or 0
+    char sub; // letter of 2310/2330/2420 ("B" of 2310B), or 0
     bool institutional;
 } s_where_t;
 
@@ -110,16 +110,14 @@ s_letter(const char *const *table, cq_x12_str_t q)
 }
 
 //  2310 / 2330 / 2420 sub-loops by NM101, in the order of the guides.
-static const char *const s_2310p[] = {"DN", "82", "77", "DQ", "PW", "45",
-                                      NULL};
-static const char *const s_2310i[] = {"71", "72", "ZZ", "82", "77", "DN",
-                                      NULL};
-static const char *const s_2330p[] = {"IL", "PR", "DN", "82", "77", "DQ",
-                                      "85", NULL};
-static const char *const s_2330i[] = {"IL", "PR", "71", "72", "ZZ", "82",
-                                      "77", "DN", NULL};
-static const char *const s_2420p[] = {"82", "QB", "77", "DQ", "DK", "DN",
-                                      "PW", "45", NULL};
+static const char *const s_2310p[] = {"DN", "82", "77", "DQ", "PW", "45", NULL};
+static const char *const s_2310i[] = {"71", "72", "ZZ", "82", "77", "DN", NULL};
+static const char *const s_2330p[] = {"IL", "PR", "DN", "82",
+                                      "77", "DQ", "85", NULL};
+static const char *const s_2330i[] = {"IL", "PR", "71", "72", "ZZ",
+                                      "82", "77", "DN", NULL};
+static const char *const s_2420p[] = {"82", "QB", "77", "DQ", "DK",
+                                      "DN", "PW", "45", NULL};
 static const char *const s_2420i[] = {"72", "ZZ", "82", "DN", NULL};
 
 static void
@@ -159,6 +157,8 @@ s_where_update(s_where_t *w, const cq_x12_seg_t *seg)
         } else if (l <= L_2310) {
             w->loop = L_2310;
             w->sub = s_letter(w->institutional ? s_2310i : s_2310p, q);
+            if (!w->institutional && cq_x12_eq(q, "P3"))
+                w->sub = 'A'; // referring: DN or P3 (primary care)
         } else if (l <= L_2330) {
             w->loop = L_2330;
             w->sub = s_letter(w->institutional ? s_2330i : s_2330p, q);
@@ -190,13 +190,12 @@ static void
 s_where_name(const s_where_t *w, char *out)
 {
     static const char *const names[] = {
-        "",      "1000A",  "1000B",  "2000A",  "2010AA", "2010AB", "2010AC",
-        "2000B", "2010BA", "2010BB", "2000C",  "2010CA", "2300",   "2310",
-        "2320",  "2330",   "2400",   "2410",   "2420",   "2430",   "2440"};
+        "",      "1000A",  "1000B",  "2000A", "2010AA", "2010AB", "2010AC",
+        "2000B", "2010BA", "2010BB", "2000C", "2010CA", "2300",   "2310",
+        "2320",  "2330",   "2400",   "2410",  "2420",   "2430",   "2440"};
     size_t n = strlen(names[w->loop]);
     memcpy(out, names[w->loop], n);
-    if (w->sub && (w->loop == L_2310 || w->loop == L_2330 ||
-                   w->loop == L_2420))
+    if (w->sub && (w->loop == L_2310 || w->loop == L_2330 || w->loop == L_2420))
         out[n++] = w->sub;
     out[n] = '\0';
 }
@@ -205,25 +204,62 @@ s_where_name(const s_where_t *w, char *out)
 static bool
 s_known_837(uint32_t id)
 {
-#define K(a, b, c) case CQ_X12_ID(a, b, c):
     switch (id) {
-        K('S', 'T', 0) K('S', 'E', 0) K('B', 'H', 'T') K('N', 'M', '1')
-        K('P', 'E', 'R') K('H', 'L', 0) K('P', 'R', 'V') K('C', 'U', 'R')
-        K('N', '3', 0) K('N', '4', 0) K('R', 'E', 'F') K('S', 'B', 'R')
-        K('P', 'A', 'T') K('D', 'M', 'G') K('C', 'L', 'M') K('D', 'T', 'P')
-        K('P', 'W', 'K') K('C', 'N', '1') K('A', 'M', 'T') K('N', 'T', 'E')
-        K('C', 'R', '1') K('C', 'R', '2') K('C', 'R', '3') K('C', 'R', '4')
-        K('C', 'R', '5') K('C', 'R', '6') K('C', 'R', '7') K('C', 'R', '8')
-        K('C', 'R', 'C') K('H', 'I', 0) K('H', 'C', 'P') K('K', '3', 0)
-        K('L', 'X', 0) K('S', 'V', '1') K('S', 'V', '2') K('S', 'V', '5')
-        K('Q', 'T', 'Y') K('M', 'E', 'A') K('P', 'S', '1') K('L', 'I', 'N')
-        K('C', 'T', 'P') K('S', 'V', 'D') K('C', 'A', 'S') K('O', 'I', 0)
-        K('M', 'O', 'A') K('M', 'I', 'A') K('L', 'Q', 0) K('F', 'R', 'M')
-        K('C', 'L', '1') K('H', 'S', 'D') K('T', 'O', 'O') return true;
+    case CQ_X12_ID('S', 'T', 0):
+    case CQ_X12_ID('S', 'E', 0):
+    case CQ_X12_ID('B', 'H', 'T'):
+    case CQ_X12_ID('N', 'M', '1'):
+    case CQ_X12_ID('P', 'E', 'R'):
+    case CQ_X12_ID('H', 'L', 0):
+    case CQ_X12_ID('P', 'R', 'V'):
+    case CQ_X12_ID('C', 'U', 'R'):
+    case CQ_X12_ID('N', '3', 0):
+    case CQ_X12_ID('N', '4', 0):
+    case CQ_X12_ID('R', 'E', 'F'):
+    case CQ_X12_ID('S', 'B', 'R'):
+    case CQ_X12_ID('P', 'A', 'T'):
+    case CQ_X12_ID('D', 'M', 'G'):
+    case CQ_X12_ID('C', 'L', 'M'):
+    case CQ_X12_ID('D', 'T', 'P'):
+    case CQ_X12_ID('P', 'W', 'K'):
+    case CQ_X12_ID('C', 'N', '1'):
+    case CQ_X12_ID('A', 'M', 'T'):
+    case CQ_X12_ID('N', 'T', 'E'):
+    case CQ_X12_ID('C', 'R', '1'):
+    case CQ_X12_ID('C', 'R', '2'):
+    case CQ_X12_ID('C', 'R', '3'):
+    case CQ_X12_ID('C', 'R', '4'):
+    case CQ_X12_ID('C', 'R', '5'):
+    case CQ_X12_ID('C', 'R', '6'):
+    case CQ_X12_ID('C', 'R', '7'):
+    case CQ_X12_ID('C', 'R', '8'):
+    case CQ_X12_ID('C', 'R', 'C'):
+    case CQ_X12_ID('H', 'I', 0):
+    case CQ_X12_ID('H', 'C', 'P'):
+    case CQ_X12_ID('K', '3', 0):
+    case CQ_X12_ID('L', 'X', 0):
+    case CQ_X12_ID('S', 'V', '1'):
+    case CQ_X12_ID('S', 'V', '2'):
+    case CQ_X12_ID('S', 'V', '5'):
+    case CQ_X12_ID('Q', 'T', 'Y'):
+    case CQ_X12_ID('M', 'E', 'A'):
+    case CQ_X12_ID('P', 'S', '1'):
+    case CQ_X12_ID('L', 'I', 'N'):
+    case CQ_X12_ID('C', 'T', 'P'):
+    case CQ_X12_ID('S', 'V', 'D'):
+    case CQ_X12_ID('C', 'A', 'S'):
+    case CQ_X12_ID('O', 'I', 0):
+    case CQ_X12_ID('M', 'O', 'A'):
+    case CQ_X12_ID('M', 'I', 'A'):
+    case CQ_X12_ID('L', 'Q', 0):
+    case CQ_X12_ID('F', 'R', 'M'):
+    case CQ_X12_ID('C', 'L', '1'):
+    case CQ_X12_ID('H', 'S', 'D'):
+    case CQ_X12_ID('T', 'O', 'O'):
+        return true;
     default:
         return false;
     }
-#undef K
 }
 
 static bool
@@ -251,9 +287,9 @@ cq_x12_report_free(cq_x12_report_t *rep)
 bool
 cq_x12_report_ok(const cq_x12_report_t *rep)
 {
-    if (rep->status != 0 || rep->sets_refused > 0 ||
-        rep->invalid_claims > 0 || rep->n_errors > 0 ||
-        rep->errors_dropped > 0 || rep->n_interchanges == 0)
+    if (rep->status != 0 || rep->sets_refused > 0 || rep->invalid_claims > 0 ||
+        rep->n_errors > 0 || rep->errors_dropped > 0 ||
+        rep->n_interchanges == 0)
         return false;
     for (uint32_t i = 0; i < rep->n_interchanges; i++)
         if (strcmp(rep->interchanges[i].ta1, "000") != 0)
@@ -310,19 +346,19 @@ typedef struct {
     char billing_npi[16];
     char billing_tax_id[16];
     char billing_name[CQ_NAME_LEN];
-    bool billing_seen;    // an NM1*85 was read
-    bool billing_bad;     // its NPI or name was unusable
+    bool billing_seen; // an NM1*85 was read
+    bool billing_bad;  // its NPI or name was unusable
     char billing_why[96];
-    cq_member_ref_t sub;  // 2010BA
+    cq_member_ref_t sub; // 2010BA
     bool sub_bad;
     char sub_why[96];
     char payer_id[CQ_ID_LEN];
     bool payer_bad;
-    cq_member_ref_t pat;  // 2010CA
+    cq_member_ref_t pat; // 2010CA
     bool pat_bad;
     char pat_why[96];
-    bool dependent;       // the claim is under an HL 23
-    int last_nm1;         // 0 none, 'I' subscriber, 'Q' patient
+    bool dependent; // the claim is under an HL 23
+    int last_nm1;   // 0 none, 'I' subscriber, 'Q' patient
 } s_ctx_t;
 
 //  Where pass 1 found each segment of a set, so that pass 2 need not look
@@ -338,49 +374,47 @@ typedef struct {
 
 typedef struct {
     cq_x12_report_t *rep;
-    const char *buf;          // the document
-    s_ref_t *refs;            // segments of the current set after ST
+    const char *buf; // the document
+    s_ref_t *refs;   // segments of the current set after ST
     uint32_t n_refs, cap_refs;
-    bool refs_over;           // more than S_MAX_REFS: read again instead
+    bool refs_over; // more than S_MAX_REFS: read again instead
     cq_claim_fn *fn;
     void *arg;
-    cq_diag_t *diag;
-    int stop;                 // fn's nonzero value
-    uint32_t ic;              // open interchange or S_NONE
-    uint32_t gs;              // open group or S_NONE
-    s_seen_t isa_seen;        // ISA13 in the document
-    s_seen_t gs_seen;         // GS06 in the interchange
-    s_seen_t st_seen;         // ST02 in the group
-    uint32_t set_errors;      // errors of the current set (kept or not)
+    int stop;            // fn's nonzero value
+    uint32_t ic;         // open interchange or S_NONE
+    uint32_t gs;         // open group or S_NONE
+    s_seen_t isa_seen;   // ISA13 in the document
+    s_seen_t gs_seen;    // GS06 in the interchange
+    s_seen_t st_seen;    // ST02 in the group
+    uint32_t set_errors; // errors of the current set (kept or not)
     //  pass 2
     s_ctx_t ctx;
-    cq_claim_t claim;         // the claim being built
-    cq_claim_t blank;         // cq_claim_init'ed template
+    cq_claim_t claim; // the claim being built
+    cq_claim_t blank; // cq_claim_init'ed template
     bool in_claim;
-    bool line_open;           // the current LX is kept (under the cap)
-    bool line_dropped;        // lines past CQ_MAX_LINES
-    bool icd9;                // an ICD-9 code (BK/BF) was seen
+    bool line_open;    // the current LX is kept (under the cap)
+    bool line_dropped; // lines past CQ_MAX_LINES
+    bool icd9;         // an ICD-9 code (BK/BF) was seen
     bool line_has_date[CQ_MAX_LINES];
     bool line_has_charge[CQ_MAX_LINES];
-    char claim_pos[3];        // CLM05-1 (837P)
-    char claim_rendering[11]; // 2310B / 2310D NPI
+    char claim_pos[3];          // CLM05-1 (837P)
+    char claim_rendering[11];   // 2310B / 2310D NPI
     int32_t stmt_from, stmt_to; // 837I DTP*434
-    uint32_t claims_in_set;
-    size_t clm_number;        // segment number of CLM
-    uint8_t dirty_lines;      // lines of the scratch claim to clear
+    uint8_t dirty_lines;        // lines of the scratch claim to clear
 } s_parser_t;
 
-static int
-s_err(s_parser_t *P, uint32_t set, const cq_x12_seg_t *seg, uint32_t pos,
-      const s_where_t *w, const char *seg_code, unsigned elem,
-      unsigned comp, const char *elem_code, const char *fmt, ...)
-    CQ_PRINTF(10, 11);
+//  Records an error of a set (set != S_NONE) or of the envelope; sid, when
+//  not NULL, names the segment instead of seg (a missing segment).
+static void s_verr(s_parser_t *P, uint32_t set, const cq_x12_seg_t *seg,
+                   const char *sid, uint32_t pos, const s_where_t *w,
+                   const char *seg_code, unsigned elem, unsigned comp,
+                   const char *elem_code, const char *fmt, va_list ap)
+    CQ_PRINTF(11, 0);
 
-//  Records an error of a set (set != S_NONE) or of the envelope.
-static int
-s_err(s_parser_t *P, uint32_t set, const cq_x12_seg_t *seg, uint32_t pos,
-      const s_where_t *w, const char *seg_code, unsigned elem,
-      unsigned comp, const char *elem_code, const char *fmt, ...)
+static void
+s_verr(s_parser_t *P, uint32_t set, const cq_x12_seg_t *seg, const char *sid,
+       uint32_t pos, const s_where_t *w, const char *seg_code, unsigned elem,
+       unsigned comp, const char *elem_code, const char *fmt, va_list ap)
 {
     cq_x12_report_t *rep = P->rep;
     if (set != S_NONE) {
@@ -388,15 +422,14 @@ s_err(s_parser_t *P, uint32_t set, const cq_x12_seg_t *seg, uint32_t pos,
         P->set_errors++;
         if (s->n_errors >= CQ_X12_MAX_SET_ERRORS) {
             rep->errors_dropped++;
-            return 0;
+            return;
         }
     }
-    cq_x12_error_t *arr = s_grow(rep->errors, rep->n_errors,
-                                 &rep->cap_errors, sizeof *arr,
-                                 CQ_X12_MAX_ERRORS);
+    cq_x12_error_t *arr = s_grow(rep->errors, rep->n_errors, &rep->cap_errors,
+                                 sizeof *arr, CQ_X12_MAX_ERRORS);
     if (arr == NULL) {
         rep->errors_dropped++;
-        return 0;
+        return;
     }
     rep->errors = arr;
     cq_x12_error_t *e = &arr[rep->n_errors++];
@@ -408,23 +441,52 @@ s_err(s_parser_t *P, uint32_t set, const cq_x12_seg_t *seg, uint32_t pos,
         e->number = seg->number;
         cq_strlcpy(e->seg_id, seg->id, sizeof e->seg_id);
     }
+    if (sid)
+        cq_strlcpy(e->seg_id, sid, sizeof e->seg_id);
     if (w)
         s_where_name(w, e->loop);
     cq_strlcpy(e->seg_code, seg_code ? seg_code : "", sizeof e->seg_code);
     e->element = (uint8_t)(elem > 99 ? 99 : elem);
     e->component = (uint8_t)(comp > 99 ? 99 : comp);
     cq_strlcpy(e->elem_code, elem_code ? elem_code : "", sizeof e->elem_code);
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-    va_end(ap);
     if (set != S_NONE) {
         cq_x12_set_t *s = &rep->sets[set];
         if (s->n_errors == 0)
             s->first_error = rep->n_errors - 1;
         s->n_errors++;
     }
-    return 0;
+}
+
+static void s_err(s_parser_t *P, uint32_t set, const cq_x12_seg_t *seg,
+                  uint32_t pos, const s_where_t *w, const char *seg_code,
+                  unsigned elem, unsigned comp, const char *elem_code,
+                  const char *fmt, ...) CQ_PRINTF(10, 11);
+
+static void
+s_err(s_parser_t *P, uint32_t set, const cq_x12_seg_t *seg, uint32_t pos,
+      const s_where_t *w, const char *seg_code, unsigned elem, unsigned comp,
+      const char *elem_code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_verr(P, set, seg, NULL, pos, w, seg_code, elem, comp, elem_code, fmt, ap);
+    va_end(ap);
+}
+
+//  A required segment sid missing at position pos (IK304 3).
+static void s_missing(s_parser_t *P, uint32_t set, const char *sid,
+                      uint32_t pos, const s_where_t *w, const char *fmt, ...)
+    CQ_PRINTF(6, 7);
+
+static void
+s_missing(s_parser_t *P, uint32_t set, const char *sid, uint32_t pos,
+          const s_where_t *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_verr(P, set, NULL, sid, pos, w, "3", 0, 0, "", fmt, ap);
+    va_end(ap);
 }
 
 static void
@@ -571,9 +633,8 @@ s_gs(s_parser_t *P, const cq_x12_seg_t *seg)
         if (rep->n_interchanges == 0)
             return;
     }
-    cq_x12_group_t *arr = s_grow(rep->groups, rep->n_groups,
-                                 &rep->cap_groups, sizeof *arr,
-                                 CQ_X12_MAX_GROUPS);
+    cq_x12_group_t *arr = s_grow(rep->groups, rep->n_groups, &rep->cap_groups,
+                                 sizeof *arr, CQ_X12_MAX_GROUPS);
     if (arr == NULL) {
         rep->errors_dropped++;
         return;
@@ -641,14 +702,14 @@ s_ge(s_parser_t *P, const cq_x12_seg_t *seg)
 //  Per-set state of the structural checks.
 typedef struct {
     s_where_t where;
-    bool type_known;          // X222 / X223 said which, or SV1/SV2 did
-    uint64_t last_hl;         // last HL01 (numeric), 0 none
-    char hl20[16], hl22[16];  // HL01 of the current 20 and 22
-    int level;                // current HL level: 0, 20, 22, 23
-    uint32_t prev;            // id of the previous segment
-    uint32_t lx_pos;          // position of an LX waiting for SV1/SV2
-    size_t lx_number;
-    size_t lx_offset;
+    bool type_known;         // X222 / X223 said which, or SV1/SV2 did
+    uint64_t last_hl;        // last HL01 (numeric), 0 none
+    char hl20[16], hl22[16]; // HL01 of the current 20 and 22
+    int level;               // current HL level: 0, 20, 22, 23
+    uint32_t prev;           // id of the previous segment
+    uint32_t lx_pos;         // position of an LX waiting for SV1/SV2
+    uint32_t n_hl20;         // billing provider levels seen
+    uint32_t n_clm;          // claims seen
 } s_scan_t;
 
 static bool
@@ -734,16 +795,11 @@ s_check_segment(s_parser_t *P, uint32_t set, s_scan_t *sc, cq_x12_seg_t *seg,
         cq_x12_seg_split(seg);
     //  An LX must be followed by its SV1 / SV2.
     if (sc->lx_pos && id != CQ_X12_ID('S', 'V', '1') &&
-        id != CQ_X12_ID('S', 'V', '2')) {
-        s_err(P, set, seg, sc->lx_pos, &sc->where, "3", 0, 0, "",
-              "LX at position %u: %s must follow it",
-              (unsigned)sc->lx_pos,
-              s->type == CQ_CLAIM_INSTITUTIONAL ? "SV2" : "SV1");
-        P->rep->errors[P->rep->n_errors - 1].offset = sc->lx_offset;
-        P->rep->errors[P->rep->n_errors - 1].number = sc->lx_number;
-        cq_strlcpy(P->rep->errors[P->rep->n_errors - 1].seg_id,
-                   s->type == CQ_CLAIM_INSTITUTIONAL ? "SV2" : "SV1", 4);
-    }
+        id != CQ_X12_ID('S', 'V', '2'))
+        s_missing(P, set, s->type == CQ_CLAIM_INSTITUTIONAL ? "SV2" : "SV1",
+                  sc->lx_pos + 1, &sc->where,
+                  "LX at position %u: %s must follow it", (unsigned)sc->lx_pos,
+                  s->type == CQ_CLAIM_INSTITUTIONAL ? "SV2" : "SV1");
     sc->lx_pos = 0;
     s_where_update(&sc->where, seg);
     const s_where_t *w = &sc->where;
@@ -755,8 +811,8 @@ s_check_segment(s_parser_t *P, uint32_t set, s_scan_t *sc, cq_x12_seg_t *seg,
         return;
     case CQ_X12_SEG_TOO_LONG:
         s_err(P, set, seg, pos, w, "8", 0, 0, "",
-              "%s: segment longer than %u bytes (wrong terminator?)",
-              seg->id, (unsigned)CQ_X12_MAX_SEGMENT_LEN);
+              "%s: segment longer than %u bytes (wrong terminator?)", seg->id,
+              (unsigned)CQ_X12_MAX_SEGMENT_LEN);
         return;
     case CQ_X12_SEG_TOO_MANY_ELEMS:
         s_err(P, set, seg, pos, w, "8", seg->err_elem, 0, "3",
@@ -765,8 +821,8 @@ s_check_segment(s_parser_t *P, uint32_t set, s_scan_t *sc, cq_x12_seg_t *seg,
         return;
     case CQ_X12_SEG_ELEM_TOO_LONG:
         s_err(P, set, seg, pos, w, "8", seg->err_elem, 0, "5",
-              "%s%02u: longer than %u bytes", seg->id,
-              (unsigned)seg->err_elem, (unsigned)CQ_X12_MAX_ELEMENT_LEN);
+              "%s%02u: longer than %u bytes", seg->id, (unsigned)seg->err_elem,
+              (unsigned)CQ_X12_MAX_ELEMENT_LEN);
         return;
     case CQ_X12_SEG_BAD_CHAR:
         s_err(P, set, seg, pos, w, "8", seg->err_elem, 0, "6",
@@ -781,16 +837,16 @@ s_check_segment(s_parser_t *P, uint32_t set, s_scan_t *sc, cq_x12_seg_t *seg,
               "%s: not a segment of the 837 implementation guides", seg->id);
         return;
     }
-    if (pos == 2 && id != CQ_X12_ID('B', 'H', 'T')) {
-        s_err(P, set, seg, 2, w, "3", 0, 0, "",
-              "BHT: required as the second segment of an 837");
-        cq_strlcpy(P->rep->errors[P->rep->n_errors - 1].seg_id, "BHT", 4);
-    }
+    if (pos == 2 && id != CQ_X12_ID('B', 'H', 'T'))
+        s_missing(P, set, "BHT", 2, w,
+                  "BHT: required as the second segment of an 837");
     switch (id) {
     case CQ_X12_ID('H', 'L', 0):
         s_check_hl(P, set, sc, seg, pos);
+        sc->n_hl20 += sc->level == 20;
         break;
     case CQ_X12_ID('C', 'L', 'M'):
+        sc->n_clm++;
         if (sc->level != 22 && sc->level != 23)
             s_err(P, set, seg, pos, w, "2", 0, 0, "",
                   "CLM: a claim must sit under a subscriber (22) or "
@@ -803,8 +859,6 @@ s_check_segment(s_parser_t *P, uint32_t set, s_scan_t *sc, cq_x12_seg_t *seg,
         } else {
             //  Service lines need a claim in this HL: remember to check.
             sc->lx_pos = pos;
-            sc->lx_number = seg->number;
-            sc->lx_offset = seg->offset;
         }
         break;
     case CQ_X12_ID('S', 'V', '1'):
@@ -832,8 +886,7 @@ s_check_segment(s_parser_t *P, uint32_t set, s_scan_t *sc, cq_x12_seg_t *seg,
 
 // ------------------------------------------------------------- pass 2
 
-static void
-s_invalid(s_parser_t *P, const char *rarc, const char *fmt, ...)
+static void s_invalid(s_parser_t *P, const char *rarc, const char *fmt, ...)
     CQ_PRINTF(3, 4);
 
 static void
@@ -880,10 +933,22 @@ cq_x12_icd_format(cq_x12_str_t code, bool icd9, char *out, size_t n)
     c[k] = '\0';
     if (k < 3)
         return CQ_EINVAL;
+    //  The shapes of the code sets: ICD-10-CM a letter, a digit, a letter
+    //  or digit, then up to 4 more; ICD-9-CM 3-5 digits, V and 2-4
+    //  digits, or E and 3-4 digits.
     size_t head = 3;
-    if (icd9 && c[0] == 'E')
-        head = 4;
-    if (icd9 && k < head)
+    bool ok;
+    if (!icd9) {
+        ok = c[0] >= 'A' && c[0] <= 'Z' && c[1] >= '0' && c[1] <= '9';
+    } else {
+        size_t from = c[0] == 'V' || c[0] == 'E' ? 1 : 0;
+        if (c[0] == 'E')
+            head = 4;
+        ok = k >= head && k <= head + 2 - (c[0] == 'E');
+        for (size_t i = from; i < k && ok; i++)
+            ok = c[i] >= '0' && c[i] <= '9';
+    }
+    if (!ok)
         return CQ_EINVAL;
     if (k + 2 > n)
         return CQ_EINVAL;
@@ -918,9 +983,8 @@ s_nm1_name(const cq_x12_seg_t *seg, char *out, size_t n)
     if (cq_x12_eq(cq_x12_elem(seg, 2), "1") && first.n > 0) {
         char tmp[2 * CQ_NAME_LEN + 2];
         snprintf(tmp, sizeof tmp, "%.*s %.*s",
-                 (int)(first.n > CQ_NAME_LEN ? CQ_NAME_LEN : first.n),
-                 first.p, (int)(last.n > CQ_NAME_LEN ? CQ_NAME_LEN : last.n),
-                 last.p);
+                 (int)(first.n > CQ_NAME_LEN ? CQ_NAME_LEN : first.n), first.p,
+                 (int)(last.n > CQ_NAME_LEN ? CQ_NAME_LEN : last.n), last.p);
         cq_strlcpy(out, tmp, n);
         return last.n >= n ? CQ_ETOOBIG : 0;
     }
@@ -1025,23 +1089,20 @@ s_claim_start(s_parser_t *P, const cq_x12_set_t *set, const cq_x12_seg_t *seg)
     P->claim_pos[0] = '\0';
     P->claim_rendering[0] = '\0';
     P->stmt_from = P->stmt_to = CQ_DATE_NONE;
-    P->clm_number = seg->number;
     c->type = set->type;
     c->source = CQ_SOURCE_X12;
     cq_x12_str_t id = cq_x12_elem(seg, 1);
     if (id.n == 0) {
         snprintf(c->claim_id, sizeof c->claim_id, "#%zu", seg->number);
-        s_invalid(P, "M47",
-                  "claim_id: CLM01 missing (segment %zu)", seg->number);
+        s_invalid(P, "M47", "claim_id: CLM01 missing (segment %zu)",
+                  seg->number);
     } else if (cq_x12_copy(c->claim_id, sizeof c->claim_id, id) != 0) {
-        s_invalid(P, "M47", "claim_id: CLM01 longer than %d",
-                  CQ_ID_LEN - 1);
+        s_invalid(P, "M47", "claim_id: CLM01 longer than %d", CQ_ID_LEN - 1);
     }
     //  Context from the loops above: payer, billing provider, member.
     cq_strlcpy(c->payer_id, x->payer_id, sizeof c->payer_id);
     cq_strlcpy(c->billing_npi, x->billing_npi, sizeof c->billing_npi);
-    cq_strlcpy(c->billing_tax_id, x->billing_tax_id,
-               sizeof c->billing_tax_id);
+    cq_strlcpy(c->billing_tax_id, x->billing_tax_id, sizeof c->billing_tax_id);
     cq_strlcpy(c->billing_name, x->billing_name, sizeof c->billing_name);
     c->member = x->sub;
     if (x->dependent) {
@@ -1055,8 +1116,9 @@ s_claim_start(s_parser_t *P, const cq_x12_set_t *set, const cq_x12_seg_t *seg)
             s_invalid(P, NULL, "%s", x->pat_why);
     }
     if (!x->billing_seen)
-        s_invalid(P, "N257", "billing_provider.npi: no 2010AA NM1*85 "
-                             "billing provider");
+        s_invalid(P, "N257",
+                  "billing_provider.npi: no 2010AA NM1*85 "
+                  "billing provider");
     else if (x->billing_bad)
         s_invalid(P, "N257", "%s", x->billing_why);
     if (x->sub_bad)
@@ -1071,8 +1133,9 @@ s_claim_start(s_parser_t *P, const cq_x12_set_t *set, const cq_x12_seg_t *seg)
     //  CLM02 total, CLM05 facility / qualifier / frequency.
     cq_x12_str_t total = cq_x12_elem(seg, 2);
     if (cq_x12_amount(total, &c->total_charge) != 0 || c->total_charge < 0)
-        s_invalid(P, "M54", "total_charge: CLM02 is not a non-negative "
-                            "amount");
+        s_invalid(P, "M54",
+                  "total_charge: CLM02 is not a non-negative "
+                  "amount");
     cq_x12_str_t c5 = cq_x12_elem(seg, 5);
     char cs = seg->seps.component;
     cq_x12_str_t pos = cq_x12_comp(c5, cs, 1), freq = cq_x12_comp(c5, cs, 3);
@@ -1088,8 +1151,9 @@ s_claim_start(s_parser_t *P, const cq_x12_set_t *set, const cq_x12_seg_t *seg)
             pos.p[1] >= '0' && pos.p[1] <= '9')
             cq_x12_copy(P->claim_pos, sizeof P->claim_pos, pos);
         else
-            s_invalid(P, "M77", "place_of_service: CLM05-1 must be a "
-                                "2-digit place of service");
+            s_invalid(P, "M77",
+                      "place_of_service: CLM05-1 must be a "
+                      "2-digit place of service");
     }
 }
 
@@ -1109,14 +1173,12 @@ s_claim_end(s_parser_t *P, cq_x12_set_t *set)
             cq_strlcpy(l->rendering_npi, P->claim_rendering,
                        sizeof l->rendering_npi);
         if (!P->line_has_date[i]) {
-            if (c->type == CQ_CLAIM_INSTITUTIONAL &&
-                P->stmt_from != CQ_DATE_NONE) {
+            if (P->stmt_from != CQ_DATE_NONE) {
                 l->service_date = P->stmt_from;
                 l->service_date_end =
                     P->stmt_to != P->stmt_from ? P->stmt_to : CQ_DATE_NONE;
             } else {
-                s_invalid(P, "M52",
-                          "lines[%u].service_date: DTP*472 missing",
+                s_invalid(P, "M52", "lines[%u].service_date: DTP*472 missing",
                           (unsigned)i + 1);
             }
         }
@@ -1139,8 +1201,7 @@ s_claim_end(s_parser_t *P, cq_x12_set_t *set)
         s_invalid(P, "M54",
                   "total_charge: CLM02 %s does not equal the sum of the "
                   "line charges %s",
-                  cq_money_format(c->total_charge, a),
-                  cq_money_format(sum, b));
+                  cq_money_format(c->total_charge, a), cq_money_format(sum, b));
     }
     if (c->n_diagnoses == 0 && c->type == CQ_CLAIM_PROFESSIONAL)
         s_invalid(P, "M76", "diagnoses: no HI diagnosis code");
@@ -1175,8 +1236,8 @@ s_claim_end(s_parser_t *P, cq_x12_set_t *set)
     if (P->fn && P->stop == 0) {
         P->stop = P->fn(P->arg, c);
         if (c->n_lines > P->dirty_lines)
-            P->dirty_lines = c->n_lines > CQ_MAX_LINES ? CQ_MAX_LINES
-                                                       : c->n_lines;
+            P->dirty_lines =
+                c->n_lines > CQ_MAX_LINES ? CQ_MAX_LINES : c->n_lines;
     }
 }
 
@@ -1188,8 +1249,7 @@ s_date_range(const cq_x12_seg_t *seg, int32_t *from, int32_t *to)
         return cq_date_parse_d8(v.p, v.n, from) == 0 ? ((*to = *from), 0)
                                                      : CQ_EINVAL;
     if (cq_x12_eq(q, "RD8")) {
-        if (v.n != 17 || v.p[8] != '-' ||
-            cq_date_parse_d8(v.p, 8, from) != 0 ||
+        if (v.n != 17 || v.p[8] != '-' || cq_date_parse_d8(v.p, 8, from) != 0 ||
             cq_date_parse_d8(v.p + 9, 8, to) != 0 || *to < *from)
             return CQ_EINVAL;
         return 0;
@@ -1218,13 +1278,14 @@ s_is_alnum_str(cq_x12_str_t s)
 }
 
 static void
-s_procedure(s_parser_t *P, cq_line_t *l, unsigned ln, cq_x12_str_t e,
-            char cs, const char *el)
+s_procedure(s_parser_t *P, cq_line_t *l, unsigned ln, cq_x12_str_t e, char cs,
+            const char *el)
 {
     cq_x12_str_t code = cq_x12_comp(e, cs, 2);
     if (code.n == 0 || cq_x12_copy(l->procedure, sizeof l->procedure, code)) {
-        s_invalid(P, "M51", "lines[%u].procedure: %s-2 missing or longer "
-                            "than %d",
+        s_invalid(P, "M51",
+                  "lines[%u].procedure: %s-2 missing or longer "
+                  "than %d",
                   ln, el, CQ_CODE_LEN - 1);
     }
     for (unsigned k = 3; k <= 6; k++) {
@@ -1232,8 +1293,9 @@ s_procedure(s_parser_t *P, cq_line_t *l, unsigned ln, cq_x12_str_t e,
         if (m.n == 0)
             continue;
         if (m.n != 2 || !s_is_alnum_str(m)) {
-            s_invalid(P, "N519", "lines[%u].modifiers: %s-%u is not a "
-                                 "2-character modifier",
+            s_invalid(P, "N519",
+                      "lines[%u].modifiers: %s-%u is not a "
+                      "2-character modifier",
                       ln, el, k);
             continue;
         }
@@ -1246,8 +1308,9 @@ s_charge_units(s_parser_t *P, cq_line_t *l, unsigned ln, cq_x12_str_t charge,
                cq_x12_str_t units, const char *ce, const char *ue)
 {
     if (cq_x12_amount(charge, &l->charge) != 0 || l->charge < 0)
-        s_invalid(P, "M79", "lines[%u].charge: %s is not a non-negative "
-                            "amount",
+        s_invalid(P, "M79",
+                  "lines[%u].charge: %s is not a non-negative "
+                  "amount",
                   ln, ce);
     else
         P->line_has_charge[ln - 1] = true;
@@ -1265,22 +1328,24 @@ s_sv1(s_parser_t *P, const cq_x12_seg_t *seg)
     unsigned ln = P->claim.n_lines;
     char cs = seg->seps.component;
     s_procedure(P, l, ln, cq_x12_elem(seg, 1), cs, "SV101");
-    s_charge_units(P, l, ln, cq_x12_elem(seg, 2), cq_x12_elem(seg, 4),
-                   "SV102", "SV104");
+    s_charge_units(P, l, ln, cq_x12_elem(seg, 2), cq_x12_elem(seg, 4), "SV102",
+                   "SV104");
     cq_x12_str_t pos = cq_x12_elem(seg, 5);
     if (pos.n > 0) {
         if (pos.n == 2 && s_numeric(pos))
             cq_x12_copy(l->place_of_service, sizeof l->place_of_service, pos);
         else
-            s_invalid(P, "M77", "lines[%u].place_of_service: SV105 must be "
-                                "a 2-digit place of service",
+            s_invalid(P, "M77",
+                      "lines[%u].place_of_service: SV105 must be "
+                      "a 2-digit place of service",
                       ln);
     }
     cq_x12_str_t ptr = cq_x12_elem(seg, 7);
     unsigned np = cq_x12_ncomp(ptr, cs);
     if (np > CQ_MAX_POINTERS) {
-        s_invalid(P, "M76", "lines[%u].diagnosis_pointers: SV107 has more "
-                            "than 4 pointers",
+        s_invalid(P, "M76",
+                  "lines[%u].diagnosis_pointers: SV107 has more "
+                  "than 4 pointers",
                   ln);
         np = CQ_MAX_POINTERS;
     }
@@ -1290,8 +1355,9 @@ s_sv1(s_parser_t *P, const cq_x12_seg_t *seg)
         if (cq_x12_uint(v, &x) != 0)
             x = 0;
         if (x < 1 || x > CQ_MAX_DX) {
-            s_invalid(P, "M76", "lines[%u].diagnosis_pointers: SV107-%u "
-                                "must be 1 to 12",
+            s_invalid(P, "M76",
+                      "lines[%u].diagnosis_pointers: SV107-%u "
+                      "must be 1 to 12",
                       ln, k);
             continue;
         }
@@ -1309,14 +1375,15 @@ s_sv2(s_parser_t *P, const cq_x12_seg_t *seg)
     cq_x12_str_t rev = cq_x12_elem(seg, 1);
     if (rev.n == 0 || !s_numeric(rev) ||
         cq_x12_copy(l->revenue_code, sizeof l->revenue_code, rev) != 0)
-        s_invalid(P, "M50", "lines[%u].revenue_code: SV201 must be a "
-                            "revenue code",
+        s_invalid(P, "M50",
+                  "lines[%u].revenue_code: SV201 must be a "
+                  "revenue code",
                   ln);
     cq_x12_str_t proc = cq_x12_elem(seg, 2);
     if (proc.n > 0)
         s_procedure(P, l, ln, proc, seg->seps.component, "SV202");
-    s_charge_units(P, l, ln, cq_x12_elem(seg, 3), cq_x12_elem(seg, 5),
-                   "SV203", "SV205");
+    s_charge_units(P, l, ln, cq_x12_elem(seg, 3), cq_x12_elem(seg, 5), "SV203",
+                   "SV205");
 }
 
 static void
@@ -1355,8 +1422,8 @@ s_ref(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
     cq_claim_t *c = &P->claim;
     if (loop == L_2010AA) {
         if (cq_x12_eq(q, "EI") || cq_x12_eq(q, "SY")) {
-            if (cq_x12_copy(P->ctx.billing_tax_id,
-                            sizeof P->ctx.billing_tax_id, v) != 0)
+            if (cq_x12_copy(P->ctx.billing_tax_id, sizeof P->ctx.billing_tax_id,
+                            v) != 0)
                 s_ctx_bad(&P->ctx.billing_bad, P->ctx.billing_why,
                           sizeof P->ctx.billing_why,
                           "billing_provider.tax_id: REF02 of 2010AA too "
@@ -1371,10 +1438,11 @@ s_ref(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
             s_invalid(P, NULL, "prior_auth: REF02 (G1) longer than %d",
                       CQ_ID_LEN - 1);
     } else if (loop == L_2300 && cq_x12_eq(q, "F8")) {
-        if (cq_x12_copy(c->original_claim_id, sizeof c->original_claim_id,
-                        v) != 0)
-            s_invalid(P, "M47", "original_claim_id: REF02 (F8) longer "
-                                "than %d",
+        if (cq_x12_copy(c->original_claim_id, sizeof c->original_claim_id, v) !=
+            0)
+            s_invalid(P, "M47",
+                      "original_claim_id: REF02 (F8) longer "
+                      "than %d",
                       CQ_ID_LEN - 1);
     } else if (loop == L_2400 && cq_x12_eq(q, "G1") &&
                c->prior_auth[0] == '\0') {
@@ -1395,18 +1463,25 @@ s_dtp(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
             return;
         unsigned ln = P->claim.n_lines;
         if (s_date_range(seg, &from, &to) != 0) {
-            s_invalid(P, "M52", "lines[%u].service_date: DTP*472 is not a "
-                                "D8 date or RD8 range",
+            s_invalid(P, "M52",
+                      "lines[%u].service_date: DTP*472 is not a "
+                      "D8 date or RD8 range",
                       ln);
             return;
         }
         l->service_date = from;
         l->service_date_end = to != from ? to : CQ_DATE_NONE;
         P->line_has_date[ln - 1] = true;
-    } else if (loop == L_2300 && cq_x12_eq(q, "434")) {
+    } else if (loop == L_2300 &&
+               (cq_x12_eq(q, "434") ||
+                (cq_x12_eq(q, "472") && P->stmt_from == CQ_DATE_NONE))) {
+        //  837I statement period; a claim-level 472 some 837P senders
+        //  write serves the same purpose: the date of lines without one.
         if (s_date_range(seg, &from, &to) != 0) {
-            s_invalid(P, "M59", "statement dates: DTP*434 is not a D8 date "
-                                "or RD8 range");
+            s_invalid(P, "M59",
+                      "statement dates: DTP*%.3s is not a D8 date "
+                      "or RD8 range",
+                      q.p);
             return;
         }
         P->stmt_from = from;
@@ -1424,8 +1499,9 @@ s_nm1_provider(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
         return;
     char npi[16];
     if (cq_x12_copy(npi, sizeof npi, id) != 0 || !s_npi_ok(npi)) {
-        s_invalid(P, "N290", "rendering_npi: NM109 of the rendering "
-                             "provider is not a 10-digit NPI");
+        s_invalid(P, "N290",
+                  "rendering_npi: NM109 of the rendering "
+                  "provider is not a 10-digit NPI");
         return;
     }
     if (loop == L_2310) {
@@ -1500,8 +1576,7 @@ s_map(s_parser_t *P, cq_x12_set_t *set, const s_where_t *w,
             s_ctx_nm1(P, seg, w->loop);
         break;
     case CQ_X12_ID('D', 'M', 'G'):
-        if (!P->in_claim &&
-            (w->loop == L_2010BA || w->loop == L_2010CA))
+        if (!P->in_claim && (w->loop == L_2010BA || w->loop == L_2010CA))
             s_ctx_dmg(P, seg);
         break;
     case CQ_X12_ID('R', 'E', 'F'):
@@ -1571,8 +1646,7 @@ s_map_set(s_parser_t *P, uint32_t si, cq_x12_reader_t rd,
     P->in_claim = false;
     s_where_t w = {L_HEADER, 0, set->type == CQ_CLAIM_INSTITUTIONAL};
     cq_x12_seg_t seg;
-    for (uint32_t k = 0; P->stop == 0 && s_next_ref(P, &rd, st, k, &seg);
-         k++) {
+    for (uint32_t k = 0; P->stop == 0 && s_next_ref(P, &rd, st, k, &seg); k++) {
         switch (cq_x12_id(&seg)) {
         case CQ_X12_ID('S', 'E', 0):
             goto done;
@@ -1611,8 +1685,8 @@ s_contains(const char *s, const char *needle)
 //  when accepted. A segment that ends the set without SE (ISA, GS, GE,
 //  IEA, ST) is left in *next for the caller.
 static void
-s_set(s_parser_t *P, cq_x12_reader_t *r, cq_x12_seg_t *st,
-      cq_x12_seg_t *next, bool *have_next)
+s_set(s_parser_t *P, cq_x12_reader_t *r, cq_x12_seg_t *st, cq_x12_seg_t *next,
+      bool *have_next)
 {
     cq_x12_report_t *rep = P->rep;
     uint32_t si = S_NONE;
@@ -1704,8 +1778,8 @@ s_set(s_parser_t *P, cq_x12_reader_t *r, cq_x12_seg_t *st,
         if (P->n_refs < S_MAX_REFS) {
             if (P->n_refs == P->cap_refs) {
                 P->cap_refs = P->cap_refs ? P->cap_refs * 2 : 4096;
-                P->refs = cq_xrealloc(P->refs,
-                                      (size_t)P->cap_refs * sizeof *P->refs);
+                P->refs =
+                    cq_xrealloc(P->refs, (size_t)P->cap_refs * sizeof *P->refs);
             }
             s_ref_t *f = &P->refs[P->n_refs++];
             f->off = (uint32_t)next->offset;
@@ -1721,9 +1795,19 @@ s_set(s_parser_t *P, cq_x12_reader_t *r, cq_x12_seg_t *st,
     if (set == NULL)
         return;
     if (supported && sc.lx_pos)
-        s_err(P, si, NULL, sc.lx_pos, &sc.where, "3", 0, 0, "",
-              "LX at position %u: no SV1/SV2 after it",
-              (unsigned)sc.lx_pos);
+        s_missing(P, si, set->type == CQ_CLAIM_INSTITUTIONAL ? "SV2" : "SV1",
+                  sc.lx_pos + 1, &sc.where,
+                  "LX at position %u: no SV1/SV2 after it",
+                  (unsigned)sc.lx_pos);
+    if (supported && ended && pos <= 2)
+        s_missing(P, si, "BHT", 2, &sc.where,
+                  "BHT: required as the second segment of an 837");
+    else if (supported && ended && sc.n_hl20 == 0)
+        s_missing(P, si, "HL", pos, &sc.where,
+                  "HL: no billing provider level (HL 20, loop 2000A)");
+    else if (supported && ended && sc.n_clm == 0)
+        s_missing(P, si, "CLM", pos, &sc.where,
+                  "CLM: no claim in the transaction set (loop 2300)");
     uint32_t seg_errors = P->set_errors;
     set->segments = pos;
     if (!supported && g->acknowledge)
@@ -1762,11 +1846,9 @@ s_set(s_parser_t *P, cq_x12_reader_t *r, cq_x12_seg_t *st,
                   (int)(c2.n > 12 ? 12 : c2.n), c2.p, set->control);
         }
     }
-    if (!g->acknowledge) {
-        set->status = 'A';
-        return;
-    }
     set->status = set->n_codes ? 'R' : 'A';
+    if (!g->acknowledge)
+        return; // an acknowledgment: its envelope is checked, no more
     if (set->status == 'R') {
         rep->sets_refused++;
         return;
@@ -1791,7 +1873,6 @@ cq_x12_parse(const void *buf, size_t len, cq_claim_fn *fn, void *arg,
     P->buf = buf;
     P->fn = fn;
     P->arg = arg;
-    P->diag = diag;
     P->ic = P->gs = S_NONE;
     cq_claim_init(&P->blank);
     cq_claim_init(&P->claim);
@@ -1829,8 +1910,8 @@ cq_x12_parse(const void *buf, size_t len, cq_claim_fn *fn, void *arg,
             break; // an interchange acknowledgment riding along
         default:
             s_err(P, S_NONE, &seg, 0, NULL, "", 0, 0, "",
-                  "segment %zu (%s): outside a transaction set",
-                  seg.number, seg.id[0] ? seg.id : "?");
+                  "segment %zu (%s): outside a transaction set", seg.number,
+                  seg.id[0] ? seg.id : "?");
             break;
         }
     }
@@ -1849,8 +1930,8 @@ cq_x12_parse(const void *buf, size_t len, cq_claim_fn *fn, void *arg,
         const cq_x12_group_t *g0 = &rep->groups[0];
         if (strcmp(g0->id, "HC") == 0)
             cq_strlcpy(rep->kind,
-                       rep->n_sets && rep->sets[0].type ==
-                                          CQ_CLAIM_INSTITUTIONAL
+                       rep->n_sets &&
+                               rep->sets[0].type == CQ_CLAIM_INSTITUTIONAL
                            ? "837I"
                            : "837P",
                        sizeof rep->kind);
@@ -1868,8 +1949,7 @@ cq_x12_parse(const void *buf, size_t len, cq_claim_fn *fn, void *arg,
         if (!any837) {
             rc = CQ_EUNSUPPORTED;
             snprintf(rep->msg, sizeof rep->msg, "%s, not an 837 claim file",
-                     strcmp(g0->id, "FA") == 0 &&
-                             strcmp(rep->kind, "997") == 0
+                     strcmp(g0->id, "FA") == 0 && strcmp(rep->kind, "997") == 0
                          ? "a 997 acknowledgment"
                          : cq_x12_group_name(g0->id));
         }

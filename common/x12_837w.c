@@ -16,27 +16,27 @@
 #include <string.h>
 
 struct cq_x12_837w {
-    cq_x12_write_opts_t o;     // options (strings borrowed)
-    cq_x12_out_t w;            // output
-    cq_diag_t *diag;           // o.env.diag
-    bool receiver_set;         // ISA08 given by the options
+    cq_x12_write_opts_t o; // options (strings borrowed)
+    cq_x12_out_t w;        // output
+    cq_diag_t *diag;       // o.env.diag
+    bool receiver_set;     // ISA08 given by the options
     bool isa_open, gs_open, st_open;
-    cq_claim_type_t gs_type;   // kind of the open group
-    uint32_t isa_control;      // ISA13
-    uint32_t n_groups;         // groups in the interchange
-    uint32_t gs_control;       // GS06 of the open group
-    uint32_t sets_in_group;    // ST in the open group
-    uint32_t st_control;       // last ST02 used
-    size_t claims_in_set;      // claims in the open ST
-    size_t st_first_segment;   // w.segments at the open ST
-    uint32_t hl;               // last HL01 in the open ST
-    uint32_t hl20;             // HL01 of the open billing provider level
-    bool have20, have22;       // levels open in this ST
-    char npi[11], tax[16];     // key of the open HL 20
+    cq_claim_type_t gs_type; // kind of the open group
+    uint32_t isa_control;    // ISA13
+    uint32_t n_groups;       // groups in the interchange
+    uint32_t gs_control;     // GS06 of the open group
+    uint32_t sets_in_group;  // ST in the open group
+    uint32_t st_control;     // last ST02 used
+    size_t claims_in_set;    // claims in the open ST
+    size_t st_first_segment; // w.segments at the open ST
+    uint32_t hl;             // last HL01 in the open ST
+    uint32_t hl20;           // HL01 of the open billing provider level
+    bool have20, have22;     // levels open in this ST
+    char npi[11], tax[16];   // key of the open HL 20
     char name[CQ_NAME_LEN];
-    cq_member_ref_t member;    // key of the open HL 22
+    cq_member_ref_t member; // key of the open HL 22
     char payer[CQ_ID_LEN];
-    size_t count;              // claims written
+    size_t count; // claims written
 };
 
 cq_x12_837w_t *
@@ -123,8 +123,10 @@ s_check_claim(cq_x12_837w_t *w, const cq_claim_t *c)
             rc = s_check(w, "lines.rendering_npi", l->rendering_npi);
     }
     if (rc == 0 && c->n_lines > CQ_MAX_LINES)
-        rc = cq_diag_set(w->diag, CQ_EINVAL, w->count, "claim %zu: too many "
-                         "lines", w->count + 1);
+        rc = cq_diag_set(w->diag, CQ_EINVAL, w->count,
+                         "claim %zu: too many "
+                         "lines",
+                         w->count + 1);
     return rc;
 }
 
@@ -169,8 +171,8 @@ s_open_set(cq_x12_837w_t *w)
     w->claims_in_set = 0;
     w->hl = 0;
     w->have20 = w->have22 = false;
-    const char *sub = w->o.submitter && *w->o.submitter ? w->o.submitter
-                                                        : "CLAIMQ";
+    const char *sub =
+        w->o.submitter && *w->o.submitter ? w->o.submitter : "CLAIMQ";
     const char *rname = w->o.receiver_name && *w->o.receiver_name
                             ? w->o.receiver_name
                             : o->receiver;
@@ -179,8 +181,8 @@ s_open_set(cq_x12_837w_t *w)
     cq_x12_out_seg(o, "NM1", 9, "41", "2", sub, NULL, NULL, NULL, NULL, "46",
                    o->sender);
     cq_x12_out_seg(o, "PER", 4, "IC", sub, "TE", "8005550100");
-    return cq_x12_out_seg(o, "NM1", 9, "40", "2", rname, NULL, NULL, NULL,
-                          NULL, "46", o->receiver);
+    return cq_x12_out_seg(o, "NM1", 9, "40", "2", rname, NULL, NULL, NULL, NULL,
+                          "46", o->receiver);
 }
 
 static int
@@ -284,9 +286,10 @@ s_levels(cq_x12_837w_t *w, const cq_claim_t *c)
         const cq_member_ref_t *m = &c->member;
         cq_x12_out_seg(o, "NM1", 9, "IL", "1", m->last_name, m->first_name,
                        NULL, NULL, NULL, "MI", m->id);
-        if (m->birth_date != CQ_DATE_NONE) {
-            char dob[9], sex[2] = {m->sex ? m->sex : 'U', 0};
-            s_d8(m->birth_date, dob);
+        if (m->birth_date != CQ_DATE_NONE || m->sex) {
+            char dob[9] = "", sex[2] = {m->sex, 0};
+            if (m->birth_date != CQ_DATE_NONE)
+                s_d8(m->birth_date, dob);
             cq_x12_out_seg(o, "DMG", 3, "D8", dob, sex);
         }
         cq_x12_out_seg(o, "NM1", 9, "PR", "2", c->payer_id, NULL, NULL, NULL,
@@ -309,8 +312,8 @@ s_claim(cq_x12_837w_t *w, const cq_claim_t *c)
                           ? c->lines[0].place_of_service
                           : "11";
     if (inst) {
-        const char *bt = w->o.bill_type && *w->o.bill_type ? w->o.bill_type
-                                                           : "13";
+        const char *bt =
+            w->o.bill_type && *w->o.bill_type ? w->o.bill_type : "13";
         snprintf(c5, sizeof c5, "%.2s%cA%c%c", bt, cs, cs, freq);
     } else {
         snprintf(c5, sizeof c5, "%.2s%cB%c%c", pos, cs, cs, freq);
@@ -357,7 +360,14 @@ s_claim(cq_x12_837w_t *w, const cq_claim_t *c)
             if (*p != '.')
                 code[k++] = *p;
         code[k] = '\0';
-        snprintf(dx[i], sizeof dx[i], "%s%c%s", i == 0 ? "ABK" : "ABF", cs,
+        //  An ICD-10-CM code starts with a letter and, past 3 characters,
+        //  has its point after the third; anything else (862.8, E888,
+        //  E888.8) is ICD-9-CM: BK/BF.
+        const char *src = c->diagnoses[i];
+        bool icd9 = (src[0] >= '0' && src[0] <= '9') ||
+                    (strlen(src) > 3 && src[3] != '.');
+        snprintf(dx[i], sizeof dx[i], "%s%c%s",
+                 i == 0 ? (icd9 ? "BK" : "ABK") : (icd9 ? "BF" : "ABF"), cs,
                  code);
     }
     const char *e[CQ_MAX_DX] = {NULL};
@@ -378,11 +388,11 @@ s_claim(cq_x12_837w_t *w, const cq_claim_t *c)
     //  One rendering provider for all lines goes to the claim (2310).
     bool same = c->n_lines > 0 && c->lines[0].rendering_npi[0];
     for (uint8_t i = 1; i < c->n_lines && same; i++)
-        same = strcmp(c->lines[i].rendering_npi, c->lines[0].rendering_npi) ==
-               0;
+        same =
+            strcmp(c->lines[i].rendering_npi, c->lines[0].rendering_npi) == 0;
     if (same)
-        cq_x12_out_seg(o, "NM1", 9, "82", "2", "RENDERING PROVIDER", NULL,
-                       NULL, NULL, NULL, "XX", c->lines[0].rendering_npi);
+        cq_x12_out_seg(o, "NM1", 9, "82", "2", "RENDERING PROVIDER", NULL, NULL,
+                       NULL, NULL, "XX", c->lines[0].rendering_npi);
     for (uint8_t i = 0; i < c->n_lines; i++) {
         const cq_line_t *l = &c->lines[i];
         char lx[8], proc[64], units[32];
@@ -397,17 +407,16 @@ s_claim(cq_x12_837w_t *w, const cq_claim_t *c)
         } else {
             char ptr[24] = "";
             size_t k = 0;
-            for (uint8_t p = 0; p < l->n_pointers && p < CQ_MAX_POINTERS;
-                 p++) {
+            for (uint8_t p = 0; p < l->n_pointers && p < CQ_MAX_POINTERS; p++) {
                 if (p)
                     ptr[k++] = cs;
                 k += (size_t)snprintf(ptr + k, sizeof ptr - k, "%u",
                                       (unsigned)l->dx_pointers[p]);
             }
-            const char *lpos = strcmp(l->place_of_service, pos) != 0 &&
-                                       l->place_of_service[0]
-                                   ? l->place_of_service
-                                   : NULL;
+            const char *lpos =
+                strcmp(l->place_of_service, pos) != 0 && l->place_of_service[0]
+                    ? l->place_of_service
+                    : NULL;
             cq_x12_out_seg(o, "SV1", 7, proc, amt, "UN", units, lpos, NULL,
                            ptr);
         }

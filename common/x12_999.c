@@ -15,8 +15,8 @@ s_safe(char *dst, size_t n, const char *src)
     for (; *src && k + 1 < n; src++) {
         char c = *src;
         bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-                  (c >= 'a' && c <= 'z') || c == ' ' || c == '-' ||
-                  c == '.' || c == '_' || c == '/';
+                  (c >= 'a' && c <= 'z') || c == ' ' || c == '-' || c == '.' ||
+                  c == '_' || c == '/';
         dst[k++] = ok ? c : '?';
     }
     dst[k] = '\0';

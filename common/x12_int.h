@@ -8,19 +8,19 @@
 //  Segment output with the envelope resolved. Errors are sticky: after the
 //  first, every call returns it and writes nothing.
 typedef struct {
-    cq_x12_seps_t seps;     // delimiters written
-    bool newline;           // "\n" after each terminator
-    cq_buf_t *out;          // destination (borrowed)
-    int err;                // first error (CQ_EINVAL, CQ_ETOOBIG), sticky
-    cq_diag_t *diag;        // optional
-    size_t segments;        // segments written since cq_x12_out_count_reset
-    char sender_qual[3];    // ISA05
-    char sender[16];        // ISA06 / GS02
-    char receiver_qual[3];  // ISA07
-    char receiver[16];      // ISA08 / GS03
-    char date8[9];          // CCYYMMDD
-    char hhmm[5];           // HHMM
-    char usage;             // ISA15
+    cq_x12_seps_t seps;    // delimiters written
+    bool newline;          // "\n" after each terminator
+    cq_buf_t *out;         // destination (borrowed)
+    int err;               // first error (CQ_EINVAL, CQ_ETOOBIG), sticky
+    cq_diag_t *diag;       // optional
+    size_t segments;       // segments written since cq_x12_out_count_reset
+    char sender_qual[3];   // ISA05
+    char sender[16];       // ISA06 / GS02
+    char receiver_qual[3]; // ISA07
+    char receiver[16];     // ISA08 / GS03
+    char date8[9];         // CCYYMMDD
+    char hhmm[5];          // HHMM
+    char usage;            // ISA15
 } cq_x12_out_t;
 
 //  Resolves env (NULL = all defaults) into w; default_receiver is used when

@@ -12,6 +12,7 @@ PACKAGES=(
     libjansson-dev libssl-dev libcairo2-dev fonts-dejavu-core libtiff-dev
     libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
     libcriterion-dev valgrind
+    python3-jsonschema
 )
 
 missing=()

@@ -669,11 +669,17 @@ cq_form_parse(const char *json, size_t len, cq_form_t **out, cq_diag_t *diag)
                           "it each way");
         goto out;
     }
+    cx.path[0] = '\0';
     s_parse_lines(&cx, root, f);
+    cx.path[0] = cx.err ? cx.path[0] : '\0';
     s_parse_rects(&cx, root, "shading", &f->shading, &f->n_shading);
+    cx.path[0] = cx.err ? cx.path[0] : '\0';
     s_parse_rects(&cx, root, "checkboxes", &f->checkboxes, &f->n_checkboxes);
+    cx.path[0] = cx.err ? cx.path[0] : '\0';
     s_parse_labels(&cx, root, "labels", &f->labels, &f->n_labels);
+    cx.path[0] = cx.err ? cx.path[0] : '\0';
     s_parse_labels(&cx, root, "constants", &f->constants, &f->n_constants);
+    cx.path[0] = cx.err ? cx.path[0] : '\0';
     if (cx.err == 0)
         s_parse_fields(&cx, root, f);
     //  Every field zone must lie on the sheet.

@@ -11,13 +11,13 @@
 #include <string.h>
 
 typedef struct {
-    cq_msg_intake_t in;      // the INTAKE being answered
-    size_t part_claims;      // claims per part
-    cq_mpw_t items;          // claims of the part being built, encoded
-    cq_mpw_t w;              // the part's body
-    uint32_t n;              // claims in it
-    uint32_t part;           // its number
-    uint32_t total;          // claims so far
+    cq_msg_intake_t in; // the INTAKE being answered
+    size_t part_claims; // claims per part
+    cq_mpw_t items;     // claims of the part being built, encoded
+    cq_mpw_t w;         // the part's body
+    uint32_t n;         // claims in it
+    uint32_t part;      // its number
+    uint32_t total;     // claims so far
     cq_intake_emit_fn *emit;
     void *arg;
 } s_run_t;
@@ -47,13 +47,21 @@ static int
 s_on_claim(void *arg, cq_claim_t *c)
 {
     s_run_t *r = arg;
-    //  A record without a usable claim id is named "#<record>" by the
-    //  decoders, counting from the document's start: make it count from
-    //  the file's start when the client sent the file in pieces.
+    //  A record without a usable claim id is named "#<n>" by the JSON
+    //  decoder, scoped by cq_doc_decode as "#<document hash>:<n>", n
+    //  counting from the document's start: make n count from the file's
+    //  start when the client sent the file in pieces.
     if (c->claim_id[0] == '#' && r->in.first_record > 1) {
-        unsigned long k = strtoul(c->claim_id + 1, NULL, 10);
-        snprintf(c->claim_id, sizeof c->claim_id, "#%lu",
-                 k + r->in.first_record - 1);
+        char *colon = strrchr(c->claim_id, ':');
+        char *num = colon ? colon + 1 : c->claim_id + 1;
+        char *end;
+        unsigned long k = strtoul(num, &end, 10);
+        if (end != num && *end == '\0') {
+            char id[CQ_ID_LEN];
+            snprintf(id, sizeof id, "%.*s%lu", (int)(num - c->claim_id),
+                     c->claim_id, k + r->in.first_record - 1);
+            cq_strlcpy(c->claim_id, id, sizeof c->claim_id);
+        }
     }
     cq_proto_claim_encode(&r->items, c);
     r->n++;
@@ -150,11 +158,10 @@ s_actor(zsock_t *pipe, void *args)
             break;
         int ok = m->n == 3 ? 0 : CQ_EPROTO;
         if (ok == 0)
-            ok = cq_intake_run(zmq_msg_data(&m->parts[1]),
-                               zmq_msg_size(&m->parts[1]),
-                               zmq_msg_data(&m->parts[2]),
-                               zmq_msg_size(&m->parts[2]), opts.part_claims,
-                               s_pipe_emit, &out);
+            ok = cq_intake_run(
+                zmq_msg_data(&m->parts[1]), zmq_msg_size(&m->parts[1]),
+                zmq_msg_data(&m->parts[2]), zmq_msg_size(&m->parts[2]),
+                opts.part_claims, s_pipe_emit, &out);
         if (ok != 0) {
             //  Tell the main thread this one is over (nothing to send).
             const void *parts[1] = {"X"};

@@ -1,5 +1,6 @@
 //  claimq-worker: a worker node (DESIGN.md §3, §10).
 #include "log.h"
+#include "ocr.h"
 #include "proto.h"
 #include "worker.h"
 
@@ -19,20 +20,6 @@ s_on_signal(int sig)
 {
     (void)sig;
     s_stop = 1;
-}
-
-//  Tesseract from Debian uses OpenMP, which must see OMP_THREAD_LIMIT=1 at
-//  load time (notes/ocr.md): set it and run again. To be replaced by
-//  cq_ocr_ensure_env (worker/ocr.h) once it is built.
-static void
-s_ensure_omp_env(char **argv)
-{
-    if (getenv("OMP_THREAD_LIMIT") != NULL)
-        return;
-    setenv("OMP_THREAD_LIMIT", "1", 1);
-    execv("/proc/self/exe", argv);
-    fprintf(stderr, "claimq-worker: re-exec with OMP_THREAD_LIMIT=1: %s\n",
-            strerror(errno));
 }
 
 static void
@@ -102,7 +89,9 @@ s_ready(void *arg, const char *node_id, const char *broker)
 int
 main(int argc, char **argv)
 {
-    s_ensure_omp_env(argv);
+    //  Tesseract (OCR) needs OMP_THREAD_LIMIT=1 in the environment before
+    //  the process starts (notes/ocr.md): this re-executes us with it.
+    cq_ocr_ensure_env(argv);
     cq_log_init('W', CQ_LOG_NOTICE);
     cq_worker_config_t cfg;
     cq_worker_config_default(&cfg);

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #define S_DPI 300          // working resolution
-#define S_CAP_IN 0.1217    // cap height of 12 pt DejaVu Sans Mono, inches
-#define S_BASELINE_IN 0.135 // typed baseline below its line's top, inches
+#define S_CAP_IN 0.10      // cap height of typed data (10-12 pt), inches
+#define S_BASELINE_IN 0.128 // typed baseline below its line's top, inches
 
 struct cq_ocr {
     cq_ocr_opts_t opts;
@@ -147,7 +147,6 @@ typedef struct {
     double f2w;  // native -> working pixels
     //  registration: working x = ox + (template x at 300 dpi - tx0) * sx
     double ox, oy, tx0, ty0, sx, sy;
-    bool noisy;
 } s_prep_t;
 
 static void
@@ -369,35 +368,6 @@ s_remove_lines(s_prep_t *p, double nat)
     pixDestroy(&m);
 }
 
-//  Fraction of dark pixels in the blank margin left of the frame: a
-//  clean scan has none; speckle noise shows up there.
-static bool
-s_noisy(cq_ocr_t *self, s_prep_t *p)
-{
-    const cq_form_t *f = self->form;
-    double x1 = p->ox + (cq_form_x_in(f, f->frame.left) * S_DPI - 12 -
-                         p->tx0) * p->sx;
-    double y0 = p->oy + (cq_form_y_in(f, f->frame.top) * S_DPI - p->ty0) *
-                            p->sy;
-    double y1 = p->oy + (cq_form_y_in(f, f->frame.bottom) * S_DPI - p->ty0) *
-                            p->sy;
-    l_int32 bx = 8, bw = (l_int32)x1 - 8;
-    if (bw < 20)
-        return true; // no margin to look at: assume the worst
-    BOX *box = boxCreate(bx, (l_int32)y0, bw, (l_int32)(y1 - y0));
-    PIX *m = pixClipRectangle(p->gray, box, NULL);
-    boxDestroy(&box);
-    if (m == NULL)
-        return true;
-    PIX *b = pixThresholdToBinary(m, 128);
-    l_int32 dark = 0;
-    pixCountPixels(b, &dark, NULL);
-    double frac = (double)dark / ((double)pixGetWidth(m) * pixGetHeight(m));
-    pixDestroy(&b);
-    pixDestroy(&m);
-    return frac > 0.0005;
-}
-
 static int
 s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
 {
@@ -472,8 +442,6 @@ s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
     self->page.skew_conf = conf;
     s_register(self, p);
     s_remove_lines(p, dpi);
-    p->noisy = s_noisy(self, p);
-    self->page.despeckled = p->noisy;
     return 0;
 }
 
@@ -513,7 +481,7 @@ s_read_check(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
     double frac[CQ_FORM_MAX_CHOICES] = {0};
     for (int i = 0; i < fd->n_choices; i++) {
         double cx = cq_form_x_in(f, fd->choices[i].col + 0.5);
-        double cy = cq_form_y_in(f, fd->row) + S_BASELINE_IN - 0.055;
+        double cy = cq_form_y_in(f, fd->row) + S_BASELINE_IN - S_CAP_IN / 2;
         BOX *b = s_map_box(p, cx - 0.03, cy - 0.04, cx + 0.03, cy + 0.04);
         if (b == NULL)
             continue;
@@ -521,15 +489,14 @@ s_read_check(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
         boxDestroy(&b);
         if (c == NULL)
             continue;
-        if (p->noisy) {
-            PIX *t = pixCloseGray3(c, 3, 3);
-            pixDestroy(&c);
-            c = pixOpenGray3(t, 3, 3);
-            pixDestroy(&t);
-        }
         PIX *bin = pixThresholdToBinary(c, 128);
+        //  specks are not marks
+        l_int32 spk = (l_int32)(0.12 * S_CAP_IN * S_DPI);
+        PIX *big = pixSelectBySize(bin, spk, spk, 8, L_SELECT_IF_EITHER,
+                                   L_SELECT_IF_GTE, NULL);
         l_int32 dark = 0;
-        pixCountPixels(bin, &dark, NULL);
+        pixCountPixels(big ? big : bin, &dark, NULL);
+        pixDestroy(&big);
         frac[i] = (double)dark / ((double)pixGetWidth(c) * pixGetHeight(c));
         pixDestroy(&bin);
         pixDestroy(&c);
@@ -598,8 +565,122 @@ s_band(PIX *crop, l_int32 bx, l_int32 by, l_int32 bw, l_int32 bh,
     return out;
 }
 
-//  Reads one text field: clip the zone, despeckle (noisy pages), remove
-//  form lines, keep the band of tall components (none: blank), OCR it.
+//  Small components enclosed in another's hole: the dot of a dotted zero
+//  (DejaVu Sans Mono types one; at 200 dpi it turns 0 into 6, 9 or @),
+//  and specks inside loops. Typed capitals and digits have no such parts.
+static PIX *
+s_islands(PIX *bin, double cap)
+{
+    PIX *inv = pixInvert(NULL, bin);
+    PIX *ext = inv ? pixExtractBorderConnComps(inv, 4) : NULL;
+    pixDestroy(&inv);
+    if (ext == NULL)
+        return NULL;
+    PIX *touch = pixDilateBrick(NULL, ext, 3, 3);
+    pixDestroy(&ext);
+    if (touch == NULL)
+        return NULL;
+    pixAnd(touch, touch, bin);
+    PIX *outer = pixSeedfillBinary(NULL, touch, bin, 8);
+    pixDestroy(&touch);
+    if (outer == NULL)
+        return NULL;
+    PIX *isl = pixSubtract(NULL, bin, outer);
+    pixDestroy(&outer);
+    //  only small ones: a field boxed in by lines that were not removed
+    //  must not vanish
+    l_int32 lim = (l_int32)(0.45 * cap);
+    PIX *small = isl ? pixSelectBySize(isl, lim, lim, 8, L_SELECT_IF_BOTH,
+                                       L_SELECT_IF_LT, NULL)
+                     : NULL;
+    pixDestroy(&isl);
+    return small;
+}
+
+//  Cleans a zone crop in place: removes islands and specks from the 1 bpp
+//  bin, and whitens the gray crop away from the components kept (their
+//  anti-aliased edges stay).
+static void
+s_clean(PIX *crop, PIX *bin, double cap)
+{
+    PIX *isl = s_islands(bin, cap);
+    if (isl != NULL) {
+        pixSubtract(bin, bin, isl);
+        pixDestroy(&isl);
+    }
+    l_int32 spk = (l_int32)(0.12 * cap);
+    if (spk < 3)
+        spk = 3;
+    PIX *keep = pixSelectBySize(bin, spk, spk, 8, L_SELECT_IF_EITHER,
+                                L_SELECT_IF_GTE, NULL);
+    if (keep == NULL)
+        return;
+    pixCopy(bin, keep);
+    PIX *near = pixDilateBrick(NULL, keep, 3, 3);
+    pixDestroy(&keep);
+    if (near == NULL)
+        return;
+    pixInvert(near, near);
+    pixPaintThroughMask(crop, near, 0, 0, 255);
+    pixDestroy(&near);
+}
+
+//  One Tesseract recognition of a band (scaled by scale): raw text,
+//  whitespace-normalised, its MeanTextConf, and the validated value.
+static void
+s_tess(cq_ocr_t *self, PIX *band, float scale, cq_ocr_field_t *r)
+{
+    PIX *img = scale == 1.0f ? pixClone(band)
+                             : pixScaleGrayLI(band, scale, scale);
+    if (img == NULL)
+        return;
+    TessBaseAPISetImage2(self->api, img);
+    TessBaseAPISetSourceResolution(self->api, (int)(S_DPI * scale));
+    char *text = TessBaseAPIGetUTF8Text(self->api);
+    self->page.n_tess_calls++;
+    int conf = TessBaseAPIMeanTextConf(self->api);
+    pixDestroy(&img);
+    if (getenv("CQ_OCR_TRACE")) /* DEBUG-TEMP */
+        fprintf(stderr, "TRACE p%d %s scale %.2f conf %d text %s", self->page.page, r->def->name, scale, conf, text ? text : "(null)\n");
+    size_t k = 0;
+    bool sp = false;
+    for (const char *s = text ? text : ""; *s && k + 2 < sizeof r->raw; s++) {
+        if (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') {
+            sp = k > 0;
+            continue;
+        }
+        if (sp)
+            r->raw[k++] = ' ';
+        sp = false;
+        r->raw[k++] = *s;
+    }
+    r->raw[k] = '\0';
+    if (text != NULL)
+        TessDeleteText(text);
+    r->conf = conf < 0 ? 0 : conf > 100 ? 100 : conf;
+    r->reason = NULL;
+    r->valid = cq_ocr_validate(r->def, r->raw, r->value, sizeof r->value,
+                               &r->reason);
+}
+
+//  Two reads agree: same validated value (or same text when invalid).
+static bool
+s_same(const cq_ocr_field_t *a, const cq_ocr_field_t *b)
+{
+    if (a->valid != b->valid)
+        return false;
+    return a->valid ? strcmp(a->value, b->value) == 0
+                    : strcmp(a->raw, b->raw) == 0;
+}
+
+static int
+s_score(const cq_ocr_field_t *r)
+{
+    return (r->valid ? 1000 : 0) + r->conf;
+}
+
+//  Reads one text field: clip the zone, despeckle, keep the band of tall
+//  components (none: blank), OCR it.
 static void
 s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
 {
@@ -621,18 +702,13 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
     boxDestroy(&box);
     if (crop == NULL)
         return;
-    if (p->noisy) {
-        PIX *t = pixCloseGray3(crop, 3, 3);
-        pixDestroy(&crop);
-        crop = pixOpenGray3(t, 3, 3);
-        pixDestroy(&t);
-    }
     if (getenv("CQ_OCR_DEBUG_DIR")) { /* DEBUG-TEMP */
         char dp[512];
         snprintf(dp, sizeof dp, "%s/p%d-%s-crop.png", getenv("CQ_OCR_DEBUG_DIR"), self->page.page, fd->name);
         pixWrite(dp, crop, IFF_PNG);
     }
     PIX *bin = pixThresholdToBinary(crop, 150);
+    s_clean(crop, bin, cap);
     //  Tall components whose centre lies in the zone proper.
     BOXA *ba = pixConnCompBB(bin, 8);
     pixDestroy(&bin);
@@ -703,31 +779,47 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
         snprintf(dp, sizeof dp, "%s/p%d-%s-band.png", getenv("CQ_OCR_DEBUG_DIR"), self->page.page, fd->name);
         pixWrite(dp, band, IFF_PNG);
     }
-    TessBaseAPISetImage2(self->api, band);
-    TessBaseAPISetSourceResolution(self->api, S_DPI);
-    char *text = TessBaseAPIGetUTF8Text(self->api);
-    self->page.n_tess_calls++;
-    int conf = TessBaseAPIMeanTextConf(self->api);
-    pixDestroy(&band);
-    //  whitespace-normalised raw text
-    size_t k = 0;
-    bool sp = false;
-    for (const char *s = text ? text : ""; *s && k + 2 < sizeof r->raw; s++) {
-        if (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') {
-            sp = k > 0;
-            continue;
+    //  First read as is. A field that is invalid or unsure is read again
+    //  at 1.5x (a wide glyph read twice, "wW", or a dotted zero read as 6
+    //  or 9 often comes out right). Two reads that agree keep the lower
+    //  confidence (errors repeat across scales: agreement is no proof);
+    //  when they disagree a third read at 0.75x decides by majority,
+    //  with the lower confidence of the two that agree, and without a
+    //  majority the field keeps its best read but pends.
+    float sc1 = 1.0f, sc2 = 1.5f, sc3 = 0.75f;
+    if (getenv("CQ_OCR_SCALES")) /* DEBUG-TEMP */
+        sscanf(getenv("CQ_OCR_SCALES"), "%f,%f,%f", &sc1, &sc2, &sc3);
+    s_tess(self, band, sc1, r);
+    int thr = self->opts.threshold;
+    if (!(r->valid && r->conf >= thr)) {
+        cq_ocr_field_t b = *r;
+        s_tess(self, band, sc2, &b);
+        if (s_same(r, &b)) {
+            if (b.conf < r->conf)
+                r->conf = b.conf;
+        } else {
+            cq_ocr_field_t c = *r;
+            s_tess(self, band, sc3, &c);
+            if (s_same(&c, r) || s_same(&c, &b)) {
+                cq_ocr_field_t *win = s_same(&c, r) ? r : &b;
+                int conf = c.conf < win->conf ? c.conf : win->conf;
+                *r = *win;
+                r->conf = conf;
+            } else {
+                cq_ocr_field_t *best = r;
+                if (s_score(&b) > s_score(best))
+                    best = &b;
+                if (s_score(&c) > s_score(best))
+                    best = &c;
+                *r = *best;
+                if (r->valid && r->conf >= thr)
+                    r->conf = thr - 1; // three reads, three answers
+                if (r->reason == NULL)
+                    r->reason = "reads disagree";
+            }
         }
-        if (sp)
-            r->raw[k++] = ' ';
-        sp = false;
-        r->raw[k++] = *s;
     }
-    r->raw[k] = '\0';
-    if (text != NULL)
-        TessDeleteText(text);
-    r->conf = conf < 0 ? 0 : conf > 100 ? 100 : conf;
-    r->valid = cq_ocr_validate(fd, r->raw, r->value, sizeof r->value,
-                               &r->reason);
+    pixDestroy(&band);
 }
 
 //  ---------------------------------------------------------------------
@@ -1108,11 +1200,11 @@ s_on_page(void *arg, int page_no, PIX *pix, const char *why)
     s_assemble(self, page_no);
     cq_log_debug(self->claim.claim_id,
                  "ocr page %d: %dx%d dpi %d skew %.2f registered %d "
-                 "noisy %d calls %d conf %d pend %d prep %.0f ms fields "
+                 "calls %d conf %d pend %d prep %.0f ms fields "
                  "%.0f ms",
                  page_no, self->page.width, self->page.height,
                  self->page.dpi, self->page.skew_deg, self->page.registered,
-                 self->page.despeckled, self->page.n_tess_calls,
+                 self->page.n_tess_calls,
                  self->claim.ocr_confidence, self->claim.n_pend,
                  self->page.ms_prep, self->page.ms_fields);
     return s_deliver(self);
@@ -1215,12 +1307,11 @@ cq_ocr_page_to_json(const cq_ocr_t *self, const cq_claim_t *c, cq_buf_t *out)
     int rc = cq_buf_printf(out,
                            "{\"page\": %d, \"width\": %d, \"height\": %d, "
                            "\"dpi\": %d, \"skew_deg\": %.2f, "
-                           "\"registered\": %s, \"despeckled\": %s, "
+                           "\"registered\": %s, "
                            "\"threshold\": %d, \"confidence\": %d, "
                            "\"pend\": [",
                            pg->page, pg->width, pg->height, pg->dpi,
                            pg->skew_deg, pg->registered ? "true" : "false",
-                           pg->despeckled ? "true" : "false",
                            self->opts.threshold, c->ocr_confidence);
     for (int i = 0; i < c->n_pend && rc == 0; i++) {
         if (i)

@@ -11,10 +11,12 @@
 //
 //  Every page of an image (PNG, JPEG, TIFF with any number of pages up to
 //  the cap) is one form and becomes one claim (source CQ_SOURCE_OCR):
-//  decode → gray (red form ink dropped) → upscale below 250 dpi → deskew
-//  (pixFindSkew) → register to the template by the frame lines → line
-//  removal → per field: despeckle, tight zone, Tesseract PSM 7, validation
-//  with letter/digit repair, confidence. A field that fails validation or
+//  decode → gray (red form ink dropped) → scale to 300 dpi (upscale below
+//  250) → deskew (pixFindSkew) → register to the template by the frame
+//  lines → remove form lines → per field: despeckle (specks, and islands
+//  such as the dot of a dotted zero), tight zone, Tesseract PSM 7 (read
+//  again at other scales when unsure), validation with letter/digit
+//  repair, confidence. A field that fails validation or
 //  is under the confidence threshold is named in claim.pend_fields (the
 //  engine pends the claim); claim.ocr_confidence is the lowest field
 //  confidence. A file or page that cannot be decoded (corrupt, not an
@@ -81,7 +83,6 @@ typedef struct {
     double skew_conf;       // pixFindSkew confidence
     bool registered;        // frame found and inner lines agree
     double reg_residual_px; // mean inner-line misfit at 300 dpi
-    bool despeckled;        // noise found: gray close+open used
     cq_ocr_field_t *fields; // one per template field, in template order
     size_t n_fields;
     int n_tess_calls;       // Tesseract recognitions on this page

@@ -33,6 +33,7 @@ s_as_digit(char c)
     case 'Z':
         return '2';
     case 'S':
+    case '$':
         return '5';
     case 'B':
         return '8';
@@ -63,6 +64,7 @@ s_as_letter(char c)
     case '4':
         return 'A';
     case '5':
+    case '$':
         return 'S';
     case '6':
         return 'G';
@@ -167,9 +169,14 @@ s_val_id(const cq_form_field_t *f, char *s, const char **why)
                 (isdigit((unsigned char)s[i + 1]) ||
                  s_confusable(s[i + 1])))
                 s[i] = s_as_digit(s[i]);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             if (s[i] == '|' || s[i] == '!')
                 s[i] = '1';
+            if (s[i] == '$') {
+                *why = "unexpected character";
+                return false;
+            }
+        }
     }
     return true;
 }
@@ -177,13 +184,13 @@ s_val_id(const cq_form_field_t *f, char *s, const char **why)
 static int
 s_keep_id(int c)
 {
-    return isalnum(c) || c == '-' || c == '|' || c == '!';
+    return isalnum(c) || c == '-' || c == '|' || c == '!' || c == '$';
 }
 
 static int
 s_keep_digit_like(int c)
 {
-    return isalnum(c) || c == '|' || c == '!';
+    return isalnum(c) || c == '|' || c == '!' || c == '$';
 }
 
 static bool
@@ -247,6 +254,12 @@ s_validate_name(const cq_form_field_t *f, char *s, const char **why)
         return s_len_ok(f, s, why);
     }
     char *comma = strchr(out, ',');
+    if (comma == NULL) {
+        //  a comma whose tail was lost reads as a period
+        char *dot = strchr(out, '.');
+        if (dot != NULL && strchr(dot + 1, '.') == NULL && dot[1] == ' ')
+            comma = dot;
+    }
     if (comma == NULL) {
         *why = "no comma between last and first name";
         return false;
@@ -454,6 +467,8 @@ s_validate_cpt(char *s, const char **why)
     }
     if (s[0] == 'O' || s[0] == 'I' || s[0] == '|' || s[0] == 'L')
         s[0] = s_as_digit(s[0]);
+    else if (s[0] == '$')
+        s[0] = 'S';
     bool hcpcs = s[0] >= 'A' && s[0] <= 'V';
     if (!hcpcs && !isdigit((unsigned char)s[0])) {
         *why = "not a CPT or HCPCS code";

@@ -12,8 +12,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#define S_MAX_PENDING 256  // ADJUDICATE messages decided per commit
-#define S_TURN_MSGS 128    // messages read from the broker per turn
+#define S_MAX_PENDING 256 // ADJUDICATE messages decided per commit
+#define S_TURN_MSGS 128   // messages read from the broker per turn
 #define S_HWM 100000
 
 struct cq_worker {
@@ -27,23 +27,23 @@ struct cq_worker {
 
     zsock_t *dealer;
     void *sock;
-    zactor_t **intake;        // intake threads
-    uint32_t *intake_load;    // documents each holds
+    zactor_t **intake;     // intake threads
+    uint32_t *intake_load; // documents each holds
     uint32_t n_intake;
     uint32_t intake_inflight; // documents handed to threads, not finished
 
     zmq_msg_t pending[S_MAX_PENDING]; // ADJUDICATE bodies waiting
     uint32_t n_pending;
-    cq_mpw_t results[S_MAX_PENDING];  // their RESULT bodies
+    cq_mpw_t results[S_MAX_PENDING]; // their RESULT bodies
 
     int64_t now;
     int64_t last_recv;
     int64_t last_send;
-    int64_t ready_at;        // when READY was sent
-    uint32_t broker_hb;      // from WELCOME
-    bool welcomed;           // WELCOME received on this connection
-    bool accepted;           // and it accepted us
-    bool announced;          // ready callback called
+    int64_t ready_at;   // when READY was sent
+    uint32_t broker_hb; // from WELCOME
+    bool welcomed;      // WELCOME received on this connection
+    bool accepted;      // and it accepted us
+    bool announced;     // ready callback called
     bool stopping;
     bool goodbye_ok;
     int64_t stop_deadline;
@@ -117,18 +117,18 @@ cq_worker_rules_version(const cq_worker_t *self)
     return self->rules_version;
 }
 
-//  ---- the connection ---------------------------------------------------------
+//  ---- the connection
+//  ---------------------------------------------------------
 
 static int
 s_send(cq_worker_t *self, cq_cmd_t cmd, const cq_mpw_t *body)
 {
-    int rc = cq_wire_send(self->sock, NULL, 0, cmd, body->data, body->len,
-                          NULL, 0, ZMQ_DONTWAIT);
+    int rc = cq_wire_send(self->sock, NULL, 0, cmd, body->data, body->len, NULL,
+                          0, ZMQ_DONTWAIT);
     if (rc == 0)
         self->last_send = self->now;
     else
-        cq_log_warn(NULL, "%s not sent: %s", cq_cmd_name(cmd),
-                    cq_strerror(rc));
+        cq_log_warn(NULL, "%s not sent: %s", cq_cmd_name(cmd), cq_strerror(rc));
     return rc;
 }
 
@@ -172,7 +172,8 @@ s_connect(cq_worker_t *self)
     s_send(self, CQ_CMD_READY, &self->w);
 }
 
-//  ---- adjudication -----------------------------------------------------------
+//  ---- adjudication
+//  -----------------------------------------------------------
 
 //  Decides every ADJUDICATE waiting, commits the ledger once, then sends
 //  the RESULTs: a decision leaves the node only after it is in the ledger.
@@ -203,9 +204,9 @@ s_adjudicate(cq_worker_t *self)
                                               &diag)) == 1) {
             cq_decide_opts_t o = {batch_id, self->node_id};
             bool replayed = false;
-            int drc = cq_engine_decide_with(self->engine, self->state,
-                                            &self->claim, today, &o,
-                                            &self->decision, &replayed);
+            int drc =
+                cq_engine_decide_with(self->engine, self->state, &self->claim,
+                                      today, &o, &self->decision, &replayed);
             if (drc == 0) {
                 if (self->decision.node[0] == '\0')
                     cq_strlcpy(self->decision.node, self->node_id,
@@ -215,8 +216,7 @@ s_adjudicate(cq_worker_t *self)
                 cq_log_warn(self->claim.claim_id, "not decided: %s",
                             cq_strerror(drc));
                 cq_proto_result_add(out, cid,
-                                    drc < 0 && drc > -100 ? drc : CQ_EIO,
-                                    NULL);
+                                    drc < 0 && drc > -100 ? drc : CQ_EIO, NULL);
             }
             n++;
         }
@@ -361,8 +361,7 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
     self->intake_load = cq_xcalloc(self->n_intake, sizeof *self->intake_load);
     for (uint32_t i = 0; i < self->n_intake; i++)
         self->intake[i] = cq_intake_new(NULL);
-    zmq_pollitem_t *items =
-        cq_xcalloc(self->n_intake + 1, sizeof *items);
+    zmq_pollitem_t *items = cq_xcalloc(self->n_intake + 1, sizeof *items);
     s_connect(self);
     int result = 0;
     for (;;) {
@@ -429,8 +428,9 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
                     break; // no broker to say goodbye to
             } else {
                 if (!reconnect)
-                    cq_log_warn(NULL, "broker silent for %" PRId64
-                                      " ms: connecting again",
+                    cq_log_warn(NULL,
+                                "broker silent for %" PRId64
+                                " ms: connecting again",
                                 silence);
                 s_connect(self);
                 continue;

@@ -1,10 +1,12 @@
 -- 0001_init.sql: a worker node's ledger (DESIGN.md §6), SQLite in WAL mode.
 --
--- Every table is append-only and keyed by rowid: the lookups the engine
+-- One append-only row per decision, keyed by rowid: the lookups the engine
 -- needs (claim keys, duplicate and frequency history, accumulators) are
 -- rebuilt in memory when the ledger is opened, so writes never pay for a
--- random-key B-tree insert (shared/notes/limits.md). Applied by
--- common/ledger.c inside one transaction and recorded in schema_version.
+-- random-key B-tree insert or a second row per service line
+-- (shared/notes/limits.md). The views below give auditors the line history
+-- and the accumulators as tables. Applied by common/ledger.c inside one
+-- transaction and recorded in schema_version.
 
 -- Which node this ledger belongs to, and when it was created.
 CREATE TABLE meta (
@@ -21,9 +23,21 @@ CREATE TABLE rules (
     seen_at   TEXT NOT NULL           -- UTC, ISO 8601
 );
 
--- One row per decision, in decision order. seq is the decision's
--- ledger_seq. hash chains the rows: hash = SHA-256(previous row's hash ||
--- decision), with 32 zero bytes before the first row.
+-- One row per decision, in decision order; seq is its ledger_seq. body is
+-- the decision, packed (common/state.c, cq_decision_pack); its canonical
+-- JSON (FORMATS.md "Decision", cq_decision_to_json, with this seq and the
+-- rules version of rules_id) is the line the node wrote out. hash chains
+-- the rows: hash = SHA-256(previous row's hash || that JSON), with 32 zero
+-- bytes before the first row. The JSON is not stored twice: it is made
+-- again from body to check the chain (cq_ledger_verify, cq_ledger_each).
+--
+-- history holds the claim's accepted service lines (what duplicates and
+-- frequency limits look at, and what each added to the member's plan
+-- year), a JSON array with one array per line:
+--   [line, service_date, procedure, modifiers, charge, plan, plan_year,
+--    copay, deductible, coinsurance]
+-- (money in cents; modifiers "25,59"). A later row whose reverses names
+-- this seq (a void or an accepted replacement) takes them out again.
 CREATE TABLE decisions (
     seq       INTEGER PRIMARY KEY,
     claim_key TEXT NOT NULL,          -- payer|npi|claim_id|frequency
@@ -32,40 +46,42 @@ CREATE TABLE decisions (
     original  TEXT,                   -- frequency 7/8: payer|npi|original id
     reverses  INTEGER,                -- seq whose effects it reversed
     rules_id  INTEGER NOT NULL REFERENCES rules (id),
-    hash      BLOB NOT NULL,          -- 32 bytes
-    decision  TEXT NOT NULL,          -- the decision JSON (FORMATS.md)
-    body      BLOB NOT NULL           -- packed decision, for resubmissions
+    member    TEXT,                   -- member id (with history)
+    history   TEXT,                   -- accepted lines (above), or NULL
+        hash      BLOB NOT NULL,          -- 32 bytes
+    body      BLOB NOT NULL           -- the packed decision
 );
 CREATE INDEX decisions_reverses ON decisions (reverses)
     WHERE reverses IS NOT NULL;
 
--- Accepted service lines: the history duplicates and frequency limits
--- look at, and the cost share each added to its member's plan year. The
--- lines of a decision that a later row reverses (decisions.reverses) no
--- longer count.
-CREATE TABLE lines (
-    id           INTEGER PRIMARY KEY,
-    seq          INTEGER NOT NULL,    -- decisions.seq
-    line         INTEGER NOT NULL,    -- 1-based line of the claim
-    payer        TEXT NOT NULL,
-    member       TEXT NOT NULL,
-    npi          TEXT NOT NULL,       -- billing provider
-    service_date TEXT NOT NULL,       -- YYYY-MM-DD
-    procedure    TEXT NOT NULL,
-    modifiers    TEXT NOT NULL,       -- "25,59" or ""
-    charge       INTEGER NOT NULL,    -- cents
-    plan         TEXT NOT NULL,
-    plan_year    TEXT NOT NULL,       -- first day of the plan year
-    copay        INTEGER NOT NULL,    -- cents (PR-3)
-    deductible   INTEGER NOT NULL,    -- cents (PR-1)
-    coinsurance  INTEGER NOT NULL     -- cents (PR-2)
-);
+-- The line history as a table.
+CREATE VIEW lines AS
+SELECT d.seq AS seq,
+       j.value ->> 0 AS line,
+       substr(d.claim_key, 1, instr(d.claim_key, '|') - 1) AS payer,
+       d.member AS member,
+       substr(substr(d.claim_key, instr(d.claim_key, '|') + 1), 1,
+              instr(substr(d.claim_key, instr(d.claim_key, '|') + 1), '|')
+                  - 1) AS npi,
+       j.value ->> 1 AS service_date,
+       j.value ->> 2 AS procedure,
+       j.value ->> 3 AS modifiers,
+       j.value ->> 4 AS charge,
+       j.value ->> 5 AS plan,
+       j.value ->> 6 AS plan_year,
+       j.value ->> 7 AS copay,
+       j.value ->> 8 AS deductible,
+       j.value ->> 9 AS coinsurance,
+       NOT EXISTS (SELECT 1 FROM decisions AS r WHERE r.reverses = d.seq)
+           AS in_effect
+FROM decisions AS d, json_each(d.history) AS j
+WHERE d.history IS NOT NULL;
 
 -- Member accumulators per plan year, as the engine sees them.
 CREATE VIEW member_accumulators AS
 SELECT payer, member, plan, plan_year,
        SUM(deductible) AS deductible_used,
        SUM(copay + deductible + coinsurance) AS out_of_pocket_used
-FROM lines AS l
-WHERE NOT EXISTS (SELECT 1 FROM decisions AS d WHERE d.reverses = l.seq)
+FROM lines
+WHERE in_effect
 GROUP BY payer, member, plan, plan_year;

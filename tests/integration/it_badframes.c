@@ -12,8 +12,7 @@
 #include <unistd.h>
 
 static void
-s_send(void *sock, const void *hdr, size_t hlen, const void *body,
-       size_t blen)
+s_send(void *sock, const void *hdr, size_t hlen, const void *body, size_t blen)
 {
     const void *parts[2] = {hdr, body};
     size_t lens[2] = {hlen, blen};
@@ -35,14 +34,18 @@ s_wait_counter(const char *fe, const char *name, long long want)
     return v;
 }
 
-Test(badframes, dropped_counted_and_still_serving, .timeout = 120)
+Test(badframes, dropped_counted_and_still_serving, .timeout = 120,
+     .fini = cq_proc_cleanup)
 {
     zsys_handler_set(NULL);
-    const char *dir = cq_test_tmpdir();
-    cr_assert_not_null(dir);
+    //  (cq_test_tmpdir's buffer is reused by later cq_test_* calls)
+    char dir[1024];
+    const char *tmp = cq_test_tmpdir();
+    cr_assert_not_null(tmp);
+    snprintf(dir, sizeof dir, "%s", tmp);
     cr_assert_eq(cq_proc_gen(dir, 200, 50), 0);
     const char *extra[] = {"--max-frame", "65536", NULL};
-    cq_cluster_t cl;
+    static cq_cluster_t cl; // static: .fini may reach it after a failure
     cr_assert_eq(cq_proc_cluster(&cl, dir, 1, 1000, extra), 0);
 
     zsock_t *front = zsock_new_dealer(cl.frontend);
@@ -75,12 +78,12 @@ Test(badframes, dropped_counted_and_still_serving, .timeout = 120)
 
     //  5. an unknown command
     uint8_t unk[CQ_PROTO_HDR_LEN] = {CQ_PROTO_SIG0, CQ_PROTO_SIG1,
-                                      CQ_PROTO_VERSION, 0x7f};
+                                     CQ_PROTO_VERSION, 0x7f};
     s_send(f, unk, sizeof unk, "\x90", 1);
     cr_assert_eq(s_wait_counter(cl.frontend, "unknown_command", 1), 1);
     //  6. another protocol version
     uint8_t v2[CQ_PROTO_HDR_LEN] = {CQ_PROTO_SIG0, CQ_PROTO_SIG1, 2,
-                                     CQ_CMD_STATUS};
+                                    CQ_CMD_STATUS};
     s_send(f, v2, sizeof v2, w.data, w.len);
     cr_assert_eq(s_wait_counter(cl.frontend, "bad_version", 1), 1);
     //  7. an oversized frame (the broker runs with --max-frame 65536)
@@ -122,8 +125,8 @@ Test(badframes, dropped_counted_and_still_serving, .timeout = 120)
     char state[32] = "";
     cq_run_t r;
     cq_proc_claimq(&r, 10, "workers", "--broker", cl.frontend, NULL);
-    cr_assert(strstr(r.out, "\"node\": \"intruder\", \"state\": \"mismatch\"") !=
-                  NULL,
+    cr_assert(strstr(r.out,
+                     "\"node\": \"intruder\", \"state\": \"mismatch\"") != NULL,
               "%s", r.out);
     cq_run_free(&r);
     (void)state;
@@ -131,12 +134,21 @@ Test(badframes, dropped_counted_and_still_serving, .timeout = 120)
     zsock_destroy(&front);
     zsock_destroy(&back);
 
-    //  The broker still serves: a batch goes through.
+    //  A document over the limit is refused with a reason, not ignored.
     char claims[4096], out[4096];
     snprintf(claims, sizeof claims, "%s/claims.jsonl", dir);
     snprintf(out, sizeof out, "%s/decisions.jsonl", dir);
-    int rc = cq_proc_claimq(&r, 60, "submit", "--broker", cl.frontend, "--wait",
-                            "--output", out, "--quiet", claims, NULL);
+    int rc = cq_proc_claimq(&r, 60, "submit", "--broker", cl.frontend,
+                            "--quiet", "--chunk", "1000", claims, NULL);
+    cr_assert_eq(rc, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "over this broker's limit") != NULL, "%s", r.err);
+    cq_run_free(&r);
+    cr_assert_eq(cq_proc_counter(cl.frontend, "oversized"), 2);
+
+    //  The broker still serves: a batch goes through.
+    rc = cq_proc_claimq(&r, 60, "submit", "--broker", cl.frontend, "--wait",
+                        "--chunk", "50", "--output", out, "--quiet", claims,
+                        NULL);
     cr_assert_eq(rc, 0, "%s", r.err);
     cq_run_free(&r);
     size_t n;

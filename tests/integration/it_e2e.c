@@ -17,10 +17,14 @@ s_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-Test(e2e, three_workers_equal_the_oracle, .timeout = 240)
+Test(e2e, three_workers_equal_the_oracle, .timeout = 240,
+     .fini = cq_proc_cleanup)
 {
-    const char *dir = cq_test_tmpdir();
-    cr_assert_not_null(dir);
+    //  (cq_test_tmpdir's buffer is reused by later cq_test_* calls)
+    char dir[1024];
+    const char *tmp = cq_test_tmpdir();
+    cr_assert_not_null(tmp);
+    snprintf(dir, sizeof dir, "%s", tmp);
     cr_assert_eq(cq_proc_gen(dir, N_CLAIMS, N_CLAIMS / 10 + 10), 0);
     char plan[4096], members[4096], claims[4096], oracle[4096], out[4096];
     snprintf(plan, sizeof plan, "%s/plan.json", dir);
@@ -35,7 +39,7 @@ Test(e2e, three_workers_equal_the_oracle, .timeout = 240)
     cr_assert_eq(st, 0, "oracle: %s", r.err);
     cq_run_free(&r);
 
-    cq_cluster_t cl;
+    static cq_cluster_t cl; // static: .fini may reach it after a failure
     cr_assert_eq(cq_proc_cluster(&cl, dir, 3, 1000, NULL), 0);
     st = cq_proc_claimq(&r, 180, "submit", "--broker", cl.frontend, "--batch",
                         "it-e2e", "--wait", "--output", out, "--quiet", claims,
@@ -80,7 +84,6 @@ Test(e2e, three_workers_equal_the_oracle, .timeout = 240)
                  N_CLAIMS);
     qsort(all, n_all, sizeof *all, s_cmp);
     for (size_t i = 1; i < n_all; i++)
-        cr_assert(strcmp(all[i - 1], all[i]) != 0, "%s decided twice",
-                  all[i]);
+        cr_assert(strcmp(all[i - 1], all[i]) != 0, "%s decided twice", all[i]);
     cq_proc_lines_free(all, n_all);
 }

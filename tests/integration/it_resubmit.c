@@ -37,10 +37,14 @@ s_submit(const cq_cluster_t *cl, const char *batch, const char *claims,
     cq_run_free(&r);
 }
 
-Test(resubmit, same_batch_twice_decides_nothing_again, .timeout = 240)
+Test(resubmit, same_batch_twice_decides_nothing_again, .timeout = 240,
+     .fini = cq_proc_cleanup)
 {
-    const char *dir = cq_test_tmpdir();
-    cr_assert_not_null(dir);
+    //  (cq_test_tmpdir's buffer is reused by later cq_test_* calls)
+    char dir[1024];
+    const char *tmp = cq_test_tmpdir();
+    cr_assert_not_null(tmp);
+    snprintf(dir, sizeof dir, "%s", tmp);
     cr_assert_eq(cq_proc_gen(dir, N_CLAIMS, N_CLAIMS / 10 + 10), 0);
     char claims[4096], out1[4096], out2[4096], out3[4096];
     snprintf(claims, sizeof claims, "%s/claims.jsonl", dir);
@@ -48,7 +52,7 @@ Test(resubmit, same_batch_twice_decides_nothing_again, .timeout = 240)
     snprintf(out2, sizeof out2, "%s/second.jsonl", dir);
     snprintf(out3, sizeof out3, "%s/other.jsonl", dir);
 
-    cq_cluster_t cl;
+    static cq_cluster_t cl; // static: .fini may reach it after a failure
     cr_assert_eq(cq_proc_cluster(&cl, dir, 2, 1000, NULL), 0);
     s_submit(&cl, "it-resub", claims, out1);
     long long decided = cq_proc_counter(cl.frontend, "decided");

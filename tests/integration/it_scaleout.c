@@ -16,10 +16,14 @@
 
 #define N_CLAIMS 6000
 
-Test(scaleout, joining_worker_takes_intake_at_once, .timeout = 240)
+Test(scaleout, joining_worker_takes_intake_at_once, .timeout = 240,
+     .fini = cq_proc_cleanup)
 {
-    const char *dir = cq_test_tmpdir();
-    cr_assert_not_null(dir);
+    //  (cq_test_tmpdir's buffer is reused by later cq_test_* calls)
+    char dir[1024];
+    const char *tmp = cq_test_tmpdir();
+    cr_assert_not_null(tmp);
+    snprintf(dir, sizeof dir, "%s", tmp);
     cr_assert_eq(cq_proc_gen(dir, N_CLAIMS, N_CLAIMS / 10 + 10), 0);
     char plan[4096], members[4096], claims[4096], oracle[4096], out[4096];
     snprintf(plan, sizeof plan, "%s/plan.json", dir);
@@ -35,7 +39,7 @@ Test(scaleout, joining_worker_takes_intake_at_once, .timeout = 240)
     cq_run_free(&r);
 
     //  Heartbeats of 2 s: a worker is dead after 6 s of silence.
-    cq_cluster_t cl;
+    static cq_cluster_t cl; // static: .fini may reach it after a failure
     cr_assert_eq(cq_proc_cluster(&cl, dir, 1, 2000, NULL), 0);
     pid_t w1 = cl.workers[0].pid;
     cr_assert_eq(kill(w1, SIGSTOP), 0);

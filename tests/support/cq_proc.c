@@ -4,6 +4,7 @@
 #include "mem.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -42,6 +43,25 @@ cq_proc_gen(const char *dir, size_t n_claims, size_t n_members)
     return rc;
 }
 
+#define S_MAX_CLUSTERS 8
+static cq_cluster_t *s_clusters[S_MAX_CLUSTERS];
+
+void
+cq_proc_cleanup(void)
+{
+    for (int i = 0; i < S_MAX_CLUSTERS; i++) {
+        cq_cluster_t *cl = s_clusters[i];
+        if (cl == NULL)
+            continue;
+        for (int w = 0; w < cl->n_workers; w++)
+            if (cl->workers[w].pid > 0)
+                cq_child_stop(&cl->workers[w], SIGKILL, 5000);
+        if (cl->broker.pid > 0)
+            cq_child_stop(&cl->broker, SIGKILL, 5000);
+        s_clusters[i] = NULL;
+    }
+}
+
 int
 cq_proc_cluster(cq_cluster_t *cl, const char *dir, int workers,
                 int heartbeat_ms, const char *const *extra_broker)
@@ -66,6 +86,13 @@ cq_proc_cluster(cq_cluster_t *cl, const char *dir, int workers,
     int rc = cq_cluster_start(cl, &o, &diag);
     if (rc != 0)
         fprintf(stderr, "cluster: %s (log: %s)\n", diag.msg, log);
+    if (fd >= 0)
+        close(fd);
+    for (int i = 0; i < S_MAX_CLUSTERS; i++)
+        if (s_clusters[i] == NULL || s_clusters[i] == cl) {
+            s_clusters[i] = cl;
+            break;
+        }
     return rc;
 }
 
@@ -150,8 +177,7 @@ cq_proc_ledger_keys(const char *ledger, size_t *n)
 {
     *n = 0;
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(ledger, &db, SQLITE_OPEN_READONLY, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(ledger, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         sqlite3_close(db);
         return NULL;
     }
@@ -197,8 +223,7 @@ cq_proc_counter(const char *frontend, const char *name)
 }
 
 long long
-cq_proc_worker_field(const char *frontend, const char *node,
-                     const char *field)
+cq_proc_worker_field(const char *frontend, const char *node, const char *field)
 {
     json_t *j = s_workers(frontend);
     json_t *ws = json_object_get(j, "workers");
@@ -219,8 +244,7 @@ cq_proc_worker_field(const char *frontend, const char *node,
 }
 
 long long
-cq_proc_status_field(const char *frontend, const char *batch,
-                     const char *field)
+cq_proc_status_field(const char *frontend, const char *batch, const char *field)
 {
     cq_run_t r;
     cq_proc_claimq(&r, 10, "status", "--broker", frontend, batch, NULL);

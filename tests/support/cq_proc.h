@@ -16,9 +16,15 @@ int cq_proc_gen(const char *dir, size_t n_claims, size_t n_members);
 //  Starts a broker and `workers` workers from CQ_BINARY_DIR on 127.0.0.1
 //  with data from dir (plan.json, members.jsonl), ledgers in dir. Their
 //  stderr goes to dir/cluster.log. extra_broker: more broker arguments
-//  (NULL-ended, or NULL). Returns 0 (asserts in the caller).
+//  (NULL-ended, or NULL). cl must outlive the test (static): it is
+//  remembered for cq_proc_cleanup. Returns 0 (asserts in the caller).
 int cq_proc_cluster(cq_cluster_t *cl, const char *dir, int workers,
                     int heartbeat_ms, const char *const *extra_broker);
+
+//  Kills (SIGKILL) every process of the clusters started by
+//  cq_proc_cluster that is still running: use as a test's .fini, so that a
+//  failed assertion leaves nothing behind.
+void cq_proc_cleanup(void);
 
 //  Runs build/claimq with the NULL-ended arguments; fills r. Returns the
 //  exit status.

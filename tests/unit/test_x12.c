@@ -95,9 +95,10 @@ Test(x12_tokenizer, control_characters_as_separators)
 Test(x12_tokenizer, isa_of_non_standard_length)
 {
     //  Sender id not padded to 15: tolerated, delimiters still found.
-    const char *doc = "ISA*00*          *00*          *ZZ*SHORT*ZZ*RECEIVER      "
-                      "  *260302*1200*^*00501*000000001*0*P*:~GS*HC*A*B*"
-                      "20260302*1200*1*X*005010X222A1~";
+    const char *doc =
+        "ISA*00*          *00*          *ZZ*SHORT*ZZ*RECEIVER      "
+        "  *260302*1200*^*00501*000000001*0*P*:~GS*HC*A*B*"
+        "20260302*1200*1*X*005010X222A1~";
     cq_x12_seps_t s;
     size_t isa_len;
     cr_assert_eq(cq_x12_read_isa(doc, strlen(doc), &s, &isa_len), 0);
@@ -205,8 +206,8 @@ Test(x12_tokenizer, trailing_empty_elements_and_components)
     cr_assert_eq(cq_x12_comp(e1, ':', 6).n, 0);
     cr_assert_eq(cq_x12_ncomp(cq_x12_elem(&seg, 3), ':'), 0);
     cr_assert_eq(cq_x12_reader_next(&r, &seg), 1);
-    cr_assert(s_str(cq_x12_comp(cq_x12_elem(&seg, 2), seg.seps.repetition, 3),
-                    "C"));
+    cr_assert(
+        s_str(cq_x12_comp(cq_x12_elem(&seg, 2), seg.seps.repetition, 3), "C"));
     cr_assert_eq(cq_x12_reader_next(&r, &seg), 0);
     cr_assert_eq(r.n_segments, 4);
 }
@@ -268,8 +269,7 @@ Test(x12_tokenizer, truncated_input)
     xb_std(&x);
     xb_simple_837(&x, 2);
     //  cut inside the ISA: unreadable
-    cr_assert_eq(cq_x12_parse(x.b.data, 60, NULL, NULL, NULL, NULL),
-                 CQ_EPROTO);
+    cr_assert_eq(cq_x12_parse(x.b.data, 60, NULL, NULL, NULL, NULL), CQ_EPROTO);
     //  cut inside the second claim: the set has no SE, refused (IK5 2),
     //  so not even the first claim comes out
     const char *cut = strstr(x.b.data, "CLM*PCN-0002");
@@ -282,7 +282,7 @@ Test(x12_tokenizer, truncated_input)
     cr_assert_eq(rep.n_sets, 1);
     cr_assert_eq(rep.sets[0].status, 'R');
     cr_assert_str_eq(rep.sets[0].codes[0], "2");
-    cr_assert_str_eq(rep.groups[0].codes[0], "3"); // GE missing
+    cr_assert_str_eq(rep.groups[0].codes[0], "3");    // GE missing
     cr_assert_str_eq(rep.interchanges[0].ta1, "023"); // IEA missing
     cr_assert_not(cq_x12_report_ok(&rep));
     cq_x12_report_free(&rep);
@@ -314,7 +314,9 @@ Test(x12_tokenizer, segment_syntax_problems)
         {"NM1X*1~", CQ_X12_SEG_BAD_ID, 0},
         {"N*1~", CQ_X12_SEG_BAD_ID, 0},
         {"1NM*1~", CQ_X12_SEG_BAD_ID, 0},
-        {"NTE*A\x01" "B~", CQ_X12_SEG_BAD_CHAR, 1},
+        {"NTE*A\x01"
+         "B~",
+         CQ_X12_SEG_BAD_CHAR, 1},
         {"NTE*A*B\tC~", CQ_X12_SEG_BAD_CHAR, 2},
     };
     for (size_t i = 0; i < CQ_ARRAY_LEN(t); i++) {
@@ -412,25 +414,36 @@ Test(x12_values, icd_codes_get_their_point)
         bool icd9;
         const char *out;
     } ok[] = {
-        {"E119", false, "E11.9"},  {"I10", false, "I10"},
+        {"E119", false, "E11.9"},   {"I10", false, "I10"},
         {"F4310", false, "F43.10"}, {"S72001A", false, "S72.001A"},
-        {"e119", false, "E11.9"},  {"E11.9", false, "E11.9"},
-        {"8628", true, "862.8"},   {"E8888", true, "E888.8"},
-        {"V7389", true, "V73.89"}, {"0340", true, "034.0"},
-        {"3669", true, "366.9"},   {"401", true, "401"},
+        {"e119", false, "E11.9"},   {"E11.9", false, "E11.9"},
+        {"8628", true, "862.8"},    {"E8888", true, "E888.8"},
+        {"V7389", true, "V73.89"},  {"0340", true, "034.0"},
+        {"3669", true, "366.9"},    {"401", true, "401"},
     };
     for (size_t i = 0; i < CQ_ARRAY_LEN(ok); i++) {
         cq_x12_str_t s = {ok[i].in, strlen(ok[i].in)};
-        cr_assert_eq(cq_x12_icd_format(s, ok[i].icd9, out, sizeof out), 0,
-                     "%s", ok[i].in);
+        cr_assert_eq(cq_x12_icd_format(s, ok[i].icd9, out, sizeof out), 0, "%s",
+                     ok[i].in);
         cr_assert_str_eq(out, ok[i].out);
     }
-    const char *bad[] = {"", "E1", "E11*9", "E11.9.1", "ABCDEFGHIJ"};
+    const char *bad[] = {"",           "E1",   "E11*9", "E11.9.1",
+                         "ABCDEFGHIJ", "1E19", "EE19"};
     for (size_t i = 0; i < CQ_ARRAY_LEN(bad); i++) {
         cq_x12_str_t s = {bad[i], strlen(bad[i])};
         cr_assert_eq(cq_x12_icd_format(s, false, out, sizeof out), CQ_EINVAL,
                      "%s", bad[i]);
     }
+    //  ICD-9 shapes: digits, V + digits, E + 3-4 digits
+    const char *bad9[] = {"12", "123456", "E88", "E88888", "V7", "A123", "8X2"};
+    for (size_t i = 0; i < CQ_ARRAY_LEN(bad9); i++) {
+        cq_x12_str_t s = {bad9[i], strlen(bad9[i])};
+        cr_assert_eq(cq_x12_icd_format(s, true, out, sizeof out), CQ_EINVAL,
+                     "%s", bad9[i]);
+    }
+    cq_x12_str_t e888 = {"E888", 4};
+    cr_assert_eq(cq_x12_icd_format(e888, true, out, sizeof out), 0);
+    cr_assert_str_eq(out, "E888");
 }
 
 // ------------------------------------------------------------ envelopes
@@ -588,7 +601,7 @@ Test(x12_envelope, group_and_interchange_trailers)
     xb_isa(&x, "000000005");
     xb_gs(&x, "HC", "11", "005010X222A1");
     s_set_with(&x, "0001", "A1", NULL);
-    xb_seg(&x, "GE*2*12");          // wrong count and control number
+    xb_seg(&x, "GE*2*12");         // wrong count and control number
     xb_seg(&x, "IEA*1*000000006"); // wrong control number
     xb_claims_t k = {0};
     cq_x12_report_t rep;
@@ -689,8 +702,8 @@ Test(x12_envelope, hl_tree_and_loop_order)
         xb_ge(&x);
         xb_iea(&x);
         cq_x12_report_t rep;
-        cr_assert_eq(cq_x12_parse(x.b.data, x.b.len, NULL, NULL, &rep, NULL),
-                     0, "%s", cases[c]);
+        cr_assert_eq(cq_x12_parse(x.b.data, x.b.len, NULL, NULL, &rep, NULL), 0,
+                     "%s", cases[c]);
         cr_assert_eq(rep.sets[0].status, 'R', "%s", cases[c]);
         cr_assert_str_eq(rep.sets[0].codes[0], "5", "%s", cases[c]);
         cr_assert_gt(rep.sets[0].n_errors, 0);
@@ -721,9 +734,9 @@ Test(x12_envelope, not_an_837)
     cq_x12_report_free(&rep);
     //  and through the document layer
     memset(&d, 0, sizeof d);
-    cr_assert_eq(cq_doc_decode((const uint8_t *)x.b.data, x.b.len, 0, NULL,
-                               NULL, &d),
-                 CQ_EUNSUPPORTED);
+    cr_assert_eq(
+        cq_doc_decode((const uint8_t *)x.b.data, x.b.len, 0, NULL, NULL, &d),
+        CQ_EUNSUPPORTED);
     cr_assert(strstr(d.msg, "an 835 remittance, not an 837 claim file"));
     xb_free(&x);
 }
@@ -966,8 +979,8 @@ Test(x12_837, content_errors_make_the_claim_invalid_not_the_set)
     cr_assert(strstr(msg, "ICD-9"), "%s", msg);
     cr_assert_str_eq(rarc, "M76");
     s_claim_msg(s_void_without_f8, msg, sizeof msg, rarc);
-    cr_assert(strstr(msg, "original_claim_id: frequency 8 needs REF*F8"),
-              "%s", msg);
+    cr_assert(strstr(msg, "original_claim_id: frequency 8 needs REF*F8"), "%s",
+              msg);
     s_claim_msg(s_bad_amount, msg, sizeof msg, rarc);
     cr_assert(strstr(msg, "total_charge: CLM02"), "%s", msg);
 }
@@ -1048,8 +1061,7 @@ Test(x12_837, callback_value_stops_and_is_returned)
     xb_std(&x);
     xb_simple_837(&x, 5);
     int n = 0;
-    cr_assert_eq(cq_x12_parse(x.b.data, x.b.len, s_stop_at_two, &n, NULL,
-                              NULL),
+    cr_assert_eq(cq_x12_parse(x.b.data, x.b.len, s_stop_at_two, &n, NULL, NULL),
                  77);
     cr_assert_eq(n, 2);
     xb_free(&x);
@@ -1092,5 +1104,95 @@ Test(x12_837, doc_decode_stamps_the_received_date)
                                s_received, &got, &d),
                  CQ_EPROTO);
     cr_assert(strstr(d.msg, "SE01"), "%s", d.msg);
+    xb_free(&x);
+}
+
+Test(x12_envelope, required_segments)
+{
+    //  an empty set, a set without BHT, a set without any claim
+    for (int c = 0; c < 3; c++) {
+        xb_t x;
+        xb_std(&x);
+        xb_isa(&x, "000000005");
+        xb_gs(&x, "HC", "1", "005010X222A1");
+        xb_st(&x, "837", "0001", "005010X222A1");
+        if (c == 1) {
+            xb_seg(&x, "NM1*41*2*SUB*****46*S1");
+            xb_billing(&x, 1);
+            xb_subscriber(&x, 2, 1, "W1", 0);
+            xb_claim(&x, "C1", "150", "20260220");
+        }
+        if (c == 2) {
+            xb_837_header(&x);
+            xb_billing(&x, 1);
+            xb_subscriber(&x, 2, 1, "W1", 0);
+        }
+        xb_se(&x, 0);
+        xb_ge(&x);
+        xb_iea(&x);
+        cq_x12_report_t rep;
+        cr_assert_eq(cq_x12_parse(x.b.data, x.b.len, NULL, NULL, &rep, NULL),
+                     0);
+        cr_assert_eq(rep.sets[0].status, 'R', "case %d", c);
+        const cq_x12_error_t *e = &rep.errors[rep.sets[0].first_error];
+        cr_assert_str_eq(e->seg_code, "3", "case %d", c);
+        cr_assert_str_eq(e->seg_id, c == 2 ? "CLM" : "BHT", "case %d", c);
+        cq_x12_report_free(&rep);
+        xb_free(&x);
+    }
+}
+
+Test(x12_837, claim_level_service_date_for_lines_without_one)
+{
+    xb_t x;
+    xb_std(&x);
+    xb_isa(&x, "000000005");
+    xb_gs(&x, "HC", "1", "005010X222A1");
+    xb_st(&x, "837", "0001", "005010X222A1");
+    xb_837_header(&x);
+    xb_billing(&x, 1);
+    xb_subscriber(&x, 2, 1, "W1", 0);
+    xb_seg(&x, "CLM*D1*10***11:B:1*Y*A*Y*Y");
+    xb_seg(&x, "DTP*472*D8*20260105");
+    xb_seg(&x, "HI*ABK:E119");
+    xb_seg(&x, "LX*1");
+    xb_seg(&x, "SV1*HC:99213*10*UN*1***1");
+    xb_se(&x, 0);
+    xb_ge(&x);
+    xb_iea(&x);
+    cq_claim_t c;
+    cr_assert_eq(s_one(x.b.data, x.b.len, &c), 1);
+    cr_assert_not(c.invalid, "%s", c.invalid_msg);
+    cr_assert_eq(c.lines[0].service_date, cq_date_from_ymd(2026, 1, 5));
+    xb_free(&x);
+}
+
+Test(x12_tokenizer, nul_byte_is_data_error_without_repetition_separator)
+{
+    //  found by fuzz_x12: with ISA11 'U' there is no repetition separator,
+    //  so a NUL inside an element must not pass for one
+    xb_t x;
+    xb_init(&x, '~', '^', 0, '_', "\r\n");
+    xb_isa(&x, "000000001");
+    xb_gs(&x, "HC", "1", "005010X222A1");
+    xb_st(&x, "837", "0001", "005010X222A1");
+    xb_837_header(&x);
+    xb_billing(&x, 1);
+    xb_subscriber(&x, 2, 1, "W1", 0);
+    xb_claim(&x, "PCN-1", "150", "20260220");
+    xb_se(&x, 0);
+    xb_ge(&x);
+    xb_iea(&x);
+    char *p = strstr(x.b.data, "PCN-1");
+    cr_assert_not_null(p);
+    p[0] = '\0';
+    cq_x12_report_t rep;
+    cr_assert_eq(cq_x12_parse(x.b.data, x.b.len, NULL, NULL, &rep, NULL), 0);
+    cr_assert_eq(rep.sets[0].status, 'R');
+    const cq_x12_error_t *e = &rep.errors[rep.sets[0].first_error];
+    cr_assert_str_eq(e->seg_id, "CLM");
+    cr_assert_str_eq(e->elem_code, "6");
+    cr_assert_eq(e->element, 1);
+    cq_x12_report_free(&rep);
     xb_free(&x);
 }

@@ -50,8 +50,7 @@ xb_free(xb_t *x)
 }
 
 //  One segment, printf style, in '*' ':' '^' notation.
-static inline void
-xb_seg(xb_t *x, const char *fmt, ...) CQ_PRINTF(2, 3);
+static inline void xb_seg(xb_t *x, const char *fmt, ...) CQ_PRINTF(2, 3);
 
 static inline void
 xb_seg(xb_t *x, const char *fmt, ...)
@@ -83,8 +82,8 @@ xb_isa(xb_t *x, const char *ctl)
     snprintf(isa, sizeof isa,
              "ISA*00*          *00*          *ZZ*%-15s*ZZ*%-15s*260302*1200*"
              "%c*00501*%9s*0*T*%c",
-             "SUBMITTER", "RECEIVER",
-             x->s.repetition ? x->s.repetition : 'U', ctl, x->s.component);
+             "SUBMITTER", "RECEIVER", x->s.repetition ? x->s.repetition : 'U',
+             ctl, x->s.component);
     for (char *p = isa; *p; p++)
         if (*p == '*')
             *p = x->s.element;

@@ -1,0 +1,200 @@
+//  libFuzzer target: the wire protocol's decoders (common/proto.h).
+//  An input is a header frame (4 bytes) followed by a body; the header's
+//  command picks the decoder, and items are read to the end. Whatever
+//  claim or decision decodes must encode and decode again to the same
+//  bytes. Without CQ_FUZZ this replays tests/fuzz/corpus/proto/.
+#include "proto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void
+s_claim_stable(const cq_claim_t *c)
+{
+    cq_mpw_t a, b;
+    cq_mpw_init(&a);
+    cq_mpw_init(&b);
+    cq_proto_claim_encode(&a, c);
+    cq_claim_t *c2 = malloc(sizeof *c2);
+    cq_cur_t cur;
+    cq_cur_init(&cur, a.data, a.len);
+    if (cq_proto_claim_decode(&cur, c2) != 0)
+        abort();
+    cq_proto_claim_encode(&b, c2);
+    if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+        abort();
+    free(c2);
+    cq_mpw_free(&a);
+    cq_mpw_free(&b);
+}
+
+static void
+s_decision_stable(const cq_decision_t *d)
+{
+    cq_mpw_t a, b;
+    cq_mpw_init(&a);
+    cq_mpw_init(&b);
+    cq_proto_decision_encode(&a, d);
+    cq_decision_t *d2 = malloc(sizeof *d2);
+    cq_cur_t cur;
+    cq_cur_init(&cur, a.data, a.len);
+    if (cq_proto_decision_decode(&cur, d2) != 0)
+        abort();
+    cq_proto_decision_encode(&b, d2);
+    if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+        abort();
+    free(d2);
+    cq_mpw_free(&a);
+    cq_mpw_free(&b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < CQ_PROTO_HDR_LEN)
+        return 0;
+    int cmd;
+    cq_proto_hdr_decode(data, CQ_PROTO_HDR_LEN, &cmd, NULL);
+    cmd = data[3]; // decode whatever the command byte says
+    const uint8_t *p = data + CQ_PROTO_HDR_LEN;
+    size_t n = size - CQ_PROTO_HDR_LEN;
+    cq_claim_t *c = malloc(sizeof *c);
+    cq_decision_t *d = malloc(sizeof *d);
+    cq_diag_t diag = {0};
+    const uint8_t *raw;
+    size_t raw_len;
+    uint64_t u64;
+    uint32_t u32;
+    int32_t st;
+    char batch[CQ_BATCH_ID_LEN];
+    switch (cmd) {
+    case CQ_CMD_READY: {
+        cq_msg_ready_t m;
+        cq_proto_ready_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_WELCOME: {
+        cq_msg_welcome_t m;
+        cq_proto_welcome_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_HEARTBEAT:
+    case CQ_CMD_GOODBYE:
+    case CQ_CMD_GOODBYE_OK:
+        cq_proto_empty_decode(p, n, &diag);
+        break;
+    case CQ_CMD_DISCONNECT: {
+        char reason[CQ_PROTO_MSG_LEN];
+        cq_proto_reason_decode(p, n, reason, &diag);
+        break;
+    }
+    case CQ_CMD_INTAKE: {
+        cq_msg_intake_t m;
+        cq_proto_intake_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_INTAKE_DONE: {
+        cq_msg_intake_done_t m;
+        if (cq_proto_intake_done_decode(p, n, &m, &diag) == 0)
+            while (cq_proto_intake_done_next(&m, c, &raw, &raw_len, &diag) == 1)
+                s_claim_stable(c);
+        break;
+    }
+    case CQ_CMD_ADJUDICATE: {
+        cq_msg_adjudicate_t m;
+        if (cq_proto_adjudicate_decode(p, n, &m, &diag) == 0)
+            while (cq_proto_adjudicate_next(&m, &u64, batch, c, &diag) == 1)
+                s_claim_stable(c);
+        break;
+    }
+    case CQ_CMD_RESULT: {
+        cq_msg_result_t m;
+        if (cq_proto_result_decode(p, n, &m, &diag) == 0)
+            while (cq_proto_result_next(&m, &u64, &st, d, &raw, &raw_len,
+                                        &diag) == 1)
+                if (st == 0)
+                    s_decision_stable(d);
+        break;
+    }
+    case CQ_CMD_SUBMIT: {
+        cq_msg_submit_t *m = malloc(sizeof *m);
+        cq_proto_submit_decode(p, n, m, &diag);
+        free(m);
+        break;
+    }
+    case CQ_CMD_RECEIPT: {
+        cq_msg_receipt_t *m = malloc(sizeof *m);
+        cq_proto_receipt_decode(p, n, m, &diag);
+        free(m);
+        break;
+    }
+    case CQ_CMD_DOC_DONE: {
+        cq_msg_doc_done_t m;
+        cq_proto_doc_done_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_DECISIONS: {
+        cq_msg_decisions_t m;
+        bool has;
+        if (cq_proto_decisions_decode(p, n, &m, &diag) == 0)
+            while (cq_proto_decisions_next(&m, &u64, &u32, &has, d, &diag) == 1)
+                if (has)
+                    s_decision_stable(d);
+        break;
+    }
+    case CQ_CMD_STATUS: {
+        cq_msg_status_t m;
+        cq_proto_status_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_STATUS_REPLY: {
+        cq_msg_status_reply_t m;
+        cq_proto_status_reply_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_RESULTS: {
+        cq_msg_results_t m;
+        cq_proto_results_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_RESULTS_REPLY: {
+        cq_msg_results_reply_t m;
+        bool hd, hc;
+        if (cq_proto_results_reply_decode(p, n, &m, &diag) == 0)
+            while (cq_proto_results_reply_next(&m, &u64, &u32, &hd, d, &hc, c,
+                                               &diag) == 1) {
+                if (hd)
+                    s_decision_stable(d);
+                if (hc)
+                    s_claim_stable(c);
+            }
+        break;
+    }
+    case CQ_CMD_WORKERS:
+        cq_proto_workers_decode(p, n, &u64, &diag);
+        break;
+    case CQ_CMD_WORKERS_REPLY: {
+        cq_msg_workers_reply_t *m = malloc(sizeof *m);
+        if (cq_proto_workers_reply_decode(p, n, m, &diag) == 0)
+            cq_proto_workers_reply_free(m);
+        free(m);
+        break;
+    }
+    default: {
+        //  anything else: a bare claim, then a bare decision
+        cq_cur_t cur;
+        cq_cur_init(&cur, p, n);
+        if (cq_proto_claim_decode(&cur, c) == 0)
+            s_claim_stable(c);
+        cq_cur_init(&cur, p, n);
+        if (cq_proto_decision_decode(&cur, d) == 0)
+            s_decision_stable(d);
+        break;
+    }
+    }
+    free(c);
+    free(d);
+    return 0;
+}

@@ -1,0 +1,1050 @@
+//  The wire protocol codec (common/proto.h): round trips of every message,
+//  and every way a body can be malformed, truncated or oversized.
+#include "proto.h"
+#include "wire.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  ---- fixtures -------------------------------------------------------------
+
+//  A claim with every field set and every list at its cap.
+static void
+s_full_claim(cq_claim_t *c)
+{
+    cq_claim_init(c);
+    strcpy(c->claim_id, "PCN-000123");
+    strcpy(c->payer_id, "ACME");
+    c->type = CQ_CLAIM_INSTITUTIONAL;
+    c->frequency = '7';
+    strcpy(c->original_claim_id, "PCN-000001");
+    c->received_date = 20514;
+    strcpy(c->member.id, "W100000001");
+    strcpy(c->member.last_name, "DOE");
+    strcpy(c->member.first_name, "JANE");
+    c->member.birth_date = 3754;
+    c->member.sex = 'F';
+    strcpy(c->billing_npi, "1234567893");
+    strcpy(c->billing_tax_id, "123456789");
+    strcpy(c->billing_name, "NORTH CLINIC");
+    strcpy(c->prior_auth, "PA-77");
+    for (int i = 0; i < CQ_MAX_DX; i++)
+        snprintf(c->diagnoses[i], sizeof c->diagnoses[i], "E11.%d", i);
+    c->n_diagnoses = CQ_MAX_DX;
+    c->total_charge = 25000;
+    for (int i = 0; i < CQ_MAX_LINES; i++) {
+        cq_line_t *l = &c->lines[i];
+        snprintf(l->procedure, sizeof l->procedure, "99%03d", i);
+        for (int k = 0; k < CQ_MAX_MODIFIERS; k++)
+            snprintf(l->modifiers[k], sizeof l->modifiers[k], "%02d", k + 20);
+        l->n_modifiers = CQ_MAX_MODIFIERS;
+        strcpy(l->revenue_code, "0450");
+        l->service_date = 20500 + i;
+        l->service_date_end = i % 2 ? CQ_DATE_NONE : 20501 + i;
+        strcpy(l->place_of_service, "11");
+        l->units_milli = 1500;
+        l->charge = 500 + i;
+        for (int k = 0; k < CQ_MAX_POINTERS; k++)
+            l->dx_pointers[k] = (uint8_t)(k + 1);
+        l->n_pointers = CQ_MAX_POINTERS;
+        strcpy(l->rendering_npi, "1992999999");
+    }
+    c->n_lines = CQ_MAX_LINES;
+    c->source = CQ_SOURCE_OCR;
+    c->ocr_confidence = 87;
+    c->invalid = true;
+    strcpy(c->invalid_rarc, "M51");
+    strcpy(c->invalid_msg, "lines[2].procedure: not a code");
+    for (int i = 0; i < CQ_MAX_PEND; i++)
+        snprintf(c->pend_fields[i], sizeof c->pend_fields[i], "field%d", i);
+    c->n_pend = CQ_MAX_PEND;
+}
+
+static cq_decision_t *
+s_full_decision(void)
+{
+    cq_decision_t *d = calloc(1, sizeof *d);
+    strcpy(d->claim_id, "PCN-000123");
+    strcpy(d->payer_id, "ACME");
+    strcpy(d->billing_npi, "1234567893");
+    d->frequency = '1';
+    strcpy(d->batch_id, "b-20260302-0001");
+    d->decision = CQ_DECISION_PEND;
+    d->billed = 25000;
+    d->allowed = 9800;
+    d->paid = -12;
+    d->patient_resp = 9800;
+    for (int i = 0; i < CQ_MAX_ADJ; i++) {
+        d->adj[i].line = (uint8_t)(i % CQ_MAX_LINES + 1);
+        strcpy(d->adj[i].group, i % 2 ? "CO" : "PR");
+        snprintf(d->adj[i].code, sizeof d->adj[i].code, "%d", i % 300);
+        d->adj[i].amount = i * 7;
+    }
+    d->n_adj = CQ_MAX_ADJ;
+    for (int i = 0; i < CQ_MAX_REASONS; i++) {
+        d->reasons[i].line = (uint8_t)(i % (CQ_MAX_LINES + 1));
+        strcpy(d->reasons[i].group, "CO");
+        strcpy(d->reasons[i].carc, "27");
+        strcpy(d->reasons[i].rarc, "N30");
+        snprintf(d->reasons[i].message, sizeof d->reasons[i].message,
+                 "reason %d", i);
+    }
+    d->n_reasons = CQ_MAX_REASONS;
+    for (int i = 0; i < CQ_MAX_LINES; i++) {
+        d->lines[i].billed = 500;
+        d->lines[i].allowed = 400;
+        d->lines[i].paid = 300;
+        d->lines[i].denied = i % 3 == 0;
+    }
+    d->n_lines = CQ_MAX_LINES;
+    strcpy(d->node, "w1");
+    d->ledger_seq = 17;
+    strcpy(d->rules_version, "sha256:abc");
+    d->source = CQ_SOURCE_X12;
+    d->ocr_confidence = -1;
+    return d;
+}
+
+//  Encodes a claim alone.
+static void
+s_claim_bytes(cq_mpw_t *w, const cq_claim_t *c)
+{
+    cq_mpw_reset(w);
+    cq_proto_claim_encode(w, c);
+}
+
+static int
+s_decode_claim(const uint8_t *p, size_t n, cq_claim_t *c)
+{
+    cq_cur_t cur;
+    cq_cur_init(&cur, p, n);
+    int rc = cq_proto_claim_decode(&cur, c);
+    if (rc == 0 && cur.pos != cur.end)
+        return CQ_EPROTO;
+    return rc;
+}
+
+//  ---- header ----------------------------------------------------------------
+
+Test(proto, header_round_trip)
+{
+    uint8_t h[CQ_PROTO_HDR_LEN];
+    for (int cmd = 0; cmd < 256; cmd++) {
+        if (cq_cmd_name(cmd) == NULL)
+            continue;
+        cq_proto_hdr_encode((cq_cmd_t)cmd, h);
+        int got;
+        cr_assert_eq(cq_proto_hdr_decode(h, sizeof h, &got, NULL), 0);
+        cr_assert_eq(got, cmd);
+    }
+}
+
+Test(proto, header_rejects_bad_signature_version_command_length)
+{
+    uint8_t h[CQ_PROTO_HDR_LEN];
+    int cmd;
+    cq_diag_t diag = {0};
+    cq_proto_hdr_encode(CQ_CMD_SUBMIT, h);
+    cr_assert_eq(cq_proto_hdr_decode(h, 3, &cmd, &diag), CQ_EPROTO);
+    cr_assert_eq(cq_proto_hdr_decode(h, 0, &cmd, NULL), CQ_EPROTO);
+    uint8_t longer[5] = {h[0], h[1], h[2], h[3], 0};
+    cr_assert_eq(cq_proto_hdr_decode(longer, 5, &cmd, NULL), CQ_EPROTO);
+    h[0] = 'X';
+    cr_assert_eq(cq_proto_hdr_decode(h, sizeof h, &cmd, NULL), CQ_EPROTO);
+    cq_proto_hdr_encode(CQ_CMD_SUBMIT, h);
+    h[2] = 2;
+    memset(&diag, 0, sizeof diag);
+    cr_assert_eq(cq_proto_hdr_decode(h, sizeof h, &cmd, &diag),
+                 CQ_EUNSUPPORTED);
+    cr_assert(strstr(diag.msg, "version") != NULL);
+    cq_proto_hdr_encode(CQ_CMD_SUBMIT, h);
+    h[3] = 0x7f;
+    cr_assert_eq(cq_proto_hdr_decode(h, sizeof h, &cmd, NULL), CQ_ENOTFOUND);
+    cr_assert_eq(cmd, 0x7f);
+    h[3] = 0;
+    cr_assert_eq(cq_proto_hdr_decode(h, sizeof h, &cmd, NULL), CQ_ENOTFOUND);
+}
+
+//  ---- claims and decisions ------------------------------------------------
+
+Test(proto, claim_round_trip_every_field)
+{
+    cq_claim_t *c = malloc(sizeof *c), *back = malloc(sizeof *back);
+    s_full_claim(c);
+    cq_mpw_t w, w2;
+    cq_mpw_init(&w);
+    cq_mpw_init(&w2);
+    s_claim_bytes(&w, c);
+    cr_assert_eq(s_decode_claim(w.data, w.len, back), 0);
+    cr_assert_str_eq(back->claim_id, "PCN-000123");
+    cr_assert_eq(back->type, CQ_CLAIM_INSTITUTIONAL);
+    cr_assert_eq(back->frequency, '7');
+    cr_assert_str_eq(back->member.last_name, "DOE");
+    cr_assert_eq(back->member.birth_date, 3754);
+    cr_assert_eq(back->member.sex, 'F');
+    cr_assert_eq(back->n_diagnoses, CQ_MAX_DX);
+    cr_assert_str_eq(back->diagnoses[11], "E11.11");
+    cr_assert_eq(back->n_lines, CQ_MAX_LINES);
+    cr_assert_str_eq(back->lines[49].procedure, "99049");
+    cr_assert_eq(back->lines[49].n_modifiers, CQ_MAX_MODIFIERS);
+    cr_assert_str_eq(back->lines[49].modifiers[3], "23");
+    cr_assert_eq(back->lines[49].service_date_end, CQ_DATE_NONE);
+    cr_assert_eq(back->lines[48].service_date_end, 20549);
+    cr_assert_eq(back->lines[7].units_milli, 1500);
+    cr_assert_eq(back->lines[7].charge, 507);
+    cr_assert_eq(back->lines[7].dx_pointers[3], 4);
+    cr_assert_eq(back->source, CQ_SOURCE_OCR);
+    cr_assert_eq(back->ocr_confidence, 87);
+    cr_assert(back->invalid);
+    cr_assert_str_eq(back->invalid_msg, "lines[2].procedure: not a code");
+    cr_assert_eq(back->n_pend, CQ_MAX_PEND);
+    cr_assert_str_eq(back->pend_fields[15], "field15");
+    //  and what decodes encodes to the same bytes
+    s_claim_bytes(&w2, back);
+    cr_assert_eq(w2.len, w.len);
+    cr_assert(memcmp(w.data, w2.data, w.len) == 0);
+    cq_mpw_free(&w);
+    cq_mpw_free(&w2);
+    free(c);
+    free(back);
+}
+
+Test(proto, empty_claim_round_trips)
+{
+    cq_claim_t *c = malloc(sizeof *c), *back = malloc(sizeof *back);
+    cq_claim_init(c);
+    c->frequency = 0;
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    s_claim_bytes(&w, c);
+    cr_assert_eq(s_decode_claim(w.data, w.len, back), 0);
+    cr_assert_eq(back->frequency, 0);
+    cr_assert_eq(back->received_date, CQ_DATE_NONE);
+    cr_assert_eq(back->n_lines, 0);
+    cq_mpw_free(&w);
+    free(c);
+    free(back);
+}
+
+Test(proto, encoded_bodies_are_standard_msgpack)
+{
+    cq_claim_t *c = malloc(sizeof *c);
+    s_full_claim(c);
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    s_claim_bytes(&w, c);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    cr_assert_eq(msgpack_unpack_next(&u, (const char *)w.data, w.len, &off),
+                 MSGPACK_UNPACK_SUCCESS);
+    cr_assert_eq(off, w.len);
+    cr_assert_eq(u.data.type, MSGPACK_OBJECT_ARRAY);
+    cr_assert_eq(u.data.via.array.size, 20);
+    msgpack_object id = u.data.via.array.ptr[0];
+    cr_assert_eq(id.type, MSGPACK_OBJECT_STR);
+    cr_assert_eq(id.via.str.size, 10);
+    cr_assert(memcmp(id.via.str.ptr, "PCN-000123", 10) == 0);
+    msgpack_unpacked_destroy(&u);
+    //  an item message whose count was patched at the end
+    size_t at = cq_proto_adjudicate_begin(&w, 99);
+    cq_proto_adjudicate_add(&w, 1, "b1", (const uint8_t *)"\xc0", 1);
+    cq_proto_adjudicate_add(&w, 2, "b1", (const uint8_t *)"\xc0", 1);
+    cq_proto_adjudicate_end(&w, at, 2);
+    msgpack_unpacked_init(&u);
+    off = 0;
+    cr_assert_eq(msgpack_unpack_next(&u, (const char *)w.data, w.len, &off),
+                 MSGPACK_UNPACK_SUCCESS);
+    cr_assert_eq(u.data.via.array.ptr[1].via.array.size, 2);
+    msgpack_unpacked_destroy(&u);
+    cq_mpw_free(&w);
+    free(c);
+}
+
+Test(proto, decision_round_trip_at_caps)
+{
+    cq_decision_t *d = s_full_decision();
+    cq_decision_t *back = malloc(sizeof *back);
+    cq_mpw_t w, w2;
+    cq_mpw_init(&w);
+    cq_mpw_init(&w2);
+    cq_proto_decision_encode(&w, d);
+    cq_cur_t cur;
+    cq_cur_init(&cur, w.data, w.len);
+    cr_assert_eq(cq_proto_decision_decode(&cur, back), 0);
+    cr_assert_eq(cur.pos, cur.end);
+    cr_assert_eq(back->decision, CQ_DECISION_PEND);
+    cr_assert_eq(back->paid, -12);
+    cr_assert_eq(back->n_adj, CQ_MAX_ADJ);
+    cr_assert_eq(back->adj[299].amount, 299 * 7);
+    cr_assert_eq(back->n_reasons, CQ_MAX_REASONS);
+    cr_assert_str_eq(back->reasons[57].message, "reason 57");
+    cr_assert_eq(back->n_lines, CQ_MAX_LINES);
+    cr_assert(back->lines[3].denied);
+    cr_assert_str_eq(back->node, "w1");
+    cr_assert_eq(back->ledger_seq, 17);
+    cr_assert_eq(back->ocr_confidence, -1);
+    cq_proto_decision_encode(&w2, back);
+    cr_assert_eq(w.len, w2.len);
+    cr_assert(memcmp(w.data, w2.data, w.len) == 0);
+    cq_mpw_free(&w);
+    cq_mpw_free(&w2);
+    free(d);
+    free(back);
+}
+
+//  Every strict prefix of a valid claim fails (cleanly) to decode.
+Test(proto, truncated_claims_fail_at_every_length)
+{
+    cq_claim_t *c = malloc(sizeof *c), *back = malloc(sizeof *back);
+    s_full_claim(c);
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    s_claim_bytes(&w, c);
+    for (size_t n = 0; n < w.len; n++) {
+        uint8_t *copy = malloc(n ? n : 1); // exact size: ASan sees overreads
+        memcpy(copy, w.data, n);
+        cr_assert_neq(s_decode_claim(copy, n, back), 0, "length %zu", n);
+        free(copy);
+    }
+    cq_mpw_free(&w);
+    free(c);
+    free(back);
+}
+
+//  Builds a claim body by hand: field i replaced by the bytes of `alt`.
+static void
+s_claim_with(cq_mpw_t *w, int field, void (*alt)(cq_mpw_t *))
+{
+    cq_claim_t *c = malloc(sizeof *c);
+    cq_claim_init(c);
+    strcpy(c->claim_id, "C1");
+    //  encode the normal claim, then re-encode its fields one by one
+    cq_mpw_t tmp;
+    cq_mpw_init(&tmp);
+    cq_proto_claim_encode(&tmp, c);
+    cq_cur_t cur;
+    cq_cur_init(&cur, tmp.data, tmp.len);
+    uint32_t n = cq_cur_array(&cur, 0, 100, "claim");
+    cq_mpw_reset(w);
+    cq_mpw_array(w, n);
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *at = cur.pos;
+        cq_cur_skip(&cur, "field");
+        if ((int)i == field)
+            alt(w);
+        else
+            cq_mpw_raw(w, at, (size_t)(cur.pos - at));
+    }
+    cq_mpw_free(&tmp);
+    free(c);
+}
+
+static void
+s_long_id(cq_mpw_t *w)
+{
+    char s[CQ_ID_LEN + 1];
+    memset(s, 'A', CQ_ID_LEN);
+    s[CQ_ID_LEN] = 0;
+    cq_mpw_str(w, s); // 40 characters: one more than the field holds
+}
+static void
+s_nul_str(cq_mpw_t *w)
+{
+    cq_mpw_strn(w, "A\0B", 3);
+}
+static void
+s_int_1(cq_mpw_t *w)
+{
+    cq_mpw_int(w, 1);
+}
+static void
+s_type_2(cq_mpw_t *w)
+{
+    cq_mpw_uint(w, 2);
+}
+static void
+s_neg(cq_mpw_t *w)
+{
+    cq_mpw_int(w, -5);
+}
+static void
+s_bad_date(cq_mpw_t *w)
+{
+    cq_mpw_int(w, -30000); // before 1900
+}
+static void
+s_big_money(cq_mpw_t *w)
+{
+    cq_mpw_int(w, INT64_C(10000000000000));
+}
+static void
+s_too_many_dx(cq_mpw_t *w)
+{
+    cq_mpw_array(w, CQ_MAX_DX + 1);
+    for (int i = 0; i <= CQ_MAX_DX; i++)
+        cq_mpw_str(w, "E11.9");
+}
+static void
+s_lying_count(cq_mpw_t *w)
+{
+    cq_mpw_array(w, 10); // ten diagnoses promised, one given
+    cq_mpw_str(w, "E11.9");
+}
+static void
+s_long_freq(cq_mpw_t *w)
+{
+    cq_mpw_str(w, "17");
+}
+static void
+s_ctrl_freq(cq_mpw_t *w)
+{
+    cq_mpw_str(w, "\n");
+}
+static void
+s_bin_not_str(cq_mpw_t *w)
+{
+    cq_mpw_bin(w, "C1", 2);
+}
+static void
+s_nil(cq_mpw_t *w)
+{
+    cq_mpw_nil(w);
+}
+
+Test(proto, claim_fields_are_validated)
+{
+    struct {
+        int field;
+        void (*alt)(cq_mpw_t *);
+        int code;
+        const char *what;
+    } cases[] = {
+        {0, s_long_id, CQ_ETOOBIG, "claim.claim_id"},
+        {0, s_nul_str, CQ_EPROTO, "claim.claim_id"},
+        {0, s_int_1, CQ_EPROTO, "claim.claim_id"},
+        {0, s_bin_not_str, CQ_EPROTO, "claim.claim_id"},
+        {0, s_nil, CQ_EPROTO, "claim.claim_id"},
+        {2, s_type_2, CQ_EPROTO, "claim.type"},
+        {2, s_neg, CQ_EPROTO, "claim.type"},
+        {3, s_long_freq, CQ_ETOOBIG, "claim.frequency"},
+        {3, s_ctrl_freq, CQ_EPROTO, "claim.frequency"},
+        {5, s_bad_date, CQ_EPROTO, "claim.received_date"},
+        {11, s_too_many_dx, CQ_ETOOBIG, "claim.diagnoses"},
+        {11, s_lying_count, CQ_EPROTO, "claim.diagnoses"},
+        {12, s_big_money, CQ_EPROTO, "claim.total_charge"},
+        {16, s_int_1, CQ_EPROTO, "claim.invalid"},
+    };
+    cq_claim_t *back = malloc(sizeof *back);
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s_claim_with(&w, cases[i].field, cases[i].alt);
+        cq_cur_t cur;
+        cq_cur_init(&cur, w.data, w.len);
+        int rc = cq_proto_claim_decode(&cur, back);
+        cq_diag_t diag = {0};
+        cq_cur_diag(&cur, &diag);
+        cr_assert_eq(rc, cases[i].code, "case %zu: %d", i, rc);
+        cr_assert(strstr(diag.msg, cases[i].what) != NULL, "case %zu: %s", i,
+                  diag.msg);
+    }
+    //  ocr_confidence: -1..100 only
+    s_claim_with(&w, 15, s_big_money);
+    cq_cur_t cur;
+    cq_cur_init(&cur, w.data, w.len);
+    cr_assert_eq(cq_proto_claim_decode(&cur, back), CQ_EPROTO);
+    cq_mpw_free(&w);
+    free(back);
+}
+
+//  ---- messages ------------------------------------------------------------
+
+Test(proto, ready_and_welcome_round_trip)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_msg_ready_t r = {
+        .credit = 1024, .intake_credit = 2, .heartbeat_ms = 1000};
+    strcpy(r.node_id, "w1");
+    strcpy(r.rules_version, "sha256:00ff");
+    cq_proto_ready_encode(&w, &r);
+    cq_msg_ready_t r2;
+    cr_assert_eq(cq_proto_ready_decode(w.data, w.len, &r2, NULL), 0);
+    cr_assert_str_eq(r2.node_id, "w1");
+    cr_assert_eq(r2.credit, 1024);
+    cr_assert_eq(r2.intake_credit, 2);
+    cr_assert_str_eq(r2.rules_version, "sha256:00ff");
+    cr_assert_eq(r2.heartbeat_ms, 1000);
+    //  limits: credit 0, credit over the cap, a bad node id
+    r.credit = 0;
+    cq_proto_ready_encode(&w, &r);
+    cr_assert_neq(cq_proto_ready_decode(w.data, w.len, &r2, NULL), 0);
+    r.credit = CQ_PROTO_MAX_CREDIT + 1;
+    cq_proto_ready_encode(&w, &r);
+    cr_assert_neq(cq_proto_ready_decode(w.data, w.len, &r2, NULL), 0);
+    r.credit = 10;
+    strcpy(r.node_id, "w 1");
+    cq_proto_ready_encode(&w, &r);
+    cq_diag_t diag = {0};
+    cr_assert_eq(cq_proto_ready_decode(w.data, w.len, &r2, &diag), CQ_EPROTO);
+    cr_assert(strstr(diag.msg, "node_id") != NULL, "%s", diag.msg);
+
+    cq_msg_welcome_t m = {.heartbeat_ms = 500, .accepted = false};
+    strcpy(m.rules_version, "sha256:1");
+    strcpy(m.reason, "rules differ");
+    cq_proto_welcome_encode(&w, &m);
+    cq_msg_welcome_t m2;
+    cr_assert_eq(cq_proto_welcome_decode(w.data, w.len, &m2, NULL), 0);
+    cr_assert_not(m2.accepted);
+    cr_assert_str_eq(m2.reason, "rules differ");
+    cr_assert_eq(m2.heartbeat_ms, 500);
+    cq_mpw_free(&w);
+}
+
+Test(proto, empty_and_reason)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_empty_encode(&w);
+    cr_assert_eq(w.len, 1);
+    cr_assert_eq(cq_proto_empty_decode(w.data, w.len, NULL), 0);
+    cr_assert_neq(cq_proto_empty_decode((const uint8_t *)"", 0, NULL), 0);
+    //  a newer peer's extra fields are skipped
+    cr_assert_eq(cq_proto_empty_decode((const uint8_t *)"\x91\x01", 2, NULL),
+                 0);
+    //  bytes after the body are not
+    cr_assert_neq(cq_proto_empty_decode((const uint8_t *)"\x90\x01", 2, NULL),
+                  0);
+    cq_proto_reason_encode(&w, "go away");
+    char reason[CQ_PROTO_MSG_LEN];
+    cr_assert_eq(cq_proto_reason_decode(w.data, w.len, reason, NULL), 0);
+    cr_assert_str_eq(reason, "go away");
+    cq_mpw_free(&w);
+}
+
+Test(proto, intake_and_intake_done_round_trip)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_msg_intake_t in = {.lease = 42,
+                          .doc_id = 7,
+                          .received_date = 20514,
+                          .first_record = 257,
+                          .size = 1000};
+    strcpy(in.batch_id, "b-1");
+    strcpy(in.name, "claims.jsonl");
+    cq_proto_intake_encode(&w, &in);
+    cq_msg_intake_t in2;
+    cr_assert_eq(cq_proto_intake_decode(w.data, w.len, &in2, NULL), 0);
+    cr_assert_eq(in2.lease, 42);
+    cr_assert_eq(in2.first_record, 257);
+    cr_assert_str_eq(in2.name, "claims.jsonl");
+    cr_assert_eq(in2.size, 1000);
+
+    cq_claim_t *c = malloc(sizeof *c), *back = malloc(sizeof *back);
+    s_full_claim(c);
+    cq_msg_intake_done_t m = {
+        .lease = 42, .doc_id = 7, .part = 3, .last = true, .status = CQ_EPROTO};
+    strcpy(m.message, "line 3: not JSON");
+    size_t at = cq_proto_intake_done_begin(&w, &m);
+    for (int i = 0; i < 3; i++) {
+        snprintf(c->claim_id, sizeof c->claim_id, "C%d", i);
+        cq_proto_claim_encode(&w, c);
+    }
+    cq_proto_intake_done_end(&w, at, 3);
+    cq_msg_intake_done_t m2;
+    cr_assert_eq(cq_proto_intake_done_decode(w.data, w.len, &m2, NULL), 0);
+    cr_assert_eq(m2.part, 3);
+    cr_assert(m2.last);
+    cr_assert_eq(m2.status, CQ_EPROTO);
+    cr_assert_str_eq(m2.message, "line 3: not JSON");
+    cr_assert_eq(m2.claims.n, 3);
+    const uint8_t *raw;
+    size_t raw_len;
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(cq_proto_intake_done_next(&m2, back, &raw, &raw_len, NULL),
+                     1);
+        char want[8];
+        snprintf(want, sizeof want, "C%d", i);
+        cr_assert_str_eq(back->claim_id, want);
+        //  the raw span is one whole claim
+        cr_assert_eq(s_decode_claim(raw, raw_len, back), 0);
+        cr_assert_str_eq(back->claim_id, want);
+    }
+    cr_assert_eq(cq_proto_intake_done_next(&m2, back, &raw, &raw_len, NULL), 0);
+    cq_mpw_free(&w);
+    free(c);
+    free(back);
+}
+
+Test(proto, adjudicate_and_result_round_trip)
+{
+    cq_mpw_t w, cw;
+    cq_mpw_init(&w);
+    cq_mpw_init(&cw);
+    cq_claim_t *c = malloc(sizeof *c);
+    s_full_claim(c);
+    cq_proto_claim_encode(&cw, c);
+    size_t at = cq_proto_adjudicate_begin(&w, 5);
+    cq_proto_adjudicate_add(&w, 100, "batch-a", cw.data, cw.len);
+    cq_proto_adjudicate_add(&w, 101, "batch-b", cw.data, cw.len);
+    cq_proto_adjudicate_end(&w, at, 2);
+    cq_msg_adjudicate_t m;
+    cr_assert_eq(cq_proto_adjudicate_decode(w.data, w.len, &m, NULL), 0);
+    cr_assert_eq(m.lease, 5);
+    uint64_t cid;
+    char batch[CQ_BATCH_ID_LEN];
+    cr_assert_eq(cq_proto_adjudicate_next(&m, &cid, batch, c, NULL), 1);
+    cr_assert_eq(cid, 100);
+    cr_assert_str_eq(batch, "batch-a");
+    cr_assert_eq(c->n_lines, CQ_MAX_LINES);
+    cr_assert_eq(cq_proto_adjudicate_next(&m, &cid, batch, c, NULL), 1);
+    cr_assert_eq(cid, 101);
+    cr_assert_eq(cq_proto_adjudicate_next(&m, &cid, batch, c, NULL), 0);
+
+    cq_decision_t *d = s_full_decision(), *back = malloc(sizeof *back);
+    at = cq_proto_result_begin(&w, 5);
+    cq_proto_result_add(&w, 100, 0, d);
+    cq_proto_result_add(&w, 101, CQ_EIO, NULL);
+    cq_proto_result_end(&w, at, 2);
+    cq_msg_result_t r;
+    cr_assert_eq(cq_proto_result_decode(w.data, w.len, &r, NULL), 0);
+    int32_t status;
+    const uint8_t *raw;
+    size_t raw_len;
+    cr_assert_eq(
+        cq_proto_result_next(&r, &cid, &status, back, &raw, &raw_len, NULL), 1);
+    cr_assert_eq(cid, 100);
+    cr_assert_eq(status, 0);
+    cr_assert_eq(back->ledger_seq, 17);
+    cr_assert_not_null(raw);
+    cr_assert_eq(
+        cq_proto_result_next(&r, &cid, &status, back, &raw, &raw_len, NULL), 1);
+    cr_assert_eq(cid, 101);
+    cr_assert_eq(status, CQ_EIO);
+    cr_assert_null(raw);
+    cr_assert_eq(
+        cq_proto_result_next(&r, &cid, &status, back, &raw, &raw_len, NULL), 0);
+    cq_mpw_free(&w);
+    cq_mpw_free(&cw);
+    free(c);
+    free(d);
+    free(back);
+}
+
+Test(proto, result_with_a_status_and_a_decision_is_malformed)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_decision_t *d = s_full_decision(), *back = malloc(sizeof *back);
+    cq_mpw_reset(&w);
+    cq_mpw_array(&w, 2);
+    cq_mpw_uint(&w, 5);
+    cq_mpw_array(&w, 1);
+    cq_mpw_array(&w, 3);
+    cq_mpw_uint(&w, 1);
+    cq_mpw_int(&w, CQ_EIO);
+    cq_proto_decision_encode(&w, d); // an error must come with nil
+    cq_msg_result_t r;
+    cr_assert_eq(cq_proto_result_decode(w.data, w.len, &r, NULL), 0);
+    uint64_t cid;
+    int32_t st;
+    const uint8_t *raw;
+    size_t len;
+    cq_diag_t diag = {0};
+    cr_assert_eq(cq_proto_result_next(&r, &cid, &st, back, &raw, &len, &diag),
+                 CQ_EPROTO);
+    cr_assert(strstr(diag.msg, "decision") != NULL, "%s", diag.msg);
+    //  a status that is no cq_err_t
+    cq_mpw_reset(&w);
+    cq_mpw_array(&w, 2);
+    cq_mpw_uint(&w, 5);
+    cq_mpw_array(&w, 1);
+    cq_mpw_array(&w, 3);
+    cq_mpw_uint(&w, 1);
+    cq_mpw_int(&w, -1000);
+    cq_mpw_nil(&w);
+    cr_assert_eq(cq_proto_result_decode(w.data, w.len, &r, NULL), 0);
+    cr_assert_eq(cq_proto_result_next(&r, &cid, &st, back, &raw, &len, NULL),
+                 CQ_EPROTO);
+    cq_mpw_free(&w);
+    free(d);
+    free(back);
+}
+
+Test(proto, submit_and_receipt_round_trip)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_msg_submit_t *s = calloc(1, sizeof *s), *s2 = calloc(1, sizeof *s2);
+    s->req_id = UINT64_MAX;
+    strcpy(s->batch_id, "b-20261123-1200-abc:1.x_y");
+    s->n_docs = CQ_PROTO_MAX_DOCS;
+    for (uint32_t i = 0; i < s->n_docs; i++) {
+        snprintf(s->docs[i].name, sizeof s->docs[i].name, "dir/f%u.jsonl", i);
+        s->docs[i].first_record = 1 + i * 256;
+        s->docs[i].size = i;
+    }
+    cq_proto_submit_encode(&w, s);
+    cr_assert_eq(cq_proto_submit_decode(w.data, w.len, s2, NULL), 0);
+    cr_assert_eq(s2->req_id, UINT64_MAX);
+    cr_assert_str_eq(s2->batch_id, s->batch_id);
+    cr_assert_eq(s2->n_docs, CQ_PROTO_MAX_DOCS);
+    cr_assert_str_eq(s2->docs[255].name, "dir/f255.jsonl");
+    cr_assert_eq(s2->docs[255].first_record, 1 + 255 * 256);
+    //  a batch id with a space, no documents, first_record 0
+    strcpy(s->batch_id, "b 1");
+    cq_proto_submit_encode(&w, s);
+    cr_assert_eq(cq_proto_submit_decode(w.data, w.len, s2, NULL), CQ_EPROTO);
+    cr_assert_eq(s2->n_docs, 0);
+    strcpy(s->batch_id, "b1");
+    s->n_docs = 0;
+    cq_proto_submit_encode(&w, s);
+    cr_assert_eq(cq_proto_submit_decode(w.data, w.len, s2, NULL), CQ_EPROTO);
+    s->n_docs = 1;
+    s->docs[0].first_record = 0;
+    cq_proto_submit_encode(&w, s);
+    cr_assert_eq(cq_proto_submit_decode(w.data, w.len, s2, NULL), CQ_EPROTO);
+
+    cq_msg_receipt_t *r = calloc(1, sizeof *r), *r2 = calloc(1, sizeof *r2);
+    r->req_id = 9;
+    strcpy(r->batch_id, "b1");
+    r->durable = false;
+    r->n_docs = 3;
+    r->doc_ids[0] = 0;
+    r->doc_ids[1] = 1ull << 40;
+    r->doc_ids[2] = 5;
+    cq_proto_receipt_encode(&w, r);
+    cr_assert_eq(cq_proto_receipt_decode(w.data, w.len, r2, NULL), 0);
+    cr_assert_eq(r2->n_docs, 3);
+    cr_assert_eq(r2->doc_ids[1], 1ull << 40);
+    cr_assert_not(r2->durable);
+    cq_mpw_free(&w);
+    free(s);
+    free(s2);
+    free(r);
+    free(r2);
+}
+
+Test(proto, too_many_docs_refused_before_reading_them)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_mpw_array(&w, 3);
+    cq_mpw_uint(&w, 1);
+    cq_mpw_str(&w, "b1");
+    cq_mpw_array(&w, CQ_PROTO_MAX_DOCS + 1);
+    cq_msg_submit_t *s = calloc(1, sizeof *s);
+    cq_diag_t diag = {0};
+    cr_assert_eq(cq_proto_submit_decode(w.data, w.len, s, &diag), CQ_ETOOBIG);
+    cr_assert(strstr(diag.msg, "docs") != NULL, "%s", diag.msg);
+    cq_mpw_free(&w);
+    free(s);
+}
+
+Test(proto, doc_done_decisions_status_round_trip)
+{
+    cq_mpw_t w, dw;
+    cq_mpw_init(&w);
+    cq_mpw_init(&dw);
+    cq_msg_doc_done_t dd = {.doc_id = 3, .n_claims = 256, .status = 0};
+    strcpy(dd.batch_id, "b1");
+    cq_proto_doc_done_encode(&w, &dd);
+    cq_msg_doc_done_t dd2;
+    cr_assert_eq(cq_proto_doc_done_decode(w.data, w.len, &dd2, NULL), 0);
+    cr_assert_eq(dd2.n_claims, 256);
+
+    cq_decision_t *d = s_full_decision(), *back = malloc(sizeof *back);
+    cq_proto_decision_encode(&dw, d);
+    size_t at = cq_proto_decisions_begin(&w, "b1");
+    cq_proto_decisions_add(&w, 3, 0, dw.data, dw.len);
+    cq_proto_decisions_add(&w, 3, 1, dw.data, dw.len);
+    cq_proto_decisions_add(&w, 3, 2, NULL, 0); // a failed claim
+    cq_proto_decisions_end(&w, at, 3);
+    cq_msg_decisions_t m;
+    cr_assert_eq(cq_proto_decisions_decode(w.data, w.len, &m, NULL), 0);
+    uint64_t doc;
+    uint32_t idx;
+    bool has;
+    cr_assert_eq(cq_proto_decisions_next(&m, &doc, &idx, &has, back, NULL), 1);
+    cr_assert(has);
+    cr_assert_eq(cq_proto_decisions_next(&m, &doc, &idx, &has, back, NULL), 1);
+    cr_assert_eq(idx, 1);
+    cr_assert_str_eq(back->batch_id, "b-20260302-0001");
+    cr_assert_eq(cq_proto_decisions_next(&m, &doc, &idx, &has, back, NULL), 1);
+    cr_assert_eq(idx, 2);
+    cr_assert_not(has);
+    cr_assert_eq(cq_proto_decisions_next(&m, &doc, &idx, &has, back, NULL), 0);
+
+    cq_msg_status_t st = {.req_id = 4};
+    strcpy(st.batch_id, "b1");
+    cq_proto_status_encode(&w, &st);
+    cq_msg_status_t st2;
+    cr_assert_eq(cq_proto_status_decode(w.data, w.len, &st2, NULL), 0);
+    cr_assert_str_eq(st2.batch_id, "b1");
+    cq_msg_status_reply_t sr = {.req_id = 4,
+                                .found = true,
+                                .docs = 2,
+                                .docs_done = 1,
+                                .claims = 512,
+                                .decided = 500,
+                                .accept = 400,
+                                .reject = 90,
+                                .pend = 10,
+                                .failed = 1};
+    strcpy(sr.batch_id, "b1");
+    cq_proto_status_reply_encode(&w, &sr);
+    cq_msg_status_reply_t sr2;
+    cr_assert_eq(cq_proto_status_reply_decode(w.data, w.len, &sr2, NULL), 0);
+    cr_assert(sr2.found);
+    cr_assert_eq(sr2.claims, 512);
+    cr_assert_eq(sr2.pend, 10);
+    cr_assert_eq(sr2.failed, 1);
+    cq_mpw_free(&w);
+    cq_mpw_free(&dw);
+    free(d);
+    free(back);
+}
+
+Test(proto, results_round_trip_with_nils)
+{
+    cq_mpw_t w, dw, cw;
+    cq_mpw_init(&w);
+    cq_mpw_init(&dw);
+    cq_mpw_init(&cw);
+    cq_msg_results_t q = {
+        .req_id = 1, .cursor = 10, .max = 100, .with_claims = true};
+    strcpy(q.batch_id, "b1");
+    cq_proto_results_encode(&w, &q);
+    cq_msg_results_t q2;
+    cr_assert_eq(cq_proto_results_decode(w.data, w.len, &q2, NULL), 0);
+    cr_assert_eq(q2.cursor, 10);
+    cr_assert(q2.with_claims);
+    q.max = 0;
+    cq_proto_results_encode(&w, &q);
+    cr_assert_neq(cq_proto_results_decode(w.data, w.len, &q2, NULL), 0);
+    q.max = CQ_PROTO_MAX_ITEMS + 1;
+    cq_proto_results_encode(&w, &q);
+    cr_assert_neq(cq_proto_results_decode(w.data, w.len, &q2, NULL), 0);
+
+    cq_decision_t *d = s_full_decision(), *bd = malloc(sizeof *bd);
+    cq_claim_t *c = malloc(sizeof *c), *bc = malloc(sizeof *bc);
+    s_full_claim(c);
+    cq_proto_decision_encode(&dw, d);
+    cq_proto_claim_encode(&cw, c);
+    cq_msg_results_reply_t r = {
+        .req_id = 1, .next_cursor = 12, .total = 20, .complete = false};
+    strcpy(r.batch_id, "b1");
+    size_t at = cq_proto_results_reply_begin(&w, &r);
+    cq_proto_results_reply_add(&w, 1, 0, dw.data, dw.len, cw.data, cw.len);
+    cq_proto_results_reply_add(&w, 1, 1, NULL, 0, NULL, 0);
+    cq_proto_results_reply_end(&w, at, 2);
+    cq_msg_results_reply_t r2;
+    cr_assert_eq(cq_proto_results_reply_decode(w.data, w.len, &r2, NULL), 0);
+    cr_assert_eq(r2.next_cursor, 12);
+    uint64_t doc;
+    uint32_t idx;
+    bool hd, hc;
+    cr_assert_eq(
+        cq_proto_results_reply_next(&r2, &doc, &idx, &hd, bd, &hc, bc, NULL),
+        1);
+    cr_assert(hd && hc);
+    cr_assert_eq(bc->n_lines, CQ_MAX_LINES);
+    cr_assert_eq(bd->n_adj, CQ_MAX_ADJ);
+    cr_assert_eq(cq_proto_results_reply_next(&r2, &doc, &idx, &hd, NULL, &hc,
+                                             NULL, NULL),
+                 1);
+    cr_assert(!hd && !hc);
+    cr_assert_eq(idx, 1);
+    cq_mpw_free(&w);
+    cq_mpw_free(&dw);
+    cq_mpw_free(&cw);
+    free(d);
+    free(bd);
+    free(c);
+    free(bc);
+}
+
+Test(proto, workers_reply_round_trip_and_caps)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_workers_encode(&w, 77);
+    uint64_t id;
+    cr_assert_eq(cq_proto_workers_decode(w.data, w.len, &id, NULL), 0);
+    cr_assert_eq(id, 77);
+    cq_msg_workers_reply_t *m = calloc(1, sizeof *m),
+                           *m2 = calloc(1, sizeof *m2);
+    m->req_id = 77;
+    m->shards = 256;
+    strcpy(m->rules_version, "sha256:1");
+    cq_worker_info_t ws[2];
+    memset(ws, 0, sizeof ws);
+    strcpy(ws[0].node_id, "w1");
+    strcpy(ws[0].state, "live");
+    ws[0].decided = 1ull << 33;
+    strcpy(ws[1].node_id, "w2");
+    strcpy(ws[1].state, "dead");
+    m->workers = ws;
+    m->n_workers = 2;
+    m->n_counters = 1;
+    strcpy(m->counters[0].name, "malformed");
+    m->counters[0].value = 3;
+    cq_proto_workers_reply_encode(&w, m);
+    cr_assert_eq(cq_proto_workers_reply_decode(w.data, w.len, m2, NULL), 0);
+    cr_assert_eq(m2->n_workers, 2);
+    cr_assert_eq(m2->workers[0].decided, 1ull << 33);
+    cr_assert_str_eq(m2->workers[1].state, "dead");
+    cr_assert_str_eq(m2->counters[0].name, "malformed");
+    cq_proto_workers_reply_free(m2);
+    //  a worker count over the cap is refused before anything is allocated
+    cq_mpw_reset(&w);
+    cq_mpw_array(&w, 5);
+    cq_mpw_uint(&w, 1);
+    cq_mpw_str(&w, "");
+    cq_mpw_uint(&w, 256);
+    cq_mpw_array(&w, CQ_PROTO_MAX_WORKERS + 1);
+    cr_assert_eq(cq_proto_workers_reply_decode(w.data, w.len, m2, NULL),
+                 CQ_ETOOBIG);
+    cr_assert_null(m2->workers);
+    cq_mpw_free(&w);
+    free(m);
+    free(m2);
+}
+
+//  ---- hostile bodies
+//  ----------------------------------------------------------
+
+Test(proto, item_count_over_the_cap)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_mpw_array(&w, 2);
+    cq_mpw_uint(&w, 1);
+    size_t at = cq_mpw_array_open(&w);
+    cq_mpw_array_close(&w, at, CQ_PROTO_MAX_ITEMS + 1);
+    cq_msg_adjudicate_t m;
+    cq_diag_t diag = {0};
+    cr_assert_eq(cq_proto_adjudicate_decode(w.data, w.len, &m, &diag),
+                 CQ_ETOOBIG);
+    cr_assert(strstr(diag.msg, "items") != NULL, "%s", diag.msg);
+    cr_assert_eq(m.items.n, 0);
+    //  a count the body cannot hold (4,000 items in 0 bytes)
+    cq_mpw_array_close(&w, at, 4000);
+    cr_assert_eq(cq_proto_adjudicate_decode(w.data, w.len, &m, NULL),
+                 CQ_EPROTO);
+    cq_mpw_free(&w);
+}
+
+Test(proto, deep_nesting_is_refused_not_recursed)
+{
+    //  [lease, [[[[[[[[[[...]]]]]]]]]]: arrays 10,000 deep as an item
+    size_t depth = 10000;
+    uint8_t *b = malloc(depth + 8);
+    size_t n = 0;
+    b[n++] = 0x92;
+    b[n++] = 0x01;
+    b[n++] = 0x91;
+    for (size_t i = 0; i < depth; i++)
+        b[n++] = 0x91;
+    b[n++] = 0xc0;
+    cq_msg_adjudicate_t m;
+    cr_assert_eq(cq_proto_adjudicate_decode(b, n, &m, NULL), CQ_ETOOBIG);
+    free(b);
+}
+
+Test(proto, maps_ext_and_floats_are_skipped_as_trailing_fields)
+{
+    //  STATUS [req_id, batch_id, {1: 2.5}, ext, fixext]: a newer peer's
+    //  trailing fields of any type
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_mpw_array(&w, 5);
+    cq_mpw_uint(&w, 3);
+    cq_mpw_str(&w, "b1");
+    msgpack_pack_map(&w.pk, 1);
+    msgpack_pack_int(&w.pk, 1);
+    msgpack_pack_double(&w.pk, 2.5);
+    msgpack_pack_ext(&w.pk, 3, 9);
+    msgpack_pack_ext_body(&w.pk, "abc", 3);
+    msgpack_pack_ext(&w.pk, 4, 1);
+    msgpack_pack_ext_body(&w.pk, "abcd", 4);
+    cq_msg_status_t st;
+    cr_assert_eq(cq_proto_status_decode(w.data, w.len, &st, NULL), 0);
+    cr_assert_eq(st.req_id, 3);
+    //  the reserved byte 0xc1 is malformed anywhere
+    w.data[w.len - 1] = 0xc1;
+    cq_mpw_reset(&w);
+    cq_mpw_array(&w, 3);
+    cq_mpw_uint(&w, 3);
+    cq_mpw_str(&w, "b1");
+    cq_mpw_raw(&w, "\xc1", 1);
+    cr_assert_eq(cq_proto_status_decode(w.data, w.len, &st, NULL), CQ_EPROTO);
+    cq_mpw_free(&w);
+}
+
+Test(proto, ids_validated)
+{
+    cr_assert(cq_proto_batch_id_ok("b-20260302-0001"));
+    cr_assert(cq_proto_batch_id_ok("A.b_c:d-1"));
+    cr_assert_not(cq_proto_batch_id_ok(""));
+    cr_assert_not(cq_proto_batch_id_ok("a/b"));
+    cr_assert_not(cq_proto_batch_id_ok("a b"));
+    char long_id[80];
+    memset(long_id, 'a', 64);
+    long_id[64] = 0;
+    cr_assert_not(cq_proto_batch_id_ok(long_id));
+    cr_assert(cq_proto_node_id_ok("w1"));
+    cr_assert_not(cq_proto_node_id_ok("w:1"));
+    cr_assert_not(cq_proto_node_id_ok(""));
+}
+
+//  ---- wire
+//  ---------------------------------------------------------------------
+
+static void
+s_part(cq_wire_msg_t *m, const void *p, size_t n)
+{
+    zmq_msg_init_size(&m->parts[m->n], n);
+    memcpy(zmq_msg_data(&m->parts[m->n]), p, n);
+    if (n > m->largest)
+        m->largest = n;
+    m->n++;
+}
+
+Test(wire, parse_checks_parts_sizes_and_header)
+{
+    cq_wire_msg_t *m = malloc(sizeof *m);
+    cq_wire_msg_init(m);
+    uint8_t h[CQ_PROTO_HDR_LEN];
+    cq_proto_hdr_encode(CQ_CMD_STATUS, h);
+    m->has_rid = true;
+    s_part(m, "\x00\x01\x02\x03\x04", 5);
+    s_part(m, h, sizeof h);
+    s_part(m, "\x90", 1);
+    cr_assert_eq(cq_wire_parse(m, 1024, NULL), 0);
+    cr_assert_eq(m->cmd, CQ_CMD_STATUS);
+    cr_assert_eq(m->body_len, 1);
+    cr_assert_eq(m->first_extra, 3);
+    //  a part over the limit
+    char big[2000] = {0};
+    s_part(m, big, sizeof big);
+    cq_diag_t diag = {0};
+    cr_assert_eq(cq_wire_parse(m, 1024, &diag), CQ_ETOOBIG);
+    cq_wire_msg_close(m);
+    //  header without a body
+    m->has_rid = false;
+    s_part(m, h, sizeof h);
+    cr_assert_eq(cq_wire_parse(m, 1024, NULL), CQ_EPROTO);
+    cq_wire_msg_close(m);
+    //  too many parts were received (the rest were dropped)
+    s_part(m, h, sizeof h);
+    s_part(m, "\x90", 1);
+    m->dropped = 1;
+    cr_assert_eq(cq_wire_parse(m, 1024, NULL), CQ_ETOOBIG);
+    cq_wire_msg_close(m);
+    free(m);
+}
