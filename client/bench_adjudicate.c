@@ -100,6 +100,9 @@ s_engine(const cq_gen_t *g, const cq_buf_t *plan, const cq_buf_t *roster,
             cq_gen_claim(g, at + i, &claims[i]);
         double t = s_cpu(), w = s_now();
         for (size_t i = 0; i < k; i++) {
+            //  as `claimq adjudicate` does: warm the next claim's slots
+            if (i + 1 < k)
+                cq_engine_prefetch(eng, st, &claims[i + 1]);
             if (cq_engine_decide(eng, st, &claims[i], today, d, NULL) != 0)
                 abort(); // memory state: cannot fail
             counts[d->decision]++;

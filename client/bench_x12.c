@@ -31,11 +31,25 @@ s_count(void *arg, cq_claim_t *c)
 }
 
 static double
-s_now(void)
+s_clock(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double
+s_now(void)
+{
+    return s_clock(CLOCK_MONOTONIC);
+}
+
+//  CPU time of this thread: the speed "on one core" even when other
+//  processes share the machine (wall time is reported too).
+static double
+s_cpu(void)
+{
+    return s_clock(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static void
@@ -48,7 +62,11 @@ s_usage(FILE *out)
             "then times\n"
             "parsing it into claims on one core (the best of K runs), and "
             "tokenizing\n"
-            "it alone. MB = 10^6 bytes. Target: %.0f MB/s.\n\n"
+            "it alone. Speeds are per CPU second of the parsing thread, so "
+            "they hold\n"
+            "on a busy machine; wall time is shown too. MB = 10^6 bytes. "
+            "Target:\n"
+            "%.0f MB/s.\n\n"
             "  --mb N       size of the file, 1..1000 (default 100)\n"
             "  --repeat K   timed parses, 1..20 (default 3)\n"
             "  --seed S     generator seed (default 1)\n"
@@ -152,27 +170,30 @@ cq_bench_x12(int argc, char **argv)
     for (long k = 0; k < repeat; k++) {
         cq_x12_reader_t r;
         cq_x12_seg_t seg;
-        t0 = s_now();
+        t0 = s_cpu();
         cq_x12_reader_init(&r, doc.data, doc.len);
         while (cq_x12_reader_next(&r, &seg) > 0)
             ;
-        double t = s_now() - t0;
+        double t = s_cpu() - t0;
         if (t < best_tok)
             best_tok = t;
         segments = r.n_segments;
     }
 
     //  3. the whole parse: checks, loops, claims
-    double best = 1e30;
+    double best = 1e30, best_wall = 1e30;
     s_count_t k = {0};
     cq_x12_report_t rep;
     for (long run = 0; run < repeat; run++) {
         memset(&k, 0, sizeof k);
-        t0 = s_now();
+        double w0 = s_now();
+        t0 = s_cpu();
         rc = cq_x12_parse(doc.data, doc.len, s_count, &k, &rep, NULL);
-        double t = s_now() - t0;
+        double t = s_cpu() - t0, tw = s_now() - w0;
         if (t < best)
             best = t;
+        if (tw < best_wall)
+            best_wall = tw;
         if (run + 1 < repeat)
             cq_x12_report_free(&rep);
     }
@@ -180,28 +201,32 @@ cq_bench_x12(int argc, char **argv)
     double mbs = (double)doc.len / 1e6 / best;
     double cps = (double)k.claims / best;
     double tok = (double)doc.len / 1e6 / best_tok;
+    double wall_mbs = (double)doc.len / 1e6 / best_wall;
     if (json) {
         printf("{\"bench\": \"x12\", \"bytes\": %zu, \"claims\": %llu, "
                "\"lines\": %llu, \"segments\": %zu, \"sets\": %u, "
-               "\"seconds\": %.4f, \"mb_per_s\": %.1f, \"claims_per_s\": "
-               "%.0f, \"tokenize_mb_per_s\": %.1f, \"target_mb_per_s\": "
-               "%.0f, \"ratio_to_target\": %.2f, \"write_mb_per_s\": %.1f, "
-               "\"invalid_claims\": %u, \"ok\": %s}\n",
+               "\"cpu_seconds\": %.4f, \"mb_per_s\": %.1f, "
+               "\"claims_per_s\": %.0f, \"wall_seconds\": %.4f, "
+               "\"wall_mb_per_s\": %.1f, \"tokenize_mb_per_s\": %.1f, "
+               "\"target_mb_per_s\": %.0f, \"ratio_to_target\": %.2f, "
+               "\"write_mb_per_s\": %.1f, \"invalid_claims\": %u, "
+               "\"ok\": %s}\n",
                doc.len, (unsigned long long)k.claims,
                (unsigned long long)k.lines, segments, (unsigned)rep.n_sets,
-               best, mbs, cps, tok, S_TARGET_MB_S, mbs / S_TARGET_MB_S,
-               (double)doc.len / 1e6 / t_write, (unsigned)rep.invalid_claims,
-               ok ? "true" : "false");
+               best, mbs, cps, best_wall, wall_mbs, tok, S_TARGET_MB_S,
+               mbs / S_TARGET_MB_S, (double)doc.len / 1e6 / t_write,
+               (unsigned)rep.invalid_claims, ok ? "true" : "false");
     } else {
         printf("837P: %.1f MB, %llu claims, %llu lines, %zu segments, %u "
                "transaction sets\n",
                (double)doc.len / 1e6, (unsigned long long)k.claims,
                (unsigned long long)k.lines, segments, (unsigned)rep.n_sets);
-        printf("parse:    %.3f s, %.1f MB/s, %.0f claims/s = %.2fx the %.0f "
-               "MB/s target (best of %ld)\n",
+        printf("parse:    %.3f s CPU, %.1f MB/s, %.0f claims/s = %.2fx the "
+               "%.0f MB/s target (one core, best of %ld)\n",
                best, mbs, cps, mbs / S_TARGET_MB_S, S_TARGET_MB_S, repeat);
-        printf("tokenize: %.3f s, %.1f MB/s\n", best_tok, tok);
-        printf("write:    %.3f s, %.1f MB/s\n", t_write,
+        printf("          %.3f s wall, %.1f MB/s\n", best_wall, wall_mbs);
+        printf("tokenize: %.3f s CPU, %.1f MB/s\n", best_tok, tok);
+        printf("write:    %.3f s wall, %.1f MB/s\n", t_write,
                (double)doc.len / 1e6 / t_write);
     }
     if (!ok)

@@ -10,6 +10,7 @@
 #include "decision.h"
 #include "doc.h"
 #include "engine.h"
+#include "hash.h"
 #include "ledger.h"
 #include "log.h"
 #include "ocr.h"
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +94,33 @@ s_out_flush(s_out_t *o)
 //  ---- the run ---------------------------------------------------------------
 
 typedef struct {
+    char **v;
+    size_t n, cap;
+} s_paths_t;
+
+//  Claims go from the decoding thread to the deciding one through a ring
+//  of S_RING slots: decoding (JSON, X12, OCR) overlaps deciding, and the
+//  decider sees the next claim early enough to prefetch for it.
+#define S_RING 256
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    cq_claim_t *slots;  // S_RING claims
+    const char **docs;  // the document of each slot (for messages)
+    size_t head, count; // next slot to decide; slots filled
+    bool done;          // the decoder has finished
+    bool stop;          // the decider asks the decoder to stop
+    bool dec_waits;     // the decoder waits for room
+    bool cons_waits;    // the decider waits for claims
+} s_ring_t;
+
+//  Wake-ups in batches: a futex call per claim would cost more than
+//  deciding it.
+#define S_WAKE_DECIDER 32 // claims ready before the decider is woken
+#define S_RELEASE 16      // claims decided before their slots are freed
+
+typedef struct {
     cq_engine_t *engine;
     cq_state_t *state;
     cq_ledger_t *ledger; // or NULL (state in memory)
@@ -105,8 +134,14 @@ typedef struct {
     //  counts
     uint64_t claims, accept, reject, pend, replayed;
     size_t since_commit;
-    int err;              // first runtime error (cq_err_t), stops the run
-    const char *doc_name; // the document being decided
+    int err; // first runtime error (cq_err_t), stops the run
+    //  the decoding thread's
+    const char *doc_name; // the document being decoded
+    s_ring_t ring;
+    s_paths_t *paths; // inputs
+    size_t bad_docs;  // documents unusable as a whole
+    bool scope_ids;   // name "#<n>" claims "#<doc_tag>:<n>" (OCR)
+    char doc_tag[9];  // 8 hex digits of the document's SHA-256
 } s_run_t;
 
 static int
@@ -129,14 +164,10 @@ s_commit(s_run_t *r)
     return 0;
 }
 
-//  Called for each decoded claim.
+//  Decides one claim (the deciding thread).
 static int
-s_on_claim(void *arg, cq_claim_t *c)
+s_decide(s_run_t *r, const cq_claim_t *c, const char *doc)
 {
-    s_run_t *r = arg;
-
-    if (c->received_date == CQ_DATE_NONE)
-        c->received_date = r->received;
     bool replayed = false;
     int rc = cq_engine_decide_with(r->engine, r->state, c, r->received,
                                    &r->opts, r->d, &replayed);
@@ -144,7 +175,7 @@ s_on_claim(void *arg, cq_claim_t *c)
         fprintf(stderr,
                 "claimq adjudicate: %s: claim %s: cannot record the "
                 "decision: %s\n",
-                r->doc_name, c->claim_id, cq_strerror(rc));
+                doc, c->claim_id, cq_strerror(rc));
         r->err = rc;
         return rc;
     }
@@ -173,8 +204,64 @@ s_on_claim(void *arg, cq_claim_t *c)
     return 0;
 }
 
-//  Decodes one document (bytes in memory) and decides its claims. Returns
-//  0, or -1 when the document as a whole is unusable (reported).
+//  Called for each decoded claim (the decoding thread): into the ring.
+static int
+s_on_claim(void *arg, cq_claim_t *c)
+{
+    s_run_t *r = arg;
+    s_ring_t *q = &r->ring;
+    if (c->received_date == CQ_DATE_NONE)
+        c->received_date = r->received;
+    if (r->scope_ids && c->claim_id[0] == '#' && c->invalid &&
+        strchr(c->claim_id, ':') == NULL) {
+        char id[CQ_ID_LEN];
+        snprintf(id, sizeof id, "#%s:%.20s", r->doc_tag, c->claim_id + 1);
+        cq_strlcpy(c->claim_id, id, sizeof c->claim_id);
+    }
+    pthread_mutex_lock(&q->mu);
+    while (q->count == S_RING && !q->stop) {
+        q->dec_waits = true;
+        pthread_cond_wait(&q->not_full, &q->mu);
+        q->dec_waits = false;
+    }
+    if (q->stop) {
+        pthread_mutex_unlock(&q->mu);
+        return CQ_EIO;
+    }
+    size_t at = (q->head + q->count) % S_RING;
+    pthread_mutex_unlock(&q->mu);
+    //  the slot is the decoder's until count covers it
+    memcpy(&q->slots[at], c, sizeof *c);
+    q->docs[at] = r->doc_name;
+    pthread_mutex_lock(&q->mu);
+    q->count++;
+    if (q->cons_waits && q->count >= S_WAKE_DECIDER)
+        pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+    return 0;
+}
+
+//  Wakes the decider for what is in the ring (end of a document).
+static void
+s_ring_flush(s_ring_t *q)
+{
+    pthread_mutex_lock(&q->mu);
+    if (q->cons_waits && q->count > 0)
+        pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+}
+
+static bool
+s_stopped(s_run_t *r)
+{
+    pthread_mutex_lock(&r->ring.mu);
+    bool stop = r->ring.stop;
+    pthread_mutex_unlock(&r->ring.mu);
+    return stop;
+}
+
+//  Decodes one document (bytes in memory) into the ring. Returns 0, or -1
+//  when the document as a whole is unusable (reported).
 static int
 s_document(s_run_t *r, const char *name, const uint8_t *p, size_t n)
 {
@@ -196,21 +283,29 @@ s_document(s_run_t *r, const char *name, const uint8_t *p, size_t n)
         }
         if (r->ocr == NULL)
             return -1;
+        //  an unreadable page is "#<page>": scope it by the file as
+        //  cq_doc_decode does for other documents
+        uint8_t h[32];
+        cq_sha256(p, n, h);
+        snprintf(r->doc_tag, sizeof r->doc_tag, "%02x%02x%02x%02x", h[0], h[1],
+                 h[2], h[3]);
+        r->scope_ids = true;
         rc = cq_ocr_read(r->ocr, p, n, s_on_claim, r, &diag);
+        r->scope_ids = false;
     } else if (kind == CQ_DOC_JSON && n > CQ_JSON_MAX_DOC) {
         //  JSON Lines too big for one document: in pieces cut at line ends
         //  (each piece is a document: a record without a usable claim_id
         //  is named after its piece, doc.c)
         size_t at = 0;
         rc = 0;
-        while (at < n && r->err == 0) {
+        while (at < n && !s_stopped(r)) {
             size_t end = at + S_CHUNK < n ? at + S_CHUNK : n;
             while (end < n && p[end - 1] != '\n')
                 end++;
             int k = cq_doc_decode(p + at, end - at, r->received, s_on_claim, r,
                                   &diag);
-            if (k < 0 || r->err) {
-                rc = k < 0 ? k : r->err;
+            if (k < 0) {
+                rc = k;
                 break;
             }
             at = end;
@@ -218,7 +313,7 @@ s_document(s_run_t *r, const char *name, const uint8_t *p, size_t n)
     } else {
         rc = cq_doc_decode(p, n, r->received, s_on_claim, r, &diag);
     }
-    if (r->err)
+    if (s_stopped(r))
         return -1;
     if (rc < 0) {
         fprintf(stderr, "claimq adjudicate: %s: %s\n", name,
@@ -275,12 +370,70 @@ s_input(s_run_t *r, const char *path)
     return rc;
 }
 
-//  ---- inputs ------------------------------------------------------------
+//  The decoding thread: every input in order, then done.
+static void *
+s_decoder(void *arg)
+{
+    s_run_t *r = arg;
+    for (size_t i = 0; i < r->paths->n && !s_stopped(r); i++) {
+        if (s_input(r, r->paths->v[i]) != 0 && !s_stopped(r))
+            r->bad_docs++;
+        s_ring_flush(&r->ring);
+    }
+    pthread_mutex_lock(&r->ring.mu);
+    r->ring.done = true;
+    pthread_cond_signal(&r->ring.not_empty);
+    pthread_mutex_unlock(&r->ring.mu);
+    return NULL;
+}
 
-typedef struct {
-    char **v;
-    size_t n, cap;
-} s_paths_t;
+//  The deciding side: takes claims from the ring in order until the
+//  decoder is done or a decision cannot be recorded.
+static void
+s_decide_all(s_run_t *r)
+{
+    s_ring_t *q = &r->ring;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->count == 0 && !q->done) {
+            q->cons_waits = true;
+            pthread_cond_wait(&q->not_empty, &q->mu);
+            q->cons_waits = false;
+        }
+        size_t have = q->count, at = q->head;
+        pthread_mutex_unlock(&q->mu);
+        if (have == 0)
+            return; // done
+        //  decide what is there, prefetching for the claim after each;
+        //  free the slots every S_RELEASE claims
+        size_t decided = 0;
+        int rc = 0;
+        for (size_t k = 0; k < have && rc == 0; k++) {
+            size_t i = (at + k) % S_RING;
+            if (k + 1 < have)
+                cq_engine_prefetch(r->engine, r->state,
+                                   &q->slots[(i + 1) % S_RING]);
+            rc = s_decide(r, &q->slots[i], q->docs[i]);
+            decided++;
+            if (decided == S_RELEASE || k + 1 == have || rc != 0) {
+                pthread_mutex_lock(&q->mu);
+                q->head = (q->head + decided) % S_RING;
+                q->count -= decided;
+                if (rc != 0)
+                    q->stop = true;
+                if (q->dec_waits &&
+                    (q->count <= S_RING - S_WAKE_DECIDER || rc != 0))
+                    pthread_cond_signal(&q->not_full);
+                pthread_mutex_unlock(&q->mu);
+                decided = 0;
+            }
+        }
+        if (rc != 0)
+            return;
+    }
+}
+
+//  ---- inputs ------------------------------------------------------------
 
 static void
 s_paths_add(s_paths_t *p, const char *s)
@@ -541,12 +694,30 @@ cq_cmd_adjudicate(int argc, char **argv)
     r.received = received;
     r.d = cq_xmalloc(sizeof *r.d);
 
-    size_t bad_docs = 0;
     if (r.out.begin(&r.out) != 0)
         r.err = CQ_EIO;
-    for (size_t i = 0; i < paths.n && r.err == 0; i++)
-        if (s_input(&r, paths.v[i]) != 0 && r.err == 0)
-            bad_docs++;
+    r.paths = &paths;
+    r.ring.slots = cq_xmalloc(S_RING * sizeof *r.ring.slots);
+    r.ring.docs = cq_xcalloc(S_RING, sizeof *r.ring.docs);
+    pthread_mutex_init(&r.ring.mu, NULL);
+    pthread_cond_init(&r.ring.not_empty, NULL);
+    pthread_cond_init(&r.ring.not_full, NULL);
+    pthread_t decoder;
+    if (r.err == 0) {
+        if (pthread_create(&decoder, NULL, s_decoder, &r) != 0) {
+            fprintf(stderr, "claimq adjudicate: cannot start a thread\n");
+            r.err = CQ_EIO;
+        } else {
+            s_decide_all(&r);
+            pthread_join(decoder, NULL);
+        }
+    }
+    size_t bad_docs = r.bad_docs;
+    pthread_mutex_destroy(&r.ring.mu);
+    pthread_cond_destroy(&r.ring.not_empty);
+    pthread_cond_destroy(&r.ring.not_full);
+    free(r.ring.slots);
+    free(r.ring.docs);
     if (r.err == 0 && r.out.end(&r.out) != 0)
         r.err = CQ_EIO;
     if (r.err == 0)

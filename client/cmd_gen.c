@@ -5,6 +5,8 @@
 #include "date.h"
 #include "err.h"
 #include "gen.h"
+#include "mem.h"
+#include "x12.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,9 +18,48 @@
 #include <time.h>
 #include <unistd.h>
 
-//  Output kinds that need an option (none yet: X12 837 files and rendered
-//  forms will be --x12 and --paper).
-enum { S_WANT_DEFAULT = 0 };
+//  Output kinds that need an option.
+enum {
+    S_WANT_DEFAULT = 0,
+    S_WANT_X12 = 1 << 0, // --x12: claims.837 (X12 837P)
+};
+
+//  The same claims as claims.jsonl, as one X12 837P file: many claims per
+//  transaction set, many sets per file, valid envelope counts. The dates
+//  in the envelope are the generator's "today", so the bytes are a pure
+//  function of the options like every other output.
+static int
+s_write_x12(const cq_gen_t *g, FILE *f)
+{
+    cq_buf_t buf;
+    cq_buf_init(&buf, (size_t)64 << 20);
+    cq_x12_write_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.env.date = cq_gen_today(g);
+    o.env.hhmm = 1200;
+    o.env.newline = true;
+    o.claims_per_set = 1000;
+    cq_x12_837w_t *w = cq_x12_837w_new(&o, &buf);
+    int rc = w ? 0 : CQ_EINVAL;
+    cq_claim_t *c = cq_xmalloc(sizeof *c);
+    for (size_t i = 0; rc == 0 && i < cq_gen_n_claims(g); i++) {
+        cq_gen_claim(g, i, c);
+        rc = cq_x12_837w_add(w, c);
+        if (rc == 0 && buf.len > (1u << 20)) {
+            if (fwrite(buf.data, 1, buf.len, f) != buf.len)
+                rc = CQ_EIO;
+            cq_buf_reset(&buf);
+        }
+    }
+    if (rc == 0)
+        rc = cq_x12_837w_finish(w);
+    if (rc == 0 && buf.len > 0 && fwrite(buf.data, 1, buf.len, f) != buf.len)
+        rc = CQ_EIO;
+    cq_x12_837w_destroy(&w);
+    free(c);
+    cq_buf_free(&buf);
+    return rc;
+}
 
 //  One output. To add one: write a writer (a whole file to a stream, or a
 //  set of files into a folder), add a row, and for an optional output an
@@ -34,43 +75,48 @@ static const s_output_t s_outputs[] = {
     {"plan.json", cq_gen_write_plan, NULL, 0},
     {"members.jsonl", cq_gen_write_members, NULL, 0},
     {"claims.jsonl", cq_gen_write_claims, NULL, 0},
+    {"claims.837", s_write_x12, NULL, S_WANT_X12},
 };
 
 static void
 s_help(void)
 {
-    printf("usage: claimq gen --out DIR [--claims N] [--members N] [--seed S]\n"
-           "                  [--received-date YYYY-MM-DD] [--payer ID]\n"
-           "\n"
-           "Writes a synthetic, deterministic data set into DIR (created if "
-           "needed):\n"
-           "  plan.json      plan rules for the payer (3 plans, 40 "
-           "providers)\n"
-           "  members.jsonl  the member roster\n"
-           "  claims.jsonl   claims, one JSON object per line\n"
-           "The same options always give the same bytes. Names and ids are "
-           "obviously\n"
-           "fake; the claims mix ordinary claims with duplicates, unknown "
-           "members,\n"
-           "name/birth date mismatches, services outside coverage, late "
-           "filings,\n"
-           "missing prior authorizations, voids and replacements.\n"
-           "\n"
-           "options:\n"
-           "  -o, --out DIR            folder to write (required)\n"
-           "  -n, --claims N           number of claims (default 10000, at "
-           "most %d)\n"
-           "  -m, --members N          roster size (default 1000, 1 to %d)\n"
-           "  -s, --seed S             random seed (default 1)\n"
-           "  -r, --received-date D    the date every claim is received "
-           "(default\n"
-           "                           2026-07-01); services fall before it\n"
-           "  -p, --payer ID           payer id (default ACME)\n"
-           "  -h, --help               this help\n"
-           "\n"
-           "A one-line summary goes to stderr; nothing is written to stdout.\n"
-           "exit codes: 0 ok, 1 cannot write, 2 usage\n",
-           CQ_GEN_MAX_CLAIMS, CQ_GEN_MAX_MEMBERS);
+    printf(
+        "usage: claimq gen --out DIR [--claims N] [--members N] [--seed S]\n"
+        "                  [--received-date YYYY-MM-DD] [--payer ID] [--x12]\n"
+        "\n"
+        "Writes a synthetic, deterministic data set into DIR (created if "
+        "needed):\n"
+        "  plan.json      plan rules for the payer (3 plans, 40 "
+        "providers)\n"
+        "  members.jsonl  the member roster\n"
+        "  claims.jsonl   claims, one JSON object per line\n"
+        "  claims.837     with --x12: the same claims as an X12 837P file\n"
+        "                 (1,000 claims per transaction set)\n"
+        "The same options always give the same bytes. Names and ids are "
+        "obviously\n"
+        "fake; the claims mix ordinary claims with duplicates, unknown "
+        "members,\n"
+        "name/birth date mismatches, services outside coverage, late "
+        "filings,\n"
+        "missing prior authorizations, voids and replacements.\n"
+        "\n"
+        "options:\n"
+        "  -o, --out DIR            folder to write (required)\n"
+        "  -n, --claims N           number of claims (default 10000, at "
+        "most %d)\n"
+        "  -m, --members N          roster size (default 1000, 1 to %d)\n"
+        "  -s, --seed S             random seed (default 1)\n"
+        "  -r, --received-date D    the date every claim is received "
+        "(default\n"
+        "                           2026-07-01); services fall before it\n"
+        "  -p, --payer ID           payer id (default ACME)\n"
+        "  -x, --x12                also write claims.837\n"
+        "  -h, --help               this help\n"
+        "\n"
+        "A one-line summary goes to stderr; nothing is written to stdout.\n"
+        "exit codes: 0 ok, 1 cannot write, 2 usage\n",
+        CQ_GEN_MAX_CLAIMS, CQ_GEN_MAX_MEMBERS);
 }
 
 static int s_usage(const char *fmt, ...) CQ_PRINTF(1, 2);
@@ -167,6 +213,7 @@ cq_cmd_gen(int argc, char **argv)
         {"seed", required_argument, NULL, 's'},
         {"received-date", required_argument, NULL, 'r'},
         {"payer", required_argument, NULL, 'p'},
+        {"x12", no_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -177,7 +224,8 @@ cq_cmd_gen(int argc, char **argv)
     uint64_t v;
     int ch;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":o:n:m:s:r:p:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":o:n:m:s:r:p:xh", opts, NULL)) !=
+           -1) {
         switch (ch) {
         case 'o':
             out = optarg;
@@ -209,6 +257,9 @@ cq_cmd_gen(int argc, char **argv)
             break;
         case 'p':
             o.payer_id = optarg;
+            break;
+        case 'x':
+            want |= S_WANT_X12;
             break;
         case 'h':
             s_help();

@@ -3,6 +3,7 @@
 #include "cmds.h"
 #include "fmt.h"
 #include "mem.h"
+#include "out835.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -12,17 +13,19 @@
 static void
 s_help(void)
 {
-    printf("usage: claimq results [--broker URL] [--format jsonl|csv] "
+    printf("usage: claimq results [--broker URL] [--format jsonl|csv|835] "
            "[--output FILE] BATCH\n\n"
            "Prints the decisions of a batch, one per claim in the order the\n"
            "claims were received (documents in submission order), as JSON\n"
-           "Lines (FORMATS.md \"Decision\") or CSV. Claims without a decision\n"
-           "yet are left out and counted on stderr.\n\n"
+           "Lines (FORMATS.md \"Decision\"), CSV, or an X12 835 remittance\n"
+           "(005010X221A1: one ST per payer and billing provider, balanced;\n"
+           "pended claims are left out, voids are reversals). Claims without\n"
+           "a decision yet are left out and counted on stderr.\n\n"
            "options:\n"
            "  --broker URL    broker frontend (default $CLAIMQ_BROKER, else\n"
            "                  %s)\n"
-           "  --format F      jsonl (default) or csv (columns: see\n"
-           "                  `claimq submit --help`, FORMATS.md)\n"
+           "  --format F      jsonl (default), csv (columns: see\n"
+           "                  `claimq submit --help`, FORMATS.md) or 835\n"
            "  --output FILE   write there instead of stdout\n"
            "  --timeout S     seconds to wait for the broker (default 10)\n"
            "  -h, --help      this help\n\n"
@@ -36,6 +39,8 @@ typedef struct {
     cq_fmt_t fmt;
     cq_buf_t line;
     unsigned long long missing;
+    cq_out835_t *o835; // --format 835, else NULL
+    int o835_rc;       // first error of the 835 writer
 } s_ctx_t;
 
 static int
@@ -48,6 +53,11 @@ s_entry(void *arg, uint64_t doc_id, uint32_t index, const cq_decision_t *d,
     s_ctx_t *x = arg;
     if (d == NULL) {
         x->missing++;
+        return 0;
+    }
+    if (x->o835) {
+        if (x->o835_rc == 0)
+            x->o835_rc = cq_out835_add(x->o835, c, d);
         return 0;
     }
     cq_buf_reset(&x->line);
@@ -94,8 +104,9 @@ cq_cmd_results(int argc, char **argv)
     }
     s_ctx_t x;
     memset(&x, 0, sizeof x);
-    if (cq_fmt_parse(format, &x.fmt) != 0) {
-        fprintf(stderr, "claimq results: --format: jsonl or csv\n"
+    bool x835 = strcmp(format, "835") == 0;
+    if (!x835 && cq_fmt_parse(format, &x.fmt) != 0) {
+        fprintf(stderr, "claimq results: --format: jsonl, csv or 835\n"
                         "Try 'claimq results --help'.\n");
         return CQ_EXIT_USAGE;
     }
@@ -108,16 +119,30 @@ cq_cmd_results(int argc, char **argv)
         return CQ_EXIT_FAIL;
     }
     cq_buf_init(&x.line, (size_t)1 << 24);
-    cq_fmt_header(x.fmt, &x.line);
-    fwrite(x.line.data ? x.line.data : "", 1, x.line.len, x.out);
+    if (x835) {
+        x.o835 = cq_out835_new(x.out, CQ_DATE_NONE);
+    } else {
+        cq_fmt_header(x.fmt, &x.line);
+        fwrite(x.line.data ? x.line.data : "", 1, x.line.len, x.out);
+    }
     const char *ep = cq_bclient_endpoint(broker);
     cq_bclient_t *c = cq_bclient_new(ep);
     int rc = CQ_EIO;
     bool complete = false;
     if (c)
-        rc = cq_bclient_results(c, batch, 0, false, s_entry, &x, &complete,
+        rc = cq_bclient_results(c, batch, 0, x835, s_entry, &x, &complete,
                                 timeout_s * 1000);
     cq_bclient_destroy(&c);
+    if (x.o835) {
+        if (rc == 0 && x.o835_rc == 0)
+            x.o835_rc = cq_out835_finish(x.o835);
+        cq_out835_destroy(&x.o835);
+        if (rc == 0 && x.o835_rc != 0) {
+            fprintf(stderr, "claimq results: cannot write the 835: %s\n",
+                    cq_strerror(x.o835_rc));
+            rc = x.o835_rc;
+        }
+    }
     cq_buf_free(&x.line);
     if (output)
         fclose(x.out);
@@ -127,6 +152,8 @@ cq_cmd_results(int argc, char **argv)
         fprintf(stderr, "claimq results: no batch %s at %s\n", batch, ep);
         return CQ_EXIT_FAIL;
     }
+    if (x.o835_rc != 0)
+        return CQ_EXIT_FAIL;
     if (rc != 0) {
         fprintf(stderr, "claimq results: broker unreachable at %s (%s)\n", ep,
                 cq_strerror(rc));

@@ -65,6 +65,7 @@ struct cq_engine {
                            // and the procedure rules' `user` fields and
                            // `plans` hold
     s_plan_cache_t *plans; // per plan (plan index)
+    size_t cached_hist;    // history rows the roster's filters include
 };
 
 //  Why a line was denied.
@@ -448,13 +449,62 @@ s_plan_id(cq_engine_t *self, const cq_state_t *st, int pi,
 }
 
 //  Forgets the ids of another state (the engine was given a new one).
+//  Each roster member carries a 64-bit filter of the (service date,
+//  procedure) pairs in its history (user_bits): a line whose bit is clear
+//  has no earlier line to duplicate, and its lookup in the big duplicate
+//  index (a cache miss) is skipped. A set bit only means "look".
+static uint64_t
+s_hist_bit(int32_t date, uint32_t proc)
+{
+    uint32_t x = (uint32_t)date * 0x9E3779B1u ^ proc * 0x85EBCA77u;
+    return UINT64_C(1) << (x >> 26);
+}
+
+//  Adds history rows the engine did not record itself (a ledger's, or
+//  another engine's on the same state) to the members' filters.
+static void
+s_sync_filters(cq_engine_t *self, const cq_state_t *st)
+{
+    cq_member_t **map = NULL; // state member id -> roster member (lazily)
+    size_t n_map = st->members.n;
+    for (size_t i = self->cached_hist; i < st->n_hist; i++) {
+        const cq_hist_t *h = &st->hist[i];
+        if (h->member >= n_map)
+            continue;
+        if (map == NULL)
+            map = cq_xcalloc(n_map ? n_map : 1, sizeof *map);
+        if (map[h->member] == NULL) {
+            //  the state names members "payer\x1fmember_id"
+            const char *key = st->members.str[h->member];
+            const char *sep = strchr(key, '\x1f');
+            char payer[CQ_ID_LEN];
+            if (sep == NULL || (size_t)(sep - key) >= sizeof payer)
+                continue;
+            cq_strncpy_n(payer, sizeof payer, key, (size_t)(sep - key));
+            map[h->member] = cq_roster_find(self->roster, payer, sep + 1);
+            if (map[h->member] == NULL)
+                continue;
+        }
+        map[h->member]->user_bits |= s_hist_bit(h->date, h->proc);
+    }
+    free(map);
+    self->cached_hist = st->n_hist;
+}
+
 static void
 s_cache_state(cq_engine_t *self, const cq_state_t *st)
 {
-    if (self->cached_state == st->serial)
+    if (self->cached_state == st->serial) {
+        if (self->cached_hist != st->n_hist)
+            s_sync_filters(self, st);
         return;
-    for (size_t k = 0; k < cq_roster_members(self->roster); k++)
-        cq_roster_member_at(self->roster, k)->user = CQ_STATE_NONE;
+    }
+    for (size_t k = 0; k < cq_roster_members(self->roster); k++) {
+        cq_member_t *m = cq_roster_member_at(self->roster, k);
+        m->user = CQ_STATE_NONE;  // state member id
+        m->user2 = CQ_STATE_NONE; // last accumulator used
+        m->user_bits = 0;         // history filter
+    }
     for (size_t p = 0; p < cq_plan_count(self->rules); p++) {
         cq_plan_t *plan = cq_plan_at_rw(self->rules, p);
         for (size_t i = 0; i < plan->n_procs; i++)
@@ -462,6 +512,8 @@ s_cache_state(cq_engine_t *self, const cq_state_t *st)
         self->plans[p].state_id = CQ_STATE_NONE;
     }
     self->cached_state = st->serial;
+    self->cached_hist = 0;
+    s_sync_filters(self, st);
 }
 
 static int64_t
@@ -581,8 +633,9 @@ s_void(cq_state_t *st, uint32_t rec, cq_decision_t *d)
 //  minus what the excluded (replaced) claim added, plus this claim's
 //  earlier lines.
 static s_acc_t *
-s_acc(const cq_state_t *st, s_acc_t *accs, size_t *n_accs, uint32_t member,
-      const cq_plan_t *plan, uint32_t pid, int32_t py, uint32_t exclude)
+s_acc(const cq_state_t *st, s_acc_t *accs, size_t *n_accs, cq_member_t *m,
+      uint32_t member, const cq_plan_t *plan, uint32_t pid, int32_t py,
+      uint32_t exclude)
 {
     for (size_t i = 0; i < *n_accs; i++)
         if (accs[i].plan == plan && accs[i].py == py)
@@ -593,9 +646,15 @@ s_acc(const cq_state_t *st, s_acc_t *accs, size_t *n_accs, uint32_t member,
     a->ded = a->oop = 0;
     if (member == CQ_STATE_NONE || pid == CQ_STATE_NONE)
         return a;
-    uint32_t ai = cq_state_acc_find(st, member, pid, py);
-    if (ai == CQ_STATE_NONE)
-        return a;
+    //  the member's last accumulator first (kept in the roster block)
+    uint32_t ai = m->user2;
+    if (ai >= st->n_accs || st->accs[ai].member != member ||
+        st->accs[ai].plan != pid || st->accs[ai].py_start != py) {
+        ai = cq_state_acc_find(st, member, pid, py);
+        if (ai == CQ_STATE_NONE)
+            return a;
+        m->user2 = ai;
+    }
     a->ded = st->accs[ai].ded;
     a->oop = st->accs[ai].oop;
     if (exclude != CQ_STATE_NONE) {
@@ -649,9 +708,11 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
     char key[CQ_KEY_LEN];
     size_t klen = s_key(key, c->payer_id, c->billing_npi, c->claim_id,
                         c->frequency ? c->frequency : '1');
-    //  a claim without a usable id ("#3", from a decoder) is never the same
-    //  claim as another one
-    bool keyed = c->claim_id[0] != '\0' && c->claim_id[0] != '#';
+    //  a claim without a usable id is named by its record: "#3" straight
+    //  from a decoder is never the same claim as another one; scoped by its
+    //  document ("#1f2e3d4c:3", doc.c) it is, when the document comes again
+    bool keyed = c->claim_id[0] != '\0' &&
+                 (c->claim_id[0] != '#' || strchr(c->claim_id, ':') != NULL);
     if (keyed) {
         uint32_t rec = cq_state_find_key(st, key, klen);
         if (rec != CQ_STATE_NONE) {
@@ -836,6 +897,11 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
         }
         if (l->proc == CQ_STATE_NONE || mid == CQ_STATE_NONE)
             continue;
+        if (!(m->user_bits & s_hist_bit(cl->service_date, l->proc))) {
+            //  nothing to look at; recording the line will insert here
+            cq_state_dup_prefetch(st, mid, cl->service_date, l->proc);
+            continue;
+        }
         uint32_t sus = CQ_STATE_NONE;
         for (uint32_t hi =
                  cq_state_dup_head(st, mid, cl->service_date, l->proc);
@@ -947,7 +1013,7 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
             continue;
         const cq_line_t *cl = &c->lines[i];
         s_acc_t *a =
-            s_acc(st, accs, &n_accs, mid, l->plan,
+            s_acc(st, accs, &n_accs, m, mid, l->plan,
                   s_plan_id(self, st, l->plan_idx, l->plan), l->py, exclude);
         int64_t ded_left = l->plan->deductible - a->ded;
         int64_t oop_left = l->plan->oop_max - a->oop;
@@ -1070,10 +1136,20 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
     e.n_lines = n_acc_lines;
     e.reverses = exclude;
     e.replaces = replaces;
+    size_t hist_before = st->n_hist;
     int rc = cq_state_record(st, d, &e);
-    if (rc == 0 && mid == CQ_STATE_NONE)
+    if (rc != 0)
+        return rc;
+    if (mid == CQ_STATE_NONE)
         m->user = cq_state_member_find(st, c->payer_id, c->member.id);
-    return rc;
+    //  the lines just recorded go into the member's filter (their ids
+    //  exist now)
+    if (self->cached_hist == hist_before) {
+        for (size_t i = hist_before; i < st->n_hist; i++)
+            m->user_bits |= s_hist_bit(st->hist[i].date, st->hist[i].proc);
+        self->cached_hist = st->n_hist;
+    }
+    return 0;
 }
 
 void
@@ -1085,7 +1161,7 @@ cq_engine_prefetch(const cq_engine_t *self, const cq_state_t *st,
                         c->frequency ? c->frequency : '1');
     if (st->key_index.slots != NULL) {
         uint64_t h = cq_htab_fix(cq_strhash(key, klen));
-        __builtin_prefetch(&st->key_index.slots[(size_t)h & st->key_index.mask]);
+        __builtin_prefetch(cq_htab_home(&st->key_index, h));
     }
     cq_roster_prefetch(self->roster, c->payer_id, c->member.id);
 }

@@ -516,6 +516,8 @@ s_group(cq_roster_t *r)
         mm->n_cov = old->n_cov;
         mm->cov = cov;
         mm->user = UINT32_MAX;
+        mm->user2 = UINT32_MAX;
+        mm->user_bits = 0;
         //  "payer\0member_id", contiguous, as s_find compares them
         mm->payer_id = s_put(&str, old->payer_id);
         mm->member_id = s_put(&str, old->member_id);
@@ -649,7 +651,7 @@ cq_roster_prefetch(const cq_roster_t *self, const char *payer_id,
     char probe[2 * CQ_ID_LEN + 2];
     size_t n = s_probe(probe, payer_id, np, member_id, nm);
     uint64_t h = cq_htab_fix(cq_strhash(probe, n));
-    __builtin_prefetch(&self->index.slots[(size_t)h & self->index.mask]);
+    __builtin_prefetch(cq_htab_home(&self->index, h));
 }
 
 size_t

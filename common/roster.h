@@ -34,6 +34,8 @@ typedef struct {
     uint32_t n_cov;        // >= 1
     uint32_t user;         // free for the caller (UINT32_MAX at load; the
                            // engine caches the member's state id here)
+    uint32_t user2;        // free for the caller (UINT32_MAX at load)
+    uint64_t user_bits;    // free for the caller (0 at load)
 } cq_member_t;
 
 typedef struct cq_roster cq_roster_t;

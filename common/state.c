@@ -239,6 +239,14 @@ cq_state_dup_head(const cq_state_t *st, uint32_t member, int32_t date,
     return i == CQ_HTAB_END ? CQ_STATE_NONE : st->dup_index.slots[i].v;
 }
 
+void
+cq_state_dup_prefetch(const cq_state_t *st, uint32_t member, int32_t date,
+                      uint32_t proc)
+{
+    __builtin_prefetch(
+        cq_htab_home(&st->dup_index, s_dup_hash(member, date, proc)));
+}
+
 uint32_t
 cq_state_freq_head(const cq_state_t *st, uint32_t member, uint32_t proc)
 {

@@ -173,6 +173,10 @@ uint32_t cq_state_dup_head(const cq_state_t *st, uint32_t member, int32_t date,
                            uint32_t proc);
 uint32_t cq_state_freq_head(const cq_state_t *st, uint32_t member,
                             uint32_t proc);
+//  Starts loading the dup index slot of (member, date, proc) (recording an
+//  accepted line will need it).
+void cq_state_dup_prefetch(const cq_state_t *st, uint32_t member, int32_t date,
+                           uint32_t proc);
 //  Packs up to 4 two-character modifiers into 64 bits.
 uint64_t cq_state_pack_mods(const char mods[][3], size_t n);
 

@@ -73,15 +73,16 @@ s_grow(cq_htab_t *t)
 size_t
 cq_htab_add(cq_htab_t *t, uint64_t h, uint32_t v)
 {
-    assert(h != 0);
+    uint32_t tag = cq_htab_tag(h);
+    assert(tag != 0);
     if (t->slots == NULL)
         cq_htab_init(t, 8);
     if ((t->count + 1) * 2 > t->mask + 1)
         s_grow(t);
-    size_t i = (size_t)h & t->mask;
+    size_t i = (size_t)tag & t->mask;
     while (t->slots[i].h != 0)
         i = (i + 1) & t->mask;
-    t->slots[i].h = h;
+    t->slots[i].h = tag;
     t->slots[i].v = v;
     t->count++;
     return i;

@@ -3,10 +3,11 @@
 //  string arena. Internal to common/ (plan.c, roster.c, state.c).
 //
 //  cq_htab_t maps a 64-bit hash to a 32-bit value (an index into the
-//  owner's array). It keeps no keys: the owner compares its own record for
-//  each candidate whose hash matches, so one index type serves every table.
-//  Linear probing, load <= 1/2, no deletion (the tables only grow; a value
-//  can be replaced in place).
+//  owner's array). It keeps no keys, only a 32-bit tag of the hash (8
+//  bytes a slot, so big indexes stay small): the owner compares its own
+//  record for each candidate whose tag matches, so one index type serves
+//  every table. Linear probing, load <= 1/2, no deletion (the tables only
+//  grow; a value can be replaced in place).
 #ifndef CQ_TAB_H
 #define CQ_TAB_H
 
@@ -15,7 +16,8 @@
 #include <string.h>
 
 typedef struct {
-    uint64_t h; // hash, never 0 (0 marks an empty slot)
+    uint32_t h; // tag: the hash's high 32 bits, never 0 (0: empty slot);
+                // also where the entry goes (tag & mask)
     uint32_t v; // the owner's value
 } cq_hslot_t;
 
@@ -31,11 +33,18 @@ void cq_htab_free(cq_htab_t *t);
 //  Adds (h, v) even if h is already present (a multimap); returns the slot.
 size_t cq_htab_add(cq_htab_t *t, uint64_t h, uint32_t v);
 
-//  A 64-bit hash that is never 0 (tab slots use 0 as "empty").
+//  A 64-bit hash whose tag (high 32 bits) is never 0 (0 marks an empty
+//  slot).
 static inline uint64_t
 cq_htab_fix(uint64_t h)
 {
-    return h ? h : 1;
+    return (h >> 32) ? h : h | (UINT64_C(1) << 32);
+}
+
+static inline uint32_t
+cq_htab_tag(uint64_t h)
+{
+    return (uint32_t)(h >> 32);
 }
 
 //  Walks the candidates for hash h:
@@ -44,11 +53,11 @@ cq_htab_fix(uint64_t h)
 //          if (matches(t->slots[i].v)) ...
 #define CQ_HTAB_END SIZE_MAX
 static inline size_t
-cq_htab_scan(const cq_htab_t *t, uint64_t h, size_t i)
+cq_htab_scan(const cq_htab_t *t, uint32_t tag, size_t i)
 {
     for (;; i = (i + 1) & t->mask) {
-        uint64_t s = t->slots[i].h;
-        if (s == h)
+        uint32_t s = t->slots[i].h;
+        if (s == tag)
             return i;
         if (s == 0)
             return CQ_HTAB_END;
@@ -57,12 +66,19 @@ cq_htab_scan(const cq_htab_t *t, uint64_t h, size_t i)
 static inline size_t
 cq_htab_first(const cq_htab_t *t, uint64_t h)
 {
-    return cq_htab_scan(t, h, (size_t)h & t->mask);
+    uint32_t tag = cq_htab_tag(h);
+    return cq_htab_scan(t, tag, (size_t)tag & t->mask);
 }
 static inline size_t
 cq_htab_next(const cq_htab_t *t, uint64_t h, size_t i)
 {
-    return cq_htab_scan(t, h, (i + 1) & t->mask);
+    return cq_htab_scan(t, cq_htab_tag(h), (i + 1) & t->mask);
+}
+//  The slot where a lookup of h starts (for prefetching).
+static inline const void *
+cq_htab_home(const cq_htab_t *t, uint64_t h)
+{
+    return &t->slots[(size_t)cq_htab_tag(h) & t->mask];
 }
 
 //  Mixes two 64-bit words (for composite keys built from integers).

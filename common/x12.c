@@ -396,21 +396,23 @@ cq_x12_reader_next(cq_x12_reader_t *r, cq_x12_seg_t *seg)
 cq_x12_str_t
 cq_x12_comp(cq_x12_str_t e, char sep, unsigned k)
 {
+    //  Components are a few bytes long: a plain loop beats memchr calls.
     cq_x12_str_t s = {"", 0};
     if (k == 0)
         return s;
     size_t i = 0;
-    unsigned at = 1;
-    while (at < k) {
-        const char *q = e.n > i ? memchr(e.p + i, sep, e.n - i) : NULL;
-        if (q == NULL)
+    for (unsigned at = 1; at < k; at++) {
+        while (i < e.n && e.p[i] != sep)
+            i++;
+        if (i >= e.n)
             return s;
-        i = (size_t)(q - e.p) + 1;
-        at++;
+        i++;
     }
-    const char *q = e.n > i ? memchr(e.p + i, sep, e.n - i) : NULL;
+    size_t j = i;
+    while (j < e.n && e.p[j] != sep)
+        j++;
     s.p = e.p + i;
-    s.n = q ? (size_t)(q - s.p) : e.n - i;
+    s.n = j - i;
     return s;
 }
 

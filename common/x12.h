@@ -100,9 +100,9 @@ typedef struct {
 void cq_x12_reader_init(cq_x12_reader_t *r, const void *buf, size_t len);
 //  Reads the next segment into *seg. Returns 1 when a segment was read,
 //  0 at the end of the document, or a negative cq_err_t (sticky) with
-//  r->err_msg saying why. CR and LF between segments are skipped; an ISA
-//  anywhere re-reads the delimiters; a last segment without terminator is
-//  accepted.
+//  r->err_msg saying why. Whitespace between segments (CR, LF, blanks) is
+//  skipped, as are NUL / ^Z bytes at the very end; an ISA anywhere
+//  re-reads the delimiters; a last segment without terminator is accepted.
 int cq_x12_reader_next(cq_x12_reader_t *r, cq_x12_seg_t *seg);
 
 //  As cq_x12_reader_next, but leaves the elements unsplit (only id, data
@@ -132,6 +132,7 @@ cq_x12_elem(const cq_x12_seg_t *seg, unsigned i)
 cq_x12_str_t cq_x12_comp(cq_x12_str_t e, char sep, unsigned k);
 //  Number of components of e (1 for a simple element, 0 when empty).
 unsigned cq_x12_ncomp(cq_x12_str_t e, char sep);
+//  True when s holds exactly the NUL-terminated lit.
 static inline bool
 cq_x12_eq(cq_x12_str_t s, const char *lit)
 {

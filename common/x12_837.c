@@ -120,6 +120,24 @@ static const char *const s_2420p[] = {"82", "QB", "77", "DQ", "DK",
                                       "DN", "PW", "45", NULL};
 static const char *const s_2420i[] = {"72", "ZZ", "82", "DN", NULL};
 
+//  Element 1 of a segment, split or not (pass 1 leaves most unsplit).
+static cq_x12_str_t
+s_elem1(const cq_x12_seg_t *seg)
+{
+    if (seg->flags & CQ_X12_SEG_SPLIT)
+        return cq_x12_elem(seg, 1);
+    cq_x12_str_t s = {"", 0};
+    uint32_t i = seg->id_len;
+    if (i >= seg->len || seg->data[i] != seg->seps.element)
+        return s;
+    uint32_t j = ++i;
+    while (j < seg->len && seg->data[j] != seg->seps.element)
+        j++;
+    s.p = seg->data + i;
+    s.n = j - i;
+    return s;
+}
+
 static void
 s_where_update(s_where_t *w, const cq_x12_seg_t *seg)
 {
@@ -133,7 +151,7 @@ s_where_update(s_where_t *w, const cq_x12_seg_t *seg)
                                         : l;
         w->sub = 0;
     } else if (id == CQ_X12_ID('N', 'M', '1')) {
-        cq_x12_str_t q = cq_x12_elem(seg, 1);
+        cq_x12_str_t q = s_elem1(seg);
         if (l <= L_1000B) {
             if (cq_x12_eq(q, "41"))
                 w->loop = L_1000A;
@@ -791,7 +809,7 @@ s_check_segment(s_parser_t *P, uint32_t set, s_scan_t *sc, cq_x12_seg_t *seg,
     //  A short segment without control bytes cannot break a cap: split
     //  only what must be looked at.
     if (seg->len > CQ_X12_MAX_ELEMENTS || (seg->flags & CQ_X12_SEG_CTL) ||
-        id == CQ_X12_ID('H', 'L', 0) || id == CQ_X12_ID('N', 'M', '1'))
+        id == CQ_X12_ID('H', 'L', 0))
         cq_x12_seg_split(seg);
     //  An LX must be followed by its SV1 / SV2.
     if (sc->lx_pos && id != CQ_X12_ID('S', 'V', '1') &&

@@ -144,6 +144,7 @@ cq_ocr_page(const cq_ocr_t *self)
 typedef struct {
     PIX *gray;   // 8 bpp, 300 dpi, deskewed; red ink dropped (colour)
     PIX *ink;    // 1 bpp at the native resolution, deskewed: form + data
+    PIX *ink2;   // ink at half resolution (OR-reduced: thin lines stay)
     double f2w;  // native -> working pixels
     //  registration: working x = ox + (template x at 300 dpi - tx0) * sx
     double ox, oy, tx0, ty0, sx, sy;
@@ -154,6 +155,7 @@ s_prep_free(s_prep_t *p)
 {
     pixDestroy(&p->gray);
     pixDestroy(&p->ink);
+    pixDestroy(&p->ink2);
 }
 
 //  Colour page: luminance with red (drop-out) ink turned white, and a
@@ -271,14 +273,13 @@ s_register(cq_ocr_t *self, s_prep_t *p)
     self->page.registered = false;
     self->page.reg_residual_px = -1;
 
-    PIX *r = pixReduceRankBinary2(p->ink, 1, NULL); // half resolution
+    PIX *r = p->ink2;
     if (r == NULL)
         return;
     double rd = nat / 2; // reduced dpi
     l_int32 len = (l_int32)(1.2 * rd);
     PIX *hl = pixOpenBrick(NULL, r, len, 1);
     PIX *vl = pixOpenBrick(NULL, r, 1, len);
-    pixDestroy(&r);
     if (hl == NULL || vl == NULL) {
         pixDestroy(&hl);
         pixDestroy(&vl);
@@ -440,6 +441,7 @@ s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
         self->page.skew_deg = angle;
     }
     self->page.skew_conf = conf;
+    p->ink2 = pixReduceRankBinary2(p->ink, 1, NULL);
     s_register(self, p);
     s_remove_lines(p, dpi);
     return 0;
@@ -640,8 +642,6 @@ s_tess(cq_ocr_t *self, PIX *band, float scale, cq_ocr_field_t *r)
     self->page.n_tess_calls++;
     int conf = TessBaseAPIMeanTextConf(self->api);
     pixDestroy(&img);
-    if (getenv("CQ_OCR_TRACE")) /* DEBUG-TEMP */
-        fprintf(stderr, "TRACE p%d %s scale %.2f conf %d text %s", self->page.page, r->def->name, scale, conf, text ? text : "(null)\n");
     size_t k = 0;
     bool sp = false;
     for (const char *s = text ? text : ""; *s && k + 2 < sizeof r->raw; s++) {
@@ -702,11 +702,6 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
     boxDestroy(&box);
     if (crop == NULL)
         return;
-    if (getenv("CQ_OCR_DEBUG_DIR")) { /* DEBUG-TEMP */
-        char dp[512];
-        snprintf(dp, sizeof dp, "%s/p%d-%s-crop.png", getenv("CQ_OCR_DEBUG_DIR"), self->page.page, fd->name);
-        pixWrite(dp, crop, IFF_PNG);
-    }
     PIX *bin = pixThresholdToBinary(crop, 150);
     s_clean(crop, bin, cap);
     //  Tall components whose centre lies in the zone proper.
@@ -774,11 +769,6 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
         r->reason = "zone outside the page";
         return;
     }
-    if (getenv("CQ_OCR_DEBUG_DIR")) { /* DEBUG-TEMP */
-        char dp[512];
-        snprintf(dp, sizeof dp, "%s/p%d-%s-band.png", getenv("CQ_OCR_DEBUG_DIR"), self->page.page, fd->name);
-        pixWrite(dp, band, IFF_PNG);
-    }
     //  First read as is. A field that is invalid or unsure is read again
     //  at 1.5x (a wide glyph read twice, "wW", or a dotted zero read as 6
     //  or 9 often comes out right). Two reads that agree keep the lower
@@ -786,20 +776,17 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
     //  when they disagree a third read at 0.75x decides by majority,
     //  with the lower confidence of the two that agree, and without a
     //  majority the field keeps its best read but pends.
-    float sc1 = 1.0f, sc2 = 1.5f, sc3 = 0.75f;
-    if (getenv("CQ_OCR_SCALES")) /* DEBUG-TEMP */
-        sscanf(getenv("CQ_OCR_SCALES"), "%f,%f,%f", &sc1, &sc2, &sc3);
-    s_tess(self, band, sc1, r);
+    s_tess(self, band, 1.0f, r);
     int thr = self->opts.threshold;
     if (!(r->valid && r->conf >= thr)) {
         cq_ocr_field_t b = *r;
-        s_tess(self, band, sc2, &b);
+        s_tess(self, band, 1.5f, &b);
         if (s_same(r, &b)) {
             if (b.conf < r->conf)
                 r->conf = b.conf;
         } else {
             cq_ocr_field_t c = *r;
-            s_tess(self, band, sc3, &c);
+            s_tess(self, band, 2.0f, &c);
             if (s_same(&c, r) || s_same(&c, &b)) {
                 cq_ocr_field_t *win = s_same(&c, r) ? r : &b;
                 int conf = c.conf < win->conf ? c.conf : win->conf;

@@ -1111,6 +1111,22 @@ Test(engine, claims_without_a_usable_id_are_never_replayed)
     cr_assert_eq(d->ledger_seq, 2);
 }
 
+Test(engine, record_ids_scoped_by_document_are_claim_keys)
+{
+    //  doc.c names them "#<document tag>:<record>": the same document sent
+    //  again is a resubmission
+    cq_claim_t c;
+    s_example(&c);
+    cq_strlcpy(c.claim_id, "#1f2e3d4c:1", sizeof c.claim_id);
+    cq_claim_set_invalid(&c, NULL, "claim_id: missing");
+    s_decide(&c);
+    bool replayed = false;
+    cr_assert_eq(
+        cq_engine_decide(s_eng, s_st, &c, CQ_DATE_NONE, &s_d, &replayed), 0);
+    cr_assert(replayed);
+    cr_assert_eq(s_d.ledger_seq, 1);
+}
+
 Test(engine, other_members_and_payers_do_not_share_state)
 {
     cq_claim_t c;
