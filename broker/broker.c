@@ -35,7 +35,6 @@
 #define S_REPLY_BYTES (4u << 20)   // bytes per RESULTS_REPLY (soft)
 #define S_HWM 100000               // messages queued per peer
 #define S_TURN_MSGS 256            // messages read per socket per turn
-#define S_CLIENT_IDLE_MS (10 * 60 * 1000)
 
 //  ---- state ------------------------------------------------------------
 
@@ -63,6 +62,7 @@ typedef struct {
     cq_mpw_t out;       // body
     size_t out_at;      // items array offset
     uint32_t out_lease; // lease slot, or S_NONE
+    bool stalled;       // an ADJUDICATE to it failed this dispatch
 } s_worker_t;
 
 enum { L_FREE, L_INTAKE, L_ADJ };
@@ -328,6 +328,7 @@ s_send_client(cq_broker_t *self, uint32_t ci, cq_cmd_t cmd,
                           body->len, NULL, 0, ZMQ_DONTWAIT);
     if (rc == 0) {
         self->k[K_MSGS_OUT]++;
+        c->last_recv = self->now; // its connection is there
         return 0;
     }
     if (rc == CQ_EBUSY) {
@@ -867,12 +868,15 @@ s_dispatch_intake(cq_broker_t *self)
     }
 }
 
-static void
+//  Sends the ADJUDICATE being built for worker wi. Returns 0, or the send
+//  error (its claims are then back at the heads of their queues, and the
+//  worker is marked stalled, or dead when it is gone).
+static int
 s_adj_flush(cq_broker_t *self, uint32_t wi)
 {
     s_worker_t *w = &self->workers[wi];
     if (w->out_lease == S_NONE)
-        return;
+        return 0;
     uint32_t li = w->out_lease;
     w->out_lease = S_NONE;
     s_lease_t *l = &self->leases[li];
@@ -884,9 +888,11 @@ s_adj_flush(cq_broker_t *self, uint32_t wi)
         for (uint32_t i = 0; i < l->n; i++)
             self->claims[l->cids[i]].attempts--;
         s_lease_requeue(self, li);
+        w->stalled = true;
         if (rc == CQ_EUNREACH)
             s_worker_gone(self, wi, W_DEAD, "unreachable");
     }
+    return rc;
 }
 
 static void
@@ -896,6 +902,8 @@ s_dispatch_adj(cq_broker_t *self)
         return;
     uint32_t S = self->n_shards;
     bool progress = true;
+    for (uint32_t i = 0; i < self->n_workers; i++)
+        self->workers[i].stalled = false;
     //  Round-robin over shards, a bounded number of claims per shard per
     //  pass, so that one busy shard does not take all of its owner's credit.
     while (progress && self->adj_queued > 0) {
@@ -915,8 +923,10 @@ s_dispatch_adj(cq_broker_t *self)
                 self->workers[wi].shards++;
             }
             s_worker_t *w = &self->workers[wi];
-            if (!s_eligible(w))
-                continue; // stopping owner: its shards wait for it to leave
+            //  A stopping owner's shards wait for it to leave; a stalled
+            //  one's for the next turn.
+            if (!s_eligible(w) || w->stalled)
+                continue;
             for (uint32_t taken = 0; taken < 64 && q->n > 0; taken++) {
                 if (w->inflight >= w->credit)
                     break;
@@ -938,8 +948,14 @@ s_dispatch_adj(cq_broker_t *self)
                                         c->blob_len);
                 s_lease_add(l, cid);
                 progress = true;
-                if (l->n >= S_ADJ_MSG_ITEMS || w->out.len >= S_ADJ_MSG_BYTES)
-                    s_adj_flush(self, wi);
+                //  A send that fails puts the claims back at the heads of
+                //  their queues: nothing more goes to this worker in this
+                //  dispatch (gone: its shards get a new owner, which must
+                //  see them first; busy: retried next turn).
+                if ((l->n >= S_ADJ_MSG_ITEMS ||
+                     w->out.len >= S_ADJ_MSG_BYTES) &&
+                    s_adj_flush(self, wi) != 0)
+                    break;
             }
         }
     }
@@ -1371,9 +1387,14 @@ static void
 s_disconnect(cq_broker_t *self, const uint8_t *rid, size_t len, const char *why)
 {
     cq_proto_reason_encode(&self->w, why);
-    if (cq_wire_send(self->back, rid, len, CQ_CMD_DISCONNECT, self->w.data,
-                     self->w.len, NULL, 0, ZMQ_DONTWAIT) == 0)
+    int rc = cq_wire_send(self->back, rid, len, CQ_CMD_DISCONNECT, self->w.data,
+                          self->w.len, NULL, 0, ZMQ_DONTWAIT);
+    if (rc == 0)
         self->k[K_MSGS_OUT]++;
+    else if (rc == CQ_EBUSY)
+        self->k[K_PEER_BUSY]++;
+    else
+        self->k[K_UNDELIVERABLE]++;
 }
 
 static void
@@ -1539,9 +1560,10 @@ s_on_intake_done(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
     w->intake_done++;
     d->status = m.status;
     if (m.status < 0) {
+        //  The document failed part way: the claims read before the
+        //  failure still count (proto.md), as in `claimq adjudicate`.
         free(d->message);
         d->message = cq_xstrdup(m.message);
-        d->pn = 0; // a failed document yields no claims
     }
     d->state = D_PARKED;
     d->lease = 0;
@@ -1727,11 +1749,22 @@ s_tick(cq_broker_t *self)
                 s_worker_gone(self, i, W_DEAD, "unreachable");
         }
     }
+    //  Clients: one that waits for decisions sends nothing, so silence
+    //  alone does not mean gone. A client idle for client_idle_ms is sent
+    //  a HEARTBEAT: the ROUTER refuses it (EHOSTUNREACH) when the
+    //  connection is gone, and only then is the slot given up (its
+    //  documents' pushes would not reach it; it reads them with RESULTS).
+    int64_t idle = (int64_t)self->cfg.client_idle_ms;
     for (uint32_t i = 0; i < self->n_clients; i++) {
         s_client_t *c = &self->clients[i];
         if (c->rid_len == 0)
             continue;
-        if (!c->live || self->now - c->last_recv > S_CLIENT_IDLE_MS) {
+        if (c->live && self->now - c->last_recv > idle) {
+            cq_proto_empty_encode(&self->w);
+            if (s_send_client(self, i, CQ_CMD_HEARTBEAT, &self->w) == CQ_EBUSY)
+                c->last_recv = self->now; // there, but not reading
+        }
+        if (!c->live || self->now - c->last_recv > idle) {
             uint32_t ci;
             uint64_t h = cq_hash64(c->rid, c->rid_len, self->seed);
             if (cq_u64map_get(&self->client_map, h, &ci) && ci == i)
@@ -1758,6 +1791,7 @@ cq_broker_config_default(cq_broker_config_t *cfg)
     cfg->max_frame = CQ_PROTO_MAX_FRAME;
     cfg->max_queued_bytes = (size_t)256 << 20;
     cfg->max_attempts = 3;
+    cfg->client_idle_ms = 10 * 60 * 1000;
 }
 
 static zsock_t *
@@ -1800,6 +1834,8 @@ cq_broker_new(const cq_broker_config_t *cfg, cq_diag_t *diag)
         self->cfg.shards = CQ_SHARDS_DEFAULT;
     if (self->cfg.max_attempts == 0)
         self->cfg.max_attempts = 3;
+    if (self->cfg.client_idle_ms == 0)
+        self->cfg.client_idle_ms = 10 * 60 * 1000;
     self->front_sock = s_bind(cfg->frontend, self->front_ep,
                               sizeof self->front_ep, cfg->max_frame, diag);
     if (self->front_sock)

@@ -32,6 +32,9 @@ typedef struct {
                                // bytes wait for intake (256 MiB)
     uint32_t max_attempts;     // deliveries before a claim or document is
                                // failed (default 3)
+    uint32_t client_idle_ms;   // a client silent this long is probed with
+                               // HEARTBEAT; forgotten only when gone
+                               // (default 10 min)
 } cq_broker_config_t;
 
 typedef struct cq_broker cq_broker_t;

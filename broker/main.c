@@ -46,6 +46,9 @@ s_help(void)
         "                       (default: the first worker's)\n"
         "  --max-attempts N     deliveries of a claim or document before it\n"
         "                       is failed (default 3)\n"
+        "  --client-idle-ms N   a client silent this long is sent a heartbeat\n"
+        "                       and forgotten only if its connection is gone\n"
+        "                       (default 600000)\n"
         "  --log-level L        error|warn|notice|info|debug\n"
         "  -h, --help           this help\n"
         "  -V, --version        version\n\n"
@@ -88,6 +91,7 @@ main(int argc, char **argv)
         {"max-frame", required_argument, NULL, 'm'},
         {"rules-version", required_argument, NULL, 'r'},
         {"max-attempts", required_argument, NULL, 'a'},
+        {"client-idle-ms", required_argument, NULL, 'i'},
         {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -128,6 +132,11 @@ main(int argc, char **argv)
             if (!s_num(optarg, 1, 100, &v))
                 return s_usage("--max-attempts: expected 1..100");
             cfg.max_attempts = (uint32_t)v;
+            break;
+        case 'i':
+            if (!s_num(optarg, 10, 86400000, &v))
+                return s_usage("--client-idle-ms: expected 10..86400000");
+            cfg.client_idle_ms = (uint32_t)v;
             break;
         case 'l': {
             int lv = cq_log_level_parse(optarg);

@@ -32,6 +32,18 @@ cq_bclient_endpoint(const char *arg)
     return CQ_BROKER_DEFAULT;
 }
 
+bool
+cq_bclient_timeout_arg(const char *s, int *seconds)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > 86400)
+        return false;
+    *seconds = (int)v;
+    return true;
+}
+
 cq_bclient_t *
 cq_bclient_new(const char *endpoint)
 {

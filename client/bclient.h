@@ -15,6 +15,10 @@ typedef struct cq_bclient cq_bclient_t;
 //  CQ_BROKER_DEFAULT.
 const char *cq_bclient_endpoint(const char *arg);
 
+//  Parses a --timeout argument: whole seconds, 1..86400. False if s is
+//  not one.
+bool cq_bclient_timeout_arg(const char *s, int *seconds);
+
 //  Connects (lazily: nothing fails until a request times out).
 cq_bclient_t *cq_bclient_new(const char *endpoint);
 void cq_bclient_destroy(cq_bclient_t **self_p);

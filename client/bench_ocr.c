@@ -37,17 +37,17 @@ typedef struct {
     char dir[PATH_MAX + 32];
     //  accuracy (fields blank in the truth and in the OCR are not counted)
     size_t pages;
-    size_t fields;         // fields compared
-    size_t raw_ok;         // raw text equals the printed text
-    size_t val_ok;         // validated value equals the truth
-    size_t accepted;       // accepted without pend (or read as blank)
-    size_t silent;         // accepted and wrong
-    size_t claims_clean;   // claims with no pend at all
+    size_t fields;             // fields compared
+    size_t raw_ok;             // raw text equals the printed text
+    size_t val_ok;             // validated value equals the truth
+    size_t accepted;           // accepted without pend (or read as blank)
+    size_t silent;             // accepted and wrong
+    size_t claims_clean;       // claims with no pend at all
     size_t claims_clean_wrong; // ... with a wrong value in them
-    size_t invalid;        // pages rejected as unreadable
+    size_t invalid;            // pages rejected as unreadable
     //  speed
-    double wall_ms, cpu_ms;         // all pages
-    double wall_ms_k, cpu_ms_k;     // the pages the CLI also read
+    double wall_ms, cpu_ms;     // all pages
+    double wall_ms_k, cpu_ms_k; // the pages the CLI also read
     size_t pages_k;
     double cli_wall_ms, cli_cpu_ms; // the CLI on those pages
     size_t cli_pages;
@@ -60,11 +60,11 @@ typedef struct {
     const cq_claim_t *truth; // fitted claims, one per page
     size_t n_truth;
     cq_ocr_t *ocr;
-    size_t page_base;   // index of the file's first page in truth
-    size_t cli_pages;   // pages also read by the CLI
-    size_t page_index;  // pages seen in this file
+    size_t page_base;  // index of the file's first page in truth
+    size_t cli_pages;  // pages also read by the CLI
+    size_t page_index; // pages seen in this file
     double t_wall, t_cpu;
-    bool verbose;       // list mismatches on stderr (synthetic data only)
+    bool verbose; // list mismatches on stderr (synthetic data only)
 } s_eval_t;
 
 static double
@@ -147,11 +147,13 @@ s_on_claim(void *arg, cq_claim_t *c)
                     "  %s page %zu %-26s %-8s conf %3d raw \"%s\" value "
                     "\"%s\" truth \"%s\"%s%s\n",
                     set->name, idx + 1, fd->name,
-                    r->status == CQ_OCR_PEND ? "pend"
+                    r->status == CQ_OCR_PEND    ? "pend"
                     : r->status == CQ_OCR_BLANK ? "blank"
                                                 : "ACCEPTED",
                     r->conf, r->raw, r->value, want, r->reason ? " " : "",
                     r->reason ? r->reason : "");
+        if (r->status == CQ_OCR_PEND)
+            set->pend_by[i]++;
         if (r->status != CQ_OCR_PEND) {
             set->accepted++;
             if (!right) {
@@ -234,8 +236,8 @@ s_cli(const char *file, int dpi, double *wall, double *cpu, char *err,
             dup2(fd, 2);
         }
         setenv("OMP_THREAD_LIMIT", "1", 1);
-        execlp("tesseract", "tesseract", file, "stdout", "--psm", "3",
-               "--dpi", dpis, (char *)NULL);
+        execlp("tesseract", "tesseract", file, "stdout", "--psm", "3", "--dpi",
+               dpis, (char *)NULL);
         _exit(127);
     }
     int status = 0;
@@ -269,8 +271,8 @@ s_run_cli(s_set_t *set, const cq_form_t *form, const cq_claim_t *claims,
         char sub[PATH_MAX + 64];
         snprintf(sub, sizeof sub, "%s/cli", set->dir);
         cq_diag_t d = {0};
-        if (cq_paper_write_set(sub, form, claims, k, &set->paper, NULL,
-                               &d) != 0) {
+        if (cq_paper_write_set(sub, form, claims, k, &set->paper, NULL, &d) !=
+            0) {
             set->cli_ok = false;
             cq_strlcpy(set->cli_error, d.msg, sizeof set->cli_error);
             return;
@@ -352,6 +354,27 @@ s_usage(FILE *out)
             CQ_OCR_THRESHOLD);
 }
 
+//  The fields that pend most, with their reasons summed up (--verbose):
+//  where a per-field threshold or a better zone would pay.
+static void
+s_print_pends(const s_set_t *s, const cq_form_t *form)
+{
+    fprintf(stderr, "claimq bench ocr: %s: fields that pend most:", s->name);
+    bool used[CQ_FORM_MAX_FIELDS] = {false};
+    for (int k = 0; k < 8; k++) {
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < form->n_fields; i++)
+            if (!used[i] && s->pend_by[i] > 0 &&
+                (best == SIZE_MAX || s->pend_by[i] > s->pend_by[best]))
+                best = i;
+        if (best == SIZE_MAX)
+            break;
+        used[best] = true;
+        fprintf(stderr, " %s %zu", form->fields[best].name, s->pend_by[best]);
+    }
+    fprintf(stderr, "\n");
+}
+
 static void
 s_print_text(s_set_t *sets, size_t n, double init_ms)
 {
@@ -366,8 +389,7 @@ s_print_text(s_set_t *sets, size_t n, double init_ms)
                "%8.0f\n",
                s->name, s->pages, s->fields, s_pct(s->raw_ok, s->fields),
                s_pct(s->val_ok, s->fields), s_pct(s->accepted, s->fields),
-               s_pct(s->silent, s->accepted),
-               s_pct(s->claims_clean, s->pages),
+               s_pct(s->silent, s->accepted), s_pct(s->claims_clean, s->pages),
                s_div(s->wall_ms, (double)s->pages),
                s_div(1000.0 * (double)s->pages, s->wall_ms),
                s_div(s->cpu_ms, (double)s->pages));
@@ -435,9 +457,9 @@ s_print_json(s_set_t *sets, size_t n, double init_ms, int threshold)
                    "\"ms_per_page_same_pages\": %.1f, "
                    "\"cpu_ms_per_page_same_pages\": %.1f, \"speedup\": %.2f, "
                    "\"speedup_cpu\": %.2f}",
-                   s->cli_pages, cli, s_div(s->cli_cpu_ms, (double)s->cli_pages),
-                   ours, s_div(s->cpu_ms_k, (double)s->pages_k),
-                   s_div(cli, ours),
+                   s->cli_pages, cli,
+                   s_div(s->cli_cpu_ms, (double)s->cli_pages), ours,
+                   s_div(s->cpu_ms_k, (double)s->pages_k), s_div(cli, ours),
                    s_div(s_div(s->cli_cpu_ms, (double)s->cli_pages),
                          s_div(s->cpu_ms_k, (double)s->pages_k)));
         else
@@ -576,8 +598,9 @@ cq_bench_ocr(int argc, char **argv)
         snprintf(base, sizeof base, "%s/claimq-bench-ocr-XXXXXX",
                  tmp && tmp[0] ? tmp : "/tmp");
         if (mkdtemp(base) == NULL) {
-            fprintf(stderr, "claimq bench ocr: cannot create a temporary "
-                            "directory: %s\n",
+            fprintf(stderr,
+                    "claimq bench ocr: cannot create a temporary "
+                    "directory: %s\n",
                     strerror(errno));
             free(claims);
             cq_ocr_destroy(&ocr);
@@ -615,8 +638,8 @@ cq_bench_ocr(int argc, char **argv)
     for (int i = 0; i < 3 && rc == CQ_EXIT_OK; i++) {
         s_set_t *s = &sets[i];
         snprintf(s->dir, sizeof s->dir, "%s/%s", base, s->name);
-        fprintf(stderr, "claimq bench ocr: rendering %zu %s pages into %s\n",
-                n, s->name, s->dir);
+        fprintf(stderr, "claimq bench ocr: rendering %zu %s pages into %s\n", n,
+                s->name, s->dir);
         cq_diag_t d = {0};
         if (cq_paper_write_set(s->dir, form, claims, n, &s->paper, NULL, &d) !=
             0) {
@@ -629,9 +652,12 @@ cq_bench_ocr(int argc, char **argv)
             rc = CQ_EXIT_FAIL;
             break;
         }
+        if (verbose)
+            s_print_pends(s, form);
         if (cli_pages > 0) {
-            fprintf(stderr, "claimq bench ocr: tesseract CLI on %ld %s "
-                            "pages\n",
+            fprintf(stderr,
+                    "claimq bench ocr: tesseract CLI on %ld %s "
+                    "pages\n",
                     cli_pages, s->name);
             s_run_cli(s, form, claims, (size_t)cli_pages);
         }
@@ -649,8 +675,8 @@ cq_bench_ocr(int argc, char **argv)
             for (size_t k = 1; k <= n; k++) {
                 snprintf(p, sizeof p, "%s/form-%06zu.png", sets[i].dir, k);
                 unlink(p);
-                snprintf(p, sizeof p, "%s/form-%06zu.truth.json",
-                         sets[i].dir, k);
+                snprintf(p, sizeof p, "%s/form-%06zu.truth.json", sets[i].dir,
+                         k);
                 unlink(p);
             }
             snprintf(p, sizeof p, "%s/cli/forms.tif", sets[i].dir);

@@ -6,6 +6,7 @@
 //  forms (worker/ocr.h). Decisions go out only after the ledger committed
 //  them (with --ledger), in batches of S_COMMIT_EVERY.
 #include "cmds.h"
+#include "out835.h"
 #include "date.h"
 #include "decision.h"
 #include "doc.h"
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -41,13 +43,15 @@
 
 typedef struct s_out s_out_t;
 struct s_out {
-    const char *name;                                    // "jsonl"
-    int (*begin)(s_out_t *o);                            // before any decision
-    int (*decision)(s_out_t *o, const cq_decision_t *d); // one decision
-    int (*end)(s_out_t *o);                              // after the last one
-    cq_buf_t buf;                                        // pending output
-    FILE *f;                                             // destination
+    const char *name;         // "jsonl"
+    int (*begin)(s_out_t *o); // before any decision
+    int (*decision)(s_out_t *o, const cq_claim_t *c,
+                    const cq_decision_t *d); // one decision
+    int (*end)(s_out_t *o);                  // after the last one
+    cq_buf_t buf;                            // pending output
+    FILE *f;                                 // destination
     cq_ledger_t *ledger; // or NULL: where the decision JSON may be already
+    cq_out835_t *o835;   // the 835 writer (--format 835)
 };
 
 static int
@@ -57,7 +61,7 @@ s_jsonl_begin(s_out_t *o)
 }
 
 static int
-s_jsonl_decision(s_out_t *o, const cq_decision_t *d)
+s_jsonl_decision(s_out_t *o, const cq_claim_t *c, const cq_decision_t *d)
 {
     //  the ledger encoded (and hashed) this very decision a moment ago
     size_t n;
@@ -76,8 +80,39 @@ s_jsonl_end(s_out_t *o)
     return 0;
 }
 
+//  X12 835 remittance (client/out835.h): one ST per payer and billing
+//  provider, balanced; pended claims are not final and are left out.
+static int
+s_835_begin(s_out_t *o)
+{
+    o->o835 = cq_out835_new_buf(&o->buf, CQ_DATE_NONE);
+    return 0;
+}
+
+static int
+s_835_decision(s_out_t *o, const cq_claim_t *c, const cq_decision_t *d)
+{
+    return cq_out835_add(o->o835, c, d);
+}
+
+static int
+s_835_end(s_out_t *o)
+{
+    int rc = cq_out835_finish(o->o835);
+    cq_out835_destroy(&o->o835);
+    return rc;
+}
+
 static const s_out_t s_formats[] = {
-    {"jsonl", s_jsonl_begin, s_jsonl_decision, s_jsonl_end, {0}, NULL, NULL},
+    {"jsonl",
+     s_jsonl_begin,
+     s_jsonl_decision,
+     s_jsonl_end,
+     {0},
+     NULL,
+     NULL,
+     NULL},
+    {"835", s_835_begin, s_835_decision, s_835_end, {0}, NULL, NULL, NULL},
 };
 
 //  Writes out what is pending. 0 or CQ_EIO.
@@ -192,7 +227,7 @@ s_decide(s_run_t *r, const cq_claim_t *c, const char *doc)
         r->pend++;
         break;
     }
-    if ((rc = r->out.decision(&r->out, r->d)) != 0) {
+    if ((rc = r->out.decision(&r->out, c, r->d)) != 0) {
         fprintf(stderr, "claimq adjudicate: output too large\n");
         r->err = rc;
         return rc;
@@ -230,8 +265,14 @@ s_on_claim(void *arg, cq_claim_t *c)
     }
     size_t at = (q->head + q->count) % S_RING;
     pthread_mutex_unlock(&q->mu);
-    //  the slot is the decoder's until count covers it
-    memcpy(&q->slots[at], c, sizeof *c);
+    //  the slot is the decoder's until count covers it. Copy what is used:
+    //  the fields before the lines, the lines in use, the fields after.
+    cq_claim_t *dst = &q->slots[at];
+    size_t nl = c->n_lines <= CQ_MAX_LINES ? c->n_lines : CQ_MAX_LINES;
+    memcpy(dst, c, offsetof(cq_claim_t, lines));
+    memcpy(dst->lines, c->lines, nl * sizeof c->lines[0]);
+    memcpy(&dst->n_lines, &c->n_lines,
+           sizeof *c - offsetof(cq_claim_t, n_lines));
     q->docs[at] = r->doc_name;
     pthread_mutex_lock(&q->mu);
     q->count++;
@@ -410,9 +451,12 @@ s_decide_all(s_run_t *r)
         int rc = 0;
         for (size_t k = 0; k < have && rc == 0; k++) {
             size_t i = (at + k) % S_RING;
+            if (k + 2 < have)
+                cq_engine_prefetch(r->engine, r->state,
+                                   &q->slots[(i + 2) % S_RING], 2);
             if (k + 1 < have)
                 cq_engine_prefetch(r->engine, r->state,
-                                   &q->slots[(i + 1) % S_RING]);
+                                   &q->slots[(i + 1) % S_RING], 1);
             rc = s_decide(r, &q->slots[i], q->docs[i]);
             decided++;
             if (decided == S_RELEASE || k + 1 == have || rc != 0) {
@@ -531,7 +575,9 @@ s_help(void)
         "                            carries none (default: today)\n"
         "  -o, --output FILE         write decisions to FILE (default: "
         "standard output)\n"
-        "  -f, --format FORMAT       output format: jsonl (default)\n"
+        "  -f, --format FORMAT       output format: jsonl (default) or 835 "
+        "(X12 835\n"
+        "                            remittance; pended claims left out)\n"
         "  -b, --batch ID            batch_id written into decisions "
         "(default: none)\n"
         "  -n, --node ID             node written into decisions (default: "
@@ -646,7 +692,8 @@ cq_cmd_adjudicate(int argc, char **argv)
         if (strcmp(format, s_formats[i].name) == 0)
             fmt = &s_formats[i];
     if (fmt == NULL)
-        return s_usage("--format: unknown format %s (known: jsonl)", format);
+        return s_usage("--format: unknown format %s (known: jsonl, 835)",
+                       format);
 
     //  inputs first: a missing file stops us before any decision
     s_paths_t paths = {0};

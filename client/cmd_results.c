@@ -27,7 +27,8 @@ s_help(void)
            "  --format F      jsonl (default), csv (columns: see\n"
            "                  `claimq submit --help`, FORMATS.md) or 835\n"
            "  --output FILE   write there instead of stdout\n"
-           "  --timeout S     seconds to wait for the broker (default 10)\n"
+           "  --timeout S     seconds to wait for the broker, 1..86400\n"
+           "                  (default 10)\n"
            "  -h, --help      this help\n\n"
            "exit codes: 0 ok, 1 no such batch, 2 usage, 4 broker "
            "unreachable\n",
@@ -92,7 +93,7 @@ cq_cmd_results(int argc, char **argv)
             output = optarg;
             break;
         case 't':
-            if (sscanf(optarg, "%d", &timeout_s) != 1 || timeout_s < 1)
+            if (!cq_bclient_timeout_arg(optarg, &timeout_s))
                 goto usage;
             break;
         case 'h':

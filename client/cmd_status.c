@@ -18,7 +18,8 @@ s_help(void)
            "options:\n"
            "  --broker URL   broker frontend (default $CLAIMQ_BROKER, else\n"
            "                 %s)\n"
-           "  --timeout S    seconds to wait for the broker (default 5)\n"
+           "  --timeout S    seconds to wait for the broker, 1..86400\n"
+           "                 (default 5)\n"
            "  -h, --help     this help\n\n"
            "exit codes: 0 ok, 1 no such batch, 2 usage, 4 broker unreachable\n",
            CQ_BROKER_DEFAULT);
@@ -42,7 +43,7 @@ cq_cmd_status(int argc, char **argv)
             broker = optarg;
             break;
         case 't':
-            if (sscanf(optarg, "%d", &timeout_s) != 1 || timeout_s < 1)
+            if (!cq_bclient_timeout_arg(optarg, &timeout_s))
                 goto usage;
             break;
         case 'h':

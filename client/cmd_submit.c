@@ -48,8 +48,8 @@ s_help(void)
         "  --quiet          no progress on stderr\n"
         "  -h, --help       this help\n\n"
         "Progress goes to stderr: a bar on a terminal, else a line every 2 s.\n"
-        "exit codes: 0 ok, 1 a document or claim failed, 2 usage, 4 broker\n"
-        "unreachable or no progress for --timeout\n",
+        "exit codes: 0 ok, 1 a file cannot be read or a document or claim\n"
+        "failed, 2 usage, 4 broker unreachable or no progress for --timeout\n",
         CQ_BROKER_DEFAULT);
 }
 
@@ -259,7 +259,7 @@ cq_cmd_submit(int argc, char **argv)
         if (cq_sdocs_add_path(&docs, argv[i], (uint32_t)chunk, &diag) != 0) {
             fprintf(stderr, "claimq submit: %s\n", diag.msg);
             cq_sdocs_free(&docs);
-            return diag.code == CQ_ETOOBIG ? CQ_EXIT_FAIL : CQ_EXIT_USAGE;
+            return CQ_EXIT_FAIL; // unreadable, or a document over the cap
         }
     }
     if (docs.n == 0) {
@@ -320,8 +320,8 @@ cq_cmd_submit(int argc, char **argv)
         fprintf(stderr,
                 "claimq submit: %s from %s (batch %s: %llu of %zu documents "
                 "received, %llu claims decided)\n",
-                res.docs == 0 ? "broker unreachable: no answer"
-                              : "no progress for --timeout",
+                !res.reachable ? "broker unreachable: no answer"
+                               : "no progress for --timeout",
                 ep, batch, (unsigned long long)res.docs, docs.n,
                 (unsigned long long)res.decided);
         exit_code = CQ_EXIT_TIMEOUT;

@@ -6,7 +6,8 @@
 #include <string.h>
 
 struct cq_out835 {
-    FILE *out;                // where the 835 goes (borrowed)
+    FILE *out;                // where the 835 goes (borrowed), or NULL
+    cq_buf_t *to_buf;         // or there (borrowed)
     int32_t date;             // production date
     uint32_t control;         // next ISA13 / GS06
     size_t n;                 // pairs buffered
@@ -15,6 +16,14 @@ struct cq_out835 {
     cq_decision_t *decisions; // CQ_OUT835_CHUNK decisions
     cq_buf_t buf;             // one interchange
 };
+
+cq_out835_t *
+cq_out835_new_buf(cq_buf_t *buf, int32_t date)
+{
+    cq_out835_t *self = cq_out835_new(NULL, date);
+    self->to_buf = buf;
+    return self;
+}
 
 cq_out835_t *
 cq_out835_new(FILE *out, int32_t date)
@@ -66,9 +75,13 @@ s_flush(cq_out835_t *self)
     cq_buf_reset(&self->buf);
     int rc = cq_x12_835_write(self->with_claims ? self->claims : NULL,
                               self->decisions, self->n, &o, &self->buf);
-    if (rc == 0 && self->buf.len > 0 &&
-        fwrite(self->buf.data, 1, self->buf.len, self->out) != self->buf.len)
-        rc = CQ_EIO;
+    if (rc == 0 && self->buf.len > 0) {
+        if (self->to_buf)
+            rc = cq_buf_add(self->to_buf, self->buf.data, self->buf.len);
+        else if (fwrite(self->buf.data, 1, self->buf.len, self->out) !=
+                 self->buf.len)
+            rc = CQ_EIO;
+    }
     self->n = 0;
     self->with_claims = true;
     return rc;
@@ -97,7 +110,7 @@ int
 cq_out835_finish(cq_out835_t *self)
 {
     int rc = s_flush(self);
-    if (rc == 0 && fflush(self->out) != 0)
+    if (rc == 0 && self->out && fflush(self->out) != 0)
         rc = CQ_EIO;
     return rc;
 }

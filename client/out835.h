@@ -17,6 +17,9 @@ typedef struct cq_out835 cq_out835_t;
 //  Writes to out (borrowed). date is the production date of the 835
 //  (CQ_DATE_NONE: today).
 cq_out835_t *cq_out835_new(FILE *out, int32_t date);
+//  Appends to buf (borrowed) instead, for a caller that writes its output
+//  only after something else (a ledger commit) happened.
+cq_out835_t *cq_out835_new_buf(cq_buf_t *buf, int32_t date);
 //  Adds one pair; claim may be NULL (then no service lines). Returns 0, or
 //  an error from the writer or CQ_EIO (stdio).
 int cq_out835_add(cq_out835_t *self, const cq_claim_t *claim,

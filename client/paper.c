@@ -125,10 +125,9 @@ s_draw_form(s_draw_t *d)
     //  labels
     for (size_t i = 0; i < f->n_labels; i++) {
         const cq_form_label_t *l = &f->labels[i];
-        cairo_select_font_face(cr, "DejaVu Sans Condensed",
-                               CAIRO_FONT_SLANT_NORMAL,
-                               l->bold ? CAIRO_FONT_WEIGHT_BOLD
-                                       : CAIRO_FONT_WEIGHT_NORMAL);
+        cairo_select_font_face(
+            cr, "DejaVu Sans Condensed", CAIRO_FONT_SLANT_NORMAL,
+            l->bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
         cairo_set_font_size(cr, l->size / 72.0);
         cairo_font_extents_t fe;
         cairo_font_extents(cr, &fe);
@@ -271,11 +270,14 @@ cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
     s_rng_t rng = {o->seed * 0x2545F4914F6CDD1Dull + index * 0x9E37u + 7};
     int w = (int)lround(form->page_w_in * o->dpi);
     int h = (int)lround(form->page_h_in * o->dpi);
-    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    cairo_surface_t *surf =
+        cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(surf);
-        return cq_diag_set(diag, CQ_EIO, 0, "paper: cannot create a %dx%d "
-                           "surface", w, h);
+        return cq_diag_set(diag, CQ_EIO, 0,
+                           "paper: cannot create a %dx%d "
+                           "surface",
+                           w, h);
     }
     cairo_t *cr = cairo_create(surf);
     cairo_set_source_rgb(cr, 1, 1, 1);
@@ -301,10 +303,8 @@ cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
     l_uint32 *dst = pixGetData(pix);
     l_int32 wpl = pixGetWpl(pix);
     for (int y = 0; y < h; y++) {
-        const uint32_t *row = (const uint32_t *)(const void *)(src +
-                                                               (size_t)y *
-                                                                   (size_t)
-                                                                       stride);
+        const uint32_t *row =
+            (const uint32_t *)(const void *)(src + (size_t)y * (size_t)stride);
         l_uint32 *drow = dst + (size_t)y * (size_t)wpl;
         for (int x = 0; x < w; x++)
             drow[x] = (row[x] & 0xffffffu) << 8; // 0x00RRGGBB -> RRGGBB00
@@ -345,8 +345,8 @@ s_write_text(const char *path, const char *text, size_t len, cq_diag_t *diag)
 {
     FILE *fp = fopen(path, "wb");
     if (fp == NULL)
-        return cq_diag_set(diag, CQ_EIO, 0, "paper: cannot write %s: %s",
-                           path, strerror(errno));
+        return cq_diag_set(diag, CQ_EIO, 0, "paper: cannot write %s: %s", path,
+                           strerror(errno));
     size_t k = fwrite(text, 1, len, fp);
     if (fclose(fp) != 0 || k != len)
         return cq_diag_set(diag, CQ_EIO, 0, "paper: cannot write %s", path);
@@ -355,9 +355,8 @@ s_write_text(const char *path, const char *text, size_t len, cq_diag_t *diag)
 
 int
 cq_paper_write_set(const char *outdir, const cq_form_t *form,
-                   const cq_claim_t *claims, size_t n,
-                   const cq_paper_opts_t *o, size_t *written,
-                   cq_diag_t *diag)
+                   const cq_claim_t *claims, size_t n, const cq_paper_opts_t *o,
+                   size_t *written, cq_diag_t *diag)
 {
     assert(outdir && form && o);
     if (written)

@@ -38,8 +38,8 @@ void cq_paper_opts_init(cq_paper_opts_t *o);
 //  32 bpp RGB Pix, or 1 bpp when o->bitonal (caller destroys with
 //  pixDestroy). Returns 0 or a negative cq_err_t.
 int cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
-                    const cq_paper_opts_t *o, size_t index,
-                    struct Pix **out, cq_diag_t *diag);
+                    const cq_paper_opts_t *o, size_t index, struct Pix **out,
+                    cq_diag_t *diag);
 
 //  Writes claims[0..n) as forms into outdir (created if missing):
 //  PNG: form-000001.png with form-000001.truth.json beside it, one per

@@ -277,6 +277,15 @@ static void
 s_answer(s_run_t *r, size_t i, uint32_t index, const cq_decision_t *d)
 {
     s_ldoc_t *x = &r->l[i];
+    //  Not a claim of this document (the index comes off the wire): a
+    //  document has at most n_claims, and never more than its bytes.
+    if ((x->known && index >= x->n_claims) || index >= r->docs->v[i].len) {
+        cq_log_warn(NULL,
+                    "decision for claim %u of document %zu dropped: "
+                    "no such claim",
+                    index, i);
+        return;
+    }
     if (index >= x->seen_cap) {
         uint32_t cap = x->seen_cap ? x->seen_cap : 64;
         while (cap <= index)
@@ -600,6 +609,7 @@ cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
         double now = s_now();
         if (k == 0) {
             r.last_msg = now;
+            res->reachable = true;
             switch (in->cmd) {
             case CQ_CMD_RECEIPT:
                 rc = s_on_receipt(&r, in);
@@ -621,13 +631,23 @@ cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
         }
         s_progress(&r, false);
         //  Unreachable: nothing at all came back for the first documents.
-        if (r.receipted == 0 &&
+        //  A broker that holds receipts back (its intake queue is full)
+        //  still answers STATUS: then only --timeout applies.
+        if (r.receipted == 0 && !res->reachable &&
             now - r.t0 >
                 (o->timeout_ms > 0 && o->timeout_ms < S_FIRST_RECEIPT_MS
                      ? o->timeout_ms
                      : S_FIRST_RECEIPT_MS)) {
-            rc = CQ_ETIMEDOUT;
-            break;
+            cq_msg_status_reply_t st;
+            int probe_ms = o->timeout_ms > 0 && o->timeout_ms < 2000
+                               ? o->timeout_ms
+                               : 2000;
+            if (cq_bclient_status(c, o->batch_id, &st, probe_ms) != 0) {
+                rc = CQ_ETIMEDOUT;
+                break;
+            }
+            res->reachable = true;
+            now = s_now();
         }
         if (o->timeout_ms > 0 && now - r.last_progress > o->timeout_ms) {
             rc = CQ_ETIMEDOUT;

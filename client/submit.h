@@ -72,6 +72,7 @@ typedef struct {
     uint64_t failed;      // claims given up by the broker
     double elapsed_s;     // first send to last decision (or receipt)
     bool durable;         // every receipt followed an fsync
+    bool reachable;       // the broker answered (receipts or not)
 } cq_submit_result_t;
 
 //  Sends every document and (with wait) collects every decision. Returns

@@ -118,6 +118,7 @@ typedef struct {
     const cq_plan_t *plan; // plan
     int32_t py;            // plan-year start
     int64_t ded, oop;      // used so far (this claim's lines included)
+    uint32_t idx;          // its index in the state, or NONE (new)
 } s_acc_t;
 
 //  ---- construction --------------------------------------------------------
@@ -556,22 +557,23 @@ s_check_claim(const cq_engine_t *self, const cq_claim_t *c, cq_decision_t *d)
         const cq_line_t *l = &c->lines[i];
         if (l->charge < 0 || l->charge > CQ_MONEY_MAX) {
             s_reject(d, "CO", "16", "MA130",
-                     "lines[%zu].charge: must be a non-negative amount", i);
+                     "lines[%zu].charge: must be a non-negative amount", i + 1);
             return true;
         }
         if (l->units_milli <= 0 || l->units_milli > INT64_C(100000000)) {
             s_reject(d, "CO", "16", "M53",
                      "lines[%zu].units: must be more than 0 (at most 100000)",
-                     i);
+                     i + 1);
             return true;
         }
         if (l->service_date == CQ_DATE_NONE) {
             s_reject(d, "CO", "16", "M52", "lines[%zu].service_date: missing",
-                     i);
+                     i + 1);
             return true;
         }
         if (l->procedure[0] == '\0') {
-            s_reject(d, "CO", "16", "M51", "lines[%zu].procedure: missing", i);
+            s_reject(d, "CO", "16", "M51", "lines[%zu].procedure: missing",
+                     i + 1);
             return true;
         }
     }
@@ -644,6 +646,7 @@ s_acc(const cq_state_t *st, s_acc_t *accs, size_t *n_accs, cq_member_t *m,
     a->plan = plan;
     a->py = py;
     a->ded = a->oop = 0;
+    a->idx = CQ_STATE_NONE;
     if (member == CQ_STATE_NONE || pid == CQ_STATE_NONE)
         return a;
     //  the member's last accumulator first (kept in the roster block)
@@ -655,6 +658,7 @@ s_acc(const cq_state_t *st, s_acc_t *accs, size_t *n_accs, cq_member_t *m,
             return a;
         m->user2 = ai;
     }
+    a->idx = ai;
     a->ded = st->accs[ai].ded;
     a->oop = st->accs[ai].oop;
     if (exclude != CQ_STATE_NONE) {
@@ -1039,6 +1043,7 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
         sl->proc_id = l->proc;
         sl->plan_id = s_plan_id(self, st, l->plan_idx, l->plan);
         sl->track_freq = s_is_limited(self, cl->procedure);
+        sl->acc_hint = a->idx;
         sl->member_key = mkey;
         sl->npi = c->billing_npi;
         sl->proc = cl->procedure;
@@ -1154,8 +1159,13 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
 
 void
 cq_engine_prefetch(const cq_engine_t *self, const cq_state_t *st,
-                   const cq_claim_t *c)
+                   const cq_claim_t *c, int stage)
 {
+    if (stage == 1) {
+        //  the slot is in the cache by now: load the member's block
+        cq_roster_prefetch_block(self->roster, c->payer_id, c->member.id);
+        return;
+    }
     char key[CQ_KEY_LEN];
     size_t klen = s_key(key, c->payer_id, c->billing_npi, c->claim_id,
                         c->frequency ? c->frequency : '1');

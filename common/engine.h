@@ -89,12 +89,14 @@ int cq_engine_decide_with(cq_engine_t *self, cq_state_t *state,
 //  uses "local").
 void cq_engine_set_node(cq_engine_t *self, const char *node);
 
-//  Starts loading what deciding claim c will read first (its claim key's
-//  and its member's hash slots) into the cache: call it for the next
-//  claim before deciding the current one (software pipelining). Changes
-//  nothing; cheap.
+//  Starts loading what deciding claim c will read first into the cache
+//  (software pipelining; changes nothing): stage 2, its claim key's and
+//  its member's hash slots; stage 1, its member's roster block (reads the
+//  slot: do stage 2 for that claim first). Before deciding claim i:
+//      cq_engine_prefetch(e, st, &claim[i + 2], 2);
+//      cq_engine_prefetch(e, st, &claim[i + 1], 1);
 void cq_engine_prefetch(const cq_engine_t *self, const cq_state_t *state,
-                        const cq_claim_t *claim);
+                        const cq_claim_t *claim, int stage);
 
 struct cq_plan_rules;
 struct cq_roster;

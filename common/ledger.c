@@ -281,6 +281,7 @@ s_history_parse(const char *text, size_t n, const char *payer_member,
         l->member_id = l->npi_id = l->proc_id = l->plan_id = CQ_STATE_NONE;
         //  whatever the rules say now: chain every line for frequency limits
         l->track_freq = true;
+        l->acc_hint = CQ_STATE_NONE;
         l->member_key = payer_member;
         l->npi = npi;
         json_t *f[10];
@@ -487,6 +488,26 @@ s_rules_id(cq_ledger_t *self, uint16_t si, const char *version, int64_t seq,
     return 0;
 }
 
+//  "YYYY-MM-DD" into out (11 bytes), without printf.
+static void
+s_date10(int32_t days, char *out)
+{
+    int y, m, d;
+    cq_date_to_ymd(days, &y, &m, &d);
+    unsigned uy = (unsigned)y % 10000u;
+    out[0] = (char)('0' + uy / 1000);
+    out[1] = (char)('0' + uy / 100 % 10);
+    out[2] = (char)('0' + uy / 10 % 10);
+    out[3] = (char)('0' + uy % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + m / 10);
+    out[6] = (char)('0' + m % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + d / 10);
+    out[9] = (char)('0' + d % 10);
+    out[10] = '\0';
+}
+
 //  The accepted lines as the history column (0001_init.sql).
 static int
 s_history(cq_buf_t *b, const cq_state_entry_t *e)
@@ -495,8 +516,8 @@ s_history(cq_buf_t *b, const cq_state_entry_t *e)
     for (size_t i = 0; i < e->n_lines && rc == 0; i++) {
         const cq_state_line_t *l = &e->lines[i];
         char date[CQ_DATE_STRLEN], py[CQ_DATE_STRLEN], mods[16];
-        cq_date_format(l->date, date);
-        cq_date_format(l->py_start, py);
+        s_date10(l->date, date);
+        s_date10(l->py_start, py);
         s_mods_format(l->mods, mods);
         rc |= cq_buf_add(b, i ? ",[" : "[", i ? 2 : 1);
         rc |= cq_json_put_int(b, l->line);

@@ -654,6 +654,25 @@ cq_roster_prefetch(const cq_roster_t *self, const char *payer_id,
     __builtin_prefetch(cq_htab_home(&self->index, h));
 }
 
+void
+cq_roster_prefetch_block(const cq_roster_t *self, const char *payer_id,
+                         const char *member_id)
+{
+    size_t np = strnlen(payer_id, CQ_ID_LEN),
+           nm = strnlen(member_id, CQ_ID_LEN);
+    if (np >= CQ_ID_LEN || nm >= CQ_ID_LEN)
+        return;
+    char probe[2 * CQ_ID_LEN + 2];
+    size_t n = s_probe(probe, payer_id, np, member_id, nm);
+    uint64_t h = cq_htab_fix(cq_strhash(probe, n));
+    size_t i = cq_htab_first(&self->index, h);
+    if (i != CQ_HTAB_END) {
+        const char *b = self->blocks + (size_t)self->index.slots[i].v * 8;
+        __builtin_prefetch(b);
+        __builtin_prefetch(b + 64);
+    }
+}
+
 size_t
 cq_roster_members(const cq_roster_t *self)
 {

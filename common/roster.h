@@ -57,6 +57,10 @@ cq_member_t *cq_roster_find(cq_roster_t *self, const char *payer_id,
 //  Starts loading the hash slot cq_roster_find would read first.
 void cq_roster_prefetch(const cq_roster_t *self, const char *payer_id,
                         const char *member_id);
+//  Starts loading the member's block (one probe of the hash index: best
+//  after cq_roster_prefetch).
+void cq_roster_prefetch_block(const cq_roster_t *self, const char *payer_id,
+                              const char *member_id);
 size_t cq_roster_members(const cq_roster_t *self);
 size_t cq_roster_rows(const cq_roster_t *self);
 //  Member i (0..members-1), for callers that annotate rows (plan indexes).

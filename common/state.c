@@ -413,7 +413,13 @@ cq_state_apply(cq_state_t *st, const cq_state_entry_t *e, int64_t seq,
         h->ded = l->ded;
         h->oop = l->copay + l->ded + l->coins;
         h->active = true;
-        h->acc = s_acc_add(st, h->member, plan, l->py_start);
+        uint32_t hint = l->acc_hint;
+        if (hint < st->n_accs && st->accs[hint].member == h->member &&
+            st->accs[hint].plan == plan &&
+            st->accs[hint].py_start == l->py_start)
+            h->acc = hint;
+        else
+            h->acc = s_acc_add(st, h->member, plan, l->py_start);
         st->accs[h->acc].ded += h->ded;
         st->accs[h->acc].oop += h->oop;
         //  chain the row in front of its (member, date, proc) and

@@ -83,6 +83,8 @@ typedef struct {
     uint32_t plan_id;
     bool track_freq;           // chain it for frequency limits (a plan
                                // limits its procedure)
+    uint32_t acc_hint;         // its accumulator's index if the caller
+                               // knows it (checked), else CQ_STATE_NONE
     const char *member_key;    // "payer\x1fmember_id"
     const char *npi;           // billing NPI
     const char *proc;          // procedure code

@@ -51,8 +51,8 @@ static const s_key_t s_keys[] = {
 };
 
 static const char *s_type_names[] = {
-    "id",      "name", "date",    "money",    "code",  "npi",
-    "icd10",   "cpt",  "integer", "pointers", "check",
+    "id",    "name", "date",    "money",    "code",  "npi",
+    "icd10", "cpt",  "integer", "pointers", "check",
 };
 
 const char *
@@ -110,8 +110,8 @@ s_num(s_ctx_t *cx, json_t *obj, const char *key, double lo, double hi,
 }
 
 static int
-s_int(s_ctx_t *cx, json_t *obj, const char *key, int lo, int hi,
-      bool required, int def)
+s_int(s_ctx_t *cx, json_t *obj, const char *key, int lo, int hi, bool required,
+      int def)
 {
     json_t *v = json_object_get(obj, key);
     if (v == NULL) {
@@ -223,13 +223,13 @@ s_parse_lines(s_ctx_t *cx, json_t *root, cq_form_t *f)
         bool h = json_object_get(o, "h") != NULL;
         bool v = json_object_get(o, "v") != NULL;
         if (h == v) {
-            s_fail(cx, NULL, "needs exactly one of \"h\" (row) or \"v\" "
-                             "(column)");
+            s_fail(cx, NULL,
+                   "needs exactly one of \"h\" (row) or \"v\" "
+                   "(column)");
             break;
         }
-        double at = s_num(cx, o, h ? "h" : "v", 0, h ? CQ_FORM_MAX_ROW
-                                                      : CQ_FORM_MAX_COL,
-                          true, 0);
+        double at = s_num(cx, o, h ? "h" : "v", 0,
+                          h ? CQ_FORM_MAX_ROW : CQ_FORM_MAX_COL, true, 0);
         double lim = h ? CQ_FORM_MAX_COL : CQ_FORM_MAX_ROW;
         double from = s_num(cx, o, "from", 0, lim, true, 0);
         double to = s_num(cx, o, "to", 0, lim, true, 0);
@@ -269,8 +269,8 @@ s_parse_rect(s_ctx_t *cx, json_t *o, cq_form_rect_t *r)
 }
 
 static void
-s_parse_rects(s_ctx_t *cx, json_t *root, const char *key,
-              cq_form_rect_t **out, size_t *count)
+s_parse_rects(s_ctx_t *cx, json_t *root, const char *key, cq_form_rect_t **out,
+              size_t *count)
 {
     size_t n;
     json_t *arr = s_array(cx, root, key, CQ_FORM_MAX_LINES, &n);
@@ -351,8 +351,7 @@ s_type_find(const char *name)
 //  Parses one field object. row is the service line's row when line > 0
 //  (the object has no "row" then).
 static void
-s_parse_field(s_ctx_t *cx, json_t *o, int line, int row,
-              cq_form_field_t *fd)
+s_parse_field(s_ctx_t *cx, json_t *o, int line, int row, cq_form_field_t *fd)
 {
     char name[CQ_FORM_NAME_LEN], type[16], fmt[16], cs[16];
     s_str(cx, o, "name", name, sizeof name, true);
@@ -366,8 +365,9 @@ s_parse_field(s_ctx_t *cx, json_t *o, int line, int row,
         return;
     }
     if (k->line != (line > 0)) {
-        s_fail(cx, "name", line > 0 ? "not a service line field"
-                                    : "is a service line field");
+        s_fail(cx, "name",
+               line > 0 ? "not a service line field"
+                        : "is a service line field");
         return;
     }
     int t = s_type_find(type);
@@ -394,9 +394,9 @@ s_parse_field(s_ctx_t *cx, json_t *o, int line, int row,
     } else {
         cq_strlcpy(fd->name, name, sizeof fd->name);
     }
-    fd->row = (uint8_t)(line > 0
-                            ? row
-                            : s_int(cx, o, "row", 1, CQ_FORM_MAX_ROW, true, 1));
+    fd->row =
+        (uint8_t)(line > 0 ? row
+                           : s_int(cx, o, "row", 1, CQ_FORM_MAX_ROW, true, 1));
     fd->required = s_bool(cx, o, "required", false);
 
     if (fd->type == CQ_FT_CHECK) {
@@ -665,8 +665,9 @@ cq_form_parse(const char *json, size_t len, cq_form_t **out, cq_diag_t *diag)
             f->page_w_in / 2 ||
         cq_form_y_in(f, f->frame.bottom) - cq_form_y_in(f, f->frame.top) <
             f->page_h_in / 2) {
-        s_fail(&cx, NULL, "must lie on the page and cover at least half of "
-                          "it each way");
+        s_fail(&cx, NULL,
+               "must lie on the page and cover at least half of "
+               "it each way");
         goto out;
     }
     cx.path[0] = '\0';
@@ -717,8 +718,8 @@ cq_form_load(const char *path, cq_form_t **out, cq_diag_t *diag)
     *out = NULL;
     int rc = cq_read_file(path, CQ_FORM_MAX_JSON, &buf, &len);
     if (rc == CQ_ETOOBIG)
-        return cq_diag_set(diag, rc, 0, "form %s: larger than %u bytes",
-                           path, CQ_FORM_MAX_JSON);
+        return cq_diag_set(diag, rc, 0, "form %s: larger than %u bytes", path,
+                           CQ_FORM_MAX_JSON);
     if (rc != 0)
         return cq_diag_set(diag, CQ_ENOTFOUND, 0, "form %s: cannot read it",
                            path);
@@ -883,8 +884,8 @@ cq_form_field_print(const cq_form_field_t *f, const cq_claim_t *c,
         if (c->member.last_name[0] == '\0')
             return 0;
         if (c->member.first_name[0] != '\0')
-            snprintf(cells[0], CQ_FORM_CELL_LEN, "%s, %s",
-                     c->member.last_name, c->member.first_name);
+            snprintf(cells[0], CQ_FORM_CELL_LEN, "%s, %s", c->member.last_name,
+                     c->member.first_name);
         else
             s_copy(cells[0], c->member.last_name);
         return 1;
@@ -961,8 +962,8 @@ cq_form_field_print(const cq_form_field_t *f, const cq_claim_t *c,
         }
         size_t k = 0;
         for (int i = 0; i < l->n_modifiers; i++)
-            k += (size_t)snprintf(tmp + k, sizeof tmp - k, "%s%s",
-                                  i ? " " : "", l->modifiers[i]);
+            k += (size_t)snprintf(tmp + k, sizeof tmp - k, "%s%s", i ? " " : "",
+                                  l->modifiers[i]);
         return s_print_str(tmp, cells);
     }
     case CQ_FK_L_PTRS: {
@@ -1088,8 +1089,8 @@ cq_form_fit_claim(const cq_form_t *self, cq_claim_t *c, cq_diag_t *diag)
         if (l->service_date_end == l->service_date)
             l->service_date_end = CQ_DATE_NONE;
         if (l->charge < 0)
-            return cq_diag_set(diag, CQ_ETOOBIG, 0,
-                               "line%d.charge: negative", i + 1);
+            return cq_diag_set(diag, CQ_ETOOBIG, 0, "line%d.charge: negative",
+                               i + 1);
     }
     //  Names are cut to their box, as billing software does.
     for (size_t i = 0; i < self->n_fields; i++) {
@@ -1097,8 +1098,8 @@ cq_form_fit_claim(const cq_form_t *self, cq_claim_t *c, cq_diag_t *diag)
         if (f->key == CQ_FK_MEMBER_NAME) {
             size_t last = strlen(c->member.last_name);
             if (last + 3 > f->width) {
-                s_truncate(c->member.last_name, f->width > 3 ? f->width - 3u
-                                                             : 1u);
+                s_truncate(c->member.last_name,
+                           f->width > 3 ? f->width - 3u : 1u);
                 last = strlen(c->member.last_name);
             }
             s_truncate(c->member.first_name, f->width - last - 2);

@@ -98,18 +98,18 @@ typedef struct {
     uint8_t width;               // characters
     uint8_t n_cells;             // 0: one cell = the whole zone
     cq_form_cell_t cells[CQ_FORM_MAX_CELLS];
-    uint8_t n_choices;           // CQ_FT_CHECK only
+    uint8_t n_choices; // CQ_FT_CHECK only
     cq_form_choice_t choices[CQ_FORM_MAX_CHOICES];
-    char blank_value;            // CQ_FT_CHECK: value when nothing is marked
-    uint8_t min_len;             // characters after normalisation (0: type)
-    uint8_t max_len;             // 0: the zone width
-    int32_t min;                 // CQ_FT_INTEGER bounds
+    char blank_value; // CQ_FT_CHECK: value when nothing is marked
+    uint8_t min_len;  // characters after normalisation (0: type)
+    uint8_t max_len;  // 0: the zone width
+    int32_t min;      // CQ_FT_INTEGER bounds
     int32_t max;
-    cq_form_charset_t charset;   // extra restriction on characters
-    bool century;                // dates: CCYY (true) or YY (false)
-    bool person;                 // names: "LAST, FIRST"
-    bool required;               // blank is a reason to pend
-    char values[4][4];           // allowed values (codes), "" = any
+    cq_form_charset_t charset; // extra restriction on characters
+    bool century;              // dates: CCYY (true) or YY (false)
+    bool person;               // names: "LAST, FIRST"
+    bool required;             // blank is a reason to pend
+    char values[4][4];         // allowed values (codes), "" = any
 } cq_form_field_t;
 
 //  A drawn line in matrix units: horizontal (y0 == y1) or vertical.
@@ -119,9 +119,9 @@ typedef struct {
 } cq_form_line_t;
 
 typedef struct {
-    double row, col;  // top-left in matrix units
-    double size;      // points
-    int rotate;       // 0 or 90 (reads bottom to top)
+    double row, col; // top-left in matrix units
+    double size;     // points
+    int rotate;      // 0 or 90 (reads bottom to top)
     bool bold;
     char text[160];
 } cq_form_label_t;
@@ -131,29 +131,29 @@ typedef struct {
 } cq_form_rect_t;
 
 typedef struct {
-    char name[32];     // "cms1500"
-    char version[16];  // "02/12"
-    double page_w_in;  // sheet size in inches
+    char name[32];    // "cms1500"
+    char version[16]; // "02/12"
+    double page_w_in; // sheet size in inches
     double page_h_in;
-    double cpi, lpi;   // matrix pitch
-    int first_row;     // row printed at top_in
-    int first_col;     // column printed at left_in
-    double top_in;     // top of first_row, inches from the sheet's top
-    double left_in;    // left of first_col, inches from the sheet's left
-    cq_form_rect_t frame;       // the outer frame (registration anchors)
-    cq_form_line_t *lines;      // inner lines, owned
+    double cpi, lpi;       // matrix pitch
+    int first_row;         // row printed at top_in
+    int first_col;         // column printed at left_in
+    double top_in;         // top of first_row, inches from the sheet's top
+    double left_in;        // left of first_col, inches from the sheet's left
+    cq_form_rect_t frame;  // the outer frame (registration anchors)
+    cq_form_line_t *lines; // inner lines, owned
     size_t n_lines;
-    cq_form_rect_t *shading;    // shaded bands, owned
+    cq_form_rect_t *shading; // shaded bands, owned
     size_t n_shading;
     cq_form_rect_t *checkboxes; // checkbox squares, owned
     size_t n_checkboxes;
-    cq_form_label_t *labels;    // red form text, owned
+    cq_form_label_t *labels; // red form text, owned
     size_t n_labels;
     cq_form_label_t *constants; // black data printed on every claim, owned
     size_t n_constants;
-    cq_form_field_t *fields;    // claim fields then service line fields
+    cq_form_field_t *fields; // claim fields then service line fields
     size_t n_fields;
-    int n_service_lines;        // service lines per form (<= 6)
+    int n_service_lines; // service lines per form (<= 6)
 } cq_form_t;
 
 //  Parses a template from JSON text. On success *out is a new template

@@ -14,17 +14,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_DPI 300          // working resolution
-#define S_CAP_IN 0.10      // cap height of typed data (10-12 pt), inches
+#define S_DPI 300           // working resolution
+#define S_CAP_IN 0.10       // cap height of typed data (10-12 pt), inches
 #define S_BASELINE_IN 0.128 // typed baseline below its line's top, inches
 
 struct cq_ocr {
     cq_ocr_opts_t opts;
     cq_form_t *form;
     TessBaseAPI *api;
-    cq_ocr_page_t page;    // the page being reported / last read
+    cq_ocr_page_t page;     // the page being reported / last read
     cq_ocr_field_t *fields; // form->n_fields results, reused
-    cq_claim_t claim;      // the claim being built
+    cq_claim_t claim;       // the claim being built
     //  per cq_ocr_read
     cq_claim_fn *fn;
     void *arg;
@@ -96,8 +96,8 @@ cq_ocr_new(const cq_ocr_opts_t *o, cq_diag_t *diag)
     const char *vars[] = {"debug_file"};
     const char *vals[] = {"/dev/null"};
     if (TessBaseAPIInit4(self->api, o ? o->tessdata : NULL, "eng",
-                         OEM_LSTM_ONLY, NULL, 0, (char **)vars,
-                         (char **)vals, 1, false) != 0) {
+                         OEM_LSTM_ONLY, NULL, 0, (char **)vars, (char **)vals,
+                         1, false) != 0) {
         cq_diag_set(diag, CQ_ENOTFOUND, 0,
                     "ocr: cannot initialise Tesseract with eng.traineddata "
                     "(install tesseract-ocr-eng)");
@@ -142,10 +142,10 @@ cq_ocr_page(const cq_ocr_t *self)
 //  300 dpi, deskew, registration.
 
 typedef struct {
-    PIX *gray;   // 8 bpp, 300 dpi, deskewed; red ink dropped (colour)
-    PIX *ink;    // 1 bpp at the native resolution, deskewed: form + data
-    PIX *ink2;   // ink at half resolution (OR-reduced: thin lines stay)
-    double f2w;  // native -> working pixels
+    PIX *gray;  // 8 bpp, 300 dpi, deskewed; red ink dropped (colour)
+    PIX *ink;   // 1 bpp at the native resolution, deskewed: form + data
+    PIX *ink2;  // ink at half resolution (OR-reduced: thin lines stay)
+    double f2w; // native -> working pixels
     //  registration: working x = ox + (template x at 300 dpi - tx0) * sx
     double ox, oy, tx0, ty0, sx, sy;
 } s_prep_t;
@@ -167,8 +167,7 @@ s_split_rgb(PIX *pix, PIX **gray, PIX **ink)
     l_int32 w = pixGetWidth(pix), h = pixGetHeight(pix);
     PIX *g = pixCreate(w, h, 8);
     PIX *b = pixCreate(w, h, 1);
-    l_uint32 *src = pixGetData(pix), *gd = pixGetData(g),
-             *bd = pixGetData(b);
+    l_uint32 *src = pixGetData(pix), *gd = pixGetData(g), *bd = pixGetData(b);
     l_int32 swpl = pixGetWpl(pix), gwpl = pixGetWpl(g), bwpl = pixGetWpl(b);
     for (l_int32 y = 0; y < h; y++) {
         const l_uint32 *s = src + (size_t)y * (size_t)swpl;
@@ -201,8 +200,8 @@ s_peaks(const l_int32 *cnt, int n, double thresh, double *out, int max)
     int k = 0;
     int i = 0;
     while (i < n && k < max) {
-        double s = cnt[i] + (i > 0 ? cnt[i - 1] : 0) +
-                   (i + 1 < n ? cnt[i + 1] : 0);
+        double s =
+            cnt[i] + (i > 0 ? cnt[i - 1] : 0) + (i + 1 < n ? cnt[i + 1] : 0);
         if (s < thresh) {
             i++;
             continue;
@@ -376,6 +375,8 @@ s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
     PIX *src = NULL;
     if (pixGetColormap(pix) != NULL)
         src = pixRemoveColormap(pix, REMOVE_CMAP_BASED_ON_SRC);
+    else if (pixGetDepth(pix) == 32 && pixGetSpp(pix) == 4)
+        src = pixAlphaBlendUniform(pix, 0xffffff00); // on white paper
     else
         src = pixClone(pix);
     if (src == NULL) {
@@ -404,11 +405,19 @@ s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
     double dpi = (double)w / f->page_w_in;
     self->page.dpi = (int)lround(dpi);
     p->f2w = S_DPI / dpi;
+    //  The page is scaled to the sheet's width at 300 dpi: a page far
+    //  taller than a sheet would grow past the pixel cap.
+    double wh = (double)pixGetHeight(p->gray) * p->f2w;
+    if (wh * (double)w * p->f2w > (double)self->opts.max_pixels ||
+        wh > 4 * f->page_h_in * S_DPI) {
+        s_prep_free(p);
+        *why = "unreadable image: page proportions are not a form's";
+        return CQ_EPROTO;
+    }
     if (fabs(p->f2w - 1) > 0.04) {
-        PIX *sc = p->f2w < 0.7 ? pixScaleAreaMap(p->gray, (float)p->f2w,
-                                                 (float)p->f2w)
-                               : pixScaleGrayLI(p->gray, (float)p->f2w,
-                                                (float)p->f2w);
+        PIX *sc = p->f2w < 0.7
+                      ? pixScaleAreaMap(p->gray, (float)p->f2w, (float)p->f2w)
+                      : pixScaleGrayLI(p->gray, (float)p->f2w, (float)p->f2w);
         if (sc == NULL) {
             s_prep_free(p);
             *why = "unreadable image: cannot scale";
@@ -425,10 +434,10 @@ s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
     if (pixFindSkew(p->ink, &angle, &conf) == 0 && conf >= 3 &&
         fabsf(angle) >= 0.1f) {
         float rad = angle * (float)(M_PI / 180.0);
-        PIX *rg = pixRotate(p->gray, rad, L_ROTATE_AREA_MAP,
-                            L_BRING_IN_WHITE, 0, 0);
-        PIX *rb = pixRotate(p->ink, rad, L_ROTATE_SHEAR, L_BRING_IN_WHITE, 0,
-                            0);
+        PIX *rg =
+            pixRotate(p->gray, rad, L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, 0, 0);
+        PIX *rb =
+            pixRotate(p->ink, rad, L_ROTATE_SHEAR, L_BRING_IN_WHITE, 0, 0);
         if (rg != NULL && rb != NULL) {
             pixDestroy(&p->gray);
             pixDestroy(&p->ink);
@@ -627,13 +636,31 @@ s_clean(PIX *crop, PIX *bin, double cap)
     pixDestroy(&near);
 }
 
+//  Fields where one position may hold a letter or a digit.
+static bool
+s_mixed(const cq_form_field_t *f)
+{
+    switch (f->type) {
+    case CQ_FT_ID:
+    case CQ_FT_CODE:
+        return f->charset != CQ_CS_DIGITS;
+    case CQ_FT_NAME:
+    case CQ_FT_ICD10:
+    case CQ_FT_CPT:
+    case CQ_FT_POINTERS:
+        return true;
+    default:
+        return false;
+    }
+}
+
 //  One Tesseract recognition of a band (scaled by scale): raw text,
 //  whitespace-normalised, its MeanTextConf, and the validated value.
 static void
 s_tess(cq_ocr_t *self, PIX *band, float scale, cq_ocr_field_t *r)
 {
-    PIX *img = scale == 1.0f ? pixClone(band)
-                             : pixScaleGrayLI(band, scale, scale);
+    PIX *img =
+        scale == 1.0f ? pixClone(band) : pixScaleGrayLI(band, scale, scale);
     if (img == NULL)
         return;
     TessBaseAPISetImage2(self->api, img);
@@ -659,8 +686,17 @@ s_tess(cq_ocr_t *self, PIX *band, float scale, cq_ocr_field_t *r)
         TessDeleteText(text);
     r->conf = conf < 0 ? 0 : conf > 100 ? 100 : conf;
     r->reason = NULL;
-    r->valid = cq_ocr_validate(r->def, r->raw, r->value, sizeof r->value,
-                               &r->reason);
+    r->valid =
+        cq_ocr_validate(r->def, r->raw, r->value, sizeof r->value, &r->reason);
+    //  The data is typed in capitals: a lower-case i, l or o (or a bar)
+    //  is a glyph Tesseract could not place, and where a letter and a
+    //  digit may both stand (identifiers, names, codes) the validator
+    //  cannot tell which it was. Such a read is never sure.
+    if (r->valid && r->conf >= self->opts.threshold && s_mixed(r->def) &&
+        strpbrk(r->raw, "ilo|!") != NULL) {
+        r->conf = self->opts.threshold - 1;
+        r->reason = "ambiguous letter or digit";
+    }
 }
 
 //  Two reads agree: same validated value (or same text when invalid).
@@ -687,8 +723,8 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
     const cq_form_t *f = self->form;
     const cq_form_field_t *fd = r->def;
     double cap = S_CAP_IN * S_DPI * p->sy; // cap height, working pixels
-    double x0 = cq_form_x_in(f, fd->col), x1 = cq_form_x_in(f, fd->col +
-                                                                  fd->width);
+    double x0 = cq_form_x_in(f, fd->col),
+           x1 = cq_form_x_in(f, fd->col + fd->width);
     double y0 = cq_form_y_in(f, fd->row);
     BOX *box = s_map_box(p, x0 - 0.06, y0 - 0.045, x1 + 0.06,
                          y0 + 1.0 / f->lpi + 0.04);
@@ -786,7 +822,7 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
                 r->conf = b.conf;
         } else {
             cq_ocr_field_t c = *r;
-            s_tess(self, band, 2.0f, &c);
+            s_tess(self, band, 0.75f, &c);
             if (s_same(&c, r) || s_same(&c, &b)) {
                 cq_ocr_field_t *win = s_same(&c, r) ? r : &b;
                 int conf = c.conf < win->conf ? c.conf : win->conf;
@@ -816,7 +852,8 @@ static cq_ocr_field_t *
 s_find(cq_ocr_t *self, cq_form_key_t key, int line)
 {
     for (size_t i = 0; i < self->form->n_fields; i++)
-        if (self->fields[i].def->key == key && self->fields[i].def->line == line)
+        if (self->fields[i].def->key == key &&
+            self->fields[i].def->line == line)
             return &self->fields[i];
     return NULL;
 }
@@ -934,11 +971,19 @@ s_assemble(cq_ocr_t *self, int page_no)
                 s_pend(ch, "lines do not add up to the total");
         }
     }
+    //  A replacement or void names the claim it replaces, and only then.
+    cq_ocr_field_t *freq = s_find(self, CQ_FK_FREQUENCY, 0);
+    cq_ocr_field_t *orig = s_find(self, CQ_FK_ORIGINAL_ID, 0);
+    if (freq != NULL && orig != NULL) {
+        if (!freq->blank && orig->blank)
+            s_pend(freq, "no original reference number");
+        else if (freq->blank && !orig->blank)
+            s_pend(orig, "no resubmission code");
+    }
     //  Diagnoses must fill A, B, C... without gaps.
     for (size_t i = 0; i < f->n_fields; i++) {
         cq_ocr_field_t *r = &self->fields[i];
-        if (r->def->key == CQ_FK_DIAGNOSIS && r->blank &&
-            r->def->index < n_dx)
+        if (r->def->key == CQ_FK_DIAGNOSIS && r->blank && r->def->index < n_dx)
             s_pend(r, "blank before a filled diagnosis");
     }
 
@@ -976,13 +1021,12 @@ s_assemble(cq_ocr_t *self, int page_no)
         case CQ_FK_MEMBER_NAME: {
             const char *comma = strstr(v, ", ");
             if (comma != NULL) {
-                cq_strncpy_n(c->member.last_name, sizeof c->member.last_name,
-                             v, (size_t)(comma - v));
+                cq_strncpy_n(c->member.last_name, sizeof c->member.last_name, v,
+                             (size_t)(comma - v));
                 cq_strlcpy(c->member.first_name, comma + 2,
                            sizeof c->member.first_name);
             } else {
-                cq_strlcpy(c->member.last_name, v,
-                           sizeof c->member.last_name);
+                cq_strlcpy(c->member.last_name, v, sizeof c->member.last_name);
             }
             break;
         }
@@ -1042,8 +1086,7 @@ s_assemble(cq_ocr_t *self, int page_no)
             break;
         }
         case CQ_FK_L_PTRS:
-            for (const char *q = v; *q && l->n_pointers < CQ_MAX_POINTERS;
-                 q++)
+            for (const char *q = v; *q && l->n_pointers < CQ_MAX_POINTERS; q++)
                 l->dx_pointers[l->n_pointers++] = (uint8_t)(*q - 'A' + 1);
             break;
         case CQ_FK_L_CHARGE:
@@ -1189,17 +1232,16 @@ s_on_page(void *arg, int page_no, PIX *pix, const char *why)
                  "ocr page %d: %dx%d dpi %d skew %.2f registered %d "
                  "calls %d conf %d pend %d prep %.0f ms fields "
                  "%.0f ms",
-                 page_no, self->page.width, self->page.height,
-                 self->page.dpi, self->page.skew_deg, self->page.registered,
-                 self->page.n_tess_calls,
-                 self->claim.ocr_confidence, self->claim.n_pend,
-                 self->page.ms_prep, self->page.ms_fields);
+                 page_no, self->page.width, self->page.height, self->page.dpi,
+                 self->page.skew_deg, self->page.registered,
+                 self->page.n_tess_calls, self->claim.ocr_confidence,
+                 self->claim.n_pend, self->page.ms_prep, self->page.ms_fields);
     return s_deliver(self);
 }
 
 int
-cq_ocr_read(cq_ocr_t *self, const uint8_t *bytes, size_t len,
-            cq_claim_fn *fn, void *arg, cq_diag_t *diag)
+cq_ocr_read(cq_ocr_t *self, const uint8_t *bytes, size_t len, cq_claim_fn *fn,
+            void *arg, cq_diag_t *diag)
 {
     assert(self);
     self->fn = fn;
@@ -1249,8 +1291,7 @@ cq_ocr_probe(const uint8_t *bytes, size_t len, const cq_ocr_opts_t *o,
         return rc;
     if (bad > 0)
         return cq_diag_set(diag, CQ_EPROTO, 0,
-                           "unreadable image: %d of %d pages corrupt", bad,
-                           rc);
+                           "unreadable image: %d of %d pages corrupt", bad, rc);
     return rc;
 }
 

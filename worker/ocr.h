@@ -32,14 +32,14 @@
 #include "claim_json.h"
 #include "form.h"
 
-#define CQ_OCR_MAX_FILE (64u << 20)   // default file size cap (64 MiB)
-#define CQ_OCR_MAX_PIXELS 40000000u   // default pixels per page (600 dpi letter)
-#define CQ_OCR_MAX_DIM 12000          // default width or height cap
-#define CQ_OCR_MAX_PAGES 50           // default pages per file
-#define CQ_OCR_MIN_DIM 500            // a page narrower or lower is no form
-#define CQ_OCR_THRESHOLD 80           // default pend threshold (MeanTextConf)
-#define CQ_OCR_TEXT_LEN 96            // raw / value text of one field
-#define CQ_OCR_RARC "MA130"           // RARC on the CO-16 of unreadable images
+#define CQ_OCR_MAX_FILE (64u << 20) // default file size cap (64 MiB)
+#define CQ_OCR_MAX_PIXELS 40000000u // default pixels per page (600 dpi letter)
+#define CQ_OCR_MAX_DIM 12000        // default width or height cap
+#define CQ_OCR_MAX_PAGES 50         // default pages per file
+#define CQ_OCR_MIN_DIM 500          // a page narrower or lower is no form
+#define CQ_OCR_THRESHOLD 80         // default pend threshold (MeanTextConf)
+#define CQ_OCR_TEXT_LEN 96          // raw / value text of one field
+#define CQ_OCR_RARC "MA130"         // RARC on the CO-16 of unreadable images
 
 typedef struct {
     int threshold;         // accept a field at conf >= threshold (80)
@@ -70,7 +70,7 @@ typedef struct {
     bool blank;                  // no ink found in the zone
     bool valid;                  // value passed its validator
     cq_ocr_status_t status;
-    const char *reason;          // static text when pended, else NULL
+    const char *reason; // static text when pended, else NULL
 } cq_ocr_field_t;
 
 //  The last page read (valid during the claim callback and until the next
@@ -85,8 +85,8 @@ typedef struct {
     double reg_residual_px; // mean inner-line misfit at 300 dpi
     cq_ocr_field_t *fields; // one per template field, in template order
     size_t n_fields;
-    int n_tess_calls;       // Tesseract recognitions on this page
-    double ms_decode;       // wall time of each stage
+    int n_tess_calls; // Tesseract recognitions on this page
+    double ms_decode; // wall time of each stage
     double ms_prep;
     double ms_fields;
 } cq_ocr_page_t;

@@ -75,8 +75,7 @@ s_check_dims(uint64_t w, uint64_t h, int page, const cq_ocr_opts_t *o,
 {
     if (w == 0 || h == 0)
         return cq_diag_set(diag, CQ_EPROTO, 0,
-                           "unreadable image: page %d declares no size",
-                           page);
+                           "unreadable image: page %d declares no size", page);
     if (w > (uint64_t)o->max_dim || h > (uint64_t)o->max_dim ||
         w * h > o->max_pixels)
         return cq_diag_set(diag, CQ_ETOOBIG, 0,
@@ -84,6 +83,13 @@ s_check_dims(uint64_t w, uint64_t h, int page, const cq_ocr_opts_t *o,
                            "over the cap (%d per side, %llu in all)",
                            page, (unsigned long long)w, (unsigned long long)h,
                            o->max_dim, (unsigned long long)o->max_pixels);
+    //  pages are scaled to a sheet's width: one far taller than a sheet
+    //  would grow past the caps
+    if (h > 6 * w)
+        return cq_diag_set(diag, CQ_EPROTO, 0,
+                           "unreadable image: page %d is %llux%llu pixels: "
+                           "its proportions are not a form's",
+                           page, (unsigned long long)w, (unsigned long long)h);
     if (w < CQ_OCR_MIN_DIM || h < CQ_OCR_MIN_DIM)
         return cq_diag_set(diag, CQ_EPROTO, 0,
                            "unreadable image: page %d is %llux%llu pixels, "
@@ -140,7 +146,7 @@ s_tiff_scan(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
             uint32_t count = s_t32(&t, e + 4);
             if ((tag != 256 && tag != 257) || count != 1)
                 continue;
-            uint64_t v = type == 3 ? s_t16(&t, e + 8)
+            uint64_t v = type == 3   ? s_t16(&t, e + 8)
                          : type == 4 ? s_t32(&t, e + 8)
                                      : 0;
             if (tag == 256)
@@ -165,8 +171,8 @@ s_sniff_other(const uint8_t *b, size_t len)
 {
     if (len >= 5 && memcmp(b, "%PDF-", 5) == 0)
         return "a PDF document, not an image (scan to PNG, JPEG or TIFF)";
-    if (len >= 6 && (memcmp(b, "GIF87a", 6) == 0 ||
-                     memcmp(b, "GIF89a", 6) == 0))
+    if (len >= 6 &&
+        (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0))
         return "GIF is not supported (use PNG, JPEG or TIFF)";
     if (len >= 2 && b[0] == 'B' && b[1] == 'M')
         return "BMP is not supported (use PNG, JPEG or TIFF)";
@@ -184,8 +190,7 @@ cq_ocr_decode(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
                            len, o->max_file_bytes);
     if (b == NULL || len < 16)
         return cq_diag_set(diag, CQ_EPROTO, 0,
-                           "unreadable image: %zu bytes is not an image",
-                           len);
+                           "unreadable image: %zu bytes is not an image", len);
     static const uint8_t png_sig[8] = {0x89, 'P',  'N',  'G',
                                        '\r', '\n', 0x1a, '\n'};
     int rc;
@@ -222,8 +227,8 @@ cq_ocr_decode(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
         for (int i = 0; i < pages; i++) {
             PIX *pix = pixReadMemTiff(b, len, i);
             char why[64];
-            snprintf(why, sizeof why,
-                     "unreadable image: corrupt TIFF page %d", i + 1);
+            snprintf(why, sizeof why, "unreadable image: corrupt TIFF page %d",
+                     i + 1);
             if (pix != NULL && (pixGetWidth(pix) < CQ_OCR_MIN_DIM ||
                                 pixGetHeight(pix) < CQ_OCR_MIN_DIM)) {
                 pixDestroy(&pix);

@@ -166,8 +166,7 @@ s_val_id(const cq_form_field_t *f, char *s, const char **why)
     } else {
         for (size_t i = 1; i + 1 < n; i++)
             if (s_confusable(s[i]) && isdigit((unsigned char)s[i - 1]) &&
-                (isdigit((unsigned char)s[i + 1]) ||
-                 s_confusable(s[i + 1])))
+                (isdigit((unsigned char)s[i + 1]) || s_confusable(s[i + 1])))
                 s[i] = s_as_digit(s[i]);
         for (size_t i = 0; i < n; i++) {
             if (s[i] == '|' || s[i] == '!')
@@ -250,6 +249,23 @@ s_validate_name(const cq_form_field_t *f, char *s, const char **why)
     }
     out[k] = '\0';
     if (!f->person) {
+        //  An organisation's number ("CLINIC 01"): in a word that is
+        //  mostly digits, confusable letters are digits.
+        for (char *w = out; *w;) {
+            size_t n = strcspn(w, " ");
+            size_t digits = 0, conf = 0;
+            for (size_t i = 0; i < n; i++) {
+                digits += isdigit((unsigned char)w[i]) != 0;
+                conf += s_confusable(w[i]);
+            }
+            if (digits > 0 && digits >= n - digits && conf > 0)
+                for (size_t i = 0; i < n; i++)
+                    if (s_confusable(w[i]))
+                        w[i] = s_as_digit(w[i]);
+            w += n;
+            while (*w == ' ')
+                w++;
+        }
         strcpy(s, out);
         return s_len_ok(f, s, why);
     }
@@ -281,7 +297,8 @@ s_validate_name(const cq_form_field_t *f, char *s, const char **why)
         return false;
     }
     for (size_t i = 0; i < ll; i++)
-        if (!isalpha((unsigned char)last[i]) && strchr(" -'", last[i]) == NULL) {
+        if (!isalpha((unsigned char)last[i]) &&
+            strchr(" -'", last[i]) == NULL) {
             *why = "unexpected character";
             return false;
         }

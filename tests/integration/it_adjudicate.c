@@ -392,6 +392,21 @@ Test(adjudicate, missing_and_unusable_inputs)
     cq_run_free(&r);
 }
 
+Test(adjudicate, unreadable_image_is_rejected_co16)
+{
+    //  a scanned form that is no image at all: the OCR reader answers it
+    //  with an invalid claim named after the file
+    const char png[] = "\x89PNG\r\n\x1a\nthis is not really a png";
+    cr_assert_eq(cq_test_write(s_path("scan.png"), png, sizeof png - 1), 0);
+    cq_run_t r = s_adjudicate(NULL, "--plan", s_plan, "--members", s_members,
+                              s_path("scan.png"), NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strncmp(r.out, "{\"claim_id\": \"#", 15) == 0, "%s", r.out);
+    cr_assert(strstr(r.out, "\"carc\": \"16\"") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "\"source\": \"ocr\"") != NULL, "%s", r.out);
+    cq_run_free(&r);
+}
+
 Test(adjudicate, received_date_fills_in_claims_without_one)
 {
     char *claim = strdup(s_claim_line);

@@ -92,3 +92,32 @@ Test(results835, balanced_remittance_from_a_cluster, .timeout = 180)
     free(dec);
     cr_assert_eq(cq_child_stop(&up, SIGTERM, 60000), 0, "claimq up: exit");
 }
+
+//  The same through the oracle: `claimq adjudicate --format 835`, across
+//  several 835 interchanges (CQ_OUT835_CHUNK claims each), with a ledger.
+Test(results835, adjudicate_format_835_balances, .timeout = 120)
+{
+    const char *tmp = cq_test_tmpdir();
+    cr_assert_not_null(tmp);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", tmp);
+    cr_assert_eq(cq_proc_gen(dir, 2500, 200), 0);
+    char plan[1100], members[1100], claims[1100], ledger[1100];
+    snprintf(plan, sizeof plan, "%s/plan.json", dir);
+    snprintf(members, sizeof members, "%s/members.jsonl", dir);
+    snprintf(claims, sizeof claims, "%s/claims.jsonl", dir);
+    snprintf(ledger, sizeof ledger, "%s/ledger.db", dir);
+    cq_run_t r;
+    int st = cq_proc_claimq(&r, 60, "adjudicate", "--plan", plan, "--members",
+                            members, "--ledger", ledger, "--format", "835",
+                            claims, NULL);
+    cr_assert_eq(st, 0, "%s", r.err);
+    cr_assert_eq(s_count(r.out, "ISA*"), 3, "2500 claims: 3 interchanges");
+    cq_x12_835_check_t chk;
+    memset(&chk, 0, sizeof chk);
+    cq_diag_t diag = {0};
+    int n = cq_x12_835_check(r.out, r.out_len, NULL, NULL, &chk, &diag);
+    cr_assert_gt(n, 2000, "%s", diag.msg);
+    cr_assert_eq(chk.unbalanced, 0, "%s", chk.problem);
+    cq_run_free(&r);
+}

@@ -900,7 +900,18 @@ Test(engine, co16_unknown_payer_and_frequency_and_no_lines)
     s_assert_reason(s_decide(&c), 0, 0, "CO", "16", "MA130", "lines");
     s_claim(&c, "NOUNITS");
     s_line(&c, "99213", "1.00", "2026-02-20")->units_milli = 0;
-    s_assert_reason(s_decide(&c), 0, 0, "CO", "16", "M53", "lines[0].units");
+    s_assert_reason(s_decide(&c), 0, 0, "CO", "16", "M53", "lines[1].units");
+    s_claim(&c, "NOPROC");
+    s_line(&c, "99213", "1.00", "2026-02-20")->procedure[0] = '\0';
+    s_assert_reason(s_decide(&c), 0, 0, "CO", "16", "M51",
+                    "lines[1].procedure");
+    s_claim(&c, "NODATE");
+    s_line(&c, "99213", "1.00", "2026-02-20")->service_date = CQ_DATE_NONE;
+    s_assert_reason(s_decide(&c), 0, 0, "CO", "16", "M52",
+                    "lines[1].service_date");
+    s_claim(&c, "NEGATIVE");
+    s_line(&c, "99213", "1.00", "2026-02-20")->charge = -100;
+    s_assert_reason(s_decide(&c), 0, 0, "CO", "16", "MA130", "lines[1].charge");
 }
 
 Test(engine, co16_member_plan_not_in_the_plan_file)

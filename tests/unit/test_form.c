@@ -92,11 +92,12 @@ Test(form, load_default_honours_env_and_reports_missing)
 //  A minimal valid template; tests splice one bad item into it.
 #define S_HEAD                                                                 \
     "{\"form\": \"t\", \"page\": {\"width_in\": 8.5, \"height_in\": 11},"      \
-    " \"matrix\": {\"cpi\": 10, \"lpi\": 6, \"first_row\": 8, "               \
-    "\"first_col\": 1, \"top_in\": 1.3333, \"left_in\": 0.3},"                \
-    " \"frame\": {\"top\": 7, \"bottom\": 62, \"left\": 0.6, \"right\": 79.6},"
+    " \"matrix\": {\"cpi\": 10, \"lpi\": 6, \"first_row\": 8, "                \
+    "\"first_col\": 1, \"top_in\": 1.3333, \"left_in\": 0.3},"                 \
+    " \"frame\": {\"top\": 7, \"bottom\": 62, \"left\": 0.6, \"right\": "      \
+    "79.6},"
 #define S_FIELD(x)                                                             \
-    " \"fields\": [{\"name\": \"member.id\", \"type\": \"id\", \"row\": 8, "  \
+    " \"fields\": [{\"name\": \"member.id\", \"type\": \"id\", \"row\": 8, "   \
     "\"col\": 50, \"width\": 17}" x "]}"
 
 static int
@@ -173,8 +174,9 @@ Test(form, malformed_templates_are_refused_naming_the_item)
                         "\"row\": 10, \"col\": 1, \"width\": 28, "
                         "\"box\": \"\\u0000x\"}"),
          "not JSON"},
-        {S_HEAD "\"lines\": [{\"h\": 9, \"v\": 3, \"from\": 1, \"to\": 2}],"
-                S_FIELD(""),
+        {S_HEAD
+         "\"lines\": [{\"h\": 9, \"v\": 3, \"from\": 1, \"to\": 2}]," S_FIELD(
+             ""),
          "lines[0]"},
         {S_HEAD "\"lines\": [{\"h\": 9, \"from\": 5, \"to\": 2}]," S_FIELD(""),
          "greater than"},
@@ -261,41 +263,34 @@ Test(form, prints_values_the_way_billing_software_types_them)
     char cells[CQ_FORM_MAX_CELLS][CQ_FORM_CELL_LEN];
     char v[128];
 
-    cr_assert_eq(cq_form_field_print(s_field(f, "member.birth_date"), &c,
-                                     cells),
-                 3);
+    cr_assert_eq(
+        cq_form_field_print(s_field(f, "member.birth_date"), &c, cells), 3);
     cr_assert_str_eq(cells[0], "04");
     cr_assert_str_eq(cells[1], "12");
     cr_assert_str_eq(cells[2], "1980");
     cq_form_field_value(s_field(f, "member.birth_date"), &c, v, sizeof v);
     cr_assert_str_eq(v, "1980-04-12");
 
-    cr_assert_eq(cq_form_field_print(s_field(f, "line1.service_date"), &c,
-                                     cells),
-                 3);
+    cr_assert_eq(
+        cq_form_field_print(s_field(f, "line1.service_date"), &c, cells), 3);
     cr_assert_str_eq(cells[2], "26");
     //  one-day service: the to-date repeats the from-date
-    cq_form_field_value(s_field(f, "line1.service_date_end"), &c, v,
-                        sizeof v);
+    cq_form_field_value(s_field(f, "line1.service_date_end"), &c, v, sizeof v);
     cr_assert_str_eq(v, "2026-02-20");
 
-    cr_assert_eq(cq_form_field_print(s_field(f, "line1.charge"), &c, cells),
-                 2);
+    cr_assert_eq(cq_form_field_print(s_field(f, "line1.charge"), &c, cells), 2);
     cr_assert_str_eq(cells[0], "  150"); // dollars right-aligned
     cr_assert_str_eq(cells[1], "00");
     cq_form_field_value(s_field(f, "total_charge"), &c, v, sizeof v);
     cr_assert_str_eq(v, "250.00");
 
-    cr_assert_eq(cq_form_field_print(s_field(f, "diagnoses.A"), &c, cells),
-                 1);
+    cr_assert_eq(cq_form_field_print(s_field(f, "diagnoses.A"), &c, cells), 1);
     cr_assert_str_eq(cells[0], "E119"); // no point on the form
     cq_form_field_value(s_field(f, "diagnoses.A"), &c, v, sizeof v);
     cr_assert_str_eq(v, "E11.9");
-    cr_assert_eq(cq_form_field_print(s_field(f, "diagnoses.C"), &c, cells),
-                 0);
+    cr_assert_eq(cq_form_field_print(s_field(f, "diagnoses.C"), &c, cells), 0);
 
-    cr_assert_eq(cq_form_field_print(s_field(f, "line1.modifiers"), &c,
-                                     cells),
+    cr_assert_eq(cq_form_field_print(s_field(f, "line1.modifiers"), &c, cells),
                  2);
     cr_assert_str_eq(cells[1], "59");
     cq_form_field_value(s_field(f, "line1.modifiers"), &c, v, sizeof v);
@@ -303,8 +298,7 @@ Test(form, prints_values_the_way_billing_software_types_them)
     cq_form_field_value(s_field(f, "line2.diagnosis_pointers"), &c, v,
                         sizeof v);
     cr_assert_str_eq(v, "AB");
-    cq_form_field_value(s_field(f, "billing_provider.tax_id"), &c, v,
-                        sizeof v);
+    cq_form_field_value(s_field(f, "billing_provider.tax_id"), &c, v, sizeof v);
     cr_assert_str_eq(v, "123456789"); // no hyphen in box 25
     cq_form_field_value(s_field(f, "member.name"), &c, v, sizeof v);
     cr_assert_str_eq(v, "DOE, JANE");

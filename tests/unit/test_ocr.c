@@ -22,9 +22,9 @@ s_form(void)
 {
     cq_form_t *f = NULL;
     cq_diag_t d = {0};
-    cr_assert_eq(cq_form_load(cq_test_src("schemas/forms/cms1500.json"), &f,
-                              &d),
-                 0, "%s", d.msg);
+    cr_assert_eq(
+        cq_form_load(cq_test_src("schemas/forms/cms1500.json"), &f, &d), 0,
+        "%s", d.msg);
     return f;
 }
 
@@ -135,6 +135,8 @@ Test(ocr, validators_repair_confusions_by_position_and_type)
     s_expect(f, "member.name", "DOE JANE", NULL);
     s_expect(f, "member.name", "DOE, J@NE", NULL);
     s_expect(f, "billing_provider.name", "NORTH CLINIC 09", "NORTH CLINIC 09");
+    s_expect(f, "billing_provider.name", "NORTH CLINIC O1", "NORTH CLINIC 01");
+    s_expect(f, "billing_provider.name", "B2B CLINIC", "B2B CLINIC");
     s_expect(f, "member.id", "", NULL);
     cq_form_destroy(&f);
 }
@@ -281,8 +283,7 @@ Test(ocr, clean_form_round_trips_to_its_truth, .timeout = 60)
     json_error_t je;
     json_t *j = json_loads(out.data, 0, &je);
     cr_assert_not_null(j, "%s", je.text);
-    cr_assert_eq(json_array_size(json_object_get(j, "fields")),
-                 f->n_fields);
+    cr_assert_eq(json_array_size(json_object_get(j, "fields")), f->n_fields);
     cr_assert(json_is_true(json_object_get(j, "registered")));
     json_decref(j);
     cq_buf_free(&out);
@@ -378,8 +379,7 @@ Test(ocr, g4_tiff_gives_one_claim_per_page, .timeout = 60)
     free(tj);
 
     s_got_t g = {.ocr = s_ocr()};
-    cr_assert_eq(cq_ocr_read(g.ocr, (uint8_t *)tif, len, s_collect, &g, &d),
-                 2);
+    cr_assert_eq(cq_ocr_read(g.ocr, (uint8_t *)tif, len, s_collect, &g, &d), 2);
     cr_assert_eq(g.n, 2);
     cr_assert_eq(g.page[0], 1);
     cr_assert_eq(g.page[1], 2);
@@ -403,8 +403,7 @@ Test(ocr, g4_tiff_gives_one_claim_per_page, .timeout = 60)
 //  Unreadable input: a clear reject (CO-16 "unreadable image"), no crash.
 
 static void
-s_expect_reject(cq_ocr_t *ocr, const uint8_t *b, size_t len,
-                const char *needle)
+s_expect_reject(cq_ocr_t *ocr, const uint8_t *b, size_t len, const char *needle)
 {
     s_got_t g = {.ocr = ocr};
     cq_diag_t d = {0};
@@ -495,6 +494,12 @@ Test(ocr, unreadable_images_are_rejected_clearly, .timeout = 60)
     //  a 1x1 image
     png = s_png_of(1, 1, &len);
     s_expect_reject(ocr, png, len, "too small");
+    free(png);
+
+    //  a strip far taller than a sheet: scaled to the sheet's width it
+    //  would pass the pixel cap
+    png = s_png_of(600, 11000, &len);
+    s_expect_reject(ocr, png, len, "proportions");
     free(png);
 
     //  a PNG header claiming 100000 x 100000 pixels
