@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ typedef struct {
     size_t claims_clean;       // claims with no pend at all
     size_t claims_clean_wrong; // ... with a wrong value in them
     size_t invalid;            // pages rejected as unreadable
+    size_t pend_by[CQ_FORM_MAX_FIELDS]; // pends per template field
     //  speed
     double wall_ms, cpu_ms;     // all pages
     double wall_ms_k, cpu_ms_k; // the pages the CLI also read
@@ -549,6 +551,8 @@ cq_bench_ocr(int argc, char **argv)
     cq_ocr_opts_t oo;
     cq_ocr_opts_init(&oo);
     oo.threshold = (int)threshold;
+    if (pages > oo.max_pages)
+        oo.max_pages = (int)pages; // the g4 set is one multi-page TIFF
     oo.form_path = form_path;
     double t0 = s_clock_ms(CLOCK_MONOTONIC);
     cq_ocr_t *ocr = cq_ocr_new(&oo, &diag);

@@ -758,6 +758,12 @@ cq_form_load_default(const char *path, cq_form_t **out, cq_diag_t *diag)
         if (access(p, R_OK) == 0)
             return cq_form_load(p, out, diag);
     }
+#ifdef CQ_FORMS_DIR
+    //  the source tree this program was built from (a build directory
+    //  outside the tree, a test binary)
+    if (access(CQ_FORMS_DIR "/cms1500.json", R_OK) == 0)
+        return cq_form_load(CQ_FORMS_DIR "/cms1500.json", out, diag);
+#endif
     return cq_diag_set(diag, CQ_ENOTFOUND, 0,
                        "form: no cms1500.json in %s/../schemas/forms, "
                        "%s/../share/claimq/forms or %s/schemas/forms; "
@@ -1055,6 +1061,14 @@ cq_form_field_value(const cq_form_field_t *f, const cq_claim_t *c, char *out,
 //  Fitting a claim to one form.
 
 static void
+s_upper(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'a' && *s <= 'z')
+            *s = (char)(*s - 'a' + 'A');
+}
+
+static void
 s_truncate(char *s, size_t max)
 {
     if (strlen(s) > max)
@@ -1092,6 +1106,23 @@ cq_form_fit_claim(const cq_form_t *self, cq_claim_t *c, cq_diag_t *diag)
             return cq_diag_set(diag, CQ_ETOOBIG, 0, "line%d.charge: negative",
                                i + 1);
     }
+    //  The form is typed in capitals (payers ask for them; names compare
+    //  without case). An identifier with lower-case letters cannot be
+    //  typed faithfully.
+    s_upper(c->member.last_name);
+    s_upper(c->member.first_name);
+    s_upper(c->billing_name);
+    const char *ids[] = {c->claim_id, c->payer_id, c->member.id, c->prior_auth,
+                         c->original_claim_id};
+    static const char *id_names[] = {"claim_id", "payer_id", "member.id",
+                                     "prior_auth", "original_claim_id"};
+    for (size_t i = 0; i < CQ_ARRAY_LEN(ids); i++)
+        for (const char *q = ids[i]; *q; q++)
+            if (*q >= 'a' && *q <= 'z')
+                return cq_diag_set(diag, CQ_EUNSUPPORTED, 0,
+                                   "%s: lower-case letters cannot be typed "
+                                   "on the form",
+                                   id_names[i]);
     //  Names are cut to their box, as billing software does.
     for (size_t i = 0; i < self->n_fields; i++) {
         const cq_form_field_t *f = &self->fields[i];

@@ -190,11 +190,13 @@ void cq_form_field_value(const cq_form_field_t *f, const cq_claim_t *c,
                          char *out, size_t outsize);
 
 //  Adjusts claim c to what one form can carry: keeps the first
-//  n_service_lines lines, recomputes total_charge as their sum, and
-//  drops what the paper form has no place for (received date, billing
-//  name beyond the box). Returns 0, or CQ_ETOOBIG naming the value in
-//  diag when a value does not fit its box (a long id, a charge over
-//  99999.99, fractional units), in which case c cannot be printed.
+//  n_service_lines lines, recomputes total_charge as their sum, drops
+//  what the paper form has no place for (received date), writes names in
+//  capitals and cuts them to their box, as billing software does.
+//  Returns 0, or CQ_ETOOBIG / CQ_EUNSUPPORTED naming the value in diag
+//  when a value does not fit its box (a long id, a charge over 99999.99,
+//  fractional units, lower-case letters in an id, an institutional
+//  claim), in which case c cannot be printed.
 int cq_form_fit_claim(const cq_form_t *self, cq_claim_t *c, cq_diag_t *diag);
 
 const char *cq_form_type_name(cq_form_type_t t);

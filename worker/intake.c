@@ -2,6 +2,7 @@
 #include "doc.h"
 #include "log.h"
 #include "mem.h"
+#include "ocr.h"
 #include "proto.h"
 #include "wire.h"
 
@@ -9,6 +10,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+//  The OCR engine of this intake thread: Tesseract is initialised once per
+//  thread (notes/ocr.md: one TessBaseAPI per thread, never shared), at the
+//  first image, and kept for the thread's life (s_ocr_end).
+static _Thread_local cq_ocr_t *s_ocr;
+static _Thread_local bool s_ocr_failed; // and not tried again
+static _Thread_local char s_ocr_why[sizeof(((cq_diag_t *)0)->msg)];
+
+static cq_ocr_t *
+s_ocr_get(void)
+{
+    if (s_ocr == NULL && !s_ocr_failed) {
+        cq_ocr_opts_t o;
+        cq_ocr_opts_init(&o);
+        cq_diag_t diag = {0};
+        s_ocr = cq_ocr_new(&o, &diag);
+        if (s_ocr == NULL) {
+            s_ocr_failed = true;
+            cq_strlcpy(s_ocr_why, diag.msg, sizeof s_ocr_why);
+            cq_log_error(NULL, "OCR engine unavailable: %s", diag.msg);
+        }
+    }
+    return s_ocr;
+}
+
+static void
+s_ocr_end(void)
+{
+    cq_ocr_destroy(&s_ocr);
+}
 
 typedef struct {
     cq_msg_intake_t in; // the INTAKE being answered
@@ -63,6 +94,10 @@ s_on_claim(void *arg, cq_claim_t *c)
             cq_strlcpy(c->claim_id, id, sizeof c->claim_id);
         }
     }
+    //  OCR claims carry no received date: the day the broker received
+    //  the document (cq_doc_decode stamps text documents the same way).
+    if (c->received_date == CQ_DATE_NONE)
+        c->received_date = r->in.received_date;
     cq_proto_claim_encode(&r->items, c);
     r->n++;
     r->total++;
@@ -96,13 +131,20 @@ cq_intake_run(const uint8_t *body, size_t body_len, const uint8_t *doc,
     int32_t status = 0;
     const char *message = NULL;
     if (cq_doc_sniff(doc, doc_len) == CQ_DOC_IMAGE) {
-        //  ---- OCR: images (scanned CMS-1500 forms) -------------------
-        //  The OCR engine (worker/ocr.h) is wired here by the lead: one
-        //  cq_ocr_t per intake thread, created when the thread starts, and
-        //      rc = cq_ocr_read(ocr, doc, doc_len, s_on_claim, &r, &diag);
-        //  Until then an image is answered as unsupported.
-        status = CQ_EUNSUPPORTED;
-        message = "images need the OCR engine, not wired in this worker";
+        //  Scanned CMS-1500 forms: one claim per page. An unreadable image
+        //  still yields a claim (invalid: rejected CO-16 "unreadable
+        //  image"), so the submitter gets an answer.
+        cq_ocr_t *ocr = s_ocr_get();
+        if (ocr == NULL) {
+            status = CQ_EUNSUPPORTED;
+            message = s_ocr_why;
+        } else {
+            rc = cq_ocr_read(ocr, doc, doc_len, s_on_claim, &r, &diag);
+            if (rc < 0) {
+                status = rc;
+                message = diag.msg;
+            }
+        }
     } else {
         rc = cq_doc_decode(doc, doc_len, r.in.received_date, s_on_claim, &r,
                            &diag);
@@ -171,6 +213,7 @@ s_actor(zsock_t *pipe, void *args)
     }
     cq_wire_msg_close(m);
     free(m);
+    s_ocr_end();
 }
 
 zactor_t *

@@ -699,6 +699,35 @@ s_tess(cq_ocr_t *self, PIX *band, float scale, cq_ocr_field_t *r)
     }
 }
 
+//  Stretches a band's contrast in place: the darkest fifth of its ink
+//  goes to black, 230 and lighter to white. Blur and low resolution leave
+//  typed glyphs gray, and Tesseract is surer of them at full contrast.
+static void
+s_stretch(PIX **band)
+{
+    NUMA *na = pixGetGrayHistogram(*band, 1);
+    if (na == NULL)
+        return;
+    l_float32 ink = 0, acc = 0, v;
+    for (int i = 0; i < 200; i++) {
+        numaGetFValue(na, i, &v);
+        ink += v;
+    }
+    int lo = 0;
+    for (; lo < 200 && acc < ink / 5; lo++) {
+        numaGetFValue(na, lo, &v);
+        acc += v;
+    }
+    numaDestroy(&na);
+    if (ink <= 0 || lo <= 0)
+        return;
+    PIX *t = pixGammaTRC(NULL, *band, 1.0f, lo, 230);
+    if (t != NULL) {
+        pixDestroy(band);
+        *band = t;
+    }
+}
+
 //  Two reads agree: same validated value (or same text when invalid).
 static bool
 s_same(const cq_ocr_field_t *a, const cq_ocr_field_t *b)
@@ -805,6 +834,7 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
         r->reason = "zone outside the page";
         return;
     }
+    s_stretch(&band);
     //  First read as is. A field that is invalid or unsure is read again
     //  at 1.5x (a wide glyph read twice, "wW", or a dotted zero read as 6
     //  or 9 often comes out right). Two reads that agree keep the lower
@@ -921,7 +951,8 @@ s_assemble(cq_ocr_t *self, int page_no)
             r->status = CQ_OCR_PEND;
         else if (r->conf < thr) {
             r->status = CQ_OCR_PEND;
-            r->reason = "low confidence";
+            if (r->reason == NULL)
+                r->reason = "low confidence";
         } else {
             r->status = CQ_OCR_ACCEPTED;
             r->reason = NULL;

@@ -6,10 +6,13 @@
 //  are pixels decoded (Leptonica over libpng, libjpeg, libtiff).
 #include "ocr_int.h"
 
+#include "mem.h"
+
 #include <dlfcn.h>
 #include <leptonica/allheaders.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static pthread_once_t s_quiet_once = PTHREAD_ONCE_INIT;
@@ -112,33 +115,42 @@ s_tiff_scan(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
         return cq_diag_set(diag, CQ_EPROTO, 0,
                            "unreadable image: bad TIFF header");
     uint32_t off = s_t32(&t, 4);
-    uint32_t seen[CQ_OCR_MAX_PAGES * 4 + 1];
+    //  every directory takes at least 18 bytes: a bound on the pages
     int max_pages = o->max_pages;
-    if (max_pages > (int)CQ_ARRAY_LEN(seen) - 1)
-        max_pages = (int)CQ_ARRAY_LEN(seen) - 1;
-    int pages = 0;
-    while (off != 0) {
-        if (pages >= max_pages)
-            return cq_diag_set(diag, CQ_ETOOBIG, 0,
-                               "unreadable image: more than %d pages",
-                               max_pages);
-        if (off < 8 || (size_t)off + 2 > len)
-            return cq_diag_set(diag, CQ_EPROTO, off,
-                               "unreadable image: TIFF directory %d lies "
-                               "outside the file",
-                               pages + 1);
-        for (int i = 0; i < pages; i++)
+    if ((size_t)max_pages > len / 18)
+        max_pages = (int)(len / 18);
+    uint32_t *seen = cq_xcalloc((size_t)max_pages + 1, sizeof *seen);
+    int pages = 0, rc = 0;
+    while (off != 0 && rc == 0) {
+        if (pages >= o->max_pages) {
+            rc = cq_diag_set(diag, CQ_ETOOBIG, 0,
+                             "unreadable image: more than %d pages",
+                             o->max_pages);
+            break;
+        }
+        if (off < 8 || (size_t)off + 2 > len || pages >= max_pages) {
+            rc = cq_diag_set(diag, CQ_EPROTO, off,
+                             "unreadable image: TIFF directory %d lies "
+                             "outside the file",
+                             pages + 1);
+            break;
+        }
+        for (int i = 0; i < pages && rc == 0; i++)
             if (seen[i] == off)
-                return cq_diag_set(diag, CQ_EPROTO, off,
-                                   "unreadable image: TIFF directories "
-                                   "form a loop");
+                rc = cq_diag_set(diag, CQ_EPROTO, off,
+                                 "unreadable image: TIFF directories "
+                                 "form a loop");
+        if (rc)
+            break;
         seen[pages] = off;
         uint32_t n = s_t16(&t, off);
-        if (n == 0 || (size_t)off + 2 + 12 * (size_t)n + 4 > len)
-            return cq_diag_set(diag, CQ_EPROTO, off,
-                               "unreadable image: TIFF directory %d is "
-                               "truncated",
-                               pages + 1);
+        if (n == 0 || (size_t)off + 2 + 12 * (size_t)n + 4 > len) {
+            rc = cq_diag_set(diag, CQ_EPROTO, off,
+                             "unreadable image: TIFF directory %d is "
+                             "truncated",
+                             pages + 1);
+            break;
+        }
         uint64_t w = 0, h = 0;
         for (uint32_t i = 0; i < n; i++) {
             size_t e = (size_t)off + 2 + 12 * (size_t)i;
@@ -155,11 +167,12 @@ s_tiff_scan(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
                 h = v;
         }
         pages++;
-        int rc = s_check_dims(w, h, pages, o, diag);
-        if (rc)
-            return rc;
+        rc = s_check_dims(w, h, pages, o, diag);
         off = s_t32(&t, (size_t)off + 2 + 12 * (size_t)n);
     }
+    free(seen);
+    if (rc)
+        return rc;
     if (pages == 0)
         return cq_diag_set(diag, CQ_EPROTO, 0,
                            "unreadable image: TIFF without pages");

@@ -346,6 +346,15 @@ Test(form, fit_keeps_six_lines_and_refuses_what_does_not_fit)
                   28);
 
     s_claim(&c);
+    strcpy(c.member.last_name, "Doe");
+    cr_assert_eq(cq_form_fit_claim(f, &c, &d), 0);
+    cr_assert_str_eq(c.member.last_name, "DOE"); // typed in capitals
+    strcpy(c.claim_id, "pcn-1");
+    memset(&d, 0, sizeof d);
+    cr_assert_eq(cq_form_fit_claim(f, &c, &d), CQ_EUNSUPPORTED);
+    cr_assert(strstr(d.msg, "claim_id") != NULL, "%s", d.msg);
+
+    s_claim(&c);
     c.lines[0].units_milli = 1500;
     memset(&d, 0, sizeof d);
     cr_assert_eq(cq_form_fit_claim(f, &c, &d), CQ_ETOOBIG);

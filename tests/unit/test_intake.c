@@ -16,6 +16,8 @@ typedef struct {
     char message[CQ_PROTO_MSG_LEN];
     char ids[64][CQ_ID_LEN];
     int32_t received[64];
+    bool invalid[64];
+    cq_source_t source[64];
 } s_got_t;
 
 static void
@@ -41,6 +43,8 @@ s_emit(void *arg, const uint8_t *body, size_t len, bool last)
         if (g->claims < 64) {
             strcpy(g->ids[g->claims], c->claim_id);
             g->received[g->claims] = c->received_date;
+            g->invalid[g->claims] = c->invalid;
+            g->source[g->claims] = c->source;
         }
         g->claims++;
     }
@@ -120,12 +124,18 @@ Test(intake, unusable_document_reports_why)
     cr_assert_neq(g.message[0], '\0');
 }
 
-Test(intake, images_wait_for_ocr)
+Test(intake, unreadable_image_still_gets_an_answer, .timeout = 60)
 {
+    //  a PNG signature and garbage: the OCR engine cannot decode it; the
+    //  document still yields one claim, invalid, so that the engine rejects
+    //  it CO-16 ("unreadable image") and the submitter hears of it
     s_got_t g;
-    s_run("\x89PNG\r\n\x1a\n....", 1, 0, &g);
-    cr_assert_eq(g.status, CQ_EUNSUPPORTED);
-    cr_assert(strstr(g.message, "OCR") != NULL, "%s", g.message);
+    s_run("\x89PNG\r\n\x1a\n....garbage....", 1, 0, &g);
+    cr_assert_eq(g.status, 0, "%s", g.message);
+    cr_assert_eq(g.claims, 1);
+    cr_assert(g.invalid[0]);
+    cr_assert_eq(g.source[0], CQ_SOURCE_OCR);
+    cr_assert_eq(g.received[0], cq_date_from_ymd(2026, 3, 2));
 }
 
 Test(intake, size_mismatch_is_refused)
