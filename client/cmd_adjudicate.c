@@ -247,12 +247,8 @@ s_on_claim(void *arg, cq_claim_t *c)
     s_ring_t *q = &r->ring;
     if (c->received_date == CQ_DATE_NONE)
         c->received_date = r->received;
-    if (r->scope_ids && c->claim_id[0] == '#' && c->invalid &&
-        strchr(c->claim_id, ':') == NULL) {
-        char id[CQ_ID_LEN];
-        snprintf(id, sizeof id, "#%s:%.20s", r->doc_tag, c->claim_id + 1);
-        cq_strlcpy(c->claim_id, id, sizeof c->claim_id);
-    }
+    if (r->scope_ids) // doc_tag is already set: the document is not read
+        cq_doc_scope_id(NULL, 0, r->doc_tag, c);
     pthread_mutex_lock(&q->mu);
     while (q->count == S_RING && !q->stop) {
         q->dec_waits = true;

@@ -7,6 +7,8 @@
 #include "gen.h"
 #include "mem.h"
 #include "x12.h"
+#include "form.h"
+#include "paper.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -21,8 +23,48 @@
 //  Output kinds that need an option.
 enum {
     S_WANT_DEFAULT = 0,
-    S_WANT_X12 = 1 << 0, // --x12: claims.837 (X12 837P)
+    S_WANT_X12 = 1 << 0,   // --x12: claims.837 (X12 837P)
+    S_WANT_PAPER = 1 << 1, // --paper N: forms/ (rendered CMS-1500 forms)
 };
+
+//  --paper N and its rendering options (client/paper.h).
+static size_t s_paper_n;
+static cq_paper_opts_t s_paper;
+
+//  The first --paper N claims that fit on one CMS-1500 form (professional,
+//  at most 12 diagnoses; lines past 6 dropped, see cq_paper_write_set),
+//  rendered as scanned pages with their truth beside them.
+static int
+s_write_paper(const cq_gen_t *g, const char *dir)
+{
+    cq_diag_t diag = {0};
+    cq_form_t *form = NULL;
+    if (cq_form_load_default(NULL, &form, &diag) != 0) {
+        fprintf(stderr, "claimq gen: %s\n", diag.msg);
+        return -1;
+    }
+    cq_claim_t *claims = cq_xcalloc(s_paper_n ? s_paper_n : 1, sizeof *claims);
+    size_t n = 0;
+    for (size_t i = 0; i < cq_gen_n_claims(g) && n < s_paper_n; i++) {
+        cq_gen_claim(g, i, &claims[n]);
+        cq_diag_t fit = {0};
+        if (cq_form_fit_claim(form, &claims[n], &fit) == 0)
+            n++;
+    }
+    size_t written = 0;
+    int rc =
+        cq_paper_write_set(dir, form, claims, n, &s_paper, &written, &diag);
+    if (rc != 0)
+        fprintf(stderr, "claimq gen: forms: %s\n", diag.msg);
+    else if (written < s_paper_n)
+        fprintf(stderr,
+                "claimq gen: %zu forms written (only %zu of the claims fit "
+                "a form)\n",
+                written, n);
+    free(claims);
+    cq_form_destroy(&form);
+    return rc;
+}
 
 //  The same claims as claims.jsonl, as one X12 837P file: many claims per
 //  transaction set, many sets per file, valid envelope counts. The dates
@@ -76,6 +118,7 @@ static const s_output_t s_outputs[] = {
     {"members.jsonl", cq_gen_write_members, NULL, 0},
     {"claims.jsonl", cq_gen_write_claims, NULL, 0},
     {"claims.837", s_write_x12, NULL, S_WANT_X12},
+    {"forms", NULL, s_write_paper, S_WANT_PAPER},
 };
 
 static void
@@ -84,6 +127,9 @@ s_help(void)
     printf(
         "usage: claimq gen --out DIR [--claims N] [--members N] [--seed S]\n"
         "                  [--received-date YYYY-MM-DD] [--payer ID] [--x12]\n"
+        "                  [--paper N [--tiff] [--dpi D] [--skew DEG] "
+        "[--noise X]\n"
+        "                  [--blur S]]\n"
         "\n"
         "Writes a synthetic, deterministic data set into DIR (created if "
         "needed):\n"
@@ -144,6 +190,19 @@ s_number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
     char *end;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno != 0 || *end != '\0' || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+//  A decimal number in [lo, hi].
+static bool
+s_real(const char *s, double lo, double hi, double *out)
+{
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v >= lo && v <= hi))
         return false;
     *out = v;
     return true;
@@ -214,11 +273,20 @@ cq_cmd_gen(int argc, char **argv)
         {"received-date", required_argument, NULL, 'r'},
         {"payer", required_argument, NULL, 'p'},
         {"x12", no_argument, NULL, 'x'},
+        {"paper", required_argument, NULL, 'P'},
+        {"tiff", no_argument, NULL, 'T'},
+        {"dpi", required_argument, NULL, 'D'},
+        {"skew", required_argument, NULL, 'K'},
+        {"noise", required_argument, NULL, 'N'},
+        {"blur", required_argument, NULL, 'B'},
+        {"paper-seed", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     cq_gen_opts_t o;
     cq_gen_opts_default(&o);
+    cq_paper_opts_init(&s_paper);
+    bool paper_seed = false;
     const char *out = NULL;
     unsigned want = S_WANT_DEFAULT;
     uint64_t v;
@@ -261,6 +329,41 @@ cq_cmd_gen(int argc, char **argv)
         case 'x':
             want |= S_WANT_X12;
             break;
+        case 'P':
+            if (!s_number(optarg, 1, 100000, &v))
+                return s_usage("--paper: '%s' is not a number of forms "
+                               "(1 to 100000)",
+                               optarg);
+            s_paper_n = (size_t)v;
+            want |= S_WANT_PAPER;
+            break;
+        case 'T':
+            s_paper.tiff = true;
+            s_paper.bitonal = true;
+            break;
+        case 'D':
+            if (!s_number(optarg, 100, 600, &v))
+                return s_usage("--dpi: '%s' is not 100 to 600", optarg);
+            s_paper.dpi = (int)v;
+            break;
+        case 'K':
+            if (!s_real(optarg, -10, 10, &s_paper.skew_deg))
+                return s_usage("--skew: '%s' is not -10 to 10", optarg);
+            break;
+        case 'N':
+            if (!s_real(optarg, 0, 1, &s_paper.noise))
+                return s_usage("--noise: '%s' is not 0 to 1", optarg);
+            break;
+        case 'B':
+            if (!s_real(optarg, 0, 5, &s_paper.blur))
+                return s_usage("--blur: '%s' is not 0 to 5", optarg);
+            break;
+        case 'S':
+            if (!s_number(optarg, 0, UINT64_MAX, &v))
+                return s_usage("--paper-seed: '%s' is not a number", optarg);
+            s_paper.seed = v;
+            paper_seed = true;
+            break;
         case 'h':
             s_help();
             return CQ_EXIT_OK;
@@ -272,6 +375,8 @@ cq_cmd_gen(int argc, char **argv)
     }
     if (optind < argc)
         return s_usage("unexpected argument '%s'", argv[optind]);
+    if (!paper_seed)
+        s_paper.seed = o.seed;
     if (out == NULL)
         return s_usage("--out DIR is required");
     cq_gen_t *g = cq_gen_new(&o);

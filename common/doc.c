@@ -55,7 +55,7 @@ typedef struct {
     cq_claim_fn *fn;
     void *arg;
     int32_t received_default;
-    const uint8_t *doc; // the whole document (for s_scope_id)
+    const uint8_t *doc; // the whole document (for cq_doc_scope_id)
     size_t doc_len;
     char doc_tag[9]; // 8 hex digits of the document's SHA-256, or ""
 } s_stamp_t;
@@ -65,17 +65,18 @@ typedef struct {
 //  would be answered with the first's decision as a resubmission. Scope it
 //  by the document's content: "#<8 hex of SHA-256(document)>:<n>". The same
 //  document sent twice keeps its ids, so it is still a resubmission.
-static void
-s_scope_id(s_stamp_t *st, cq_claim_t *c)
+void
+cq_doc_scope_id(const uint8_t *doc, size_t len, char tag[9], cq_claim_t *c)
 {
-    if (st->doc_tag[0] == '\0') {
+    if (c->claim_id[0] != '#' || !c->invalid || strchr(c->claim_id, ':'))
+        return;
+    if (tag[0] == '\0') {
         uint8_t d[32];
-        cq_sha256(st->doc, st->doc_len, d);
-        snprintf(st->doc_tag, sizeof st->doc_tag, "%02x%02x%02x%02x", d[0],
-                 d[1], d[2], d[3]);
+        cq_sha256(doc, len, d);
+        snprintf(tag, 9, "%02x%02x%02x%02x", d[0], d[1], d[2], d[3]);
     }
     char id[CQ_ID_LEN];
-    snprintf(id, sizeof id, "#%s:%s", st->doc_tag, c->claim_id + 1);
+    snprintf(id, sizeof id, "#%s:%s", tag, c->claim_id + 1);
     cq_strlcpy(c->claim_id, id, sizeof c->claim_id);
 }
 
@@ -85,8 +86,7 @@ s_stamp(void *arg, cq_claim_t *c)
     s_stamp_t *st = arg;
     if (c->received_date == CQ_DATE_NONE)
         c->received_date = st->received_default;
-    if (c->claim_id[0] == '#' && c->invalid)
-        s_scope_id(st, c);
+    cq_doc_scope_id(st->doc, st->doc_len, st->doc_tag, c);
     return st->fn(st->arg, c);
 }
 

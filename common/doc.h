@@ -25,4 +25,13 @@ const char *cq_doc_kind_name(cq_doc_kind_t k);
 int cq_doc_decode(const uint8_t *buf, size_t len, int32_t received_default,
                   cq_claim_fn *fn, void *arg, cq_diag_t *diag);
 
+//  Scopes an unreadable record's placeholder id "#<n>" by its document:
+//  "#<8 hex of SHA-256(document)>:<n>", so that the same "#1" in two
+//  documents is two claim keys while the same document sent again keeps
+//  its ids. cq_doc_decode does this itself; decoders used directly (OCR)
+//  call it. tag caches the document's hash between calls (char[9], "" at
+//  first). Claims with a real id are left alone.
+void cq_doc_scope_id(const uint8_t *doc, size_t len, char tag[9],
+                     cq_claim_t *c);
+
 #endif

@@ -51,6 +51,9 @@ typedef struct {
     uint32_t total;     // claims so far
     cq_intake_emit_fn *emit;
     void *arg;
+    const uint8_t *doc; // the document (to scope placeholder ids)
+    size_t doc_len;
+    char doc_tag[9]; // its hash tag, "" until needed
 } s_run_t;
 
 //  Sends the part being built; the last one carries the document's status.
@@ -82,6 +85,9 @@ s_on_claim(void *arg, cq_claim_t *c)
     //  decoder, scoped by cq_doc_decode as "#<document hash>:<n>", n
     //  counting from the document's start: make n count from the file's
     //  start when the client sent the file in pieces.
+    //  (OCR claims are not scoped by cq_doc_decode: do it here.)
+    if (c->source == CQ_SOURCE_OCR)
+        cq_doc_scope_id(r->doc, r->doc_len, r->doc_tag, c);
     if (c->claim_id[0] == '#' && r->in.first_record > 1) {
         char *colon = strrchr(c->claim_id, ':');
         char *num = colon ? colon + 1 : c->claim_id + 1;
@@ -126,6 +132,8 @@ cq_intake_run(const uint8_t *body, size_t body_len, const uint8_t *doc,
     r.part_claims = part_claims ? part_claims : CQ_INTAKE_PART_CLAIMS;
     r.emit = emit;
     r.arg = arg;
+    r.doc = doc;
+    r.doc_len = doc_len;
     cq_mpw_init(&r.w);
     cq_mpw_init(&r.items);
     int32_t status = 0;
