@@ -30,8 +30,9 @@ cq_cmd_bench(int argc, char **argv)
     for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)
         if (strcmp(argv[1], benches[i].name) == 0)
             return benches[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "claimq bench: unknown benchmark '%s'\n"
-                    "Try 'claimq bench --help'.\n",
+    fprintf(stderr,
+            "claimq bench: unknown benchmark '%s'\n"
+            "Try 'claimq bench --help'.\n",
             argv[1]);
     return CQ_EXIT_USAGE;
 }

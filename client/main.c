@@ -6,9 +6,9 @@
 #include <string.h>
 
 typedef struct {
-    const char *name;              // verb
+    const char *name;                 // verb
     int (*fn)(int argc, char **argv); // implementation
-    const char *help;              // one line for `claimq --help`
+    const char *help;                 // one line for `claimq --help`
 } s_verb_t;
 
 static const s_verb_t s_verbs[] = {
@@ -18,7 +18,8 @@ static const s_verb_t s_verbs[] = {
     {"check", cq_cmd_check, "check X12 files locally; 999-style report"},
     {"ocr", cq_cmd_ocr, "read a scanned CMS-1500 form; print the claim"},
     {"up", cq_cmd_up, "start a local broker and N workers (embedded default)"},
-    {"submit", cq_cmd_submit, "send claim files to a broker; --wait for decisions"},
+    {"submit", cq_cmd_submit,
+     "send claim files to a broker; --wait for decisions"},
     {"status", cq_cmd_status, "show a batch's progress"},
     {"results", cq_cmd_results, "print a batch's decisions (jsonl, csv, 835)"},
     {"workers", cq_cmd_workers, "list the broker's worker nodes"},

@@ -8,14 +8,14 @@
 #include "prelude.h"
 #include "date.h"
 
-#define CQ_MAX_LINES 50     // 2400 loop repeat (X12 IG)
-#define CQ_MAX_DX 12        // HI / box 21 A-L
-#define CQ_MAX_MODIFIERS 4  // SV101-3..6
-#define CQ_MAX_POINTERS 4   // SV107
-#define CQ_ID_LEN 40        // claim ids (CLM01 is AN 1-38), payer, member ids
-#define CQ_NAME_LEN 64      // person / organisation names
-#define CQ_CODE_LEN 12      // procedure / revenue / ICD-10 codes
-#define CQ_MAX_PEND 16      // pend reasons (OCR)
+#define CQ_MAX_LINES 50    // 2400 loop repeat (X12 IG)
+#define CQ_MAX_DX 12       // HI / box 21 A-L
+#define CQ_MAX_MODIFIERS 4 // SV101-3..6
+#define CQ_MAX_POINTERS 4  // SV107
+#define CQ_ID_LEN 40       // claim ids (CLM01 is AN 1-38), payer, member ids
+#define CQ_NAME_LEN 64     // person / organisation names
+#define CQ_CODE_LEN 12     // procedure / revenue / ICD-10 codes
+#define CQ_MAX_PEND 16     // pend reasons (OCR)
 
 typedef enum {
     CQ_CLAIM_PROFESSIONAL = 0, // 837P / CMS-1500
@@ -29,18 +29,18 @@ typedef enum {
 } cq_source_t;
 
 typedef struct {
-    char procedure[CQ_CODE_LEN];                      // CPT/HCPCS, e.g. "99213"
-    char modifiers[CQ_MAX_MODIFIERS][3];              // 2-char modifiers
-    uint8_t n_modifiers;                              // 0..4
-    char revenue_code[6];                             // 837I SV201, else ""
-    int32_t service_date;                             // days (date.h)
-    int32_t service_date_end;                         // RD8 end or CQ_DATE_NONE
-    char place_of_service[3];                         // "11"; "" if unknown
-    int64_t units_milli;                              // units × 1000 (1 = 1000)
-    int64_t charge;                                   // cents
-    uint8_t dx_pointers[CQ_MAX_POINTERS];             // 1-based into diagnoses
-    uint8_t n_pointers;                               // 0..4
-    char rendering_npi[11];                           // 24J / 2420A, or ""
+    char procedure[CQ_CODE_LEN];          // CPT/HCPCS, e.g. "99213"
+    char modifiers[CQ_MAX_MODIFIERS][3];  // 2-char modifiers
+    uint8_t n_modifiers;                  // 0..4
+    char revenue_code[6];                 // 837I SV201, else ""
+    int32_t service_date;                 // days (date.h)
+    int32_t service_date_end;             // RD8 end or CQ_DATE_NONE
+    char place_of_service[3];             // "11"; "" if unknown
+    int64_t units_milli;                  // units × 1000 (1 = 1000)
+    int64_t charge;                       // cents
+    uint8_t dx_pointers[CQ_MAX_POINTERS]; // 1-based into diagnoses
+    uint8_t n_pointers;                   // 0..4
+    char rendering_npi[11];               // 24J / 2420A, or ""
 } cq_line_t;
 
 typedef struct {
@@ -64,18 +64,18 @@ typedef struct {
     char billing_name[CQ_NAME_LEN];    // billing_provider.name
     char prior_auth[CQ_ID_LEN];        // REF*G1 / box 23, or ""
     char diagnoses[CQ_MAX_DX][CQ_CODE_LEN]; // ICD-10 with the point: "E11.9"
-    uint8_t n_diagnoses;               // 0..12
-    int64_t total_charge;              // cents
-    cq_line_t lines[CQ_MAX_LINES];     // service lines in order
-    uint8_t n_lines;                   // 0..50
-    cq_source_t source;                // where the claim came from
-    int ocr_confidence;                // 0..100 for OCR claims, else -1
+    uint8_t n_diagnoses;                    // 0..12
+    int64_t total_charge;                   // cents
+    cq_line_t lines[CQ_MAX_LINES];          // service lines in order
+    uint8_t n_lines;                        // 0..50
+    cq_source_t source;                     // where the claim came from
+    int ocr_confidence;                     // 0..100 for OCR claims, else -1
     //  A decoder that found the claim malformed still fills what it could
     //  and sets invalid: the engine then rejects it CO-16 with this message,
     //  which names the field ("total_charge: not a decimal string").
-    bool invalid;                      // content error found while decoding
-    char invalid_rarc[8];              // RARC for the CO-16, e.g. "M51"
-    char invalid_msg[160];             // names the field; never patient data
+    bool invalid;          // content error found while decoding
+    char invalid_rarc[8];  // RARC for the CO-16, e.g. "M51"
+    char invalid_msg[160]; // names the field; never patient data
     //  OCR: fields a person must look at; the engine pends such a claim.
     uint8_t n_pend;                    // 0..CQ_MAX_PEND
     char pend_fields[CQ_MAX_PEND][48]; // field names / reasons, no values
@@ -85,8 +85,8 @@ typedef struct {
 void cq_claim_init(cq_claim_t *c);
 //  Marks the claim invalid (first call wins) with a printf message that
 //  must name the field and must not contain patient data. rarc may be NULL.
-void cq_claim_set_invalid(cq_claim_t *c, const char *rarc, const char *fmt,
-                          ...) CQ_PRINTF(3, 4);
+void cq_claim_set_invalid(cq_claim_t *c, const char *rarc, const char *fmt, ...)
+    CQ_PRINTF(3, 4);
 //  Adds a pend reason (a field name); ignores more than CQ_MAX_PEND.
 void cq_claim_add_pend(cq_claim_t *c, const char *field);
 

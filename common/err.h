@@ -14,12 +14,12 @@ typedef enum {
     CQ_EIO = -3,       // I/O error (disk, socket)
     CQ_EUNREACH = -4,  // peer unreachable
     //  not retryable: the input itself is wrong
-    CQ_EPROTO = -20,    // malformed input (frame, file, field)
-    CQ_ETOOBIG = -21,   // a size over its cap
-    CQ_EINVAL = -22,    // invalid argument or value
-    CQ_ENOTFOUND = -23, // no such thing
-    CQ_EEXIST = -24,    // already exists
-    CQ_ESTALE = -25,    // stale lease / version
+    CQ_EPROTO = -20,       // malformed input (frame, file, field)
+    CQ_ETOOBIG = -21,      // a size over its cap
+    CQ_EINVAL = -22,       // invalid argument or value
+    CQ_ENOTFOUND = -23,    // no such thing
+    CQ_EEXIST = -24,       // already exists
+    CQ_ESTALE = -25,       // stale lease / version
     CQ_EUNSUPPORTED = -26, // recognised but not supported
 } cq_err_t;
 

@@ -63,8 +63,8 @@ cq_log(cq_log_level_t level, const char *claim_id, const char *fmt, ...)
     //  stderr do not interleave mid-line.
     if (claim_id)
         fprintf(stderr, "%d:%c %s.%03dZ %s claim=%s %s\n", (int)getpid(),
-                s_role, ts, (int)(tv.tv_usec / 1000), s_names[level],
-                claim_id, msg);
+                s_role, ts, (int)(tv.tv_usec / 1000), s_names[level], claim_id,
+                msg);
     else
         fprintf(stderr, "%d:%c %s.%03dZ %s %s\n", (int)getpid(), s_role, ts,
                 (int)(tv.tv_usec / 1000), s_names[level], msg);

@@ -30,12 +30,12 @@ void cq_log(cq_log_level_t level, const char *claim_id, const char *fmt, ...)
 #define cq_log_error(id, ...) cq_log(CQ_LOG_ERROR, id, __VA_ARGS__)
 #define cq_log_warn(id, ...) cq_log(CQ_LOG_WARN, id, __VA_ARGS__)
 #define cq_log_notice(id, ...) cq_log(CQ_LOG_NOTICE, id, __VA_ARGS__)
-#define cq_log_info(id, ...)                                                  \
+#define cq_log_info(id, ...)                                                   \
     do {                                                                       \
         if (cq_log_enabled(CQ_LOG_INFO))                                       \
             cq_log(CQ_LOG_INFO, id, __VA_ARGS__);                              \
     } while (0)
-#define cq_log_debug(id, ...)                                                 \
+#define cq_log_debug(id, ...)                                                  \
     do {                                                                       \
         if (cq_log_enabled(CQ_LOG_DEBUG))                                      \
             cq_log(CQ_LOG_DEBUG, id, __VA_ARGS__);                             \

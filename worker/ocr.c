@@ -277,8 +277,8 @@ s_register(cq_ocr_t *self, s_prep_t *p)
         return;
     double rd = nat / 2; // reduced dpi
     l_int32 len = (l_int32)(1.2 * rd);
-    PIX *hl = pixOpenBrick(NULL, r, len, 1);
-    PIX *vl = pixOpenBrick(NULL, r, 1, len);
+    PIX *hl = pixOpenCompBrickDwa(NULL, r, len, 1);
+    PIX *vl = pixOpenCompBrickDwa(NULL, r, 1, len);
     if (hl == NULL || vl == NULL) {
         pixDestroy(&hl);
         pixDestroy(&vl);
@@ -697,6 +697,13 @@ s_tess(cq_ocr_t *self, PIX *band, float scale, cq_ocr_field_t *r)
         r->conf = self->opts.threshold - 1;
         r->reason = "ambiguous letter or digit";
     }
+    //  A period in a name is as often a speck of dirt, or a comma that
+    //  lost its tail, as a period.
+    if (r->valid && r->conf >= self->opts.threshold &&
+        r->def->type == CQ_FT_NAME && strchr(r->raw, '.') != NULL) {
+        r->conf = self->opts.threshold - 1;
+        r->reason = "unsure punctuation";
+    }
 }
 
 //  Stretches a band's contrast in place: the darkest fifth of its ink
@@ -728,13 +735,16 @@ s_stretch(PIX **band)
     }
 }
 
-//  Two reads agree: same validated value (or same text when invalid).
+//  Two reads agree: same validated value from as many glyphs (a glyph
+//  read twice and repaired by the validator is no agreement), or the same
+//  text when invalid.
 static bool
 s_same(const cq_ocr_field_t *a, const cq_ocr_field_t *b)
 {
     if (a->valid != b->valid)
         return false;
-    return a->valid ? strcmp(a->value, b->value) == 0
+    return a->valid ? strcmp(a->value, b->value) == 0 &&
+                          strlen(a->raw) == strlen(b->raw)
                     : strcmp(a->raw, b->raw) == 0;
 }
 

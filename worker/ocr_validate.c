@@ -81,8 +81,19 @@ s_confusable(char c)
     return s_as_digit(c) != 0 && !(c >= '0' && c <= '9');
 }
 
-//  Upper-cases OCR text and maps lookalikes of the typed character set:
-//  lower-case l and i are read for I (the forms are typed in capitals).
+//  The capital a typed glyph stands for: the data is typed in capitals,
+//  so lower-case l and i are read for I.
+static unsigned char
+s_cap(unsigned char c)
+{
+    if (c == 'l' || c == 'i')
+        return 'I';
+    return (unsigned char)toupper(c);
+}
+
+//  Upper-cases OCR text, collapses white space, and drops a glyph read
+//  twice in two cases ("wW" for W, "sS"): one of a pair that stand for
+//  the same capital, one of them lower-case.
 static void
 s_normalise(const char *raw, char *out, size_t size)
 {
@@ -96,15 +107,44 @@ s_normalise(const char *raw, char *out, size_t size)
             space = k > 0;
             continue;
         }
-        if (c == 'l' || c == 'i')
-            c = 'I';
-        c = (unsigned char)toupper(c);
+        unsigned char n = (unsigned char)p[1];
+        if (isalpha(c) && isalpha(n) && s_cap(c) == s_cap(n) &&
+            (islower(c) != 0) != (islower(n) != 0))
+            continue; // the twin that follows stands for both
+        c = s_cap(c);
         if (space && k + 2 < size)
             out[k++] = ' ';
         space = false;
         out[k++] = (char)c;
     }
     out[k] = '\0';
+}
+
+//  Drops one glyph of each adjacent lookalike pair that stands for the
+//  same character where one of them is a letter or a sign ("O0" for 0,
+//  "S$" for S): Tesseract sometimes reads a glyph twice. Only tried when
+//  a read fails its validator. Returns true when it changed s.
+static bool
+s_collapse_twins(char *s)
+{
+    static const char *pairs[] = {"O0", "0O", "D0", "0D", "S$", "$S",
+                                  "5$", "$5", "I1", "1I", "|1", "1|",
+                                  "B8", "8B", "Z2", "2Z", "G6", "6G"};
+    size_t k = 0;
+    bool changed = false;
+    for (size_t i = 0; s[i]; i++) {
+        bool twin = false;
+        for (size_t j = 0; s[i + 1] && j < CQ_ARRAY_LEN(pairs); j++)
+            if (s[i] == pairs[j][0] && s[i + 1] == pairs[j][1])
+                twin = true;
+        if (twin) {
+            changed = true;
+            continue; // keep the second of the pair
+        }
+        s[k++] = s[i];
+    }
+    s[k] = '\0';
+    return changed;
 }
 
 //  Keeps the characters of s for which keep() is true.
@@ -556,21 +596,10 @@ s_validate_pointers(char *s, const char **why)
     return true;
 }
 
-bool
-cq_ocr_validate(const cq_form_field_t *f, const char *raw, char *value,
-                size_t size, const char **why)
+//  The type's validator: normalised text in, canonical value out (in s).
+static bool
+s_validate_type(const cq_form_field_t *f, char *s, const char **why)
 {
-    char s[CQ_OCR_TEXT_LEN];
-    const char *dummy;
-    if (why == NULL)
-        why = &dummy;
-    *why = NULL;
-    value[0] = '\0';
-    s_normalise(raw, s, sizeof s);
-    if (s[0] == '\0') {
-        *why = "no text read";
-        return false;
-    }
     bool ok = false;
     switch (f->type) {
     case CQ_FT_ID:
@@ -608,6 +637,36 @@ cq_ocr_validate(const cq_form_field_t *f, const char *raw, char *value,
         if (!ok)
             *why = "not one mark";
         break;
+    }
+    return ok;
+}
+
+bool
+cq_ocr_validate(const cq_form_field_t *f, const char *raw, char *value,
+                size_t size, const char **why)
+{
+    char s[CQ_OCR_TEXT_LEN];
+    const char *dummy;
+    if (why == NULL)
+        why = &dummy;
+    *why = NULL;
+    value[0] = '\0';
+    s_normalise(raw, s, sizeof s);
+    if (s[0] == '\0') {
+        *why = "no text read";
+        return false;
+    }
+    char again[CQ_OCR_TEXT_LEN];
+    memcpy(again, s, sizeof again);
+    bool ok = s_validate_type(f, s, why);
+    if (!ok && s_collapse_twins(again)) {
+        const char *why2 = NULL;
+        memcpy(s, again, sizeof s);
+        ok = s_validate_type(f, s, &why2);
+        if (!ok && why2 != NULL)
+            *why = why2;
+        if (ok)
+            *why = NULL;
     }
     if (ok)
         snprintf(value, size, "%s", s);

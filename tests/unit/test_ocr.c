@@ -123,6 +123,12 @@ Test(ocr, validators_repair_confusions_by_position_and_type)
     //  identifiers: a confusable letter between digits is a digit
     s_expect(f, "member.id", "W1000O8919", "W100008919");
     s_expect(f, "member.id", "SOB1234", "SOB1234");
+    //  a glyph read twice: a case twin always, a lookalike twin when the
+    //  read is otherwise invalid
+    s_expect(f, "member.id", "wW100000622", "W100000622");
+    s_expect(f, "line1.service_date", "06 O01 26", "2026-06-01");
+    s_expect(f, "diagnoses.A", "S$93401A", "S93.401A");
+    s_expect(f, "member.id", "W1000", "W1000");
     s_expect(f, "claim_id", "PCN-000123", "PCN-000123");
     s_expect(f, "claim_id", "PCN-", NULL);
     s_expect(f, "billing_provider.tax_id", "99I234567", "991234567");
