@@ -5,9 +5,11 @@
 #include "mem.h"
 
 #include <cairo.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <leptonica/allheaders.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +259,27 @@ s_blur(PIX *pix, double sigma)
     return out ? out : pixClone(pix);
 }
 
+//  Cairo and fontconfig keep their font caches for the process's life;
+//  leak checkers report them. They are released at exit (a program that
+//  renders does so before it exits, from one thread: claimq gen, bench).
+static pthread_once_t s_cleanup_once = PTHREAD_ONCE_INIT;
+
+static void
+s_cleanup(void)
+{
+    cairo_debug_reset_static_data();
+    void (*fini)(void);
+    *(void **)(&fini) = dlsym(RTLD_DEFAULT, "FcFini");
+    if (fini != NULL)
+        fini();
+}
+
+static void
+s_cleanup_register(void)
+{
+    atexit(s_cleanup);
+}
+
 int
 cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
                 const cq_paper_opts_t *o, size_t index, PIX **out,
@@ -267,6 +290,7 @@ cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
     if (o->dpi < 50 || o->dpi > 600)
         return cq_diag_set(diag, CQ_EINVAL, 0, "paper: dpi %d not in 50-600",
                            o->dpi);
+    pthread_once(&s_cleanup_once, s_cleanup_register);
     s_rng_t rng = {o->seed * 0x2545F4914F6CDD1Dull + index * 0x9E37u + 7};
     int w = (int)lround(form->page_w_in * o->dpi);
     int h = (int)lround(form->page_h_in * o->dpi);

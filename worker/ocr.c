@@ -777,6 +777,23 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
     boxDestroy(&box);
     if (crop == NULL)
         return;
+    //  Between the cells of a field (MM | DD | YY, dollars | cents) the
+    //  form prints separators, some too short to pass for lines; nothing
+    //  is typed there.
+    for (int i = 0; i + 1 < fd->n_cells; i++) {
+        int end = fd->cells[i].col + fd->cells[i].width;
+        if (fd->cells[i + 1].col <= end)
+            continue;
+        double gx =
+            (cq_form_x_in(f, end) + cq_form_x_in(f, fd->cells[i + 1].col)) / 2;
+        double a = p->ox + ((gx - 0.025) * S_DPI - p->tx0) * p->sx - zx;
+        double b = p->ox + ((gx + 0.025) * S_DPI - p->tx0) * p->sx - zx;
+        l_int32 ga = a < 0 ? 0 : (l_int32)a, gb = (l_int32)ceil(b);
+        if (gb > zw)
+            gb = zw;
+        if (gb > ga)
+            pixRasterop(crop, ga, 0, gb - ga, zh, PIX_SET, NULL, 0, 0);
+    }
     PIX *bin = pixThresholdToBinary(crop, 150);
     s_clean(crop, bin, cap);
     //  Tall components whose centre lies in the zone proper.
