@@ -592,8 +592,8 @@ s_pend_ocr(const cq_claim_t *c, cq_decision_t *d)
 {
     d->decision = CQ_DECISION_PEND;
     for (size_t i = 0; i < c->n_pend && i < CQ_MAX_PEND; i++)
-        s_reason(d, 0, "OA", "133", "",
-                 "needs review: %.47s (low OCR confidence)", c->pend_fields[i]);
+        s_reason(d, 0, "OA", "133", "", "needs review: %.47s (OCR)",
+                 c->pend_fields[i]);
     if (c->invalid)
         s_reason(d, 0, "OA", "133", "", "needs review: %s", c->invalid_msg);
 }
