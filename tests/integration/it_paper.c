@@ -6,14 +6,12 @@
 #include "cq_proc.h"
 
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 static bool
 s_exists(const char *dir, const char *name)
@@ -85,40 +83,20 @@ Test(paper, scanned_form_through_a_cluster, .timeout = 300)
                             "--members", "50", "--paper", "1", NULL);
     cr_assert_eq(st, 0, "%s", r.err);
     cq_run_free(&r);
-    char plan[1100], members[1100], run[1100], form[1100], truth[1100],
-        bogus[1100], out[1100], log[1100];
-    snprintf(plan, sizeof plan, "%s/plan.json", dir);
-    snprintf(members, sizeof members, "%s/members.jsonl", dir);
-    snprintf(run, sizeof run, "%s/run", dir);
+    char form[1100], truth[1100], bogus[1100], out[1100];
     snprintf(form, sizeof form, "%s/forms/form-000001.png", dir);
     snprintf(truth, sizeof truth, "%s/forms/form-000001.truth.json", dir);
     snprintf(bogus, sizeof bogus, "%s/scan.png", dir);
     snprintf(out, sizeof out, "%s/decisions.jsonl", dir);
-    snprintf(log, sizeof log, "%s/up.log", dir);
     //  a PDF renamed .png: the PNG signature is missing, so it is sniffed
     //  as nothing; give it a PNG signature and garbage instead, which only
     //  the OCR engine can refuse
     cr_assert_eq(cq_test_write(bogus, "\x89PNG\r\n\x1a\n%PDF-1.7 junk", 22), 0);
 
-    char *argv[] = {(char *)cq_test_bin("claimq"),
-                    "up",
-                    "--workers",
-                    "1",
-                    "--plan",
-                    plan,
-                    "--members",
-                    members,
-                    "--dir",
-                    run,
-                    NULL};
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    cr_assert_geq(fd, 0);
     cq_child_t up;
-    cr_assert_eq(cq_child_spawn(&up, argv, fd), 0);
-    close(fd);
-    cr_assert_eq(cq_child_wait_ready(&up, 60000), 0, "no READY line");
     char fe[256];
-    cr_assert(cq_child_ready_get(&up, "frontend", fe, sizeof fe));
+    cr_assert_eq(cq_proc_up(&up, dir, 1, fe, sizeof fe), 0,
+                 "claimq up did not start");
     st = cq_proc_claimq(&r, 240, "submit", "--broker", fe, "--wait", "--output",
                         out, "--quiet", "--timeout", "200", form, bogus, NULL);
     cq_run_free(&r);

@@ -5,12 +5,10 @@
 #include "x12.h"
 
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static size_t
 s_count(const char *s, const char *needle)
@@ -28,33 +26,13 @@ Test(results835, balanced_remittance_from_a_cluster, .timeout = 180)
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", tmp);
     cr_assert_eq(cq_proc_gen(dir, 1500, 150), 0);
-    char plan[1100], members[1100], run[1100], claims[1100], out[1100],
-        log[1100];
-    snprintf(plan, sizeof plan, "%s/plan.json", dir);
-    snprintf(members, sizeof members, "%s/members.jsonl", dir);
-    snprintf(run, sizeof run, "%s/run", dir);
+    char claims[1100], out[1100];
     snprintf(claims, sizeof claims, "%s/claims.jsonl", dir);
     snprintf(out, sizeof out, "%s/decisions.jsonl", dir);
-    snprintf(log, sizeof log, "%s/up.log", dir);
-    char *argv[] = {(char *)cq_test_bin("claimq"),
-                    "up",
-                    "--workers",
-                    "2",
-                    "--plan",
-                    plan,
-                    "--members",
-                    members,
-                    "--dir",
-                    run,
-                    NULL};
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    cr_assert_geq(fd, 0);
     cq_child_t up;
-    cr_assert_eq(cq_child_spawn(&up, argv, fd), 0);
-    close(fd);
-    cr_assert_eq(cq_child_wait_ready(&up, 60000), 0, "no READY line");
     char fe[256];
-    cr_assert(cq_child_ready_get(&up, "frontend", fe, sizeof fe));
+    cr_assert_eq(cq_proc_up(&up, dir, 2, fe, sizeof fe), 0,
+                 "claimq up did not start");
 
     cq_run_t r;
     int st =

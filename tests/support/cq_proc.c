@@ -257,3 +257,35 @@ cq_proc_status_field(const char *frontend, const char *batch, const char *field)
     json_decref(j);
     return x;
 }
+
+int
+cq_proc_up(cq_child_t *up, const char *dir, int workers, char *frontend,
+           size_t frontend_size)
+{
+    char plan[4200], members[4200], run[4200], log[4200], n[16];
+    snprintf(plan, sizeof plan, "%s/plan.json", dir);
+    snprintf(members, sizeof members, "%s/members.jsonl", dir);
+    snprintf(run, sizeof run, "%s/run", dir);
+    snprintf(log, sizeof log, "%s/up.log", dir);
+    snprintf(n, sizeof n, "%d", workers);
+    char *argv[] = {(char *)cq_test_bin("claimq"),
+                    "up",
+                    "--workers",
+                    n,
+                    "--plan",
+                    plan,
+                    "--members",
+                    members,
+                    "--dir",
+                    run,
+                    NULL};
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return -1;
+    int rc = cq_child_spawn(up, argv, fd);
+    close(fd);
+    if (rc != 0 || cq_child_wait_ready(up, 60000) != 0 ||
+        !cq_child_ready_get(up, "frontend", frontend, frontend_size))
+        return -1;
+    return 0;
+}

@@ -21,6 +21,13 @@ int cq_proc_gen(const char *dir, size_t n_claims, size_t n_members);
 int cq_proc_cluster(cq_cluster_t *cl, const char *dir, int workers,
                     int heartbeat_ms, const char *const *extra_broker);
 
+//  Starts `claimq up --workers N` on dir's data (plan.json, members.jsonl;
+//  run files in dir/run, stderr in dir/up.log), waits for its READY line
+//  and writes the frontend endpoint into frontend. Returns 0, or -1 when it
+//  could not start or printed no READY line within 60 s.
+int cq_proc_up(cq_child_t *up, const char *dir, int workers, char *frontend,
+               size_t frontend_size);
+
 //  Kills (SIGKILL) every process of the clusters started by
 //  cq_proc_cluster that is still running: use as a test's .fini, so that a
 //  failed assertion leaves nothing behind.
