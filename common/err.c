@@ -17,6 +17,8 @@ cq_strerror(int rc)
         return "I/O error";
     case CQ_EUNREACH:
         return "peer unreachable";
+    case CQ_ENOSPC:
+        return "no space left (disk full or read-only)";
     case CQ_EPROTO:
         return "malformed input";
     case CQ_ETOOBIG:

@@ -13,6 +13,7 @@ typedef enum {
     CQ_ETIMEDOUT = -2, // timed out
     CQ_EIO = -3,       // I/O error (disk, socket)
     CQ_EUNREACH = -4,  // peer unreachable
+    CQ_ENOSPC = -5,    // no space (journal or ledger disk full, read-only)
     //  not retryable: the input itself is wrong
     CQ_EPROTO = -20,       // malformed input (frame, file, field)
     CQ_ETOOBIG = -21,      // a size over its cap

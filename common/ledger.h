@@ -57,4 +57,78 @@ typedef int(cq_ledger_each_fn)(void *arg, const cq_decision_t *d,
 int cq_ledger_each(const char *path, cq_ledger_each_fn *fn, void *arg,
                    int64_t *rows, cq_diag_t *diag);
 
+//  ---- a worker's ledger as a log (issue 8) -----------------------------
+//  A worker keeps member state in memory for one session with the broker
+//  (rebuilt from the broker's journal when it is given shards, DESIGN.md
+//  §5), and its ledger is an append-only, hash-chained log of the
+//  decisions it made. Rows a node wrote under a lease it lost are marked
+//  orphans: a marker row naming the orphan's seq is appended (the chain
+//  stays intact), and orphans never count as decisions.
+
+//  Opens (creating and migrating) a ledger without rebuilding state from
+//  it (fast whatever its size). Returns NULL and fills diag on failure;
+//  the message names the file (a corrupt file: the caller exits 3).
+cq_ledger_t *cq_ledger_open_log(const char *path, const char *node_id,
+                                cq_diag_t *diag);
+
+//  A new in-memory member state whose decisions are appended to this
+//  ledger (with ledger seqs from the ledger, buffered until
+//  cq_ledger_commit). The caller owns it (cq_state_destroy) and makes a new
+//  one for each session. Decisions recorded while cq_state_set_persist(st,
+//  false) (state.h) are kept in memory only.
+cq_state_t *cq_ledger_session_state(cq_ledger_t *self);
+
+//  This ledger's id: 32 hex digits made when the file was created.
+const char *cq_ledger_id(const cq_ledger_t *self);
+//  The newest row's seq (decision or marker; 0 when empty).
+int64_t cq_ledger_last_seq(const cq_ledger_t *self);
+//  Every row with seq <= this is known to be in the broker's journal or
+//  marked orphan (meta.resolved_seq; 0 at first).
+int64_t cq_ledger_resolved(const cq_ledger_t *self);
+
+//  Marks each decision row with seq in one of ranges[i] = {from, to} (not a
+//  marker, not already marked) as an orphan, appending one marker row each;
+//  then, when upto > 0, sets resolved to max(resolved, upto). Commits (one
+//  transaction). *marked (may be NULL) counts the rows marked. Returns 0,
+//  or CQ_EIO / CQ_ENOSPC / CQ_EBUSY (nothing marked; retry later).
+int cq_ledger_mark_orphans(cq_ledger_t *self, const uint64_t (*ranges)[2],
+                           size_t n_ranges, int64_t upto, size_t *marked);
+
+//  After a failed write or commit (CQ_EIO, CQ_ENOSPC): drops what was not
+//  committed and makes the ledger writable again if the file is; 0 when a
+//  test write (a meta row, committed) succeeded, else the error. A session
+//  state made before must not be used after this (it may hold decisions
+//  the file lost): make a new one.
+int cq_ledger_recover(cq_ledger_t *self);
+
+//  One row of a ledger as cq_ledger_walk reads it.
+typedef struct {
+    int64_t seq;
+    int kind;               // 0 decision, 1 orphan marker
+    int64_t orphan_of;      // kind 1: the orphan's seq
+    bool orphaned;          // kind 0: a later marker names it
+    const char *claim_key;  // payer|npi|claim_id|frequency
+    const char *member_id;  // member id, or "" when unknown
+    const cq_decision_t *d; // kind 0: the decision (ledger_seq, rules_version
+                            // set); kind 1: NULL
+    const char *json;       // kind 0: its canonical JSON line (no newline);
+    size_t json_len;        // kind 1: the marker's hashed text
+} cq_ledger_row_t;
+
+typedef int(cq_ledger_row_fn)(void *arg, const cq_ledger_row_t *row);
+
+//  Walks every row in seq order, checking the hash chain as
+//  cq_ledger_verify does (read-only; safe while a node writes it); fn (may
+//  be NULL) is called per row after its hash checked out. meta (may be
+//  NULL) receives node id and ledger id. Returns 0 with *rows set,
+//  CQ_EPROTO with diag naming the first bad seq, CQ_EIO when the file
+//  cannot be read (diag names it), or fn's nonzero result.
+typedef struct {
+    char node_id[CQ_ID_LEN];
+    char ledger_id[40];
+    int64_t resolved;
+} cq_ledger_meta_t;
+int cq_ledger_walk(const char *path, cq_ledger_row_fn *fn, void *arg,
+                   cq_ledger_meta_t *meta, int64_t *rows, cq_diag_t *diag);
+
 #endif

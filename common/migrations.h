@@ -1,6 +1,7 @@
-//  migrations.h: the ledger's SQL migrations (schemas/ledger/NNNN_*.sql),
-//  compiled in by CMakeLists.txt into ledger_migrations.c in the build
-//  directory. The .sql files are the only source.
+//  migrations.h: the SQL migrations of the ledger (schemas/ledger/) and of
+//  the broker's journal (schemas/journal/), NNNN_name.sql, compiled in by
+//  CMakeLists.txt into gen/migrations.c in the build directory. The .sql
+//  files are the only source.
 #ifndef CQ_MIGRATIONS_H
 #define CQ_MIGRATIONS_H
 
@@ -12,5 +13,6 @@ typedef struct {
 
 //  In version order; ends with {0, NULL, NULL}.
 extern const cq_migration_t cq_ledger_migrations[];
+extern const cq_migration_t cq_journal_migrations[];
 
 #endif

@@ -41,6 +41,12 @@
 #define CQ_PROTO_MSG_LEN 256            // error / reason messages
 #define CQ_PROTO_STATE_LEN 16           // worker state names
 #define CQ_PROTO_COUNTER_LEN 32         // counter names
+#define CQ_LEDGER_ID_LEN 40             // a ledger's id (32 hex digits)
+#define CQ_PROTO_MAX_RANGES 4096        // ranges in an ORPHANS
+#define CQ_PROTO_MAX_EXTEND 1024        // leases in an EXTEND
+#define CQ_PROTO_MAX_QITEMS 1024        // items in a QUARANTINE_REPLY
+#define CQ_PROTO_MAX_QHIST 32           // history entries per item
+#define CQ_QID_LEN 24                   // "claim:123", "doc:45"
 
 typedef enum {
     //  backend: worker <-> broker
@@ -54,17 +60,23 @@ typedef enum {
     CQ_CMD_RESULT = 0x08,      // W->B decisions, after the ledger commit
     CQ_CMD_GOODBYE = 0x09,     // W->B stopping: send no more work
     CQ_CMD_GOODBYE_OK = 0x0A,  // B->W nothing more will come
+    CQ_CMD_HISTORY = 0x0B,     // B->W a shard's decided claims (its state)
+    CQ_CMD_ORPHANS = 0x0C,     // B->W ledger rows the journal never took
+    CQ_CMD_EXTEND = 0x0D,      // W->B intake leases still being worked on
+    CQ_CMD_PAUSE = 0x0E,       // W->B cannot take work (ledger failing)
     //  frontend: client <-> broker
-    CQ_CMD_SUBMIT = 0x20,        // C->B documents of a batch (+raw frames)
-    CQ_CMD_RECEIPT = 0x21,       // B->C documents received (doc ids)
-    CQ_CMD_DOC_DONE = 0x22,      // B->C a document's intake finished
-    CQ_CMD_DECISIONS = 0x23,     // B->C decisions of a batch
-    CQ_CMD_STATUS = 0x24,        // C->B a batch's counts
-    CQ_CMD_STATUS_REPLY = 0x25,  // B->C
-    CQ_CMD_RESULTS = 0x26,       // C->B a page of a batch's decisions
-    CQ_CMD_RESULTS_REPLY = 0x27, // B->C
-    CQ_CMD_WORKERS = 0x28,       // C->B workers and broker counters
-    CQ_CMD_WORKERS_REPLY = 0x29, // B->C
+    CQ_CMD_SUBMIT = 0x20,           // C->B documents of a batch (+raw frames)
+    CQ_CMD_RECEIPT = 0x21,          // B->C documents received (doc ids)
+    CQ_CMD_DOC_DONE = 0x22,         // B->C a document's intake finished
+    CQ_CMD_DECISIONS = 0x23,        // B->C decisions of a batch
+    CQ_CMD_STATUS = 0x24,           // C->B a batch's counts
+    CQ_CMD_STATUS_REPLY = 0x25,     // B->C
+    CQ_CMD_RESULTS = 0x26,          // C->B a page of a batch's decisions
+    CQ_CMD_RESULTS_REPLY = 0x27,    // B->C
+    CQ_CMD_WORKERS = 0x28,          // C->B workers and broker counters
+    CQ_CMD_WORKERS_REPLY = 0x29,    // B->C
+    CQ_CMD_QUARANTINE = 0x2A,       // C->B list / show / release quarantined
+    CQ_CMD_QUARANTINE_REPLY = 0x2B, // B->C
 } cq_cmd_t;
 
 //  "READY", ... or NULL for a byte that is no command.
@@ -164,6 +176,10 @@ typedef struct {
     uint32_t intake_credit;                   // documents (1..)
     char rules_version[CQ_RULES_VERSION_LEN]; // "sha256:<hex>"
     uint32_t heartbeat_ms;                    // the worker's interval
+    //  appended (issue 8): the worker's ledger, for finding orphans
+    char ledger_id[CQ_LEDGER_ID_LEN]; // [0-9a-f]{1,39}, or "" (no ledger)
+    uint64_t ledger_seq;              // its newest row's seq (0: empty)
+    uint64_t resolved_seq; // rows <= this are known journaled or orphan
 } cq_msg_ready_t;
 void cq_proto_ready_encode(cq_mpw_t *w, const cq_msg_ready_t *m);
 int cq_proto_ready_decode(const uint8_t *p, size_t n, cq_msg_ready_t *m,
@@ -174,6 +190,9 @@ typedef struct {
     uint32_t heartbeat_ms;                    // the broker's interval
     bool accepted;                            // false: no work (reason)
     char reason[CQ_PROTO_MSG_LEN];            // why not accepted
+    //  appended (issue 8)
+    uint32_t shards; // S: shard = member hash mod S (1..CQ_SHARDS_MAX)
+    uint64_t epoch;  // the broker's start count (lease tokens carry it)
 } cq_msg_welcome_t;
 void cq_proto_welcome_encode(cq_mpw_t *w, const cq_msg_welcome_t *m);
 int cq_proto_welcome_decode(const uint8_t *p, size_t n, cq_msg_welcome_t *m,
@@ -262,6 +281,59 @@ int cq_proto_result_next(cq_msg_result_t *m, uint64_t *cid, int32_t *status,
                          cq_decision_t *d, const uint8_t **raw, size_t *raw_len,
                          cq_diag_t *diag);
 
+//  HISTORY (B->W): the decided claims of one shard, in the order they
+//  were decided (the journal's), sent before the shard's first ADJUDICATE
+//  to a new owner. The worker decides them again into its member state
+//  (nothing is written to its ledger) and may compare each result with
+//  the journal's decision. Several messages per shard (part 0, 1, ...; the
+//  last with last=true); a shard with no history gets one empty last part.
+typedef struct {
+    uint32_t shard;   // < S
+    uint32_t part;    // 0, 1, ... in order
+    bool last;        // the shard's last part
+    cq_items_t items; // [cid, batch_id, claim, decision]
+} cq_msg_history_t;
+size_t cq_proto_history_begin(cq_mpw_t *w, uint32_t shard, uint32_t part,
+                              bool last);
+//  claim_raw and decision_raw are encoded already (as the broker keeps
+//  them) and written as they are.
+void cq_proto_history_add(cq_mpw_t *w, uint64_t cid, const char *batch_id,
+                          const uint8_t *claim_raw, size_t claim_len,
+                          const uint8_t *decision_raw, size_t decision_len);
+void cq_proto_history_end(cq_mpw_t *w, size_t at, uint32_t n_items);
+int cq_proto_history_decode(const uint8_t *p, size_t n, cq_msg_history_t *m,
+                            cq_diag_t *diag);
+int cq_proto_history_next(cq_msg_history_t *m, uint64_t *cid,
+                          char batch_id[CQ_BATCH_ID_LEN], cq_claim_t *claim,
+                          cq_decision_t *decision, cq_diag_t *diag);
+
+//  ORPHANS (B->W): rows of the worker's ledger that the journal does not
+//  hold (decided under a lease that was lost): the worker marks each
+//  decision row in the ranges as an orphan. upto > 0: every row up to it
+//  is now accounted for (the worker's resolved_seq becomes upto).
+typedef struct {
+    uint64_t upto;                           // 0, or the new resolved_seq
+    uint32_t n_ranges;                       // 0..CQ_PROTO_MAX_RANGES
+    uint64_t ranges[CQ_PROTO_MAX_RANGES][2]; // [from, to], from <= to
+} cq_msg_orphans_t;
+void cq_proto_orphans_encode(cq_mpw_t *w, const cq_msg_orphans_t *m);
+int cq_proto_orphans_decode(const uint8_t *p, size_t n, cq_msg_orphans_t *m,
+                            cq_diag_t *diag);
+
+//  EXTEND (W->B): intake leases the worker is still working on; the
+//  broker moves their deadlines (up to its cap on a document's intake).
+typedef struct {
+    uint32_t n;                           // 1..CQ_PROTO_MAX_EXTEND
+    uint64_t leases[CQ_PROTO_MAX_EXTEND]; // lease tokens
+} cq_msg_extend_t;
+void cq_proto_extend_encode(cq_mpw_t *w, const cq_msg_extend_t *m);
+int cq_proto_extend_decode(const uint8_t *p, size_t n, cq_msg_extend_t *m,
+                           cq_diag_t *diag);
+
+//  PAUSE (W->B): the worker cannot take work (its ledger cannot be
+//  written: disk full, read-only). Body: [reason str < 256] (the
+//  DISCONNECT codec, cq_proto_reason_*). It sends READY again when it can.
+
 typedef struct {
     char name[CQ_DOC_NAME_LEN]; // file name, for messages
     uint32_t first_record;      // record number of its first record (>= 1)
@@ -344,6 +416,9 @@ typedef struct {
     uint64_t reject;      // decided: reject
     uint64_t pend;        // decided: pend
     uint64_t failed;      // claims given up after repeated errors
+    //  appended (issue 8)
+    bool durable;   // the broker journals (receipts follow an fsync)
+    uint64_t epoch; // the broker's start count (changes on a restart)
 } cq_msg_status_reply_t;
 void cq_proto_status_reply_encode(cq_mpw_t *w, const cq_msg_status_reply_t *m);
 int cq_proto_status_reply_decode(const uint8_t *p, size_t n,
@@ -355,6 +430,8 @@ typedef struct {
     uint64_t cursor;  // first entry wanted (0 = the batch's first claim)
     uint32_t max;     // entries wanted (1..CQ_PROTO_MAX_ITEMS)
     bool with_claims; // also send each entry's claim (for the 835)
+    //  appended (issue 8)
+    bool watch; // push this batch's further decisions to this client
 } cq_msg_results_t;
 void cq_proto_results_encode(cq_mpw_t *w, const cq_msg_results_t *m);
 int cq_proto_results_decode(const uint8_t *p, size_t n, cq_msg_results_t *m,
@@ -424,5 +501,51 @@ void cq_proto_workers_reply_encode(cq_mpw_t *w,
 int cq_proto_workers_reply_decode(const uint8_t *p, size_t n,
                                   cq_msg_workers_reply_t *m, cq_diag_t *diag);
 void cq_proto_workers_reply_free(cq_msg_workers_reply_t *m);
+
+//  QUARANTINE (C->B): list the quarantined claims and documents, show
+//  one, or release one (it is queued again, its attempts reset).
+enum { CQ_QOP_LIST = 0, CQ_QOP_SHOW = 1, CQ_QOP_RELEASE = 2 };
+typedef struct {
+    uint64_t req_id;
+    uint32_t op;         // CQ_QOP_*
+    char id[CQ_QID_LEN]; // show / release: "claim:<cid>" or "doc:<id>"
+} cq_msg_quarantine_t;
+void cq_proto_quarantine_encode(cq_mpw_t *w, const cq_msg_quarantine_t *m);
+int cq_proto_quarantine_decode(const uint8_t *p, size_t n,
+                               cq_msg_quarantine_t *m, cq_diag_t *diag);
+
+//  One failed delivery of a quarantined item.
+typedef struct {
+    uint64_t at_ms;              // wall clock, ms since 1970
+    char node_id[CQ_ID_LEN];     // the worker that had it
+    char what[CQ_PROTO_MSG_LEN]; // "worker lost", "lease expired", ...
+} cq_qhist_t;
+
+typedef struct {
+    char id[CQ_QID_LEN];           // "claim:<cid>" / "doc:<id>"
+    char kind[CQ_PROTO_STATE_LEN]; // "claim" or "document"
+    char batch_id[CQ_BATCH_ID_LEN];
+    char name[CQ_DOC_NAME_LEN]; // claim id, or document name
+    uint32_t attempts;          // deliveries
+    uint64_t since_ms;          // quarantined at (wall clock)
+    char reason[CQ_PROTO_MSG_LEN];
+    uint32_t n_hist; // 0..CQ_PROTO_MAX_QHIST (show only)
+    cq_qhist_t hist[CQ_PROTO_MAX_QHIST];
+} cq_qitem_t;
+
+typedef struct {
+    uint64_t req_id;
+    int32_t status; // 0, CQ_ENOTFOUND, CQ_EINVAL
+    char message[CQ_PROTO_MSG_LEN];
+    uint32_t n_items;  // list: every item (hist empty); show,
+    cq_qitem_t *items; // release: the one (decode: caller
+                       // frees with _reply_free)
+} cq_msg_quarantine_reply_t;
+void cq_proto_quarantine_reply_encode(cq_mpw_t *w,
+                                      const cq_msg_quarantine_reply_t *m);
+int cq_proto_quarantine_reply_decode(const uint8_t *p, size_t n,
+                                     cq_msg_quarantine_reply_t *m,
+                                     cq_diag_t *diag);
+void cq_proto_quarantine_reply_free(cq_msg_quarantine_reply_t *m);
 
 #endif

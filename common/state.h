@@ -15,4 +15,9 @@ typedef struct cq_state cq_state_t;
 cq_state_t *cq_state_new_memory(void);
 void cq_state_destroy(cq_state_t **self_p);
 
+//  Suspends (false) or resumes (true, the default) writing decisions
+//  through the store's persistence: while suspended, decisions update
+//  memory only (a worker replaying a shard's history from the journal).
+void cq_state_set_persist(cq_state_t *st, bool on);
+
 #endif
