@@ -10,8 +10,10 @@
 //  after its ledger commit (RESULT). Decisions are pushed to the client
 //  that submitted (DECISIONS) and kept for STATUS / RESULTS.
 //
-//  State is in memory in this version: see "Durability" in broker.c for
-//  the journal hooks and what a restart loses.
+//  Durable by default: everything a client was told is in the journal
+//  (journal.h) first, and a broker restarted on its journal resumes where
+//  it stopped (restart.c). broker_int.h maps DESIGN.md §4's guarantees to
+//  the files that keep them.
 #ifndef CQ_BROKER_H
 #define CQ_BROKER_H
 
@@ -22,7 +24,8 @@
 typedef struct {
     const char *frontend;      // bind endpoint for clients
     const char *backend;       // bind endpoint for workers
-    const char *journal_dir;   // reserved (durability comes later), or NULL
+    const char *journal_dir;   // journal directory, or NULL: in memory
+                               // only (nothing survives a restart)
     const char *rules_version; // pin the cluster's rules, or NULL: the
                                // first worker's
     uint32_t shards;           // S (default 256)
@@ -35,17 +38,28 @@ typedef struct {
     uint32_t client_idle_ms;   // a client silent this long is probed with
                                // HEARTBEAT; forgotten only when gone
                                // (default 10 min)
+    uint32_t lease_ms;         // an ADJUDICATE not answered within this is
+                               // taken back (default 30 s)
+    uint32_t intake_lease_ms;  // likewise an INTAKE, unless the worker
+                               // extends it (EXTEND; default 30 s)
+    uint32_t max_intake_ms;    // extensions stop here (default 10 min)
+    uint32_t retain_days;      // finished batches older than this leave
+                               // the journal's hot tables (default 30)
 } cq_broker_config_t;
 
 typedef struct cq_broker cq_broker_t;
 
 void cq_broker_config_default(cq_broker_config_t *cfg);
-//  Binds both sockets. Returns NULL and fills diag (bind failed: exit 3).
+//  Opens the journal and restores what it holds, then binds both sockets.
+//  Returns NULL and fills diag (journal unusable or corrupt, or bind
+//  failed: exit 3).
 cq_broker_t *cq_broker_new(const cq_broker_config_t *cfg, cq_diag_t *diag);
 void cq_broker_destroy(cq_broker_t **self_p);
 //  The bound endpoints, ports resolved ("tcp://127.0.0.1:41873").
 const char *cq_broker_frontend(const cq_broker_t *self);
 const char *cq_broker_backend(const cq_broker_t *self);
+//  True when it journals (receipts follow an fsync).
+bool cq_broker_durable(const cq_broker_t *self);
 //  Serves until *stop becomes nonzero. Returns 0.
 int cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop);
 

@@ -34,9 +34,19 @@ s_help(void)
         "options:\n"
         "  --frontend EP        client endpoint (default tcp://*:5555)\n"
         "  --backend EP         worker endpoint (default tcp://*:5556)\n"
-        "  --journal DIR        journal directory (reserved: this version\n"
-        "                       keeps its state in memory; see "
-        "schemas/proto.md)\n"
+        "  --journal DIR        journal directory (created 0700): documents,\n"
+        "                       claims, decisions and the shard map in\n"
+        "                       DIR/journal.db; receipts follow its fsync,\n"
+        "                       and a restart on it resumes everything.\n"
+        "                       Without it the broker keeps its state in\n"
+        "                       memory only and says so (a restart loses\n"
+        "                       every batch)\n"
+        "  --retain-days N      finished batches older than this leave the\n"
+        "                       journal's hot tables (default 30; 0: as soon\n"
+        "                       as finished). Their claim keys and decisions\n"
+        "                       stay (resubmissions, member history); their\n"
+        "                       documents go, and `claimq status` of such a\n"
+        "                       batch says not found\n"
         "  --shards N           virtual shards S (default %d, max %d)\n"
         "  --heartbeat-ms N     heartbeat to workers (default 1000); a worker\n"
         "                       silent for 3 of its own intervals is dead\n"
@@ -44,15 +54,22 @@ s_help(void)
         "%u)\n"
         "  --rules-version V    only workers with these rules get work\n"
         "                       (default: the first worker's)\n"
-        "  --max-attempts N     deliveries of a claim or document before it\n"
-        "                       is failed (default 3)\n"
+        "  --max-attempts N     a claim or document that crashes or times out\n"
+        "                       workers this many times is quarantined\n"
+        "                       (default 3; `claimq quarantine`)\n"
+        "  --lease-ms N         claims not answered within this are taken\n"
+        "                       back and delivered again (default 30000)\n"
+        "  --intake-lease-ms N  likewise a document in intake, unless its\n"
+        "                       worker extends it (default 30000)\n"
+        "  --max-intake-ms N    no extension past this (default 600000)\n"
         "  --client-idle-ms N   a client silent this long is sent a heartbeat\n"
         "                       and forgotten only if its connection is gone\n"
         "                       (default 600000)\n"
         "  --log-level L        error|warn|notice|info|debug\n"
         "  -h, --help           this help\n"
         "  -V, --version        version\n\n"
-        "exit codes: 0 stopped by a signal, 2 usage, 3 setup (cannot bind)\n",
+        "exit codes: 0 stopped by a signal, 2 usage, 3 setup (cannot bind,\n"
+        "            journal unusable or corrupt)\n",
         CQ_SHARDS_DEFAULT, CQ_SHARDS_MAX, CQ_PROTO_MAX_FRAME);
 }
 
@@ -92,6 +109,10 @@ main(int argc, char **argv)
         {"rules-version", required_argument, NULL, 'r'},
         {"max-attempts", required_argument, NULL, 'a'},
         {"client-idle-ms", required_argument, NULL, 'i'},
+        {"lease-ms", required_argument, NULL, 'L'},
+        {"intake-lease-ms", required_argument, NULL, 'I'},
+        {"max-intake-ms", required_argument, NULL, 'M'},
+        {"retain-days", required_argument, NULL, 'R'},
         {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -138,6 +159,26 @@ main(int argc, char **argv)
                 return s_usage("--client-idle-ms: expected 10..86400000");
             cfg.client_idle_ms = (uint32_t)v;
             break;
+        case 'L':
+            if (!s_num(optarg, 100, 86400000, &v))
+                return s_usage("--lease-ms: expected 100..86400000");
+            cfg.lease_ms = (uint32_t)v;
+            break;
+        case 'I':
+            if (!s_num(optarg, 100, 86400000, &v))
+                return s_usage("--intake-lease-ms: expected 100..86400000");
+            cfg.intake_lease_ms = (uint32_t)v;
+            break;
+        case 'M':
+            if (!s_num(optarg, 100, 86400000, &v))
+                return s_usage("--max-intake-ms: expected 100..86400000");
+            cfg.max_intake_ms = (uint32_t)v;
+            break;
+        case 'R':
+            if (!s_num(optarg, 0, 36500, &v))
+                return s_usage("--retain-days: expected 0..36500");
+            cfg.retain_days = (uint32_t)v;
+            break;
         case 'l': {
             int lv = cq_log_level_parse(optarg);
             if (lv < 0)
@@ -174,11 +215,10 @@ main(int argc, char **argv)
         fprintf(stderr, "claimq-broker: %s\n", diag.msg);
         return 3;
     }
-    if (cfg.journal_dir)
-        cq_log_notice(NULL,
-                      "journal: state kept in memory in this version; "
-                      "%s is not written",
-                      cfg.journal_dir);
+    if (!cq_broker_durable(b))
+        cq_log_warn(NULL, "no --journal: state is kept in memory only; "
+                          "receipts are not durable and a restart loses "
+                          "every batch");
     printf("READY frontend=%s backend=%s\n", cq_broker_frontend(b),
            cq_broker_backend(b));
     fflush(stdout);

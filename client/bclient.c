@@ -212,10 +212,49 @@ s_reply(cq_bclient_t *self, int cmd, int timeout_ms)
     }
 }
 
+//  How a reply is read: its command, a decoder that also says its req_id,
+//  and what frees a decoded reply that was not ours (NULL: nothing).
+typedef struct {
+    int cmd;
+    int (*decode)(const uint8_t *p, size_t n, void *out, uint64_t *req_id);
+    void (*drop)(void *out);
+} s_how_t;
+
+//  Sends body w (freed) as cmd and waits for the reply with req_id,
+//  decoded into out; replies to earlier requests are skipped.
+static int
+s_call(cq_bclient_t *self, cq_cmd_t cmd, cq_mpw_t *w, uint64_t req_id,
+       const s_how_t *how, void *out, int timeout_ms)
+{
+    int rc = cq_bclient_send(self, cmd, w, NULL, 0);
+    cq_mpw_free(w);
+    while (rc == 0) {
+        uint64_t id = 0;
+        rc = s_reply(self, how->cmd, timeout_ms);
+        if (rc == 0)
+            rc = how->decode(self->in->body, self->in->body_len, out, &id);
+        if (rc == 0 && id == req_id)
+            return 0;
+        if (rc == 0 && how->drop)
+            how->drop(out);
+    }
+    return rc;
+}
+
+static int
+s_status_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
+{
+    cq_msg_status_reply_t *m = out;
+    int rc = cq_proto_status_reply_decode(p, n, m, NULL);
+    *req_id = m->req_id;
+    return rc;
+}
+
 int
 cq_bclient_status(cq_bclient_t *self, const char *batch_id,
                   cq_msg_status_reply_t *out, int timeout_ms)
 {
+    static const s_how_t how = {CQ_CMD_STATUS_REPLY, s_status_decode, NULL};
     cq_msg_status_t m;
     memset(&m, 0, sizeof m);
     m.req_id = cq_bclient_next_id(self);
@@ -224,47 +263,68 @@ cq_bclient_status(cq_bclient_t *self, const char *batch_id,
     cq_mpw_t w;
     cq_mpw_init(&w);
     cq_proto_status_encode(&w, &m);
-    int rc = cq_bclient_send(self, CQ_CMD_STATUS, &w, NULL, 0);
-    cq_mpw_free(&w);
-    if (rc != 0)
-        return rc;
-    for (;;) {
-        rc = s_reply(self, CQ_CMD_STATUS_REPLY, timeout_ms);
-        if (rc != 0)
-            return rc;
-        rc = cq_proto_status_reply_decode(self->in->body, self->in->body_len,
-                                          out, NULL);
-        if (rc != 0)
-            return rc;
-        if (out->req_id == m.req_id)
-            return 0;
-    }
+    return s_call(self, CQ_CMD_STATUS, &w, m.req_id, &how, out, timeout_ms);
+}
+
+static int
+s_workers_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
+{
+    cq_msg_workers_reply_t *m = out;
+    int rc = cq_proto_workers_reply_decode(p, n, m, NULL);
+    *req_id = m->req_id;
+    return rc;
+}
+
+static void
+s_workers_drop(void *out)
+{
+    cq_proto_workers_reply_free(out);
 }
 
 int
 cq_bclient_workers(cq_bclient_t *self, cq_msg_workers_reply_t *out,
                    int timeout_ms)
 {
+    static const s_how_t how = {CQ_CMD_WORKERS_REPLY, s_workers_decode,
+                                s_workers_drop};
     uint64_t id = cq_bclient_next_id(self);
     cq_mpw_t w;
     cq_mpw_init(&w);
     cq_proto_workers_encode(&w, id);
-    int rc = cq_bclient_send(self, CQ_CMD_WORKERS, &w, NULL, 0);
-    cq_mpw_free(&w);
-    if (rc != 0)
-        return rc;
-    for (;;) {
-        rc = s_reply(self, CQ_CMD_WORKERS_REPLY, timeout_ms);
-        if (rc != 0)
-            return rc;
-        rc = cq_proto_workers_reply_decode(self->in->body, self->in->body_len,
-                                           out, NULL);
-        if (rc != 0)
-            return rc;
-        if (out->req_id == id)
-            return 0;
-        cq_proto_workers_reply_free(out);
-    }
+    return s_call(self, CQ_CMD_WORKERS, &w, id, &how, out, timeout_ms);
+}
+
+static int
+s_quarantine_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
+{
+    cq_msg_quarantine_reply_t *m = out;
+    int rc = cq_proto_quarantine_reply_decode(p, n, m, NULL);
+    *req_id = m->req_id;
+    return rc;
+}
+
+static void
+s_quarantine_drop(void *out)
+{
+    cq_proto_quarantine_reply_free(out);
+}
+
+int
+cq_bclient_quarantine(cq_bclient_t *self, uint32_t op, const char *id,
+                      cq_msg_quarantine_reply_t *out, int timeout_ms)
+{
+    static const s_how_t how = {CQ_CMD_QUARANTINE_REPLY, s_quarantine_decode,
+                                s_quarantine_drop};
+    cq_msg_quarantine_t m;
+    memset(&m, 0, sizeof m);
+    m.req_id = cq_bclient_next_id(self);
+    m.op = op;
+    if (cq_strlcpy(m.id, id, sizeof m.id) != 0)
+        return CQ_EINVAL;
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_quarantine_encode(&w, &m);
+    return s_call(self, CQ_CMD_QUARANTINE, &w, m.req_id, &how, out, timeout_ms);
 }
 
 int

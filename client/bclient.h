@@ -40,6 +40,11 @@ int cq_bclient_status(cq_bclient_t *self, const char *batch_id,
 //  WORKERS; free out with cq_proto_workers_reply_free.
 int cq_bclient_workers(cq_bclient_t *self, cq_msg_workers_reply_t *out,
                        int timeout_ms);
+//  QUARANTINE op (CQ_QOP_*) on id ("" for list); free out with
+//  cq_proto_quarantine_reply_free. Returns 0 (out->status says what the
+//  broker answered), CQ_EINVAL (id too long), CQ_ETIMEDOUT or CQ_EPROTO.
+int cq_bclient_quarantine(cq_bclient_t *self, uint32_t op, const char *id,
+                          cq_msg_quarantine_reply_t *out, int timeout_ms);
 
 //  Walks a batch's entries in order with RESULTS pages. fn is called for
 //  every entry (decision NULL when the claim has none yet or failed; claim

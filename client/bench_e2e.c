@@ -5,6 +5,7 @@
 #include "cluster.h"
 #include "cmds.h"
 #include "gen.h"
+#include "journal.h"
 #include "log.h"
 #include "mem.h"
 #include "submit.h"
@@ -25,14 +26,17 @@ s_help(void)
 {
     printf("usage: claimq bench e2e [--claims N] [--workers N] [--json]\n\n"
            "Generates N claims (claimq gen's data), starts a broker and W\n"
-           "workers on 127.0.0.1 (the programs next to this one), submits\n"
-           "the claims as JSON Lines and waits for every decision. Reports\n"
+           "workers on 127.0.0.1 (the programs next to this one), the broker\n"
+           "journaling in the scratch directory (receipts follow its fsync),\n"
+           "submits the claims as JSON Lines and waits for every decision.\n"
+           "Reports\n"
            "claims/s and the p50 / p99 latency from a claim's document being\n"
            "sent to its decision arriving, next to a raw ZeroMQ probe run\n"
            "first in the same command: max(N, 100000) requests of 400 bytes\n"
            "through a\n"
            "ROUTER/DEALER proxy to W echoing REP sockets, --probe-window in\n"
-           "flight (threads of this process).\n\n"
+           "flight (threads of this process), and the disk's fdatasync rate\n"
+           "in the scratch directory (400-byte appends for 1 s).\n\n"
            "options:\n"
            "  --claims N        claims (default 20000)\n"
            "  --workers N       worker nodes (default 2)\n"
@@ -40,10 +44,13 @@ s_help(void)
            "  --chunk N         claims per document (default 128)\n"
            "  --credit N        claims each worker holds (default 1024)\n"
            "  --probe-window N  requests in flight in the probe (default 100)\n"
-           "  --keep DIR        keep the data and ledgers in DIR\n"
+           "  --keep DIR        keep the data, journal and ledgers in DIR\n"
+           "  --no-journal      the broker keeps its state in memory (the\n"
+           "                    path without fsync; not durable)\n"
            "  --json            one JSON object on stdout: claims, workers,\n"
            "                    claims_per_s, p50_ms, p99_ms, durable,\n"
-           "                    raw_per_s, raw_p50_ms, raw_p99_ms, ratio\n"
+           "                    fdatasync_per_s, raw_per_s, raw_p50_ms,\n"
+           "                    raw_p99_ms, ratio\n"
            "  -h, --help        this help\n");
 }
 
@@ -248,7 +255,7 @@ cq_bench_e2e(int argc, char **argv)
     long claims = 20000, workers = 2, window = 8, chunk = 128, credit = 1024,
          probe_window = 100;
     const char *keep = NULL;
-    bool json = false;
+    bool json = false, journal = true;
     static const struct option opts[] = {
         {"claims", required_argument, NULL, 'n'},
         {"workers", required_argument, NULL, 'w'},
@@ -258,6 +265,7 @@ cq_bench_e2e(int argc, char **argv)
         {"probe-window", required_argument, NULL, 'p'},
         {"keep", required_argument, NULL, 'k'},
         {"json", no_argument, NULL, 'j'},
+        {"no-journal", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
@@ -293,6 +301,9 @@ cq_bench_e2e(int argc, char **argv)
             break;
         case 'j':
             json = true;
+            break;
+        case 'J':
+            journal = false;
             break;
         case 'h':
             s_help();
@@ -375,6 +386,8 @@ cq_bench_e2e(int argc, char **argv)
     long probe_n = claims < 100000 ? 100000 : claims;
     s_probe_t probe;
     s_probe((size_t)probe_n, (int)workers, (int)probe_window, &probe);
+    //  ... and the disk the journal is on (what a durable receipt waits for)
+    double fsyncs = cq_journal_fsync_rate(dir, 1000);
 
     //  2. the system
     cq_cluster_t *cl = cq_xcalloc(1, sizeof *cl);
@@ -386,6 +399,9 @@ cq_bench_e2e(int argc, char **argv)
     co.workers = (int)workers;
     co.credit = (int)credit;
     co.stderr_fd = -1;
+    char journal_dir[4200];
+    snprintf(journal_dir, sizeof journal_dir, "%s/journal", dir);
+    co.journal = journal ? journal_dir : NULL;
     cq_diag_t diag = {0};
     int rc = cq_cluster_start(cl, &co, &diag);
     if (rc != 0) {
@@ -426,22 +442,31 @@ cq_bench_e2e(int argc, char **argv)
     double p50 = s_pct(lat.lat, lat.n, 0.50), p99 = s_pct(lat.lat, lat.n, 0.99);
     double ratio = probe.per_s > 0 ? per_s / probe.per_s : 0;
     if (json) {
+        char fs[32];
+        snprintf(fs, sizeof fs, fsyncs >= 0 ? "%.0f" : "null", fsyncs);
         printf("{\"claims\": %ld, \"decided\": %llu, \"workers\": %ld, "
                "\"claims_per_s\": %.0f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, "
-               "\"durable\": %s, \"raw_per_s\": %.0f, \"raw_p50_ms\": %.3f, "
+               "\"durable\": %s, \"fdatasync_per_s\": %s, "
+               "\"raw_per_s\": %.0f, \"raw_p50_ms\": %.3f, "
                "\"raw_p99_ms\": %.3f, \"ratio\": %.3f, \"window\": %ld, "
                "\"chunk\": %ld}\n",
                claims, (unsigned long long)res.decided, workers, per_s, p50,
-               p99, res.durable ? "true" : "false", probe.per_s, probe.p50,
+               p99, res.durable ? "true" : "false", fs, probe.per_s, probe.p50,
                probe.p99, ratio, window, chunk);
     } else {
         printf("e2e:   %llu claims, %ld workers: %.0f claims/s, p50 %.1f ms, "
-               "p99 %.1f ms (receipts %s)\n",
+               "p99 %.1f ms (%s)\n",
                (unsigned long long)res.decided, workers, per_s, p50, p99,
-               res.durable ? "durable" : "not durable");
+               res.durable ? "durable: receipts follow the journal's fsync"
+                           : "not durable: the broker keeps no journal");
         printf("raw:   %ld requests of 400 B, window %ld: %.0f req/s, p50 "
                "%.3f ms, p99 %.3f ms\n",
                probe_n, probe_window, probe.per_s, probe.p50, probe.p99);
+        if (fsyncs >= 0)
+            printf("disk:  %.0f fdatasync/s in %s\n", fsyncs, dir);
+        else
+            printf("disk:  fdatasync rate not measured in %s (%s)\n", dir,
+                   cq_strerror((int)fsyncs));
         printf("ratio: e2e / raw = %.3f\n", ratio);
     }
     free(lat.lat);

@@ -176,12 +176,11 @@ cq_cluster_self_dir(char *out, size_t n)
     return 0;
 }
 
-int
-cq_cluster_add_worker(cq_cluster_t *cl, cq_diag_t *diag)
+//  Starts worker i (node id "w<i+1>", ledger DIR/w<i+1>.ledger); wait: up
+//  to its READY line.
+static int
+s_worker_start(cq_cluster_t *cl, int i, bool wait, cq_diag_t *diag)
 {
-    if (cl->n_workers >= CQ_CLUSTER_MAX_WORKERS)
-        return cq_diag_set(diag, CQ_ETOOBIG, 0, "too many workers");
-    int i = cl->n_workers;
     char bin[4352], node[32], ledger[4352], credit[32], hb[32];
     snprintf(bin, sizeof bin, "%s/claimq-worker", cl->bin_dir);
     snprintf(node, sizeof node, "w%d", i + 1);
@@ -209,6 +208,8 @@ cq_cluster_add_worker(cq_cluster_t *cl, cq_diag_t *diag)
     cq_child_t *c = &cl->workers[i];
     if (cq_child_spawn(c, argv, cl->opts.stderr_fd) != 0)
         return cq_diag_set(diag, CQ_EIO, 0, "cannot start %s", bin);
+    if (!wait)
+        return 0;
     int rc = cq_child_wait_ready(c, 60000);
     if (rc != 0) {
         int st = cq_child_stop(c, SIGTERM, 5000);
@@ -217,7 +218,72 @@ cq_cluster_add_worker(cq_cluster_t *cl, cq_diag_t *diag)
                            "messages above",
                            node, st);
     }
-    cl->n_workers++;
+    return 0;
+}
+
+int
+cq_cluster_add_worker(cq_cluster_t *cl, cq_diag_t *diag)
+{
+    if (cl->n_workers >= CQ_CLUSTER_MAX_WORKERS)
+        return cq_diag_set(diag, CQ_ETOOBIG, 0, "too many workers");
+    int rc = s_worker_start(cl, cl->n_workers, true, diag);
+    if (rc == 0)
+        cl->n_workers++;
+    return rc;
+}
+
+int
+cq_cluster_restart_worker(cq_cluster_t *cl, int i, bool wait, cq_diag_t *diag)
+{
+    if (i < 0 || i >= cl->n_workers)
+        return cq_diag_set(diag, CQ_EINVAL, 0, "no worker %d", i);
+    if (cl->workers[i].pid > 0 && !cq_child_exited(&cl->workers[i]))
+        return cq_diag_set(diag, CQ_EEXIST, 0, "worker w%d is still running",
+                           i + 1);
+    cq_child_stop(&cl->workers[i], SIGKILL, 0); // reaped: closes its stdout
+    return s_worker_start(cl, i, wait, diag);
+}
+
+//  Starts the broker on frontend / backend (kernel-picked ports the first
+//  time, the bound ones on a restart) and reads its endpoints from READY.
+static int
+s_broker_start(cq_cluster_t *cl, const char *frontend, const char *backend,
+               cq_diag_t *diag)
+{
+    const cq_cluster_opts_t *o = &cl->opts;
+    char bin[4352], hb[32], fe[256], be[256];
+    snprintf(bin, sizeof bin, "%s/claimq-broker", cl->bin_dir);
+    snprintf(hb, sizeof hb, "%d", o->heartbeat_ms > 0 ? o->heartbeat_ms : 1000);
+    //  (copies: frontend / backend may be cl's own, which READY rewrites)
+    snprintf(fe, sizeof fe, "%s", frontend);
+    snprintf(be, sizeof be, "%s", backend);
+    char *argv[64];
+    int n = 0;
+    argv[n++] = bin;
+    argv[n++] = "--frontend";
+    argv[n++] = fe;
+    argv[n++] = "--backend";
+    argv[n++] = be;
+    argv[n++] = "--heartbeat-ms";
+    argv[n++] = hb;
+    if (o->journal) {
+        argv[n++] = "--journal";
+        argv[n++] = (char *)o->journal;
+    }
+    for (int i = 0; o->broker_args && o->broker_args[i] && n < 62; i++)
+        argv[n++] = (char *)o->broker_args[i];
+    argv[n] = NULL;
+    if (cq_child_spawn(&cl->broker, argv, o->stderr_fd) != 0)
+        return cq_diag_set(diag, CQ_EIO, 0, "cannot start %s", bin);
+    if (cq_child_wait_ready(&cl->broker, 60000) != 0 ||
+        !cq_child_ready_get(&cl->broker, "frontend", cl->frontend,
+                            sizeof cl->frontend) ||
+        !cq_child_ready_get(&cl->broker, "backend", cl->backend,
+                            sizeof cl->backend)) {
+        int st = cq_child_stop(&cl->broker, SIGTERM, 5000);
+        return cq_diag_set(diag, st == 3 ? CQ_EINVAL : CQ_EIO, 0,
+                           "the broker did not start (exit %d)", st);
+    }
     return 0;
 }
 
@@ -234,41 +300,28 @@ cq_cluster_start(cq_cluster_t *cl, const cq_cluster_opts_t *o, cq_diag_t *diag)
         return cq_diag_set(diag, CQ_EIO, 0, "%s: %s", o->dir, strerror(errno));
     //  Workers would re-execute themselves to get this (OCR): set it once.
     setenv("OMP_THREAD_LIMIT", "1", 0);
-    char bin[4352], hb[32];
-    snprintf(bin, sizeof bin, "%s/claimq-broker", cl->bin_dir);
-    snprintf(hb, sizeof hb, "%d", o->heartbeat_ms > 0 ? o->heartbeat_ms : 1000);
-    char *argv[64];
-    int n = 0;
-    argv[n++] = bin;
-    argv[n++] = "--frontend";
-    argv[n++] = (char *)(o->frontend ? o->frontend : "tcp://127.0.0.1:*");
-    argv[n++] = "--backend";
-    argv[n++] = "tcp://127.0.0.1:*";
-    argv[n++] = "--heartbeat-ms";
-    argv[n++] = hb;
-    for (int i = 0; o->broker_args && o->broker_args[i] && n < 62; i++)
-        argv[n++] = (char *)o->broker_args[i];
-    argv[n] = NULL;
-    if (cq_child_spawn(&cl->broker, argv, o->stderr_fd) != 0)
-        return cq_diag_set(diag, CQ_EIO, 0, "cannot start %s", bin);
-    if (cq_child_wait_ready(&cl->broker, 10000) != 0 ||
-        !cq_child_ready_get(&cl->broker, "frontend", cl->frontend,
-                            sizeof cl->frontend) ||
-        !cq_child_ready_get(&cl->broker, "backend", cl->backend,
-                            sizeof cl->backend)) {
-        int st = cq_child_stop(&cl->broker, SIGTERM, 5000);
-        return cq_diag_set(diag, CQ_EIO, 0,
-                           "the broker did not start (exit %d)", st);
-    }
+    int rc = s_broker_start(cl, o->frontend ? o->frontend : "tcp://127.0.0.1:*",
+                            "tcp://127.0.0.1:*", diag);
+    if (rc != 0)
+        return rc;
     int workers = o->workers > 0 ? o->workers : 2;
     for (int i = 0; i < workers; i++) {
-        int rc = cq_cluster_add_worker(cl, diag);
+        rc = cq_cluster_add_worker(cl, diag);
         if (rc != 0) {
             cq_cluster_stop(cl);
             return rc;
         }
     }
     return 0;
+}
+
+int
+cq_cluster_restart_broker(cq_cluster_t *cl, cq_diag_t *diag)
+{
+    if (cl->broker.pid > 0 && !cq_child_exited(&cl->broker))
+        return cq_diag_set(diag, CQ_EEXIST, 0, "the broker is still running");
+    cq_child_stop(&cl->broker, SIGKILL, 0); // reaped: closes its stdout
+    return s_broker_start(cl, cl->frontend, cl->backend, diag);
 }
 
 int

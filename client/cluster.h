@@ -46,6 +46,8 @@ typedef struct {
     int heartbeat_ms;               // 0: default
     int stderr_fd;                  // children's stderr (-1: inherit)
     const char *const *broker_args; // extra broker arguments, NULL-ended
+    const char *journal;            // broker --journal DIR (NULL: none, the
+                                    // broker keeps its state in memory)
 } cq_cluster_opts_t;
 
 typedef struct {
@@ -66,6 +68,14 @@ int cq_cluster_start(cq_cluster_t *cl, const cq_cluster_opts_t *o,
                      cq_diag_t *diag);
 //  Starts one more worker (node id "w<index+1>"); returns 0 or an error.
 int cq_cluster_add_worker(cq_cluster_t *cl, cq_diag_t *diag);
+//  Starts worker i again after it exited (or was killed): the same node id
+//  and ledger. wait: up to its READY line. Returns 0 or an error.
+int cq_cluster_restart_worker(cq_cluster_t *cl, int i, bool wait,
+                              cq_diag_t *diag);
+//  Starts the broker again (after it exited or was killed) with the same
+//  arguments (its journal) on the endpoints it had bound (cl->frontend,
+//  cl->backend), up to its READY line. Returns 0, or an error with diag.
+int cq_cluster_restart_broker(cq_cluster_t *cl, cq_diag_t *diag);
 //  SIGTERM to the workers (they finish what they hold), then the broker.
 //  Returns 0 when every process exited 0.
 int cq_cluster_stop(cq_cluster_t *cl);

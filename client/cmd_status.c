@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 s_help(void)
@@ -14,7 +15,14 @@ s_help(void)
            "Prints the batch's progress as one JSON object on stdout:\n"
            "  {\"batch_id\", \"found\", \"documents\", \"documents_done\",\n"
            "   \"documents_failed\", \"claims\", \"decided\", \"accept\",\n"
-           "   \"reject\", \"pend\", \"failed\", \"complete\"}\n\n"
+           "   \"reject\", \"pend\", \"failed\", \"complete\", \"durable\",\n"
+           "   \"epoch\"}\n"
+           "durable: the broker journals what it receives (receipts follow\n"
+           "an fsync; a restart resumes the batch); false: it keeps it in\n"
+           "memory only. epoch: the broker's start count (it changes when\n"
+           "the broker restarts). When stderr is a terminal, the same\n"
+           "follows there for people, ending with the line\n"
+           "  durable: yes (...)   or   durable: no — in memory only (...)\n\n"
            "options:\n"
            "  --broker URL   broker frontend (default $CLAIMQ_BROKER, else\n"
            "                 %s)\n"
@@ -73,13 +81,29 @@ cq_cmd_status(int argc, char **argv)
            "\"documents_done\": %llu, \"documents_failed\": %llu, "
            "\"claims\": %llu, \"decided\": %llu, \"accept\": %llu, "
            "\"reject\": %llu, \"pend\": %llu, \"failed\": %llu, "
-           "\"complete\": %s}\n",
+           "\"complete\": %s, \"durable\": %s, \"epoch\": %llu}\n",
            argv[optind], r.found ? "true" : "false", (unsigned long long)r.docs,
            (unsigned long long)r.docs_done, (unsigned long long)r.docs_failed,
            (unsigned long long)r.claims, (unsigned long long)r.decided,
            (unsigned long long)r.accept, (unsigned long long)r.reject,
            (unsigned long long)r.pend, (unsigned long long)r.failed,
-           complete ? "true" : "false");
+           complete ? "true" : "false", r.durable ? "true" : "false",
+           (unsigned long long)r.epoch);
+    fflush(stdout);
+    if (isatty(2) && r.found)
+        fprintf(stderr,
+                "batch %s: %llu of %llu claims decided (%llu failed), "
+                "%llu of %llu documents through intake%s\n",
+                argv[optind], (unsigned long long)r.decided,
+                (unsigned long long)r.claims, (unsigned long long)r.failed,
+                (unsigned long long)r.docs_done, (unsigned long long)r.docs,
+                complete ? ": complete" : "");
+    if (isatty(2))
+        fprintf(stderr, "durable: %s\n",
+                r.durable ? "yes (the broker journals; a restart resumes "
+                            "the batch)"
+                          : "no — in memory only (a broker restart loses "
+                            "the batch)");
     if (!r.found) {
         fprintf(stderr, "claimq status: no batch %s at %s\n", argv[optind], ep);
         return CQ_EXIT_FAIL;

@@ -48,8 +48,13 @@ s_help(void)
         "  --quiet          no progress on stderr\n"
         "  -h, --help       this help\n\n"
         "Progress goes to stderr: a bar on a terminal, else a line every 2 s.\n"
+        "A broker that restarts (on its journal) or whose journal is full\n"
+        "is ridden through: documents it has not received are sent again\n"
+        "(it recognises those it has), decisions missed are read back;\n"
+        "each claim is counted once.\n"
         "exit codes: 0 ok, 1 a file cannot be read or a document or claim\n"
-        "failed, 2 usage, 4 broker unreachable or no progress for --timeout\n",
+        "failed, or the broker lost the batch (restarted without a journal),\n"
+        "2 usage, 4 broker unreachable or no progress for --timeout\n",
         CQ_BROKER_DEFAULT);
 }
 
@@ -324,6 +329,13 @@ cq_cmd_submit(int argc, char **argv)
                                : "no progress for --timeout",
                 ep, batch, (unsigned long long)res.docs, docs.n,
                 (unsigned long long)res.decided);
+        if (res.holding)
+            fprintf(stderr,
+                    "claimq submit: the broker was refusing documents "
+                    "(%s): %s\n",
+                    cq_strerror(res.holding),
+                    res.holding == CQ_ENOSPC ? "its journal is full"
+                                             : "it is busy");
         exit_code = CQ_EXIT_TIMEOUT;
     } else if (rc != 0) {
         exit_code = CQ_EXIT_FAIL;

@@ -25,7 +25,7 @@ static void
 s_help(void)
 {
     printf("usage: claimq up --plan FILE --members FILE [--workers N] "
-           "[--dir DIR]\n\n"
+           "[--dir DIR] [--no-journal]\n\n"
            "Starts a local broker and N worker nodes (w1..wN) as child\n"
            "processes on 127.0.0.1, the programs next to this one\n"
            "(claimq-broker, claimq-worker). Prints one line on stdout once\n"
@@ -38,14 +38,22 @@ s_help(void)
            "  --plan FILE       plan rules (JSON)\n"
            "  --members FILE    member roster\n"
            "  --workers N       worker nodes (default 2)\n"
-           "  --dir DIR         ledgers (DIR/w1.ledger, ...) (default "
-           "claimq-data)\n"
+           "  --dir DIR         ledgers (DIR/w1.ledger, ...) and the broker's\n"
+           "                    journal (DIR/journal) (default claimq-data);\n"
+           "                    started again on the same DIR, the broker\n"
+           "                    resumes every batch it had received\n"
+           "                    (receipts follow the journal's fsync)\n"
+           "  --no-journal      keep the broker's state in memory only: a\n"
+           "                    restart of the broker loses every batch\n"
+           "                    (documents, claims and decisions not yet\n"
+           "                    fetched)\n"
            "  --frontend EP     client endpoint (default tcp://127.0.0.1:*,\n"
            "                    a port the kernel picks)\n"
            "  --credit N        claims each worker holds (default 1024)\n"
            "  -h, --help        this help\n\n"
            "exit codes: 0 stopped cleanly, 1 a process failed, 2 usage,\n"
-           "            3 setup (bad plan or roster, cannot bind)\n");
+           "            3 setup (bad plan or roster, cannot bind, journal\n"
+           "            unusable)\n");
 }
 
 static int
@@ -70,8 +78,10 @@ cq_cmd_up(int argc, char **argv)
         {"dir", required_argument, NULL, 'd'},
         {"frontend", required_argument, NULL, 'f'},
         {"credit", required_argument, NULL, 'c'},
+        {"no-journal", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
+    bool journal = true;
     int ch;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -98,6 +108,9 @@ cq_cmd_up(int argc, char **argv)
             if (o.credit < 1 || o.credit > 65536)
                 return s_usage("--credit: expected 1..65536");
             break;
+        case 'J':
+            journal = false;
+            break;
         case 'h':
             s_help();
             return CQ_EXIT_OK;
@@ -114,6 +127,13 @@ cq_cmd_up(int argc, char **argv)
                 access(o.plan, R_OK) != 0 ? o.plan : o.members,
                 strerror(errno));
         return CQ_EXIT_SETUP;
+    }
+    char journal_dir[4200];
+    if (journal) {
+        if ((size_t)snprintf(journal_dir, sizeof journal_dir, "%s/journal",
+                             o.dir) >= sizeof journal_dir)
+            return s_usage("--dir: too long");
+        o.journal = journal_dir;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -23,7 +23,10 @@ s_help(void)
            "   \"counters\": {\"malformed\", \"unknown_command\", "
            "\"oversized\",\n"
            "                \"stale_results\", \"undeliverable\", ...}}\n"
-           "Every message the broker drops is counted there.\n\n"
+           "Every message the broker drops is counted there; \"durable\" (1:\n"
+           "the broker journals), \"journal_full\" and \"epoch\" (its start\n"
+           "count) say how it keeps what it received. One worker, and one\n"
+           "counter, per line.\n\n"
            "options:\n"
            "  --broker URL   broker frontend (default $CLAIMQ_BROKER, else\n"
            "                 %s)\n"
@@ -80,10 +83,10 @@ cq_cmd_workers(int argc, char **argv)
     cq_buf_init(&b, (size_t)1 << 24);
     cq_buf_addstr(&b, "{\"rules_version\": ");
     cq_json_put_string(&b, r.rules_version, strlen(r.rules_version));
-    cq_buf_printf(&b, ", \"shards\": %u, \"workers\": [", r.shards);
+    cq_buf_printf(&b, ", \"shards\": %u,\n \"workers\": [", r.shards);
     for (uint32_t i = 0; i < r.n_workers; i++) {
         const cq_worker_info_t *w = &r.workers[i];
-        cq_buf_addstr(&b, i ? ", {\"node\": " : "{\"node\": ");
+        cq_buf_addstr(&b, i ? ",\n  {\"node\": " : "\n  {\"node\": ");
         cq_json_put_string(&b, w->node_id, strlen(w->node_id));
         cq_buf_addstr(&b, ", \"state\": ");
         cq_json_put_string(&b, w->state, strlen(w->state));
@@ -100,10 +103,9 @@ cq_cmd_workers(int argc, char **argv)
         cq_json_put_string(&b, w->rules_version, strlen(w->rules_version));
         cq_buf_addstr(&b, "}");
     }
-    cq_buf_addstr(&b, "], \"counters\": {");
+    cq_buf_addstr(&b, "],\n \"counters\": {");
     for (uint32_t i = 0; i < r.n_counters; i++) {
-        if (i)
-            cq_buf_addstr(&b, ", ");
+        cq_buf_addstr(&b, i ? ",\n  " : "\n  ");
         cq_json_put_string(&b, r.counters[i].name, strlen(r.counters[i].name));
         cq_buf_printf(&b, ": %llu", (unsigned long long)r.counters[i].value);
     }

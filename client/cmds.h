@@ -23,7 +23,9 @@ int cq_cmd_submit(int argc, char **argv);
 int cq_cmd_status(int argc, char **argv);
 int cq_cmd_results(int argc, char **argv);
 int cq_cmd_workers(int argc, char **argv);
+int cq_cmd_quarantine(int argc, char **argv);
 int cq_cmd_up(int argc, char **argv);
+int cq_cmd_ledger(int argc, char **argv);
 
 //  Benchmarks, dispatched by `claimq bench NAME`.
 int cq_bench_adjudicate(int argc, char **argv);

@@ -23,7 +23,11 @@ static const s_verb_t s_verbs[] = {
     {"status", cq_cmd_status, "show a batch's progress"},
     {"results", cq_cmd_results, "print a batch's decisions (jsonl, csv, 835)"},
     {"workers", cq_cmd_workers, "list the broker's worker nodes"},
+    {"quarantine", cq_cmd_quarantine,
+     "list, show or release quarantined claims and documents"},
     {"bench", cq_cmd_bench, "benchmarks: adjudicate | x12 | ocr | e2e"},
+    {"ledger", cq_cmd_ledger,
+     "verify, query and reconcile worker ledgers (with the journal)"},
 };
 
 static void

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,39 @@ cq_sdocs_add_path(cq_sdocs_t *d, const char *path, uint32_t chunk,
 }
 
 //  ---- the run ---------------------------------------------------------------
+//
+//  Receipts come back in order: at most one SUBMIT of documents never
+//  receipted is outstanding at a time, so documents [0, rcvd) have their
+//  receipts and [rcvd, next) are that SUBMIT's (waiting for its receipt,
+//  or held after a "journal full" and sent again later). Why: the broker
+//  admits a batch's documents in the order it receives them, and that
+//  order is the order claims are decided in (member state). With several
+//  SUBMITs outstanding, one lost with a dying broker could be overtaken by
+//  a later one still queued in the DEALER (delivered to the restarted
+//  broker first), or one refused while the journal was full by a later
+//  one accepted after it recovered. Sent again in its place, a document
+//  keeps its position. The cost is one commit's latency per SUBMIT, which
+//  the window hides: a SUBMIT takes every document freed meanwhile.
+//
+//  A broker restart (its epoch changes) or a silence is noticed with
+//  STATUS: the documents it may not have received go again (the broker
+//  recognises a document it has, answers with the same id and replays
+//  what it knows), and what was missed is read back with RESULTS from a
+//  cursor below which every entry is answered, asking for pushes again
+//  (watch), so that pushes resume rather than the batch being polled.
+
+#define S_PROBE_MS 3000       // an unanswered STATUS goes again after this
+#define S_RESEND_MS 5000      // an unanswered SUBMIT goes again after this,
+#define S_RESEND_MAX_MS 30000 // doubling up to this
+#define S_HOLD_MIN_MS 1000    // documents refused (journal full) wait 1 s,
+#define S_HOLD_MAX_MS 5000    // growing to 5 s, before they go again
+#define S_WALK_MAX_MS                                                          \
+    30000                // a read-back that found nothing: next one
+                         // after 2 s, doubling up to this
+#define S_WALK_PAGE 4096 // entries asked for per RESULTS
+#define S_WALK_MS                                                              \
+    10000 // a RESULTS page unanswered this long is
+          // given up (the walk starts again later)
 
 enum { S_UNSENT, S_SENT, S_RECEIPTED };
 
@@ -211,16 +245,36 @@ typedef struct {
     bool complete; // every claim answered
     uint32_t n_claims;
     uint32_t answered; // decisions (or failures) received
+    uint32_t entries;  // claims seen so far (highest index + 1)
     uint8_t *seen;     // per claim: answered
     uint32_t seen_cap;
-    double sent_at; // ms
+    double sent_at; // ms, when first sent
 } s_ldoc_t;
+
+//  What a SUBMIT carries.
+enum {
+    S_NEW,   // documents never receipted: one such SUBMIT at a time
+    S_REPLAY // receipted documents sent again for what they missed
+};
 
 typedef struct {
     uint64_t req_id;
     size_t first; // local documents [first, first + n)
     uint32_t n;
+    int kind; // S_NEW, S_REPLAY
 } s_pending_t;
+
+//  Reading the batch back: RESULTS pages from the cursor to the end.
+typedef struct {
+    bool active;     // a page is outstanding
+    uint64_t req_id; // its RESULTS
+    uint64_t at;     // its cursor
+    double sent_at;
+    bool found;            // this walk answered a claim that pushes had not
+    size_t *nil_doc;       // entries without a decision (not decided yet,
+    uint32_t *nil_index;   // or failed: told apart once the batch is
+    size_t n_nil, cap_nil; // complete)
+} s_walk_t;
 
 typedef struct {
     cq_bclient_t *c;
@@ -231,11 +285,33 @@ typedef struct {
     cq_u64map_t ids; // broker id -> local document
     s_pending_t *pend;
     size_t n_pend, cap_pend;
-    size_t next; // next document to send
-    size_t in_flight;
-    size_t receipted;
-    size_t known; // documents with DOC_DONE
+    size_t next;      // next document never sent
+    size_t rcvd;      // documents [0, rcvd) are receipted
+    size_t lo;        // documents [0, lo) are complete (with wait)
+    size_t in_flight; // sent and not done (see s_doc_done)
+    size_t known;     // documents with DOC_DONE
     size_t completed;
+    //  the outstanding SUBMIT of new documents
+    bool has_new;
+    uint64_t new_req;
+    double new_at;   // when it was sent
+    double retry_at; // [rcvd, next) without a SUBMIT: send them then
+    int resend_ms;   // an unanswered SUBMIT goes again after this
+    int hold_ms;     // the wait after the next refusal
+    bool hold_said;  // the refusal was told (once until a receipt)
+    //  the broker's liveness and identity
+    uint32_t probes;    // STATUS sent
+    double probe_at;    // the last one (0: none unanswered)
+    double probe_since; // the first unanswered one (0: none)
+    bool have_epoch;    // epoch is the broker's, from a STATUS_REPLY
+    uint64_t epoch;
+    //  reading back
+    uint64_t cursor; // every entry of the batch below it is answered
+    s_walk_t walk;
+    double walk_next; // no walk started for silence before this
+    int walk_gap_ms;
+    double replay_next; // no replay for missing DOC_DONEs before this
+    int replay_gap_ms;
     double t0;
     double last_progress;
     double last_msg;
@@ -252,11 +328,22 @@ s_now(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-static bool
-s_doc_done(const s_run_t *r, size_t i)
+//  A line on stderr for a person, below the progress bar if one is drawn.
+static void CQ_PRINTF(2, 3) s_say(const s_run_t *r, const char *fmt, ...)
 {
-    const s_ldoc_t *x = &r->l[i];
-    return r->o->wait ? x->complete : x->state == S_RECEIPTED;
+    if (r->o->progress && r->tty)
+        fputc('\n', stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fflush(stderr);
+}
+
+static int
+s_grow(int ms, int max)
+{
+    return ms >= max / 2 ? max : ms * 2;
 }
 
 static void
@@ -269,23 +356,47 @@ s_check_complete(s_run_t *r, size_t i)
     r->completed++;
     if (r->o->wait && r->in_flight > 0)
         r->in_flight--;
+    while (r->lo < r->docs->n && r->l[r->lo].complete)
+        r->lo++;
     if (r->o->on_doc_complete)
         r->o->on_doc_complete(r->o->arg, i);
 }
 
-static void
-s_answer(s_run_t *r, size_t i, uint32_t index, const cq_decision_t *d)
+//  False (with a warning) when index cannot be a claim of document i:
+//  indexes come off the wire, and a document has at most n_claims claims,
+//  never more than its bytes.
+static bool
+s_claim_ok(s_run_t *r, size_t i, uint32_t index)
 {
-    s_ldoc_t *x = &r->l[i];
-    //  Not a claim of this document (the index comes off the wire): a
-    //  document has at most n_claims, and never more than its bytes.
+    const s_ldoc_t *x = &r->l[i];
     if ((x->known && index >= x->n_claims) || index >= r->docs->v[i].len) {
         cq_log_warn(NULL,
                     "decision for claim %u of document %zu dropped: "
                     "no such claim",
                     index, i);
-        return;
+        return false;
     }
+    if (index >= x->entries)
+        r->l[i].entries = index + 1;
+    return true;
+}
+
+static bool
+s_seen(const s_run_t *r, size_t i, uint32_t index)
+{
+    const s_ldoc_t *x = &r->l[i];
+    return index < x->seen_cap && x->seen[index];
+}
+
+//  Claim `index` of document i answered (d NULL: it failed). Returns true
+//  when it was not answered before (each claim is counted once, however
+//  often pushes, replays and read-backs bring it).
+static bool
+s_answer(s_run_t *r, size_t i, uint32_t index, const cq_decision_t *d)
+{
+    s_ldoc_t *x = &r->l[i];
+    if (!s_claim_ok(r, i, index) || s_seen(r, i, index))
+        return false;
     if (index >= x->seen_cap) {
         uint32_t cap = x->seen_cap ? x->seen_cap : 64;
         while (cap <= index)
@@ -294,8 +405,6 @@ s_answer(s_run_t *r, size_t i, uint32_t index, const cq_decision_t *d)
         memset(x->seen + x->seen_cap, 0, cap - x->seen_cap);
         x->seen_cap = cap;
     }
-    if (x->seen[index])
-        return; // a replay of one we have
     x->seen[index] = 1;
     x->answered++;
     if (d)
@@ -307,6 +416,7 @@ s_answer(s_run_t *r, size_t i, uint32_t index, const cq_decision_t *d)
         r->o->on_decision(r->o->arg, i, index, d,
                           r->last_progress - x->sent_at);
     s_check_complete(r, i);
+    return true;
 }
 
 static void
@@ -328,54 +438,129 @@ s_doc_known(s_run_t *r, size_t i, uint32_t n_claims, int status,
     s_check_complete(r, i);
 }
 
+//  Sends documents [first, first + n) as one SUBMIT and remembers it.
 static int
-s_send_some(s_run_t *r)
+s_submit(s_run_t *r, size_t first, uint32_t n, int kind)
 {
-    const cq_submit_opts_t *o = r->o;
-    while (r->next < r->docs->n && r->in_flight < o->window) {
-        cq_msg_submit_t *m = cq_xcalloc(1, sizeof *m);
-        m->req_id = cq_bclient_next_id(r->c);
-        cq_strlcpy(m->batch_id, o->batch_id, sizeof m->batch_id);
-        zmq_msg_t parts[S_SUBMIT_DOCS];
+    cq_msg_submit_t *m = cq_xcalloc(1, sizeof *m);
+    m->req_id = cq_bclient_next_id(r->c);
+    cq_strlcpy(m->batch_id, r->o->batch_id, sizeof m->batch_id);
+    zmq_msg_t parts[S_SUBMIT_DOCS];
+    for (uint32_t k = 0; k < n; k++) {
+        const cq_sdoc_t *sd = &r->docs->v[first + k];
+        cq_doc_ref_t *ref = &m->docs[k];
+        cq_strlcpy(ref->name, sd->name, sizeof ref->name);
+        ref->first_record = sd->first_record;
+        ref->size = sd->len;
+        zmq_msg_init_size(&parts[k], sd->len);
+        if (sd->len)
+            memcpy(zmq_msg_data(&parts[k]), sd->data, sd->len);
+    }
+    m->n_docs = n;
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_submit_encode(&w, m);
+    int rc = cq_bclient_send(r->c, CQ_CMD_SUBMIT, &w, parts, (int)n);
+    for (uint32_t k = 0; k < n; k++)
+        zmq_msg_close(&parts[k]);
+    cq_mpw_free(&w);
+    if (r->n_pend == r->cap_pend) {
+        r->cap_pend = r->cap_pend ? r->cap_pend * 2 : 16;
+        r->pend = cq_xrealloc(r->pend, r->cap_pend * sizeof *r->pend);
+    }
+    r->pend[r->n_pend++] = (s_pending_t){m->req_id, first, n, kind};
+    if (kind == S_NEW) {
+        r->has_new = true;
+        r->new_req = m->req_id;
+        r->new_at = s_now();
+    }
+    free(m);
+    return rc;
+}
+
+//  Documents [first, end) and how many more fit in one SUBMIT.
+static bool
+s_fits(const s_run_t *r, size_t first, size_t end, size_t bytes)
+{
+    return end - first < S_SUBMIT_DOCS &&
+           (end == first || bytes + r->docs->v[end].len <= S_SUBMIT_BYTES);
+}
+
+//  The one SUBMIT of unreceipted documents: those sent before and not
+//  receipted (after their wait, when held), else new ones as the window
+//  allows.
+static int
+s_send_new(s_run_t *r)
+{
+    if (r->has_new)
+        return 0;
+    size_t first = r->rcvd, end = r->next;
+    if (first < end) {
+        if (s_now() < r->retry_at)
+            return 0;
+        r->res->resent += end - first;
+    } else {
         size_t bytes = 0;
-        size_t first = r->next;
-        while (r->next < r->docs->n && r->in_flight < o->window &&
-               m->n_docs < S_SUBMIT_DOCS &&
-               (m->n_docs == 0 ||
-                bytes + r->docs->v[r->next].len <= S_SUBMIT_BYTES)) {
-            const cq_sdoc_t *sd = &r->docs->v[r->next];
-            cq_doc_ref_t *ref = &m->docs[m->n_docs];
-            cq_strlcpy(ref->name, sd->name, sizeof ref->name);
-            ref->first_record = sd->first_record;
-            ref->size = sd->len;
-            zmq_msg_init_size(&parts[m->n_docs], sd->len);
-            if (sd->len)
-                memcpy(zmq_msg_data(&parts[m->n_docs]), sd->data, sd->len);
-            bytes += sd->len;
-            r->l[r->next].state = S_SENT;
-            r->l[r->next].sent_at = s_now();
-            m->n_docs++;
-            r->next++;
+        double now = s_now();
+        while (end < r->docs->n && r->in_flight < r->o->window &&
+               s_fits(r, first, end, bytes)) {
+            bytes += r->docs->v[end].len;
+            r->l[end].state = S_SENT;
+            r->l[end].sent_at = now;
+            end++;
             r->in_flight++;
         }
-        cq_mpw_t w;
-        cq_mpw_init(&w);
-        cq_proto_submit_encode(&w, m);
-        int rc =
-            cq_bclient_send(r->c, CQ_CMD_SUBMIT, &w, parts, (int)m->n_docs);
-        for (uint32_t i = 0; i < m->n_docs; i++)
-            zmq_msg_close(&parts[i]);
-        cq_mpw_free(&w);
-        if (r->n_pend == r->cap_pend) {
-            r->cap_pend = r->cap_pend ? r->cap_pend * 2 : 16;
-            r->pend = cq_xrealloc(r->pend, r->cap_pend * sizeof *r->pend);
+        if (end == first)
+            return 0;
+        r->next = end;
+    }
+    return s_submit(r, first, (uint32_t)(end - first), S_NEW);
+}
+
+//  Receipted documents that have not had their DOC_DONE go again: the
+//  broker answers with the same ids and replays their DOC_DONE and
+//  decisions (a restarted broker does not push what it did before).
+static int
+s_replay(s_run_t *r)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < r->n_pend; k++)
+        if (r->pend[k].kind != S_REPLAY)
+            r->pend[kept++] = r->pend[k];
+    r->n_pend = kept;
+    size_t i = r->lo;
+    while (i < r->rcvd) {
+        if (r->l[i].known) {
+            i++;
+            continue;
         }
-        r->pend[r->n_pend++] = (s_pending_t){m->req_id, first, m->n_docs};
-        free(m);
+        size_t end = i, bytes = 0;
+        while (end < r->rcvd && !r->l[end].known && s_fits(r, i, end, bytes))
+            bytes += r->docs->v[end++].len;
+        r->res->resent += end - i;
+        int rc = s_submit(r, i, (uint32_t)(end - i), S_REPLAY);
         if (rc != 0)
             return rc;
+        i = end;
     }
     return 0;
+}
+
+//  A retryable refusal (journal full, busy): [rcvd, next) wait and go
+//  again; said once until documents are received again.
+static void
+s_hold(s_run_t *r, int status, const char *message)
+{
+    if (!r->hold_said)
+        s_say(r,
+              "claimq: broker: %s — documents are being held and sent "
+              "again\n",
+              status == CQ_ENOSPC ? "journal full" : "busy");
+    r->hold_said = true;
+    cq_log_info(NULL, "SUBMIT refused (%s): %s", cq_strerror(status), message);
+    r->retry_at = s_now() + r->hold_ms;
+    r->hold_ms = s_grow(r->hold_ms, S_HOLD_MAX_MS);
+    r->res->holding = status;
 }
 
 static int
@@ -392,13 +577,31 @@ s_on_receipt(s_run_t *r, const cq_wire_msg_t *in)
             break;
     if (k == r->n_pend) {
         free(m);
-        return 0; // not ours
+        return 0; // not ours, or one sent again since
     }
     s_pending_t p = r->pend[k];
     r->pend[k] = r->pend[--r->n_pend];
-    if (m->status != 0 || m->n_docs != p.n) {
-        fprintf(stderr, "claimq: the broker refused the batch: %s\n",
-                m->message[0] ? m->message : cq_strerror(m->status));
+    bool ok = m->status == 0 && m->n_docs == p.n;
+    if (p.kind == S_REPLAY) {
+        //  (ids of receipted documents do not change; a refusal leaves
+        //  them to the next replay, or to the batch's completion)
+        for (uint32_t i = 0; ok && i < p.n; i++)
+            if (r->l[p.first + i].id != m->doc_ids[i]) {
+                r->l[p.first + i].id = m->doc_ids[i];
+                cq_u64map_put(&r->ids, m->doc_ids[i], (uint32_t)(p.first + i));
+            }
+        free(m);
+        return 0;
+    }
+    r->has_new = false;
+    if (m->status == CQ_ENOSPC || m->status == CQ_EBUSY) {
+        s_hold(r, m->status, m->message);
+        free(m);
+        return 0;
+    }
+    if (!ok) {
+        s_say(r, "claimq: the broker refused the batch: %s\n",
+              m->message[0] ? m->message : cq_strerror(m->status));
         free(m);
         return CQ_EPROTO;
     }
@@ -409,11 +612,15 @@ s_on_receipt(s_run_t *r, const cq_wire_msg_t *in)
         r->l[li].state = S_RECEIPTED;
         r->l[li].id = m->doc_ids[i];
         cq_u64map_put(&r->ids, m->doc_ids[i], (uint32_t)li);
-        r->receipted++;
         r->res->docs++;
         if (!r->o->wait && r->in_flight > 0)
             r->in_flight--;
     }
+    r->rcvd = p.first + p.n;
+    r->hold_ms = S_HOLD_MIN_MS;
+    r->hold_said = false;
+    r->res->holding = 0;
+    r->resend_ms = S_RESEND_MS;
     r->last_progress = s_now();
     free(m);
     return 0;
@@ -462,64 +669,226 @@ s_on_decisions(s_run_t *r, const cq_wire_msg_t *in)
         cq_log_warn(NULL, "DECISIONS item dropped: %s", diag.msg);
 }
 
-//  Reads the batch back (after a silence): fills in what pushes missed.
-typedef struct {
-    s_run_t *r;
-    uint32_t *count; // per local document: entries seen
-    size_t *nil_doc; // entries without a decision
-    uint32_t *nil_index;
-    size_t n_nil, cap_nil;
-} s_walk_t;
+//  ---- noticing a restart or a loss, and reading back ------------------------
 
 static int
-s_walk_entry(void *arg, uint64_t doc_id, uint32_t index, const cq_decision_t *d,
-             const cq_claim_t *c)
+s_send_body(s_run_t *r, cq_cmd_t cmd, cq_mpw_t *w)
 {
-    (void)c;
-    s_walk_t *wk = arg;
-    size_t li;
-    if (!s_local(wk->r, doc_id, &li))
-        return 0;
-    if (index + 1 > wk->count[li])
-        wk->count[li] = index + 1;
-    if (d) {
-        s_answer(wk->r, li, index, d);
-        return 0;
-    }
-    if (wk->n_nil == wk->cap_nil) {
-        wk->cap_nil = wk->cap_nil ? wk->cap_nil * 2 : 64;
-        wk->nil_doc =
-            cq_xrealloc(wk->nil_doc, wk->cap_nil * sizeof *wk->nil_doc);
-        wk->nil_index =
-            cq_xrealloc(wk->nil_index, wk->cap_nil * sizeof *wk->nil_index);
-    }
-    wk->nil_doc[wk->n_nil] = li;
-    wk->nil_index[wk->n_nil++] = index;
-    return 0;
+    int rc = cq_bclient_send(r->c, cmd, w, NULL, 0);
+    cq_mpw_free(w);
+    return rc;
+}
+
+static int
+s_probe(s_run_t *r)
+{
+    cq_msg_status_t m;
+    memset(&m, 0, sizeof m);
+    m.req_id = cq_bclient_next_id(r->c);
+    cq_strlcpy(m.batch_id, r->o->batch_id, sizeof m.batch_id);
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_status_encode(&w, &m);
+    r->probes++;
+    r->probe_at = s_now();
+    if (r->probe_since == 0)
+        r->probe_since = r->probe_at;
+    return s_send_body(r, CQ_CMD_STATUS, &w);
+}
+
+static int
+s_walk_page(s_run_t *r, bool watch)
+{
+    cq_msg_results_t q;
+    memset(&q, 0, sizeof q);
+    q.req_id = cq_bclient_next_id(r->c);
+    cq_strlcpy(q.batch_id, r->o->batch_id, sizeof q.batch_id);
+    q.cursor = r->walk.at;
+    q.max = S_WALK_PAGE;
+    q.watch = watch;
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_results_encode(&w, &q);
+    r->walk.active = true;
+    r->walk.req_id = q.req_id;
+    r->walk.sent_at = s_now();
+    return s_send_body(r, CQ_CMD_RESULTS, &w);
+}
+
+//  Reads the batch back from the cursor, and asks for its pushes again.
+static int
+s_walk_start(s_run_t *r)
+{
+    r->walk.found = false;
+    r->walk.n_nil = 0;
+    r->walk.at = r->cursor;
+    return s_walk_page(r, true);
 }
 
 static void
-s_read_back(s_run_t *r)
+s_walk_nil(s_walk_t *w, size_t li, uint32_t index)
 {
-    s_walk_t wk;
-    memset(&wk, 0, sizeof wk);
-    wk.r = r;
-    wk.count = cq_xcalloc(r->docs->n ? r->docs->n : 1, sizeof *wk.count);
-    bool complete = false;
-    int rc = cq_bclient_results(r->c, r->o->batch_id, 0, false, s_walk_entry,
-                                &wk, &complete, 5000);
-    if (rc == 0 && complete) {
-        //  Every document is through intake and every claim answered: what
-        //  is still unknown here was lost on the way.
-        for (size_t i = 0; i < r->docs->n; i++)
-            if (r->l[i].state == S_RECEIPTED && !r->l[i].known)
-                s_doc_known(r, i, wk.count[i], 0, NULL);
-        for (size_t k = 0; k < wk.n_nil; k++)
-            s_answer(r, wk.nil_doc[k], wk.nil_index[k], NULL);
+    if (w->n_nil == w->cap_nil) {
+        w->cap_nil = w->cap_nil ? w->cap_nil * 2 : 64;
+        w->nil_doc = cq_xrealloc(w->nil_doc, w->cap_nil * sizeof *w->nil_doc);
+        w->nil_index =
+            cq_xrealloc(w->nil_index, w->cap_nil * sizeof *w->nil_index);
     }
-    free(wk.count);
-    free(wk.nil_doc);
-    free(wk.nil_index);
+    w->nil_doc[w->n_nil] = li;
+    w->nil_index[w->n_nil++] = index;
+}
+
+//  The batch is complete (every document through intake, every claim
+//  decided or failed): what is still unknown here was lost on the way.
+static void
+s_batch_complete(s_run_t *r)
+{
+    for (size_t i = r->lo; i < r->rcvd; i++)
+        if (!r->l[i].known)
+            s_doc_known(r, i, r->l[i].entries, 0, NULL);
+    for (size_t k = 0; k < r->walk.n_nil; k++)
+        s_answer(r, r->walk.nil_doc[k], r->walk.nil_index[k], NULL);
+}
+
+static int s_lost(s_run_t *r, bool durable);
+
+static int
+s_on_results_reply(s_run_t *r, const cq_wire_msg_t *in)
+{
+    s_walk_t *w = &r->walk;
+    cq_msg_results_reply_t m;
+    if (cq_proto_results_reply_decode(in->body, in->body_len, &m, NULL) != 0 ||
+        !w->active || m.req_id != w->req_id)
+        return 0;
+    w->active = false;
+    if (m.status == CQ_ENOTFOUND && r->ids.n > 0)
+        return s_lost(r, true);
+    if (m.status != 0)
+        return 0;
+    //  An entry of a document not known here is one of another submitter
+    //  unless a receipt is awaited (its id is not known yet).
+    bool others = r->rcvd == r->next;
+    uint64_t at = w->at;
+    uint64_t doc_id;
+    uint32_t index;
+    bool has_d, has_c;
+    int k;
+    while ((k = cq_proto_results_reply_next(&m, &doc_id, &index, &has_d, r->d,
+                                            &has_c, NULL, NULL)) == 1) {
+        size_t li;
+        bool settled = others;
+        if (s_local(r, doc_id, &li) && s_claim_ok(r, li, index)) {
+            if (has_d && s_answer(r, li, index, r->d))
+                w->found = true;
+            settled = has_d || s_seen(r, li, index);
+            if (!settled)
+                s_walk_nil(w, li, index);
+        }
+        if (at++ == r->cursor && settled)
+            r->cursor++;
+    }
+    if (k < 0) {
+        cq_log_warn(NULL, "RESULTS_REPLY dropped: malformed item");
+        return 0;
+    }
+    if (m.next_cursor < m.total && m.next_cursor > w->at) {
+        w->at = m.next_cursor;
+        return s_walk_page(r, false);
+    }
+    if (m.complete && m.next_cursor >= m.total)
+        s_batch_complete(r);
+    r->walk_gap_ms =
+        w->found ? S_STALL_MS : s_grow(r->walk_gap_ms, S_WALK_MAX_MS);
+    r->walk_next = s_now() + r->walk_gap_ms;
+    return 0;
+}
+
+//  The broker no longer has documents it had receipted.
+static int
+s_lost(s_run_t *r, bool durable)
+{
+    s_say(r,
+          "claimq: the broker %s batch %s (%zu of its documents had been "
+          "received): submit it again\n",
+          durable ? "no longer knows"
+                  : "restarted without a journal (--journal) and lost",
+          r->o->batch_id, (size_t)r->ids.n);
+    return CQ_ENOTFOUND;
+}
+
+//  The SUBMIT of new documents is sent again at once (s_send_new): its
+//  receipt, if it still comes, is not waited for.
+static void
+s_forget_new(s_run_t *r)
+{
+    if (!r->has_new)
+        return;
+    for (size_t k = 0; k < r->n_pend; k++)
+        if (r->pend[k].req_id == r->new_req) {
+            r->pend[k] = r->pend[--r->n_pend];
+            break;
+        }
+    r->has_new = false;
+    r->retry_at = 0;
+}
+
+//  After a restart, or a silence while work is outstanding (st: what the
+//  broker says of the batch).
+static int
+s_recover(s_run_t *r, bool restart, const cq_msg_status_reply_t *st)
+{
+    double now = s_now();
+    if (restart) {
+        //  The SUBMIT may have been lost with the broker; held documents
+        //  try the new one now.
+        s_forget_new(r);
+        r->retry_at = 0;
+    }
+    if (!r->o->wait)
+        return 0;
+    int rc = 0;
+    if (restart || (st->docs_done > r->known && now >= r->replay_next)) {
+        rc = s_replay(r);
+        r->replay_gap_ms =
+            restart ? S_RESEND_MS : s_grow(r->replay_gap_ms, S_RESEND_MAX_MS);
+        r->replay_next = now + r->replay_gap_ms;
+    }
+    if (rc == 0 && restart) {
+        //  (the restarted broker rebuilt the batch's entries: read them
+        //  all once rather than trust positions from before)
+        r->cursor = 0;
+        rc = s_walk_start(r);
+    } else if (rc == 0 && !r->walk.active && now >= r->walk_next &&
+               st->decided + st->failed > r->res->decided + r->res->failed) {
+        rc = s_walk_start(r);
+    }
+    return rc;
+}
+
+static int
+s_on_status_reply(s_run_t *r, const cq_wire_msg_t *in)
+{
+    cq_msg_status_reply_t m;
+    if (cq_proto_status_reply_decode(in->body, in->body_len, &m, NULL) != 0 ||
+        strcmp(m.batch_id, r->o->batch_id) != 0)
+        return 0;
+    r->probe_at = r->probe_since = 0;
+    bool restart = r->have_epoch && m.epoch != r->epoch;
+    if (restart) {
+        r->res->restarts++;
+        s_say(r,
+              "claimq: the broker restarted (epoch %llu, was %llu): "
+              "sending again what it had not received, reading back what "
+              "was missed\n",
+              (unsigned long long)m.epoch, (unsigned long long)r->epoch);
+    }
+    r->have_epoch = true;
+    r->epoch = m.epoch;
+    if (r->ids.n > 0 && (!m.found || m.docs < r->ids.n))
+        return s_lost(r, m.durable);
+    if (restart && !m.durable && r->ids.n > 0)
+        return s_lost(r, false);
+    return s_recover(r, restart, &m);
 }
 
 static void
@@ -565,10 +934,72 @@ s_progress(s_run_t *r, bool final)
         }
     } else {
         fprintf(stderr, "%sclaimq: %zu/%zu documents received%s",
-                r->tty ? "\r" : "", r->receipted, r->docs->n,
+                r->tty ? "\r" : "", r->rcvd, r->docs->n,
                 r->tty && !final ? " " : "\n");
     }
     fflush(stderr);
+}
+
+static int
+s_dispatch(s_run_t *r, const cq_wire_msg_t *in)
+{
+    switch (in->cmd) {
+    case CQ_CMD_RECEIPT:
+        return s_on_receipt(r, in);
+    case CQ_CMD_DOC_DONE:
+        s_on_doc_done(r, in);
+        return 0;
+    case CQ_CMD_DECISIONS:
+        s_on_decisions(r, in);
+        return 0;
+    case CQ_CMD_STATUS_REPLY:
+        return s_on_status_reply(r, in);
+    case CQ_CMD_RESULTS_REPLY:
+        return s_on_results_reply(r, in);
+    default:
+        return 0; // HEARTBEAT (a liveness probe), anything else
+    }
+}
+
+//  Once per turn: the timers. Returns 0 or why the run ends.
+static int
+s_tick(s_run_t *r)
+{
+    const cq_submit_opts_t *o = r->o;
+    double now = s_now();
+    //  The first STATUS, right after the first SUBMIT: the broker's epoch.
+    if (r->probes == 0 && r->next > 0)
+        return s_probe(r);
+    //  Unreachable: nothing at all came back, not even to STATUS. A
+    //  broker that holds receipts back (its intake queue is full) still
+    //  answers STATUS: then only --timeout applies.
+    int first_ms = o->timeout_ms > 0 && o->timeout_ms < S_FIRST_RECEIPT_MS
+                       ? o->timeout_ms
+                       : S_FIRST_RECEIPT_MS;
+    int probe_ms =
+        o->timeout_ms > 0 && o->timeout_ms < 2000 ? o->timeout_ms : 2000;
+    if (!r->res->reachable && r->probe_since > 0 && now - r->t0 > first_ms &&
+        now - r->probe_since >= probe_ms)
+        return CQ_ETIMEDOUT;
+    if (o->timeout_ms > 0 && now - r->last_progress > o->timeout_ms)
+        return CQ_ETIMEDOUT;
+    if (r->walk.active && now - r->walk.sent_at > S_WALK_MS)
+        r->walk.active = false; // (the broker went away meanwhile)
+    //  A SUBMIT unanswered for a while goes again: it or its receipt may
+    //  have been lost (a connection that broke), and a broker whose
+    //  journal is full holds the receipt of what it took before but
+    //  answers a new SUBMIT at once (journal full: held here). A broker
+    //  that holds receipts for backpressure, or is away, gets a copy that
+    //  it recognises.
+    if (r->has_new && now - r->new_at >= r->resend_ms) {
+        s_forget_new(r);
+        r->resend_ms = s_grow(r->resend_ms, S_RESEND_MAX_MS);
+    }
+    //  Silence with work outstanding: is the broker there, and the same?
+    if (now - r->last_msg > S_STALL_MS &&
+        (r->probe_at == 0 || now - r->probe_at > S_PROBE_MS))
+        return s_probe(r);
+    return 0;
 }
 
 int
@@ -581,7 +1012,6 @@ cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
     memset(&r, 0, sizeof r);
     r.c = c;
     r.docs = docs;
-    r.o = o;
     r.res = res;
     r.l = cq_xcalloc(docs->n ? docs->n : 1, sizeof *r.l);
     r.d = cq_xmalloc(sizeof *r.d);
@@ -591,73 +1021,33 @@ cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
     if (defaults.window == 0)
         defaults.window = 64;
     r.o = &defaults;
+    r.resend_ms = S_RESEND_MS;
+    r.hold_ms = S_HOLD_MIN_MS;
+    r.walk_gap_ms = S_STALL_MS;
+    r.replay_gap_ms = S_RESEND_MS;
     r.t0 = r.last_progress = r.last_msg = s_now();
     cq_wire_msg_t *in = cq_xmalloc(sizeof *in);
     cq_wire_msg_init(in);
     int rc = 0;
     for (;;) {
-        rc = s_send_some(&r);
+        rc = s_send_new(&r);
         if (rc != 0)
             break;
-        bool done = r.next == docs->n;
-        for (size_t i = 0; done && i < docs->n; i++)
-            if (!s_doc_done(&r, i))
-                done = false;
-        if (done)
+        if (o->wait ? r.completed == docs->n : r.rcvd == docs->n)
             break;
         int k = cq_bclient_recv(c, in, 100);
-        double now = s_now();
         if (k == 0) {
-            r.last_msg = now;
+            r.last_msg = s_now();
             res->reachable = true;
-            switch (in->cmd) {
-            case CQ_CMD_RECEIPT:
-                rc = s_on_receipt(&r, in);
-                break;
-            case CQ_CMD_DOC_DONE:
-                s_on_doc_done(&r, in);
-                break;
-            case CQ_CMD_DECISIONS:
-                s_on_decisions(&r, in);
-                break;
-            default:
-                break;
-            }
-            if (rc != 0)
-                break;
+            rc = s_dispatch(&r, in);
         } else if (k != CQ_ETIMEDOUT && k != CQ_EPROTO) {
             rc = k;
-            break;
         }
+        if (rc == 0)
+            rc = s_tick(&r);
+        if (rc != 0)
+            break;
         s_progress(&r, false);
-        //  Unreachable: nothing at all came back for the first documents.
-        //  A broker that holds receipts back (its intake queue is full)
-        //  still answers STATUS: then only --timeout applies.
-        if (r.receipted == 0 && !res->reachable &&
-            now - r.t0 >
-                (o->timeout_ms > 0 && o->timeout_ms < S_FIRST_RECEIPT_MS
-                     ? o->timeout_ms
-                     : S_FIRST_RECEIPT_MS)) {
-            cq_msg_status_reply_t st;
-            int probe_ms = o->timeout_ms > 0 && o->timeout_ms < 2000
-                               ? o->timeout_ms
-                               : 2000;
-            if (cq_bclient_status(c, o->batch_id, &st, probe_ms) != 0) {
-                rc = CQ_ETIMEDOUT;
-                break;
-            }
-            res->reachable = true;
-            now = s_now();
-        }
-        if (o->timeout_ms > 0 && now - r.last_progress > o->timeout_ms) {
-            rc = CQ_ETIMEDOUT;
-            break;
-        }
-        //  Pushes stopped with work outstanding: read the batch back.
-        if (o->wait && r.receipted > 0 && now - r.last_msg > S_STALL_MS) {
-            s_read_back(&r);
-            r.last_msg = s_now();
-        }
     }
     res->elapsed_s = (s_now() - r.t0) / 1000.0;
     s_progress(&r, true);
@@ -668,6 +1058,8 @@ cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
     free(r.l);
     free(r.d);
     free(r.pend);
+    free(r.walk.nil_doc);
+    free(r.walk.nil_index);
     cq_u64map_free(&r.ids);
     return rc;
 }

@@ -4,10 +4,15 @@
 //
 //  Flow control is end to end: at most `window` documents are in flight
 //  (sent and not yet fully decided with wait, not yet receipted without),
-//  so the broker's queues and the latency of what is queued stay bounded.
-//  Decisions are pushed by the broker; when pushes stop arriving while
-//  work is outstanding, the batch is read back with RESULTS (a broker that
-//  restarted the client's connection, or a full queue, loses pushes).
+//  so the broker's queues and the latency of what is queued stay bounded;
+//  one SUBMIT of new documents is outstanding at a time, so documents keep
+//  their order whatever is sent again. Decisions are pushed by the broker.
+//  A silence while work is outstanding is answered with STATUS: a broker
+//  that restarted (its epoch changed) gets again the documents it may not
+//  have received (it recognises those it has), and what was missed is
+//  read back with RESULTS from a cursor below which everything is
+//  answered, asking for the pushes again. A "journal full" refusal holds
+//  the documents and sends them again (1 s, growing to 5 s).
 #ifndef CQ_SUBMIT_H
 #define CQ_SUBMIT_H
 
@@ -73,11 +78,18 @@ typedef struct {
     double elapsed_s;     // first send to last decision (or receipt)
     bool durable;         // every receipt followed an fsync
     bool reachable;       // the broker answered (receipts or not)
+    uint32_t restarts;    // broker restarts ridden through
+    uint64_t resent;      // documents sent again (lost, refused, replayed)
+    int holding;          // the broker refuses documents for now:
+                          // CQ_ENOSPC (journal full) or CQ_EBUSY; else 0
 } cq_submit_result_t;
 
-//  Sends every document and (with wait) collects every decision. Returns
-//  0, CQ_ETIMEDOUT (no progress for timeout_ms: broker unreachable or no
-//  workers) or CQ_EPROTO (the broker refused the batch).
+//  Sends every document and (with wait) collects every decision, each
+//  claim counted once. Returns 0, CQ_ETIMEDOUT (no progress for
+//  timeout_ms: broker unreachable, no workers, or its journal full all
+//  that time), CQ_EPROTO (the broker refused the batch) or CQ_ENOTFOUND
+//  (the broker lost documents it had received: restarted without a
+//  journal).
 int cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
                   const cq_submit_opts_t *o, cq_submit_result_t *res);
 

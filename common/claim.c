@@ -45,6 +45,44 @@ cq_claim_key(const cq_claim_t *c, char *out)
     return out;
 }
 
+bool
+cq_claim_check_key(cq_claim_t *c, size_t recno)
+{
+    const char *field = NULL;
+    if (strchr(c->claim_id, '|'))
+        field = "claim_id";
+    else if (strchr(c->payer_id, '|'))
+        field = "payer_id";
+    else if (strchr(c->billing_npi, '|'))
+        field = "billing_provider.npi";
+    else if (strchr(c->original_claim_id, '|'))
+        field = "original_claim_id";
+    else if (c->frequency == '|')
+        field = "frequency";
+    if (field == NULL)
+        return false;
+    cq_claim_set_invalid(c, "MA130", "%s: must not contain '|'", field);
+    if (strchr(c->claim_id, '|'))
+        snprintf(c->claim_id, sizeof c->claim_id, "#%zu", recno);
+    if (c->frequency == '|')
+        c->frequency = '1';
+    //  (payer and NPI stay as read: the rejection names them; the key
+    //  stays unique through the claim_id placeholder when that was it)
+    if (strchr(c->payer_id, '|') || strchr(c->billing_npi, '|') ||
+        strchr(c->original_claim_id, '|')) {
+        for (char *p = c->payer_id; *p; p++)
+            if (*p == '|')
+                *p = '/';
+        for (char *p = c->billing_npi; *p; p++)
+            if (*p == '|')
+                *p = '/';
+        for (char *p = c->original_claim_id; *p; p++)
+            if (*p == '|')
+                *p = '/';
+    }
+    return true;
+}
+
 uint64_t
 cq_claim_key_hash(const cq_claim_t *c)
 {

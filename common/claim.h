@@ -87,6 +87,14 @@ void cq_claim_init(cq_claim_t *c);
 //  must name the field and must not contain patient data. rarc may be NULL.
 void cq_claim_set_invalid(cq_claim_t *c, const char *rarc, const char *fmt, ...)
     CQ_PRINTF(3, 4);
+//  What a claim key cannot hold: '|' (its separator) in claim_id,
+//  payer_id, the billing NPI or original_claim_id, or as the frequency.
+//  Such a claim is marked invalid (CO-16 MA130, naming the field, as the
+//  JSON decoder does), and a claim_id or frequency with '|' is replaced
+//  ("#<recno>", frequency '1') as for an unreadable record, so that two
+//  such claims never share a key. Returns true when it changed the claim.
+//  For decoders whose syntax lets '|' through (X12, OCR).
+bool cq_claim_check_key(cq_claim_t *c, size_t recno);
 //  Adds a pend reason (a field name); ignores more than CQ_MAX_PEND.
 void cq_claim_add_pend(cq_claim_t *c, const char *field);
 

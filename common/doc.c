@@ -55,6 +55,7 @@ typedef struct {
     cq_claim_fn *fn;
     void *arg;
     int32_t received_default;
+    size_t recno;       // claims seen
     const uint8_t *doc; // the whole document (for cq_doc_scope_id)
     size_t doc_len;
     char doc_tag[9]; // 8 hex digits of the document's SHA-256, or ""
@@ -86,6 +87,8 @@ s_stamp(void *arg, cq_claim_t *c)
     s_stamp_t *st = arg;
     if (c->received_date == CQ_DATE_NONE)
         c->received_date = st->received_default;
+    st->recno++;
+    cq_claim_check_key(c, st->recno);
     cq_doc_scope_id(st->doc, st->doc_len, st->doc_tag, c);
     return st->fn(st->arg, c);
 }
@@ -126,7 +129,7 @@ int
 cq_doc_decode(const uint8_t *buf, size_t len, int32_t received_default,
               cq_claim_fn *fn, void *arg, cq_diag_t *diag)
 {
-    s_stamp_t st = {fn, arg, received_default, buf, len, ""};
+    s_stamp_t st = {fn, arg, received_default, 0, buf, len, ""};
     switch (cq_doc_sniff(buf, len)) {
     case CQ_DOC_JSON:
         return cq_claim_json_parse((const char *)buf, len, s_stamp, &st, diag);

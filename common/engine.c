@@ -729,8 +729,25 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
 
     s_cache_state(self, st);
     s_start(self, c, opts, d);
-    cq_state_entry_t e = {key,           keyed, NULL, CQ_STATE_NONE,
-                          CQ_STATE_NONE, NULL,  0};
+    //  the member, "payer\x1fmember_id": the ledger stores it with every
+    //  decision, and duplicates and accumulators are kept under it
+    char mkey[2 * CQ_ID_LEN + 2];
+    {
+        size_t np = strnlen(c->payer_id, CQ_ID_LEN - 1);
+        size_t nm = strnlen(c->member.id, CQ_ID_LEN - 1);
+        memcpy(mkey, c->payer_id, np);
+        mkey[np] = '\x1f';
+        memcpy(mkey + np + 1, c->member.id, nm);
+        mkey[np + 1 + nm] = '\0';
+    }
+    cq_state_entry_t e = {.key = key,
+                          .index_key = keyed,
+                          .orig_lineage = NULL,
+                          .reverses = CQ_STATE_NONE,
+                          .replaces = CQ_STATE_NONE,
+                          .lines = NULL,
+                          .n_lines = 0,
+                          .member_key = mkey};
     char orig_lin[CQ_KEY_LEN];
     s_line_t L[CQ_MAX_LINES];
     cq_state_line_t acc_lines[CQ_MAX_LINES];
@@ -864,16 +881,7 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
         }
     }
 
-    //  4. duplicates
-    char mkey[2 * CQ_ID_LEN + 2];
-    {
-        size_t np = strnlen(c->payer_id, CQ_ID_LEN - 1);
-        size_t nm = strnlen(c->member.id, CQ_ID_LEN - 1);
-        memcpy(mkey, c->payer_id, np);
-        mkey[np] = '\x1f';
-        memcpy(mkey + np + 1, c->member.id, nm);
-        mkey[np + 1 + nm] = '\0';
-    }
+    //  4. duplicates (of the member's lines: mkey, above)
     //  the member's id in this state, cached in the roster
     uint32_t mid = m->user;
     if (mid == CQ_STATE_NONE) {

@@ -1,10 +1,16 @@
 //  ledger.c: a node's SQLite ledger (ledger.h, schemas/ledger/*.sql).
 //
 //  Writes are appends to rowid tables inside one transaction per
-//  cq_ledger_commit; what the engine looks up lives in the in-memory state
-//  (state_impl.h), which this file rebuilds from the tables at open. The
-//  state's hooks send each decision here before the memory is updated, so
-//  a failed write leaves the memory as it was.
+//  cq_ledger_commit. Two ways to use a ledger:
+//    - state mode (cq_ledger_open, `claimq adjudicate --ledger`): what the
+//      engine looks up lives in the in-memory state (state_impl.h), which
+//      this file rebuilds from the tables at open;
+//    - log mode (cq_ledger_open_log, the worker): nothing is rebuilt; each
+//      session with the broker gets a new in-memory state whose decisions
+//      are appended here, and rows written under a lost lease are marked
+//      orphan by appending marker rows (0002_log.sql).
+//  Either way the state's hooks send each decision here before the memory
+//  is updated, so a failed write leaves the memory as it was.
 #include "ledger.h"
 #include "claim_json.h"
 #include "date.h"
@@ -23,21 +29,33 @@
 #include <time.h>
 
 #define S_BUSY_MS 5000
+#define S_ID_LEN 40 // a ledger id (32 hex digits) and its NUL, with room
+
+//  A rules version and its rules.id.
+typedef struct {
+    char *version;
+    int64_t id;
+} s_rules_t;
 
 struct cq_ledger {
     sqlite3 *db;
-    char node[CQ_ID_LEN];  // node id (meta.node_id)
-    cq_state_t *state;     // the lookups, in memory
-    sqlite3_stmt *ins_dec; // INSERT INTO decisions
-
+    char *path;             // for messages
+    char node[CQ_ID_LEN];   // node id (meta.node_id)
+    char id[S_ID_LEN];      // meta.ledger_id
+    bool log;               // opened by cq_ledger_open_log
+    cq_state_t *state;      // state mode: the lookups, in memory; else NULL
+    sqlite3_stmt *ins_row;  // INSERT INTO decisions (decision or marker)
     sqlite3_stmt *get_body; // SELECT body ... WHERE seq = ?
-    int64_t *rules_db;      // state rules index -> rules.id (0 unknown)
-    size_t n_rules_db;
+    s_rules_t *rules;       // rules versions in the file (few)
+    size_t n_rules, cap_rules;
+    size_t rules_hit;      // index of the last one used
     bool in_tx;            // a write transaction is open
-    bool broken;           // a write failed: refuse more
+    int broken;            // the error that broke a write, or 0: refuse more
     size_t pending;        // decisions since the last commit
+    int64_t last_seq;      // seq of the last row (committed or not)
+    int64_t resolved;      // meta.resolved_seq
     uint8_t last_hash[32]; // hash of the last row
-    cq_buf_t json;         // scratch: decision JSON
+    cq_buf_t json;         // scratch: decision JSON / marker text
     cq_buf_t body;         // scratch: packed decision
     cq_buf_t hist;         // scratch: history column
     int64_t json_seq;      // seq of the decision in json, or 0
@@ -58,15 +76,27 @@ s_exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
-//  Maps a SQLite result to a claimq error.
+//  Maps a SQLite result to a claimq error: a full disk, or a file or
+//  directory that cannot be written, is CQ_ENOSPC (waiting, or another
+//  disk, helps); other failures CQ_EIO.
 static int
 s_err(int rc)
 {
-    if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
         return 0;
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
         return CQ_EBUSY;
-    return CQ_EIO;
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        return CQ_ENOSPC;
+    default:
+        return CQ_EIO;
+    }
 }
 
 static void
@@ -199,6 +229,139 @@ s_node(cq_ledger_t *self, const char *path, cq_diag_t *diag)
     return 0;
 }
 
+//  ---- what a ledger knows about itself -----------------------------------
+
+static const char *
+s_col_text(sqlite3_stmt *q, int col)
+{
+    const char *s = (const char *)sqlite3_column_text(q, col);
+    return s ? s : "";
+}
+
+//  Reads ledger_id (making one if the file has none) and resolved_seq.
+static int
+s_meta(cq_ledger_t *self)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = s_exec(self->db, "INSERT OR IGNORE INTO meta VALUES ('ledger_id', "
+                              "lower(hex(randomblob(16))))");
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(self->db,
+                                "SELECT (SELECT value FROM meta WHERE key = "
+                                "'ledger_id'), coalesce((SELECT CAST(value AS "
+                                "INTEGER) FROM meta WHERE key = "
+                                "'resolved_seq'), 0)",
+                                -1, &q, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        cq_strlcpy(self->id, s_col_text(q, 0), sizeof self->id);
+        self->resolved = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+    return s_err(rc);
+}
+
+//  Reads the seq and hash of the last row.
+static int
+s_tail(cq_ledger_t *self)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(self->db,
+                                "SELECT seq, hash FROM decisions ORDER BY seq "
+                                "DESC LIMIT 1",
+                                -1, &q, NULL);
+    self->last_seq = 0;
+    memset(self->last_hash, 0, 32);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        self->last_seq = sqlite3_column_int64(q, 0);
+        if (sqlite3_column_bytes(q, 1) == 32)
+            memcpy(self->last_hash, sqlite3_column_blob(q, 1), 32);
+    }
+    sqlite3_finalize(q);
+    return s_err(rc);
+}
+
+static void
+s_rules_free(cq_ledger_t *self)
+{
+    for (size_t i = 0; i < self->n_rules; i++)
+        free(self->rules[i].version);
+    self->n_rules = 0;
+    self->rules_hit = 0;
+}
+
+static void
+s_rules_add(cq_ledger_t *self, const char *version, int64_t id)
+{
+    if (self->n_rules == self->cap_rules) {
+        self->cap_rules = self->cap_rules ? self->cap_rules * 2 : 8;
+        self->rules =
+            cq_xrealloc(self->rules, self->cap_rules * sizeof *self->rules);
+    }
+    self->rules[self->n_rules].version = cq_xstrdup(version);
+    self->rules[self->n_rules].id = id;
+    self->n_rules++;
+}
+
+//  Reads the rules versions in the file (again: after a rollback the rows
+//  inserted in it are gone).
+static int
+s_rules_load(cq_ledger_t *self)
+{
+    s_rules_free(self);
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(self->db, "SELECT id, version FROM rules", -1,
+                                &q, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        s_rules_add(self, s_col_text(q, 1), sqlite3_column_int64(q, 0));
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(q);
+    return s_err(rc);
+}
+
+//  rules.id of a rules version, inserting the row (first_seq seq) when new.
+static int
+s_rules_id(cq_ledger_t *self, const char *version, int64_t seq, int64_t *out)
+{
+    if (self->rules_hit < self->n_rules &&
+        strcmp(self->rules[self->rules_hit].version, version) == 0) {
+        *out = self->rules[self->rules_hit].id;
+        return 0;
+    }
+    for (size_t i = 0; i < self->n_rules; i++)
+        if (strcmp(self->rules[i].version, version) == 0) {
+            self->rules_hit = i;
+            *out = self->rules[i].id;
+            return 0;
+        }
+    sqlite3_stmt *q = NULL;
+    char now[32];
+    s_now(now, sizeof now);
+    int rc = sqlite3_prepare_v2(self->db,
+                                "INSERT INTO rules (version, first_seq, "
+                                "seen_at) VALUES (?, ?, ?)",
+                                -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, version, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, seq);
+        sqlite3_bind_text(q, 3, now, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(q);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return s_err(rc) ? s_err(rc) : CQ_EIO;
+    //  the id stays valid only if the transaction commits: after a failed
+    //  commit the ledger is broken until cq_ledger_recover reloads them
+    s_rules_add(self, version, sqlite3_last_insert_rowid(self->db));
+    self->rules_hit = self->n_rules - 1;
+    *out = self->rules[self->rules_hit].id;
+    return 0;
+}
+
 //  ---- rebuilding the memory at open --------------------------------------
 
 static uint64_t
@@ -234,28 +397,6 @@ s_mods_format(uint64_t v, char *out)
     }
     out[n] = '\0';
     return out;
-}
-
-static const char *
-s_col_text(sqlite3_stmt *q, int col)
-{
-    const char *s = (const char *)sqlite3_column_text(q, col);
-    return s ? s : "";
-}
-
-//  Remembers rules.id of the state's rules version index si.
-static void
-s_rules_db_set(cq_ledger_t *self, uint16_t si, int64_t id)
-{
-    if (si >= self->n_rules_db) {
-        size_t n = (size_t)si + 1;
-        self->rules_db =
-            cq_xrealloc(self->rules_db, n * sizeof *self->rules_db);
-        for (size_t k = self->n_rules_db; k < n; k++)
-            self->rules_db[k] = 0;
-        self->n_rules_db = n;
-    }
-    self->rules_db[si] = id;
 }
 
 //  Parses one decision's history column into lines (strings in arena).
@@ -317,7 +458,8 @@ s_history_parse(const char *text, size_t n, const char *payer_member,
     return rc;
 }
 
-//  Replays the tables into the in-memory state.
+//  State mode: replays the decisions that count (not markers, not
+//  orphans) into the in-memory state.
 static int
 s_rebuild(cq_ledger_t *self, const char *path, cq_diag_t *diag)
 {
@@ -341,16 +483,16 @@ s_rebuild(cq_ledger_t *self, const char *path, cq_diag_t *diag)
             memset(map + cap, 0xff, (ncap - cap) * sizeof *map);
             cap = ncap;
         }
-        uint16_t si = cq_state_rules_id(self->state, s_col_text(rq, 1));
-        map[id] = si;
-        s_rules_db_set(self, si, id);
+        map[id] = cq_state_rules_id(self->state, s_col_text(rq, 1));
     }
     sqlite3_finalize(rq);
 
     if (sqlite3_prepare_v2(self->db,
                            "SELECT seq, claim_key, keyed, outcome, original, "
-                           "reverses, rules_id, member, history, hash FROM "
-                           "decisions ORDER BY seq",
+                           "reverses, rules_id, member, history, kind != 0 OR "
+                           "EXISTS (SELECT 1 FROM decisions AS m WHERE "
+                           "m.orphan_of = d.seq) FROM decisions AS d ORDER BY "
+                           "seq",
                            -1, &dq, NULL) != SQLITE_OK) {
         rc = s_fail(diag, path, self->db, "cannot read the ledger");
         goto out;
@@ -369,6 +511,8 @@ s_rebuild(cq_ledger_t *self, const char *path, cq_diag_t *diag)
             break;
         }
         expect = seq + 1;
+        if (sqlite3_column_int(dq, 9) != 0)
+            continue; // a marker, or an orphan: they never count
         cq_state_entry_t e;
         memset(&e, 0, sizeof e);
         e.key = s_col_text(dq, 1);
@@ -428,8 +572,6 @@ s_rebuild(cq_ledger_t *self, const char *path, cq_diag_t *diag)
             rid > 0 && (size_t)rid < cap && map[rid] != 0xffff ? map[rid] : 0;
         cq_state_apply(self->state, &e, seq, (cq_outcome_t)outcome, freq, si,
                        NULL);
-        if (sqlite3_column_bytes(dq, 9) == 32)
-            memcpy(self->last_hash, sqlite3_column_blob(dq, 9), 32);
     }
     cq_arena_free(&strs);
     if (rc == SQLITE_DONE)
@@ -442,7 +584,7 @@ out:
     return rc;
 }
 
-//  ---- the state's hooks ---------------------------------------------------
+//  ---- writing rows ---------------------------------------------------------
 
 static int
 s_begin(cq_ledger_t *self)
@@ -453,38 +595,6 @@ s_begin(cq_ledger_t *self)
     if (rc != SQLITE_OK)
         return s_err(rc);
     self->in_tx = true;
-    return 0;
-}
-
-//  rules.id of the state's rules version index si, inserting the row.
-static int
-s_rules_id(cq_ledger_t *self, uint16_t si, const char *version, int64_t seq,
-           int64_t *out)
-{
-    if (si < self->n_rules_db && self->rules_db[si] > 0) {
-        *out = self->rules_db[si];
-        return 0;
-    }
-    sqlite3_stmt *q = NULL;
-    char now[32];
-    s_now(now, sizeof now);
-    int rc = sqlite3_prepare_v2(self->db,
-                                "INSERT INTO rules (version, first_seq, "
-                                "seen_at) VALUES (?, ?, ?)",
-                                -1, &q, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(q, 1, version, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 2, seq);
-        sqlite3_bind_text(q, 3, now, -1, SQLITE_TRANSIENT);
-        rc = sqlite3_step(q);
-    }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_DONE)
-        return s_err(rc) ? s_err(rc) : CQ_EIO;
-    //  the id stays valid only if the transaction commits; a failed commit
-    //  breaks the ledger anyway
-    s_rules_db_set(self, si, sqlite3_last_insert_rowid(self->db));
-    *out = self->rules_db[si];
     return 0;
 }
 
@@ -545,19 +655,145 @@ s_history(cq_buf_t *b, const cq_state_entry_t *e)
     return rc;
 }
 
+//  The text a marker row hashes (0002_log.sql):
+//  {"orphan_of":17,"claim_key":"..."}
 static int
-s_record(void *arg, const cq_decision_t *d, const cq_state_entry_t *e)
+s_marker_text(cq_buf_t *b, int64_t orphan_of, const char *key)
+{
+    int rc = cq_buf_addstr(b, "{\"orphan_of\":");
+    rc |= cq_json_put_int(b, orphan_of);
+    rc |= cq_buf_addstr(b, ",\"claim_key\":");
+    rc |= cq_json_put_string(b, key, strlen(key));
+    rc |= cq_buf_addstr(b, "}");
+    return rc;
+}
+
+//  SHA-256(last hash || self->json) into out.
+static int
+s_chain(cq_ledger_t *self, uint8_t out[32])
+{
+    unsigned int hlen = 32;
+    if (EVP_DigestInit_ex(self->md_ctx, self->md, NULL) != 1 ||
+        EVP_DigestUpdate(self->md_ctx, self->last_hash, 32) != 1 ||
+        EVP_DigestUpdate(self->md_ctx, self->json.data, self->json.len) != 1 ||
+        EVP_DigestFinal_ex(self->md_ctx, out, &hlen) != 1)
+        return CQ_EIO;
+    return 0;
+}
+
+//  One row as ins_row writes it. Text columns may be NULL (SQL NULL).
+typedef struct {
+    int64_t seq;
+    const char *key;
+    bool keyed;
+    int outcome;
+    const char *original;
+    int64_t reverses; // 0: NULL
+    int64_t rules_id;
+    const char *member;
+    const cq_buf_t *history; // NULL: NULL
+    const cq_buf_t *body;    // NULL: an empty blob (a marker)
+    int kind;
+    int64_t orphan_of; // 0: NULL
+} s_row_t;
+
+static void
+s_bind_text(sqlite3_stmt *q, int col, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(q, col, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, col);
+}
+
+static void
+s_bind_seq(sqlite3_stmt *q, int col, int64_t seq)
+{
+    if (seq > 0)
+        sqlite3_bind_int64(q, col, seq);
+    else
+        sqlite3_bind_null(q, col);
+}
+
+//  Appends row r, hashing self->json into the chain. 0 or the SQLite error
+//  mapped (CQ_EIO, CQ_ENOSPC, CQ_EBUSY).
+static int
+s_insert(cq_ledger_t *self, const s_row_t *r)
+{
+    uint8_t hash[32];
+    if (s_chain(self, hash) != 0)
+        return CQ_EIO;
+    sqlite3_stmt *q = self->ins_row;
+    sqlite3_bind_int64(q, 1, r->seq);
+    sqlite3_bind_text(q, 2, r->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 3, r->keyed ? 1 : 0);
+    sqlite3_bind_int(q, 4, r->outcome);
+    s_bind_text(q, 5, r->original);
+    s_bind_seq(q, 6, r->reverses);
+    sqlite3_bind_int64(q, 7, r->rules_id);
+    s_bind_text(q, 8, r->member);
+    if (r->history)
+        sqlite3_bind_text(q, 9, r->history->data, (int)r->history->len,
+                          SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 9);
+    sqlite3_bind_blob(q, 10, hash, 32, SQLITE_STATIC);
+    if (r->body)
+        sqlite3_bind_blob(q, 11, r->body->data, (int)r->body->len,
+                          SQLITE_STATIC);
+    else
+        sqlite3_bind_zeroblob(q, 11, 0);
+    sqlite3_bind_int(q, 12, r->kind);
+    s_bind_seq(q, 13, r->orphan_of);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return s_err(rc) ? s_err(rc) : CQ_EIO;
+    memcpy(self->last_hash, hash, 32);
+    self->last_seq = r->seq;
+    return 0;
+}
+
+//  The member id of a decision's entry ("payer\x1fmember_id"), or NULL.
+static const char *
+s_member(const cq_state_entry_t *e)
+{
+    const char *mk = e->member_key;
+    if (mk == NULL && e->n_lines > 0)
+        mk = e->lines[0].member_key;
+    if (mk == NULL)
+        return NULL;
+    const char *sep = strchr(mk, '\x1f');
+    return sep ? sep + 1 : mk;
+}
+
+//  The state's record hook, in both modes: appends decision d as the next
+//  row (d->ledger_seq set to its seq). reverses names the reversed
+//  decision's row when it has one here (seq > 0: a decision replayed with
+//  persistence off has none).
+static int
+s_record(void *arg, const cq_state_t *st, cq_decision_t *d,
+         const cq_state_entry_t *e)
 {
     cq_ledger_t *self = arg;
     if (self->broken)
-        return CQ_EIO;
+        return self->broken;
     int rc = s_begin(self);
     if (rc != 0)
         return rc;
-    uint16_t si = cq_state_rules_id(self->state, d->rules_version);
-    int64_t rules_id;
-    if ((rc = s_rules_id(self, si, d->rules_version, d->ledger_seq,
-                         &rules_id)) != 0)
+    d->ledger_seq = self->last_seq + 1;
+    s_row_t r = {.seq = d->ledger_seq,
+                 .key = e->key,
+                 .keyed = e->index_key,
+                 .outcome = (int)d->decision,
+                 .original = e->orig_lineage,
+                 .member = s_member(e),
+                 .history = e->n_lines > 0 ? &self->hist : NULL,
+                 .body = &self->body};
+    if (e->reverses != CQ_STATE_NONE)
+        r.reverses = st->recs[e->reverses].seq;
+    if ((rc = s_rules_id(self, d->rules_version, d->ledger_seq, &r.rules_id)) !=
+        0)
         goto out_broken;
 
     cq_buf_reset(&self->json);
@@ -570,59 +806,17 @@ s_record(void *arg, const cq_decision_t *d, const cq_state_entry_t *e)
         rc = CQ_EIO;
         goto out_broken;
     }
-    uint8_t hash[32];
-    unsigned int hlen = 32;
-    if (EVP_DigestInit_ex(self->md_ctx, self->md, NULL) != 1 ||
-        EVP_DigestUpdate(self->md_ctx, self->last_hash, 32) != 1 ||
-        EVP_DigestUpdate(self->md_ctx, self->json.data, self->json.len) != 1 ||
-        EVP_DigestFinal_ex(self->md_ctx, hash, &hlen) != 1) {
-        rc = CQ_EIO;
+    if ((rc = s_insert(self, &r)) != 0)
         goto out_broken;
-    }
-
-    sqlite3_stmt *q = self->ins_dec;
-    sqlite3_bind_int64(q, 1, d->ledger_seq);
-    sqlite3_bind_text(q, 2, e->key, -1, SQLITE_STATIC);
-    sqlite3_bind_int(q, 3, e->index_key ? 1 : 0);
-    sqlite3_bind_int(q, 4, (int)d->decision);
-    if (e->orig_lineage)
-        sqlite3_bind_text(q, 5, e->orig_lineage, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(q, 5);
-    if (e->reverses != CQ_STATE_NONE)
-        sqlite3_bind_int64(q, 6, self->state->recs[e->reverses].seq);
-    else
-        sqlite3_bind_null(q, 6);
-    sqlite3_bind_int64(q, 7, rules_id);
-    if (e->n_lines > 0) {
-        const char *mk = e->lines[0].member_key;
-        const char *sep = strchr(mk, '\x1f');
-        sqlite3_bind_text(q, 8, sep ? sep + 1 : mk, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 9, self->hist.data, (int)self->hist.len,
-                          SQLITE_STATIC);
-    } else {
-        sqlite3_bind_null(q, 8);
-        sqlite3_bind_null(q, 9);
-    }
-    sqlite3_bind_blob(q, 10, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 11, self->body.data, (int)self->body.len,
-                      SQLITE_STATIC);
-    int src = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (src != SQLITE_DONE) {
-        rc = CQ_EIO;
-        goto out_broken;
-    }
-    memcpy(self->last_hash, hash, 32);
     self->json_seq = d->ledger_seq;
     self->pending++;
     return 0;
 out_broken:
     //  the transaction may hold part of this decision: nothing recorded
     //  since the last commit can be trusted any more
-    cq_log_error(d->claim_id, "ledger write failed: %s",
+    cq_log_error(d->claim_id, "ledger write failed: %s (%s)", cq_strerror(rc),
                  sqlite3_errmsg(self->db));
-    self->broken = true;
+    self->broken = rc;
     return rc;
 }
 
@@ -643,13 +837,15 @@ s_load(void *arg, const cq_rec_t *rec, cq_decision_t *d)
     return rc == 0 ? 0 : CQ_EIO;
 }
 
-//  ---- public -----------------------------------------------------------
+//  ---- opening -------------------------------------------------------------
 
-cq_ledger_t *
-cq_ledger_open(const char *path, const char *node_id, cq_diag_t *diag)
+static cq_ledger_t *
+s_open(const char *path, const char *node_id, bool log, cq_diag_t *diag)
 {
     assert(path && node_id);
     cq_ledger_t *self = cq_xcalloc(1, sizeof *self);
+    self->path = cq_xstrdup(path);
+    self->log = log;
     cq_strlcpy(self->node, node_id, sizeof self->node);
     cq_buf_init(&self->json, 1u << 20);
     cq_buf_init(&self->body, 1u << 20);
@@ -660,8 +856,10 @@ cq_ledger_open(const char *path, const char *node_id, cq_diag_t *diag)
         cq_diag_set(diag, CQ_EIO, 0, "%s: SHA-256 is not available", path);
         goto out_destroy;
     }
-    cq_state_hooks_t hooks = {s_record, s_load, self};
-    self->state = cq_state_new_hooked(&hooks, false);
+    if (!log) {
+        cq_state_hooks_t hooks = {s_record, s_load, self};
+        self->state = cq_state_new_hooked(&hooks, false);
+    }
 
     int rc = sqlite3_open_v2(path, &self->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -701,25 +899,49 @@ cq_ledger_open(const char *path, const char *node_id, cq_diag_t *diag)
     }
     if (s_migrate(self->db, path, diag) != 0 || s_node(self, path, diag) != 0)
         goto out_destroy;
-    if (s_rebuild(self, path, diag) != 0)
+    if (s_meta(self) != 0) {
+        s_fail(diag, path, self->db, "cannot read meta");
         goto out_destroy;
+    }
+    if (!log && s_rebuild(self, path, diag) != 0)
+        goto out_destroy;
+    if (s_tail(self) != 0 || s_rules_load(self) != 0) {
+        s_fail(diag, path, self->db, "cannot read the ledger");
+        goto out_destroy;
+    }
     if (sqlite3_prepare_v2(self->db,
                            "INSERT INTO decisions (seq, claim_key, keyed, "
                            "outcome, original, reverses, rules_id, member, "
-                           "history, hash, body) VALUES (?, ?, ?, ?, ?, ?, ?, "
-                           "?, ?, ?, ?)",
-                           -1, &self->ins_dec, NULL) != SQLITE_OK ||
+                           "history, hash, body, kind, orphan_of) VALUES (?, "
+                           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &self->ins_row, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(self->db, "SELECT body FROM decisions WHERE seq = ?",
                            -1, &self->get_body, NULL) != SQLITE_OK) {
         s_fail(diag, path, self->db, "cannot prepare the ledger statements");
         goto out_destroy;
     }
-    cq_log_info(NULL, "ledger %s: %zu decisions, %zu history lines", path,
-                self->state->n_recs, self->state->n_hist);
+    if (log)
+        cq_log_info(NULL, "ledger %s: %lld rows, resolved through %lld", path,
+                    (long long)self->last_seq, (long long)self->resolved);
+    else
+        cq_log_info(NULL, "ledger %s: %zu decisions, %zu history lines", path,
+                    self->state->n_recs, self->state->n_hist);
     return self;
 out_destroy:
     cq_ledger_destroy(&self);
     return NULL;
+}
+
+cq_ledger_t *
+cq_ledger_open(const char *path, const char *node_id, cq_diag_t *diag)
+{
+    return s_open(path, node_id, false, diag);
+}
+
+cq_ledger_t *
+cq_ledger_open_log(const char *path, const char *node_id, cq_diag_t *diag)
+{
+    return s_open(path, node_id, true, diag);
 }
 
 void
@@ -737,8 +959,7 @@ cq_ledger_destroy(cq_ledger_t **self_p)
                         self->pending);
         s_exec(self->db, "ROLLBACK");
     }
-    sqlite3_finalize(self->ins_dec);
-
+    sqlite3_finalize(self->ins_row);
     sqlite3_finalize(self->get_body);
     sqlite3_close(self->db);
     cq_state_destroy(&self->state);
@@ -747,7 +968,9 @@ cq_ledger_destroy(cq_ledger_t **self_p)
     cq_buf_free(&self->hist);
     EVP_MD_CTX_free(self->md_ctx);
     EVP_MD_free(self->md);
-    free(self->rules_db);
+    s_rules_free(self);
+    free(self->rules);
+    free(self->path);
     free(self);
     *self_p = NULL;
 }
@@ -755,18 +978,37 @@ cq_ledger_destroy(cq_ledger_t **self_p)
 cq_state_t *
 cq_ledger_state(cq_ledger_t *self)
 {
+    assert(self);
     return self->state;
+}
+
+cq_state_t *
+cq_ledger_session_state(cq_ledger_t *self)
+{
+    assert(self);
+    assert(self->log);
+    //  bodies in memory: a void or replacement reads its original from
+    //  there, whether this node decided it or the journal's history did
+    cq_state_hooks_t hooks = {s_record, NULL, self};
+    return cq_state_new_hooked(&hooks, true);
+}
+
+//  Ends the open transaction after a failure.
+static void
+s_rollback(cq_ledger_t *self)
+{
+    if (self->in_tx)
+        s_exec(self->db, "ROLLBACK");
+    self->in_tx = false;
 }
 
 int
 cq_ledger_commit(cq_ledger_t *self)
 {
+    assert(self);
     if (self->broken) {
-        if (self->in_tx) {
-            s_exec(self->db, "ROLLBACK");
-            self->in_tx = false;
-        }
-        return CQ_EIO;
+        s_rollback(self);
+        return self->broken;
     }
     if (!self->in_tx)
         return 0;
@@ -776,14 +1018,79 @@ cq_ledger_commit(cq_ledger_t *self)
     if (rc != SQLITE_OK) {
         cq_log_error(NULL, "ledger commit failed: %s",
                      sqlite3_errmsg(self->db));
-        self->broken = true;
-        s_exec(self->db, "ROLLBACK");
-        self->in_tx = false;
-        return CQ_EIO;
+        self->broken = s_err(rc) ? s_err(rc) : CQ_EIO;
+        s_rollback(self);
+        return self->broken;
     }
     self->in_tx = false;
     self->pending = 0;
     return 0;
+}
+
+int
+cq_ledger_recover(cq_ledger_t *self)
+{
+    assert(self);
+    if (!self->log)
+        //  state mode: the memory may hold decisions the file lost, and
+        //  only reopening rebuilds it from the file
+        return self->broken;
+    s_rollback(self);
+    self->pending = 0;
+    self->json_seq = 0;
+    if (self->broken == 0)
+        self->broken = CQ_EIO; // until the test write below worked
+    //  what the file holds now (the rollback dropped rows and rules)
+    int rc = s_tail(self);
+    if (rc == 0)
+        rc = s_rules_load(self);
+    if (rc == 0)
+        rc = s_meta(self);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *q = NULL;
+    char now[32];
+    s_now(now, sizeof now);
+    int src = s_exec(self->db, "BEGIN IMMEDIATE");
+    if (src == SQLITE_OK)
+        src = sqlite3_prepare_v2(self->db,
+                                 "INSERT OR REPLACE INTO meta VALUES "
+                                 "('last_check', ?)",
+                                 -1, &q, NULL);
+    if (src == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, now, -1, SQLITE_TRANSIENT);
+        src = sqlite3_step(q);
+    }
+    sqlite3_finalize(q);
+    if (src == SQLITE_DONE)
+        src = s_exec(self->db, "COMMIT");
+    if (src != SQLITE_OK) {
+        s_exec(self->db, "ROLLBACK");
+        return s_err(src) ? s_err(src) : CQ_EIO;
+    }
+    self->broken = 0;
+    return 0;
+}
+
+const char *
+cq_ledger_id(const cq_ledger_t *self)
+{
+    assert(self);
+    return self->id;
+}
+
+int64_t
+cq_ledger_last_seq(const cq_ledger_t *self)
+{
+    assert(self);
+    return self->last_seq;
+}
+
+int64_t
+cq_ledger_resolved(const cq_ledger_t *self)
+{
+    assert(self);
+    return self->resolved;
 }
 
 const char *
@@ -804,117 +1111,459 @@ cq_ledger_pending(const cq_ledger_t *self)
 int64_t
 cq_ledger_count(const cq_ledger_t *self)
 {
-    return (int64_t)self->state->n_recs;
+    return self->state ? (int64_t)self->state->n_recs : self->last_seq;
+}
+
+//  ---- orphans --------------------------------------------------------------
+
+//  A decision row to mark.
+typedef struct {
+    int64_t seq;
+    char *key;
+    char *member; // NULL when NULL
+    int outcome;
+    int64_t rules_id;
+} s_orphan_t;
+
+static int
+s_orphan_cmp(const void *a, const void *b)
+{
+    int64_t x = ((const s_orphan_t *)a)->seq, y = ((const s_orphan_t *)b)->seq;
+    return (x > y) - (x < y);
+}
+
+//  The unmarked decision rows in ranges (seq <= upto_seq), in seq order,
+//  each once. 0 or the SQLite error mapped.
+static int
+s_orphans_find(cq_ledger_t *self, const uint64_t (*ranges)[2], size_t n_ranges,
+               int64_t upto_seq, s_orphan_t **out, size_t *n_out)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(
+        self->db,
+        "SELECT seq, claim_key, member, outcome, rules_id FROM decisions AS d "
+        "WHERE seq BETWEEN ?1 AND ?2 AND kind = 0 AND NOT EXISTS (SELECT 1 "
+        "FROM decisions AS m WHERE m.orphan_of = d.seq) ORDER BY seq",
+        -1, &q, NULL);
+    s_orphan_t *o = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < n_ranges && rc == SQLITE_OK; i++) {
+        uint64_t from = ranges[i][0] ? ranges[i][0] : 1;
+        uint64_t to = ranges[i][1];
+        if (to > (uint64_t)upto_seq)
+            to = (uint64_t)upto_seq;
+        if (from > to)
+            continue;
+        sqlite3_bind_int64(q, 1, (int64_t)from);
+        sqlite3_bind_int64(q, 2, (int64_t)to);
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                o = cq_xrealloc(o, cap * sizeof *o);
+            }
+            o[n].seq = sqlite3_column_int64(q, 0);
+            o[n].key = cq_xstrdup(s_col_text(q, 1));
+            o[n].member = sqlite3_column_type(q, 2) == SQLITE_NULL
+                              ? NULL
+                              : cq_xstrdup(s_col_text(q, 2));
+            o[n].outcome = sqlite3_column_int(q, 3);
+            o[n].rules_id = sqlite3_column_int64(q, 4);
+            n++;
+        }
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    //  ranges may overlap: each row once
+    if (n > 1)
+        qsort(o, n, sizeof *o, s_orphan_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k > 0 && o[k - 1].seq == o[i].seq) {
+            free(o[i].key);
+            free(o[i].member);
+            continue;
+        }
+        o[k++] = o[i];
+    }
+    *out = o;
+    *n_out = k;
+    return s_err(rc);
+}
+
+static void
+s_orphans_free(s_orphan_t *o, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(o[i].key);
+        free(o[i].member);
+    }
+    free(o);
+}
+
+static int
+s_resolved_set(cq_ledger_t *self, int64_t resolved)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(self->db,
+                                "INSERT OR REPLACE INTO meta VALUES "
+                                "('resolved_seq', ?)",
+                                -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, resolved);
+        rc = sqlite3_step(q);
+    }
+    sqlite3_finalize(q);
+    return s_err(rc);
+}
+
+int
+cq_ledger_mark_orphans(cq_ledger_t *self, const uint64_t (*ranges)[2],
+                       size_t n_ranges, int64_t upto, size_t *marked)
+{
+    assert(self);
+    assert(ranges || n_ranges == 0);
+    if (marked)
+        *marked = 0;
+    //  what the session recorded goes first, in its own transaction
+    int rc = cq_ledger_commit(self);
+    if (rc != 0)
+        return rc;
+    if ((rc = s_begin(self)) != 0)
+        return rc;
+    int64_t seq0 = self->last_seq;
+    uint8_t hash0[32];
+    memcpy(hash0, self->last_hash, 32);
+    s_orphan_t *o = NULL;
+    size_t n = 0;
+    if ((rc = s_orphans_find(self, ranges, n_ranges, seq0, &o, &n)) != 0)
+        goto out_rollback;
+    self->json_seq = 0;
+    for (size_t i = 0; i < n; i++) {
+        cq_buf_reset(&self->json);
+        if (s_marker_text(&self->json, o[i].seq, o[i].key) != 0) {
+            rc = CQ_EIO;
+            goto out_rollback;
+        }
+        s_row_t r = {.seq = self->last_seq + 1,
+                     .key = o[i].key,
+                     .outcome = o[i].outcome,
+                     .rules_id = o[i].rules_id,
+                     .member = o[i].member,
+                     .kind = 1,
+                     .orphan_of = o[i].seq};
+        if ((rc = s_insert(self, &r)) != 0)
+            goto out_rollback;
+    }
+    //  the markers just written are resolved too when everything before
+    //  them is
+    int64_t resolved = upto >= seq0 ? self->last_seq : upto;
+    if (resolved > self->resolved && (rc = s_resolved_set(self, resolved)) != 0)
+        goto out_rollback;
+    int src = s_exec(self->db, "COMMIT");
+    if (src != SQLITE_OK) {
+        rc = s_err(src) ? s_err(src) : CQ_EIO;
+        goto out_rollback;
+    }
+    self->in_tx = false;
+    if (resolved > self->resolved)
+        self->resolved = resolved;
+    if (marked)
+        *marked = n;
+    s_orphans_free(o, n);
+    return 0;
+out_rollback:
+    cq_log_error(NULL, "ledger: marking %zu orphans failed: %s (%s)", n,
+                 cq_strerror(rc), sqlite3_errmsg(self->db));
+    s_rollback(self);
+    self->last_seq = seq0;
+    memcpy(self->last_hash, hash0, 32);
+    s_orphans_free(o, n);
+    return rc;
+}
+
+//  ---- reading a ledger: walk, each, verify ---------------------------------
+
+//  What cq_ledger_walk keeps while it reads.
+typedef struct {
+    sqlite3 *db;
+    const char *path;
+    cq_diag_t *diag;
+    int schema;        // schema_version
+    char **rules;      // rules.id -> version
+    size_t n_rules;    //
+    int64_t *orphaned; // seqs some marker names, sorted
+    size_t n_orphaned; //
+    uint8_t *flags;    // per seq - 1: S_DECISION, S_MARKED
+    size_t cap_flags;  //
+    cq_buf_t buf;      // previous hash || the row's text
+    cq_decision_t *d;  // the row's decision
+    uint8_t prev[32];  // hash of the previous row
+} s_walk_t;
+
+#define S_DECISION 1 // the row is a decision
+#define S_MARKED 2   // a marker before this point named it
+
+static int
+s_walk_fail(s_walk_t *w, const char *what)
+{
+    return s_fail(w->diag, w->path, w->db, what);
+}
+
+//  Reads the schema version, the rules, the orphaned seqs; all within the
+//  read transaction the caller opened.
+static int
+s_walk_begin(s_walk_t *w, cq_ledger_meta_t *meta)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(w->db,
+                           "SELECT coalesce(max(version), 0) FROM "
+                           "schema_version",
+                           -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW) {
+        sqlite3_finalize(q);
+        return s_walk_fail(w, "not a ledger");
+    }
+    w->schema = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    int newest = 0;
+    for (const cq_migration_t *m = cq_ledger_migrations; m->sql; m++)
+        newest = m->version;
+    if (w->schema < 1 || w->schema > newest)
+        return cq_diag_set(w->diag, CQ_EUNSUPPORTED, 0,
+                           "%s: ledger schema version %d is not one this "
+                           "program reads (1..%d)",
+                           w->path, w->schema, newest);
+    if (sqlite3_prepare_v2(w->db, "SELECT id, version FROM rules", -1, &q,
+                           NULL) != SQLITE_OK)
+        return s_walk_fail(w, "not a ledger");
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        if (id <= 0 || id > 65535)
+            continue;
+        if ((size_t)id >= w->n_rules) {
+            w->rules =
+                cq_xrealloc(w->rules, ((size_t)id + 1) * sizeof *w->rules);
+            for (size_t k = w->n_rules; k <= (size_t)id; k++)
+                w->rules[k] = NULL;
+            w->n_rules = (size_t)id + 1;
+        }
+        free(w->rules[id]);
+        w->rules[id] = cq_xstrdup(s_col_text(q, 1));
+    }
+    sqlite3_finalize(q);
+    if (w->schema >= 2) {
+        if (sqlite3_prepare_v2(w->db,
+                               "SELECT orphan_of FROM decisions WHERE kind = 1 "
+                               "AND orphan_of IS NOT NULL ORDER BY orphan_of",
+                               -1, &q, NULL) != SQLITE_OK)
+            return s_walk_fail(w, "not a ledger");
+        size_t cap = 0;
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            if (w->n_orphaned == cap) {
+                cap = cap ? cap * 2 : 64;
+                w->orphaned =
+                    cq_xrealloc(w->orphaned, cap * sizeof *w->orphaned);
+            }
+            w->orphaned[w->n_orphaned++] = sqlite3_column_int64(q, 0);
+        }
+        sqlite3_finalize(q);
+    }
+    if (meta) {
+        meta->schema = w->schema;
+        if (sqlite3_prepare_v2(w->db, "SELECT key, value FROM meta", -1, &q,
+                               NULL) != SQLITE_OK)
+            return s_walk_fail(w, "not a ledger");
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            const char *k = s_col_text(q, 0), *v = s_col_text(q, 1);
+            if (strcmp(k, "node_id") == 0)
+                cq_strlcpy(meta->node_id, v, sizeof meta->node_id);
+            else if (strcmp(k, "ledger_id") == 0)
+                cq_strlcpy(meta->ledger_id, v, sizeof meta->ledger_id);
+            else if (strcmp(k, "resolved_seq") == 0)
+                meta->resolved = sqlite3_column_int64(q, 1);
+        }
+        sqlite3_finalize(q);
+    }
+    return 0;
+}
+
+static bool
+s_walk_orphaned(const s_walk_t *w, int64_t seq)
+{
+    size_t lo = 0, hi = w->n_orphaned;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w->orphaned[mid] < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < w->n_orphaned && w->orphaned[lo] == seq;
+}
+
+//  Fills row with row q's decision (kind 0) or marker (kind 1) and its
+//  hashed text in w->buf after the previous hash. 0 or CQ_EPROTO.
+static int
+s_walk_text(s_walk_t *w, sqlite3_stmt *q, cq_ledger_row_t *row)
+{
+    int64_t seq = row->seq;
+    cq_buf_reset(&w->buf);
+    cq_buf_add(&w->buf, w->prev, 32);
+    if (row->kind == 1) {
+        int64_t of = row->orphan_of;
+        if (of < 1 || of >= seq || !(w->flags[of - 1] & S_DECISION) ||
+            (w->flags[of - 1] & S_MARKED))
+            return cq_diag_set(w->diag, CQ_EPROTO, (size_t)seq,
+                               "%s: marker at seq %lld names seq %lld, which "
+                               "is not an unmarked decision before it",
+                               w->path, (long long)seq, (long long)of);
+        w->flags[of - 1] |= S_MARKED;
+        if (s_marker_text(&w->buf, of, row->claim_key) != 0)
+            return cq_diag_set(w->diag, CQ_EPROTO, (size_t)seq,
+                               "%s: marker at seq %lld is too large", w->path,
+                               (long long)seq);
+        return 0;
+    }
+    if (row->kind != 0)
+        return cq_diag_set(w->diag, CQ_EPROTO, (size_t)seq,
+                           "%s: row at seq %lld has unknown kind %d", w->path,
+                           (long long)seq, row->kind);
+    int64_t rid = sqlite3_column_int64(q, 5);
+    if (cq_decision_unpack(sqlite3_column_blob(q, 7),
+                           (size_t)sqlite3_column_bytes(q, 7), w->d) != 0 ||
+        rid <= 0 || (size_t)rid >= w->n_rules || w->rules[rid] == NULL)
+        return cq_diag_set(w->diag, CQ_EPROTO, (size_t)seq,
+                           "%s: decision at seq %lld is not readable", w->path,
+                           (long long)seq);
+    w->d->ledger_seq = seq;
+    cq_strlcpy(w->d->rules_version, w->rules[rid], sizeof w->d->rules_version);
+    if (cq_decision_to_json(w->d, &w->buf) != 0)
+        return cq_diag_set(w->diag, CQ_EPROTO, (size_t)seq,
+                           "%s: decision at seq %lld is too large", w->path,
+                           (long long)seq);
+    w->flags[seq - 1] |= S_DECISION;
+    row->orphaned = s_walk_orphaned(w, seq);
+    row->d = w->d;
+    return 0;
+}
+
+static int
+s_walk_rows(s_walk_t *w, cq_ledger_row_fn *fn, void *arg, int64_t *rows)
+{
+    sqlite3_stmt *q = NULL;
+    const char *sql = w->schema >= 2
+                          ? "SELECT seq, kind, orphan_of, claim_key, member, "
+                            "rules_id, hash, body FROM decisions ORDER BY seq"
+                          : "SELECT seq, 0, NULL, claim_key, member, rules_id, "
+                            "hash, body FROM decisions ORDER BY seq";
+    if (sqlite3_prepare_v2(w->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return s_walk_fail(w, "not a ledger");
+    int rc = 0, step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        cq_ledger_row_t row = {.seq = sqlite3_column_int64(q, 0),
+                               .kind = sqlite3_column_int(q, 1),
+                               .orphan_of = sqlite3_column_int64(q, 2),
+                               .claim_key = s_col_text(q, 3),
+                               .member_id = s_col_text(q, 4)};
+        int64_t seq = row.seq;
+        if (seq != *rows + 1) {
+            rc = cq_diag_set(w->diag, CQ_EPROTO, (size_t)seq,
+                             *rows ? "%s: seq %lld follows %lld"
+                                   : "%s: seq %lld is the first row, not 1",
+                             w->path, (long long)seq, (long long)*rows);
+            break;
+        }
+        if ((size_t)seq > w->cap_flags) {
+            w->cap_flags = w->cap_flags ? w->cap_flags * 2 : 4096;
+            w->flags = cq_xrealloc(w->flags, w->cap_flags);
+        }
+        w->flags[seq - 1] = 0;
+        if ((rc = s_walk_text(w, q, &row)) != 0)
+            break;
+        uint8_t h[32];
+        cq_sha256(w->buf.data, w->buf.len, h);
+        if (sqlite3_column_bytes(q, 6) != 32 ||
+            memcmp(h, sqlite3_column_blob(q, 6), 32) != 0) {
+            rc = cq_diag_set(w->diag, CQ_EPROTO, (size_t)seq,
+                             "%s: hash chain broken at seq %lld", w->path,
+                             (long long)seq);
+            break;
+        }
+        memcpy(w->prev, h, 32);
+        (*rows)++;
+        row.json = w->buf.data + 32;
+        row.json_len = w->buf.len - 32;
+        if (fn && (rc = fn(arg, &row)) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = s_walk_fail(w, "cannot read the ledger");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int
+cq_ledger_walk(const char *path, cq_ledger_row_fn *fn, void *arg,
+               cq_ledger_meta_t *meta, int64_t *rows, cq_diag_t *diag)
+{
+    assert(path && rows);
+    *rows = 0;
+    if (meta)
+        memset(meta, 0, sizeof *meta);
+    s_walk_t w = {.path = path, .diag = diag};
+    if (sqlite3_open_v2(path, &w.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        s_fail(diag, path, w.db, "cannot open the ledger");
+        sqlite3_close(w.db);
+        return CQ_EIO;
+    }
+    sqlite3_busy_timeout(w.db, S_BUSY_MS);
+    cq_buf_init(&w.buf, 1u << 24);
+    w.d = cq_xmalloc(sizeof *w.d);
+    //  one read transaction: the orphans read first and the rows read
+    //  after are of the same moment, while a node appends
+    int rc = s_exec(w.db, "BEGIN") == SQLITE_OK
+                 ? s_walk_begin(&w, meta)
+                 : s_walk_fail(&w, "cannot read the ledger");
+    if (rc == 0)
+        rc = s_walk_rows(&w, fn, arg, rows);
+    s_exec(w.db, "COMMIT");
+    sqlite3_close(w.db);
+    for (size_t k = 0; k < w.n_rules; k++)
+        free(w.rules[k]);
+    free(w.rules);
+    free(w.orphaned);
+    free(w.flags);
+    free(w.d);
+    cq_buf_free(&w.buf);
+    return rc;
+}
+
+//  cq_ledger_each's callback over cq_ledger_walk's rows.
+typedef struct {
+    cq_ledger_each_fn *fn;
+    void *arg;
+} s_each_t;
+
+static int
+s_each_row(void *arg, const cq_ledger_row_t *row)
+{
+    s_each_t *e = arg;
+    if (row->kind != 0 || row->orphaned || e->fn == NULL)
+        return 0;
+    return e->fn(e->arg, row->d, row->json, row->json_len);
 }
 
 int
 cq_ledger_each(const char *path, cq_ledger_each_fn *fn, void *arg,
                int64_t *rows, cq_diag_t *diag)
 {
-    sqlite3 *db = NULL;
-    *rows = 0;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        s_fail(diag, path, db, "cannot open the ledger");
-        sqlite3_close(db);
-        return CQ_EIO;
-    }
-    sqlite3_busy_timeout(db, S_BUSY_MS);
-    //  rules versions by id (few)
-    sqlite3_stmt *q = NULL;
-    char **rules = NULL;
-    size_t n_rules = 0;
-    int rc = 0;
-    if (sqlite3_prepare_v2(db, "SELECT id, version FROM rules", -1, &q, NULL) !=
-        SQLITE_OK) {
-        s_fail(diag, path, db, "not a ledger");
-        sqlite3_close(db);
-        return CQ_EIO;
-    }
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(q, 0);
-        if (id <= 0 || id > 65535)
-            continue;
-        if ((size_t)id >= n_rules) {
-            rules = cq_xrealloc(rules, ((size_t)id + 1) * sizeof *rules);
-            for (size_t k = n_rules; k <= (size_t)id; k++)
-                rules[k] = NULL;
-            n_rules = (size_t)id + 1;
-        }
-        free(rules[id]);
-        rules[id] = cq_xstrdup(s_col_text(q, 1));
-    }
-    sqlite3_finalize(q);
-    if (sqlite3_prepare_v2(db,
-                           "SELECT seq, rules_id, hash, body FROM decisions "
-                           "ORDER BY seq",
-                           -1, &q, NULL) != SQLITE_OK) {
-        s_fail(diag, path, db, "not a ledger");
-        goto out;
-    }
-    uint8_t prev[32] = {0};
-    cq_buf_t buf;
-    cq_buf_init(&buf, 1u << 24);
-    cq_decision_t *d = cq_xmalloc(sizeof *d);
-    int step;
-    int64_t expect = 0;
-    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t seq = sqlite3_column_int64(q, 0);
-        int64_t rid = sqlite3_column_int64(q, 1);
-        if (expect && seq != expect) {
-            rc = cq_diag_set(diag, CQ_EPROTO, (size_t)seq,
-                             "%s: seq %lld follows %lld", path, (long long)seq,
-                             (long long)expect - 1);
-            break;
-        }
-        expect = seq + 1;
-        if (cq_decision_unpack(sqlite3_column_blob(q, 3),
-                               (size_t)sqlite3_column_bytes(q, 3), d) != 0 ||
-            rid <= 0 || (size_t)rid >= n_rules || rules[rid] == NULL) {
-            rc = cq_diag_set(diag, CQ_EPROTO, (size_t)seq,
-                             "%s: decision at seq %lld is not readable", path,
-                             (long long)seq);
-            break;
-        }
-        d->ledger_seq = seq;
-        cq_strlcpy(d->rules_version, rules[rid], sizeof d->rules_version);
-        //  SHA-256(previous hash || the decision's JSON)
-        cq_buf_reset(&buf);
-        cq_buf_add(&buf, prev, 32);
-        if (cq_decision_to_json(d, &buf) != 0) {
-            rc = cq_diag_set(diag, CQ_EPROTO, (size_t)seq,
-                             "%s: decision at seq %lld is too large", path,
-                             (long long)seq);
-            break;
-        }
-        uint8_t h[32];
-        cq_sha256(buf.data, buf.len, h);
-        if (sqlite3_column_bytes(q, 2) != 32 ||
-            memcmp(h, sqlite3_column_blob(q, 2), 32) != 0) {
-            rc = cq_diag_set(diag, CQ_EPROTO, (size_t)seq,
-                             "%s: hash chain broken at seq %lld", path,
-                             (long long)seq);
-            break;
-        }
-        memcpy(prev, h, 32);
-        (*rows)++;
-        if (fn && (rc = fn(arg, d, buf.data + 32, buf.len - 32)) != 0)
-            break;
-    }
-    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = s_fail(diag, path, db, "cannot read the ledger");
-    free(d);
-    cq_buf_free(&buf);
-out:
-    for (size_t k = 0; k < n_rules; k++)
-        free(rules[k]);
-    free(rules);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
-    return rc;
+    s_each_t e = {fn, arg};
+    return cq_ledger_walk(path, s_each_row, &e, NULL, rows, diag);
 }
 
 int
 cq_ledger_verify(const char *path, int64_t *rows, cq_diag_t *diag)
 {
-    return cq_ledger_each(path, NULL, NULL, rows, diag);
+    return cq_ledger_walk(path, NULL, NULL, NULL, rows, diag);
 }

@@ -21,13 +21,16 @@ void cq_ledger_destroy(cq_ledger_t **self_p);
 cq_state_t *cq_ledger_state(cq_ledger_t *self);
 
 //  Commits everything recorded since the last commit in one transaction
-//  (one fsync). Returns 0 or CQ_EIO / CQ_EBUSY.
+//  (one fsync). Returns 0, CQ_EBUSY (still open: retry), or CQ_ENOSPC
+//  (disk full, file read-only) / CQ_EIO, after which the ledger refuses
+//  writes until cq_ledger_recover (log mode) or a reopen (state mode).
 int cq_ledger_commit(cq_ledger_t *self);
 
 //  ---- added with the ledger (issue 2) ---------------------------------------
 //  After a failed record or commit the ledger refuses further writes
-//  (CQ_EIO): its memory may hold decisions the file does not, so the
-//  process must reopen it (which rebuilds the memory from the file).
+//  (the error, CQ_EIO or CQ_ENOSPC): its memory may hold decisions the
+//  file does not, so the process must reopen it (which rebuilds the memory
+//  from the file); a log-mode ledger can cq_ledger_recover instead.
 
 //  The decision JSON the ledger stored (and hashed) for ledger_seq seq,
 //  when seq is the last decision recorded; NULL otherwise. Valid until the
@@ -37,19 +40,24 @@ const char *cq_ledger_last_json(const cq_ledger_t *self, int64_t seq,
 
 //  Decisions recorded but not yet committed.
 size_t cq_ledger_pending(const cq_ledger_t *self);
-//  Decisions in the ledger (committed or not).
+//  Decisions in the ledger (committed or not; orphans not counted). A
+//  log-mode ledger does not count them: there, its last seq.
 int64_t cq_ledger_count(const cq_ledger_t *self);
 
 //  Checks a ledger's hash chain (read-only; safe while a node writes it):
 //  every row's hash = SHA-256(previous hash || the decision's JSON, made
-//  again from the stored decision), seq numbers consecutive. Returns 0
-//  with *rows set, CQ_EPROTO with diag naming the first bad seq, or CQ_EIO
-//  when the file cannot be read.
+//  again from the stored decision; or a marker's text, 0002_log.sql), seq
+//  numbers consecutive from 1, each marker naming an earlier unmarked
+//  decision. Returns 0 with *rows set (rows checked, markers included),
+//  CQ_EPROTO with diag naming the first bad seq (diag.offset = that seq),
+//  CQ_EUNSUPPORTED for a schema version it does not know, or CQ_EIO when
+//  the file cannot be read or is not a ledger.
 int cq_ledger_verify(const char *path, int64_t *rows, cq_diag_t *diag);
 
-//  Called per decision, in seq order, after its hash checked out: d (with
-//  ledger_seq and rules_version) and its JSON line (no newline). Both are
-//  valid during the call. Nonzero stops the walk (and is returned).
+//  Called per decision that counts (not a marker, not an orphan), in seq
+//  order, after its hash checked out: d (with ledger_seq and
+//  rules_version) and its JSON line (no newline). Both are valid during
+//  the call. Nonzero stops the walk (and is returned).
 typedef int(cq_ledger_each_fn)(void *arg, const cq_decision_t *d,
                                const char *json, size_t len);
 //  Walks a ledger's decisions as cq_ledger_verify does, calling fn (may
@@ -66,16 +74,20 @@ int cq_ledger_each(const char *path, cq_ledger_each_fn *fn, void *arg,
 //  stays intact), and orphans never count as decisions.
 
 //  Opens (creating and migrating) a ledger without rebuilding state from
-//  it (fast whatever its size). Returns NULL and fills diag on failure;
-//  the message names the file (a corrupt file: the caller exits 3).
+//  it (fast whatever its size): cq_ledger_state is NULL for it. Returns
+//  NULL and fills diag on failure; the message names the file (a corrupt
+//  file: the caller exits 3).
 cq_ledger_t *cq_ledger_open_log(const char *path, const char *node_id,
                                 cq_diag_t *diag);
 
 //  A new in-memory member state whose decisions are appended to this
 //  ledger (with ledger seqs from the ledger, buffered until
 //  cq_ledger_commit). The caller owns it (cq_state_destroy) and makes a new
-//  one for each session. Decisions recorded while cq_state_set_persist(st,
-//  false) (state.h) are kept in memory only.
+//  one for each session; one at a time, destroyed before the ledger.
+//  Decisions recorded while cq_state_set_persist(st, false) (state.h) are
+//  kept in memory only (ledger_seq 0). A decision that reverses one of
+//  them (a void, a replacement) is written with reverses NULL: the row it
+//  reverses is not in this ledger. Log-mode ledgers only.
 cq_state_t *cq_ledger_session_state(cq_ledger_t *self);
 
 //  This ledger's id: 32 hex digits made when the file was created.
@@ -88,17 +100,23 @@ int64_t cq_ledger_resolved(const cq_ledger_t *self);
 
 //  Marks each decision row with seq in one of ranges[i] = {from, to} (not a
 //  marker, not already marked) as an orphan, appending one marker row each;
-//  then, when upto > 0, sets resolved to max(resolved, upto). Commits (one
-//  transaction). *marked (may be NULL) counts the rows marked. Returns 0,
-//  or CQ_EIO / CQ_ENOSPC / CQ_EBUSY (nothing marked; retry later).
+//  then, when upto > 0, sets resolved to max(resolved, upto) (upto beyond
+//  the last row counts as the last row; when upto covers every row before
+//  this call, the markers just written count as resolved too). Commits
+//  (one transaction; decisions recorded and not yet committed are
+//  committed first, in their own). *marked (may be NULL) counts the rows
+//  marked. Idempotent. Returns 0, or CQ_EIO / CQ_ENOSPC / CQ_EBUSY
+//  (nothing marked; retry later).
 int cq_ledger_mark_orphans(cq_ledger_t *self, const uint64_t (*ranges)[2],
                            size_t n_ranges, int64_t upto, size_t *marked);
 
 //  After a failed write or commit (CQ_EIO, CQ_ENOSPC): drops what was not
-//  committed and makes the ledger writable again if the file is; 0 when a
-//  test write (a meta row, committed) succeeded, else the error. A session
-//  state made before must not be used after this (it may hold decisions
-//  the file lost): make a new one.
+//  committed, reads the last seq and hash from the file again and makes
+//  the ledger writable again if the file is; 0 when a test write (meta
+//  'last_check', committed) succeeded, else the error. A session state
+//  made before must not be used after this (it may hold decisions the
+//  file lost): make a new one. Log mode only: a state-mode ledger returns
+//  its error (reopen it).
 int cq_ledger_recover(cq_ledger_t *self);
 
 //  One row of a ledger as cq_ledger_walk reads it.
@@ -118,15 +136,19 @@ typedef struct {
 typedef int(cq_ledger_row_fn)(void *arg, const cq_ledger_row_t *row);
 
 //  Walks every row in seq order, checking the hash chain as
-//  cq_ledger_verify does (read-only; safe while a node writes it); fn (may
-//  be NULL) is called per row after its hash checked out. meta (may be
-//  NULL) receives node id and ledger id. Returns 0 with *rows set,
-//  CQ_EPROTO with diag naming the first bad seq, CQ_EIO when the file
-//  cannot be read (diag names it), or fn's nonzero result.
+//  cq_ledger_verify does (read-only; safe while a node writes it: one read
+//  transaction); fn (may be NULL) is called per row after its hash checked
+//  out. meta (may be NULL) receives node id, ledger id, resolved seq and
+//  schema version ("" / 0 when the file has none). Returns 0 with *rows
+//  set, CQ_EPROTO with diag naming the first bad seq, CQ_EUNSUPPORTED (an
+//  unknown schema version), CQ_EIO when the file cannot be read or is not
+//  a ledger (diag names it), or fn's nonzero result. Reads ledgers of
+//  every schema version (a 0001 ledger: no markers).
 typedef struct {
     char node_id[CQ_ID_LEN];
     char ledger_id[40];
     int64_t resolved;
+    int schema; // schema_version (the newest migration applied)
 } cq_ledger_meta_t;
 int cq_ledger_walk(const char *path, cq_ledger_row_fn *fn, void *arg,
                    cq_ledger_meta_t *meta, int64_t *rows, cq_diag_t *diag);

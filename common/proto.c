@@ -13,6 +13,8 @@
 #define S_UNITS_MAX INT64_C(1000000000000)
 #define S_AMOUNT_MAX (CQ_MONEY_MAX * 64) // sums over up to 50 lines
 #define S_ERR_MIN (-99)                  // status codes are cq_err_t
+#define S_SHARDS_MAX 65536  // = broker/shard.h CQ_SHARDS_MAX (not in common/)
+#define S_SEQ_MAX INT64_MAX // ledger seqs are SQLite rowids
 
 static const char *s_names[] = {
     [CQ_CMD_READY] = "READY",
@@ -25,6 +27,10 @@ static const char *s_names[] = {
     [CQ_CMD_RESULT] = "RESULT",
     [CQ_CMD_GOODBYE] = "GOODBYE",
     [CQ_CMD_GOODBYE_OK] = "GOODBYE_OK",
+    [CQ_CMD_HISTORY] = "HISTORY",
+    [CQ_CMD_ORPHANS] = "ORPHANS",
+    [CQ_CMD_EXTEND] = "EXTEND",
+    [CQ_CMD_PAUSE] = "PAUSE",
     [CQ_CMD_SUBMIT] = "SUBMIT",
     [CQ_CMD_RECEIPT] = "RECEIPT",
     [CQ_CMD_DOC_DONE] = "DOC_DONE",
@@ -35,6 +41,8 @@ static const char *s_names[] = {
     [CQ_CMD_RESULTS_REPLY] = "RESULTS_REPLY",
     [CQ_CMD_WORKERS] = "WORKERS",
     [CQ_CMD_WORKERS_REPLY] = "WORKERS_REPLY",
+    [CQ_CMD_QUARANTINE] = "QUARANTINE",
+    [CQ_CMD_QUARANTINE_REPLY] = "QUARANTINE_REPLY",
 };
 
 const char *
@@ -138,6 +146,26 @@ s_close(cq_cur_t *c, uint32_t have, uint32_t used, cq_diag_t *diag)
     if (c->err == 0 && c->pos != c->end)
         cq_cur_fail(c, CQ_EPROTO, "bytes after the body");
     return cq_cur_diag(c, diag);
+}
+
+//  An array of n uints.
+static void
+s_uints(cq_mpw_t *w, const uint64_t *v, uint32_t n)
+{
+    cq_mpw_array(w, n);
+    for (uint32_t i = 0; i < n; i++)
+        cq_mpw_uint(w, v[i]);
+}
+
+//  An array of min..max uints into dst[max]; returns the count.
+static uint32_t
+s_cur_uints(cq_cur_t *c, uint64_t *dst, uint32_t min, uint32_t max,
+            const char *what)
+{
+    uint32_t n = cq_cur_array(c, min, max, what);
+    for (uint32_t i = 0; i < n && c->err == 0; i++)
+        dst[i] = cq_cur_uint(c, UINT64_MAX, what);
+    return n;
 }
 
 //  For messages with items: reads the items' array header, checks that
@@ -501,16 +529,34 @@ cq_proto_node_id_ok(const char *s)
     return true;
 }
 
+//  A ledger id: "" (no ledger) or [0-9a-f]{1,39}.
+static bool
+s_ledger_id_ok(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return false;
+    return true;
+}
+
+#define S_READY_FIELDS 11
+
 void
 cq_proto_ready_encode(cq_mpw_t *w, const cq_msg_ready_t *m)
 {
     cq_mpw_reset(w);
-    cq_mpw_array(w, 5);
+    cq_mpw_array(w, S_READY_FIELDS);
     S_FIELD(w, m->node_id);
     cq_mpw_uint(w, m->credit);
     cq_mpw_uint(w, m->intake_credit);
     S_FIELD(w, m->rules_version);
     cq_mpw_uint(w, m->heartbeat_ms);
+    S_FIELD(w, m->ledger_id);
+    cq_mpw_uint(w, m->ledger_seq);
+    cq_mpw_uint(w, m->resolved_seq);
+    cq_mpw_uint(w, m->crash_kind);
+    cq_mpw_uint(w, m->crash_id);
+    cq_mpw_uint(w, m->crash_lease);
 }
 
 int
@@ -519,7 +565,7 @@ cq_proto_ready_decode(const uint8_t *p, size_t n, cq_msg_ready_t *m,
 {
     memset(m, 0, sizeof *m);
     cq_cur_t c;
-    uint32_t have = s_open(&c, p, n, 5, "READY");
+    uint32_t have = s_open(&c, p, n, S_READY_FIELDS, "READY");
     S_STR(&c, m->node_id, "node_id");
     if (c.err == 0 && !cq_proto_node_id_ok(m->node_id))
         cq_cur_fail(&c, CQ_EPROTO, "node_id");
@@ -528,22 +574,36 @@ cq_proto_ready_decode(const uint8_t *p, size_t n, cq_msg_ready_t *m,
         (uint32_t)cq_cur_uint(&c, CQ_PROTO_MAX_INTAKE_CREDIT, "intake_credit");
     S_STR(&c, m->rules_version, "rules_version");
     m->heartbeat_ms = (uint32_t)cq_cur_uint(&c, 600000, "heartbeat_ms");
+    S_STR(&c, m->ledger_id, "ledger_id");
+    m->ledger_seq = cq_cur_uint(&c, S_SEQ_MAX, "ledger_seq");
+    m->resolved_seq = cq_cur_uint(&c, S_SEQ_MAX, "resolved_seq");
+    m->crash_kind = (uint32_t)cq_cur_uint(&c, 2, "crash_kind");
+    m->crash_id = cq_cur_uint(&c, UINT64_MAX, "crash_id");
+    m->crash_lease = cq_cur_uint(&c, UINT64_MAX, "crash_lease");
     if (c.err == 0 && (m->credit == 0 || m->intake_credit == 0))
         cq_cur_fail(&c, CQ_EPROTO, "credit");
     if (c.err == 0 && m->heartbeat_ms < 10)
         cq_cur_fail(&c, CQ_EPROTO, "heartbeat_ms");
-    return s_close(&c, have, 5, diag);
+    if (c.err == 0 && !s_ledger_id_ok(m->ledger_id))
+        cq_cur_fail(&c, CQ_EPROTO, "ledger_id");
+    if (c.err == 0 && m->resolved_seq > m->ledger_seq)
+        cq_cur_fail(&c, CQ_EPROTO, "resolved_seq");
+    return s_close(&c, have, S_READY_FIELDS, diag);
 }
+
+#define S_WELCOME_FIELDS 6
 
 void
 cq_proto_welcome_encode(cq_mpw_t *w, const cq_msg_welcome_t *m)
 {
     cq_mpw_reset(w);
-    cq_mpw_array(w, 4);
+    cq_mpw_array(w, S_WELCOME_FIELDS);
     S_FIELD(w, m->rules_version);
     cq_mpw_uint(w, m->heartbeat_ms);
     cq_mpw_bool(w, m->accepted);
     S_FIELD(w, m->reason);
+    cq_mpw_uint(w, m->shards);
+    cq_mpw_uint(w, m->epoch);
 }
 
 int
@@ -552,14 +612,18 @@ cq_proto_welcome_decode(const uint8_t *p, size_t n, cq_msg_welcome_t *m,
 {
     memset(m, 0, sizeof *m);
     cq_cur_t c;
-    uint32_t have = s_open(&c, p, n, 4, "WELCOME");
+    uint32_t have = s_open(&c, p, n, S_WELCOME_FIELDS, "WELCOME");
     S_STR(&c, m->rules_version, "rules_version");
     m->heartbeat_ms = (uint32_t)cq_cur_uint(&c, 600000, "heartbeat_ms");
     m->accepted = cq_cur_bool(&c, "accepted");
     S_STR(&c, m->reason, "reason");
+    m->shards = (uint32_t)cq_cur_uint(&c, S_SHARDS_MAX, "shards");
+    m->epoch = cq_cur_uint(&c, UINT64_MAX, "epoch");
     if (c.err == 0 && m->heartbeat_ms < 10)
         cq_cur_fail(&c, CQ_EPROTO, "heartbeat_ms");
-    return s_close(&c, have, 4, diag);
+    if (c.err == 0 && m->shards == 0)
+        cq_cur_fail(&c, CQ_EPROTO, "shards");
+    return s_close(&c, have, S_WELCOME_FIELDS, diag);
 }
 
 void
@@ -590,7 +654,7 @@ cq_proto_reason_decode(const uint8_t *p, size_t n,
                        char reason[CQ_PROTO_MSG_LEN], cq_diag_t *diag)
 {
     cq_cur_t c;
-    uint32_t have = s_open(&c, p, n, 1, "DISCONNECT");
+    uint32_t have = s_open(&c, p, n, 1, "DISCONNECT/PAUSE");
     cq_cur_str(&c, reason, CQ_PROTO_MSG_LEN, "reason");
     return s_close(&c, have, 1, diag);
 }
@@ -698,14 +762,39 @@ cq_proto_adjudicate_begin(cq_mpw_t *w, uint64_t lease)
     return cq_mpw_array_open(w);
 }
 
+//  The head of an ADJUDICATE or HISTORY item of n fields:
+//  [cid, batch_id, claim, ...].
+static void
+s_claim_item_add(cq_mpw_t *w, uint32_t n, uint64_t cid, const char *batch_id,
+                 const uint8_t *claim_raw, size_t claim_len)
+{
+    cq_mpw_array(w, n);
+    cq_mpw_uint(w, cid);
+    s_field(w, batch_id, CQ_BATCH_ID_LEN - 1);
+    cq_mpw_raw(w, claim_raw, claim_len);
+}
+
+//  Reads the head of such an item (>= need fields): 1, 0 at the end, or
+//  an error.
+static int
+s_claim_item_next(cq_items_t *items, uint32_t need, uint32_t *have,
+                  uint64_t *cid, char batch_id[CQ_BATCH_ID_LEN],
+                  cq_claim_t *claim, cq_diag_t *diag)
+{
+    int rc = s_item_open(items, need, have, "item", diag);
+    if (rc <= 0)
+        return rc;
+    *cid = cq_cur_uint(&items->cur, UINT64_MAX, "cid");
+    cq_cur_str(&items->cur, batch_id, CQ_BATCH_ID_LEN, "batch_id");
+    cq_proto_claim_decode(&items->cur, claim);
+    return 1;
+}
+
 void
 cq_proto_adjudicate_add(cq_mpw_t *w, uint64_t cid, const char *batch_id,
                         const uint8_t *claim_raw, size_t claim_len)
 {
-    cq_mpw_array(w, 3);
-    cq_mpw_uint(w, cid);
-    s_field(w, batch_id, CQ_BATCH_ID_LEN - 1);
-    cq_mpw_raw(w, claim_raw, claim_len);
+    s_claim_item_add(w, 3, cid, batch_id, claim_raw, claim_len);
 }
 
 void
@@ -731,13 +820,9 @@ cq_proto_adjudicate_next(cq_msg_adjudicate_t *m, uint64_t *cid,
                          cq_diag_t *diag)
 {
     uint32_t have;
-    int rc = s_item_open(&m->items, 3, &have, "item", diag);
+    int rc = s_claim_item_next(&m->items, 3, &have, cid, batch_id, claim, diag);
     if (rc <= 0)
         return rc;
-    cq_cur_t *c = &m->items.cur;
-    *cid = cq_cur_uint(c, UINT64_MAX, "cid");
-    cq_cur_str(c, batch_id, CQ_BATCH_ID_LEN, "batch_id");
-    cq_proto_claim_decode(c, claim);
     return s_item_close(&m->items, have, 3, diag);
 }
 
@@ -800,6 +885,126 @@ cq_proto_result_next(cq_msg_result_t *m, uint64_t *cid, int32_t *status,
         cq_cur_fail(c, CQ_EPROTO, "decision");
     }
     return s_item_close(&m->items, have, 3, diag);
+}
+
+//  ---- HISTORY / ORPHANS / EXTEND ------------------------------------------
+
+size_t
+cq_proto_history_begin(cq_mpw_t *w, uint32_t shard, uint32_t part, bool last)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 4);
+    cq_mpw_uint(w, shard);
+    cq_mpw_uint(w, part);
+    cq_mpw_bool(w, last);
+    return cq_mpw_array_open(w);
+}
+
+void
+cq_proto_history_add(cq_mpw_t *w, uint64_t cid, const char *batch_id,
+                     const uint8_t *claim_raw, size_t claim_len,
+                     const uint8_t *decision_raw, size_t decision_len)
+{
+    s_claim_item_add(w, 4, cid, batch_id, claim_raw, claim_len);
+    cq_mpw_raw(w, decision_raw, decision_len);
+}
+
+void
+cq_proto_history_end(cq_mpw_t *w, size_t at, uint32_t n_items)
+{
+    cq_mpw_array_close(w, at, n_items);
+}
+
+int
+cq_proto_history_decode(const uint8_t *p, size_t n, cq_msg_history_t *m,
+                        cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 4, "HISTORY");
+    m->shard = (uint32_t)cq_cur_uint(&c, S_SHARDS_MAX - 1, "shard");
+    m->part = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "part");
+    m->last = cq_cur_bool(&c, "last");
+    return s_items(&c, &m->items, have, 4, "items", diag);
+}
+
+int
+cq_proto_history_next(cq_msg_history_t *m, uint64_t *cid,
+                      char batch_id[CQ_BATCH_ID_LEN], cq_claim_t *claim,
+                      cq_decision_t *decision, cq_diag_t *diag)
+{
+    uint32_t have;
+    int rc = s_claim_item_next(&m->items, 4, &have, cid, batch_id, claim, diag);
+    if (rc <= 0)
+        return rc;
+    cq_proto_decision_decode(&m->items.cur, decision);
+    return s_item_close(&m->items, have, 4, diag);
+}
+
+void
+cq_proto_orphans_encode(cq_mpw_t *w, const cq_msg_orphans_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 2);
+    cq_mpw_uint(w, m->upto);
+    uint32_t n = m->n_ranges;
+    if (CQ_NEVER(n > CQ_PROTO_MAX_RANGES))
+        n = CQ_PROTO_MAX_RANGES;
+    cq_mpw_array(w, n);
+    for (uint32_t i = 0; i < n; i++) {
+        cq_mpw_array(w, 2);
+        cq_mpw_uint(w, m->ranges[i][0]);
+        cq_mpw_uint(w, m->ranges[i][1]);
+    }
+}
+
+int
+cq_proto_orphans_decode(const uint8_t *p, size_t n, cq_msg_orphans_t *m,
+                        cq_diag_t *diag)
+{
+    m->upto = 0;
+    m->n_ranges = 0;
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 2, "ORPHANS");
+    m->upto = cq_cur_uint(&c, S_SEQ_MAX, "upto");
+    uint32_t nr = cq_cur_array(&c, 0, CQ_PROTO_MAX_RANGES, "ranges");
+    for (uint32_t i = 0; i < nr && c.err == 0; i++) {
+        uint32_t h = cq_cur_array(&c, 2, UINT32_MAX, "range");
+        uint64_t from = cq_cur_uint(&c, S_SEQ_MAX, "range.from");
+        uint64_t to = cq_cur_uint(&c, S_SEQ_MAX, "range.to");
+        if (c.err == 0 && (from == 0 || from > to))
+            cq_cur_fail(&c, CQ_EPROTO, "range");
+        m->ranges[i][0] = from;
+        m->ranges[i][1] = to;
+        cq_cur_rest(&c, h, 2);
+    }
+    int rc = s_close(&c, have, 2, diag);
+    m->n_ranges = rc == 0 ? nr : 0;
+    return rc;
+}
+
+void
+cq_proto_extend_encode(cq_mpw_t *w, const cq_msg_extend_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 1);
+    uint32_t n = m->n;
+    if (CQ_NEVER(n > CQ_PROTO_MAX_EXTEND))
+        n = CQ_PROTO_MAX_EXTEND;
+    s_uints(w, m->leases, n);
+}
+
+int
+cq_proto_extend_decode(const uint8_t *p, size_t n, cq_msg_extend_t *m,
+                       cq_diag_t *diag)
+{
+    m->n = 0;
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 1, "EXTEND");
+    uint32_t nl = s_cur_uints(&c, m->leases, 1, CQ_PROTO_MAX_EXTEND, "leases");
+    int rc = s_close(&c, have, 1, diag);
+    m->n = rc == 0 ? nl : 0;
+    return rc;
 }
 
 //  ---- SUBMIT / RECEIPT / DOC_DONE / DECISIONS ------------------------
@@ -866,9 +1071,7 @@ cq_proto_receipt_encode(cq_mpw_t *w, const cq_msg_receipt_t *m)
     uint32_t n = m->n_docs;
     if (CQ_NEVER(n > CQ_PROTO_MAX_DOCS))
         n = CQ_PROTO_MAX_DOCS;
-    cq_mpw_array(w, n);
-    for (uint32_t i = 0; i < n; i++)
-        cq_mpw_uint(w, m->doc_ids[i]);
+    s_uints(w, m->doc_ids, n);
 }
 
 int
@@ -883,9 +1086,7 @@ cq_proto_receipt_decode(const uint8_t *p, size_t n, cq_msg_receipt_t *m,
     m->status = s_cur_status(&c, "status");
     S_STR(&c, m->message, "message");
     m->durable = cq_cur_bool(&c, "durable");
-    uint32_t nd = cq_cur_array(&c, 0, CQ_PROTO_MAX_DOCS, "doc_ids");
-    for (uint32_t i = 0; i < nd && c.err == 0; i++)
-        m->doc_ids[i] = cq_cur_uint(&c, UINT64_MAX, "doc_ids");
+    uint32_t nd = s_cur_uints(&c, m->doc_ids, 0, CQ_PROTO_MAX_DOCS, "doc_ids");
     int rc = s_close(&c, have, 6, diag);
     m->n_docs = rc == 0 ? nd : 0;
     return rc;
@@ -998,11 +1199,13 @@ cq_proto_status_decode(const uint8_t *p, size_t n, cq_msg_status_t *m,
     return s_close(&c, have, 2, diag);
 }
 
+#define S_STATUS_REPLY_FIELDS 14
+
 void
 cq_proto_status_reply_encode(cq_mpw_t *w, const cq_msg_status_reply_t *m)
 {
     cq_mpw_reset(w);
-    cq_mpw_array(w, 12);
+    cq_mpw_array(w, S_STATUS_REPLY_FIELDS);
     cq_mpw_uint(w, m->req_id);
     S_FIELD(w, m->batch_id);
     cq_mpw_bool(w, m->found);
@@ -1015,6 +1218,8 @@ cq_proto_status_reply_encode(cq_mpw_t *w, const cq_msg_status_reply_t *m)
     cq_mpw_uint(w, m->reject);
     cq_mpw_uint(w, m->pend);
     cq_mpw_uint(w, m->failed);
+    cq_mpw_bool(w, m->durable);
+    cq_mpw_uint(w, m->epoch);
 }
 
 int
@@ -1023,7 +1228,7 @@ cq_proto_status_reply_decode(const uint8_t *p, size_t n,
 {
     memset(m, 0, sizeof *m);
     cq_cur_t c;
-    uint32_t have = s_open(&c, p, n, 12, "STATUS_REPLY");
+    uint32_t have = s_open(&c, p, n, S_STATUS_REPLY_FIELDS, "STATUS_REPLY");
     m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
     S_STR(&c, m->batch_id, "batch_id");
     m->found = cq_cur_bool(&c, "found");
@@ -1036,19 +1241,22 @@ cq_proto_status_reply_decode(const uint8_t *p, size_t n,
     m->reject = cq_cur_uint(&c, UINT64_MAX, "reject");
     m->pend = cq_cur_uint(&c, UINT64_MAX, "pend");
     m->failed = cq_cur_uint(&c, UINT64_MAX, "failed");
-    return s_close(&c, have, 12, diag);
+    m->durable = cq_cur_bool(&c, "durable");
+    m->epoch = cq_cur_uint(&c, UINT64_MAX, "epoch");
+    return s_close(&c, have, S_STATUS_REPLY_FIELDS, diag);
 }
 
 void
 cq_proto_results_encode(cq_mpw_t *w, const cq_msg_results_t *m)
 {
     cq_mpw_reset(w);
-    cq_mpw_array(w, 5);
+    cq_mpw_array(w, 6);
     cq_mpw_uint(w, m->req_id);
     S_FIELD(w, m->batch_id);
     cq_mpw_uint(w, m->cursor);
     cq_mpw_uint(w, m->max);
     cq_mpw_bool(w, m->with_claims);
+    cq_mpw_bool(w, m->watch);
 }
 
 int
@@ -1057,15 +1265,16 @@ cq_proto_results_decode(const uint8_t *p, size_t n, cq_msg_results_t *m,
 {
     memset(m, 0, sizeof *m);
     cq_cur_t c;
-    uint32_t have = s_open(&c, p, n, 5, "RESULTS");
+    uint32_t have = s_open(&c, p, n, 6, "RESULTS");
     m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
     S_STR(&c, m->batch_id, "batch_id");
     m->cursor = cq_cur_uint(&c, UINT64_MAX, "cursor");
     m->max = (uint32_t)cq_cur_uint(&c, CQ_PROTO_MAX_ITEMS, "max");
     m->with_claims = cq_cur_bool(&c, "with_claims");
+    m->watch = cq_cur_bool(&c, "watch");
     if (c.err == 0 && m->max == 0)
         cq_cur_fail(&c, CQ_EPROTO, "max");
-    return s_close(&c, have, 5, diag);
+    return s_close(&c, have, 6, diag);
 }
 
 size_t
@@ -1264,4 +1473,129 @@ cq_proto_workers_reply_free(cq_msg_workers_reply_t *m)
     free(m->workers);
     m->workers = NULL;
     m->n_workers = 0;
+}
+
+//  ---- QUARANTINE ---------------------------------------------------------
+
+void
+cq_proto_quarantine_encode(cq_mpw_t *w, const cq_msg_quarantine_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 3);
+    cq_mpw_uint(w, m->req_id);
+    cq_mpw_uint(w, m->op);
+    S_FIELD(w, m->id);
+}
+
+int
+cq_proto_quarantine_decode(const uint8_t *p, size_t n, cq_msg_quarantine_t *m,
+                           cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 3, "QUARANTINE");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    m->op = (uint32_t)cq_cur_uint(&c, CQ_QOP_RELEASE, "op");
+    S_STR(&c, m->id, "id");
+    return s_close(&c, have, 3, diag);
+}
+
+#define S_QITEM_FIELDS 8
+#define S_QITEM_MIN_BYTES (1 + S_QITEM_FIELDS) // header + 1 byte a field
+#define S_QHIST_FIELDS 3
+
+void
+cq_proto_quarantine_reply_encode(cq_mpw_t *w,
+                                 const cq_msg_quarantine_reply_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 4);
+    cq_mpw_uint(w, m->req_id);
+    cq_mpw_int(w, m->status);
+    S_FIELD(w, m->message);
+    uint32_t ni = m->n_items;
+    if (CQ_NEVER(ni > CQ_PROTO_MAX_QITEMS))
+        ni = CQ_PROTO_MAX_QITEMS;
+    cq_mpw_array(w, ni);
+    for (uint32_t i = 0; i < ni; i++) {
+        const cq_qitem_t *x = &m->items[i];
+        cq_mpw_array(w, S_QITEM_FIELDS);
+        S_FIELD(w, x->id);
+        S_FIELD(w, x->kind);
+        S_FIELD(w, x->batch_id);
+        S_FIELD(w, x->name);
+        cq_mpw_uint(w, x->attempts);
+        cq_mpw_uint(w, x->since_ms);
+        S_FIELD(w, x->reason);
+        uint32_t nh = x->n_hist;
+        if (CQ_NEVER(nh > CQ_PROTO_MAX_QHIST))
+            nh = CQ_PROTO_MAX_QHIST;
+        cq_mpw_array(w, nh);
+        for (uint32_t k = 0; k < nh; k++) {
+            cq_mpw_array(w, S_QHIST_FIELDS);
+            cq_mpw_uint(w, x->hist[k].at_ms);
+            S_FIELD(w, x->hist[k].node_id);
+            S_FIELD(w, x->hist[k].what);
+        }
+    }
+}
+
+static void
+s_qitem_decode(cq_cur_t *c, cq_qitem_t *x)
+{
+    uint32_t have = cq_cur_array(c, S_QITEM_FIELDS, UINT32_MAX, "item");
+    S_STR(c, x->id, "item.id");
+    S_STR(c, x->kind, "item.kind");
+    S_STR(c, x->batch_id, "item.batch_id");
+    S_STR(c, x->name, "item.name");
+    x->attempts = (uint32_t)cq_cur_uint(c, UINT32_MAX, "item.attempts");
+    x->since_ms = cq_cur_uint(c, UINT64_MAX, "item.since_ms");
+    S_STR(c, x->reason, "item.reason");
+    x->n_hist = cq_cur_array(c, 0, CQ_PROTO_MAX_QHIST, "item.hist");
+    for (uint32_t k = 0; k < x->n_hist && c->err == 0; k++) {
+        cq_qhist_t *h = &x->hist[k];
+        uint32_t hh = cq_cur_array(c, S_QHIST_FIELDS, UINT32_MAX, "hist");
+        h->at_ms = cq_cur_uint(c, UINT64_MAX, "hist.at_ms");
+        S_STR(c, h->node_id, "hist.node_id");
+        S_STR(c, h->what, "hist.what");
+        cq_cur_rest(c, hh, S_QHIST_FIELDS);
+    }
+    cq_cur_rest(c, have, S_QITEM_FIELDS);
+}
+
+int
+cq_proto_quarantine_reply_decode(const uint8_t *p, size_t n,
+                                 cq_msg_quarantine_reply_t *m, cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 4, "QUARANTINE_REPLY");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    m->status = s_cur_status(&c, "status");
+    S_STR(&c, m->message, "message");
+    uint32_t ni = cq_cur_array(&c, 0, CQ_PROTO_MAX_QITEMS, "items");
+    //  An item is about 10 KiB in memory: the count must fit the bytes
+    //  left at its smallest encoding before anything is allocated.
+    if (c.err == 0 &&
+        (uint64_t)ni * S_QITEM_MIN_BYTES > (size_t)(c.end - c.pos))
+        cq_cur_fail(&c, CQ_EPROTO, "items");
+    if (c.err == 0 && ni > 0)
+        m->items = cq_xcalloc(ni, sizeof *m->items);
+    for (uint32_t i = 0; i < ni && c.err == 0; i++)
+        s_qitem_decode(&c, &m->items[i]);
+    int rc = s_close(&c, have, 4, diag);
+    if (rc != 0) {
+        cq_proto_quarantine_reply_free(m);
+        return rc;
+    }
+    m->n_items = ni;
+    return 0;
+}
+
+void
+cq_proto_quarantine_reply_free(cq_msg_quarantine_reply_t *m)
+{
+    free(m->items);
+    m->items = NULL;
+    m->n_items = 0;
 }

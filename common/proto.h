@@ -180,6 +180,11 @@ typedef struct {
     char ledger_id[CQ_LEDGER_ID_LEN]; // [0-9a-f]{1,39}, or "" (no ledger)
     uint64_t ledger_seq;              // its newest row's seq (0: empty)
     uint64_t resolved_seq; // rows <= this are known journaled or orphan
+    //  appended (issue 8): what the worker was working on when its
+    //  previous process died (a crash marker it keeps beside its ledger)
+    uint32_t crash_kind;  // 0 none, 1 a claim, 2 a document
+    uint64_t crash_id;    // the claim's cid / the document's id
+    uint64_t crash_lease; // the lease token it was delivered under
 } cq_msg_ready_t;
 void cq_proto_ready_encode(cq_mpw_t *w, const cq_msg_ready_t *m);
 int cq_proto_ready_decode(const uint8_t *p, size_t n, cq_msg_ready_t *m,

@@ -98,6 +98,7 @@ cq_state_new_hooked(const cq_state_hooks_t *hooks, bool keep_bodies)
     st->serial = ++serial;
     st->next_seq = 1;
     st->keep_bodies = keep_bodies;
+    st->persist = true;
     cq_buf_init(&st->pack_buf, 1u << 20);
     if (hooks)
         st->hooks = *hooks;
@@ -108,6 +109,13 @@ cq_state_t *
 cq_state_new_memory(void)
 {
     return cq_state_new_hooked(NULL, true);
+}
+
+void
+cq_state_set_persist(cq_state_t *st, bool on)
+{
+    assert(st);
+    st->persist = on;
 }
 
 void
@@ -447,15 +455,16 @@ cq_state_apply(cq_state_t *st, const cq_state_entry_t *e, int64_t seq,
     }
     if (e->replaces != CQ_STATE_NONE && e->replaces < idx)
         st->recs[e->replaces].replaced_by = idx;
-    st->next_seq = seq + 1;
+    if (seq >= st->next_seq)
+        st->next_seq = seq + 1;
 }
 
 int
 cq_state_record(cq_state_t *st, cq_decision_t *d, const cq_state_entry_t *e)
 {
-    d->ledger_seq = st->next_seq;
-    if (st->hooks.record != NULL) {
-        int rc = st->hooks.record(st->hooks.arg, d, e);
+    d->ledger_seq = st->persist ? st->next_seq : 0;
+    if (st->persist && st->hooks.record != NULL) {
+        int rc = st->hooks.record(st->hooks.arg, st, d, e);
         if (rc != 0) {
             d->ledger_seq = 0;
             return rc;

@@ -14,8 +14,9 @@
 //    - plan-year accumulators (deductible and out-of-pocket used).
 //  What differs between the stores is behind cq_state_hooks_t: the ledger
 //  writes each decision and its rows to SQLite before the memory is
-//  updated, and rebuilds the memory from its tables at open; the memory
-//  store keeps the decisions themselves (packed) in an arena.
+//  updated (and, in state mode, rebuilds the memory from its tables at
+//  open); the memory store and a log ledger's session state keep the
+//  decisions themselves (packed) in an arena.
 #ifndef CQ_STATE_IMPL_H
 #define CQ_STATE_IMPL_H
 
@@ -106,13 +107,18 @@ typedef struct {
                               // (reversed or not), or NONE
     const cq_state_line_t *lines; // accepted lines it adds
     size_t n_lines;
+    const char *member_key; // the claim's "payer\x1fmember_id" (every
+                            // decision; member_id may be ""), or NULL
 } cq_state_entry_t;
 
 //  What a store does beyond memory.
 typedef struct {
-    //  Persists one decision (d->ledger_seq already assigned) and its
-    //  entry before the memory is updated. 0 or CQ_EIO / CQ_EBUSY.
-    int (*record)(void *arg, const cq_decision_t *d,
+    //  Persists one decision and its entry before the memory is updated.
+    //  d->ledger_seq comes set to the state's next seq; a store that
+    //  numbers its own rows (a log ledger, ledger.h) sets it to the seq it
+    //  wrote. 0 or CQ_EIO / CQ_ENOSPC / CQ_EBUSY.
+    //  st is the state recording (entry->reverses indexes st->recs).
+    int (*record)(void *arg, const cq_state_t *st, cq_decision_t *d,
                   const cq_state_entry_t *entry);
     //  Reads back the decision of record rec (when rec->body is NULL).
     int (*load)(void *arg, const cq_rec_t *rec, cq_decision_t *d);
@@ -138,6 +144,7 @@ struct cq_state {
     int64_t next_seq;       // ledger_seq of the next decision
     uint64_t serial;        // unique per state object (the engine caches by it)
     bool keep_bodies;       // memory store: keep packed decisions
+    bool persist;           // false: record skips hooks.record (seq 0)
     cq_buf_t pack_buf;      // scratch for packing
     cq_state_hooks_t hooks; // persistence (all NULL for memory)
 };
@@ -165,7 +172,9 @@ int cq_state_get(cq_state_t *st, uint32_t rec, cq_decision_t *d);
 //  Accumulator of (member, plan, py_start) or CQ_STATE_NONE.
 uint32_t cq_state_acc_find(const cq_state_t *st, uint32_t member, uint32_t plan,
                            int32_t py_start);
-//  Record index of ledger seq, or NONE.
+//  Record index of ledger seq, or NONE. Needs seqs ascending in record
+//  order (a state-mode ledger's; not a session state's, where decisions
+//  replayed with persistence off have seq 0).
 uint32_t cq_state_rec_by_seq(const cq_state_t *st, int64_t seq);
 
 //  Newest history row of (member, date, proc) / of (member, proc), or
@@ -184,7 +193,8 @@ uint64_t cq_state_pack_mods(const char mods[][3], size_t n);
 
 //  Records decision d with its effect: assigns d->ledger_seq, persists it
 //  through the hooks, then updates memory. 0 or the hook's error (memory
-//  is then unchanged).
+//  is then unchanged). With persistence off (cq_state_set_persist) the
+//  hooks are skipped and d->ledger_seq is 0.
 int cq_state_record(cq_state_t *st, cq_decision_t *d,
                     const cq_state_entry_t *e);
 //  Updates memory only (the ledger's rebuild at open). d may be NULL when

@@ -54,6 +54,7 @@ typedef struct {
     const uint8_t *doc; // the document (to scope placeholder ids)
     size_t doc_len;
     char doc_tag[9]; // its hash tag, "" until needed
+    size_t ocr_recno; // OCR claims seen (pages)
 } s_run_t;
 
 //  Sends the part being built; the last one carries the document's status.
@@ -86,8 +87,11 @@ s_on_claim(void *arg, cq_claim_t *c)
     //  counting from the document's start: make n count from the file's
     //  start when the client sent the file in pieces.
     //  (OCR claims are not scoped by cq_doc_decode: do it here.)
-    if (c->source == CQ_SOURCE_OCR)
+    if (c->source == CQ_SOURCE_OCR) {
+        r->ocr_recno++;
+        cq_claim_check_key(c, r->ocr_recno);
         cq_doc_scope_id(r->doc, r->doc_len, r->doc_tag, c);
+    }
     if (c->claim_id[0] == '#' && r->in.first_record > 1) {
         char *colon = strrchr(c->claim_id, ':');
         char *num = colon ? colon + 1 : c->claim_id + 1;
@@ -207,11 +211,22 @@ s_actor(zsock_t *pipe, void *args)
             memcmp(zmq_msg_data(&m->parts[0]), "$TERM", 5) == 0)
             break;
         int ok = m->n == 3 ? 0 : CQ_EPROTO;
+        cq_msg_intake_t in;
+        if (ok == 0 &&
+            cq_proto_intake_decode(zmq_msg_data(&m->parts[1]),
+                                   zmq_msg_size(&m->parts[1]), &in,
+                                   NULL) == 0) {
+            //  what this thread works on, for the next process if this one
+            //  dies on it
+            cq_marker_set(opts.marker, 2, in.doc_id, in.lease);
+            cq_fault_doc(in.name);
+        }
         if (ok == 0)
             ok = cq_intake_run(
                 zmq_msg_data(&m->parts[1]), zmq_msg_size(&m->parts[1]),
                 zmq_msg_data(&m->parts[2]), zmq_msg_size(&m->parts[2]),
                 opts.part_claims, s_pipe_emit, &out);
+        cq_marker_set(opts.marker, 0, 0, 0);
         if (ok != 0) {
             //  Tell the main thread this one is over (nothing to send).
             const void *parts[1] = {"X"};
@@ -228,9 +243,11 @@ zactor_t *
 cq_intake_new(const cq_intake_opts_t *opts)
 {
     cq_intake_opts_t *o = cq_xmalloc(sizeof *o);
-    if (opts)
+    if (opts) {
         *o = *opts;
-    else
+    } else {
         o->part_claims = CQ_INTAKE_PART_CLAIMS;
+        o->marker = NULL;
+    }
     return zactor_new(s_actor, o);
 }

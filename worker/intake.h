@@ -11,6 +11,7 @@
 #define CQ_INTAKE_H
 
 #include "err.h"
+#include "fault.h"
 
 #include <czmq.h>
 
@@ -19,6 +20,7 @@
 
 typedef struct {
     size_t part_claims; // claims per part (default CQ_INTAKE_PART_CLAIMS)
+    cq_marker_slot_t *marker; // crash marker slot of this thread, or NULL
 } cq_intake_opts_t;
 
 //  Starts the thread. Caller owns the actor (zactor_destroy stops it after

@@ -1,4 +1,5 @@
 //  claimq-worker: a worker node (DESIGN.md §3, §10).
+#include "fault.h"
 #include "log.h"
 #include "ocr.h"
 #include "proto.h"
@@ -34,7 +35,9 @@ s_help(void)
            "line\n"
            "  READY node=ID broker=EP\n"
            "on stdout once the broker has accepted it; logs go to stderr.\n"
-           "SIGINT / SIGTERM: finishes what it holds, commits, exits 0.\n\n"
+           "SIGINT / SIGTERM: finishes what it holds, commits, exits 0.\n"
+           "When its ledger cannot be written (disk full, read-only) it\n"
+           "takes no work, tells the broker, and resumes once it can.\n\n"
            "options:\n"
            "  --broker EP          broker backend (default "
            "$CLAIMQ_BROKER_BACKEND,\n"
@@ -55,8 +58,9 @@ s_help(void)
            "  --log-level L        error|warn|notice|info|debug\n"
            "  -h, --help           this help\n"
            "  -V, --version        version\n\n"
-           "exit codes: 0 stopped by a signal, 1 ledger failure, 2 usage,\n"
-           "            3 setup (bad plan, roster or ledger)\n");
+           "exit codes: 0 stopped by a signal, 1 failure, 2 usage,\n"
+           "            3 setup (bad plan, roster, or a ledger that cannot be\n"
+           "            opened or is corrupt)\n");
 }
 
 static int
@@ -182,6 +186,10 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     cq_diag_t diag = {0};
+    if (cq_fault_init(&diag) != 0) {
+        fprintf(stderr, "claimq-worker: %s\n", diag.msg);
+        return 2;
+    }
     cq_worker_t *w = cq_worker_new(&cfg, &diag);
     if (w == NULL) {
         fprintf(stderr, "claimq-worker: %s\n", diag.msg);

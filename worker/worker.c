@@ -1,5 +1,24 @@
+//  worker.c: see worker.h.
+//
+//  Member state. The worker keeps the state the engine reads (accumulators,
+//  duplicate and frequency history, decisions by key) in memory, one state
+//  per session with the broker. A session starts at READY, empty; before
+//  the first claims of a shard the broker sends the shard's history
+//  (HISTORY: its decided claims, in the journal's order), which the worker
+//  decides again into the state without writing them anywhere. So the
+//  state is always the journal's, whichever node decided what before, and
+//  rows of this node's ledger that the journal never took (orphans) never
+//  count. The ledger is this node's append-only, hash-chained record of
+//  the decisions it made; a decision leaves the node (RESULT) only after
+//  its ledger commit.
+//
+//  When the ledger cannot be written (disk full, read-only), the worker
+//  sends PAUSE (the broker gives its work to others), drops the session's
+//  state (it may hold decisions the ledger lost), and tries the ledger
+//  again every second; once it can write, it registers again (READY).
 #include "worker.h"
 #include "engine.h"
+#include "fault.h"
 #include "intake.h"
 #include "ledger.h"
 #include "log.h"
@@ -10,11 +29,19 @@
 #include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #define S_MAX_PENDING 256 // ADJUDICATE messages decided per commit
 #define S_TURN_MSGS 128   // messages read from the broker per turn
 #define S_HWM 100000
+#define S_FIFO 64 // intake leases a thread may hold (> its credit share)
+
+//  The leases an intake thread holds, in the order it works on them.
+typedef struct {
+    uint64_t tokens[S_FIFO];
+    uint32_t head, n;
+} s_fifo_t;
 
 struct cq_worker {
     cq_worker_config_t cfg;
@@ -22,13 +49,16 @@ struct cq_worker {
     char *broker;
     cq_engine_t *engine;
     cq_ledger_t *ledger;
-    cq_state_t *state;
+    cq_state_t *state; // this session's member state
     char rules_version[CQ_RULES_VERSION_LEN];
+    cq_marker_slot_t *marker;   // crash marker (slots), or NULL
+    cq_marker_slot_t crashed;   // what the previous process died on
+    bool crash_told;            // crashed was sent in a READY
 
     zsock_t *dealer;
     void *sock;
     zactor_t **intake;     // intake threads
-    uint32_t *intake_load; // documents each holds
+    s_fifo_t *intake_fifo; // leases each holds
     uint32_t n_intake;
     uint32_t intake_inflight; // documents handed to threads, not finished
 
@@ -39,20 +69,26 @@ struct cq_worker {
     int64_t now;
     int64_t last_recv;
     int64_t last_send;
-    int64_t ready_at;   // when READY was sent
+    int64_t last_extend;
     uint32_t broker_hb; // from WELCOME
+    uint32_t shards;    // S, from WELCOME
     bool welcomed;      // WELCOME received on this connection
     bool accepted;      // and it accepted us
     bool announced;     // ready callback called
     bool stopping;
     bool goodbye_ok;
+    bool paused;          // the ledger failed: no work until it recovers
+    int64_t pause_retry;  // next recovery attempt
     int64_t stop_deadline;
 
     uint64_t decided;
+    uint64_t history_claims;     // claims replayed from HISTORY
+    uint64_t history_mismatches; // replays that decided otherwise
     cq_wire_msg_t *in;
     cq_mpw_t w;
     cq_claim_t claim;
     cq_decision_t decision;
+    cq_decision_t journal_decision;
 };
 
 void
@@ -79,6 +115,8 @@ cq_worker_new(const cq_worker_config_t *cfg, cq_diag_t *diag)
         self->cfg.credit = 1024;
     if (self->cfg.intake_threads == 0)
         self->cfg.intake_threads = 1;
+    if (self->cfg.intake_threads > CQ_MARKER_SLOTS - 1)
+        self->cfg.intake_threads = CQ_MARKER_SLOTS - 1;
     if (self->cfg.intake_credit == 0)
         self->cfg.intake_credit = 2 * self->cfg.intake_threads;
     if (self->cfg.intake_credit > CQ_PROTO_MAX_INTAKE_CREDIT)
@@ -97,12 +135,20 @@ cq_worker_new(const cq_worker_config_t *cfg, cq_diag_t *diag)
     cq_engine_set_node(self->engine, self->node_id);
     cq_strlcpy(self->rules_version, cq_engine_rules_version(self->engine),
                sizeof self->rules_version);
-    self->ledger = cq_ledger_open(cfg->ledger, self->node_id, diag);
+    self->ledger = cq_ledger_open_log(cfg->ledger, self->node_id, diag);
     if (self->ledger == NULL) {
         cq_worker_destroy(&self);
         return NULL;
     }
-    self->state = cq_ledger_state(self->ledger);
+    char mpath[4096];
+    snprintf(mpath, sizeof mpath, "%s.inflight", cfg->ledger);
+    self->marker = cq_marker_open(mpath, &self->crashed);
+    if (self->crashed.kind != 0)
+        cq_log_warn(NULL,
+                    "the previous process died while working on %s %" PRIu64
+                    "; the broker is told",
+                    self->crashed.kind == 1 ? "claim" : "document",
+                    (uint64_t)self->crashed.id);
     for (uint32_t i = 0; i < S_MAX_PENDING; i++)
         cq_mpw_init(&self->results[i]);
     cq_mpw_init(&self->w);
@@ -117,8 +163,7 @@ cq_worker_rules_version(const cq_worker_t *self)
     return self->rules_version;
 }
 
-//  ---- the connection
-//  ---------------------------------------------------------
+//  ---- the connection --------------------------------------------------------
 
 static int
 s_send(cq_worker_t *self, cq_cmd_t cmd, const cq_mpw_t *body)
@@ -140,14 +185,17 @@ s_drop_pending(cq_worker_t *self)
     self->n_pending = 0;
 }
 
-//  A new socket and READY (at start, after DISCONNECT, or when the broker
-//  went silent). Work received on the old connection is dropped: the
-//  broker has given it, under new leases, to someone else.
+//  A new session: a new socket, an empty member state, READY. At start,
+//  after DISCONNECT, when the broker went silent, and after a pause. Work
+//  received on the old connection is dropped: the broker has given it,
+//  under new leases, to someone else.
 static void
 s_connect(cq_worker_t *self)
 {
     zsock_destroy(&self->dealer);
     s_drop_pending(self);
+    cq_state_destroy(&self->state);
+    self->state = cq_ledger_session_state(self->ledger);
     self->dealer = zsock_new(ZMQ_DEALER);
     assert(self->dealer);
     zsock_set_sndhwm(self->dealer, S_HWM);
@@ -158,9 +206,9 @@ s_connect(cq_worker_t *self)
         cq_log_error(NULL, "cannot connect to %s", self->broker);
     self->sock = zsock_resolve(self->dealer);
     self->welcomed = self->accepted = self->goodbye_ok = false;
+    self->paused = false;
     self->broker_hb = self->cfg.heartbeat_ms;
     self->last_recv = self->now;
-    self->ready_at = self->now;
     cq_msg_ready_t m;
     memset(&m, 0, sizeof m);
     cq_strlcpy(m.node_id, self->node_id, sizeof m.node_id);
@@ -168,23 +216,69 @@ s_connect(cq_worker_t *self)
     m.intake_credit = self->cfg.intake_credit;
     cq_strlcpy(m.rules_version, self->rules_version, sizeof m.rules_version);
     m.heartbeat_ms = self->cfg.heartbeat_ms;
+    cq_strlcpy(m.ledger_id, cq_ledger_id(self->ledger), sizeof m.ledger_id);
+    m.ledger_seq = (uint64_t)cq_ledger_last_seq(self->ledger);
+    m.resolved_seq = (uint64_t)cq_ledger_resolved(self->ledger);
+    if (m.resolved_seq > m.ledger_seq)
+        m.resolved_seq = m.ledger_seq;
+    if (self->crashed.kind != 0 && !self->crash_told) {
+        m.crash_kind = (uint32_t)self->crashed.kind;
+        m.crash_id = self->crashed.id;
+        m.crash_lease = self->crashed.lease;
+    }
     cq_proto_ready_encode(&self->w, &m);
-    s_send(self, CQ_CMD_READY, &self->w);
+    if (s_send(self, CQ_CMD_READY, &self->w) == 0 && m.crash_kind)
+        self->crash_told = true;
 }
 
-//  ---- adjudication
-//  -----------------------------------------------------------
+//  The ledger cannot be written: no more work until it can (the broker
+//  takes back what this node holds). The session's state may hold
+//  decisions the ledger lost: it goes.
+static void
+s_pause(cq_worker_t *self, int rc)
+{
+    if (self->paused)
+        return;
+    s_drop_pending(self);
+    cq_state_destroy(&self->state);
+    self->paused = true;
+    self->pause_retry = self->now + 1000;
+    char why[CQ_PROTO_MSG_LEN];
+    snprintf(why, sizeof why, "%s: its ledger cannot be written (%s)",
+             self->node_id, cq_strerror(rc));
+    cq_log_error(NULL,
+                 "ledger write failed (%s): taking no work until it can be "
+                 "written again; retrying every second",
+                 cq_strerror(rc));
+    cq_proto_reason_encode(&self->w, why);
+    s_send(self, CQ_CMD_PAUSE, &self->w);
+}
+
+static void
+s_try_resume(cq_worker_t *self)
+{
+    if (!self->paused || self->now < self->pause_retry)
+        return;
+    self->pause_retry = self->now + 1000;
+    if (cq_ledger_recover(self->ledger) != 0)
+        return;
+    cq_log_notice(NULL, "ledger writable again: registering again");
+    s_connect(self);
+}
+
+//  ---- adjudication ----------------------------------------------------------
 
 //  Decides every ADJUDICATE waiting, commits the ledger once, then sends
 //  the RESULTs: a decision leaves the node only after it is in the ledger.
 static int
 s_adjudicate(cq_worker_t *self)
 {
-    if (self->n_pending == 0)
+    if (self->n_pending == 0 || self->paused)
         return 0;
     int32_t today = cq_date_today();
     uint32_t n_claims = 0;
-    for (uint32_t i = 0; i < self->n_pending; i++) {
+    int failed = 0;
+    for (uint32_t i = 0; i < self->n_pending && failed == 0; i++) {
         cq_mpw_t *out = &self->results[i];
         cq_mpw_reset(out);
         cq_msg_adjudicate_t m;
@@ -204,20 +298,21 @@ s_adjudicate(cq_worker_t *self)
                                               &diag)) == 1) {
             cq_decide_opts_t o = {batch_id, self->node_id};
             bool replayed = false;
+            cq_marker_set(self->marker, 1, cid, m.lease);
+            cq_fault_claim(self->claim.claim_id);
             int drc =
                 cq_engine_decide_with(self->engine, self->state, &self->claim,
                                       today, &o, &self->decision, &replayed);
-            if (drc == 0) {
-                if (self->decision.node[0] == '\0')
-                    cq_strlcpy(self->decision.node, self->node_id,
-                               sizeof self->decision.node);
-                cq_proto_result_add(out, cid, 0, &self->decision);
-            } else {
-                cq_log_warn(self->claim.claim_id, "not decided: %s",
-                            cq_strerror(drc));
-                cq_proto_result_add(out, cid,
-                                    drc < 0 && drc > -100 ? drc : CQ_EIO, NULL);
+            if (drc != 0) {
+                //  the state store (the ledger) failed: nothing of this
+                //  round leaves the node
+                failed = drc;
+                break;
             }
+            if (self->decision.node[0] == '\0')
+                cq_strlcpy(self->decision.node, self->node_id,
+                           sizeof self->decision.node);
+            cq_proto_result_add(out, cid, 0, &self->decision);
             n++;
         }
         if (rc < 0) //  the rest of this message cannot be read
@@ -225,12 +320,11 @@ s_adjudicate(cq_worker_t *self)
         cq_proto_result_end(out, at, n);
         n_claims += n;
     }
-    int rc = cq_ledger_commit(self->ledger);
+    cq_marker_set(self->marker, 0, 0, 0);
+    int rc = failed ? failed : cq_ledger_commit(self->ledger);
     if (rc != 0) {
-        cq_log_error(NULL, "ledger commit failed: %s; stopping",
-                     cq_strerror(rc));
-        s_drop_pending(self);
-        return CQ_EIO;
+        s_pause(self, rc);
+        return 0;
     }
     for (uint32_t i = 0; i < self->n_pending; i++) {
         if (self->results[i].len > 0)
@@ -242,23 +336,103 @@ s_adjudicate(cq_worker_t *self)
     return 0;
 }
 
-//  ---- messages from the broker --------------------------------------------
+//  A shard's history: its decided claims, decided again into the state
+//  without writing them (they are the journal's, not this node's).
+static void
+s_on_history(cq_worker_t *self, cq_wire_msg_t *in)
+{
+    cq_msg_history_t m;
+    cq_diag_t diag = {0};
+    if (self->paused || self->state == NULL)
+        return;
+    if (cq_proto_history_decode(in->body, in->body_len, &m, &diag) != 0) {
+        cq_log_warn(NULL, "HISTORY dropped: %s", diag.msg);
+        return;
+    }
+    int32_t today = cq_date_today();
+    uint64_t cid;
+    char batch_id[CQ_BATCH_ID_LEN];
+    int rc;
+    cq_state_set_persist(self->state, false);
+    while ((rc = cq_proto_history_next(&m, &cid, batch_id, &self->claim,
+                                       &self->journal_decision, &diag)) == 1) {
+        cq_decide_opts_t o = {batch_id, self->journal_decision.node};
+        bool replayed = false;
+        int drc = cq_engine_decide_with(self->engine, self->state, &self->claim,
+                                        today, &o, &self->decision, &replayed);
+        self->history_claims++;
+        if (drc == 0 && !replayed &&
+            (self->decision.decision != self->journal_decision.decision ||
+             self->decision.paid != self->journal_decision.paid ||
+             self->decision.allowed != self->journal_decision.allowed)) {
+            //  not the journal's decision: other rules, or a fault; the
+            //  state follows what this node computes
+            if (self->history_mismatches++ < 10)
+                cq_log_warn(self->claim.claim_id,
+                            "history of shard %u: decided differently than "
+                            "the journal says",
+                            m.shard);
+        }
+    }
+    cq_state_set_persist(self->state, true);
+    if (rc < 0)
+        cq_log_warn(NULL, "HISTORY item dropped: %s", diag.msg);
+}
+
+static void
+s_on_orphans(cq_worker_t *self, cq_wire_msg_t *in)
+{
+    cq_msg_orphans_t *m = cq_xmalloc(sizeof *m);
+    cq_diag_t diag = {0};
+    if (cq_proto_orphans_decode(in->body, in->body_len, m, &diag) != 0) {
+        cq_log_warn(NULL, "ORPHANS dropped: %s", diag.msg);
+        free(m);
+        return;
+    }
+    size_t marked = 0;
+    int rc = cq_ledger_mark_orphans(
+        self->ledger, (const uint64_t(*)[2])m->ranges, m->n_ranges,
+        (int64_t)m->upto, &marked);
+    if (rc != 0) {
+        //  they stay unmarked: the broker says it again at the next READY
+        cq_log_error(NULL, "cannot mark orphans in the ledger: %s",
+                     cq_strerror(rc));
+        s_pause(self, rc);
+    } else if (marked > 0) {
+        cq_log_notice(NULL,
+                      "%zu ledger rows marked orphan (decided under a lease "
+                      "that was lost; they never count)",
+                      marked);
+    }
+    free(m);
+}
+
+//  ---- messages from the broker ------------------------------------------
 
 static void
 s_to_intake(cq_worker_t *self, cq_wire_msg_t *in)
 {
-    if (in->n != 3) {
-        cq_log_warn(NULL, "INTAKE dropped: %d parts", in->n);
+    cq_msg_intake_t m;
+    if (in->n != 3 || cq_proto_intake_decode(in->body, in->body_len, &m,
+                                             NULL) != 0) {
+        cq_log_warn(NULL, "INTAKE dropped: malformed (%d parts)", in->n);
         return;
     }
     uint32_t best = 0;
     for (uint32_t i = 1; i < self->n_intake; i++)
-        if (self->intake_load[i] < self->intake_load[best])
+        if (self->intake_fifo[i].n < self->intake_fifo[best].n)
             best = i;
+    s_fifo_t *f = &self->intake_fifo[best];
+    if (f->n == S_FIFO) {
+        cq_log_warn(NULL, "INTAKE dropped: %u documents in hand already",
+                    f->n);
+        return;
+    }
     void *pipe = zsock_resolve(zactor_sock(self->intake[best]));
     for (int i = 0; i < 3; i++)
         zmq_msg_send(&in->parts[i], pipe, i < 2 ? ZMQ_SNDMORE : 0);
-    self->intake_load[best]++;
+    f->tokens[(f->head + f->n) % S_FIFO] = m.lease;
+    f->n++;
     self->intake_inflight++;
 }
 
@@ -281,11 +455,13 @@ s_on_broker(cq_worker_t *self, cq_wire_msg_t *in)
         self->welcomed = true;
         self->accepted = m.accepted;
         self->broker_hb = m.heartbeat_ms;
+        self->shards = m.shards;
         if (!m.accepted)
             cq_log_error(NULL, "the broker gives this node no work: %s",
                          m.reason);
         else
-            cq_log_notice(NULL, "registered with %s", self->broker);
+            cq_log_notice(NULL, "registered with %s (epoch %" PRIu64 ")",
+                          self->broker, m.epoch);
         break;
     }
     case CQ_CMD_HEARTBEAT:
@@ -297,15 +473,23 @@ s_on_broker(cq_worker_t *self, cq_wire_msg_t *in)
         return false;
     }
     case CQ_CMD_INTAKE:
-        s_to_intake(self, in);
+        if (!self->paused)
+            s_to_intake(self, in);
         break;
-    case CQ_CMD_ADJUDICATE: {
-        int base = 0;
+    case CQ_CMD_ADJUDICATE:
+        if (self->paused)
+            break;
         zmq_msg_init(&self->pending[self->n_pending]);
-        zmq_msg_move(&self->pending[self->n_pending], &in->parts[base + 1]);
+        zmq_msg_move(&self->pending[self->n_pending], &in->parts[1]);
         self->n_pending++;
+        cq_fault_adjudicate();
         break;
-    }
+    case CQ_CMD_HISTORY:
+        s_on_history(self, in);
+        break;
+    case CQ_CMD_ORPHANS:
+        s_on_orphans(self, in);
+        break;
     case CQ_CMD_GOODBYE_OK:
         self->goodbye_ok = true;
         break;
@@ -331,8 +515,11 @@ s_from_intake(cq_worker_t *self, uint32_t t)
                        ? *(char *)zmq_msg_data(&m->parts[0])
                        : 'X';
         if (tag == 'L' || tag == 'X') {
-            if (self->intake_load[t] > 0)
-                self->intake_load[t]--;
+            s_fifo_t *f = &self->intake_fifo[t];
+            if (f->n > 0) {
+                f->head = (f->head + 1) % S_FIFO;
+                f->n--;
+            }
             if (self->intake_inflight > 0)
                 self->intake_inflight--;
         }
@@ -351,6 +538,29 @@ s_from_intake(cq_worker_t *self, uint32_t t)
     }
 }
 
+//  Intake leases still being worked on: their deadlines move (a long OCR
+//  document is not taken back while this node works on it).
+static void
+s_extend(cq_worker_t *self)
+{
+    if (self->intake_inflight == 0 ||
+        self->now - self->last_extend < (int64_t)self->cfg.heartbeat_ms)
+        return;
+    self->last_extend = self->now;
+    cq_msg_extend_t *m = cq_xmalloc(sizeof *m);
+    m->n = 0;
+    for (uint32_t t = 0; t < self->n_intake; t++) {
+        s_fifo_t *f = &self->intake_fifo[t];
+        for (uint32_t i = 0; i < f->n && m->n < CQ_PROTO_MAX_EXTEND; i++)
+            m->leases[m->n++] = f->tokens[(f->head + i) % S_FIFO];
+    }
+    if (m->n > 0) {
+        cq_proto_extend_encode(&self->w, m);
+        s_send(self, CQ_CMD_EXTEND, &self->w);
+    }
+    free(m);
+}
+
 int
 cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
               cq_worker_ready_fn *ready, void *arg)
@@ -358,9 +568,12 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
     self->now = cq_wire_now_ms();
     self->n_intake = self->cfg.intake_threads;
     self->intake = cq_xcalloc(self->n_intake, sizeof *self->intake);
-    self->intake_load = cq_xcalloc(self->n_intake, sizeof *self->intake_load);
-    for (uint32_t i = 0; i < self->n_intake; i++)
-        self->intake[i] = cq_intake_new(NULL);
+    self->intake_fifo = cq_xcalloc(self->n_intake, sizeof *self->intake_fifo);
+    for (uint32_t i = 0; i < self->n_intake; i++) {
+        cq_intake_opts_t o = {CQ_INTAKE_PART_CLAIMS,
+                              self->marker ? &self->marker[i + 1] : NULL};
+        self->intake[i] = cq_intake_new(&o);
+    }
     zmq_pollitem_t *items = cq_xcalloc(self->n_intake + 1, sizeof *items);
     s_connect(self);
     int result = 0;
@@ -378,7 +591,7 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
         }
         if (self->stopping && self->n_pending == 0 &&
             self->intake_inflight == 0 &&
-            (self->goodbye_ok || !self->welcomed ||
+            (self->goodbye_ok || !self->welcomed || self->paused ||
              self->now >= self->stop_deadline))
             break;
         items[0].socket = self->sock;
@@ -415,10 +628,9 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
         }
         for (uint32_t t = 0; t < self->n_intake; t++)
             s_from_intake(self, t);
-        if (s_adjudicate(self) != 0) {
-            result = CQ_EIO;
-            break;
-        }
+        s_adjudicate(self);
+        s_extend(self);
+        s_try_resume(self);
         //  heartbeats and the broker's liveness
         int64_t silence = self->now - self->last_recv;
         int64_t limit = 3 * (int64_t)self->broker_hb;
@@ -426,13 +638,16 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
             if (self->stopping) {
                 if (self->n_pending == 0 && self->intake_inflight == 0)
                     break; // no broker to say goodbye to
-            } else {
+            } else if (!self->paused || reconnect) {
                 if (!reconnect)
                     cq_log_warn(NULL,
                                 "broker silent for %" PRId64
                                 " ms: connecting again",
                                 silence);
-                s_connect(self);
+                if (self->paused) // (registers when the ledger is back)
+                    self->last_recv = self->now;
+                else
+                    s_connect(self);
                 continue;
             }
         }
@@ -442,6 +657,11 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
         }
     }
     free(items);
+    if (self->history_mismatches)
+        cq_log_warn(NULL,
+                    "%" PRIu64 " of %" PRIu64 " history claims decided "
+                    "otherwise than the journal",
+                    self->history_mismatches, self->history_claims);
     cq_log_notice(NULL, "stopped: %" PRIu64 " claims decided", self->decided);
     return result;
 }
@@ -456,7 +676,7 @@ cq_worker_destroy(cq_worker_t **self_p)
     for (uint32_t i = 0; i < self->n_intake; i++)
         zactor_destroy(&self->intake[i]);
     free(self->intake);
-    free(self->intake_load);
+    free(self->intake_fifo);
     s_drop_pending(self);
     zsock_destroy(&self->dealer);
     for (uint32_t i = 0; i < S_MAX_PENDING; i++)
@@ -466,6 +686,8 @@ cq_worker_destroy(cq_worker_t **self_p)
         cq_wire_msg_close(self->in);
         free(self->in);
     }
+    cq_marker_close(self->marker);
+    cq_state_destroy(&self->state);
     cq_ledger_destroy(&self->ledger);
     cq_engine_destroy(&self->engine);
     free(self->node_id);

@@ -2,13 +2,15 @@
 -- with synchronous=FULL. Applied by broker/journal.c inside one
 -- transaction and recorded in schema_version.
 --
--- Every table is append-only, keyed by rowid: the broker writes one
--- transaction per turn of its loop (group commit) and sends receipts and
--- decisions only after it; the lookups it needs (claim keys, document
+-- Rows are appended, keyed by the broker's own ids (batch, document,
+-- claim: dense from 0, as the wire protocol shows them, schemas/proto.md),
+-- which grow as rows are written, so every insert lands at the right edge
+-- of its B-tree (an append, not a random-key insert). The broker writes
+-- one transaction per turn of its loop (group commit) and sends receipts
+-- and decisions only after it; the lookups it needs (claim keys, document
 -- digests, queues) are kept in memory and rebuilt from these tables when
--- it starts. A row is never updated: a later row says what changed.
--- Ids (batch, document, claim) are the broker's own, dense from 0, as the
--- wire protocol shows them (schemas/proto.md).
+-- it starts. Rows are deleted only by compaction (0002), which moves what
+-- a restart still needs of a finished batch into the archive.
 
 -- journal_id, created_at, shards (S, fixed at creation).
 CREATE TABLE meta (
@@ -46,14 +48,17 @@ CREATE TABLE docs (
     data          BLOB NOT NULL
 );
 
--- A document's intake, once its claims were admitted (rowid order is the
--- order of admission, the order of adjudication).
+-- A document's intake, once its claims were admitted. seq is the order of
+-- admission, which is the order of adjudication. A document released from
+-- quarantine is admitted again: its row is replaced.
 CREATE TABLE intake (
-    doc      INTEGER NOT NULL,
+    doc      INTEGER PRIMARY KEY,
+    seq      INTEGER NOT NULL,
     status   INTEGER NOT NULL,            -- 0, or why it failed (cq_err_t)
     message  TEXT,
     n_claims INTEGER NOT NULL
 );
+CREATE INDEX intake_seq ON intake (seq);
 
 -- Claims, at admission: key payer|npi|claim_id|frequency, shard, the
 -- entry (doc, idx) that first carried it, and the normalized claim
@@ -73,13 +78,16 @@ CREATE TABLE claims (
 CREATE TABLE refs (
     doc   INTEGER NOT NULL,
     idx   INTEGER NOT NULL,
-    claim INTEGER NOT NULL
-);
+    claim INTEGER NOT NULL,
+    PRIMARY KEY (doc, idx)
+) WITHOUT ROWID;
 
--- The one decision of a claim (rowid order: the order decided): which
--- node, which row of which ledger, under which lease token.
+-- The one decision of a claim (the key says: one), seq the order decided
+-- (each shard's history, which its next owner replays): which node, which
+-- row of which ledger, under which lease token.
 CREATE TABLE decisions (
-    claim      INTEGER NOT NULL,
+    claim      INTEGER PRIMARY KEY,
+    seq        INTEGER NOT NULL,
     node       TEXT NOT NULL,
     ledger_id  TEXT NOT NULL,
     ledger_seq INTEGER NOT NULL,
@@ -88,6 +96,7 @@ CREATE TABLE decisions (
     decided_ms INTEGER NOT NULL,
     body       BLOB NOT NULL              -- msgpack decision (proto.md)
 );
+CREATE INDEX decisions_seq ON decisions (seq);
 
 -- Everything else that changes a claim's or a document's course, and the
 -- shard map:

@@ -2,7 +2,8 @@
 //  An input is a header frame (4 bytes) followed by a body; the header's
 //  command picks the decoder, and items are read to the end. Whatever
 //  claim or decision decodes must encode and decode again to the same
-//  bytes. Without CQ_FUZZ this replays tests/fuzz/corpus/proto/.
+//  bytes, and ORPHANS and EXTEND that decode must be within their limits.
+//  Without CQ_FUZZ this replays tests/fuzz/corpus/proto/.
 #include "proto.h"
 
 #include <stdlib.h>
@@ -85,7 +86,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case CQ_CMD_GOODBYE_OK:
         cq_proto_empty_decode(p, n, &diag);
         break;
-    case CQ_CMD_DISCONNECT: {
+    case CQ_CMD_DISCONNECT:
+    case CQ_CMD_PAUSE: {
         char reason[CQ_PROTO_MSG_LEN];
         cq_proto_reason_decode(p, n, reason, &diag);
         break;
@@ -116,6 +118,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                         &diag) == 1)
                 if (st == 0)
                     s_decision_stable(d);
+        break;
+    }
+    case CQ_CMD_HISTORY: {
+        cq_msg_history_t m;
+        if (cq_proto_history_decode(p, n, &m, &diag) == 0)
+            while (cq_proto_history_next(&m, &u64, batch, c, d, &diag) == 1) {
+                s_claim_stable(c);
+                s_decision_stable(d);
+            }
+        break;
+    }
+    case CQ_CMD_ORPHANS: {
+        cq_msg_orphans_t *m = malloc(sizeof *m);
+        if (cq_proto_orphans_decode(p, n, m, &diag) == 0)
+            for (uint32_t i = 0; i < m->n_ranges; i++)
+                if (m->ranges[i][0] == 0 || m->ranges[i][0] > m->ranges[i][1])
+                    abort();
+        free(m);
+        break;
+    }
+    case CQ_CMD_EXTEND: {
+        cq_msg_extend_t *m = malloc(sizeof *m);
+        if (cq_proto_extend_decode(p, n, m, &diag) == 0 &&
+            (m->n == 0 || m->n > CQ_PROTO_MAX_EXTEND))
+            abort();
+        free(m);
         break;
     }
     case CQ_CMD_SUBMIT: {
@@ -180,6 +208,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (cq_proto_workers_reply_decode(p, n, m, &diag) == 0)
             cq_proto_workers_reply_free(m);
         free(m);
+        break;
+    }
+    case CQ_CMD_QUARANTINE: {
+        cq_msg_quarantine_t m;
+        cq_proto_quarantine_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_QUARANTINE_REPLY: {
+        cq_msg_quarantine_reply_t m;
+        cq_proto_quarantine_reply_decode(p, n, &m, &diag);
+        cq_proto_quarantine_reply_free(&m);
         break;
     }
     default: {

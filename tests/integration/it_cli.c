@@ -280,3 +280,65 @@ Test(cli, a_broker_holding_receipts_is_not_unreachable, .timeout = 60)
     freen(ep);
     zsock_destroy(&router);
 }
+
+//  `claimq quarantine` against a broker with nothing quarantined (no
+//  workers needed): 0 with a readable answer, 1 when the broker refuses
+//  (no such item), 2 for a malformed id, 4 when nobody answers.
+static cq_child_t s_broker;
+
+static void
+s_broker_stop(void)
+{
+    cq_child_stop(&s_broker, SIGKILL, 5000);
+}
+
+Test(cli, quarantine_exit_codes, .timeout = 60, .fini = s_broker_stop)
+{
+    const char *argv[] = {cq_test_bin("claimq-broker"), "--frontend",
+                          "tcp://127.0.0.1:*",          "--backend",
+                          "tcp://127.0.0.1:*",          NULL};
+    cq_child_t *broker = &s_broker;
+    cr_assert_eq(cq_child_spawn(broker, (char *const *)argv, -1), 0);
+    cr_assert_eq(cq_child_wait_ready(broker, 10000), 0);
+    char fe[256];
+    cr_assert(cq_child_ready_get(broker, "frontend", fe, sizeof fe));
+    cq_run_t r;
+    int st = cq_proc_claimq(&r, 20, "quarantine", "list", "--broker", fe, NULL);
+    cr_assert_eq(st, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "nothing is quarantined") != NULL, "%s", r.out);
+    cq_run_free(&r);
+    st = cq_proc_claimq(&r, 20, "quarantine", "list", "--json", "--broker", fe,
+                        NULL);
+    cr_assert_eq(st, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"items\": []") != NULL, "%s", r.out);
+    cq_run_free(&r);
+    st = cq_proc_claimq(&r, 20, "quarantine", "show", "claim:7", "--broker", fe,
+                        NULL);
+    cr_assert_eq(st, 1, "exit %d: %s", st, r.err);
+    cr_assert(strstr(r.err, "claim:7") != NULL, "%s", r.err);
+    cq_run_free(&r);
+    st = cq_proc_claimq(&r, 20, "quarantine", "release", "doc:3", "--json",
+                        "--broker", fe, NULL);
+    cr_assert_eq(st, 1, "exit %d: %s", st, r.err);
+    cr_assert(strstr(r.out, "\"status\": -23") != NULL, "%s", r.out);
+    cq_run_free(&r);
+    const char *bad[][2] = {{"show", "7"},
+                            {"release", "claim:"},
+                            {"show", "claim:1x"},
+                            {"list", "claim:1"}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        st = cq_proc_claimq(&r, 20, "quarantine", bad[i][0], bad[i][1],
+                            "--broker", fe, NULL);
+        cr_assert_eq(st, 2, "%s %s: exit %d: %s", bad[i][0], bad[i][1], st,
+                     r.err);
+        cr_assert(strstr(r.err, "Try 'claimq quarantine --help'") != NULL, "%s",
+                  r.err);
+        cq_run_free(&r);
+    }
+    cr_assert_eq(cq_child_stop(broker, SIGTERM, 10000), 0);
+    st = cq_proc_claimq(&r, 20, "quarantine", "list", "--broker", S_NOBODY,
+                        "--timeout", "1", NULL);
+    cr_assert_eq(st, 4, "exit %d: %s", st, r.err);
+    cr_assert(strstr(r.err, "unreachable") != NULL, "%s", r.err);
+    cq_run_free(&r);
+}

@@ -5,6 +5,7 @@
 #include "cq_proc.h"
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,4 +87,32 @@ Test(e2e, three_workers_equal_the_oracle, .timeout = 240,
     for (size_t i = 1; i < n_all; i++)
         cr_assert(strcmp(all[i - 1], all[i]) != 0, "%s decided twice", all[i]);
     cq_proc_lines_free(all, n_all);
+}
+
+//  `claimq bench e2e --json`: the broker journals by default (durable
+//  receipts, and the disk's fdatasync rate measured in the same run);
+//  --no-journal measures the in-memory path.
+static json_t *
+s_bench(const char *journal_flag)
+{
+    cq_run_t r;
+    int st = cq_proc_claimq(&r, 240, "bench", "e2e", "--claims", "2000",
+                            "--workers", "1", "--json", journal_flag, NULL);
+    cr_assert_eq(st, 0, "bench e2e: exit %d: %s", st, r.err);
+    json_t *j = json_loads(r.out, 0, NULL);
+    cr_assert_not_null(j, "%s", r.out);
+    cq_run_free(&r);
+    cr_assert_eq(json_integer_value(json_object_get(j, "decided")), 2000);
+    return j;
+}
+
+Test(e2e, bench_reports_durability, .timeout = 480)
+{
+    json_t *j = s_bench(NULL);
+    cr_assert(json_is_true(json_object_get(j, "durable")));
+    cr_assert_gt(json_number_value(json_object_get(j, "fdatasync_per_s")), 0);
+    json_decref(j);
+    j = s_bench("--no-journal");
+    cr_assert(json_is_false(json_object_get(j, "durable")));
+    json_decref(j);
 }

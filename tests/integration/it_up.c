@@ -1,5 +1,6 @@
 //  `claimq up`: the embedded default. One READY line on stdout, a batch
-//  through it, every child stopped on SIGTERM, exit 0.
+//  through it (its broker journaling under --dir), every child stopped on
+//  SIGTERM, exit 0.
 #include "cq_proc.h"
 
 #include <criterion/criterion.h>
@@ -54,6 +55,11 @@ Test(up, ready_submit_sigterm, .timeout = 120)
     cr_assert_eq(st, 0, "%s", r.err);
     cr_assert(strstr(r.out, "\"claims\": 500") != NULL, "%s", r.out);
     cq_run_free(&r);
+    //  its broker journals under --dir (receipts follow an fsync)
+    cr_assert_eq(cq_proc_status_field(fe, "it-up", "durable"), 1);
+    char journal[1200];
+    snprintf(journal, sizeof journal, "%s/journal/journal.db", run);
+    cr_assert_eq(access(journal, R_OK), 0, "%s", journal);
     cq_proc_claimq(&r, 10, "workers", "--broker", fe, NULL);
     cr_assert(strstr(r.out, "\"node\": \"w2\", \"state\": \"live\"") != NULL,
               "%s", r.out);

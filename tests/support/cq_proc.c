@@ -184,7 +184,7 @@ cq_proc_ledger_keys(const char *ledger, size_t *n)
     sqlite3_stmt *st = NULL;
     char **keys = cq_xmalloc(sizeof *keys);
     size_t cap = 1;
-    if (sqlite3_prepare_v2(db, "SELECT claim_key FROM decisions ORDER BY seq",
+    if (sqlite3_prepare_v2(db, "SELECT claim_key FROM effective_decisions ORDER BY seq",
                            -1, &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (*n == cap) {
@@ -288,4 +288,24 @@ cq_proc_up(cq_child_t *up, const char *dir, int workers, char *frontend,
         !cq_child_ready_get(up, "frontend", frontend, frontend_size))
         return -1;
     return 0;
+}
+
+int
+cq_proc_restart_worker(cq_cluster_t *cl, int i, bool wait)
+{
+    cq_diag_t diag = {0};
+    int rc = cq_cluster_restart_worker(cl, i, wait, &diag);
+    if (rc != 0)
+        fprintf(stderr, "restart w%d: %s\n", i + 1, diag.msg);
+    return rc;
+}
+
+int
+cq_proc_restart_broker(cq_cluster_t *cl)
+{
+    cq_diag_t diag = {0};
+    int rc = cq_cluster_restart_broker(cl, &diag);
+    if (rc != 0)
+        fprintf(stderr, "restart broker: %s\n", diag.msg);
+    return rc;
 }

@@ -28,6 +28,15 @@ int cq_proc_cluster(cq_cluster_t *cl, const char *dir, int workers,
 int cq_proc_up(cq_child_t *up, const char *dir, int workers, char *frontend,
                size_t frontend_size);
 
+//  Starts worker i of cl again (after it exited or was killed): node id
+//  w<i+1>, the same ledger, plan and roster, the environment of this
+//  process. wait: until its READY line (60 s). Returns 0.
+int cq_proc_restart_worker(cq_cluster_t *cl, int i, bool wait);
+//  Starts cl's broker again (after it exited or was killed) on the same
+//  endpoints with the same arguments (its journal), up to its READY line.
+//  Returns 0.
+int cq_proc_restart_broker(cq_cluster_t *cl);
+
 //  Kills (SIGKILL) every process of the clusters started by
 //  cq_proc_cluster that is still running: use as a test's .fini, so that a
 //  failed assertion leaves nothing behind.
@@ -44,7 +53,8 @@ int cq_proc_claimq(cq_run_t *r, int timeout_s, const char *arg, ...);
 char **cq_proc_decisions(const char *path, size_t *n);
 void cq_proc_lines_free(char **lines, size_t n);
 
-//  The claim keys of a ledger's decisions rows, in seq order.
+//  The claim keys of a ledger's decisions that count (orphans and their
+//  markers left out), in seq order.
 char **cq_proc_ledger_keys(const char *ledger, size_t *n);
 
 //  A counter from `claimq workers` (-1 when absent or unreachable).

@@ -126,6 +126,57 @@ s_decode_claim(const uint8_t *p, size_t n, cq_claim_t *c)
     return rc;
 }
 
+//  A whole-body decoder: 0 or an error (diag set).
+typedef int (*s_decode_fn)(const uint8_t *p, size_t n, cq_diag_t *diag);
+
+static int
+s_dec_claim(const uint8_t *p, size_t n, cq_diag_t *diag)
+{
+    (void)diag;
+    cq_claim_t *c = malloc(sizeof *c);
+    int rc = s_decode_claim(p, n, c);
+    free(c);
+    return rc;
+}
+
+//  Every strict prefix of [p, p+len) fails (cleanly) to decode.
+static void
+s_prefixes_fail(const uint8_t *p, size_t len, s_decode_fn decode,
+                const char *name)
+{
+    for (size_t n = 0; n < len; n++) {
+        uint8_t *copy = malloc(n ? n : 1); // exact size: ASan sees overreads
+        memcpy(copy, p, n);
+        cr_assert_neq(decode(copy, n, NULL), 0, "%s: length %zu", name, n);
+        free(copy);
+    }
+}
+
+//  Re-encodes the array src holds with element `field` replaced by what
+//  alt writes. field = the array's count appends alt's element; alt NULL
+//  keeps only the first `field` elements.
+static void
+s_array_with(cq_mpw_t *w, const cq_mpw_t *src, uint32_t field,
+             void (*alt)(cq_mpw_t *))
+{
+    cq_cur_t cur;
+    cq_cur_init(&cur, src->data, src->len);
+    uint32_t n = cq_cur_array(&cur, 0, UINT32_MAX, "array");
+    uint32_t out = alt == NULL ? field : field == n ? n + 1 : n;
+    cq_mpw_reset(w);
+    cq_mpw_array(w, out);
+    for (uint32_t i = 0; i < n && i < out; i++) {
+        const uint8_t *at = cur.pos;
+        cq_cur_skip(&cur, "field");
+        if (i == field)
+            alt(w);
+        else
+            cq_mpw_raw(w, at, (size_t)(cur.pos - at));
+    }
+    if (alt != NULL && field == n)
+        alt(w);
+}
+
 //  ---- header ----------------------------------------------------------------
 
 Test(proto, header_round_trip)
@@ -298,48 +349,36 @@ Test(proto, decision_round_trip_at_caps)
 //  Every strict prefix of a valid claim fails (cleanly) to decode.
 Test(proto, truncated_claims_fail_at_every_length)
 {
-    cq_claim_t *c = malloc(sizeof *c), *back = malloc(sizeof *back);
+    cq_claim_t *c = malloc(sizeof *c);
     s_full_claim(c);
     cq_mpw_t w;
     cq_mpw_init(&w);
     s_claim_bytes(&w, c);
-    for (size_t n = 0; n < w.len; n++) {
-        uint8_t *copy = malloc(n ? n : 1); // exact size: ASan sees overreads
-        memcpy(copy, w.data, n);
-        cr_assert_neq(s_decode_claim(copy, n, back), 0, "length %zu", n);
-        free(copy);
-    }
+    s_prefixes_fail(w.data, w.len, s_dec_claim, "claim");
     cq_mpw_free(&w);
     free(c);
-    free(back);
+}
+
+//  A claim with only its id ("C1") set.
+static void
+s_plain_claim(cq_mpw_t *w)
+{
+    cq_claim_t *c = malloc(sizeof *c);
+    cq_claim_init(c);
+    strcpy(c->claim_id, "C1");
+    s_claim_bytes(w, c);
+    free(c);
 }
 
 //  Builds a claim body by hand: field i replaced by the bytes of `alt`.
 static void
 s_claim_with(cq_mpw_t *w, int field, void (*alt)(cq_mpw_t *))
 {
-    cq_claim_t *c = malloc(sizeof *c);
-    cq_claim_init(c);
-    strcpy(c->claim_id, "C1");
-    //  encode the normal claim, then re-encode its fields one by one
     cq_mpw_t tmp;
     cq_mpw_init(&tmp);
-    cq_proto_claim_encode(&tmp, c);
-    cq_cur_t cur;
-    cq_cur_init(&cur, tmp.data, tmp.len);
-    uint32_t n = cq_cur_array(&cur, 0, 100, "claim");
-    cq_mpw_reset(w);
-    cq_mpw_array(w, n);
-    for (uint32_t i = 0; i < n; i++) {
-        const uint8_t *at = cur.pos;
-        cq_cur_skip(&cur, "field");
-        if ((int)i == field)
-            alt(w);
-        else
-            cq_mpw_raw(w, at, (size_t)(cur.pos - at));
-    }
+    s_plain_claim(&tmp);
+    s_array_with(w, &tmp, (uint32_t)field, alt);
     cq_mpw_free(&tmp);
-    free(c);
 }
 
 static void
@@ -462,45 +501,305 @@ Test(proto, claim_fields_are_validated)
 
 //  ---- messages ------------------------------------------------------------
 
+//  Builders of valid bodies, one per message with appended fields or new
+//  in issue 8 (also written as fuzz seeds: write_fuzz_seeds).
+
+static void
+s_make_ready(cq_mpw_t *w)
+{
+    cq_msg_ready_t r = {.credit = 1024,
+                        .intake_credit = 2,
+                        .heartbeat_ms = 1000,
+                        .ledger_seq = 90,
+                        .resolved_seq = 80,
+                        .crash_kind = 2,
+                        .crash_id = 45,
+                        .crash_lease = UINT64_MAX};
+    strcpy(r.node_id, "w1");
+    strcpy(r.rules_version, "sha256:00ff");
+    strcpy(r.ledger_id, "0123456789abcdef0123456789abcdef");
+    cq_proto_ready_encode(w, &r);
+}
+
+static void
+s_make_welcome(cq_mpw_t *w)
+{
+    cq_msg_welcome_t m = {.heartbeat_ms = 500,
+                          .accepted = false,
+                          .shards = 65536,
+                          .epoch = 1ull << 40};
+    strcpy(m.rules_version, "sha256:1");
+    strcpy(m.reason, "rules differ");
+    cq_proto_welcome_encode(w, &m);
+}
+
+//  A decision with a few fields set.
+static void
+s_small_decision(cq_mpw_t *w)
+{
+    cq_decision_t *d = calloc(1, sizeof *d);
+    strcpy(d->claim_id, "C1");
+    strcpy(d->batch_id, "b1");
+    d->decision = CQ_DECISION_REJECT;
+    d->billed = 100;
+    strcpy(d->node, "w2");
+    d->ledger_seq = 41;
+    cq_mpw_reset(w);
+    cq_proto_decision_encode(w, d);
+    free(d);
+}
+
+static void
+s_make_history(cq_mpw_t *w)
+{
+    cq_mpw_t cw, dw;
+    cq_mpw_init(&cw);
+    cq_mpw_init(&dw);
+    s_plain_claim(&cw);
+    s_small_decision(&dw);
+    size_t at = cq_proto_history_begin(w, 7, 2, true);
+    cq_proto_history_add(w, 100, "b1", cw.data, cw.len, dw.data, dw.len);
+    cq_proto_history_add(w, 101, "b-2", cw.data, cw.len, dw.data, dw.len);
+    cq_proto_history_end(w, at, 2);
+    cq_mpw_free(&cw);
+    cq_mpw_free(&dw);
+}
+
+//  A shard without history: one empty last part.
+static void
+s_make_history_empty(cq_mpw_t *w)
+{
+    size_t at = cq_proto_history_begin(w, 0, 0, true);
+    cq_proto_history_end(w, at, 0);
+}
+
+static void
+s_make_orphans(cq_mpw_t *w)
+{
+    cq_msg_orphans_t *m = calloc(1, sizeof *m);
+    const uint64_t ranges[3][2] = {{1, 1}, {5, 9}, {12, 99}};
+    m->upto = 99;
+    m->n_ranges = 3;
+    memcpy(m->ranges, ranges, sizeof ranges);
+    cq_proto_orphans_encode(w, m);
+    free(m);
+}
+
+static void
+s_make_extend(cq_mpw_t *w)
+{
+    cq_msg_extend_t m = {.n = 3, .leases = {42, UINT64_MAX, 7}};
+    cq_proto_extend_encode(w, &m);
+}
+
+static void
+s_make_pause(cq_mpw_t *w)
+{
+    cq_proto_reason_encode(w, "ledger: disk full");
+}
+
+static void
+s_make_status_reply(cq_mpw_t *w)
+{
+    cq_msg_status_reply_t sr = {.req_id = 4,
+                                .found = true,
+                                .docs = 2,
+                                .docs_done = 1,
+                                .claims = 512,
+                                .decided = 500,
+                                .accept = 400,
+                                .reject = 90,
+                                .pend = 10,
+                                .failed = 1,
+                                .durable = true,
+                                .epoch = 3};
+    strcpy(sr.batch_id, "b1");
+    cq_proto_status_reply_encode(w, &sr);
+}
+
+static void
+s_make_results(cq_mpw_t *w)
+{
+    cq_msg_results_t q = {.req_id = 1,
+                          .cursor = 10,
+                          .max = 100,
+                          .with_claims = true,
+                          .watch = true};
+    strcpy(q.batch_id, "b1");
+    cq_proto_results_encode(w, &q);
+}
+
+static void
+s_make_quarantine(cq_mpw_t *w)
+{
+    cq_msg_quarantine_t m = {.req_id = 5, .op = CQ_QOP_SHOW};
+    strcpy(m.id, "claim:123");
+    cq_proto_quarantine_encode(w, &m);
+}
+
+//  A QUARANTINE_REPLY of a claim with n_hist failed deliveries and a
+//  document without history.
+static void
+s_quarantine_reply(cq_mpw_t *w, uint32_t n_hist)
+{
+    cq_qitem_t *items = calloc(2, sizeof *items);
+    strcpy(items[0].id, "claim:123");
+    strcpy(items[0].kind, "claim");
+    strcpy(items[0].batch_id, "b1");
+    strcpy(items[0].name, "PCN-1");
+    items[0].attempts = 3;
+    items[0].since_ms = UINT64_C(1764800000000);
+    strcpy(items[0].reason, "worker lost 3 times");
+    items[0].n_hist = n_hist;
+    for (uint32_t k = 0; k < n_hist; k++) {
+        items[0].hist[k].at_ms = 1000 + k;
+        snprintf(items[0].hist[k].node_id, CQ_ID_LEN, "w%u", k);
+        strcpy(items[0].hist[k].what, "worker lost");
+    }
+    strcpy(items[1].id, "doc:45");
+    strcpy(items[1].kind, "document");
+    strcpy(items[1].name, "claims.837");
+    cq_msg_quarantine_reply_t m = {.req_id = 5, .n_items = 2, .items = items};
+    strcpy(m.message, "2 quarantined");
+    cq_proto_quarantine_reply_encode(w, &m);
+    free(items);
+}
+
+static void
+s_make_quarantine_reply(cq_mpw_t *w)
+{
+    s_quarantine_reply(w, 2);
+}
+
+//  s_dec_NAME: cq_proto_NAME_decode into a scratch struct.
+#define S_DECODER(name, type)                                                  \
+    static int s_dec_##name(const uint8_t *p, size_t n, cq_diag_t *diag)       \
+    {                                                                          \
+        type *m = malloc(sizeof *m);                                           \
+        int rc = cq_proto_##name##_decode(p, n, m, diag);                      \
+        free(m);                                                               \
+        return rc;                                                             \
+    }
+S_DECODER(ready, cq_msg_ready_t)
+S_DECODER(welcome, cq_msg_welcome_t)
+S_DECODER(orphans, cq_msg_orphans_t)
+S_DECODER(extend, cq_msg_extend_t)
+S_DECODER(status_reply, cq_msg_status_reply_t)
+S_DECODER(results, cq_msg_results_t)
+S_DECODER(quarantine, cq_msg_quarantine_t)
+
+static int
+s_dec_reason(const uint8_t *p, size_t n, cq_diag_t *diag)
+{
+    char reason[CQ_PROTO_MSG_LEN];
+    return cq_proto_reason_decode(p, n, reason, diag);
+}
+
+//  HISTORY with every item read: 0 or the first error.
+static int
+s_dec_history(const uint8_t *p, size_t n, cq_diag_t *diag)
+{
+    cq_msg_history_t m;
+    cq_claim_t *c = malloc(sizeof *c);
+    cq_decision_t *d = malloc(sizeof *d);
+    uint64_t cid;
+    char batch[CQ_BATCH_ID_LEN];
+    int rc = cq_proto_history_decode(p, n, &m, diag);
+    if (rc == 0)
+        while ((rc = cq_proto_history_next(&m, &cid, batch, c, d, diag)) == 1)
+            ;
+    free(c);
+    free(d);
+    return rc;
+}
+
+static int
+s_dec_quarantine_reply(const uint8_t *p, size_t n, cq_diag_t *diag)
+{
+    cq_msg_quarantine_reply_t m;
+    int rc = cq_proto_quarantine_reply_decode(p, n, &m, diag);
+    cq_proto_quarantine_reply_free(&m);
+    return rc;
+}
+
+enum {
+    M_READY,
+    M_WELCOME,
+    M_HISTORY,
+    M_HISTORY_EMPTY,
+    M_ORPHANS,
+    M_EXTEND,
+    M_PAUSE,
+    M_STATUS_REPLY,
+    M_RESULTS,
+    M_QUARANTINE,
+    M_QUARANTINE_REPLY,
+};
+
+static const struct {
+    const char *name; // also the fuzz seed's file name
+    cq_cmd_t cmd;
+    void (*make)(cq_mpw_t *);
+    s_decode_fn decode;
+    uint32_t fields; // the message's table in proto.md
+} s_msgs[] = {
+    [M_READY] = {"ready_ledger", CQ_CMD_READY, s_make_ready, s_dec_ready, 11},
+    [M_WELCOME] = {"welcome_shards", CQ_CMD_WELCOME, s_make_welcome,
+                   s_dec_welcome, 6},
+    [M_HISTORY] = {"history", CQ_CMD_HISTORY, s_make_history, s_dec_history, 4},
+    [M_HISTORY_EMPTY] = {"history_empty", CQ_CMD_HISTORY, s_make_history_empty,
+                         s_dec_history, 4},
+    [M_ORPHANS] = {"orphans", CQ_CMD_ORPHANS, s_make_orphans, s_dec_orphans, 2},
+    [M_EXTEND] = {"extend", CQ_CMD_EXTEND, s_make_extend, s_dec_extend, 1},
+    [M_PAUSE] = {"pause", CQ_CMD_PAUSE, s_make_pause, s_dec_reason, 1},
+    [M_STATUS_REPLY] = {"status_reply_durable", CQ_CMD_STATUS_REPLY,
+                        s_make_status_reply, s_dec_status_reply, 14},
+    [M_RESULTS] = {"results_watch", CQ_CMD_RESULTS, s_make_results,
+                   s_dec_results, 6},
+    [M_QUARANTINE] = {"quarantine", CQ_CMD_QUARANTINE, s_make_quarantine,
+                      s_dec_quarantine, 3},
+    [M_QUARANTINE_REPLY] = {"quarantine_reply", CQ_CMD_QUARANTINE_REPLY,
+                            s_make_quarantine_reply, s_dec_quarantine_reply, 4},
+};
+
 Test(proto, ready_and_welcome_round_trip)
 {
     cq_mpw_t w;
     cq_mpw_init(&w);
-    cq_msg_ready_t r = {
-        .credit = 1024, .intake_credit = 2, .heartbeat_ms = 1000};
-    strcpy(r.node_id, "w1");
-    strcpy(r.rules_version, "sha256:00ff");
+    s_make_ready(&w);
+    cq_msg_ready_t r;
+    cr_assert_eq(cq_proto_ready_decode(w.data, w.len, &r, NULL), 0);
+    cr_assert_str_eq(r.node_id, "w1");
+    cr_assert_eq(r.credit, 1024);
+    cr_assert_eq(r.intake_credit, 2);
+    cr_assert_str_eq(r.rules_version, "sha256:00ff");
+    cr_assert_eq(r.heartbeat_ms, 1000);
+    cr_assert_str_eq(r.ledger_id, "0123456789abcdef0123456789abcdef");
+    cr_assert_eq(r.ledger_seq, 90);
+    cr_assert_eq(r.resolved_seq, 80);
+    cr_assert_eq(r.crash_kind, 2);
+    cr_assert_eq(r.crash_id, 45);
+    cr_assert_eq(r.crash_lease, UINT64_MAX);
+    //  a worker without a ledger, and one whose every row is resolved
+    r.ledger_id[0] = '\0';
+    r.ledger_seq = r.resolved_seq = 0;
     cq_proto_ready_encode(&w, &r);
-    cq_msg_ready_t r2;
-    cr_assert_eq(cq_proto_ready_decode(w.data, w.len, &r2, NULL), 0);
-    cr_assert_str_eq(r2.node_id, "w1");
-    cr_assert_eq(r2.credit, 1024);
-    cr_assert_eq(r2.intake_credit, 2);
-    cr_assert_str_eq(r2.rules_version, "sha256:00ff");
-    cr_assert_eq(r2.heartbeat_ms, 1000);
-    //  limits: credit 0, credit over the cap, a bad node id
-    r.credit = 0;
+    cr_assert_eq(cq_proto_ready_decode(w.data, w.len, &r, NULL), 0);
+    cr_assert_str_eq(r.ledger_id, "");
+    strcpy(r.ledger_id, "f");
+    r.ledger_seq = r.resolved_seq = INT64_MAX;
     cq_proto_ready_encode(&w, &r);
-    cr_assert_neq(cq_proto_ready_decode(w.data, w.len, &r2, NULL), 0);
-    r.credit = CQ_PROTO_MAX_CREDIT + 1;
-    cq_proto_ready_encode(&w, &r);
-    cr_assert_neq(cq_proto_ready_decode(w.data, w.len, &r2, NULL), 0);
-    r.credit = 10;
-    strcpy(r.node_id, "w 1");
-    cq_proto_ready_encode(&w, &r);
-    cq_diag_t diag = {0};
-    cr_assert_eq(cq_proto_ready_decode(w.data, w.len, &r2, &diag), CQ_EPROTO);
-    cr_assert(strstr(diag.msg, "node_id") != NULL, "%s", diag.msg);
+    cr_assert_eq(cq_proto_ready_decode(w.data, w.len, &r, NULL), 0);
+    cr_assert_eq(r.resolved_seq, INT64_MAX);
 
-    cq_msg_welcome_t m = {.heartbeat_ms = 500, .accepted = false};
-    strcpy(m.rules_version, "sha256:1");
-    strcpy(m.reason, "rules differ");
-    cq_proto_welcome_encode(&w, &m);
-    cq_msg_welcome_t m2;
-    cr_assert_eq(cq_proto_welcome_decode(w.data, w.len, &m2, NULL), 0);
-    cr_assert_not(m2.accepted);
-    cr_assert_str_eq(m2.reason, "rules differ");
-    cr_assert_eq(m2.heartbeat_ms, 500);
+    s_make_welcome(&w);
+    cq_msg_welcome_t m;
+    cr_assert_eq(cq_proto_welcome_decode(w.data, w.len, &m, NULL), 0);
+    cr_assert_not(m.accepted);
+    cr_assert_str_eq(m.reason, "rules differ");
+    cr_assert_eq(m.heartbeat_ms, 500);
+    cr_assert_eq(m.shards, 65536);
+    cr_assert_eq(m.epoch, 1ull << 40);
     cq_mpw_free(&w);
 }
 
@@ -785,24 +1084,15 @@ Test(proto, doc_done_decisions_status_round_trip)
     cq_msg_status_t st2;
     cr_assert_eq(cq_proto_status_decode(w.data, w.len, &st2, NULL), 0);
     cr_assert_str_eq(st2.batch_id, "b1");
-    cq_msg_status_reply_t sr = {.req_id = 4,
-                                .found = true,
-                                .docs = 2,
-                                .docs_done = 1,
-                                .claims = 512,
-                                .decided = 500,
-                                .accept = 400,
-                                .reject = 90,
-                                .pend = 10,
-                                .failed = 1};
-    strcpy(sr.batch_id, "b1");
-    cq_proto_status_reply_encode(&w, &sr);
+    s_make_status_reply(&w);
     cq_msg_status_reply_t sr2;
     cr_assert_eq(cq_proto_status_reply_decode(w.data, w.len, &sr2, NULL), 0);
     cr_assert(sr2.found);
     cr_assert_eq(sr2.claims, 512);
     cr_assert_eq(sr2.pend, 10);
     cr_assert_eq(sr2.failed, 1);
+    cr_assert(sr2.durable);
+    cr_assert_eq(sr2.epoch, 3);
     cq_mpw_free(&w);
     cq_mpw_free(&dw);
     free(d);
@@ -815,20 +1105,13 @@ Test(proto, results_round_trip_with_nils)
     cq_mpw_init(&w);
     cq_mpw_init(&dw);
     cq_mpw_init(&cw);
-    cq_msg_results_t q = {
-        .req_id = 1, .cursor = 10, .max = 100, .with_claims = true};
-    strcpy(q.batch_id, "b1");
-    cq_proto_results_encode(&w, &q);
+    s_make_results(&w);
     cq_msg_results_t q2;
     cr_assert_eq(cq_proto_results_decode(w.data, w.len, &q2, NULL), 0);
     cr_assert_eq(q2.cursor, 10);
+    cr_assert_eq(q2.max, 100);
     cr_assert(q2.with_claims);
-    q.max = 0;
-    cq_proto_results_encode(&w, &q);
-    cr_assert_neq(cq_proto_results_decode(w.data, w.len, &q2, NULL), 0);
-    q.max = CQ_PROTO_MAX_ITEMS + 1;
-    cq_proto_results_encode(&w, &q);
-    cr_assert_neq(cq_proto_results_decode(w.data, w.len, &q2, NULL), 0);
+    cr_assert(q2.watch);
 
     cq_decision_t *d = s_full_decision(), *bd = malloc(sizeof *bd);
     cq_claim_t *c = malloc(sizeof *c), *bc = malloc(sizeof *bc);
@@ -913,6 +1196,417 @@ Test(proto, workers_reply_round_trip_and_caps)
     cq_mpw_free(&w);
     free(m);
     free(m2);
+}
+
+Test(proto, history_round_trip)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    s_make_history(&w);
+    cq_msg_history_t m;
+    cr_assert_eq(cq_proto_history_decode(w.data, w.len, &m, NULL), 0);
+    cr_assert_eq(m.shard, 7);
+    cr_assert_eq(m.part, 2);
+    cr_assert(m.last);
+    cr_assert_eq(m.items.n, 2);
+    cq_claim_t *c = malloc(sizeof *c);
+    cq_decision_t *d = malloc(sizeof *d);
+    uint64_t cid;
+    char batch[CQ_BATCH_ID_LEN];
+    const char *batches[] = {"b1", "b-2"};
+    for (uint64_t i = 0; i < 2; i++) {
+        cr_assert_eq(cq_proto_history_next(&m, &cid, batch, c, d, NULL), 1);
+        cr_assert_eq(cid, 100 + i);
+        cr_assert_str_eq(batch, batches[i]);
+        cr_assert_str_eq(c->claim_id, "C1");
+        cr_assert_eq(d->decision, CQ_DECISION_REJECT);
+        cr_assert_str_eq(d->node, "w2");
+        cr_assert_eq(d->ledger_seq, 41);
+    }
+    cr_assert_eq(cq_proto_history_next(&m, &cid, batch, c, d, NULL), 0);
+    s_make_history_empty(&w);
+    cr_assert_eq(cq_proto_history_decode(w.data, w.len, &m, NULL), 0);
+    cr_assert(m.last);
+    cr_assert_eq(m.items.n, 0);
+    cr_assert_eq(cq_proto_history_next(&m, &cid, batch, c, d, NULL), 0);
+    cq_mpw_free(&w);
+    free(c);
+    free(d);
+}
+
+Test(proto, orphans_and_extend_round_trip_at_caps)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_msg_orphans_t *o = calloc(1, sizeof *o);
+    s_make_orphans(&w);
+    cr_assert_eq(cq_proto_orphans_decode(w.data, w.len, o, NULL), 0);
+    cr_assert_eq(o->upto, 99);
+    cr_assert_eq(o->n_ranges, 3);
+    cr_assert_eq(o->ranges[1][0], 5);
+    cr_assert_eq(o->ranges[1][1], 9);
+    o->upto = 0;
+    o->n_ranges = CQ_PROTO_MAX_RANGES;
+    for (uint64_t i = 0; i < CQ_PROTO_MAX_RANGES; i++) {
+        o->ranges[i][0] = 2 * i + 1;
+        o->ranges[i][1] = i == 0 ? INT64_MAX : 2 * i + 1;
+    }
+    cq_proto_orphans_encode(&w, o);
+    cr_assert_eq(cq_proto_orphans_decode(w.data, w.len, o, NULL), 0);
+    cr_assert_eq(o->n_ranges, CQ_PROTO_MAX_RANGES);
+    cr_assert_eq(o->ranges[0][1], INT64_MAX);
+    cr_assert_eq(o->ranges[4095][0], 8191);
+
+    cq_msg_extend_t *e = calloc(1, sizeof *e);
+    s_make_extend(&w);
+    cr_assert_eq(cq_proto_extend_decode(w.data, w.len, e, NULL), 0);
+    cr_assert_eq(e->n, 3);
+    cr_assert_eq(e->leases[1], UINT64_MAX);
+    cr_assert_eq(e->leases[2], 7);
+    e->n = CQ_PROTO_MAX_EXTEND;
+    for (uint32_t i = 0; i < CQ_PROTO_MAX_EXTEND; i++)
+        e->leases[i] = i;
+    cq_proto_extend_encode(&w, e);
+    cr_assert_eq(cq_proto_extend_decode(w.data, w.len, e, NULL), 0);
+    cr_assert_eq(e->n, CQ_PROTO_MAX_EXTEND);
+    cr_assert_eq(e->leases[1023], 1023);
+    cq_mpw_free(&w);
+    free(o);
+    free(e);
+}
+
+Test(proto, pause_and_quarantine_round_trip)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    s_make_pause(&w);
+    char reason[CQ_PROTO_MSG_LEN];
+    cr_assert_eq(cq_proto_reason_decode(w.data, w.len, reason, NULL), 0);
+    cr_assert_str_eq(reason, "ledger: disk full");
+
+    s_make_quarantine(&w);
+    cq_msg_quarantine_t q;
+    cr_assert_eq(cq_proto_quarantine_decode(w.data, w.len, &q, NULL), 0);
+    cr_assert_eq(q.req_id, 5);
+    cr_assert_eq(q.op, CQ_QOP_SHOW);
+    cr_assert_str_eq(q.id, "claim:123");
+
+    s_quarantine_reply(&w, CQ_PROTO_MAX_QHIST);
+    cq_msg_quarantine_reply_t r;
+    cr_assert_eq(cq_proto_quarantine_reply_decode(w.data, w.len, &r, NULL), 0);
+    cr_assert_eq(r.req_id, 5);
+    cr_assert_eq(r.status, 0);
+    cr_assert_str_eq(r.message, "2 quarantined");
+    cr_assert_eq(r.n_items, 2);
+    const cq_qitem_t *x = &r.items[0];
+    cr_assert_str_eq(x->id, "claim:123");
+    cr_assert_str_eq(x->kind, "claim");
+    cr_assert_str_eq(x->batch_id, "b1");
+    cr_assert_str_eq(x->name, "PCN-1");
+    cr_assert_eq(x->attempts, 3);
+    cr_assert_eq(x->since_ms, UINT64_C(1764800000000));
+    cr_assert_str_eq(x->reason, "worker lost 3 times");
+    cr_assert_eq(x->n_hist, CQ_PROTO_MAX_QHIST);
+    cr_assert_eq(x->hist[31].at_ms, 1031);
+    cr_assert_str_eq(x->hist[31].node_id, "w31");
+    cr_assert_str_eq(x->hist[31].what, "worker lost");
+    cr_assert_str_eq(r.items[1].kind, "document");
+    cr_assert_eq(r.items[1].n_hist, 0);
+    cq_proto_quarantine_reply_free(&r);
+    cr_assert_null(r.items);
+    cr_assert_eq(r.n_items, 0);
+    cq_mpw_free(&w);
+}
+
+Test(proto, new_commands_have_names)
+{
+    const struct {
+        int cmd;
+        const char *name;
+    } names[] = {
+        {0x0B, "HISTORY"}, {0x0C, "ORPHANS"},    {0x0D, "EXTEND"},
+        {0x0E, "PAUSE"},   {0x2A, "QUARANTINE"}, {0x2B, "QUARANTINE_REPLY"},
+        {0x0F, NULL},      {0x2C, NULL},
+    };
+    for (size_t i = 0; i < CQ_ARRAY_LEN(names); i++) {
+        const char *got = cq_cmd_name(names[i].cmd);
+        if (names[i].name == NULL)
+            cr_assert_null(got, "0x%02x", names[i].cmd);
+        else
+            cr_assert_str_eq(got, names[i].name);
+    }
+}
+
+//  Each message with appended fields or new: decodes; fails at every
+//  strict prefix, with its last field missing, and with a byte after the
+//  body; skips a trailing field of a newer peer.
+Test(proto, new_and_appended_messages_truncated_or_extended)
+{
+    cq_mpw_t w, x;
+    cq_mpw_init(&w);
+    cq_mpw_init(&x);
+    for (size_t i = 0; i < CQ_ARRAY_LEN(s_msgs); i++) {
+        const char *name = s_msgs[i].name;
+        s_msgs[i].make(&w);
+        cr_assert_eq(s_msgs[i].decode(w.data, w.len, NULL), 0, "%s", name);
+        s_prefixes_fail(w.data, w.len, s_msgs[i].decode, name);
+        s_array_with(&x, &w, s_msgs[i].fields - 1, NULL);
+        cr_assert_eq(s_msgs[i].decode(x.data, x.len, NULL), CQ_EPROTO, "%s",
+                     name);
+        s_array_with(&x, &w, s_msgs[i].fields, s_nil);
+        cr_assert_eq(s_msgs[i].decode(x.data, x.len, NULL), 0, "%s", name);
+        cq_mpw_raw(&w, "\xc0", 1);
+        cr_assert_eq(s_msgs[i].decode(w.data, w.len, NULL), CQ_EPROTO, "%s",
+                     name);
+    }
+    cq_mpw_free(&w);
+    cq_mpw_free(&x);
+}
+
+//  Values the table below puts in place of a field (s_arg_*).
+static uint64_t s_arg_a, s_arg_b;
+static const char *s_arg_s;
+
+static void
+s_uint_a(cq_mpw_t *w)
+{
+    cq_mpw_uint(w, s_arg_a);
+}
+static void
+s_minus_a(cq_mpw_t *w)
+{
+    cq_mpw_int(w, -(int64_t)s_arg_a);
+}
+static void
+s_str_s(cq_mpw_t *w)
+{
+    cq_mpw_str(w, s_arg_s);
+}
+//  a string of a 'x' characters
+static void
+s_xs_a(cq_mpw_t *w)
+{
+    char *s = malloc(s_arg_a + 1);
+    memset(s, 'x', s_arg_a);
+    cq_mpw_strn(w, s, s_arg_a);
+    free(s);
+}
+//  an array header of a, and nothing of its elements
+static void
+s_count_a(cq_mpw_t *w)
+{
+    cq_mpw_array(w, (uint32_t)s_arg_a);
+}
+//  an array of a nils
+static void
+s_nils_a(cq_mpw_t *w)
+{
+    cq_mpw_array(w, (uint32_t)s_arg_a);
+    for (uint64_t i = 0; i < s_arg_a; i++)
+        cq_mpw_nil(w);
+}
+//  ORPHANS ranges [[a, b]]
+static void
+s_range_ab(cq_mpw_t *w)
+{
+    cq_mpw_array(w, 1);
+    cq_mpw_array(w, 2);
+    cq_mpw_uint(w, s_arg_a);
+    cq_mpw_uint(w, s_arg_b);
+}
+//  QUARANTINE_REPLY items: one item of a fields (8 or fewer), its history
+//  b entries with node id s
+static void
+s_qitem_abs(cq_mpw_t *w)
+{
+    cq_mpw_array(w, 1);
+    cq_mpw_array(w, (uint32_t)s_arg_a);
+    const char *strs[] = {"claim:1", "claim", "b1", "C1"};
+    for (int i = 0; i < 4; i++)
+        cq_mpw_str(w, strs[i]);
+    cq_mpw_uint(w, 3);
+    cq_mpw_uint(w, 0);
+    cq_mpw_str(w, "lost");
+    if (s_arg_a < 8)
+        return;
+    cq_mpw_array(w, (uint32_t)s_arg_b);
+    for (uint64_t k = 0; k < s_arg_b; k++) {
+        cq_mpw_array(w, 3);
+        cq_mpw_uint(w, k);
+        cq_mpw_str(w, s_arg_s);
+        cq_mpw_str(w, "worker lost");
+    }
+}
+//  HISTORY items: one item whose claim is bad (type 2) or whose decision
+//  is nil
+static void
+s_history_one(cq_mpw_t *w, bool bad_claim)
+{
+    cq_mpw_t cw, dw;
+    cq_mpw_init(&cw);
+    cq_mpw_init(&dw);
+    if (bad_claim) {
+        s_claim_with(&cw, 2, s_type_2);
+        s_small_decision(&dw);
+    } else {
+        s_plain_claim(&cw);
+        cq_mpw_nil(&dw);
+    }
+    cq_mpw_array(w, 1);
+    cq_proto_history_add(w, 1, "b1", cw.data, cw.len, dw.data, dw.len);
+    cq_mpw_free(&cw);
+    cq_mpw_free(&dw);
+}
+static void
+s_history_bad_claim(cq_mpw_t *w)
+{
+    s_history_one(w, true);
+}
+static void
+s_history_nil_decision(cq_mpw_t *w)
+{
+    s_history_one(w, false);
+}
+
+#define S_ID40 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+//  A valid body (s_msgs) with one field replaced (alt, with s_arg_* set
+//  from a, b, s) or, alt NULL, the fields from `field` on left out.
+Test(proto, new_and_appended_fields_are_validated)
+{
+    struct {
+        int msg;
+        uint32_t field;
+        void (*alt)(cq_mpw_t *);
+        int code;
+        const char *what;
+        uint64_t a, b;
+        const char *s;
+    } cases[] = {
+        {M_READY, 0, s_str_s, CQ_EPROTO, "node_id", 0, 0, "w 1"},
+        {M_READY, 1, s_uint_a, CQ_EPROTO, "credit", 0, 0, NULL},
+        {M_READY, 1, s_uint_a, CQ_EPROTO, "credit", CQ_PROTO_MAX_CREDIT + 1, 0,
+         NULL},
+        {M_READY, 5, s_str_s, CQ_EPROTO, "ledger_id", 0, 0, "0123ABCD"},
+        {M_READY, 5, s_str_s, CQ_EPROTO, "ledger_id", 0, 0, "01-23"},
+        {M_READY, 5, s_xs_a, CQ_ETOOBIG, "ledger_id", CQ_LEDGER_ID_LEN, 0,
+         NULL},
+        {M_READY, 5, s_int_1, CQ_EPROTO, "ledger_id", 0, 0, NULL},
+        {M_READY, 5, s_nul_str, CQ_EPROTO, "ledger_id", 0, 0, NULL},
+        {M_READY, 6, s_neg, CQ_EPROTO, "ledger_seq", 0, 0, NULL},
+        {M_READY, 6, s_uint_a, CQ_EPROTO, "ledger_seq", UINT64_MAX, 0, NULL},
+        {M_READY, 7, s_uint_a, CQ_EPROTO, "resolved_seq", 91, 0, NULL},
+        {M_READY, 7, s_str_s, CQ_EPROTO, "resolved_seq", 0, 0, "1"},
+        {M_READY, 8, s_uint_a, CQ_EPROTO, "crash_kind", 3, 0, NULL},
+        {M_READY, 10, s_neg, CQ_EPROTO, "crash_lease", 0, 0, NULL},
+        {M_READY, 5, NULL, CQ_EPROTO, "READY", 0, 0, NULL},
+        {M_READY, 8, NULL, CQ_EPROTO, "READY", 0, 0, NULL},
+        {M_WELCOME, 4, s_uint_a, CQ_EPROTO, "shards", 0, 0, NULL},
+        {M_WELCOME, 4, s_uint_a, CQ_EPROTO, "shards", 65537, 0, NULL},
+        {M_WELCOME, 5, s_str_s, CQ_EPROTO, "epoch", 0, 0, "1"},
+        {M_WELCOME, 5, s_neg, CQ_EPROTO, "epoch", 0, 0, NULL},
+        {M_WELCOME, 3, s_xs_a, CQ_ETOOBIG, "reason", CQ_PROTO_MSG_LEN, 0, NULL},
+        {M_WELCOME, 4, NULL, CQ_EPROTO, "WELCOME", 0, 0, NULL},
+        {M_HISTORY, 0, s_uint_a, CQ_EPROTO, "shard", 65536, 0, NULL},
+        {M_HISTORY, 1, s_neg, CQ_EPROTO, "part", 0, 0, NULL},
+        {M_HISTORY, 2, s_int_1, CQ_EPROTO, "last", 0, 0, NULL},
+        {M_HISTORY, 3, s_history_bad_claim, CQ_EPROTO, "claim.type", 0, 0,
+         NULL},
+        {M_HISTORY, 3, s_history_nil_decision, CQ_EPROTO, "decision", 0, 0,
+         NULL},
+        {M_HISTORY, 3, s_count_a, CQ_ETOOBIG, "items", CQ_PROTO_MAX_ITEMS + 1,
+         0, NULL},
+        {M_HISTORY, 3, s_count_a, CQ_EPROTO, "items", 10, 0, NULL},
+        {M_HISTORY, 3, s_nils_a, CQ_EPROTO, "item", 2, 0, NULL},
+        {M_ORPHANS, 0, s_neg, CQ_EPROTO, "upto", 0, 0, NULL},
+        {M_ORPHANS, 1, s_range_ab, 0, NULL, 7, 7, NULL},
+        {M_ORPHANS, 1, s_range_ab, CQ_EPROTO, "range", 9, 5, NULL},
+        {M_ORPHANS, 1, s_range_ab, CQ_EPROTO, "range", 0, 3, NULL},
+        {M_ORPHANS, 1, s_range_ab, CQ_EPROTO, "range.to", 1, UINT64_MAX, NULL},
+        {M_ORPHANS, 1, s_nils_a, CQ_EPROTO, "range", 1, 0, NULL},
+        {M_ORPHANS, 1, s_count_a, CQ_ETOOBIG, "ranges", CQ_PROTO_MAX_RANGES + 1,
+         0, NULL},
+        {M_ORPHANS, 1, s_count_a, CQ_EPROTO, "ranges", 10, 0, NULL},
+        {M_EXTEND, 0, s_count_a, CQ_EPROTO, "leases", 0, 0, NULL},
+        {M_EXTEND, 0, s_count_a, CQ_ETOOBIG, "leases", CQ_PROTO_MAX_EXTEND + 1,
+         0, NULL},
+        {M_EXTEND, 0, s_count_a, CQ_EPROTO, "leases", 10, 0, NULL},
+        {M_EXTEND, 0, s_nils_a, CQ_EPROTO, "leases", 1, 0, NULL},
+        {M_EXTEND, 0, s_int_1, CQ_EPROTO, "leases", 0, 0, NULL},
+        {M_PAUSE, 0, s_xs_a, CQ_ETOOBIG, "reason", CQ_PROTO_MSG_LEN, 0, NULL},
+        {M_PAUSE, 0, s_nul_str, CQ_EPROTO, "reason", 0, 0, NULL},
+        {M_STATUS_REPLY, 12, s_int_1, CQ_EPROTO, "durable", 0, 0, NULL},
+        {M_STATUS_REPLY, 13, s_neg, CQ_EPROTO, "epoch", 0, 0, NULL},
+        {M_STATUS_REPLY, 12, NULL, CQ_EPROTO, "STATUS_REPLY", 0, 0, NULL},
+        {M_RESULTS, 3, s_uint_a, CQ_EPROTO, "max", 0, 0, NULL},
+        {M_RESULTS, 3, s_uint_a, CQ_EPROTO, "max", CQ_PROTO_MAX_ITEMS + 1, 0,
+         NULL},
+        {M_RESULTS, 5, s_nil, CQ_EPROTO, "watch", 0, 0, NULL},
+        {M_RESULTS, 5, NULL, CQ_EPROTO, "RESULTS", 0, 0, NULL},
+        {M_QUARANTINE, 1, s_uint_a, CQ_EPROTO, "op", CQ_QOP_RELEASE + 1, 0,
+         NULL},
+        {M_QUARANTINE, 1, s_neg, CQ_EPROTO, "op", 0, 0, NULL},
+        {M_QUARANTINE, 2, s_xs_a, CQ_ETOOBIG, "id", CQ_QID_LEN, 0, NULL},
+        {M_QUARANTINE, 2, s_bin_not_str, CQ_EPROTO, "id", 0, 0, NULL},
+        {M_QUARANTINE_REPLY, 1, s_minus_a, CQ_EPROTO, "status", 100, 0, NULL},
+        {M_QUARANTINE_REPLY, 1, s_uint_a, CQ_EPROTO, "status", 1, 0, NULL},
+        {M_QUARANTINE_REPLY, 2, s_xs_a, CQ_ETOOBIG, "message", CQ_PROTO_MSG_LEN,
+         0, NULL},
+        {M_QUARANTINE_REPLY, 3, s_count_a, CQ_ETOOBIG, "items",
+         CQ_PROTO_MAX_QITEMS + 1, 0, NULL},
+        //  100 items in 100 bytes: too few for 100 items, refused before
+        //  the ~1 MiB they would take is allocated
+        {M_QUARANTINE_REPLY, 3, s_nils_a, CQ_EPROTO, "items", 100, 0, NULL},
+        {M_QUARANTINE_REPLY, 3, s_nils_a, CQ_EPROTO, "item", 1, 0, NULL},
+        {M_QUARANTINE_REPLY, 3, s_qitem_abs, 0, NULL, 8, 1, "w1"},
+        {M_QUARANTINE_REPLY, 3, s_qitem_abs, CQ_EPROTO, "item", 7, 0, NULL},
+        {M_QUARANTINE_REPLY, 3, s_qitem_abs, CQ_ETOOBIG, "item.hist", 8,
+         CQ_PROTO_MAX_QHIST + 1, "w1"},
+        {M_QUARANTINE_REPLY, 3, s_qitem_abs, CQ_ETOOBIG, "hist.node_id", 8, 1,
+         S_ID40},
+    };
+    cq_mpw_t w, x;
+    cq_mpw_init(&w);
+    cq_mpw_init(&x);
+    for (size_t i = 0; i < CQ_ARRAY_LEN(cases); i++) {
+        s_arg_a = cases[i].a;
+        s_arg_b = cases[i].b;
+        s_arg_s = cases[i].s;
+        s_msgs[cases[i].msg].make(&w);
+        s_array_with(&x, &w, cases[i].field, cases[i].alt);
+        cq_diag_t diag = {0};
+        int rc = s_msgs[cases[i].msg].decode(x.data, x.len, &diag);
+        cr_assert_eq(rc, cases[i].code, "case %zu: %d %s", i, rc, diag.msg);
+        if (cases[i].what != NULL)
+            cr_assert(strstr(diag.msg, cases[i].what) != NULL, "case %zu: %s",
+                      i, diag.msg);
+    }
+    cq_mpw_free(&w);
+    cq_mpw_free(&x);
+}
+
+//  CQ_PROTO_SEEDS=DIR writes each message of s_msgs (header and body) to
+//  DIR/<name>: the seeds in tests/fuzz/corpus/proto/ were made so.
+Test(proto, write_fuzz_seeds)
+{
+    const char *dir = getenv("CQ_PROTO_SEEDS");
+    if (dir == NULL)
+        cr_skip_test("CQ_PROTO_SEEDS not set");
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    for (size_t i = 0; i < CQ_ARRAY_LEN(s_msgs); i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, s_msgs[i].name);
+        FILE *f = fopen(path, "wb");
+        cr_assert_not_null(f, "%s", path);
+        uint8_t h[CQ_PROTO_HDR_LEN];
+        cq_proto_hdr_encode(s_msgs[i].cmd, h);
+        s_msgs[i].make(&w);
+        cr_assert_eq(fwrite(h, 1, sizeof h, f), sizeof h);
+        cr_assert_eq(fwrite(w.data, 1, w.len, f), w.len);
+        cr_assert_eq(fclose(f), 0);
+    }
+    cq_mpw_free(&w);
 }
 
 //  ---- hostile bodies

@@ -1,0 +1,263 @@
+//  The broker's journal (broker/journal.h): records written by a commit
+//  come back from a load in order; nothing is written before a commit; a
+//  corrupt or newer file is refused naming the file; compaction moves a
+//  finished batch's claims into the archive.
+#include "cq_test.h"
+#include "journal.h"
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char log[8192];
+    size_t n;
+} s_trace_t;
+
+static void s_add(s_trace_t *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+s_add(s_trace_t *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(t->log + t->n, sizeof t->log - t->n, fmt, ap);
+    va_end(ap);
+    if (k > 0 && t->n + (size_t)k < sizeof t->log)
+        t->n += (size_t)k;
+}
+
+static int
+s_batch(void *arg, uint32_t id, const char *batch_id, int64_t ms)
+{
+    s_add(arg, "B%u:%s:%lld ", id, batch_id, (long long)ms);
+    return 0;
+}
+
+static int
+s_doc(void *arg, uint32_t id, uint32_t batch, uint32_t pos, const char *name,
+      uint32_t first, int32_t rd, const uint8_t *digest, const void *data,
+      size_t len, size_t size)
+{
+    s_add(arg, "D%u:%u:%u:%s:%u:%d:%02x:%s:%zu ", id, batch, pos, name, first,
+          rd, digest[0], data ? "data" : "nodata", size);
+    (void)len;
+    return 0;
+}
+
+static int
+s_intake(void *arg, uint32_t doc, uint64_t seq, int32_t status,
+         const char *message, uint32_t n_claims)
+{
+    s_add(arg, "I%u:%llu:%d:%s:%u ", doc, (unsigned long long)seq, status,
+          message, n_claims);
+    return 0;
+}
+
+static int
+s_claim(void *arg, uint32_t id, const char *key, uint32_t shard,
+        uint32_t batch, uint32_t doc, uint32_t idx, const void *body,
+        size_t len, const char *archived)
+{
+    s_add(arg, "C%u:%s:%u:%d:%d:%d:%.*s:%s ", id, key, shard, (int)batch,
+          (int)doc, (int)idx, (int)len, (const char *)body,
+          archived ? archived : "-");
+    return 0;
+}
+
+static int
+s_ref(void *arg, uint32_t doc, uint32_t idx, uint32_t claim)
+{
+    s_add(arg, "R%u:%u:%u ", doc, idx, claim);
+    return 0;
+}
+
+static int
+s_decision(void *arg, uint32_t claim, uint64_t seq, const char *node,
+           const char *ledger_id, uint64_t ledger_seq, int outcome,
+           const void *body, size_t len)
+{
+    s_add(arg, "X%u:%llu:%s:%s:%llu:%d:%.*s ", claim, (unsigned long long)seq,
+          node, ledger_id, (unsigned long long)ledger_seq, outcome, (int)len,
+          (const char *)body);
+    return 0;
+}
+
+static int
+s_event(void *arg, const char *kind, uint32_t target, const char *node,
+        uint32_t attempts, const char *detail, int64_t ms)
+{
+    s_add(arg, "E%s:%u:%s:%u:%s:%lld ", kind, target, node ? node : "-",
+          attempts, detail ? detail : "-", (long long)ms);
+    return 0;
+}
+
+static const cq_journal_loader_t s_loader = {
+    s_batch, s_doc, s_intake, s_claim, s_ref, s_decision, s_event};
+
+static void
+s_load(cq_journal_t *j, s_trace_t *t)
+{
+    memset(t, 0, sizeof *t);
+    cq_diag_t diag = {0};
+    cr_assert_eq(cq_journal_load(j, &s_loader, t, &diag), 0, "%s", diag.msg);
+}
+
+//  One batch: two documents, three claims (one a reference), decisions
+//  made out of claim order, an event.
+static void
+s_fill(cq_journal_t *j)
+{
+    uint8_t dg[32] = {0xab};
+    cq_journal_batch(j, 0, "b1", 1000);
+    cq_journal_doc(j, 0, 0, 0, "a.jsonl", 1, 20000, 1001, dg, "AAAA", 4);
+    cq_journal_doc(j, 1, 0, 1, "b.jsonl", 3, 20000, 1002, dg, "BB", 2);
+    cq_journal_intake(j, 0, 1, 0, NULL, 2);
+    cq_journal_claim(j, 0, "P|1|c1|1", 7, 0, 0, 0, "c1", 2);
+    cq_journal_claim(j, 1, "P|1|c2|1", 9, 0, 0, 1, "c2", 2);
+    cq_journal_intake(j, 1, 2, -20, "bad record", 1);
+    cq_journal_ref(j, 1, 0, 0);
+    cq_journal_decision(j, 1, 1, "w2", "L2", 5, 77, 1, 1003, "d2", 2);
+    cq_journal_decision(j, 0, 2, "w1", "L1", 9, 78, 0, 1004, "d1", 2);
+    cq_journal_event(j, "shard", 7, "w1", 0, NULL, 1005);
+}
+
+Test(journal, commit_then_load_in_order)
+{
+    const char *dir = cq_test_tmpdir();
+    char jdir[1024];
+    snprintf(jdir, sizeof jdir, "%s/j", dir);
+    cq_diag_t diag = {0};
+    cq_journal_t *j = cq_journal_open(jdir, 16, &diag);
+    cr_assert_not_null(j, "%s", diag.msg);
+    cr_assert_eq(cq_journal_epoch(j), 1);
+    cr_assert_eq(cq_journal_shards(j), 16);
+    s_fill(j);
+    cr_assert_eq(cq_journal_pending(j), 11);
+    //  nothing is in the file before the commit
+    s_trace_t t;
+    s_load(j, &t);
+    cr_assert_str_eq(t.log, "");
+    cr_assert_eq(cq_journal_commit(j, &diag), 0, "%s", diag.msg);
+    cr_assert_eq(cq_journal_pending(j), 0);
+    cq_journal_close(&j);
+    //  again: a second start, the shard count kept
+    j = cq_journal_open(jdir, 256, &diag);
+    cr_assert_not_null(j, "%s", diag.msg);
+    cr_assert_eq(cq_journal_epoch(j), 2);
+    cr_assert_eq(cq_journal_shards(j), 16);
+    s_load(j, &t);
+    cr_assert_str_eq(
+        t.log,
+        "B0:b1:1000 "
+        "D0:0:0:a.jsonl:1:20000:ab:nodata:4 D1:0:1:b.jsonl:3:20000:ab:nodata:2 "
+        "I0:1:0::2 I1:2:-20:bad record:1 "
+        "C0:P|1|c1|1:7:0:0:0:c1:- C1:P|1|c2|1:9:0:0:1:c2:- R1:0:0 "
+        "X1:1:w2:L2:5:1:d2 X0:2:w1:L1:9:0:d1 Eshard:7:w1:0:-:1005 ",
+        "%s", t.log);
+    cq_journal_close(&j);
+}
+
+Test(journal, document_bytes_only_until_intake)
+{
+    const char *dir = cq_test_tmpdir();
+    cq_diag_t diag = {0};
+    cq_journal_t *j = cq_journal_open(dir, 4, &diag);
+    cr_assert_not_null(j);
+    uint8_t dg[32] = {1};
+    cq_journal_batch(j, 0, "b", 1);
+    cq_journal_doc(j, 0, 0, 0, "x", 1, 0, 1, dg, "XYZ", 3);
+    cr_assert_eq(cq_journal_commit(j, &diag), 0);
+    s_trace_t t;
+    s_load(j, &t);
+    cr_assert(strstr(t.log, "D0:0:0:x:1:0:01:data:3 "), "%s", t.log);
+    zmq_msg_t m;
+    cr_assert_eq(cq_journal_doc_data(j, 0, &m), 0);
+    cr_assert_eq(zmq_msg_size(&m), 3);
+    cr_assert_eq(memcmp(zmq_msg_data(&m), "XYZ", 3), 0);
+    zmq_msg_close(&m);
+    cr_assert_eq(cq_journal_doc_data(j, 5, &m), CQ_ENOTFOUND);
+    cq_journal_close(&j);
+}
+
+Test(journal, corrupt_or_newer_file_refused_naming_it)
+{
+    const char *dir = cq_test_tmpdir();
+    char path[1100];
+    snprintf(path, sizeof path, "%s/journal.db", dir);
+    char junk[8192];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)(i * 131 + 7);
+    cr_assert_eq(cq_test_write(path, junk, sizeof junk), 0);
+    cq_diag_t diag = {0};
+    cr_assert_null(cq_journal_open(dir, 4, &diag));
+    cr_assert(strstr(diag.msg, path), "%s", diag.msg);
+
+    const char *d2 = cq_test_tmpdir();
+    cq_journal_t *j = cq_journal_open(d2, 4, &diag);
+    cr_assert_not_null(j);
+    cq_journal_close(&j);
+    snprintf(path, sizeof path, "%s/journal.db", d2);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db,
+                              "INSERT INTO schema_version VALUES (99, "
+                              "'9999_future', 'x')",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    memset(&diag, 0, sizeof diag);
+    cr_assert_null(cq_journal_open(d2, 4, &diag));
+    cr_assert_eq(diag.code, CQ_EUNSUPPORTED);
+    cr_assert(strstr(diag.msg, "newer"), "%s", diag.msg);
+}
+
+Test(journal, compaction_moves_claims_to_the_archive)
+{
+    const char *dir = cq_test_tmpdir();
+    cq_diag_t diag = {0};
+    cq_journal_t *j = cq_journal_open(dir, 16, &diag);
+    cr_assert_not_null(j);
+    s_fill(j);
+    cr_assert_eq(cq_journal_commit(j, &diag), 0);
+    uint32_t docs[] = {0, 1}, claims[] = {0, 1};
+    cr_assert_eq(
+        cq_journal_compact(j, 0, "b1", docs, 2, claims, 2, 2000, &diag), 0,
+        "%s", diag.msg);
+    s_trace_t t;
+    s_load(j, &t);
+    //  the batch and its documents are gone; claims and decisions come
+    //  back from the archive, in id and decision order
+    cr_assert_str_eq(t.log,
+                     "C0:P|1|c1|1:7:-1:-1:-1:c1:b1 C1:P|1|c2|1:9:-1:-1:-1:c2:b1 "
+                     "X1:1:w2:L2:5:1:d2 X0:2:w1:L1:9:0:d1 "
+                     "Eshard:7:w1:0:-:1005 ",
+                     "%s", t.log);
+    //  a claim without a decision cannot be archived: nothing changes
+    cq_journal_batch(j, 1, "b2", 3000);
+    cq_journal_claim(j, 2, "P|1|c3|1", 1, 1, 2, 0, "c3", 2);
+    cr_assert_eq(cq_journal_commit(j, &diag), 0);
+    uint32_t c3[] = {2};
+    memset(&diag, 0, sizeof diag);
+    cr_assert_neq(cq_journal_compact(j, 1, "b2", NULL, 0, c3, 1, 4000, &diag),
+                  0);
+    s_load(j, &t);
+    cr_assert(strstr(t.log, "B1:b2:3000 "), "%s", t.log);
+    cr_assert(strstr(t.log, "C2:P|1|c3|1:1:1:2:0:c3:- "), "%s", t.log);
+    //  and nothing is compacted while records wait for a commit
+    cq_journal_event(j, "shard", 1, "w1", 0, NULL, 1);
+    cr_assert_eq(cq_journal_compact(j, 1, "b2", NULL, 0, NULL, 0, 1, &diag),
+                 CQ_EBUSY);
+    cq_journal_close(&j);
+}
+
+Test(journal, fsync_rate_is_measured)
+{
+    double r = cq_journal_fsync_rate(cq_test_tmpdir(), 100);
+    cr_assert_gt(r, 0.0);
+    cr_assert_lt(cq_journal_fsync_rate("/nonexistent/dir", 10), 0.0);
+}
