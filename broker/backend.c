@@ -168,9 +168,11 @@ s_on_ready(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
     w->why[0] = '\0';
     w->ledger = S_NONE;
     w->orphan_check = false;
+    w->goodbye_held = false;
     if (m.ledger_id[0] != '\0') {
         w->ledger = cqb_ledger_find(self, m.ledger_id, true);
-        w->orphan_check = true; // after this turn's commit
+        w->orphan_check = true; // once the journal holds what it has now
+        w->orphan_gen = cqb_recorded(self);
         w->ready_seq = m.ledger_seq;
         w->ready_resolved = m.resolved_seq;
     }
@@ -213,7 +215,8 @@ s_lease_broken(cq_broker_t *self, uint32_t li, const char *what,
     cq_log_warn(NULL, "%s from %s dropped: %s; its work is requeued", what,
                 self->workers[self->leases[li].worker].node_id,
                 diag ? diag->msg : "");
-    cqb_lease_requeue(self, li, true, true, "its worker sent a malformed reply");
+    cqb_lease_requeue(self, li, true, true,
+                      "its worker sent a malformed reply");
 }
 
 //  Finds the lease of token held by worker wi of kind, or S_NONE (and
@@ -362,8 +365,52 @@ s_on_result(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
     cqb_lease_t *l = &self->leases[li];
     const char *ledger_id =
         w->ledger != S_NONE ? self->ledgers[w->ledger].id : "";
+    //  Decisions first, as one journal row (a claim the worker could not
+    //  decide is handled after: it may write events of its own).
+    cq_msg_result_t m3 = m;
+    uint32_t result = self->next_result;
+    if (self->journal)
+        cq_journal_result_begin(self->journal, result, w->node_id, ledger_id,
+                                token, self->wall);
     while (cq_proto_result_next(&m, &cid, &status, &self->decision, &raw,
                                 &raw_len, &diag) == 1) {
+        if (status < 0)
+            continue;
+        cqb_claim_t *c = &self->claims[cid];
+        if (c->state != C_LEASED || c->lease != token) {
+            self->k[K_STALE_RESULTS]++;
+            continue;
+        }
+        if (w->inflight > 0)
+            w->inflight--;
+        if (l->remaining > 0)
+            l->remaining--;
+        cqb_shard_t *sh = &self->shards[c->shard];
+        if (sh->inflight > 0)
+            sh->inflight--;
+        c->dec_seq = ++self->dec_seq;
+        c->result = result;
+        c->ledger = w->ledger;
+        if (self->journal)
+            cq_journal_result_item(self->journal, (uint32_t)cid, c->dec_seq,
+                                   (uint64_t)self->decision.ledger_seq,
+                                   (int)self->decision.decision, raw, raw_len);
+        if (w->ledger != S_NONE && self->decision.ledger_seq > 0)
+            cqb_ledger_set(self, w->ledger,
+                           (uint64_t)self->decision.ledger_seq);
+        cqb_claim_decided(self, (uint32_t)cid, raw, raw_len,
+                          (uint8_t)self->decision.decision);
+        w->decided++;
+        self->k[K_DECIDED]++;
+        cqb_claim_final(self, (uint32_t)cid);
+    }
+    if (self->journal)
+        cq_journal_result_end(self->journal);
+    self->next_result++;
+    while (cq_proto_result_next(&m3, &cid, &status, &self->decision, &raw,
+                                &raw_len, &diag) == 1) {
+        if (status >= 0)
+            continue;
         cqb_claim_t *c = &self->claims[cid];
         if (c->state != C_LEASED || c->lease != token) {
             self->k[K_STALE_RESULTS]++;
@@ -377,38 +424,21 @@ s_on_result(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
         if (sh->inflight > 0)
             sh->inflight--;
         c->lease = 0;
-        if (status < 0) {
-            //  The worker could not decide it. Retryable errors (its store
-            //  was busy) are no fault of the claim's; others are.
-            c->state = C_QUEUED;
-            char why[96];
-            snprintf(why, sizeof why, "%s could not decide it: %s", w->node_id,
-                     cq_strerror(status));
-            if (!CQ_ERR_RETRYABLE(status))
-                cqb_strike(self, false, (uint32_t)cid, w->node_id, why);
-            if (c->strikes >= self->cfg.max_attempts) {
-                cqb_quarantine(self, false, (uint32_t)cid, why);
-            } else {
-                cq_deque_push_front(&sh->q, (uint32_t)cid);
-                self->adj_queued++;
-                self->k[K_REQUEUED_CLAIMS]++;
-            }
-            continue;
+        //  The worker could not decide it. Retryable errors (its store
+        //  was busy) are no fault of the claim's; others are.
+        c->state = C_QUEUED;
+        char why[96];
+        snprintf(why, sizeof why, "%s could not decide it: %s", w->node_id,
+                 cq_strerror(status));
+        if (!CQ_ERR_RETRYABLE(status))
+            cqb_strike(self, false, (uint32_t)cid, w->node_id, why);
+        if (c->strikes >= self->cfg.max_attempts) {
+            cqb_quarantine(self, false, (uint32_t)cid, why);
+        } else {
+            cq_deque_push_front(&sh->q, (uint32_t)cid);
+            self->adj_queued++;
+            self->k[K_REQUEUED_CLAIMS]++;
         }
-        if (self->journal)
-            cq_journal_decision(self->journal, (uint32_t)cid, ++self->dec_seq,
-                                w->node_id,
-                                ledger_id, (uint64_t)self->decision.ledger_seq,
-                                token, (int)self->decision.decision, self->wall,
-                                raw, raw_len);
-        if (w->ledger != S_NONE && self->decision.ledger_seq > 0)
-            cqb_ledger_set(self, w->ledger,
-                           (uint64_t)self->decision.ledger_seq);
-        cqb_claim_decided(self, (uint32_t)cid, raw, raw_len,
-                          (uint8_t)self->decision.decision);
-        w->decided++;
-        self->k[K_DECIDED]++;
-        cqb_claim_final(self, (uint32_t)cid);
     }
     if (l->remaining == 0)
         cqb_lease_free(self, li);
@@ -418,14 +448,19 @@ static void
 s_on_goodbye(cq_broker_t *self, uint32_t wi)
 {
     cqb_worker_t *w = &self->workers[wi];
-    if (w->state == W_LIVE || w->state == W_MISMATCH ||
-        w->state == W_PAUSED) {
+    if (w->state == W_LIVE || w->state == W_MISMATCH || w->state == W_PAUSED) {
         w->state = W_STOPPING;
         self->rebalance = true; // its shards move away (when quiet)
         cq_log_notice(NULL,
                       "worker %s stopping: %u claims, %u documents in "
                       "flight",
                       w->node_id, w->inflight, w->intake_inflight);
+    }
+    //  (after the orphan check of its registration: a node that stops
+    //  right after registering still learns which of its rows are orphans)
+    if (w->orphan_check) {
+        w->goodbye_held = true;
+        return;
     }
     cq_proto_empty_encode(&self->w);
     cqb_send_worker(self, w, CQ_CMD_GOODBYE_OK, &self->w, NULL, 0);
@@ -444,8 +479,7 @@ s_on_extend(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
     for (uint32_t i = 0; i < m->n; i++) {
         uint32_t li;
         if (!cq_u64map_get(&self->lease_map, m->leases[i], &li) ||
-            self->leases[li].worker != wi ||
-            self->leases[li].kind != L_INTAKE)
+            self->leases[li].worker != wi || self->leases[li].kind != L_INTAKE)
             continue; // (a lease it lost meanwhile: nothing to extend)
         cqb_lease_t *l = &self->leases[li];
         int64_t cap = l->started + (int64_t)self->cfg.max_intake_ms;
@@ -544,8 +578,8 @@ cqb_workers_tick(cq_broker_t *self)
         }
         if (self->now - w->last_send >= (int64_t)self->cfg.heartbeat_ms) {
             cq_proto_empty_encode(&self->w);
-            if (cqb_send_worker(self, w, CQ_CMD_HEARTBEAT, &self->w, NULL,
-                                0) == CQ_EUNREACH)
+            if (cqb_send_worker(self, w, CQ_CMD_HEARTBEAT, &self->w, NULL, 0) ==
+                CQ_EUNREACH)
                 cqb_worker_gone(self, i, W_DEAD, "unreachable");
         }
     }

@@ -4,12 +4,16 @@
 //  One turn of the loop:
 //    1. read what waits on both sockets (bounded, so neither side starves
 //       the other); handlers change memory and add journal records;
-//    2. commit the journal: one transaction, one fsync (group commit);
-//    3. only then: orphan checks for workers that registered, receipts for
-//       the documents just written, dispatch of work, and the outbox of
-//       client messages (receipts, DOC_DONE, DECISIONS);
-//    4. timers: heartbeats, dead workers, expired leases, idle clients.
-//  When the commit fails (journal disk full, read-only), nothing that
+//    2. hand the records to the journal's writer thread, which commits
+//       them in one transaction, one fsync (group commit; while it writes,
+//       the loop goes on and the next group gathers);
+//    3. what the writer has committed becomes visible: orphan checks for
+//       workers that registered, receipts for documents now written, and
+//       the outbox of client messages (receipts, DOC_DONE, DECISIONS,
+//       RESULTS) -- each held until the records it depends on are in;
+//    4. work goes out (dispatch); timers: heartbeats, dead workers,
+//       expired leases, idle clients.
+//  When a commit fails (journal disk full, read-only), nothing that
 //  depends on it leaves: receipts and pushes wait, no new work is given
 //  out, new documents are refused with "journal full", and the commit is
 //  tried again every second with every record it holds.
@@ -31,17 +35,23 @@ const char *const cqb_wstate[] = {"live", "stopping", "mismatch",
                                   "dead", "left",     "paused"};
 
 const char *const cqb_kname[K_COUNT] = {
-    "msgs_in",          "msgs_out",       "malformed",
-    "unknown_command",  "bad_version",    "oversized",
-    "unexpected",       "unknown_peer",   "stale_results",
-    "undeliverable",    "peer_busy",      "docs",
-    "docs_resubmitted", "docs_failed",    "claims",
-    "claims_resubmitted", "decided",      "claims_failed",
-    "requeued_docs",    "requeued_claims", "workers_dead",
-    "shards_moved",     "receipt_stalls", "arena_bytes",
-    "leases_expired",   "orphans",        "quarantined",
-    "released",         "history_sent",   "journal_commits",
-    "journal_failures", "refused_full",   "workers_paused"};
+    "msgs_in",          "msgs_out",
+    "malformed",        "unknown_command",
+    "bad_version",      "oversized",
+    "unexpected",       "unknown_peer",
+    "stale_results",    "undeliverable",
+    "peer_busy",        "docs",
+    "docs_resubmitted", "docs_failed",
+    "claims",           "claims_resubmitted",
+    "decided",          "claims_failed",
+    "requeued_docs",    "requeued_claims",
+    "workers_dead",     "shards_moved",
+    "receipt_stalls",   "arena_bytes",
+    "leases_expired",   "orphans",
+    "quarantined",      "released",
+    "history_sent",     "journal_commits",
+    "journal_failures", "refused_full",
+    "workers_paused"};
 
 uint64_t
 cqb_str_hash(const char *s)
@@ -96,7 +106,10 @@ s_bind(const char *ep, char *resolved, size_t rsize, size_t max_frame,
     //  gigabytes is never allocated.
     int64_t hard = (int64_t)max_frame * 2 + ((int64_t)16 << 20);
     zsock_set_maxmsgsize(s, (int)(hard > INT32_MAX ? -1 : hard));
-    if (zsock_bind(s, "%s", ep) < 0) {
+    //  libzmq's own bind: a port given as * is the kernel's pick (czmq's
+    //  zsock_bind would take the lowest free port of a fixed range, which a
+    //  restarting broker's neighbours may be given)
+    if (zmq_bind(zsock_resolve(s), ep) != 0) {
         cq_diag_set(diag, CQ_EIO, 0, "cannot bind %s: %s", ep,
                     zmq_strerror(errno));
         zsock_destroy(&s);
@@ -141,8 +154,8 @@ cq_broker_new(const cq_broker_config_t *cfg, cq_diag_t *diag)
     cq_wire_msg_init(self->in);
     self->n_shards = self->cfg.shards;
     if (cfg->journal_dir) {
-        self->journal = cq_journal_open(cfg->journal_dir, self->cfg.shards,
-                                        diag);
+        self->journal =
+            cq_journal_open(cfg->journal_dir, self->cfg.shards, diag);
         if (self->journal == NULL)
             goto out_destroy;
         self->epoch = cq_journal_epoch(self->journal);
@@ -164,6 +177,11 @@ cq_broker_new(const cq_broker_config_t *cfg, cq_diag_t *diag)
     }
     if (cqb_restore(self, diag) != 0)
         goto out_destroy;
+    if (self->journal && cq_journal_start(self->journal) != 0) {
+        cq_diag_set(diag, CQ_EIO, 0, "cannot start the journal's writer");
+        goto out_destroy;
+    }
+    self->committed = self->journal ? 0 : UINT64_MAX;
     self->front_sock = s_bind(cfg->frontend, self->front_ep,
                               sizeof self->front_ep, cfg->max_frame, diag);
     if (self->front_sock)
@@ -201,38 +219,48 @@ cq_broker_durable(const cq_broker_t *self)
     return self->journal != NULL;
 }
 
-//  Commits what this turn recorded. True when everything recorded so far
-//  is in the journal (or there is no journal).
-static bool
-s_commit(cq_broker_t *self)
+uint64_t
+cqb_recorded(const cq_broker_t *self)
 {
-    if (self->journal == NULL)
-        return true;
-    if (cq_journal_pending(self->journal) == 0)
-        return !self->journal_full;
-    if (self->journal_full && self->now < self->journal_retry)
-        return false;
-    cq_diag_t diag = {0};
-    int rc = cq_journal_commit(self->journal, &diag);
-    if (rc == 0) {
-        self->k[K_JOURNAL_COMMITS]++;
-        if (self->journal_full) {
-            self->journal_full = false;
-            cq_log_notice(NULL, "journal: writable again; receipts and "
-                                "dispatch resume");
-        }
-        return true;
+    return self->journal ? cq_journal_recorded(self->journal) : 0;
+}
+
+//  The journal: learns what the writer committed (self->committed), and
+//  hands it what was recorded since. A failing journal (disk full, read-
+//  only) is tried again every second, with everything it holds.
+static void
+s_journal(cq_broker_t *self)
+{
+    if (self->journal == NULL) {
+        self->committed = UINT64_MAX;
+        return;
     }
-    self->k[K_JOURNAL_FAILURES]++;
-    if (!self->journal_full)
+    cq_diag_t diag = {0};
+    uint64_t before = self->committed;
+    int rc = cq_journal_status(self->journal, &self->committed, &diag);
+    if (self->committed > before)
+        self->k[K_JOURNAL_COMMITS]++;
+    if (rc != 0 && !self->journal_full) {
+        self->k[K_JOURNAL_FAILURES]++;
         cq_log_error(NULL,
                      "%s; holding receipts and decisions, refusing new "
                      "documents, retrying every second",
                      diag.msg);
-    self->journal_full = true;
-    cq_strlcpy(self->journal_why, diag.msg, sizeof self->journal_why);
-    self->journal_retry = self->now + 1000;
-    return false;
+        self->journal_full = true;
+        cq_strlcpy(self->journal_why, diag.msg, sizeof self->journal_why);
+        self->journal_retry = self->now + 1000;
+    } else if (rc == 0 && self->journal_full) {
+        self->journal_full = false;
+        cq_log_notice(NULL, "journal: writable again; receipts and "
+                            "dispatch resume");
+    }
+    bool retry = !self->journal_full || self->now >= self->journal_retry;
+    if (self->journal_full && retry) {
+        self->journal_retry = self->now + 1000;
+        self->k[K_JOURNAL_FAILURES]++; // (the last attempt failed)
+    }
+    memset(&diag, 0, sizeof diag);
+    cq_journal_kick(self->journal, retry, &diag);
 }
 
 //  Reads what waits on both sockets, a bounded number of messages each.
@@ -258,8 +286,14 @@ s_read(cq_broker_t *self)
 int
 cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop)
 {
-    zmq_pollitem_t items[2] = {{self->front, 0, ZMQ_POLLIN, 0},
-                               {self->back, 0, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[3] = {{self->front, 0, ZMQ_POLLIN, 0},
+                               {self->back, 0, ZMQ_POLLIN, 0},
+                               {NULL, -1, ZMQ_POLLIN, 0}};
+    int n_items = 2;
+    if (self->journal && cq_journal_fd(self->journal) >= 0) {
+        items[2].fd = cq_journal_fd(self->journal); // a commit finished
+        n_items = 3;
+    }
     int64_t next_tick = cq_wire_now_ms();
     int tick_ms =
         (int)(self->cfg.heartbeat_ms / 4 ? self->cfg.heartbeat_ms / 4 : 1);
@@ -270,7 +304,7 @@ cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop)
         int64_t wait = next_tick - self->now;
         if (wait < 0)
             wait = 0;
-        int n = zmq_poll(items, 2, (long)wait);
+        int n = zmq_poll(items, n_items, (long)wait);
         if (n < 0 && errno != EINTR) {
             cq_log_error(NULL, "poll: %s", zmq_strerror(errno));
             break;
@@ -278,29 +312,32 @@ cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop)
         self->now = cq_wire_now_ms();
         self->wall = s_wall_ms();
         s_read(self);
-        bool committed = s_commit(self);
-        if (committed) {
-            cqb_orphan_checks(self);
-            cqb_release_receipts(self);
+        s_journal(self);
+        cqb_orphan_checks(self);
+        cqb_release_receipts(self);
+        if (!self->journal_full) {
+            //  (work goes out before its records are committed: a crash
+            //  before the commit voids it, and its results come back
+            //  under leases of a dead epoch, refused)
             cqb_dispatch_intake(self);
             cqb_shards_rebalance(self);
             cqb_dispatch_adj(self);
         }
         for (uint32_t i = 0; i < self->n_clients; i++)
             cqb_client_flush(self, i);
-        cqb_outbox_send(self, committed);
+        cqb_outbox_send(self);
         if (self->now >= next_tick) {
             cqb_workers_tick(self);
             cqb_clients_tick(self);
             next_tick = self->now + tick_ms;
             //  finished batches past the retention: one per tick while
             //  there are some, then a look every minute
-            if (committed && self->now >= self->next_compact &&
+            if (!self->journal_full && self->now >= self->next_compact &&
                 !cqb_compact_one(self))
                 self->next_compact = self->now + 60000;
         }
     }
-    //  what the last turn recorded
+    //  what the last turns recorded
     if (self->journal && cq_journal_pending(self->journal) > 0) {
         cq_diag_t diag = {0};
         if (cq_journal_commit(self->journal, &diag) != 0)

@@ -20,9 +20,13 @@
 //                           by proto.c's bounded decoders before use)
 //    6 poison ............. leases.c (strikes, quarantine, release)
 //
-//  One thread, one poll loop (broker.c). All state is in memory and is
-//  rebuilt from the journal at start; the journal is written only through
-//  journal.h's records, committed once per turn.
+//  One thread, one poll loop (broker.c), and the journal's writer thread.
+//  All state is in memory and is rebuilt from the journal at start; the
+//  journal is written only through journal.h's records, committed in
+//  groups by the writer while the loop goes on; whatever a client or a
+//  worker's orphan check must only see once it is journaled is tagged with
+//  the record count at the time (cq_journal_recorded) and held until the
+//  journal's committed count reaches it (self->committed).
 #ifndef CQ_BROKER_INT_H
 #define CQ_BROKER_INT_H
 
@@ -40,15 +44,16 @@
 #define S_ADJ_MSG_BYTES (1u << 20) // bytes per ADJUDICATE (soft)
 #define S_HIST_MSG_ITEMS 512       // claims per HISTORY
 #define S_HIST_MSG_BYTES (1u << 20)
-#define S_OUT_ITEMS 1024          // decisions per DECISIONS
-#define S_OUT_BYTES (1u << 20)    // bytes per DECISIONS (soft)
-#define S_REPLY_BYTES (4u << 20)  // bytes per RESULTS_REPLY (soft)
-#define S_HWM 100000              // messages queued per peer
-#define S_TURN_MSGS 256           // messages read per socket per turn
-#define S_MOVES_AT_ONCE 32        // planned shard moves in progress
-#define S_TOKEN_SHIFT 40          // lease token = epoch << 40 | counter
-#define S_DELIVERIES_CAP_MUL 4    // deliveries without strikes before a
-                                  // claim is quarantined: this x attempts
+#define S_OUT_ITEMS 1024         // decisions per DECISIONS
+#define S_OUT_BYTES (1u << 20)   // bytes per DECISIONS (soft)
+#define S_REPLY_BYTES (4u << 20) // bytes per RESULTS_REPLY (soft)
+#define S_HWM 100000             // messages queued per peer
+#define S_TURN_MSGS 256          // messages read per socket per turn
+#define S_MOVES_AT_ONCE 32       // planned shard moves in progress
+#define S_TOKEN_SHIFT 40         // lease token = epoch << 40 | counter
+#define S_DELIVERIES_CAP_MUL                                                   \
+    4 // deliveries without strikes before a
+      // claim is quarantined: this x attempts
 
 #define S_GROW(ptr, n, cap)                                                    \
     do {                                                                       \
@@ -84,6 +89,8 @@ typedef struct {
     uint32_t ledger;          // its ledger (cqb_ledger_t), or S_NONE
     //  orphans to find after the next commit (READY's ledger position)
     bool orphan_check;
+    uint64_t orphan_gen; // records that must be committed first
+    bool goodbye_held;   // GOODBYE_OK waits for the orphan check
     uint64_t ready_seq, ready_resolved;
     char why[CQ_PROTO_MSG_LEN]; // paused / refused: why
     //  the ADJUDICATE being built this turn
@@ -141,6 +148,10 @@ typedef struct {
     uint32_t ref_doc;   // first reference: document and index
     uint32_t ref_index;
     uint32_t more_refs; // further references (cqb_ref_t list)
+    //  where its decision is in the journal (compaction moves it)
+    uint64_t dec_seq; // the order it was decided
+    uint32_t result;  // the results row
+    uint32_t ledger;  // the deciding worker's ledger (cqb_ledger_t)
 } cqb_claim_t;
 
 typedef struct {
@@ -204,7 +215,7 @@ typedef struct {
     int64_t created_ms;
     uint32_t *docs; // document indexes, in received order
     uint32_t n_docs, cap_docs;
-    uint32_t next_admit; // position of the next document to admit
+    uint32_t next_admit;  // position of the next document to admit
     cqb_entry_t *entries; // claims in admission order
     uint32_t n_entries, cap_entries;
     uint64_t docs_done, docs_failed, decided, accept, reject, pend, failed;
@@ -251,6 +262,7 @@ typedef struct {
 typedef struct {
     uint32_t client;
     uint32_t gen;
+    uint64_t rec_gen; // records that must be committed first
     uint64_t req_id;
     uint32_t batch;
     uint32_t n;
@@ -262,8 +274,8 @@ typedef struct {
 typedef struct {
     uint32_t client, gen;
     int cmd;
-    size_t off, len; // bytes in outbox_bytes
-    bool durable;    // it states something the journal must hold first
+    size_t off, len;  // bytes in outbox_bytes
+    uint64_t rec_gen; // records that must be committed first (0: none)
 } cqb_out_t;
 
 //  Counters, in the order WORKERS_REPLY lists them.
@@ -320,8 +332,10 @@ struct cq_broker {
 
     cq_journal_t *journal; // NULL: in memory only (no --journal)
     uint64_t dec_seq;      // decisions journaled (their order)
+    uint32_t next_result;  // the journal's next results row
     uint64_t intake_seq;   // documents admitted (their order)
     uint64_t epoch;        // start count on this journal (1 without one)
+    uint64_t committed;    // journal records committed (UINT64_MAX: none)
     bool journal_full;     // the last commit failed: hold everything
     char journal_why[CQ_PROTO_MSG_LEN];
     int64_t journal_retry; // ms: next commit attempt while failing
@@ -372,7 +386,7 @@ struct cq_broker {
     uint64_t adj_queued; // claims in all shard queues
     uint32_t rotor;      // first shard looked at by the next dispatch
     uint32_t moves_active;
-    bool rebalance; // the set of eligible workers changed
+    bool rebalance;         // the set of eligible workers changed
     uint32_t compact_rotor; // next batch compaction looks at
     int64_t next_compact;   // ms: when compaction looks again
 
@@ -431,8 +445,8 @@ void cqb_lease_free(cq_broker_t *self, uint32_t li);
 //  Takes back the work of a lease. blame: the lost delivery counts as a
 //  strike against each item (a timeout, or a crash the worker pinned on
 //  it); counted: it counts as a delivery at all (false: never delivered).
-void cqb_lease_requeue(cq_broker_t *self, uint32_t li, bool blame,
-                       bool counted, const char *why);
+void cqb_lease_requeue(cq_broker_t *self, uint32_t li, bool blame, bool counted,
+                       const char *why);
 //  A worker is gone (state W_DEAD / W_LEFT / W_PAUSED): its leases go
 //  back, its shards get new owners.
 void cqb_worker_gone(cq_broker_t *self, uint32_t wi, int state,
@@ -446,8 +460,7 @@ void cqb_dispatch_adj(cq_broker_t *self);
 void cqb_strike(cq_broker_t *self, bool doc, uint32_t id, const char *node,
                 const char *why);
 //  Quarantine a claim (doc: document) now.
-void cqb_quarantine(cq_broker_t *self, bool doc, uint32_t id,
-                    const char *why);
+void cqb_quarantine(cq_broker_t *self, bool doc, uint32_t id, const char *why);
 //  Queues a quarantined item again. 0 or CQ_ENOTFOUND / CQ_EINVAL.
 int cqb_release(cq_broker_t *self, bool doc, uint32_t id);
 void cqb_fail_note(cq_broker_t *self, bool doc, uint32_t id, const char *node,
@@ -456,7 +469,8 @@ void cqb_fail_note(cq_broker_t *self, bool doc, uint32_t id, const char *node,
 uint32_t cqb_ledger_find(cq_broker_t *self, const char *id, bool add);
 void cqb_ledger_set(cq_broker_t *self, uint32_t li, uint64_t seq);
 bool cqb_ledger_has(const cq_broker_t *self, uint32_t li, uint64_t seq);
-//  After a commit: finds and sends the orphans of workers that registered.
+//  Finds and sends the orphans of workers that registered, once the
+//  journal holds what they registered against.
 void cqb_orphan_checks(cq_broker_t *self);
 
 //  ---- shards.c: the shard map and moves ---------------------------------
@@ -479,9 +493,12 @@ void cqb_client_flush(cq_broker_t *self, uint32_t ci);
 void cqb_notify(cq_broker_t *self, uint32_t di, uint32_t index,
                 const uint8_t *raw, size_t len);
 void cqb_send_doc_done(cq_broker_t *self, uint32_t di);
+//  Receipts whose documents are journaled (self->committed).
 void cqb_release_receipts(cq_broker_t *self);
-//  Sends what the outbox holds (durable ones only when committed).
-void cqb_outbox_send(cq_broker_t *self, bool committed);
+//  Sends what the outbox holds that the journal allows (self->committed).
+void cqb_outbox_send(cq_broker_t *self);
+//  The journal's record count now (0 without a journal).
+uint64_t cqb_recorded(const cq_broker_t *self);
 void cqb_clients_tick(cq_broker_t *self);
 
 //  ---- backend.c: worker sessions -----------------------------------------

@@ -165,6 +165,7 @@ cqb_claim_add(cq_broker_t *self, const char *key, size_t key_len,
     c->ref_doc = doc;
     c->ref_index = index;
     c->more_refs = S_NONE;
+    c->result = c->ledger = S_NONE;
     cq_u64map_put(&self->key_map, key_hash, cid);
     return cid;
 }
@@ -201,8 +202,8 @@ s_admit(cq_broker_t *self, uint32_t di)
     d->n_claims = d->pn;
     d->cids = d->pn ? cq_xmalloc(d->pn * sizeof *d->cids) : NULL;
     if (self->journal)
-        cq_journal_intake(self->journal, di, ++self->intake_seq, d->status,
-                          d->message, d->pn);
+        cq_journal_intake_begin(self->journal, di, ++self->intake_seq,
+                                d->status, d->message, d->pn);
     for (uint32_t i = 0; i < d->pn; i++) {
         const cqb_pclaim_t *p = &d->pv[i];
         const char *key = (const char *)d->pkeys.data + p->key_off;
@@ -211,16 +212,16 @@ s_admit(cq_broker_t *self, uint32_t di)
             //  Resubmitted key: not decided again.
             cqb_claim_ref(self, cid, di, i);
             if (self->journal)
-                cq_journal_ref(self->journal, di, i, cid);
+                cq_journal_entry_ref(self->journal, cid);
             self->k[K_CLAIMS_RESUBMITTED]++;
         } else {
             cid = cqb_claim_add(self, key, p->key_len, p->key_hash,
                                 d->pbuf.data + p->off, p->len, d->batch,
                                 p->shard, di, i);
             if (self->journal)
-                cq_journal_claim(self->journal, cid, self->claims[cid].key,
-                                 p->shard, d->batch, di, i,
-                                 d->pbuf.data + p->off, p->len);
+                cq_journal_entry_claim(self->journal, cid,
+                                       self->claims[cid].key, p->shard,
+                                       d->pbuf.data + p->off, p->len);
             cq_deque_push_back(&self->shards[p->shard].q, cid);
             self->adj_queued++;
             self->k[K_CLAIMS]++;
@@ -231,6 +232,8 @@ s_admit(cq_broker_t *self, uint32_t di)
         b->entries[b->n_entries].index = i;
         b->n_entries++;
     }
+    if (self->journal)
+        cq_journal_intake_end(self->journal);
     cqb_doc_parts_free(d);
     d->state = D_DONE;
     b->docs_done++;
@@ -283,9 +286,8 @@ cqb_doc_parked(cq_broker_t *self, uint32_t di)
 
 //  Takes index i out of a hash chain map[h] -> i -> next(i) -> ...
 static void
-s_unchain(cq_u64map_t *map, uint64_t h, uint32_t i, uint32_t *(*next)(void *,
-                                                                   uint32_t),
-          void *arg)
+s_unchain(cq_u64map_t *map, uint64_t h, uint32_t i,
+          uint32_t *(*next)(void *, uint32_t), void *arg)
 {
     uint32_t first;
     if (!cq_u64map_get(map, h, &first))
@@ -338,28 +340,55 @@ cqb_compact_one(cq_broker_t *self)
     if (self->journal == NULL || self->n_batches == 0 ||
         cq_journal_pending(self->journal) > 0)
         return false;
-    int64_t before =
-        self->wall - (int64_t)self->cfg.retain_days * 86400 * 1000;
+    int64_t before = self->wall - (int64_t)self->cfg.retain_days * 86400 * 1000;
     for (uint32_t k = 0; k < self->n_batches; k++) {
         uint32_t bi = (self->compact_rotor + k) % self->n_batches;
         cqb_batch_t *b = &self->batches[bi];
         if (!s_finished(self, b, before))
             continue;
         self->compact_rotor = (bi + 1) % self->n_batches;
-        //  the claims this batch brought (others it only points at)
+        //  the claims this batch brought (others it only points at), with
+        //  their decisions, for the archive
         uint32_t *cids = cq_xmalloc((b->n_entries + 1) * sizeof *cids);
+        cq_journal_arch_t *arch = cq_xcalloc(b->n_entries + 1, sizeof *arch);
         uint32_t n = 0;
-        for (uint32_t e = 0; e < b->n_entries; e++) {
+        bool ok = true;
+        for (uint32_t e = 0; e < b->n_entries && ok; e++) {
             const cqb_entry_t *x = &b->entries[e];
             uint32_t cid = self->docs[x->doc]->cids[x->index];
-            if (self->claims[cid].batch == bi &&
-                self->claims[cid].ref_doc == x->doc &&
-                self->claims[cid].ref_index == x->index)
-                cids[n++] = cid;
+            const cqb_claim_t *c = &self->claims[cid];
+            if (c->batch != bi || c->ref_doc != x->doc ||
+                c->ref_index != x->index)
+                continue;
+            cq_cur_t cur;
+            cq_cur_init(&cur, c->dec, c->dec_len);
+            ok = cq_proto_decision_decode(&cur, &self->decision) == 0 &&
+                 c->ledger != S_NONE;
+            cq_journal_arch_t *a = &arch[n];
+            a->cid = cid;
+            a->key = c->key;
+            a->shard = c->shard;
+            a->body = c->blob;
+            a->body_len = c->blob_len;
+            a->seq = c->dec_seq;
+            a->result = c->result;
+            a->node = cq_xstrdup(self->decision.node);
+            a->ledger_id = ok ? self->ledgers[c->ledger].id : "";
+            a->ledger_seq = (uint64_t)self->decision.ledger_seq;
+            a->outcome = c->outcome;
+            a->decision = c->dec;
+            a->decision_len = c->dec_len;
+            cids[n++] = cid;
         }
         cq_diag_t diag = {0};
-        int rc = cq_journal_compact(self->journal, bi, b->id, b->docs,
-                                    b->n_docs, cids, n, self->wall, &diag);
+        int rc =
+            ok ? cq_journal_compact(self->journal, bi, b->id, b->docs,
+                                    b->n_docs, arch, n, self->wall, &diag)
+               : cq_diag_set(&diag, CQ_EPROTO, 0,
+                             "batch %s: a decision without its ledger", b->id);
+        for (uint32_t i = 0; i < n; i++)
+            free((char *)arch[i].node);
+        free(arch);
         if (rc != 0) {
             cq_log_warn(NULL, "%s (tried again later)", diag.msg);
             free(cids);
@@ -378,8 +407,7 @@ cqb_compact_one(cq_broker_t *self)
             d->watcher = S_NONE;
         }
         s_unchain(&self->batch_map, b->hash, bi, s_batch_next, self);
-        cq_log_notice(NULL, "batch %s compacted: %u claims archived", b->id,
-                      n);
+        cq_log_notice(NULL, "batch %s compacted: %u claims archived", b->id, n);
         b->gone = true;
         free(b->entries);
         b->entries = NULL;
@@ -399,7 +427,8 @@ cqb_batches_recount(cq_broker_t *self)
         b->decided = b->accept = b->reject = b->pend = b->failed = 0;
         for (uint32_t e = 0; e < b->n_entries; e++) {
             const cqb_entry_t *x = &b->entries[e];
-            const cqb_claim_t *c = &self->claims[self->docs[x->doc]->cids[x->index]];
+            const cqb_claim_t *c =
+                &self->claims[self->docs[x->doc]->cids[x->index]];
             if (c->state == C_DECIDED || c->state == C_FAILED)
                 s_count_decided(self, bi, c);
         }

@@ -36,7 +36,7 @@ cqb_send_client(cq_broker_t *self, uint32_t ci, cq_cmd_t cmd,
     o->cmd = (int)cmd;
     o->off = self->outbox_bytes.len;
     o->len = body->len;
-    o->durable = durable;
+    o->rec_gen = durable ? cqb_recorded(self) : 0;
     if (cq_buf_add(&self->outbox_bytes, body->data, body->len) != 0)
         abort(); // (capped at SIZE_MAX / 2: memory exhausted)
 }
@@ -65,12 +65,12 @@ s_send_now(cq_broker_t *self, const cqb_out_t *o)
 }
 
 void
-cqb_outbox_send(cq_broker_t *self, bool committed)
+cqb_outbox_send(cq_broker_t *self)
 {
     uint32_t kept = 0;
     for (uint32_t i = 0; i < self->n_out; i++) {
         cqb_out_t *o = &self->outbox[i];
-        if (o->durable && !committed) {
+        if (o->rec_gen > self->committed) {
             self->outbox[kept++] = *o; // (offsets stay valid: see below)
             continue;
         }
@@ -182,13 +182,15 @@ void
 cqb_release_receipts(cq_broker_t *self)
 {
     while (self->rc_n > 0) {
+        cqb_receipt_t *r = &self->receipts[self->rc_head];
+        if (r->rec_gen > self->committed)
+            return; // its documents are not journaled yet
         //  Backpressure: documents already acknowledged and still waiting
         //  for intake hold further receipts (the client's window stalls).
         if (self->intake_q_bytes >= self->cfg.max_queued_bytes) {
             self->k[K_RECEIPT_STALLS]++;
             return;
         }
-        cqb_receipt_t *r = &self->receipts[self->rc_head];
         self->rc_head = (self->rc_head + 1) % self->rc_cap;
         self->rc_n--;
         cq_msg_receipt_t m;
@@ -358,13 +360,15 @@ s_on_submit(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         cq_mpw_init(&d->pkeys);
         cqb_doc_index(self, di);
         if (self->journal)
-            cq_journal_doc(self->journal, di, bi, d->pos, d->name,
-                           d->first_record, d->received_date, self->wall,
-                           d->digest, zmq_msg_data(&d->data), d->size);
+            cq_journal_doc_msg(self->journal, di, bi, d->pos, d->name,
+                               d->first_record, d->received_date, self->wall,
+                               d->digest, &d->data);
         r->docs[i] = di;
         r->fresh[i] = true;
         self->k[K_DOCS]++;
     }
+    //  (after its documents' records: the receipt waits for them)
+    r->rec_gen = cqb_recorded(self);
     free(m);
 }
 
@@ -398,7 +402,9 @@ s_on_status(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     }
     cqb_client_flush(self, ci);
     cq_proto_status_reply_encode(&self->w, &r);
-    cqb_send_client(self, ci, CQ_CMD_STATUS_REPLY, &self->w, true);
+    //  (not held for the journal: a client must hear from a broker whose
+    //  journal is full; counts may include what a commit is writing)
+    cqb_send_client(self, ci, CQ_CMD_STATUS_REPLY, &self->w, false);
 }
 
 static void
@@ -609,8 +615,7 @@ s_on_quarantine(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         uint32_t total = 0;
         r.items = cq_xcalloc(CQ_PROTO_MAX_QITEMS, sizeof *r.items);
         for (uint32_t d = 0; d < self->n_docs; d++)
-            if (self->docs[d]->quarantined &&
-                total++ < CQ_PROTO_MAX_QITEMS)
+            if (self->docs[d]->quarantined && total++ < CQ_PROTO_MAX_QITEMS)
                 s_qitem(self, true, d, false, &r.items[r.n_items++]);
         for (uint32_t c = 0; c < self->n_claims; c++)
             if (self->claims[c].state == C_FAILED &&

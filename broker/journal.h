@@ -1,15 +1,16 @@
-//  journal.h: the broker's journal (DESIGN.md §6): an SQLite file in WAL
-//  mode, synchronous=FULL, DIR/journal.db, schema in schemas/journal/.
+//  journal.h: the broker's journal (DESIGN.md §6): DIR/journal.db, SQLite
+//  in WAL mode with synchronous=FULL (schemas/journal/), and the documents'
+//  bytes in append-only segment files beside it (DIR/docs-NNNNNN.seg).
 //
 //  The broker adds records as things happen during a turn of its loop;
-//  they are buffered (copied) here and written in one transaction by
-//  cq_journal_commit (group commit: one fsync per turn). Nothing is
+//  they are buffered (copied) here and written together by a writer thread
+//  (group commit): the documents' bytes appended to the current segment
+//  and fsynced, then every record in one SQLite transaction. Nothing is
 //  written before: a commit that fails (disk full, read-only, I/O error)
 //  rolls back and keeps every record buffered, and the next commit tries
-//  them all again, so the journal never holds half a turn and loses no
-//  record the broker made. Every table is append-only (rowid order is the
-//  order of events); the broker keeps the lookups in memory and rebuilds
-//  them at start with cq_journal_load.
+//  them all again, so the journal never holds half a group and loses no
+//  record the broker made. The broker keeps the lookups in memory and
+//  rebuilds them at start with cq_journal_load.
 #ifndef CQ_JOURNAL_H
 #define CQ_JOURNAL_H
 
@@ -23,9 +24,14 @@ typedef struct cq_journal cq_journal_t;
 //  migrating), and records a new start: the epoch. shards: S for a new
 //  journal (an existing one keeps its own). Returns NULL and fills diag
 //  naming the file when it cannot be opened, is not a journal, is corrupt
-//  (quick check) or is newer than this program (the caller exits 3).
+//  or is newer than this program (the caller exits 3).
 cq_journal_t *cq_journal_open(const char *dir, uint32_t shards,
                               cq_diag_t *diag);
+//  Opens a journal to read it (`claimq ledger reconcile`): DIR or the
+//  journal.db file itself; nothing is written (safe while a broker runs).
+//  NULL with diag when it cannot be read or its schema is not this
+//  program's.
+cq_journal_t *cq_journal_open_readonly(const char *path, cq_diag_t *diag);
 void cq_journal_close(cq_journal_t **self_p);
 
 //  The path of the journal file.
@@ -35,26 +41,43 @@ uint64_t cq_journal_epoch(const cq_journal_t *self);
 //  S, fixed when the journal was created.
 uint32_t cq_journal_shards(const cq_journal_t *self);
 
-//  ---- records (buffered until cq_journal_commit) ------------------------
+//  ---- records (buffered until committed) -------------------------------
 void cq_journal_batch(cq_journal_t *self, uint32_t id, const char *batch_id,
                       int64_t created_ms);
+//  A document and its bytes: shared with data (zmq_msg_copy: no copy of
+//  the bytes), or copied (cq_journal_doc).
+void cq_journal_doc_msg(cq_journal_t *self, uint32_t id, uint32_t batch,
+                        uint32_t pos, const char *name, uint32_t first_record,
+                        int32_t received_date, int64_t received_ms,
+                        const uint8_t digest[32], zmq_msg_t *data);
 void cq_journal_doc(cq_journal_t *self, uint32_t id, uint32_t batch,
                     uint32_t pos, const char *name, uint32_t first_record,
                     int32_t received_date, int64_t received_ms,
                     const uint8_t digest[32], const void *data, size_t len);
+
+//  A document's admission: begin, one entry per record in order, end.
 //  seq: the order of admission (a counter the broker keeps).
-void cq_journal_intake(cq_journal_t *self, uint32_t doc, uint64_t seq,
-                       int32_t status, const char *message, uint32_t n_claims);
-void cq_journal_claim(cq_journal_t *self, uint32_t id, const char *key,
-                      uint32_t shard, uint32_t batch, uint32_t doc,
-                      uint32_t idx, const void *body, size_t len);
-void cq_journal_ref(cq_journal_t *self, uint32_t doc, uint32_t idx,
-                    uint32_t claim);
-//  seq: the order of decisions (a counter the broker keeps).
-void cq_journal_decision(cq_journal_t *self, uint32_t claim, uint64_t seq,
-                         const char *node, const char *ledger_id,
-                         uint64_t ledger_seq, uint64_t lease, int outcome,
-                         int64_t decided_ms, const void *body, size_t len);
+void cq_journal_intake_begin(cq_journal_t *self, uint32_t doc, uint64_t seq,
+                             int32_t status, const char *message,
+                             uint32_t n_claims);
+//  A claim first seen here (body: the encoded claim).
+void cq_journal_entry_claim(cq_journal_t *self, uint32_t cid, const char *key,
+                            uint32_t shard, const void *body, size_t len);
+//  An entry whose claim (cid) was known already.
+void cq_journal_entry_ref(cq_journal_t *self, uint32_t cid);
+void cq_journal_intake_end(cq_journal_t *self);
+
+//  A worker's RESULT: begin, one item per decision taken, end (a result
+//  without items is not written). id: the results row (a counter the
+//  broker keeps); seq: the order of decisions (another).
+void cq_journal_result_begin(cq_journal_t *self, uint32_t id, const char *node,
+                             const char *ledger_id, uint64_t lease,
+                             int64_t decided_ms);
+void cq_journal_result_item(cq_journal_t *self, uint32_t cid, uint64_t seq,
+                            uint64_t ledger_seq, int outcome, const void *body,
+                            size_t len);
+void cq_journal_result_end(cq_journal_t *self);
+
 //  kind: see schemas/journal/0001_init.sql (events). node, detail: NULL ok.
 void cq_journal_event(cq_journal_t *self, const char *kind, uint32_t target,
                       const char *node, uint32_t attempts, const char *detail,
@@ -62,63 +85,109 @@ void cq_journal_event(cq_journal_t *self, const char *kind, uint32_t target,
 
 //  Records buffered and not yet committed.
 size_t cq_journal_pending(const cq_journal_t *self);
+//  Records ever added (a number that grows by one per record): something
+//  that depends on everything recorded so far may be made visible once
+//  cq_journal_status's committed reaches it.
+uint64_t cq_journal_recorded(const cq_journal_t *self);
 
-//  Writes every buffered record in one transaction. Returns 0 (the buffer
-//  is empty), or CQ_ENOSPC (disk full or read-only), CQ_EIO, CQ_EBUSY with
+//  Writes every buffered record, in the calling thread (after the writer
+//  thread, if started, finished what it had). Returns 0 (nothing buffered
+//  any more), or CQ_ENOSPC (disk full or read-only), CQ_EIO, CQ_EBUSY with
 //  diag saying why; the records stay buffered for the next attempt.
 int cq_journal_commit(cq_journal_t *self, cq_diag_t *diag);
 
 //  Commit latency of the last successful commit, microseconds.
 uint64_t cq_journal_last_commit_us(const cq_journal_t *self);
 
-//  ---- reading it back at start ------------------------------------------
-//  Each callback is called per row, tables in this order: batches, docs,
-//  intake, claims, refs, decisions, events; rows in the order each says.
-//  Ids may have gaps where compaction removed a batch. Strings
-//  and blobs are valid during the call only. A nonzero return stops the
-//  load and is returned.
+//  ---- group commit in a writer thread -----------------------------------
+//  The broker's loop does not wait for the disk: it hands what it recorded
+//  to a writer thread, goes on, and makes things visible as their records
+//  are committed. Only the loop calls these.
+
+//  Starts the writer thread. 0 or CQ_EIO.
+int cq_journal_start(cq_journal_t *self);
+//  A file descriptor that becomes readable when the writer finished a
+//  commit (for the loop's poll), or -1 before cq_journal_start.
+int cq_journal_fd(const cq_journal_t *self);
+//  Hands everything recorded so far to the writer when it is idle (else
+//  they wait for the next call). After a failed commit the writer keeps
+//  its records: with retry they are written again (new ones after them);
+//  without, nothing starts and the failure is returned (diag says why).
+int cq_journal_kick(cq_journal_t *self, bool retry, cq_diag_t *diag);
+//  *committed: records committed so far (cq_journal_recorded's count).
+//  Returns 0, or the failure of the last commit that finished (diag says
+//  why), also while a retry is under way.
+int cq_journal_status(cq_journal_t *self, uint64_t *committed, cq_diag_t *diag);
+
+//  ---- reading it back ---------------------------------------------------
+//  Each callback is called per row or item, in this order: batches (by id),
+//  documents (by id), admissions (intake, in admission order, each followed
+//  by its claims and references), decisions (in the order decided),
+//  events. Ids have gaps where compaction removed a batch. Strings and
+//  blobs are valid during the call only. A nonzero return stops the load
+//  and is returned.
 typedef struct {
     int (*batch)(void *arg, uint32_t id, const char *batch_id,
                  int64_t created_ms);
-    //  data is NULL for documents whose intake is done (their bytes are
-    //  not needed again).
+    //  data is NULL for documents whose intake is done (their bytes are not
+    //  needed again; cq_journal_doc_data reads them if they are).
     int (*doc)(void *arg, uint32_t id, uint32_t batch, uint32_t pos,
                const char *name, uint32_t first_record, int32_t received_date,
                const uint8_t *digest, const void *data, size_t len,
                size_t size);
-    //  in admission order (seq)
     int (*intake)(void *arg, uint32_t doc, uint64_t seq, int32_t status,
                   const char *message, uint32_t n_claims);
-    //  in id order; archived claims (compacted batches) have batch, doc and
-    //  idx UINT32_MAX and their batch's id in archived_batch (else NULL)
+    //  A claim, in id order: first seen as entry idx of document doc, or
+    //  archived (a compacted batch's: doc and idx UINT32_MAX, its batch's
+    //  id in archived_batch, else NULL).
     int (*claim)(void *arg, uint32_t id, const char *key, uint32_t shard,
                  uint32_t batch, uint32_t doc, uint32_t idx, const void *body,
                  size_t len, const char *archived_batch);
+    //  Entry idx of document doc points at an earlier claim.
     int (*ref)(void *arg, uint32_t doc, uint32_t idx, uint32_t claim);
-    //  in decision order (seq), archived ones included
-    int (*decision)(void *arg, uint32_t claim, uint64_t seq, const char *node,
-                    const char *ledger_id, uint64_t ledger_seq, int outcome,
-                    const void *body, size_t len);
+    //  A decision, in the order decided; result: its results row
+    //  (UINT32_MAX: archived).
+    int (*decision)(void *arg, uint32_t claim, uint64_t seq, uint32_t result,
+                    const char *node, const char *ledger_id,
+                    uint64_t ledger_seq, int outcome, const void *body,
+                    size_t len);
     int (*event)(void *arg, const char *kind, uint32_t target, const char *node,
                  uint32_t attempts, const char *detail, int64_t at_ms);
 } cq_journal_loader_t;
 
-//  Reads the journal through the loader. Returns 0, a callback's nonzero
-//  result, or CQ_EIO / CQ_EPROTO with diag naming the file and table.
-int cq_journal_load(cq_journal_t *self, const cq_journal_loader_t *l,
-                    void *arg, cq_diag_t *diag);
+//  Reads the journal through the loader (NULL callbacks are skipped).
+//  Returns 0, a callback's nonzero result, or CQ_EIO / CQ_EPROTO with diag
+//  naming the file and what is wrong.
+int cq_journal_load(cq_journal_t *self, const cq_journal_loader_t *l, void *arg,
+                    cq_diag_t *diag);
 
-//  Compaction (schemas/journal/0002_archive.sql): moves what a restart
-//  still needs of a finished batch (its claims' keys, claims and
-//  decisions) into the archive and deletes the rest of it: the batch, its
-//  documents (bytes included), their intake rows and references, its
-//  claims and decisions. claims: the claims whose first batch it is (all
-//  decided); docs: its documents. One transaction, run only when nothing
-//  is buffered (else CQ_EBUSY). Returns 0, or an error with nothing
-//  changed.
-int cq_journal_compact(cq_journal_t *self, uint32_t batch,
-                       const char *batch_id, const uint32_t *docs,
-                       size_t n_docs, const uint32_t *claims, size_t n_claims,
+//  ---- compaction (schemas/journal/0002_archive.sql) ---------------------
+//  One claim of a finished batch, as the broker holds it.
+typedef struct {
+    uint32_t cid;
+    const char *key;
+    uint32_t shard;
+    const void *body; // the encoded claim
+    size_t body_len;
+    uint64_t seq;     // its decision's order
+    uint32_t result;  // its decision's results row
+    const char *node; // the decision's node, ledger and row
+    const char *ledger_id;
+    uint64_t ledger_seq;
+    int outcome;
+    const void *decision; // the encoded decision
+    size_t decision_len;
+} cq_journal_arch_t;
+
+//  Moves what a restart still needs of a finished batch into the archive
+//  (its claims' keys, claims and decisions) and deletes the rest: the
+//  batch, its documents, their admissions, the items of its claims in the
+//  results rows (a row left empty is deleted), and segment files no
+//  document uses any more. One transaction, run only when nothing is
+//  buffered (else CQ_EBUSY). Returns 0, or an error with nothing changed.
+int cq_journal_compact(cq_journal_t *self, uint32_t batch, const char *batch_id,
+                       const uint32_t *docs, size_t n_docs,
+                       const cq_journal_arch_t *claims, size_t n_claims,
                        int64_t now_ms, cq_diag_t *diag);
 
 //  A document's bytes, read back (a quarantined document being released

@@ -83,9 +83,9 @@ cqb_lease_new(cq_broker_t *self, int kind, uint32_t worker)
     l->doc = S_NONE;
     l->n = l->remaining = 0;
     l->started = self->now;
-    l->deadline = self->now + (int64_t)(kind == L_INTAKE
-                                            ? self->cfg.intake_lease_ms
-                                            : self->cfg.lease_ms);
+    l->deadline =
+        self->now + (int64_t)(kind == L_INTAKE ? self->cfg.intake_lease_ms
+                                               : self->cfg.lease_ms);
     cq_u64map_put(&self->lease_map, l->token, li);
     return li;
 }
@@ -467,7 +467,8 @@ s_orphan_check(cq_broker_t *self, uint32_t wi)
             rows += m->ranges[i][1] - m->ranges[i][0] + 1;
         if (rows > 0)
             cq_log_notice(NULL,
-                          "worker %s: %" PRIu64 " ledger rows after seq %" PRIu64
+                          "worker %s: %" PRIu64
+                          " ledger rows after seq %" PRIu64
                           " are not in the journal: orphans",
                           w->node_id, rows, w->ready_resolved);
         self->k[K_ORPHANS] += rows;
@@ -480,11 +481,18 @@ s_orphan_check(cq_broker_t *self, uint32_t wi)
 void
 cqb_orphan_checks(cq_broker_t *self)
 {
-    for (uint32_t i = 0; i < self->n_workers; i++)
-        if (self->workers[i].orphan_check &&
-            self->workers[i].state != W_DEAD &&
-            self->workers[i].state != W_LEFT)
-            s_orphan_check(self, i);
+    for (uint32_t i = 0; i < self->n_workers; i++) {
+        cqb_worker_t *w = &self->workers[i];
+        if (!w->orphan_check || w->orphan_gen > self->committed ||
+            w->state == W_DEAD || w->state == W_LEFT)
+            continue;
+        s_orphan_check(self, i);
+        if (w->goodbye_held) { // (it said GOODBYE meanwhile: now answered)
+            w->goodbye_held = false;
+            cq_proto_empty_encode(&self->w);
+            cqb_send_worker(self, w, CQ_CMD_GOODBYE_OK, &self->w, NULL, 0);
+        }
+    }
 }
 
 //  ---- dispatch ------------------------------------------------------------

@@ -166,9 +166,9 @@ s_intake(void *arg, uint32_t doc, uint64_t seq, int32_t status,
 }
 
 static int
-s_claim(void *arg, uint32_t id, const char *key, uint32_t shard,
-        uint32_t batch, uint32_t doc, uint32_t idx, const void *body,
-        size_t len, const char *archived_batch)
+s_claim(void *arg, uint32_t id, const char *key, uint32_t shard, uint32_t batch,
+        uint32_t doc, uint32_t idx, const void *body, size_t len,
+        const char *archived_batch)
 {
     s_load_t *l = arg;
     cq_broker_t *self = l->b;
@@ -204,9 +204,9 @@ s_ref(void *arg, uint32_t doc, uint32_t idx, uint32_t claim)
 }
 
 static int
-s_decision(void *arg, uint32_t claim, uint64_t seq, const char *node,
-           const char *ledger_id, uint64_t ledger_seq, int outcome,
-           const void *body, size_t len)
+s_decision(void *arg, uint32_t claim, uint64_t seq, uint32_t result,
+           const char *node, const char *ledger_id, uint64_t ledger_seq,
+           int outcome, const void *body, size_t len)
 {
     (void)node;
     s_load_t *l = arg;
@@ -221,9 +221,16 @@ s_decision(void *arg, uint32_t claim, uint64_t seq, const char *node,
         return 0;
     }
     cqb_claim_decided(self, claim, body, len, (uint8_t)outcome);
-    if (ledger_id[0] != '\0' && ledger_seq > 0)
-        cqb_ledger_set(self, cqb_ledger_find(self, ledger_id, true),
-                       ledger_seq);
+    cqb_claim_t *c = &self->claims[claim];
+    c->dec_seq = seq;
+    c->result = result;
+    if (result != UINT32_MAX && result >= self->next_result)
+        self->next_result = result + 1;
+    if (ledger_id[0] != '\0') {
+        c->ledger = cqb_ledger_find(self, ledger_id, true);
+        if (ledger_seq > 0)
+            cqb_ledger_set(self, c->ledger, ledger_seq);
+    }
     l->decisions++;
     return 0;
 }
@@ -372,14 +379,16 @@ cqb_restore(cq_broker_t *self, cq_diag_t *diag)
     if (rc != 0)
         return rc;
     if (l.dup_decisions)
-        cq_log_warn(NULL, "journal: %" PRIu64 " claims had a second decision "
-                    "(the first is kept)", l.dup_decisions);
+        cq_log_warn(NULL,
+                    "journal: %" PRIu64 " claims had a second decision "
+                    "(the first is kept)",
+                    l.dup_decisions);
     cq_log_notice(NULL,
                   "journal %s: epoch %" PRIu64 ", %u batches, %u documents "
                   "(%zu to decode), %u claims (%" PRIu64 " decided, %" PRIu64
                   " queued)",
-                  cq_journal_path(self->journal), self->epoch,
-                  self->n_batches, self->n_docs, (size_t)self->intake_q.n,
-                  self->n_claims, l.decisions, self->adj_queued);
+                  cq_journal_path(self->journal), self->epoch, self->n_batches,
+                  self->n_docs, (size_t)self->intake_q.n, self->n_claims,
+                  l.decisions, self->adj_queued);
     return 0;
 }

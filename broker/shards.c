@@ -38,8 +38,8 @@ s_hrw(cq_broker_t *self, uint32_t s)
             continue;
         uint64_t x = cq_shard_weight(w->node_id, s);
         if (best == S_NONE || x > best_w ||
-            (x == best_w && strcmp(w->node_id, self->workers[best].node_id) <
-                                0)) {
+            (x == best_w &&
+             strcmp(w->node_id, self->workers[best].node_id) < 0)) {
             best = i;
             best_w = x;
         }
@@ -66,16 +66,15 @@ s_send_history(cq_broker_t *self, uint32_t s, uint32_t wi)
             bytes += 16 + c->blob_len + c->dec_len;
             end++;
         }
-        size_t at = cq_proto_history_begin(&self->w, s, part,
-                                           end == sh->n_hist);
+        size_t at =
+            cq_proto_history_begin(&self->w, s, part, end == sh->n_hist);
         uint32_t first = i;
         for (; i < end; i++) {
             const cqb_claim_t *c = &self->claims[sh->hist[i]];
-            cq_proto_history_add(&self->w, sh->hist[i],
-                                 c->batch == S_NONE ? ""
-                                                    : self->batches[c->batch].id,
-                                 c->blob,
-                                 c->blob_len, c->dec, c->dec_len);
+            cq_proto_history_add(
+                &self->w, sh->hist[i],
+                c->batch == S_NONE ? "" : self->batches[c->batch].id, c->blob,
+                c->blob_len, c->dec, c->dec_len);
         }
         cq_proto_history_end(&self->w, at, end - first);
         int rc = cqb_send_worker(self, w, CQ_CMD_HISTORY, &self->w, NULL, 0);

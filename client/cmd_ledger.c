@@ -6,6 +6,7 @@
 //  Patient data: `query` prints decisions (and member ids, when asked for
 //  them) on stdout, for the user who asked; nothing here logs them.
 #include "cmds.h"
+#include "journal.h"
 #include "ledger.h"
 #include "money.h"
 #include "proto.h"
@@ -449,98 +450,148 @@ s_journal_decision(s_rec_t *r, const char *key, const char *node,
     s_problem(r, K_DISAGREE, item);
 }
 
-//  A journal read-only, in one read transaction (it may be in use).
-static sqlite3 *
-s_journal_open(const char *dir, char *path, size_t size)
+static int
+s_strp_cmp(const void *a, const void *b)
 {
-    struct stat st;
-    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-        snprintf(path, size, "%s/journal.db", dir);
-    else
-        snprintf(path, size, "%s", dir);
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
-        sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        fprintf(stderr, "claimq ledger reconcile: %s: cannot open: %s\n", path,
-                db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
-        return NULL;
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+//  The journal, read through the broker's own loader (the one a restart
+//  uses): claim keys by id, every decision, quarantine events.
+typedef struct {
+    s_rec_t *r;
+    char **keys; // by claim id ("" for ids compaction left out)
+    uint8_t *decided, *quarantined;
+    size_t n, cap;
+    int64_t n_dec;
+} s_jread_t;
+
+static void
+s_jgrow(s_jread_t *x, uint32_t id)
+{
+    if (id < x->n)
+        return;
+    if (id >= x->cap) {
+        size_t c = x->cap ? x->cap : 1024;
+        while (c <= id)
+            c *= 2;
+        x->keys = cq_xrealloc(x->keys, c * sizeof *x->keys);
+        x->decided = cq_xrealloc(x->decided, c);
+        x->quarantined = cq_xrealloc(x->quarantined, c);
+        x->cap = c;
     }
-    return db;
+    for (size_t i = x->n; i <= id; i++) {
+        x->keys[i] = NULL;
+        x->decided[i] = x->quarantined[i] = 0;
+    }
+    x->n = (size_t)id + 1;
 }
 
-//  The single integer a query returns, or -1 when it fails.
-static int64_t
-s_int(sqlite3 *db, const char *sql)
+static int
+s_jclaim(void *arg, uint32_t id, const char *key, uint32_t shard,
+         uint32_t batch, uint32_t doc, uint32_t idx, const void *body,
+         size_t len, const char *archived)
 {
-    sqlite3_stmt *q = NULL;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK &&
-        sqlite3_step(q) == SQLITE_ROW)
-        v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return v;
+    (void)shard, (void)batch, (void)doc, (void)idx, (void)body, (void)len,
+        (void)archived;
+    s_jread_t *x = arg;
+    s_jgrow(x, id);
+    free(x->keys[id]);
+    x->keys[id] = cq_xstrdup(key);
+    return 0;
 }
 
-//  Reads the journal's decisions (and its archive, 0002) into r. Returns
-//  the number of journal decisions, or -1 (message printed).
-static int64_t
-s_journal_read(s_rec_t *r, sqlite3 *db, const char *path, bool archive)
+static int
+s_jdecision(void *arg, uint32_t claim, uint64_t seq, uint32_t result,
+            const char *node, const char *ledger_id, uint64_t ledger_seq,
+            int outcome, const void *body, size_t len)
 {
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT coalesce(c.claim_key, ''), d.node, d.ledger_id, "
-             "d.ledger_seq, d.body FROM decisions AS d LEFT JOIN claims AS c "
-             "ON c.id = d.claim%s",
-             archive ? " UNION ALL SELECT claim_key, node, ledger_id, "
-                       "ledger_seq, decision FROM archive"
-                     : "");
-    sqlite3_stmt *q = NULL;
-    int64_t n = 0;
-    int step = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
-    while (step == SQLITE_OK && (step = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *t[3];
-        for (int k = 0; k < 3; k++) {
-            t[k] = (const char *)sqlite3_column_text(q, k);
-            t[k] = t[k] ? t[k] : "";
+    (void)seq, (void)result, (void)outcome;
+    s_jread_t *x = arg;
+    s_jgrow(x, claim);
+    const char *key = x->keys[claim] ? x->keys[claim] : "";
+    x->n_dec++;
+    if (x->decided[claim] < 255 && ++x->decided[claim] == 2 && s_keyed(key))
+        s_problem(x->r, K_TWICE,
+                  json_pack("{s:s, s:s, s:I}", "claim_key", key, "where",
+                            "journal", "decisions", (json_int_t)2));
+    s_journal_decision(x->r, key, node, ledger_id, (int64_t)ledger_seq, body,
+                       len);
+    return 0;
+}
+
+static int
+s_jevent(void *arg, const char *kind, uint32_t target, const char *node,
+         uint32_t attempts, const char *detail, int64_t at_ms)
+{
+    (void)node, (void)attempts, (void)detail, (void)at_ms;
+    s_jread_t *x = arg;
+    bool q = strcmp(kind, "claim_quarantined") == 0;
+    if (!q && strcmp(kind, "claim_released") != 0)
+        return 0;
+    s_jgrow(x, target);
+    x->quarantined[target] = q;
+    return 0;
+}
+
+//  Reads the journal at path (a directory or its journal.db). Returns 0 and
+//  fills the counts, or CQ_EXIT_SETUP after saying why.
+static int
+s_journal_read(s_rec_t *r, const char *path, char *jpath, size_t jsize,
+               int64_t *n_dec, int64_t *n_claims, int64_t *undecided,
+               int64_t *quarantined)
+{
+    cq_diag_t diag = {0};
+    cq_journal_t *j = cq_journal_open_readonly(path, &diag);
+    if (j == NULL) {
+        fprintf(stderr, "claimq ledger reconcile: %s\n", diag.msg);
+        return CQ_EXIT_SETUP;
+    }
+    snprintf(jpath, jsize, "%s", cq_journal_path(j));
+    s_jread_t x;
+    memset(&x, 0, sizeof x);
+    x.r = r;
+    cq_journal_loader_t l = {0};
+    l.claim = s_jclaim;
+    l.decision = s_jdecision;
+    l.event = s_jevent;
+    int rc = cq_journal_load(j, &l, &x, &diag);
+    cq_journal_close(&j);
+    if (rc != 0)
+        fprintf(stderr, "claimq ledger reconcile: %s\n", diag.msg);
+    *n_dec = x.n_dec;
+    *n_claims = *undecided = *quarantined = 0;
+    //  a key decided under two claim ids is decided twice too
+    const char **dk = cq_xmalloc((x.n ? x.n : 1) * sizeof *dk);
+    size_t n_dk = 0;
+    for (size_t i = 0; i < x.n; i++) {
+        if (x.keys[i] == NULL)
+            continue;
+        (*n_claims)++;
+        if (x.decided[i] == 0) {
+            (*undecided)++;
+            if (x.quarantined[i])
+                (*quarantined)++;
+        } else if (s_keyed(x.keys[i])) {
+            dk[n_dk++] = x.keys[i];
         }
-        s_journal_decision(r, t[0], t[1], t[2], sqlite3_column_int64(q, 3),
-                           sqlite3_column_blob(q, 4),
-                           (size_t)sqlite3_column_bytes(q, 4));
-        n++;
-        step = SQLITE_OK;
     }
-    sqlite3_finalize(q);
-    if (step != SQLITE_DONE) {
-        fprintf(stderr,
-                "claimq ledger reconcile: %s: cannot read decisions: %s\n",
-                path, sqlite3_errmsg(db));
-        return -1;
-    }
-    //  keys decided more than once in the journal
-    snprintf(sql, sizeof sql,
-             "SELECT claim_key, count(*) FROM (SELECT c.claim_key FROM "
-             "decisions AS d JOIN claims AS c ON c.id = d.claim%s) GROUP BY "
-             "claim_key HAVING count(*) > 1",
-             archive ? " UNION ALL SELECT claim_key FROM archive" : "");
-    step = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
-    while (step == SQLITE_OK && (step = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *key = (const char *)sqlite3_column_text(q, 0);
-        if (key && s_keyed(key))
+    qsort(dk, n_dk, sizeof *dk, s_strp_cmp);
+    for (size_t i = 0, e; i < n_dk; i = e) {
+        for (e = i + 1; e < n_dk && strcmp(dk[i], dk[e]) == 0; e++)
+            ;
+        if (e - i > 1)
             s_problem(r, K_TWICE,
-                      json_pack("{s:s, s:s, s:I}", "claim_key", key, "where",
-                                "journal", "decisions",
-                                (json_int_t)sqlite3_column_int64(q, 1)));
-        step = SQLITE_OK;
+                      json_pack("{s:s, s:s, s:I}", "claim_key", dk[i], "where",
+                                "journal", "decisions", (json_int_t)(e - i)));
     }
-    sqlite3_finalize(q);
-    if (step != SQLITE_DONE) {
-        fprintf(stderr, "claimq ledger reconcile: %s: %s\n", path,
-                sqlite3_errmsg(db));
-        return -1;
-    }
-    return n;
+    free(dk);
+    for (size_t i = 0; i < x.n; i++)
+        free(x.keys[i]);
+    free(x.keys);
+    free(x.decided);
+    free(x.quarantined);
+    return rc == 0 ? 0 : CQ_EXIT_SETUP;
 }
 
 //  A counted decision row of a given ledger, for the twice check.
@@ -801,36 +852,11 @@ s_reconcile(int argc, char **argv)
         r.items[k] = json_array();
     r.d = cq_xmalloc(sizeof *r.d);
     int rc = s_ledgers_load(&r, argc - optind, argv + optind);
-    char jpath[4200];
-    sqlite3 *db = rc ? NULL : s_journal_open(dir, jpath, sizeof jpath);
-    if (rc == 0 && db == NULL)
-        rc = CQ_EXIT_SETUP;
+    char jpath[4200] = "";
     int64_t n_dec = -1, n_claims = -1, undecided = -1, quarantined = 0;
-    if (rc == 0) {
-        bool archive = s_int(db, "SELECT count(*) FROM sqlite_master WHERE "
-                                 "type = 'table' AND name = 'archive'") == 1;
-        n_claims = s_int(db, "SELECT count(*) FROM claims");
-        undecided = s_int(db, "SELECT count(*) FROM claims AS c WHERE NOT "
-                              "EXISTS (SELECT 1 FROM decisions AS d WHERE "
-                              "d.claim = c.id)");
-        //  quarantined: the newest of its quarantine / release events says
-        //  so (SQLite takes kind from the row with the max rowid)
-        quarantined = s_int(
-            db, "WITH q AS (SELECT target, kind, max(rowid) FROM events WHERE "
-                "kind IN ('claim_quarantined', 'claim_released') GROUP BY "
-                "target) SELECT count(*) FROM claims AS c JOIN q ON q.target "
-                "= c.id WHERE q.kind = 'claim_quarantined' AND NOT EXISTS "
-                "(SELECT 1 FROM decisions AS d WHERE d.claim = c.id)");
-        if (n_claims < 0 || undecided < 0) {
-            fprintf(stderr,
-                    "claimq ledger reconcile: %s: not a claimq journal: %s\n",
-                    jpath, sqlite3_errmsg(db));
-            rc = CQ_EXIT_SETUP;
-        } else if ((n_dec = s_journal_read(&r, db, jpath, archive)) < 0) {
-            rc = CQ_EXIT_SETUP;
-        }
-    }
-    sqlite3_close(db);
+    if (rc == 0)
+        rc = s_journal_read(&r, dir, jpath, sizeof jpath, &n_dec, &n_claims,
+                            &undecided, &quarantined);
     if (rc != 0) {
         s_rec_free(&r);
         return rc;

@@ -41,7 +41,7 @@ s_help(void)
         "  --wait           wait for every decision\n"
         "  --output FILE    write decisions to FILE (with --wait)\n"
         "  --format F       jsonl (default) or csv\n"
-        "  --window N       documents in flight (default 16)\n"
+        "  --window N       documents in flight (default 32)\n"
         "  --chunk N        records per piece of a JSON Lines file (256)\n"
         "  --timeout S      give up after S seconds without progress\n"
         "                   (default 120; 0: never)\n"
@@ -191,7 +191,7 @@ cq_cmd_submit(int argc, char **argv)
     const char *broker = NULL, *output = NULL, *format = "jsonl";
     char batch[CQ_BATCH_ID_LEN] = "";
     bool wait = false, quiet = false;
-    long window = 16, chunk = 256, timeout = 120;
+    long window = 32, chunk = 256, timeout = 120;
     static const struct option opts[] = {
         {"broker", required_argument, NULL, 'b'},
         {"batch", required_argument, NULL, 'B'},

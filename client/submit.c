@@ -17,7 +17,7 @@
 
 #define S_SUBMIT_DOCS 64          // documents per SUBMIT
 #define S_SUBMIT_BYTES (4u << 20) // bytes per SUBMIT (soft)
-#define S_STALL_MS 2000           // silence before reading results back
+#define S_STALL_MS 2000           // silence before asking STATUS
 #define S_FIRST_RECEIPT_MS 10000  // silence before "unreachable"
 
 //  ---- documents ------------------------------------------------------------
@@ -223,23 +223,23 @@ cq_sdocs_add_path(cq_sdocs_t *d, const char *path, uint32_t chunk,
 //  cursor below which every entry is answered, asking for pushes again
 //  (watch), so that pushes resume rather than the batch being polled.
 
-#define S_PROBE_MS 3000       // an unanswered STATUS goes again after this
-#define S_RESEND_MS 5000      // an unanswered SUBMIT goes again after this,
-#define S_RESEND_MAX_MS 30000 // doubling up to this
-#define S_HOLD_MIN_MS 1000    // documents refused (journal full) wait 1 s,
-#define S_HOLD_MAX_MS 5000    // growing to 5 s, before they go again
-#define S_WALK_MAX_MS                                                          \
-    30000                // a read-back that found nothing: next one
-                         // after 2 s, doubling up to this
-#define S_WALK_PAGE 4096 // entries asked for per RESULTS
-#define S_WALK_MS                                                              \
-    10000 // a RESULTS page unanswered this long is
-          // given up (the walk starts again later)
-
-enum { S_UNSENT, S_SENT, S_RECEIPTED };
+//  An unanswered STATUS goes again after S_PROBE_MS. An unanswered SUBMIT
+//  goes again after S_RESEND_MS, doubling up to S_RESEND_MAX_MS. Documents
+//  refused (journal full) wait S_HOLD_MIN_MS, growing to S_HOLD_MAX_MS,
+//  before they go again. A read-back that found nothing is followed by the
+//  next one after S_STALL_MS, doubling up to S_WALK_MAX_MS; it asks for
+//  S_WALK_PAGE entries a page, and a page unanswered for S_WALK_MS is
+//  given up (the next silence starts a new read-back).
+#define S_PROBE_MS 3000
+#define S_RESEND_MS 5000
+#define S_RESEND_MAX_MS 30000
+#define S_HOLD_MIN_MS 1000
+#define S_HOLD_MAX_MS 5000
+#define S_WALK_MAX_MS 30000
+#define S_WALK_PAGE 4096
+#define S_WALK_MS 10000
 
 typedef struct {
-    int state;     // S_*
     uint64_t id;   // broker document id, once receipted
     bool known;    // DOC_DONE seen: n_claims is known
     bool complete; // every claim answered
@@ -271,6 +271,7 @@ typedef struct {
     uint64_t at;     // its cursor
     double sent_at;
     bool found;            // this walk answered a claim that pushes had not
+    uint64_t read;         // entries this walk has read
     size_t *nil_doc;       // entries without a decision (not decided yet,
     uint32_t *nil_index;   // or failed: told apart once the batch is
     size_t n_nil, cap_nil; // complete)
@@ -288,7 +289,8 @@ typedef struct {
     size_t next;      // next document never sent
     size_t rcvd;      // documents [0, rcvd) are receipted
     size_t lo;        // documents [0, lo) are complete (with wait)
-    size_t in_flight; // sent and not done (see s_doc_done)
+    size_t in_flight; // sent and not complete (with wait) or not
+                      // receipted (without): at most window
     size_t known;     // documents with DOC_DONE
     size_t completed;
     //  the outstanding SUBMIT of new documents
@@ -364,7 +366,7 @@ s_check_complete(s_run_t *r, size_t i)
 
 //  False (with a warning) when index cannot be a claim of document i:
 //  indexes come off the wire, and a document has at most n_claims claims,
-//  never more than its bytes.
+//  never more than its bytes. Else notes that the document has it.
 static bool
 s_claim_ok(s_run_t *r, size_t i, uint32_t index)
 {
@@ -478,7 +480,8 @@ s_submit(s_run_t *r, size_t first, uint32_t n, int kind)
     return rc;
 }
 
-//  Documents [first, end) and how many more fit in one SUBMIT.
+//  True when document `end` fits in one SUBMIT with [first, end), which
+//  hold `bytes`.
 static bool
 s_fits(const s_run_t *r, size_t first, size_t end, size_t bytes)
 {
@@ -505,7 +508,6 @@ s_send_new(s_run_t *r)
         while (end < r->docs->n && r->in_flight < r->o->window &&
                s_fits(r, first, end, bytes)) {
             bytes += r->docs->v[end].len;
-            r->l[end].state = S_SENT;
             r->l[end].sent_at = now;
             end++;
             r->in_flight++;
@@ -609,7 +611,6 @@ s_on_receipt(s_run_t *r, const cq_wire_msg_t *in)
         r->res->durable = false;
     for (uint32_t i = 0; i < p.n; i++) {
         size_t li = p.first + i;
-        r->l[li].state = S_RECEIPTED;
         r->l[li].id = m->doc_ids[i];
         cq_u64map_put(&r->ids, m->doc_ids[i], (uint32_t)li);
         r->res->docs++;
@@ -720,8 +721,11 @@ static int
 s_walk_start(s_run_t *r)
 {
     r->walk.found = false;
+    r->walk.read = 0;
     r->walk.n_nil = 0;
     r->walk.at = r->cursor;
+    cq_log_info(NULL, "batch %s: reading back from entry %llu", r->o->batch_id,
+                (unsigned long long)r->cursor);
     return s_walk_page(r, true);
 }
 
@@ -786,6 +790,7 @@ s_on_results_reply(s_run_t *r, const cq_wire_msg_t *in)
         }
         if (at++ == r->cursor && settled)
             r->cursor++;
+        w->read++;
     }
     if (k < 0) {
         cq_log_warn(NULL, "RESULTS_REPLY dropped: malformed item");
@@ -795,6 +800,12 @@ s_on_results_reply(s_run_t *r, const cq_wire_msg_t *in)
         w->at = m.next_cursor;
         return s_walk_page(r, false);
     }
+    cq_log_info(NULL,
+                "batch %s: read back %llu entries (%s), every one below "
+                "%llu answered",
+                r->o->batch_id, (unsigned long long)w->read,
+                w->found ? "some new" : "none new",
+                (unsigned long long)r->cursor);
     if (m.complete && m.next_cursor >= m.total)
         s_batch_complete(r);
     r->walk_gap_ms =

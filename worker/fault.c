@@ -15,6 +15,7 @@
 static char s_crash_claim[64];
 static char s_crash_doc[256];
 static int s_stop_adj; // 1: armed, 2: done
+static long s_delay_us;
 
 int
 cq_fault_init(cq_diag_t *diag)
@@ -42,6 +43,10 @@ cq_fault_init(cq_diag_t *diag)
             strcpy(s_crash_doc, t + 10);
         else if (strcmp(t, "stop-on-adjudicate") == 0)
             s_stop_adj = 1;
+        else if (strncmp(t, "delay-claim-us=", 15) == 0 &&
+                 (s_delay_us = strtol(t + 15, NULL, 10)) > 0 &&
+                 s_delay_us <= 10000000)
+            ;
         else
             return cq_diag_set(diag, CQ_EINVAL, 0,
                                "CLAIMQ_FAULT: unknown switch \"%.64s\"", t);
@@ -81,6 +86,13 @@ cq_fault_adjudicate(void)
     }
 }
 
+void
+cq_fault_delay(void)
+{
+    if (s_delay_us > 0)
+        usleep((useconds_t)s_delay_us);
+}
+
 cq_marker_slot_t *
 cq_marker_open(const char *path, cq_marker_slot_t *found)
 {
@@ -99,8 +111,9 @@ cq_marker_open(const char *path, cq_marker_slot_t *found)
                       : MAP_FAILED;
     close(fd);
     if (m == MAP_FAILED) {
-        cq_log_warn(NULL, "crash marker %s: cannot map it (poison detection "
-                          "is weaker)",
+        cq_log_warn(NULL,
+                    "crash marker %s: cannot map it (poison detection "
+                    "is weaker)",
                     path);
         return NULL;
     }

@@ -12,6 +12,9 @@
 //                           ends with NAME
 //    stop-on-adjudicate     raise SIGSTOP once, on the first ADJUDICATE
 //                           (after it is received, before it is decided)
+//    delay-claim-us=N       sleep N microseconds before deciding each claim
+//                           (a slow node: keeps work in flight long enough
+//                           for a test to act while it is)
 //
 //  The crash marker is a small file beside the ledger (LEDGER.inflight),
 //  mapped in memory: before deciding a claim, and while decoding a
@@ -33,6 +36,7 @@ int cq_fault_init(cq_diag_t *diag);
 void cq_fault_claim(const char *claim_id);
 void cq_fault_doc(const char *name);
 void cq_fault_adjudicate(void);
+void cq_fault_delay(void);
 
 //  One slot of the crash marker: what a thread works on.
 typedef struct {

@@ -53,7 +53,7 @@ typedef struct {
     void *arg;
     const uint8_t *doc; // the document (to scope placeholder ids)
     size_t doc_len;
-    char doc_tag[9]; // its hash tag, "" until needed
+    char doc_tag[9];  // its hash tag, "" until needed
     size_t ocr_recno; // OCR claims seen (pages)
 } s_run_t;
 
@@ -212,10 +212,9 @@ s_actor(zsock_t *pipe, void *args)
             break;
         int ok = m->n == 3 ? 0 : CQ_EPROTO;
         cq_msg_intake_t in;
-        if (ok == 0 &&
-            cq_proto_intake_decode(zmq_msg_data(&m->parts[1]),
-                                   zmq_msg_size(&m->parts[1]), &in,
-                                   NULL) == 0) {
+        if (ok == 0 && cq_proto_intake_decode(zmq_msg_data(&m->parts[1]),
+                                              zmq_msg_size(&m->parts[1]), &in,
+                                              NULL) == 0) {
             //  what this thread works on, for the next process if this one
             //  dies on it
             cq_marker_set(opts.marker, 2, in.doc_id, in.lease);

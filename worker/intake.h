@@ -19,7 +19,7 @@
 #define CQ_INTAKE_PART_BYTES (1u << 20) // soft cap on a part's body
 
 typedef struct {
-    size_t part_claims; // claims per part (default CQ_INTAKE_PART_CLAIMS)
+    size_t part_claims;       // claims per part (default CQ_INTAKE_PART_CLAIMS)
     cq_marker_slot_t *marker; // crash marker slot of this thread, or NULL
 } cq_intake_opts_t;
 

@@ -51,9 +51,9 @@ struct cq_worker {
     cq_ledger_t *ledger;
     cq_state_t *state; // this session's member state
     char rules_version[CQ_RULES_VERSION_LEN];
-    cq_marker_slot_t *marker;   // crash marker (slots), or NULL
-    cq_marker_slot_t crashed;   // what the previous process died on
-    bool crash_told;            // crashed was sent in a READY
+    cq_marker_slot_t *marker; // crash marker (slots), or NULL
+    cq_marker_slot_t crashed; // what the previous process died on
+    bool crash_told;          // crashed was sent in a READY
 
     zsock_t *dealer;
     void *sock;
@@ -77,8 +77,8 @@ struct cq_worker {
     bool announced;     // ready callback called
     bool stopping;
     bool goodbye_ok;
-    bool paused;          // the ledger failed: no work until it recovers
-    int64_t pause_retry;  // next recovery attempt
+    bool paused;         // the ledger failed: no work until it recovers
+    int64_t pause_retry; // next recovery attempt
     int64_t stop_deadline;
 
     uint64_t decided;
@@ -300,6 +300,7 @@ s_adjudicate(cq_worker_t *self)
             bool replayed = false;
             cq_marker_set(self->marker, 1, cid, m.lease);
             cq_fault_claim(self->claim.claim_id);
+            cq_fault_delay();
             int drc =
                 cq_engine_decide_with(self->engine, self->state, &self->claim,
                                       today, &o, &self->decision, &replayed);
@@ -390,9 +391,9 @@ s_on_orphans(cq_worker_t *self, cq_wire_msg_t *in)
         return;
     }
     size_t marked = 0;
-    int rc = cq_ledger_mark_orphans(
-        self->ledger, (const uint64_t(*)[2])m->ranges, m->n_ranges,
-        (int64_t)m->upto, &marked);
+    int rc =
+        cq_ledger_mark_orphans(self->ledger, (const uint64_t(*)[2])m->ranges,
+                               m->n_ranges, (int64_t)m->upto, &marked);
     if (rc != 0) {
         //  they stay unmarked: the broker says it again at the next READY
         cq_log_error(NULL, "cannot mark orphans in the ledger: %s",
@@ -413,8 +414,8 @@ static void
 s_to_intake(cq_worker_t *self, cq_wire_msg_t *in)
 {
     cq_msg_intake_t m;
-    if (in->n != 3 || cq_proto_intake_decode(in->body, in->body_len, &m,
-                                             NULL) != 0) {
+    if (in->n != 3 ||
+        cq_proto_intake_decode(in->body, in->body_len, &m, NULL) != 0) {
         cq_log_warn(NULL, "INTAKE dropped: malformed (%d parts)", in->n);
         return;
     }
@@ -424,8 +425,7 @@ s_to_intake(cq_worker_t *self, cq_wire_msg_t *in)
             best = i;
     s_fifo_t *f = &self->intake_fifo[best];
     if (f->n == S_FIFO) {
-        cq_log_warn(NULL, "INTAKE dropped: %u documents in hand already",
-                    f->n);
+        cq_log_warn(NULL, "INTAKE dropped: %u documents in hand already", f->n);
         return;
     }
     void *pipe = zsock_resolve(zactor_sock(self->intake[best]));

@@ -2,9 +2,10 @@
 --
 -- A batch whose documents are all through intake and whose claims are all
 -- decided, older than the retention, leaves the hot tables: its batch,
--- documents (with their bytes), intake rows, references, claims and
--- decisions are deleted, and what a restart still needs of each of its
--- claims moves here in one row: the key (a resubmission is still
+-- documents, admissions (with its claims and references) and its claims'
+-- items in the results rows are deleted (segment files no document names
+-- any more go too), and what a restart still needs of each of its claims
+-- moves here in one row: the key (a resubmission is still
 -- recognised and answered with the decision made then) and the claim and
 -- its decision (the shard's history, from which a shard's next owner
 -- rebuilds member accumulators and duplicate history). `claimq status` of
@@ -25,6 +26,7 @@ CREATE TABLE archive (
     decided_ms INTEGER NOT NULL,
     decision   BLOB NOT NULL              -- the decision (msgpack)
 );
+CREATE INDEX archive_seq ON archive (seq);
 
 -- Batches compacted, and when.
 CREATE TABLE compacted (

@@ -49,9 +49,9 @@ s_env(s_env_t *e, size_t n_claims, size_t n_members)
     snprintf(e->journal, sizeof e->journal, "%s/journal", e->dir);
     e->n_claims = n_claims;
     cq_run_t r;
-    int st = cq_proc_claimq(&r, 300, "adjudicate", "--plan", e->plan,
-                            "--members", e->members, "--output", e->oracle,
-                            e->claims, NULL);
+    int st =
+        cq_proc_claimq(&r, 300, "adjudicate", "--plan", e->plan, "--members",
+                       e->members, "--output", e->oracle, e->claims, NULL);
     cr_assert_eq(st, 0, "oracle: %s", r.err);
     cq_run_free(&r);
 }
@@ -182,15 +182,14 @@ s_reconcile(const s_env_t *e, int workers)
     argv[n++] = "--journal";
     argv[n++] = e->journal;
     for (int w = 0; w < workers; w++) {
-        snprintf(ledgers[w], sizeof ledgers[w], "%s/w%d.ledger", e->dir,
-                 w + 1);
+        snprintf(ledgers[w], sizeof ledgers[w], "%s/w%d.ledger", e->dir, w + 1);
         argv[n++] = ledgers[w];
     }
     argv[n] = NULL;
     cq_run_t r;
     cr_assert_eq(cq_test_run((char *const *)argv, NULL, 120, &r), 0);
-    cr_assert_eq(r.status, 0, "ledger reconcile found problems:\n%s\n%s",
-                 r.out, r.err);
+    cr_assert_eq(r.status, 0, "ledger reconcile found problems:\n%s\n%s", r.out,
+                 r.err);
     cq_run_free(&r);
 }
 
@@ -232,31 +231,53 @@ Test(durable, broker_killed_mid_batch_loses_nothing, .timeout = 600,
 
 //  ---- 2. a worker killed every 300 ms and restarted --------------------
 
+//  Waits until `claimq workers` shows n workers live.
+static void
+s_wait_live(const cq_cluster_t *cl, int n)
+{
+    int live = 0;
+    for (int i = 0; i < 1200 && live < n; i++) {
+        cq_run_t r;
+        cq_proc_claimq(&r, 10, "workers", "--broker", cl->frontend, NULL);
+        live = 0;
+        for (const char *p = r.out;
+             (p = strstr(p, "\"state\": \"live\"")) != NULL; p++)
+            live++;
+        cq_run_free(&r);
+        if (live < n)
+            usleep(50000);
+    }
+    cr_assert_geq(live, n, "only %d workers live", live);
+}
+
 Test(durable, worker_killed_every_300ms_equals_the_oracle, .timeout = 600,
      .fini = cq_proc_cleanup)
 {
     s_env_t e;
     s_env(&e, 20000, 1000); // 20 claims a member: accumulators matter
     static cq_cluster_t cl;
+    //  slow nodes (400 us a claim), so that the batch lasts several
+    //  seconds and the kills land while every node holds work
+    s_setenv_faults("delay-claim-us=400");
     s_cluster(&e, &cl, 3, 200, NULL, NULL);
     cq_child_t sub;
     s_submit_bg(&e, &cl, "it-wk", &sub);
     int kills = 0;
     for (int round = 0; !cq_child_exited(&sub) && round < 2000; round++) {
         usleep(300000);
+        if (cq_child_exited(&sub))
+            break;
         int w = round % 3;
         cq_child_stop(&cl.workers[w], SIGKILL, 5000);
         kills++;
         cr_assert_eq(cq_proc_restart_worker(&cl, w, false), 0);
     }
+    s_setenv_faults(NULL);
     cr_assert_eq(s_submit_wait(&sub, 400), 0);
-    cr_assert_geq(kills, 2, "the batch ended before the second kill");
-    //  the last restarted worker registers and gets its orphans marked
-    for (int w = 0; w < 3; w++)
-        cr_assert_eq(cq_child_wait_ready(&cl.workers[w], 60000) == 0 ||
-                         cl.workers[w].ready[0] != '\0',
-                     1);
+    cr_assert_geq(kills, 5, "only %d kills before the batch ended", kills);
     s_oracle_equal(&e, e.out);
+    //  every node registered again (its orphans marked), then stops
+    s_wait_live(&cl, 3);
     cr_assert_eq(cq_cluster_stop(&cl), 0);
     s_reconcile(&e, 3);
 }
@@ -461,9 +482,9 @@ Test(durable, journal_disk_full_then_space_returns, .timeout = 400,
     cr_assert(!cq_child_exited(&cl.broker), "the broker died");
     cr_assert(!cq_child_exited(&sub), "submit gave up");
     //  space returns
-    cr_assert_eq(mount("tmpfs", e.journal, "tmpfs", MS_REMOUNT,
-                       "size=256m,mode=0700"),
-                 0, "%s", strerror(errno));
+    cr_assert_eq(
+        mount("tmpfs", e.journal, "tmpfs", MS_REMOUNT, "size=256m,mode=0700"),
+        0, "%s", strerror(errno));
     cr_assert_eq(s_submit_wait(&sub, 300), 0);
     cr_assert_eq(cq_proc_counter(cl.frontend, "journal_full"), 0);
     s_oracle_equal(&e, e.out);
@@ -558,9 +579,9 @@ Test(durable, compacted_batch_still_answers_resubmissions, .timeout = 300,
     static cq_cluster_t cl;
     s_cluster(&e, &cl, 2, 500, "--retain-days", "0");
     cq_run_t r;
-    int st = cq_proc_claimq(&r, 120, "submit", "--broker", cl.frontend,
-                            "--batch", "it-c1", "--wait", "--quiet", e.claims,
-                            NULL);
+    int st =
+        cq_proc_claimq(&r, 120, "submit", "--broker", cl.frontend, "--batch",
+                       "it-c1", "--wait", "--quiet", e.claims, NULL);
     cr_assert_eq(st, 0, "%s", r.err);
     cq_run_free(&r);
     //  compacted: the batch is no longer known
@@ -594,10 +615,14 @@ Test(durable, corrupt_journal_refused_exit_3)
     char junk[4096];
     memset(junk, 0x5a, sizeof junk);
     cr_assert_eq(cq_test_write(path, junk, sizeof junk), 0);
-    const char *argv[] = {cq_test_bin("claimq-broker"), "--frontend",
-                          "tcp://127.0.0.1:*",          "--backend",
-                          "tcp://127.0.0.1:*",          "--journal",
-                          dir,                          NULL};
+    const char *argv[] = {cq_test_bin("claimq-broker"),
+                          "--frontend",
+                          "tcp://127.0.0.1:*",
+                          "--backend",
+                          "tcp://127.0.0.1:*",
+                          "--journal",
+                          dir,
+                          NULL};
     cq_run_t r;
     cr_assert_eq(cq_test_run((char *const *)argv, NULL, 30, &r), 0);
     cr_assert_eq(r.status, 3);

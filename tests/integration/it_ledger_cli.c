@@ -5,6 +5,7 @@
 //  orphans in query, and each reconcile problem kind (exit 1 naming it)
 //  against a clean run (exit 0); usage errors exit 2, unreadable files 3.
 #include "cq_proc.h"
+#include "journal.h"
 #include "engine.h"
 #include "gen.h"
 #include "ledger.h"
@@ -117,14 +118,6 @@ s_open(const char *path)
     return db;
 }
 
-static void
-s_sql(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &err), SQLITE_OK, "%s: %s",
-                 sql, err ? err : "");
-}
-
 //  How the journal built by s_journal differs from the ledgers.
 typedef enum {
     J_CLEAN,
@@ -135,104 +128,84 @@ typedef enum {
     J_LOST_NODE, // a decision of a ledger w3 (not given)
 } s_journal_case_t;
 
-//  Writes DIR/journal.db: the claims, their decisions as the broker
-//  journals them (node, ledger id, ledger seq, msgpack body), an undecided
-//  claim and a quarantined one.
+//  Writes DIR/journal.db through the broker's journal (broker/journal.h):
+//  the claims, their decisions as the broker journals them (node, ledger
+//  id, ledger seq, msgpack body), an undecided claim and a quarantined one.
 static void
 s_journal(s_journal_case_t how)
 {
     char path[1100];
     snprintf(path, sizeof path, "%s/journal.db", s_dir);
     remove(path);
-    size_t len = 0;
-    char *sql =
-        cq_test_read(cq_test_src("schemas/journal/0001_init.sql"), &len);
-    cr_assert_not_null(sql);
-    sqlite3 *db = s_open(path);
-    s_sql(db, "PRAGMA journal_mode=WAL");
-    s_sql(db, sql);
-    free(sql);
-    //  the journal's decisions table has a seq column from issue 8 on
-    sqlite3_stmt *q = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(db,
-                                    "SELECT count(*) FROM "
-                                    "pragma_table_info('decisions') WHERE "
-                                    "name = 'seq'",
-                                    -1, &q, NULL),
-                 SQLITE_OK);
-    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
-    bool has_seq = sqlite3_column_int(q, 0) == 1;
-    sqlite3_finalize(q);
-    s_sql(db, "BEGIN");
-    sqlite3_stmt *ic = NULL, *id = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(db,
-                                    "INSERT INTO claims (id, claim_key, shard, "
-                                    "batch, doc, idx, body) VALUES (?1, ?2, 0, "
-                                    "0, 0, ?1, X'c0')",
-                                    -1, &ic, NULL),
-                 SQLITE_OK);
-    cr_assert_eq(sqlite3_prepare_v2(
-                     db,
-                     has_seq ? "INSERT INTO decisions (claim, seq, node, "
-                               "ledger_id, ledger_seq, lease, outcome, "
-                               "decided_ms, body) VALUES (?1, ?1, ?2, ?3, ?4, "
-                               "7, ?5, 0, ?6)"
-                             : "INSERT INTO decisions (claim, node, ledger_id, "
-                               "ledger_seq, lease, outcome, decided_ms, body) "
-                               "VALUES (?1, ?2, ?3, ?4, 7, ?5, 0, ?6)",
-                     -1, &id, NULL),
-                 SQLITE_OK);
-    cq_mpw_t w;
-    cq_mpw_init(&w);
+    cq_diag_t diag = {0};
+    cq_journal_t *j = cq_journal_open(s_dir, 16, &diag);
+    cr_assert_not_null(j, "%s", diag.msg);
+    uint8_t dg[32] = {1};
+    cq_journal_batch(j, 0, "b", 1);
+    cq_journal_doc(j, 0, 0, 0, "claims.jsonl", 1, 0, 1, dg, "x", 1);
+    cq_journal_doc(j, 1, 0, 1, "more.jsonl", 1, 0, 1, dg, "y", 1);
     size_t n = S_CLAIMS + (how == J_TWICE);
+    char keys[S_CLAIMS + 1][200];
+    cq_journal_intake_begin(j, 0, 1, 0, NULL, (uint32_t)n);
     for (size_t k = 0; k < n; k++) {
-        size_t i = k < S_CLAIMS ? k : 0; // J_TWICE: claim 0 again
-        cq_decision_t *d = &s_dec[i];
-        char key[200];
-        snprintf(key, sizeof key, "%.39s|%.10s|%.39s|%c", d->payer_id,
+        const cq_decision_t *d = &s_dec[k < S_CLAIMS ? k : 0];
+        snprintf(keys[k], sizeof keys[k], "%.39s|%.10s|%.39s|%c", d->payer_id,
                  d->billing_npi, d->claim_id,
                  d->frequency ? d->frequency : '1');
-        sqlite3_bind_int64(ic, 1, (int64_t)k);
-        sqlite3_bind_text(ic, 2, key, -1, SQLITE_TRANSIENT);
-        cr_assert_eq(sqlite3_step(ic), SQLITE_DONE, "%s", sqlite3_errmsg(db));
-        sqlite3_reset(ic);
-        if (how == J_UNNAMED && k == 4)
-            continue;
-        int which = s_ledger_of[i];
-        const char *lid = s_id[which];
-        int64_t seq = d->ledger_seq;
-        int64_t paid = d->paid;
-        if (how == J_MISSING && k == 3)
-            seq = 999;
-        if (how == J_DISAGREE && k == 5)
-            d->paid++;
-        if (how == J_LOST_NODE && k == 6)
-            lid = "0123456789abcdef0123456789abcdef";
-        cq_mpw_reset(&w);
-        cq_proto_decision_encode(&w, d);
-        d->paid = paid;
-        sqlite3_bind_int64(id, 1, (int64_t)k);
-        sqlite3_bind_text(id, 2, which ? "w2" : "w1", -1, SQLITE_STATIC);
-        sqlite3_bind_text(id, 3, lid, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(id, 4, seq);
-        sqlite3_bind_int(id, 5, (int)d->decision);
-        sqlite3_bind_blob(id, 6, w.data, (int)w.len, SQLITE_TRANSIENT);
-        cr_assert_eq(sqlite3_step(id), SQLITE_DONE, "%s", sqlite3_errmsg(db));
-        sqlite3_reset(id);
+        cq_journal_entry_claim(j, (uint32_t)k, keys[k], 0, "\xc0", 1);
     }
-    cq_mpw_free(&w);
-    sqlite3_finalize(ic);
-    sqlite3_finalize(id);
+    cq_journal_intake_end(j);
     //  two claims not decided yet, one of them in quarantine (and one
     //  released from it, then quarantined again)
-    s_sql(db, "INSERT INTO claims VALUES (1000, 'P|1|U1|1', 0, 0, 0, 0, "
-              "X'c0'), (1001, 'P|1|U2|1', 0, 0, 0, 1, X'c0')");
-    s_sql(db, "INSERT INTO events (kind, target, at_ms) VALUES "
-              "('claim_quarantined', 1000, 1), ('claim_released', 1000, 2), "
-              "('claim_quarantined', 1001, 3), ('claim_released', 1001, 4), "
-              "('claim_quarantined', 1001, 5)");
-    s_sql(db, "COMMIT");
-    sqlite3_close(db);
+    cq_journal_intake_begin(j, 1, 2, 0, NULL, 2);
+    cq_journal_entry_claim(j, 1000, "P|1|U1|1", 0, "\xc0", 1);
+    cq_journal_entry_claim(j, 1001, "P|1|U2|1", 0, "\xc0", 1);
+    cq_journal_intake_end(j);
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    for (int which = 0; which < 2; which++) {
+        cq_journal_result_begin(j, (uint32_t)which, which ? "w2" : "w1",
+                                s_id[which], 7, 0);
+        for (size_t k = 0; k < n; k++) {
+            size_t i = k < S_CLAIMS ? k : 0; // J_TWICE: claim 0 again
+            if (s_ledger_of[i] != which || (how == J_UNNAMED && k == 4))
+                continue;
+            cq_decision_t *d = &s_dec[i];
+            int64_t seq = d->ledger_seq;
+            int64_t paid = d->paid;
+            if (how == J_MISSING && k == 3)
+                seq = 999;
+            if (how == J_DISAGREE && k == 5)
+                d->paid++;
+            cq_mpw_reset(&w);
+            cq_proto_decision_encode(&w, d);
+            d->paid = paid;
+            if (how == J_LOST_NODE && k == 6) {
+                //  (a ledger w3 that is not given: a result of its own)
+                cq_journal_result_end(j);
+                cq_journal_result_begin(j, 10, which ? "w2" : "w1",
+                                        "0123456789abcdef0123456789abcdef", 7,
+                                        0);
+                cq_journal_result_item(j, (uint32_t)k, k + 1, (uint64_t)seq,
+                                       (int)d->decision, w.data, w.len);
+                cq_journal_result_end(j);
+                cq_journal_result_begin(j, 20 + (uint32_t)which,
+                                        which ? "w2" : "w1", s_id[which], 7, 0);
+                continue;
+            }
+            cq_journal_result_item(j, (uint32_t)k, k + 1, (uint64_t)seq,
+                                   (int)d->decision, w.data, w.len);
+        }
+        cq_journal_result_end(j);
+    }
+    cq_mpw_free(&w);
+    cq_journal_event(j, "claim_quarantined", 1000, NULL, 0, NULL, 1);
+    cq_journal_event(j, "claim_released", 1000, NULL, 0, NULL, 2);
+    cq_journal_event(j, "claim_quarantined", 1001, NULL, 0, NULL, 3);
+    cq_journal_event(j, "claim_released", 1001, NULL, 0, NULL, 4);
+    cq_journal_event(j, "claim_quarantined", 1001, NULL, 0, NULL, 5);
+    cr_assert_eq(cq_journal_commit(j, &diag), 0, "%s", diag.msg);
+    cq_journal_close(&j);
 }
 
 //  Runs `claimq ledger ARGS...` and returns its exit status.

@@ -184,8 +184,9 @@ cq_proc_ledger_keys(const char *ledger, size_t *n)
     sqlite3_stmt *st = NULL;
     char **keys = cq_xmalloc(sizeof *keys);
     size_t cap = 1;
-    if (sqlite3_prepare_v2(db, "SELECT claim_key FROM effective_decisions ORDER BY seq",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            db, "SELECT claim_key FROM effective_decisions ORDER BY seq", -1,
+            &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (*n == cap) {
                 cap *= 2;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     char log[8192];
@@ -59,9 +60,9 @@ s_intake(void *arg, uint32_t doc, uint64_t seq, int32_t status,
 }
 
 static int
-s_claim(void *arg, uint32_t id, const char *key, uint32_t shard,
-        uint32_t batch, uint32_t doc, uint32_t idx, const void *body,
-        size_t len, const char *archived)
+s_claim(void *arg, uint32_t id, const char *key, uint32_t shard, uint32_t batch,
+        uint32_t doc, uint32_t idx, const void *body, size_t len,
+        const char *archived)
 {
     s_add(arg, "C%u:%s:%u:%d:%d:%d:%.*s:%s ", id, key, shard, (int)batch,
           (int)doc, (int)idx, (int)len, (const char *)body,
@@ -77,12 +78,13 @@ s_ref(void *arg, uint32_t doc, uint32_t idx, uint32_t claim)
 }
 
 static int
-s_decision(void *arg, uint32_t claim, uint64_t seq, const char *node,
-           const char *ledger_id, uint64_t ledger_seq, int outcome,
-           const void *body, size_t len)
+s_decision(void *arg, uint32_t claim, uint64_t seq, uint32_t result,
+           const char *node, const char *ledger_id, uint64_t ledger_seq,
+           int outcome, const void *body, size_t len)
 {
-    s_add(arg, "X%u:%llu:%s:%s:%llu:%d:%.*s ", claim, (unsigned long long)seq,
-          node, ledger_id, (unsigned long long)ledger_seq, outcome, (int)len,
+    s_add(arg, "X%u:%llu:%d:%s:%s:%llu:%d:%.*s ", claim,
+          (unsigned long long)seq, (int)result, node, ledger_id,
+          (unsigned long long)ledger_seq, outcome, (int)len,
           (const char *)body);
     return 0;
 }
@@ -107,8 +109,9 @@ s_load(cq_journal_t *j, s_trace_t *t)
     cr_assert_eq(cq_journal_load(j, &s_loader, t, &diag), 0, "%s", diag.msg);
 }
 
-//  One batch: two documents, three claims (one a reference), decisions
-//  made out of claim order, an event.
+//  One batch: two documents, three entries (one a reference), decisions
+//  made out of claim order in two results, an empty result (not
+//  written), an event.
 static void
 s_fill(cq_journal_t *j)
 {
@@ -116,13 +119,21 @@ s_fill(cq_journal_t *j)
     cq_journal_batch(j, 0, "b1", 1000);
     cq_journal_doc(j, 0, 0, 0, "a.jsonl", 1, 20000, 1001, dg, "AAAA", 4);
     cq_journal_doc(j, 1, 0, 1, "b.jsonl", 3, 20000, 1002, dg, "BB", 2);
-    cq_journal_intake(j, 0, 1, 0, NULL, 2);
-    cq_journal_claim(j, 0, "P|1|c1|1", 7, 0, 0, 0, "c1", 2);
-    cq_journal_claim(j, 1, "P|1|c2|1", 9, 0, 0, 1, "c2", 2);
-    cq_journal_intake(j, 1, 2, -20, "bad record", 1);
-    cq_journal_ref(j, 1, 0, 0);
-    cq_journal_decision(j, 1, 1, "w2", "L2", 5, 77, 1, 1003, "d2", 2);
-    cq_journal_decision(j, 0, 2, "w1", "L1", 9, 78, 0, 1004, "d1", 2);
+    cq_journal_intake_begin(j, 0, 1, 0, NULL, 2);
+    cq_journal_entry_claim(j, 0, "P|1|c1|1", 7, "c1", 2);
+    cq_journal_entry_claim(j, 1, "P|1|c2|1", 9, "c2", 2);
+    cq_journal_intake_end(j);
+    cq_journal_intake_begin(j, 1, 2, -20, "bad record", 1);
+    cq_journal_entry_ref(j, 0);
+    cq_journal_intake_end(j);
+    cq_journal_result_begin(j, 0, "w2", "L2", 77, 1003);
+    cq_journal_result_item(j, 1, 1, 5, 1, "d2", 2);
+    cq_journal_result_end(j);
+    cq_journal_result_begin(j, 1, "w1", "L1", 78, 1004);
+    cq_journal_result_item(j, 0, 2, 9, 0, "d1", 2);
+    cq_journal_result_end(j);
+    cq_journal_result_begin(j, 2, "w1", "L1", 79, 1005);
+    cq_journal_result_end(j); // nothing in it: not written
     cq_journal_event(j, "shard", 7, "w1", 0, NULL, 1005);
 }
 
@@ -137,7 +148,7 @@ Test(journal, commit_then_load_in_order)
     cr_assert_eq(cq_journal_epoch(j), 1);
     cr_assert_eq(cq_journal_shards(j), 16);
     s_fill(j);
-    cr_assert_eq(cq_journal_pending(j), 11);
+    cr_assert_eq(cq_journal_pending(j), 8);
     //  nothing is in the file before the commit
     s_trace_t t;
     s_load(j, &t);
@@ -155,9 +166,9 @@ Test(journal, commit_then_load_in_order)
         t.log,
         "B0:b1:1000 "
         "D0:0:0:a.jsonl:1:20000:ab:nodata:4 D1:0:1:b.jsonl:3:20000:ab:nodata:2 "
-        "I0:1:0::2 I1:2:-20:bad record:1 "
-        "C0:P|1|c1|1:7:0:0:0:c1:- C1:P|1|c2|1:9:0:0:1:c2:- R1:0:0 "
-        "X1:1:w2:L2:5:1:d2 X0:2:w1:L1:9:0:d1 Eshard:7:w1:0:-:1005 ",
+        "I0:1:0::2 C0:P|1|c1|1:7:0:0:0:c1:- C1:P|1|c2|1:9:0:0:1:c2:- "
+        "I1:2:-20:bad record:1 R1:0:0 "
+        "X1:1:0:w2:L2:5:1:d2 X0:2:1:w1:L1:9:0:d1 Eshard:7:w1:0:-:1005 ",
         "%s", t.log);
     cq_journal_close(&j);
 }
@@ -224,34 +235,76 @@ Test(journal, compaction_moves_claims_to_the_archive)
     cr_assert_not_null(j);
     s_fill(j);
     cr_assert_eq(cq_journal_commit(j, &diag), 0);
-    uint32_t docs[] = {0, 1}, claims[] = {0, 1};
-    cr_assert_eq(
-        cq_journal_compact(j, 0, "b1", docs, 2, claims, 2, 2000, &diag), 0,
-        "%s", diag.msg);
+    //  a second batch whose result row also holds a claim of b1's (the
+    //  row is trimmed, not deleted)
+    uint8_t dg[32] = {0xcd};
+    cq_journal_batch(j, 1, "b2", 3000);
+    cq_journal_doc(j, 2, 1, 0, "c.jsonl", 1, 20000, 3001, dg, "CC", 2);
+    cq_journal_intake_begin(j, 2, 3, 0, NULL, 1);
+    cq_journal_entry_claim(j, 2, "P|1|c3|1", 1, "c3", 2);
+    cq_journal_intake_end(j);
+    cr_assert_eq(cq_journal_commit(j, &diag), 0);
+    cq_journal_arch_t arch[2] = {
+        {0, "P|1|c1|1", 7, "c1", 2, 2, 1, "w1", "L1", 9, 0, "d1", 2},
+        {1, "P|1|c2|1", 9, "c2", 2, 1, 0, "w2", "L2", 5, 1, "d2", 2},
+    };
+    uint32_t docs[] = {0, 1};
+    cr_assert_eq(cq_journal_compact(j, 0, "b1", docs, 2, arch, 2, 2000, &diag),
+                 0, "%s", diag.msg);
     s_trace_t t;
     s_load(j, &t);
-    //  the batch and its documents are gone; claims and decisions come
-    //  back from the archive, in id and decision order
+    //  b1 and its documents are gone; its claims and decisions come back
+    //  from the archive, in id and decision order
     cr_assert_str_eq(t.log,
-                     "C0:P|1|c1|1:7:-1:-1:-1:c1:b1 C1:P|1|c2|1:9:-1:-1:-1:c2:b1 "
-                     "X1:1:w2:L2:5:1:d2 X0:2:w1:L1:9:0:d1 "
+                     "B1:b2:3000 D2:1:0:c.jsonl:1:20000:cd:nodata:2 "
+                     "I2:3:0::1 C0:P|1|c1|1:7:-1:-1:-1:c1:b1 "
+                     "C1:P|1|c2|1:9:-1:-1:-1:c2:b1 C2:P|1|c3|1:1:1:2:0:c3:- "
+                     "X1:1:-1:w2:L2:5:1:d2 X0:2:-1:w1:L1:9:0:d1 "
                      "Eshard:7:w1:0:-:1005 ",
                      "%s", t.log);
-    //  a claim without a decision cannot be archived: nothing changes
-    cq_journal_batch(j, 1, "b2", 3000);
-    cq_journal_claim(j, 2, "P|1|c3|1", 1, 1, 2, 0, "c3", 2);
-    cr_assert_eq(cq_journal_commit(j, &diag), 0);
-    uint32_t c3[] = {2};
-    memset(&diag, 0, sizeof diag);
-    cr_assert_neq(cq_journal_compact(j, 1, "b2", NULL, 0, c3, 1, 4000, &diag),
-                  0);
-    s_load(j, &t);
-    cr_assert(strstr(t.log, "B1:b2:3000 "), "%s", t.log);
-    cr_assert(strstr(t.log, "C2:P|1|c3|1:1:1:2:0:c3:- "), "%s", t.log);
-    //  and nothing is compacted while records wait for a commit
+    //  nothing is compacted while records wait for a commit
     cq_journal_event(j, "shard", 1, "w1", 0, NULL, 1);
     cr_assert_eq(cq_journal_compact(j, 1, "b2", NULL, 0, NULL, 0, 1, &diag),
                  CQ_EBUSY);
+    cr_assert_eq(cq_journal_commit(j, &diag), 0);
+    cq_journal_close(&j);
+}
+
+Test(journal, segment_bytes_past_the_rows_are_cut_at_open)
+{
+    const char *dir = cq_test_tmpdir();
+    cq_diag_t diag = {0};
+    cq_journal_t *j = cq_journal_open(dir, 4, &diag);
+    cr_assert_not_null(j);
+    uint8_t dg[32] = {2};
+    cq_journal_batch(j, 0, "b", 1);
+    cq_journal_doc(j, 0, 0, 0, "x", 1, 0, 1, dg, "HELLO", 5);
+    cr_assert_eq(cq_journal_commit(j, &diag), 0);
+    cq_journal_close(&j);
+    //  a commit that appended and then failed leaves bytes no row names
+    char seg[1100];
+    snprintf(seg, sizeof seg, "%s/docs-000001.seg", dir);
+    FILE *f = fopen(seg, "a");
+    cr_assert_not_null(f);
+    fputs("GARBAGE", f);
+    fclose(f);
+    j = cq_journal_open(dir, 4, &diag);
+    cr_assert_not_null(j, "%s", diag.msg);
+    size_t len;
+    char *text = cq_test_read(seg, &len);
+    cr_assert_eq(len, 5);
+    cr_assert_eq(memcmp(text, "HELLO", 5), 0);
+    free(text);
+    //  and a document whose bytes are missing is reported, naming it
+    cq_journal_close(&j);
+    cr_assert_eq(truncate(seg, 2), 0);
+    j = cq_journal_open(dir, 4, &diag);
+    cr_assert_not_null(j);
+    s_trace_t t;
+    memset(&t, 0, sizeof t);
+    memset(&diag, 0, sizeof diag);
+    cr_assert_eq(cq_journal_load(j, &s_loader, &t, &diag), CQ_EPROTO);
+    cr_assert(strstr(diag.msg, "segment 1"), "%s", diag.msg);
     cq_journal_close(&j);
 }
 
