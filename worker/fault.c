@@ -16,6 +16,8 @@ static char s_crash_claim[64];
 static char s_crash_doc[256];
 static int s_stop_adj; // 1: armed, 2: done
 static long s_delay_us;
+static long s_doc_delay_ms;
+static long s_sleep_adj_ms; // once; -1 done
 
 int
 cq_fault_init(cq_diag_t *diag)
@@ -43,6 +45,14 @@ cq_fault_init(cq_diag_t *diag)
             strcpy(s_crash_doc, t + 10);
         else if (strcmp(t, "stop-on-adjudicate") == 0)
             s_stop_adj = 1;
+        else if (strncmp(t, "sleep-on-adjudicate-ms=", 23) == 0 &&
+                 (s_sleep_adj_ms = strtol(t + 23, NULL, 10)) > 0 &&
+                 s_sleep_adj_ms <= 3600000)
+            ;
+        else if (strncmp(t, "delay-doc-ms=", 13) == 0 &&
+                 (s_doc_delay_ms = strtol(t + 13, NULL, 10)) > 0 &&
+                 s_doc_delay_ms <= 3600000)
+            ;
         else if (strncmp(t, "delay-claim-us=", 15) == 0 &&
                  (s_delay_us = strtol(t + 15, NULL, 10)) > 0 &&
                  s_delay_us <= 10000000)
@@ -79,6 +89,12 @@ cq_fault_doc(const char *name)
 void
 cq_fault_adjudicate(void)
 {
+    if (s_sleep_adj_ms > 0) {
+        cq_log_warn(NULL, "test fault: sleeping %ld ms with work in hand",
+                    s_sleep_adj_ms);
+        usleep((useconds_t)s_sleep_adj_ms * 1000);
+        s_sleep_adj_ms = -1;
+    }
     if (s_stop_adj == 1) {
         s_stop_adj = 2;
         cq_log_warn(NULL, "test fault: stopping (SIGSTOP) with work in hand");
@@ -91,6 +107,13 @@ cq_fault_delay(void)
 {
     if (s_delay_us > 0)
         usleep((useconds_t)s_delay_us);
+}
+
+void
+cq_fault_doc_delay(void)
+{
+    for (long left = s_doc_delay_ms; left > 0; left -= 100)
+        usleep((useconds_t)(left < 100 ? left : 100) * 1000);
 }
 
 cq_marker_slot_t *

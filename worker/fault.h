@@ -12,6 +12,10 @@
 //                           ends with NAME
 //    stop-on-adjudicate     raise SIGSTOP once, on the first ADJUDICATE
 //                           (after it is received, before it is decided)
+//    sleep-on-adjudicate-ms=N  sleep N milliseconds once, on the first
+//                           ADJUDICATE (alive, holding work, silent)
+//    delay-doc-ms=N         sleep N milliseconds before decoding each
+//                           document (a long OCR document)
 //    delay-claim-us=N       sleep N microseconds before deciding each claim
 //                           (a slow node: keeps work in flight long enough
 //                           for a test to act while it is)
@@ -37,6 +41,7 @@ void cq_fault_claim(const char *claim_id);
 void cq_fault_doc(const char *name);
 void cq_fault_adjudicate(void);
 void cq_fault_delay(void);
+void cq_fault_doc_delay(void);
 
 //  One slot of the crash marker: what a thread works on.
 typedef struct {

@@ -219,6 +219,7 @@ s_actor(zsock_t *pipe, void *args)
             //  dies on it
             cq_marker_set(opts.marker, 2, in.doc_id, in.lease);
             cq_fault_doc(in.name);
+            cq_fault_doc_delay();
         }
         if (ok == 0)
             ok = cq_intake_run(

@@ -278,7 +278,16 @@ s_adjudicate(cq_worker_t *self)
     int32_t today = cq_date_today();
     uint32_t n_claims = 0;
     int failed = 0;
+    //  A round ends after a quarter of a heartbeat interval (and at least
+    //  one message): a slow round must not silence the node's heartbeats
+    //  (the broker would take it for dead); the rest waits for the next.
+    int64_t t0 = cq_wire_now_ms();
+    int64_t budget = (int64_t)self->cfg.heartbeat_ms / 4;
+    uint32_t done = 0;
     for (uint32_t i = 0; i < self->n_pending && failed == 0; i++) {
+        if (i > 0 && cq_wire_now_ms() - t0 >= budget)
+            break;
+        done = i + 1;
         cq_mpw_t *out = &self->results[i];
         cq_mpw_reset(out);
         cq_msg_adjudicate_t m;
@@ -327,12 +336,17 @@ s_adjudicate(cq_worker_t *self)
         s_pause(self, rc);
         return 0;
     }
-    for (uint32_t i = 0; i < self->n_pending; i++) {
+    for (uint32_t i = 0; i < done; i++) {
         if (self->results[i].len > 0)
             s_send(self, CQ_CMD_RESULT, &self->results[i]);
         zmq_msg_close(&self->pending[i]);
     }
-    self->n_pending = 0;
+    for (uint32_t i = done; i < self->n_pending; i++) {
+        zmq_msg_init(&self->pending[i - done]);
+        zmq_msg_move(&self->pending[i - done], &self->pending[i]);
+        zmq_msg_close(&self->pending[i]);
+    }
+    self->n_pending -= done;
     self->decided += n_claims;
     return 0;
 }

@@ -259,7 +259,7 @@ Test(durable, worker_killed_every_300ms_equals_the_oracle, .timeout = 600,
     //  slow nodes (400 us a claim), so that the batch lasts several
     //  seconds and the kills land while every node holds work
     s_setenv_faults("delay-claim-us=400");
-    s_cluster(&e, &cl, 3, 200, NULL, NULL);
+    s_cluster(&e, &cl, 3, 500, NULL, NULL);
     cq_child_t sub;
     s_submit_bg(&e, &cl, "it-wk", &sub);
     int kills = 0;
@@ -328,6 +328,65 @@ Test(durable, paused_worker_late_results_refused, .timeout = 300,
     s_oracle_equal(&e, e.out);
     cr_assert_eq(cq_cluster_stop(&cl), 0);
     s_reconcile(&e, 2);
+}
+
+//  ---- leases with time -----------------------------------------------------
+
+//  A node that holds a delivery past its lease while still alive (here it
+//  sleeps 1.5 s with its first ADJUDICATE in hand; a heartbeat interval of
+//  1 s keeps it from being declared dead): the lease expires, the claims go
+//  back under a new token (to the same owner), and its late RESULT is
+//  refused. Nothing is decided twice.
+Test(durable, lease_expires_on_a_live_worker, .timeout = 300,
+     .fini = cq_proc_cleanup)
+{
+    s_env_t e;
+    s_env(&e, 3000, 300);
+    static cq_cluster_t cl;
+    s_setenv_faults("sleep-on-adjudicate-ms=1500");
+    s_cluster(&e, &cl, 1, 1000, "--lease-ms", "300");
+    s_setenv_faults(NULL);
+    cq_child_t sub;
+    s_submit_bg(&e, &cl, "it-lease", &sub);
+    cr_assert_eq(s_submit_wait(&sub, 240), 0);
+    cr_assert_gt(cq_proc_counter(cl.frontend, "leases_expired"), 0);
+    //  (its late RESULT follows the decisions of the new delivery)
+    long long stale = 0;
+    for (int i = 0; i < 200 && stale <= 0; i++) {
+        stale = cq_proc_counter(cl.frontend, "stale_results");
+        if (stale <= 0)
+            usleep(50000);
+    }
+    cr_assert_gt(stale, 0);
+    cr_assert_eq(cq_proc_counter(cl.frontend, "workers_dead"), 0);
+    cr_assert_eq(cq_proc_counter(cl.frontend, "quarantined"), 0);
+    s_oracle_equal(&e, e.out);
+    cr_assert_eq(cq_cluster_stop(&cl), 0);
+    s_reconcile(&e, 1);
+}
+
+//  A document whose intake takes longer than the intake lease is not taken
+//  back while its node works on it: the node extends the lease (EXTEND).
+Test(durable, intake_lease_extended_while_decoding, .timeout = 300,
+     .fini = cq_proc_cleanup)
+{
+    s_env_t e;
+    s_env(&e, 2000, 200);
+    static cq_cluster_t cl;
+    s_setenv_faults("delay-doc-ms=800");
+    s_cluster(&e, &cl, 1, 100, "--intake-lease-ms", "300");
+    s_setenv_faults(NULL);
+    cq_run_t r;
+    int st = cq_proc_claimq(&r, 240, "submit", "--broker", cl.frontend,
+                            "--batch", "it-ext", "--chunk", "1000", "--wait",
+                            "--output", e.out, "--quiet", e.claims, NULL);
+    cr_assert_eq(st, 0, "%s", r.err);
+    cq_run_free(&r);
+    cr_assert_eq(cq_proc_counter(cl.frontend, "leases_expired"), 0);
+    cr_assert_eq(cq_proc_counter(cl.frontend, "requeued_docs"), 0);
+    s_oracle_equal(&e, e.out);
+    cr_assert_eq(cq_cluster_stop(&cl), 0);
+    s_reconcile(&e, 1);
 }
 
 //  ---- 4. poison -------------------------------------------------------------

@@ -1,7 +1,9 @@
 //  test_doc.c: document sniffing and decoding by content (common/doc.h).
 #include "doc.h"
+#include "x12_fixture.h"
 
 #include <criterion/criterion.h>
+#include <stddef.h>
 #include <string.h>
 
 typedef struct {
@@ -76,4 +78,75 @@ Test(doc, stamps_received_default_only_when_missing)
     cq_doc_decode((const uint8_t *)j, strlen(j), def, s_collect, &s, NULL);
     cr_assert_eq(s.n, 2);
     cr_assert_eq(s.last.received_date, def);
+}
+
+//  X12 and OCR let '|' through their syntax; the claim key cannot hold it
+//  (its separator): such a claim is refused (CO-16 naming the field) the
+//  way the JSON decoder refuses it, and never shares a key with another.
+Test(doc, x12_claim_id_with_a_bar_is_refused)
+{
+    xb_t x;
+    xb_std(&x);
+    xb_isa(&x, "000000001");
+    xb_gs(&x, "HC", "1", "005010X222A1");
+    xb_st(&x, "837", "0001", "005010X222A1");
+    xb_837_header(&x);
+    xb_billing(&x, 1);
+    xb_subscriber(&x, 2, 1, "W100000001", 0);
+    xb_claim(&x, "AB|C", "150", "20260220");
+    xb_claim(&x, "AB|D", "150", "20260220");
+    xb_claim(&x, "PCN-1", "150", "20260220");
+    xb_se(&x, 0);
+    xb_ge(&x);
+    xb_iea(&x);
+    xb_claims_t k = {0};
+    cq_diag_t diag = {0};
+    int rc = cq_doc_decode((const uint8_t *)x.b.data, x.b.len, 0, xb_collect,
+                           &k, &diag);
+    cr_assert_eq(rc, 3, "%s", diag.msg);
+    for (int i = 0; i < 2; i++) {
+        cr_assert(k.c[i].invalid);
+        cr_assert_str_eq(k.c[i].invalid_rarc, "MA130");
+        cr_assert(strstr(k.c[i].invalid_msg, "claim_id: must not contain '|'"),
+                  "%s", k.c[i].invalid_msg);
+        cr_assert_null(strchr(k.c[i].claim_id, '|'), "%s", k.c[i].claim_id);
+        cr_assert_eq(k.c[i].claim_id[0], '#');
+    }
+    cr_assert_str_neq(k.c[0].claim_id, k.c[1].claim_id);
+    cr_assert(!k.c[2].invalid);
+    cr_assert_str_eq(k.c[2].claim_id, "PCN-1");
+    xb_claims_free(&k);
+    xb_free(&x);
+}
+
+Test(doc, claim_key_check_names_each_field)
+{
+    static const struct {
+        const char *field;
+        size_t off;
+    } fields[] = {
+        {"payer_id", offsetof(cq_claim_t, payer_id)},
+        {"billing_provider.npi", offsetof(cq_claim_t, billing_npi)},
+        {"original_claim_id", offsetof(cq_claim_t, original_claim_id)},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        cq_claim_t c;
+        cq_claim_init(&c);
+        cq_strlcpy(c.claim_id, "OK-1", sizeof c.claim_id);
+        strcpy((char *)&c + fields[i].off, "A|B");
+        cr_assert(cq_claim_check_key(&c, 1));
+        cr_assert(c.invalid);
+        cr_assert(strstr(c.invalid_msg, fields[i].field), "%s", c.invalid_msg);
+        char key[CQ_KEY_LEN];
+        cq_claim_key(&c, key);
+        size_t bars = 0;
+        for (const char *p = key; *p; p++)
+            bars += *p == '|';
+        cr_assert_eq(bars, 3, "%s", key);
+    }
+    cq_claim_t ok;
+    cq_claim_init(&ok);
+    cq_strlcpy(ok.claim_id, "OK-1", sizeof ok.claim_id);
+    cr_assert(!cq_claim_check_key(&ok, 1));
+    cr_assert(!ok.invalid);
 }
