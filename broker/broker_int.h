@@ -51,9 +51,12 @@
 #define S_TURN_MSGS 256          // messages read per socket per turn
 #define S_MOVES_AT_ONCE 32       // planned shard moves in progress
 #define S_TOKEN_SHIFT 40         // lease token = epoch << 40 | counter
-#define S_DELIVERIES_CAP_MUL                                                   \
-    4 // deliveries without strikes before a
-      // claim is quarantined: this x attempts
+//  A claim delivered this many times --max-attempts over without an
+//  answer (every holder died, none said it died on this claim) is
+//  quarantined: the last resort against poison that kills nodes which are
+//  not restarted (no crash marker reaches the broker). High, so that a
+//  storm of kills that has nothing to do with the claim does not reach it.
+#define S_DELIVERIES_CAP_MUL 10
 
 #define S_GROW(ptr, n, cap)                                                    \
     do {                                                                       \

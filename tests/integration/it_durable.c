@@ -688,3 +688,32 @@ Test(durable, corrupt_journal_refused_exit_3)
     cr_assert(strstr(r.err, path), "%s", r.err);
     cq_run_free(&r);
 }
+
+Test(durable, corrupt_ledger_refused_exit_3)
+{
+    s_env_t e;
+    s_env(&e, 10, 5);
+    char ledger[1200];
+    snprintf(ledger, sizeof ledger, "%s/w1.ledger", e.dir);
+    char junk[8192];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)(i * 7 + 3);
+    cr_assert_eq(cq_test_write(ledger, junk, sizeof junk), 0);
+    const char *argv[] = {cq_test_bin("claimq-worker"),
+                          "--broker",
+                          "tcp://127.0.0.1:9",
+                          "--node-id",
+                          "w1",
+                          "--ledger",
+                          ledger,
+                          "--plan",
+                          e.plan,
+                          "--members",
+                          e.members,
+                          NULL};
+    cq_run_t r;
+    cr_assert_eq(cq_test_run((char *const *)argv, NULL, 30, &r), 0);
+    cr_assert_eq(r.status, 3, "%s", r.err);
+    cr_assert(strstr(r.err, ledger), "%s", r.err);
+    cq_run_free(&r);
+}
