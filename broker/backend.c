@@ -50,6 +50,22 @@ cqb_count_drop(cq_broker_t *self, int rc, const cq_diag_t *diag,
     }
 }
 
+int
+cqb_parse(cq_broker_t *self, cq_wire_msg_t *in, const char *side)
+{
+    self->k[K_MSGS_IN]++;
+    if (in->n < 1 || zmq_msg_size(&in->parts[0]) == 0 ||
+        zmq_msg_size(&in->parts[0]) > 255) {
+        self->k[K_MALFORMED]++;
+        return CQ_EPROTO;
+    }
+    cq_diag_t diag = {0};
+    int rc = cq_wire_parse(in, self->cfg.max_frame, &diag);
+    if (rc != 0)
+        cqb_count_drop(self, rc, &diag, side);
+    return rc;
+}
+
 static void
 s_disconnect(cq_broker_t *self, const uint8_t *rid, size_t len, const char *why)
 {
@@ -316,6 +332,26 @@ s_on_intake_done(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
     cqb_doc_parked(self, di);
 }
 
+//  The claim of a RESULT item, taken off its lease (its credit returned),
+//  or NULL when it is not leased under l any more (counted stale).
+static cqb_claim_t *
+s_item_take(cq_broker_t *self, cqb_worker_t *w, cqb_lease_t *l, uint64_t cid)
+{
+    cqb_claim_t *c = &self->claims[cid];
+    if (c->state != C_LEASED || c->lease != l->token) {
+        self->k[K_STALE_RESULTS]++;
+        return NULL;
+    }
+    if (w->inflight > 0)
+        w->inflight--;
+    if (l->remaining > 0)
+        l->remaining--;
+    cqb_shard_t *sh = &self->shards[c->shard];
+    if (sh->inflight > 0)
+        sh->inflight--;
+    return c;
+}
+
 static void
 s_on_result(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
 {
@@ -376,18 +412,9 @@ s_on_result(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
                                 &raw_len, &diag) == 1) {
         if (status < 0)
             continue;
-        cqb_claim_t *c = &self->claims[cid];
-        if (c->state != C_LEASED || c->lease != token) {
-            self->k[K_STALE_RESULTS]++;
+        cqb_claim_t *c = s_item_take(self, w, l, cid);
+        if (c == NULL)
             continue;
-        }
-        if (w->inflight > 0)
-            w->inflight--;
-        if (l->remaining > 0)
-            l->remaining--;
-        cqb_shard_t *sh = &self->shards[c->shard];
-        if (sh->inflight > 0)
-            sh->inflight--;
         c->dec_seq = ++self->dec_seq;
         c->result = result;
         c->ledger = w->ledger;
@@ -411,18 +438,10 @@ s_on_result(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
                                 &raw_len, &diag) == 1) {
         if (status >= 0)
             continue;
-        cqb_claim_t *c = &self->claims[cid];
-        if (c->state != C_LEASED || c->lease != token) {
-            self->k[K_STALE_RESULTS]++;
+        cqb_claim_t *c = s_item_take(self, w, l, cid);
+        if (c == NULL)
             continue;
-        }
-        if (w->inflight > 0)
-            w->inflight--;
-        if (l->remaining > 0)
-            l->remaining--;
         cqb_shard_t *sh = &self->shards[c->shard];
-        if (sh->inflight > 0)
-            sh->inflight--;
         c->lease = 0;
         //  The worker could not decide it. Retryable errors (its store
         //  was busy) are no fault of the claim's; others are.
@@ -508,18 +527,8 @@ s_on_pause(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
 void
 cqb_on_backend(cq_broker_t *self, cq_wire_msg_t *in)
 {
-    self->k[K_MSGS_IN]++;
-    if (in->n < 1 || zmq_msg_size(&in->parts[0]) == 0 ||
-        zmq_msg_size(&in->parts[0]) > 255) {
-        self->k[K_MALFORMED]++;
+    if (cqb_parse(self, in, "backend") != 0)
         return;
-    }
-    cq_diag_t diag = {0};
-    int rc = cq_wire_parse(in, self->cfg.max_frame, &diag);
-    if (rc != 0) {
-        cqb_count_drop(self, rc, &diag, "backend");
-        return;
-    }
     const uint8_t *rid = zmq_msg_data(&in->parts[0]);
     size_t rid_len = zmq_msg_size(&in->parts[0]);
     uint32_t wi = cqb_worker_by_rid(self, rid, rid_len);

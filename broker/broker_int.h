@@ -509,6 +509,9 @@ void cqb_on_backend(cq_broker_t *self, cq_wire_msg_t *in);
 void cqb_workers_tick(cq_broker_t *self);
 void cqb_count_drop(cq_broker_t *self, int rc, const cq_diag_t *diag,
                     const char *side);
+//  Checks a received message's routing id and frames (counted); 0 when it
+//  may be handled, else why it was dropped.
+int cqb_parse(cq_broker_t *self, cq_wire_msg_t *in, const char *side);
 
 //  ---- restart.c: state from the journal ----------------------------------
 int cqb_restore(cq_broker_t *self, cq_diag_t *diag);

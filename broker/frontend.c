@@ -695,16 +695,8 @@ s_refuse_oversized(cq_broker_t *self, cq_wire_msg_t *in)
 void
 cqb_on_frontend(cq_broker_t *self, cq_wire_msg_t *in)
 {
-    self->k[K_MSGS_IN]++;
-    if (in->n < 1 || zmq_msg_size(&in->parts[0]) == 0 ||
-        zmq_msg_size(&in->parts[0]) > 255) {
-        self->k[K_MALFORMED]++;
-        return;
-    }
-    cq_diag_t diag = {0};
-    int rc = cq_wire_parse(in, self->cfg.max_frame, &diag);
+    int rc = cqb_parse(self, in, "frontend");
     if (rc != 0) {
-        cqb_count_drop(self, rc, &diag, "frontend");
         if (rc == CQ_ETOOBIG)
             s_refuse_oversized(self, in);
         return;
