@@ -47,6 +47,8 @@
 #define CQ_PROTO_MAX_QITEMS 1024        // items in a QUARANTINE_REPLY
 #define CQ_PROTO_MAX_QHIST 32           // history entries per item
 #define CQ_QID_LEN 24                   // "claim:123", "doc:45"
+#define CQ_PROTO_MAX_ACK (4u << 20)     // a document's 999, bytes
+#define CQ_PROTO_MAX_BATCHES 4096       // items in a BATCHES_REPLY
 
 typedef enum {
     //  backend: worker <-> broker
@@ -77,6 +79,12 @@ typedef enum {
     CQ_CMD_WORKERS_REPLY = 0x29,    // B->C
     CQ_CMD_QUARANTINE = 0x2A,       // C->B list / show / release quarantined
     CQ_CMD_QUARANTINE_REPLY = 0x2B, // B->C
+    CQ_CMD_SEAL = 0x2C,             // C->B the submitter sent its last document
+    CQ_CMD_SEAL_REPLY = 0x2D,       // B->C
+    CQ_CMD_BATCHES = 0x2E,          // C->B the batches the broker holds
+    CQ_CMD_BATCHES_REPLY = 0x2F,    // B->C
+    CQ_CMD_ACKS = 0x30,             // C->B a batch's 999 acknowledgments
+    CQ_CMD_ACKS_REPLY = 0x31,       // B->C
 } cq_cmd_t;
 
 //  "READY", ... or NULL for a byte that is no command.
@@ -198,7 +206,14 @@ typedef struct {
     //  appended (issue 8)
     uint32_t shards; // S: shard = member hash mod S (1..CQ_SHARDS_MAX)
     uint64_t epoch;  // the broker's start count (lease tokens carry it)
+    //  appended (issue 9): why not accepted, for the worker to act on
+    uint32_t code; // CQ_WELCOME_* (0 when accepted)
 } cq_msg_welcome_t;
+enum {
+    CQ_WELCOME_OK = 0,
+    CQ_WELCOME_RULES = 1,   // its rules differ from the cluster's
+    CQ_WELCOME_NODE_ID = 2, // its node id is live on another connection
+};
 void cq_proto_welcome_encode(cq_mpw_t *w, const cq_msg_welcome_t *m);
 int cq_proto_welcome_decode(const uint8_t *p, size_t n, cq_msg_welcome_t *m,
                             cq_diag_t *diag);
@@ -208,10 +223,22 @@ int cq_proto_welcome_decode(const uint8_t *p, size_t n, cq_msg_welcome_t *m,
 void cq_proto_empty_encode(cq_mpw_t *w);
 int cq_proto_empty_decode(const uint8_t *p, size_t n, cq_diag_t *diag);
 
-//  DISCONNECT: a reason.
+//  DISCONNECT (and PAUSE): a reason.
 void cq_proto_reason_encode(cq_mpw_t *w, const char *reason);
 int cq_proto_reason_decode(const uint8_t *p, size_t n,
                            char reason[CQ_PROTO_MSG_LEN], cq_diag_t *diag);
+//  (issue 9) DISCONNECT may carry a code after its reason: [reason, code].
+//  The plain codec above writes and accepts the reason alone (code 0).
+enum {
+    CQ_DISCONNECT_AGAIN = 0,    // not registered: send READY again
+    CQ_DISCONNECT_WRONG_EP = 1, // a peer on the wrong endpoint: a client
+                                // on the backend, a worker on the
+                                // frontend (the reason says which)
+};
+void cq_proto_disconnect_encode(cq_mpw_t *w, const char *reason, uint32_t code);
+int cq_proto_disconnect_decode(const uint8_t *p, size_t n,
+                               char reason[CQ_PROTO_MSG_LEN], uint32_t *code,
+                               cq_diag_t *diag);
 
 typedef struct {
     uint64_t lease;                 // lease token (fencing)
@@ -241,6 +268,14 @@ typedef struct {
     int32_t status;                 // 0, or a cq_err_t for the document
     char message[CQ_PROTO_MSG_LEN]; // why the document failed
     cq_items_t claims;              // claims (cq_proto_intake_done_next)
+    //  appended (issue 9), meaningful on the last part: X12 transaction
+    //  sets refused at intake (envelope or syntax errors: none of their
+    //  claims is in the document's claims) and the document's 999
+    uint32_t refused_sets;   // 0..
+    uint32_t refused_claims; // CLM segments in those sets
+    const uint8_t *ack;      // the 999 for the document's interchanges
+    size_t ack_len;          // (0: not X12), <= CQ_PROTO_MAX_ACK; decode:
+                             // a view into the body
 } cq_msg_intake_done_t;
 //  Items are written with cq_proto_claim_encode between _begin and _end.
 size_t cq_proto_intake_done_begin(cq_mpw_t *w, const cq_msg_intake_done_t *m);
@@ -350,6 +385,10 @@ typedef struct {
     char batch_id[CQ_BATCH_ID_LEN];       // [A-Za-z0-9._:-]{1,63}
     uint32_t n_docs;                      // 1..CQ_PROTO_MAX_DOCS
     cq_doc_ref_t docs[CQ_PROTO_MAX_DOCS]; // frame i+2 is document i
+    //  appended (issue 9): the received date the submitter sets for these
+    //  documents (a back-dated batch, a replay), or CQ_DATE_NONE: the day
+    //  the broker first journals each
+    int32_t received_date;
 } cq_msg_submit_t;
 void cq_proto_submit_encode(cq_mpw_t *w, const cq_msg_submit_t *m);
 int cq_proto_submit_decode(const uint8_t *p, size_t n, cq_msg_submit_t *m,
@@ -378,6 +417,9 @@ typedef struct {
     uint32_t n_claims;              // claims found in the document
     int32_t status;                 // 0, or why the document failed
     char message[CQ_PROTO_MSG_LEN]; // for a person (no patient data)
+    //  appended (issue 9): X12 transaction sets refused at intake
+    uint32_t refused_sets;
+    uint32_t refused_claims;
 } cq_msg_doc_done_t;
 void cq_proto_doc_done_encode(cq_mpw_t *w, const cq_msg_doc_done_t *m);
 int cq_proto_doc_done_decode(const uint8_t *p, size_t n, cq_msg_doc_done_t *m,
@@ -424,6 +466,16 @@ typedef struct {
     //  appended (issue 8)
     bool durable;   // the broker journals (receipts follow an fsync)
     uint64_t epoch; // the broker's start count (changes on a restart)
+    //  appended (issue 9)
+    bool sealed;             // its submitter sent its last document (SEAL)
+    bool complete;           // sealed, every document through intake,
+                             // every claim decided (or quarantined)
+    uint64_t refused_sets;   // X12 transaction sets refused at intake
+    uint64_t refused_claims; // claims in them
+    uint32_t workers_live;   // workers that can take work now
+    int32_t received_date;   // the date stamped on its claims without one
+                             // (days), or CQ_DATE_NONE
+    bool received_set;       // that date was set by the submitter
 } cq_msg_status_reply_t;
 void cq_proto_status_reply_encode(cq_mpw_t *w, const cq_msg_status_reply_t *m);
 int cq_proto_status_reply_decode(const uint8_t *p, size_t n,
@@ -438,6 +490,8 @@ typedef struct {
     //  appended (issue 8)
     bool watch; // push this batch's further decisions to this client
 } cq_msg_results_t;
+//  (issue 9) a batch holds each claim key once: RESULTS pages list one
+//  entry per claim key, in admission order; `complete` also needs SEAL.
 void cq_proto_results_encode(cq_mpw_t *w, const cq_msg_results_t *m);
 int cq_proto_results_decode(const uint8_t *p, size_t n, cq_msg_results_t *m,
                             cq_diag_t *diag);
@@ -552,5 +606,102 @@ int cq_proto_quarantine_reply_decode(const uint8_t *p, size_t n,
                                      cq_msg_quarantine_reply_t *m,
                                      cq_diag_t *diag);
 void cq_proto_quarantine_reply_free(cq_msg_quarantine_reply_t *m);
+
+//  SEAL (C->B): the submitter sent its last document of the batch; the
+//  batch is complete once its documents are through intake and its claims
+//  decided. docs: how many documents the submitter sent (received
+//  documents are checked against it).
+typedef struct {
+    uint64_t req_id;
+    char batch_id[CQ_BATCH_ID_LEN];
+    uint64_t docs;
+} cq_msg_seal_t;
+void cq_proto_seal_encode(cq_mpw_t *w, const cq_msg_seal_t *m);
+int cq_proto_seal_decode(const uint8_t *p, size_t n, cq_msg_seal_t *m,
+                         cq_diag_t *diag);
+
+//  SEAL_REPLY (B->C): [req_id, batch_id, status (0, CQ_ENOTFOUND, or
+//  CQ_EINVAL when the broker holds fewer documents than sealed: it names
+//  how many), message, docs (the broker's count)].
+typedef struct {
+    uint64_t req_id;
+    char batch_id[CQ_BATCH_ID_LEN];
+    int32_t status;
+    char message[CQ_PROTO_MSG_LEN];
+    uint64_t docs;
+} cq_msg_seal_reply_t;
+void cq_proto_seal_reply_encode(cq_mpw_t *w, const cq_msg_seal_reply_t *m);
+int cq_proto_seal_reply_decode(const uint8_t *p, size_t n,
+                               cq_msg_seal_reply_t *m, cq_diag_t *diag);
+
+//  BATCHES (C->B): [req_id, since_ms] the batches created at or after
+//  since_ms (0: all), oldest first.
+typedef struct {
+    uint64_t req_id;
+    uint64_t since_ms;
+} cq_msg_batches_t;
+void cq_proto_batches_encode(cq_mpw_t *w, const cq_msg_batches_t *m);
+int cq_proto_batches_decode(const uint8_t *p, size_t n, cq_msg_batches_t *m,
+                            cq_diag_t *diag);
+
+typedef struct {
+    char batch_id[CQ_BATCH_ID_LEN];
+    uint64_t created_ms;
+    uint64_t docs, docs_done, claims, decided, failed, refused_sets;
+    bool sealed, complete;
+} cq_batch_info_t;
+
+//  BATCHES_REPLY (B->C): [req_id, total (batches matching), items (at most
+//  CQ_PROTO_MAX_BATCHES, the newest kept) of [batch_id, created_ms, docs,
+//  docs_done, claims, decided, failed, refused_sets, sealed, complete]].
+typedef struct {
+    uint64_t req_id;
+    uint64_t total;
+    uint32_t n_items;
+    cq_batch_info_t *items; // decode: allocated (after the count is checked
+                            // against the cap and the bytes left);
+                            // cq_proto_batches_reply_free
+} cq_msg_batches_reply_t;
+void cq_proto_batches_reply_encode(cq_mpw_t *w,
+                                   const cq_msg_batches_reply_t *m);
+int cq_proto_batches_reply_decode(const uint8_t *p, size_t n,
+                                  cq_msg_batches_reply_t *m, cq_diag_t *diag);
+void cq_proto_batches_reply_free(cq_msg_batches_reply_t *m);
+
+//  ACKS (C->B): [req_id, batch_id, cursor] a batch's 999s, one per X12
+//  document received (in received order), from document position cursor.
+typedef struct {
+    uint64_t req_id;
+    char batch_id[CQ_BATCH_ID_LEN];
+    uint64_t cursor;
+} cq_msg_acks_t;
+void cq_proto_acks_encode(cq_mpw_t *w, const cq_msg_acks_t *m);
+int cq_proto_acks_decode(const uint8_t *p, size_t n, cq_msg_acks_t *m,
+                         cq_diag_t *diag);
+
+//  ACKS_REPLY (B->C): [req_id, batch_id, status (0 or CQ_ENOTFOUND),
+//  next_cursor, total (documents), complete (every document through
+//  intake), items of [doc_id, name, ack bin]] -- documents that are not
+//  X12 or not through intake yet are left out; a page holds at most about
+//  4 MiB of acks (at least one).
+typedef struct {
+    uint64_t req_id;
+    char batch_id[CQ_BATCH_ID_LEN];
+    int32_t status;
+    uint64_t next_cursor;
+    uint64_t total;
+    bool complete;
+    cq_items_t items;
+} cq_msg_acks_reply_t;
+size_t cq_proto_acks_reply_begin(cq_mpw_t *w, const cq_msg_acks_reply_t *m);
+void cq_proto_acks_reply_add(cq_mpw_t *w, uint64_t doc_id, const char *name,
+                             const uint8_t *ack, size_t len);
+void cq_proto_acks_reply_end(cq_mpw_t *w, size_t at, uint32_t n_items);
+int cq_proto_acks_reply_decode(const uint8_t *p, size_t n,
+                               cq_msg_acks_reply_t *m, cq_diag_t *diag);
+//  1 with doc_id, name and a view of the ack, 0 at the end, or an error.
+int cq_proto_acks_reply_next(cq_msg_acks_reply_t *m, uint64_t *doc_id,
+                             char name[CQ_DOC_NAME_LEN], const uint8_t **ack,
+                             size_t *len, cq_diag_t *diag);
 
 #endif
