@@ -67,17 +67,42 @@ cqb_parse(cq_broker_t *self, cq_wire_msg_t *in, const char *side)
 }
 
 static void
-s_disconnect(cq_broker_t *self, const uint8_t *rid, size_t len, const char *why)
+s_send_to(cq_broker_t *self, const uint8_t *rid, size_t len, cq_cmd_t cmd)
 {
-    cq_proto_reason_encode(&self->w, why);
-    int rc = cq_wire_send(self->back, rid, len, CQ_CMD_DISCONNECT, self->w.data,
-                          self->w.len, NULL, 0, ZMQ_DONTWAIT);
+    int rc = cq_wire_send(self->back, rid, len, cmd, self->w.data, self->w.len,
+                          NULL, 0, ZMQ_DONTWAIT);
     if (rc == 0)
         self->k[K_MSGS_OUT]++;
     else if (rc == CQ_EBUSY)
         self->k[K_PEER_BUSY]++;
     else
         self->k[K_UNDELIVERABLE]++;
+}
+
+static void
+s_disconnect(cq_broker_t *self, const uint8_t *rid, size_t len, const char *why)
+{
+    cq_proto_disconnect_encode(&self->w, why, CQ_DISCONNECT_AGAIN);
+    s_send_to(self, rid, len, CQ_CMD_DISCONNECT);
+}
+
+//  True when the registration of worker o is alive: heard from within two
+//  heartbeats, and its connection is there (the ROUTER refuses a message
+//  to a connection that is gone).
+static bool
+s_session_alive(cq_broker_t *self, cqb_worker_t *o)
+{
+    uint32_t hb = o->hb_ms ? o->hb_ms : self->cfg.heartbeat_ms;
+    if (self->now - o->last_recv > 2 * (int64_t)hb)
+        return false;
+    cq_proto_empty_encode(&self->w);
+    int rc = cq_wire_send(self->back, o->rid, o->rid_len, CQ_CMD_HEARTBEAT,
+                          self->w.data, self->w.len, NULL, 0, ZMQ_DONTWAIT);
+    if (rc == 0) {
+        self->k[K_MSGS_OUT]++;
+        o->last_send = self->now;
+    }
+    return rc == 0 || rc == CQ_EBUSY;
 }
 
 //  The worker's previous process died while working on an item and says
@@ -150,12 +175,41 @@ s_on_ready(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
     if (wi != S_NONE) // the same connection registers again: start over
         cqb_worker_gone(self, wi, W_LEFT, "registered again");
     //  The same node id on another connection: the node restarted or
-    //  reconnected; the old registration is dead.
+    //  reconnected (the old registration is dead), unless the old session
+    //  is alive: then two workers were given one id, and the new one is
+    //  refused (it stops and says why) rather than taking turns with the
+    //  other.
     uint32_t slot = S_NONE;
     for (uint32_t i = 0; i < self->n_workers; i++) {
         cqb_worker_t *o = &self->workers[i];
         if (strcmp(o->node_id, m.node_id) != 0)
             continue;
+        if (o->state != W_DEAD && o->state != W_LEFT &&
+            s_session_alive(self, o)) {
+            self->k[K_NODE_ID_REFUSED]++;
+            cq_msg_welcome_t wm;
+            memset(&wm, 0, sizeof wm);
+            wm.accepted = false;
+            wm.code = CQ_WELCOME_NODE_ID;
+            snprintf(wm.reason, sizeof wm.reason,
+                     "node id %s is live on another connection "
+                     "(registered %" PRId64 " s ago)",
+                     m.node_id, (self->wall - o->since_ms) / 1000);
+            cq_strlcpy(wm.rules_version, self->rules_version,
+                       sizeof wm.rules_version);
+            wm.heartbeat_ms = self->cfg.heartbeat_ms;
+            wm.shards = self->n_shards;
+            wm.epoch = self->epoch;
+            cq_proto_welcome_encode(&self->w, &wm);
+            s_send_to(self, rid, rid_len, CQ_CMD_WELCOME);
+            static int64_t last_log;
+            if (self->now - last_log >= 1000) {
+                last_log = self->now;
+                cq_log_warn(NULL, "worker %s refused: its node id is live "
+                            "on another connection", m.node_id);
+            }
+            return;
+        }
         if (o->state != W_DEAD && o->state != W_LEFT) {
             s_disconnect(self, o->rid, o->rid_len, "replaced by a new session");
             cqb_worker_gone(self, i, W_DEAD, "replaced by a new session");
@@ -173,6 +227,10 @@ s_on_ready(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
     w->rid_len = rid_len;
     cq_strlcpy(w->node_id, m.node_id, sizeof w->node_id);
     cq_strlcpy(w->rules_version, m.rules_version, sizeof w->rules_version);
+    cq_strlcpy(w->host, m.host, sizeof w->host);
+    w->rate_base = w->decided;
+    w->rate_at = self->now;
+    w->rate = 0;
     w->gen++;
     w->credit = m.credit;
     w->intake_credit = m.intake_credit;
@@ -207,6 +265,7 @@ s_on_ready(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
     } else {
         w->state = W_MISMATCH;
         wm.accepted = false;
+        wm.code = CQ_WELCOME_RULES;
         snprintf(wm.reason, sizeof wm.reason,
                  "rules version differs from the cluster's (%.72s)",
                  self->rules_version);
@@ -316,11 +375,23 @@ s_on_intake_done(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
         w->intake_inflight--;
     w->intake_done++;
     d->status = m.status;
-    if (m.status < 0) {
+    free(d->message);
+    d->message = NULL;
+    if (m.status < 0 || m.message[0] != '\0') {
         //  The document failed part way: the claims read before the
         //  failure still count (proto.md), as in `claimq adjudicate`.
-        free(d->message);
+        //  (A message with status 0: what was refused in it.)
         d->message = cq_xstrdup(m.message);
+    }
+    d->refused_sets = m.refused_sets;
+    d->refused_claims = m.refused_claims;
+    free(d->ack);
+    d->ack = NULL;
+    d->ack_len = 0;
+    if (m.ack_len > 0) {
+        d->ack = cq_xmalloc(m.ack_len);
+        memcpy(d->ack, m.ack, m.ack_len);
+        d->ack_len = (uint32_t)m.ack_len;
     }
     d->state = D_PARKED;
     d->lease = 0;
@@ -536,6 +607,18 @@ cqb_on_backend(cq_broker_t *self, cq_wire_msg_t *in)
         s_on_ready(self, in, wi);
         return;
     }
+    if (in->cmd >= CQ_CMD_SUBMIT) {
+        //  A client on the workers' endpoint: told so, not left waiting.
+        self->k[K_WRONG_ENDPOINT]++;
+        cq_proto_disconnect_encode(
+            &self->w,
+            "this is the broker's worker endpoint (backend); clients "
+            "connect to its client endpoint (frontend, `claimq-broker "
+            "--frontend`)",
+            CQ_DISCONNECT_WRONG_EP);
+        s_send_to(self, rid, rid_len, CQ_CMD_DISCONNECT);
+        return;
+    }
     if (wi == S_NONE) {
         //  Not registered (or declared dead): it must READY again. A reply
         //  of work it held is a stale result too (its leases are gone).
@@ -573,6 +656,16 @@ cqb_on_backend(cq_broker_t *self, cq_wire_msg_t *in)
         cqb_worker_gone(self, wi, W_LEFT, "stopped");
 }
 
+uint32_t
+cqb_workers_live(const cq_broker_t *self)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < self->n_workers; i++)
+        if (cqb_eligible(&self->workers[i]))
+            n++;
+    return n;
+}
+
 void
 cqb_workers_tick(cq_broker_t *self)
 {
@@ -580,6 +673,14 @@ cqb_workers_tick(cq_broker_t *self)
         cqb_worker_t *w = &self->workers[i];
         if (w->state == W_DEAD || w->state == W_LEFT)
             continue;
+        if (self->now - w->rate_at >= 1000) {
+            //  claims/s over the last second or so, smoothed
+            uint64_t d = w->decided - w->rate_base;
+            double r = (double)d * 1000.0 / (double)(self->now - w->rate_at);
+            w->rate = (uint32_t)(w->rate ? 0.5 * w->rate + 0.5 * r : r);
+            w->rate_base = w->decided;
+            w->rate_at = self->now;
+        }
         uint32_t hb = w->hb_ms ? w->hb_ms : self->cfg.heartbeat_ms;
         if (self->now - w->last_recv > 3 * (int64_t)hb) {
             cqb_worker_gone(self, i, W_DEAD, "silent for 3 heartbeats");

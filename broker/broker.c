@@ -31,7 +31,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-const char *const cqb_wstate[] = {"live", "stopping", "mismatch",
+const char *const cqb_wstate[] = {"live", "draining", "mismatch",
                                   "dead", "left",     "paused"};
 
 const char *const cqb_kname[K_COUNT] = {
@@ -51,7 +51,9 @@ const char *const cqb_kname[K_COUNT] = {
     "quarantined",      "released",
     "history_sent",     "journal_commits",
     "journal_failures", "refused_full",
-    "workers_paused"};
+    "workers_paused",
+    "node_id_refused",
+    "wrong_endpoint"};
 
 uint64_t
 cqb_str_hash(const char *s)
@@ -379,6 +381,8 @@ cq_broker_destroy(cq_broker_t **self_p)
         free(d->name);
         free(d->message);
         free(d->cids);
+        free(d->dup);
+        free(d->ack);
         free(d);
     }
     free(self->docs);
@@ -387,6 +391,7 @@ cq_broker_destroy(cq_broker_t **self_p)
     for (uint32_t i = 0; i < self->n_batches; i++) {
         free(self->batches[i].docs);
         free(self->batches[i].entries);
+        cq_u64map_free(&self->batches[i].in_batch);
     }
     free(self->batches);
     cq_u64map_free(&self->batch_map);

@@ -1,4 +1,4 @@
-//  broker.h: claimq-broker (DESIGN.md §3, §5, §7): a frontend ROUTER for
+//  broker.h: claimq-broker (docs/architecture.md): a frontend ROUTER for
 //  clients, a backend ROUTER for workers, one thread, one poll loop.
 //
 //  The two stages: a document goes to any worker with free intake credit
@@ -12,8 +12,8 @@
 //
 //  Durable by default: everything a client was told is in the journal
 //  (journal.h) first, and a broker restarted on its journal resumes where
-//  it stopped (restart.c). broker_int.h maps DESIGN.md §4's guarantees to
-//  the files that keep them.
+//  it stopped (restart.c). broker_int.h maps the guarantees
+//  (docs/architecture.md) to the files that keep them.
 #ifndef CQ_BROKER_H
 #define CQ_BROKER_H
 

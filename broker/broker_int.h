@@ -1,7 +1,7 @@
 //  broker_int.h: the inside of claimq-broker, shared by its files. Not a
 //  public header: only broker/*.c include it.
 //
-//  Where each guarantee of DESIGN.md §4 lives:
+//  Where each guarantee of docs/architecture.md lives:
 //    1 no loss ............ journal.c (what is written, group commit), and
 //                           broker.c (the turn: nothing leaves before the
 //                           commit that makes it true; restart from the
@@ -89,6 +89,10 @@ typedef struct {
     int64_t since_ms;         // registered at (wall clock)
     uint64_t intake_done;     // documents decoded
     uint64_t decided;         // claims decided
+    char host[CQ_PROTO_HOST_LEN]; // where it runs (READY)
+    uint64_t rate_base;           // decided at rate_at
+    int64_t rate_at;              // ms
+    uint32_t rate;                // claims decided per second, lately
     uint32_t ledger;          // its ledger (cqb_ledger_t), or S_NONE
     //  orphans to find after the next commit (READY's ledger position)
     bool orphan_check;
@@ -180,6 +184,7 @@ typedef struct {
     char *name;
     uint32_t first_record;
     int32_t received_date;
+    bool received_set; // the date came from the submitter
     uint64_t size;
     zmq_msg_t data; // the document, until its intake is done
     bool has_data;
@@ -194,7 +199,17 @@ typedef struct {
     int32_t status;     // intake result
     char *message;      // why it failed
     uint32_t n_claims;
-    uint32_t *cids;   // its claims, in record order
+    uint32_t *cids; // its claims, in record order
+    //  NULL, or per claim: 1 when its key was in the batch already (it
+    //  has no entry of its own: the batch holds each key once)
+    uint8_t *dup;
+    uint32_t n_dup;     // claims marked in dup
+    uint32_t conflicts; // claims whose key was decided with other contents
+    //  X12: transaction sets refused at intake, the claims in them, and
+    //  the 999 of its interchanges (from the worker's last intake part)
+    uint32_t refused_sets, refused_claims;
+    uint8_t *ack;
+    uint32_t ack_len;
     uint32_t watcher; // client to notify, or S_NONE
     uint32_t watcher_gen;
     //  intake parts received under the current lease
@@ -219,8 +234,12 @@ typedef struct {
     uint32_t *docs; // document indexes, in received order
     uint32_t n_docs, cap_docs;
     uint32_t next_admit;  // position of the next document to admit
-    cqb_entry_t *entries; // claims in admission order
+    cqb_entry_t *entries; // claims in admission order, one per key
     uint32_t n_entries, cap_entries;
+    cq_u64map_t in_batch; // claim id -> entry (each key once)
+    bool sealed;          // its submitter sent its last document
+    uint64_t sealed_docs; // documents the submitter said it sent
+    uint64_t refused_sets, refused_claims; // summed over its documents
     uint64_t docs_done, docs_failed, decided, accept, reject, pend, failed;
 } cqb_batch_t;
 
@@ -316,6 +335,8 @@ enum {
     K_JOURNAL_FAILURES,
     K_REFUSED_FULL,
     K_WORKERS_PAUSED,
+    K_NODE_ID_REFUSED,
+    K_WRONG_ENDPOINT,
     K_COUNT
 };
 extern const char *const cqb_kname[K_COUNT];
@@ -423,6 +444,16 @@ void cqb_doc_parts_free(cqb_doc_t *d);
 bool cqb_compact_one(cq_broker_t *self);
 //  Recounts every batch's counters from its entries (after a restart).
 void cqb_batches_recount(cq_broker_t *self);
+//  Every document through intake and every claim final; with sealed, the
+//  batch is complete.
+bool cqb_batch_final(const cqb_batch_t *b);
+//  Adds entry (doc, index) for claim cid to batch bi unless the batch
+//  holds cid already (then the document's claim is marked a duplicate).
+//  True when it added one.
+bool cqb_batch_enter(cq_broker_t *self, uint32_t bi, uint32_t cid,
+                     uint32_t doc, uint32_t index);
+//  Workers that can take work now.
+uint32_t cqb_workers_live(const cq_broker_t *self);
 //  Records claim cid's decision (raw, decoded in self->decision).
 void cqb_claim_decided(cq_broker_t *self, uint32_t cid, const uint8_t *raw,
                        size_t len, uint8_t outcome);

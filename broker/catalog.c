@@ -80,7 +80,7 @@ s_count_decided(cq_broker_t *self, uint32_t bi, const cqb_claim_t *c)
         b->reject++;
     else
         b->pend++;
-    if (b->decided == b->n_entries && b->docs_done == b->n_docs)
+    if (cqb_batch_final(b))
         self->next_compact = 0; // a batch finished: compaction looks soon
 }
 
@@ -191,9 +191,72 @@ cqb_claim_ref(cq_broker_t *self, uint32_t cid, uint32_t doc, uint32_t index)
     self->n_refs++;
 }
 
+bool
+cqb_batch_enter(cq_broker_t *self, uint32_t bi, uint32_t cid, uint32_t doc,
+                uint32_t index)
+{
+    cqb_batch_t *b = &self->batches[bi];
+    cqb_doc_t *d = self->docs[doc];
+    uint32_t e;
+    if (cq_u64map_get(&b->in_batch, cid, &e)) {
+        //  A key the batch holds already (a resumed submission with other
+        //  chunks, a renamed copy): it points at the one entry and is
+        //  counted and paid once.
+        if (d->dup == NULL)
+            d->dup = cq_xcalloc(d->n_claims ? d->n_claims : 1, 1);
+        d->dup[index] = 1;
+        d->n_dup++;
+        return false;
+    }
+    cq_u64map_put(&b->in_batch, cid, b->n_entries);
+    S_GROW(b->entries, b->n_entries, b->cap_entries);
+    b->entries[b->n_entries].doc = doc;
+    b->entries[b->n_entries].index = index;
+    b->n_entries++;
+    return true;
+}
+
+bool
+cqb_batch_final(const cqb_batch_t *b)
+{
+    return b->docs_done == b->n_docs &&
+           b->decided + b->failed == b->n_entries;
+}
+
+//  True when two encoded claims say the same thing, their received dates
+//  apart (a resubmission on another day is the same claim).
+static bool
+s_same_claim(cq_broker_t *self, const uint8_t *a, size_t alen,
+             const uint8_t *b, size_t blen)
+{
+    if (alen == blen && memcmp(a, b, alen) == 0)
+        return true;
+    cq_claim_t *x = cq_xmalloc(sizeof *x);
+    cq_cur_t cur;
+    cq_cur_init(&cur, a, alen);
+    bool same = false;
+    if (cq_proto_claim_decode(&cur, x) == 0) {
+        cq_cur_init(&cur, b, blen);
+        if (cq_proto_claim_decode(&cur, &self->claim) == 0) {
+            x->received_date = self->claim.received_date;
+            cq_mpw_t w1, w2;
+            cq_mpw_init(&w1);
+            cq_mpw_init(&w2);
+            cq_proto_claim_encode(&w1, x);
+            cq_proto_claim_encode(&w2, &self->claim);
+            same = w1.len == w2.len && memcmp(w1.data, w2.data, w1.len) == 0;
+            cq_mpw_free(&w1);
+            cq_mpw_free(&w2);
+        }
+    }
+    free(x);
+    return same;
+}
+
 //  Admits a parked document: its claims join the claim table (a key
 //  already known adds a reference to the existing claim) and their shard
-//  queues; the journal gets the document's intake, its claims and refs.
+//  queues, and the batch's entries (each key once); the journal gets the
+//  document's intake, its claims and refs.
 static void
 s_admit(cq_broker_t *self, uint32_t di)
 {
@@ -201,18 +264,29 @@ s_admit(cq_broker_t *self, uint32_t di)
     cqb_batch_t *b = &self->batches[d->batch];
     d->n_claims = d->pn;
     d->cids = d->pn ? cq_xmalloc(d->pn * sizeof *d->cids) : NULL;
-    if (self->journal)
+    free(d->dup);
+    d->dup = NULL;
+    d->n_dup = d->conflicts = 0;
+    if (self->journal) {
         cq_journal_intake_begin(self->journal, di, ++self->intake_seq,
-                                d->status, d->message, d->pn);
+                                d->status, d->message, d->pn, d->refused_sets,
+                                d->refused_claims);
+    }
     for (uint32_t i = 0; i < d->pn; i++) {
         const cqb_pclaim_t *p = &d->pv[i];
         const char *key = (const char *)d->pkeys.data + p->key_off;
         uint32_t cid = cqb_claim_by_key(self, key, p->key_len, p->key_hash);
         if (cid != S_NONE) {
             //  Resubmitted key: not decided again.
-            cqb_claim_ref(self, cid, di, i);
             if (self->journal)
                 cq_journal_entry_ref(self->journal, cid);
+            d->cids[i] = cid;
+            if (cqb_batch_enter(self, d->batch, cid, di, i))
+                cqb_claim_ref(self, cid, di, i);
+            const cqb_claim_t *c = &self->claims[cid];
+            if (!s_same_claim(self, c->blob, c->blob_len, d->pbuf.data + p->off,
+                              p->len))
+                d->conflicts++;
             self->k[K_CLAIMS_RESUBMITTED]++;
         } else {
             cid = cqb_claim_add(self, key, p->key_len, p->key_hash,
@@ -225,25 +299,35 @@ s_admit(cq_broker_t *self, uint32_t di)
             cq_deque_push_back(&self->shards[p->shard].q, cid);
             self->adj_queued++;
             self->k[K_CLAIMS]++;
+            d->cids[i] = cid;
+            cqb_batch_enter(self, d->batch, cid, di, i);
         }
-        d->cids[i] = cid;
-        S_GROW(b->entries, b->n_entries, b->cap_entries);
-        b->entries[b->n_entries].doc = di;
-        b->entries[b->n_entries].index = i;
-        b->n_entries++;
     }
-    if (self->journal)
+    if (self->journal) {
         cq_journal_intake_end(self->journal);
+        if (d->ack_len > 0)
+            cq_journal_ack(self->journal, di, d->ack, d->ack_len);
+    }
     cqb_doc_parts_free(d);
     d->state = D_DONE;
     b->docs_done++;
+    b->refused_sets += d->refused_sets;
+    b->refused_claims += d->refused_claims;
     if (d->status < 0) {
         b->docs_failed++;
         self->k[K_DOCS_FAILED]++;
     }
+    if (d->conflicts > 0)
+        cq_log_notice(NULL,
+                      "document %u of batch %s: %u claims reuse a key "
+                      "decided before with other contents (they carry that "
+                      "decision)",
+                      di, b->id, d->conflicts);
     cqb_send_doc_done(self, di);
     //  Entries whose claim was already final: answer them now.
     for (uint32_t i = 0; i < d->n_claims; i++) {
+        if (d->dup && d->dup[i])
+            continue;
         cqb_claim_t *c = &self->claims[d->cids[i]];
         if (c->state == C_DECIDED || c->state == C_FAILED) {
             s_count_decided(self, d->batch, c);
@@ -405,6 +489,9 @@ cqb_compact_one(cq_broker_t *self)
             s_unchain(&self->doc_map, key, di, s_doc_next, self);
             d->gone = true;
             d->watcher = S_NONE;
+            free(d->ack);
+            d->ack = NULL;
+            d->ack_len = 0;
         }
         s_unchain(&self->batch_map, b->hash, bi, s_batch_next, self);
         cq_log_notice(NULL, "batch %s compacted: %u claims archived", b->id, n);
@@ -412,6 +499,7 @@ cqb_compact_one(cq_broker_t *self)
         free(b->entries);
         b->entries = NULL;
         b->n_entries = b->cap_entries = 0;
+        cq_u64map_free(&b->in_batch);
         return true;
     }
     return false;
@@ -425,6 +513,14 @@ cqb_batches_recount(cq_broker_t *self)
         if (b->gone)
             continue;
         b->decided = b->accept = b->reject = b->pend = b->failed = 0;
+        b->refused_sets = b->refused_claims = 0;
+        for (uint32_t i = 0; i < b->n_docs; i++) {
+            const cqb_doc_t *d = self->docs[b->docs[i]];
+            if (d->state == D_DONE) {
+                b->refused_sets += d->refused_sets;
+                b->refused_claims += d->refused_claims;
+            }
+        }
         for (uint32_t e = 0; e < b->n_entries; e++) {
             const cqb_entry_t *x = &b->entries[e];
             const cqb_claim_t *c =

@@ -172,6 +172,10 @@ cqb_send_doc_done(cq_broker_t *self, uint32_t di)
     m.status = d->status;
     if (d->message)
         cq_strlcpy(m.message, d->message, sizeof m.message);
+    m.refused_sets = d->refused_sets;
+    m.refused_claims = d->refused_claims;
+    m.dup_claims = d->n_dup;
+    m.conflicts = d->conflicts;
     cq_proto_doc_done_encode(&self->w, &m);
     cqb_send_client(self, d->watcher, CQ_CMD_DOC_DONE, &self->w, true);
 }
@@ -224,6 +228,8 @@ cqb_release_receipts(cq_broker_t *self)
                 continue;
             cqb_send_doc_done(self, di);
             for (uint32_t k = 0; k < d->n_claims; k++) {
+                if (d->dup && d->dup[k])
+                    continue; // (answered by the batch's entry)
                 cqb_claim_t *c = &self->claims[d->cids[k]];
                 if (c->state == C_DECIDED || c->state == C_FAILED)
                     cqb_notify(self, di, k,
@@ -285,7 +291,27 @@ s_on_submit(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         free(m);
         return;
     }
+    int32_t today = cq_date_today();
+    if (m->received_date != CQ_DATE_NONE && m->received_date > today + 1) {
+        char day[16];
+        cq_date_format(m->received_date, day);
+        char msg[CQ_PROTO_MSG_LEN];
+        snprintf(msg, sizeof msg,
+                 "received date %s is in the future; nothing was received",
+                 day);
+        s_refuse(self, ci, m->req_id, m->batch_id, CQ_EINVAL, msg);
+        free(m);
+        return;
+    }
     uint32_t bi = cqb_batch_find(self, m->batch_id, true);
+    if (self->batches[bi].sealed) {
+        //  (documents after the seal: the submitter changed its mind; the
+        //  batch is open again until it seals once more)
+        self->batches[bi].sealed = false;
+        if (self->journal)
+            cq_journal_event(self->journal, "batch_opened", bi, NULL, 0, NULL,
+                             self->wall);
+    }
     if (self->rc_n == self->rc_cap) {
         size_t ncap = self->rc_cap ? self->rc_cap * 2 : 8;
         cqb_receipt_t *nr = cq_xmalloc(ncap * sizeof *nr);
@@ -304,7 +330,6 @@ s_on_submit(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     r->req_id = m->req_id;
     r->batch = bi;
     r->n = m->n_docs;
-    int32_t today = cq_date_today();
     for (uint32_t i = 0; i < m->n_docs; i++) {
         zmq_msg_t *part = &in->parts[in->first_extra + (int)i];
         //  Digest of batch, name, first record and bytes: the same
@@ -347,7 +372,8 @@ s_on_submit(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         d->pos = self->batches[bi].n_docs;
         d->name = cq_xstrdup(m->docs[i].name);
         d->first_record = m->docs[i].first_record;
-        d->received_date = today;
+        d->received_set = m->received_date != CQ_DATE_NONE;
+        d->received_date = d->received_set ? m->received_date : today;
         d->size = m->docs[i].size;
         zmq_msg_init(&d->data);
         zmq_msg_move(&d->data, part);
@@ -361,8 +387,9 @@ s_on_submit(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         cqb_doc_index(self, di);
         if (self->journal)
             cq_journal_doc_msg(self->journal, di, bi, d->pos, d->name,
-                               d->first_record, d->received_date, self->wall,
-                               d->digest, &d->data);
+                               d->first_record, d->received_date,
+                               d->received_set, self->wall, d->digest,
+                               &d->data);
         r->docs[i] = di;
         r->fresh[i] = true;
         self->k[K_DOCS]++;
@@ -399,7 +426,21 @@ s_on_status(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         r.reject = b->reject;
         r.pend = b->pend;
         r.failed = b->failed;
+        r.sealed = b->sealed;
+        r.complete = b->sealed && cqb_batch_final(b);
+        r.refused_sets = b->refused_sets;
+        r.refused_claims = b->refused_claims;
+        //  the received date of its documents (the first one's: a batch
+        //  submitted over several days has several)
+        r.received_date = CQ_DATE_NONE;
+        for (uint32_t i = 0; i < b->n_docs; i++)
+            if (b->docs[i] != S_NONE) {
+                r.received_date = self->docs[b->docs[i]]->received_date;
+                r.received_set = self->docs[b->docs[i]]->received_set;
+                break;
+            }
     }
+    r.workers_live = cqb_workers_live(self);
     cqb_client_flush(self, ci);
     cq_proto_status_reply_encode(&self->w, &r);
     //  (not held for the journal: a client must hear from a broker whose
@@ -441,8 +482,7 @@ s_on_results(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         }
     }
     r.total = b->n_entries;
-    r.complete =
-        b->docs_done == b->n_docs && b->decided + b->failed == b->n_entries;
+    r.complete = b->sealed && cqb_batch_final(b);
     uint64_t end = m.cursor;
     //  the header is written last: count what fits first
     uint32_t n = 0;
@@ -467,6 +507,252 @@ s_on_results(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     }
     cq_proto_results_reply_end(w, at, n);
     cqb_send_client(self, ci, CQ_CMD_RESULTS_REPLY, w, true);
+}
+
+//  SEAL: the submitter sent its last document. A batch is complete only
+//  once sealed (an interrupted submission is not), every document through
+//  intake and every claim final.
+static void
+s_on_seal(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
+{
+    cq_msg_seal_t m;
+    if (cq_proto_seal_decode(in->body, in->body_len, &m, NULL) != 0) {
+        self->k[K_MALFORMED]++;
+        return;
+    }
+    cq_msg_seal_reply_t r;
+    memset(&r, 0, sizeof r);
+    r.req_id = m.req_id;
+    cq_strlcpy(r.batch_id, m.batch_id, sizeof r.batch_id);
+    bool durable = false;
+    uint32_t bi = cqb_batch_find(self, m.batch_id, false);
+    if (bi == S_NONE) {
+        r.status = CQ_ENOTFOUND;
+        snprintf(r.message, sizeof r.message, "no batch %s", m.batch_id);
+    } else {
+        cqb_batch_t *b = &self->batches[bi];
+        r.docs = b->n_docs;
+        if (b->n_docs < m.docs) {
+            //  (a document the submitter sent that the broker never
+            //  received: the batch stays open until it comes)
+            r.status = CQ_EINVAL;
+            snprintf(r.message, sizeof r.message,
+                     "batch %s: the broker holds %u documents, the submitter "
+                     "sent %" PRIu64 "; send the missing ones again",
+                     m.batch_id, b->n_docs, m.docs);
+        } else {
+            if (!b->sealed || b->sealed_docs != m.docs) {
+                b->sealed = true;
+                b->sealed_docs = m.docs;
+                if (self->journal)
+                    cq_journal_event(self->journal, "batch_sealed", bi, NULL,
+                                     (uint32_t)(m.docs < UINT32_MAX
+                                                    ? m.docs
+                                                    : UINT32_MAX),
+                                     NULL, self->wall);
+                if (cqb_batch_final(b))
+                    self->next_compact = 0;
+            }
+            durable = true;
+        }
+    }
+    cqb_client_flush(self, ci);
+    cq_proto_seal_reply_encode(&self->w, &r);
+    cqb_send_client(self, ci, CQ_CMD_SEAL_REPLY, &self->w, durable);
+}
+
+static void
+s_on_batches(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
+{
+    cq_msg_batches_t m;
+    if (cq_proto_batches_decode(in->body, in->body_len, &m, NULL) != 0) {
+        self->k[K_MALFORMED]++;
+        return;
+    }
+    cq_msg_batches_reply_t r;
+    memset(&r, 0, sizeof r);
+    r.req_id = m.req_id;
+    for (uint32_t bi = 0; bi < self->n_batches; bi++) {
+        const cqb_batch_t *b = &self->batches[bi];
+        if (!b->gone && (uint64_t)b->created_ms >= m.since_ms)
+            r.total++;
+    }
+    uint64_t skip = r.total > CQ_PROTO_MAX_BATCHES
+                        ? r.total - CQ_PROTO_MAX_BATCHES
+                        : 0; // the newest are kept
+    r.items = cq_xcalloc(r.total - skip + 1, sizeof *r.items);
+    for (uint32_t bi = 0; bi < self->n_batches; bi++) {
+        const cqb_batch_t *b = &self->batches[bi];
+        if (b->gone || (uint64_t)b->created_ms < m.since_ms)
+            continue;
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        cq_batch_info_t *x = &r.items[r.n_items++];
+        cq_strlcpy(x->batch_id, b->id, sizeof x->batch_id);
+        x->created_ms = (uint64_t)b->created_ms;
+        x->docs = b->n_docs;
+        x->docs_done = b->docs_done;
+        x->claims = b->n_entries;
+        x->decided = b->decided;
+        x->failed = b->failed;
+        x->refused_sets = b->refused_sets;
+        x->sealed = b->sealed;
+        x->complete = b->sealed && cqb_batch_final(b);
+    }
+    cqb_client_flush(self, ci);
+    cq_proto_batches_reply_encode(&self->w, &r);
+    cqb_send_client(self, ci, CQ_CMD_BATCHES_REPLY, &self->w, false);
+    free(r.items);
+}
+
+//  ACKS: a batch's 999s, one per X12 document through intake, in received
+//  order, about 4 MiB a page.
+static void
+s_on_acks(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
+{
+    cq_msg_acks_t m;
+    if (cq_proto_acks_decode(in->body, in->body_len, &m, NULL) != 0) {
+        self->k[K_MALFORMED]++;
+        return;
+    }
+    cq_msg_acks_reply_t r;
+    memset(&r, 0, sizeof r);
+    r.req_id = m.req_id;
+    cq_strlcpy(r.batch_id, m.batch_id, sizeof r.batch_id);
+    cq_mpw_t *w = &self->w;
+    uint32_t bi = cqb_batch_find(self, m.batch_id, false);
+    cqb_client_flush(self, ci);
+    if (bi == S_NONE) {
+        r.status = CQ_ENOTFOUND;
+        size_t at = cq_proto_acks_reply_begin(w, &r);
+        cq_proto_acks_reply_end(w, at, 0);
+        cqb_send_client(self, ci, CQ_CMD_ACKS_REPLY, w, true);
+        return;
+    }
+    const cqb_batch_t *b = &self->batches[bi];
+    r.total = b->n_docs;
+    r.complete = b->docs_done == b->n_docs;
+    uint64_t end = m.cursor;
+    uint32_t n = 0;
+    size_t bytes = 0;
+    while (end < b->n_docs && (n == 0 || bytes < S_REPLY_BYTES)) {
+        const cqb_doc_t *d = self->docs[b->docs[end]];
+        if (d->state != D_DONE)
+            break; // (in order: a later page brings it)
+        if (d->ack_len > 0) {
+            bytes += d->ack_len + 64;
+            n++;
+        }
+        end++;
+    }
+    r.next_cursor = end;
+    size_t at = cq_proto_acks_reply_begin(w, &r);
+    for (uint64_t i = m.cursor; i < end; i++) {
+        uint32_t di = b->docs[i];
+        const cqb_doc_t *d = self->docs[di];
+        if (d->ack_len > 0)
+            cq_proto_acks_reply_add(w, di, d->name, d->ack, d->ack_len);
+    }
+    cq_proto_acks_reply_end(w, at, n);
+    cqb_send_client(self, ci, CQ_CMD_ACKS_REPLY, w, true);
+}
+
+//  DRAIN_NODE: the worker stops as on SIGTERM, told by the broker: from
+//  now on it gets no new work, its shards move to the others as each
+//  goes quiet (their queued claims wait for the new owner, who gets the
+//  shard's history first), it finishes what it holds and exits 0.
+static void
+s_on_drain(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
+{
+    cq_msg_drain_t m;
+    if (cq_proto_drain_decode(in->body, in->body_len, &m, NULL) != 0) {
+        self->k[K_MALFORMED]++;
+        return;
+    }
+    cq_msg_drain_reply_t r;
+    memset(&r, 0, sizeof r);
+    r.req_id = m.req_id;
+    cq_strlcpy(r.node_id, m.node_id, sizeof r.node_id);
+    uint32_t wi = S_NONE, others = 0;
+    for (uint32_t i = 0; i < self->n_workers; i++) {
+        const cqb_worker_t *w = &self->workers[i];
+        if (strcmp(w->node_id, m.node_id) == 0 && w->state != W_DEAD &&
+            w->state != W_LEFT)
+            wi = i;
+        else if (cqb_eligible(w))
+            others++;
+    }
+    if (wi == S_NONE) {
+        r.status = CQ_ENOTFOUND;
+        snprintf(r.message, sizeof r.message,
+                 "no worker %s is registered (see `claimq workers`)",
+                 m.node_id);
+    } else {
+        cqb_worker_t *w = &self->workers[wi];
+        r.shards = w->shards;
+        if (w->state != W_STOPPING) {
+            w->state = W_STOPPING;
+            self->rebalance = true; // its shards move away (when quiet)
+            cq_log_notice(NULL,
+                          "worker %s draining: %u shards, %u claims and %u "
+                          "documents in flight",
+                          w->node_id, w->shards, w->inflight,
+                          w->intake_inflight);
+        }
+        cq_proto_empty_encode(&self->w);
+        cqb_send_worker(self, w, CQ_CMD_DRAIN, &self->w, NULL, 0);
+        if (others == 0)
+            snprintf(r.message, sizeof r.message,
+                     "%s draining; no other worker is live: its %u shards "
+                     "wait for one",
+                     m.node_id, w->shards);
+        else
+            snprintf(r.message, sizeof r.message,
+                     "%s draining: %u shards move to %u other workers",
+                     m.node_id, w->shards, others);
+    }
+    cqb_client_flush(self, ci);
+    cq_proto_drain_reply_encode(&self->w, &r);
+    cqb_send_client(self, ci, CQ_CMD_DRAIN_REPLY, &self->w, false);
+}
+
+static void
+s_on_shards(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
+{
+    uint64_t req_id;
+    if (cq_proto_shards_decode(in->body, in->body_len, &req_id, NULL) != 0) {
+        self->k[K_MALFORMED]++;
+        return;
+    }
+    cq_msg_shards_reply_t r;
+    memset(&r, 0, sizeof r);
+    r.req_id = req_id;
+    r.shards = self->n_shards;
+    r.moves_active = self->moves_active;
+    r.n_items = self->n_shards < CQ_PROTO_MAX_SHARDS ? self->n_shards
+                                                     : CQ_PROTO_MAX_SHARDS;
+    r.items = cq_xcalloc(r.n_items ? r.n_items : 1, sizeof *r.items);
+    for (uint32_t s = 0; s < r.n_items; s++) {
+        const cqb_shard_t *sh = &self->shards[s];
+        cq_shard_info_t *x = &r.items[s];
+        x->shard = s;
+        if (sh->owner != S_NONE)
+            cq_strlcpy(x->owner, self->workers[sh->owner].node_id,
+                       sizeof x->owner);
+        if (sh->target != S_NONE)
+            cq_strlcpy(x->target, self->workers[sh->target].node_id,
+                       sizeof x->target);
+        x->queued = sh->q.n;
+        x->inflight = sh->inflight;
+        x->moved_ms = (uint64_t)sh->moved_ms;
+        x->moves = sh->moves;
+    }
+    cqb_client_flush(self, ci);
+    cq_proto_shards_reply_encode(&self->w, &r);
+    cqb_send_client(self, ci, CQ_CMD_SHARDS_REPLY, &self->w, false);
+    free(r.items);
 }
 
 static void
@@ -509,6 +795,12 @@ s_on_workers(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         x->intake_done = w->intake_done;
         x->decided = w->decided;
         x->idle_ms = (uint64_t)(self->now - w->last_recv);
+        cq_strlcpy(x->host, w->host, sizeof x->host);
+        x->since_ms = (uint64_t)w->since_ms;
+        x->claims_per_s = w->state == W_LIVE || w->state == W_STOPPING
+                              ? w->rate
+                              : 0;
+        x->heartbeat_ms = w->hb_ms;
     }
     self->k[K_ARENA_BYTES] = self->arena.total;
     for (int i = 0; i < K_COUNT; i++)
@@ -519,6 +811,24 @@ s_on_workers(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     s_counter(r, "journal_full", self->journal_full);
     s_counter(r, "epoch", self->epoch);
     s_counter(r, "moves_active", self->moves_active);
+    //  what people wait on: claims pended (a person must look) and items
+    //  quarantined now, over the batches the broker holds
+    uint64_t pended = 0, quarantined = 0, batches_open = 0;
+    for (uint32_t i = 0; i < self->n_batches; i++) {
+        const cqb_batch_t *b = &self->batches[i];
+        if (b->gone)
+            continue;
+        pended += b->pend;
+        if (!(b->sealed && cqb_batch_final(b)))
+            batches_open++;
+    }
+    for (uint32_t d = 0; d < self->n_docs; d++)
+        quarantined += self->docs[d]->quarantined;
+    for (uint32_t c = 0; c < self->n_claims; c++)
+        quarantined += self->claims[c].state == C_FAILED;
+    s_counter(r, "pended", pended);
+    s_counter(r, "quarantined_now", quarantined);
+    s_counter(r, "batches_open", batches_open);
     cqb_client_flush(self, ci);
     cq_proto_workers_reply_encode(&self->w, r);
     cqb_send_client(self, ci, CQ_CMD_WORKERS_REPLY, &self->w, false);
@@ -723,7 +1033,35 @@ cqb_on_frontend(cq_broker_t *self, cq_wire_msg_t *in)
     case CQ_CMD_QUARANTINE:
         s_on_quarantine(self, ci, in);
         break;
+    case CQ_CMD_SEAL:
+        s_on_seal(self, ci, in);
+        break;
+    case CQ_CMD_BATCHES:
+        s_on_batches(self, ci, in);
+        break;
+    case CQ_CMD_ACKS:
+        s_on_acks(self, ci, in);
+        break;
+    case CQ_CMD_DRAIN_NODE:
+        s_on_drain(self, ci, in);
+        break;
+    case CQ_CMD_SHARDS:
+        s_on_shards(self, ci, in);
+        break;
     default:
+        if (in->cmd < CQ_CMD_SUBMIT) {
+            //  A worker on the clients' endpoint: told so (it stops and
+            //  says why), not left waiting.
+            self->k[K_WRONG_ENDPOINT]++;
+            cq_proto_disconnect_encode(
+                &self->w,
+                "this is the broker's client endpoint (frontend); workers "
+                "connect to its worker endpoint (backend, `claimq-broker "
+                "--backend`)",
+                CQ_DISCONNECT_WRONG_EP);
+            cqb_send_client(self, ci, CQ_CMD_DISCONNECT, &self->w, false);
+            break;
+        }
         self->k[K_UNEXPECTED]++;
         break;
     }

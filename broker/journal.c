@@ -1,4 +1,4 @@
-//  journal.c: see journal.h. Guarantee 1 of DESIGN.md §4 (no loss) rests
+//  journal.c: see journal.h. Guarantee 1 (no loss, docs/architecture.md) rests
 //  on three rules kept here: a record is in the journal only after a
 //  COMMIT returned SQLITE_OK with synchronous=FULL (the WAL fsynced); a
 //  document row names bytes already fsynced in its segment; and a failed
@@ -33,14 +33,14 @@
 #define S_BUSY_MS 5000
 #define S_SEG_MAX (64u << 20) // a new segment file past this many bytes
 
-enum { R_BATCH, R_DOC, R_INTAKE, R_RESULT, R_EVENT, R_KINDS };
+enum { R_BATCH, R_DOC, R_INTAKE, R_RESULT, R_EVENT, R_ACK, R_KINDS };
 
 //  One buffered record: integers, up to three strings and one blob, the
 //  bytes in its buffer's bytes (offsets: the buffer moves as it grows).
 #define S_NO_STR SIZE_MAX
 typedef struct {
     uint8_t type;
-    int64_t v[8];
+    int64_t v[10];
     size_t s[3], sl[3]; // string offsets / lengths (S_NO_STR: NULL)
     size_t b, bl;       // blob offset / length
 } s_rec_t;
@@ -49,10 +49,13 @@ static const char *const s_insert[R_KINDS] = {
     [R_BATCH] = "INSERT INTO batches (id, batch_id, created_ms) VALUES (?, ?, "
                 "?)",
     [R_DOC] = "INSERT INTO docs (id, batch, pos, name, first_record, "
-              "received_date, received_ms, digest, seg, off, len) VALUES (?, "
-              "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              "received_date, received_ms, digest, seg, off, len, "
+              "received_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [R_INTAKE] = "INSERT OR REPLACE INTO intake (doc, seq, status, message, "
-                 "n_claims, seg, off, len) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 "n_claims, seg, off, len, refused_sets, refused_claims) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [R_ACK] = "INSERT OR REPLACE INTO acks (doc, seg, off, len) VALUES (?, ?, "
+              "?, ?)",
     [R_RESULT] = "INSERT INTO results (id, node, ledger_id, lease, "
                  "decided_ms, seg, off, len) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     [R_EVENT] = "INSERT INTO events (kind, target, node, attempts, detail, "
@@ -313,7 +316,8 @@ s_segs_init(cq_journal_t *self, cq_diag_t *diag)
                            "SELECT seg, count(*), max(off + len) FROM (SELECT "
                            "seg, off, len FROM docs UNION ALL SELECT seg, off, "
                            "len FROM intake UNION ALL SELECT seg, off, len "
-                           "FROM results) GROUP BY seg ORDER BY seg",
+                           "FROM results UNION ALL SELECT seg, off, len FROM "
+                           "acks) GROUP BY seg ORDER BY seg",
                            -1, &q, NULL) != SQLITE_OK)
         return s_fail(diag, self, "cannot read the journal's rows");
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -350,7 +354,7 @@ s_seg_blob(const s_recbuf_t *b, const s_rec_t *r, const char **p)
 {
     if (r->type == R_DOC)
         *p = zmq_msg_data(&b->msgs[r->b]);
-    else if (r->type == R_INTAKE || r->type == R_RESULT)
+    else if (r->type == R_INTAKE || r->type == R_RESULT || r->type == R_ACK)
         *p = b->bytes.data + r->b;
     else
         return false;
@@ -844,10 +848,12 @@ cq_journal_batch(cq_journal_t *self, uint32_t id, const char *batch_id,
 void
 cq_journal_doc_msg(cq_journal_t *self, uint32_t id, uint32_t batch,
                    uint32_t pos, const char *name, uint32_t first_record,
-                   int32_t received_date, int64_t received_ms,
-                   const uint8_t digest[32], zmq_msg_t *data)
+                   int32_t received_date, bool received_set,
+                   int64_t received_ms, const uint8_t digest[32],
+                   zmq_msg_t *data)
 {
     s_rec_t *r = s_rec(self, R_DOC);
+    r->v[8] = received_set;
     r->v[0] = id;
     r->v[1] = batch;
     r->v[2] = pos;
@@ -874,7 +880,7 @@ cq_journal_doc(cq_journal_t *self, uint32_t id, uint32_t batch, uint32_t pos,
     if (len)
         memcpy(zmq_msg_data(&m), data, len);
     cq_journal_doc_msg(self, id, batch, pos, name, first_record, received_date,
-                       received_ms, digest, &m);
+                       false, received_ms, digest, &m);
     zmq_msg_close(&m);
 }
 
@@ -905,13 +911,16 @@ s_group_end(cq_journal_t *self, bool drop)
 
 void
 cq_journal_intake_begin(cq_journal_t *self, uint32_t doc, uint64_t seq,
-                        int32_t status, const char *message, uint32_t n_claims)
+                        int32_t status, const char *message, uint32_t n_claims,
+                        uint32_t refused_sets, uint32_t refused_claims)
 {
     s_rec_t *r = s_rec(self, R_INTAKE);
     r->v[0] = doc;
     r->v[1] = (int64_t)seq;
     r->v[2] = status;
     r->v[3] = n_claims;
+    r->v[4] = refused_sets;
+    r->v[5] = refused_claims;
     s_str(self, r, 0, message);
     s_group_begin(self, self->fill.n - 1);
 }
@@ -976,6 +985,14 @@ void
 cq_journal_result_end(cq_journal_t *self)
 {
     s_group_end(self, self->group_n == 0);
+}
+
+void
+cq_journal_ack(cq_journal_t *self, uint32_t doc, const void *ack, size_t len)
+{
+    s_rec_t *r = s_rec(self, R_ACK);
+    r->v[0] = doc;
+    s_blob(self, r, ack, len);
 }
 
 void
@@ -1044,6 +1061,7 @@ s_bind(const s_recbuf_t *b, sqlite3_stmt *q, const s_rec_t *r)
             sqlite3_bind_int64(q, i + 2, r->v[i]);
         sqlite3_bind_blob(q, 8, b->bytes.data + r->s[1], 32, SQLITE_STATIC);
         s_bind_place(q, 9, r);
+        sqlite3_bind_int64(q, 12, r->v[8]);
         break;
     case R_INTAKE:
         for (int i = 0; i < 3; i++) // doc, seq, status
@@ -1051,6 +1069,12 @@ s_bind(const s_recbuf_t *b, sqlite3_stmt *q, const s_rec_t *r)
         s_bind_str(b, q, 4, r, 0);
         sqlite3_bind_int64(q, 5, r->v[3]);
         s_bind_place(q, 6, r);
+        sqlite3_bind_int64(q, 9, r->v[4]);
+        sqlite3_bind_int64(q, 10, r->v[5]);
+        break;
+    case R_ACK:
+        sqlite3_bind_int64(q, 1, r->v[0]);
+        s_bind_place(q, 2, r);
         break;
     case R_RESULT:
         sqlite3_bind_int64(q, 1, r->v[0]);
@@ -1459,9 +1483,9 @@ s_load_docs(s_load_t *x)
     //  the bytes of documents not yet admitted (their intake is to do)
     sqlite3_stmt *q = s_query(
         x, "SELECT d.id, d.batch, d.pos, d.name, d.first_record, "
-           "d.received_date, d.digest, d.seg, d.off, d.len, i.doc IS NULL "
-           "FROM docs AS d LEFT JOIN intake AS i ON i.doc = d.id ORDER BY "
-           "d.id");
+           "d.received_date, d.digest, d.seg, d.off, d.len, i.doc IS NULL, "
+           "d.received_set FROM docs AS d LEFT JOIN intake AS i ON i.doc = "
+           "d.id ORDER BY d.id");
     if (q == NULL)
         return CQ_EIO;
     int step, cb = 0;
@@ -1487,6 +1511,7 @@ s_load_docs(s_load_t *x)
         if (x->l->doc)
             cb = x->l->doc(x->arg, id, s_u32(q, 1), s_u32(q, 2), s_text(q, 3),
                            s_u32(q, 4), (int32_t)sqlite3_column_int64(q, 5),
+                           sqlite3_column_int(q, 11) != 0,
                            sqlite3_column_blob(q, 6), data,
                            data ? (size_t)len : 0, (size_t)len);
     }
@@ -1541,8 +1566,8 @@ s_load_intake(s_load_t *x)
 {
     sqlite3_stmt *q = s_query(
         x, "SELECT i.doc, i.seq, i.status, i.message, i.n_claims, d.batch, "
-           "i.seg, i.off, i.len FROM intake AS i JOIN docs AS d ON d.id = "
-           "i.doc ORDER BY i.seq");
+           "i.seg, i.off, i.len, i.refused_sets, i.refused_claims FROM intake "
+           "AS i JOIN docs AS d ON d.id = i.doc ORDER BY i.seq");
     if (q == NULL)
         return CQ_EIO;
     int step, cb = 0;
@@ -1551,7 +1576,7 @@ s_load_intake(s_load_t *x)
         if (x->l->intake)
             cb = x->l->intake(x->arg, doc, (uint64_t)sqlite3_column_int64(q, 1),
                               (int32_t)sqlite3_column_int64(q, 2), s_text(q, 3),
-                              s_u32(q, 4));
+                              s_u32(q, 4), s_u32(q, 9), s_u32(q, 10));
         size_t len = 0;
         if (cb == 0)
             cb = s_row_blob(x, q, 6, "admission of document", doc, &len);
@@ -1611,6 +1636,28 @@ s_load_results(s_load_t *x)
 }
 
 static int
+s_load_acks(s_load_t *x)
+{
+    if (x->l->ack == NULL)
+        return 0;
+    sqlite3_stmt *q =
+        s_query(x, "SELECT doc, seg, off, len FROM acks ORDER BY doc");
+    if (q == NULL)
+        return CQ_EIO;
+    int step, cb = 0;
+    while (cb == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        size_t len = 0;
+        cb = s_row_blob(x, q, 1, "999 of document", s_u32(q, 0), &len);
+        if (cb == 0)
+            cb = x->l->ack(x->arg, s_u32(q, 0), x->buf, len);
+    }
+    if (cb == 0 && step != SQLITE_DONE)
+        cb = s_sql_err(x, "acks");
+    sqlite3_finalize(q);
+    return cb;
+}
+
+static int
 s_load_events(s_load_t *x)
 {
     sqlite3_stmt *q = s_query(x, "SELECT kind, target, node, attempts, detail, "
@@ -1653,7 +1700,8 @@ cq_journal_load(cq_journal_t *self, const cq_journal_loader_t *l, void *arg,
     x.ac_step = sqlite3_step(x.ac);
     x.ad_step = sqlite3_step(x.ad);
     if ((rc = s_load_batches(&x)) == 0 && (rc = s_load_docs(&x)) == 0 &&
-        (rc = s_load_intake(&x)) == 0 && (rc = s_load_results(&x)) == 0)
+        (rc = s_load_intake(&x)) == 0 && (rc = s_load_results(&x)) == 0 &&
+        (rc = s_load_acks(&x)) == 0)
         rc = s_load_events(&x);
 out:
     sqlite3_finalize(x.ac);
@@ -1795,6 +1843,28 @@ s_results_trim(cq_journal_t *self, s_load_t *x, uint32_t id,
     return rc;
 }
 
+void
+cq_journal_id_floors(cq_journal_t *self, uint32_t *batches, uint32_t *docs)
+{
+    *batches = *docs = 0;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT key, CAST(value AS INTEGER) FROM meta "
+                           "WHERE key IN ('next_batch', 'next_doc')",
+                           -1, &q, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(q, 1);
+        uint32_t u = v < 0 ? 0 : v > UINT32_MAX / 2 ? UINT32_MAX / 2
+                                                    : (uint32_t)v;
+        if (strcmp((const char *)sqlite3_column_text(q, 0), "next_batch") == 0)
+            *batches = u;
+        else
+            *docs = u;
+    }
+    sqlite3_finalize(q);
+}
+
 int
 cq_journal_compact(cq_journal_t *self, uint32_t batch, const char *batch_id,
                    const uint32_t *docs, size_t n_docs,
@@ -1811,14 +1881,19 @@ cq_journal_compact(cq_journal_t *self, uint32_t batch, const char *batch_id,
         "SELECT seg, off, len FROM results WHERE id = ?1",
         "UPDATE results SET seg = ?1, off = ?2, len = ?3 WHERE id = ?4",
         "DELETE FROM results WHERE id = ?1",
-        ("SELECT d.seg, i.seg FROM docs AS d LEFT JOIN intake AS i ON i.doc = "
-         "d.id WHERE d.id = ?1"),
+        ("SELECT d.seg, i.seg, a.seg FROM docs AS d LEFT JOIN intake AS i ON "
+         "i.doc = d.id LEFT JOIN acks AS a ON a.doc = d.id WHERE d.id = ?1"),
         "DELETE FROM intake WHERE doc = ?1",
         "DELETE FROM docs WHERE id = ?1",
+        "DELETE FROM acks WHERE doc = ?1",
         "DELETE FROM batches WHERE id = ?1",
         ("INSERT INTO compacted (batch, batch_id, claims, at_ms) VALUES "
          "(?1, ?2, ?3, ?4)"),
+        //  ids are never used again, even when the newest batch goes
+        ("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) "
+         "DO UPDATE SET value = max(CAST(value AS INTEGER), ?2)"),
     };
+    enum { Q_BATCH = 8, Q_COMPACTED = 9, Q_FLOOR = 10 };
     enum { N = sizeof sql / sizeof sql[0] };
     sqlite3_stmt *q[N] = {0};
     uint32_t *gone = cq_xmalloc((n_claims + 1) * sizeof *gone);
@@ -1860,25 +1935,36 @@ cq_journal_compact(cq_journal_t *self, uint32_t batch, const char *batch_id,
         sqlite3_bind_int64(q[4], 1, docs[d]);
         if (sqlite3_step(q[4]) == SQLITE_ROW) {
             s_segmove(&moves, s_u32(q[4], 0), -1);
-            if (sqlite3_column_type(q[4], 1) != SQLITE_NULL)
-                s_segmove(&moves, s_u32(q[4], 1), -1);
+            for (int col = 1; col <= 2; col++)
+                if (sqlite3_column_type(q[4], col) != SQLITE_NULL)
+                    s_segmove(&moves, s_u32(q[4], col), -1);
         }
         sqlite3_reset(q[4]);
-        for (size_t i = 5; i < 7 && rc == SQLITE_OK; i++) {
+        for (size_t i = 5; i < 8 && rc == SQLITE_OK; i++) {
             sqlite3_bind_int64(q[i], 1, docs[d]);
             rc = s_run(q[i]);
         }
     }
     if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(q[7], 1, batch);
-        rc = s_run(q[7]);
+        sqlite3_bind_int64(q[Q_BATCH], 1, batch);
+        rc = s_run(q[Q_BATCH]);
     }
     if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(q[8], 1, batch);
-        sqlite3_bind_text(q[8], 2, batch_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(q[8], 3, (sqlite3_int64)n_claims);
-        sqlite3_bind_int64(q[8], 4, now_ms);
-        rc = s_run(q[8]);
+        sqlite3_bind_int64(q[Q_COMPACTED], 1, batch);
+        sqlite3_bind_text(q[Q_COMPACTED], 2, batch_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q[Q_COMPACTED], 3, (sqlite3_int64)n_claims);
+        sqlite3_bind_int64(q[Q_COMPACTED], 4, now_ms);
+        rc = s_run(q[Q_COMPACTED]);
+    }
+    uint32_t next_doc = 0;
+    for (size_t d = 0; d < n_docs; d++)
+        if (docs[d] + 1 > next_doc)
+            next_doc = docs[d] + 1;
+    for (int f = 0; f < 2 && rc == SQLITE_OK; f++) {
+        sqlite3_bind_text(q[Q_FLOOR], 1, f ? "next_doc" : "next_batch", -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_int64(q[Q_FLOOR], 2, f ? next_doc : (int64_t)batch + 1);
+        rc = s_run(q[Q_FLOOR]);
     }
     for (size_t i = 0; i < N; i++)
         sqlite3_finalize(q[i]);

@@ -1,4 +1,5 @@
-//  journal.h: the broker's journal (DESIGN.md §6): DIR/journal.db, SQLite
+//  journal.h: the broker's journal (docs/operations.md): DIR/journal.db,
+//  SQLite
 //  in WAL mode with synchronous=FULL (schemas/journal/), and the documents'
 //  bytes in append-only segment files beside it (DIR/docs-NNNNNN.seg).
 //
@@ -46,10 +47,12 @@ void cq_journal_batch(cq_journal_t *self, uint32_t id, const char *batch_id,
                       int64_t created_ms);
 //  A document and its bytes: shared with data (zmq_msg_copy: no copy of
 //  the bytes), or copied (cq_journal_doc).
+//  received_set: the date came from the submitter.
 void cq_journal_doc_msg(cq_journal_t *self, uint32_t id, uint32_t batch,
                         uint32_t pos, const char *name, uint32_t first_record,
-                        int32_t received_date, int64_t received_ms,
-                        const uint8_t digest[32], zmq_msg_t *data);
+                        int32_t received_date, bool received_set,
+                        int64_t received_ms, const uint8_t digest[32],
+                        zmq_msg_t *data);
 void cq_journal_doc(cq_journal_t *self, uint32_t id, uint32_t batch,
                     uint32_t pos, const char *name, uint32_t first_record,
                     int32_t received_date, int64_t received_ms,
@@ -59,7 +62,8 @@ void cq_journal_doc(cq_journal_t *self, uint32_t id, uint32_t batch,
 //  seq: the order of admission (a counter the broker keeps).
 void cq_journal_intake_begin(cq_journal_t *self, uint32_t doc, uint64_t seq,
                              int32_t status, const char *message,
-                             uint32_t n_claims);
+                             uint32_t n_claims, uint32_t refused_sets,
+                             uint32_t refused_claims);
 //  A claim first seen here (body: the encoded claim).
 void cq_journal_entry_claim(cq_journal_t *self, uint32_t cid, const char *key,
                             uint32_t shard, const void *body, size_t len);
@@ -77,6 +81,10 @@ void cq_journal_result_item(cq_journal_t *self, uint32_t cid, uint64_t seq,
                             uint64_t ledger_seq, int outcome, const void *body,
                             size_t len);
 void cq_journal_result_end(cq_journal_t *self);
+
+//  The 999 of an X12 document (schemas/journal/0003_answers.sql).
+void cq_journal_ack(cq_journal_t *self, uint32_t doc, const void *ack,
+                    size_t len);
 
 //  kind: see schemas/journal/0001_init.sql (events). node, detail: NULL ok.
 void cq_journal_event(cq_journal_t *self, const char *kind, uint32_t target,
@@ -122,7 +130,7 @@ int cq_journal_status(cq_journal_t *self, uint64_t *committed, cq_diag_t *diag);
 //  ---- reading it back ---------------------------------------------------
 //  Each callback is called per row or item, in this order: batches (by id),
 //  documents (by id), admissions (intake, in admission order, each followed
-//  by its claims and references), decisions (in the order decided),
+//  by its claims and references), decisions (in the order decided), 999s,
 //  events. Ids have gaps where compaction removed a batch. Strings and
 //  blobs are valid during the call only. A nonzero return stops the load
 //  and is returned.
@@ -133,10 +141,11 @@ typedef struct {
     //  needed again; cq_journal_doc_data reads them if they are).
     int (*doc)(void *arg, uint32_t id, uint32_t batch, uint32_t pos,
                const char *name, uint32_t first_record, int32_t received_date,
-               const uint8_t *digest, const void *data, size_t len,
-               size_t size);
+               bool received_set, const uint8_t *digest, const void *data,
+               size_t len, size_t size);
     int (*intake)(void *arg, uint32_t doc, uint64_t seq, int32_t status,
-                  const char *message, uint32_t n_claims);
+                  const char *message, uint32_t n_claims,
+                  uint32_t refused_sets, uint32_t refused_claims);
     //  A claim, in id order: first seen as entry idx of document doc, or
     //  archived (a compacted batch's: doc and idx UINT32_MAX, its batch's
     //  id in archived_batch, else NULL).
@@ -153,6 +162,8 @@ typedef struct {
                     size_t len);
     int (*event)(void *arg, const char *kind, uint32_t target, const char *node,
                  uint32_t attempts, const char *detail, int64_t at_ms);
+    //  The 999 of an X12 document (after the decisions, before events).
+    int (*ack)(void *arg, uint32_t doc, const void *ack, size_t len);
 } cq_journal_loader_t;
 
 //  Reads the journal through the loader (NULL callbacks are skipped).
@@ -162,6 +173,11 @@ int cq_journal_load(cq_journal_t *self, const cq_journal_loader_t *l, void *arg,
                     cq_diag_t *diag);
 
 //  ---- compaction (schemas/journal/0002_archive.sql) ---------------------
+//  Batch and document ids below these were used (compaction may have
+//  removed the newest of them: they are never given again).
+void cq_journal_id_floors(cq_journal_t *self, uint32_t *batches,
+                          uint32_t *docs);
+
 //  One claim of a finished batch, as the broker holds it.
 typedef struct {
     uint32_t cid;

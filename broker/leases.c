@@ -303,6 +303,15 @@ cqb_release(cq_broker_t *self, bool doc, uint32_t id)
             b->docs_done--;
         if (b->docs_failed > 0)
             b->docs_failed--;
+        b->refused_sets -= d->refused_sets;
+        b->refused_claims -= d->refused_claims;
+        d->refused_sets = d->refused_claims = 0;
+        free(d->ack);
+        d->ack = NULL;
+        d->ack_len = 0;
+        free(d->dup);
+        d->dup = NULL;
+        d->n_dup = 0;
         free(d->message);
         d->message = NULL;
         d->status = 0;

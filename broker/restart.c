@@ -29,6 +29,7 @@ typedef struct {
     uint32_t *releases;    // per document
     size_t cap;            // of both
     uint64_t decisions, dup_decisions;
+    uint32_t floor_batches, floor_docs; // ids used (cq_journal_id_floors)
 } s_load_t;
 
 static int
@@ -97,8 +98,8 @@ s_batch(void *arg, uint32_t id, const char *batch_id, int64_t created_ms)
 
 static int
 s_doc(void *arg, uint32_t id, uint32_t batch, uint32_t pos, const char *name,
-      uint32_t first_record, int32_t received_date, const uint8_t *digest,
-      const void *data, size_t len, size_t size)
+      uint32_t first_record, int32_t received_date, bool received_set,
+      const uint8_t *digest, const void *data, size_t len, size_t size)
 {
     s_load_t *l = arg;
     cq_broker_t *self = l->b;
@@ -118,6 +119,7 @@ s_doc(void *arg, uint32_t id, uint32_t batch, uint32_t pos, const char *name,
     d->name = cq_xstrdup(name);
     d->first_record = first_record;
     d->received_date = received_date;
+    d->received_set = received_set;
     d->size = size;
     memcpy(d->digest, digest, 32);
     if (data != NULL) {
@@ -135,7 +137,8 @@ s_doc(void *arg, uint32_t id, uint32_t batch, uint32_t pos, const char *name,
 
 static int
 s_intake(void *arg, uint32_t doc, uint64_t seq, int32_t status,
-         const char *message, uint32_t n_claims)
+         const char *message, uint32_t n_claims, uint32_t refused_sets,
+         uint32_t refused_claims)
 {
     s_load_t *l = arg;
     cq_broker_t *self = l->b;
@@ -144,7 +147,6 @@ s_intake(void *arg, uint32_t doc, uint64_t seq, int32_t status,
     if (seq > self->intake_seq)
         self->intake_seq = seq;
     cqb_doc_t *d = self->docs[doc];
-    cqb_batch_t *b = &self->batches[d->batch];
     l->intake_rows[doc]++;
     //  (a second row: the document was released from quarantine and
     //  admitted again; the first admitted nothing)
@@ -153,15 +155,17 @@ s_intake(void *arg, uint32_t doc, uint64_t seq, int32_t status,
     free(d->message);
     d->message = message[0] ? cq_xstrdup(message) : NULL;
     free(d->cids);
+    free(d->dup);
+    d->dup = NULL;
+    d->n_dup = 0;
+    d->refused_sets = refused_sets;
+    d->refused_claims = refused_claims;
     d->n_claims = n_claims;
     d->cids = n_claims ? cq_xmalloc(n_claims * sizeof *d->cids) : NULL;
-    for (uint32_t i = 0; i < n_claims; i++) {
+    //  (its claims and references follow, in index order: the batch's
+    //  entries are added as they come)
+    for (uint32_t i = 0; i < n_claims; i++)
         d->cids[i] = S_NONE;
-        S_GROW(b->entries, b->n_entries, b->cap_entries);
-        b->entries[b->n_entries].doc = doc;
-        b->entries[b->n_entries].index = i;
-        b->n_entries++;
-    }
     return 0;
 }
 
@@ -187,6 +191,7 @@ s_claim(void *arg, uint32_t id, const char *key, uint32_t shard, uint32_t batch,
     uint32_t cid = cqb_claim_add(self, key, klen, cqb_str_hash(key), body, len,
                                  batch, shard, doc, idx);
     self->docs[doc]->cids[idx] = cid;
+    cqb_batch_enter(self, self->docs[doc]->batch, cid, doc, idx);
     return 0;
 }
 
@@ -199,7 +204,8 @@ s_ref(void *arg, uint32_t doc, uint32_t idx, uint32_t claim)
         claim >= self->n_claims)
         return s_corrupt(l, "reference of document", doc);
     self->docs[doc]->cids[idx] = claim;
-    cqb_claim_ref(self, claim, doc, idx);
+    if (cqb_batch_enter(self, self->docs[doc]->batch, claim, doc, idx))
+        cqb_claim_ref(self, claim, doc, idx);
     return 0;
 }
 
@@ -241,6 +247,27 @@ s_event(void *arg, const char *kind, uint32_t target, const char *node,
 {
     s_load_t *l = arg;
     cq_broker_t *self = l->b;
+    //  (events of compacted batches and documents past the last one
+    //  left: nothing to do)
+    if ((strncmp(kind, "batch_", 6) == 0 && target >= self->n_batches &&
+         target < l->floor_batches) ||
+        (strncmp(kind, "doc_", 4) == 0 && target >= self->n_docs &&
+         target < l->floor_docs))
+        return 0;
+    if (strcmp(kind, "batch_sealed") == 0) {
+        if (target >= self->n_batches)
+            return s_corrupt(l, kind, target);
+        cqb_batch_t *b = &self->batches[target];
+        b->sealed = true;
+        b->sealed_docs = attempts;
+        return 0;
+    }
+    if (strcmp(kind, "batch_opened") == 0) {
+        if (target >= self->n_batches)
+            return s_corrupt(l, kind, target);
+        self->batches[target].sealed = false;
+        return 0;
+    }
     bool doc = strncmp(kind, "doc_", 4) == 0;
     bool claim = strncmp(kind, "claim_", 6) == 0;
     if ((doc && target >= self->n_docs) || (claim && target >= self->n_claims))
@@ -279,6 +306,21 @@ s_event(void *arg, const char *kind, uint32_t target, const char *node,
             l->releases[target]++;
         }
     }
+    return 0;
+}
+
+static int
+s_ack(void *arg, uint32_t doc, const void *ack, size_t len)
+{
+    s_load_t *l = arg;
+    cq_broker_t *self = l->b;
+    if (doc >= self->n_docs || len == 0 || len > CQ_PROTO_MAX_ACK)
+        return s_corrupt(l, "999 of document", doc);
+    cqb_doc_t *d = self->docs[doc];
+    free(d->ack);
+    d->ack = cq_xmalloc(len);
+    memcpy(d->ack, ack, len);
+    d->ack_len = (uint32_t)len;
     return 0;
 }
 
@@ -368,12 +410,23 @@ cqb_restore(cq_broker_t *self, cq_diag_t *diag)
 {
     if (self->journal == NULL)
         return 0;
-    s_load_t l = {self, diag, NULL, NULL, 0, 0, 0};
+    s_load_t l = {self, diag, NULL, NULL, 0, 0, 0, 0, 0};
     cq_journal_loader_t loader = {s_batch, s_doc,      s_intake, s_claim,
-                                  s_ref,   s_decision, s_event};
+                                  s_ref,   s_decision, s_event,  s_ack};
+    cq_journal_id_floors(self->journal, &l.floor_batches, &l.floor_docs);
     int rc = cq_journal_load(self->journal, &loader, &l, diag);
-    if (rc == 0)
+    if (rc == 0) {
+        //  ids of compacted batches and documents at the end stay used
+        while (self->n_batches < l.floor_batches)
+            s_gone_batch(self);
+        while (self->n_docs < l.floor_docs) {
+            cqb_doc_t *g = s_new_doc(&l);
+            g->gone = true;
+            g->state = D_DONE;
+            g->name = cq_xstrdup("");
+        }
         rc = s_settle(&l);
+    }
     free(l.intake_rows);
     free(l.releases);
     if (rc != 0)

@@ -1,4 +1,4 @@
-//  shard.h: claims to shards, shards to nodes (DESIGN.md §5). Pure.
+//  shard.h: claims to shards, shards to nodes (docs/architecture.md).
 //  shard = member hash mod S; owner = rendezvous (highest random weight)
 //  over node ids: adding a node moves about 1/N of the shards to it, and
 //  removing one moves only the shards it owned.

@@ -1,4 +1,4 @@
-//  shards.c: the shard map and its moves (DESIGN.md §5).
+//  shards.c: the shard map and its moves (docs/architecture.md).
 //
 //  Guarantee 3 (same answer as one process) needs every claim of a member
 //  decided one after another against that member's whole history. So:

@@ -1,8 +1,15 @@
-//  log.h: leveled logger to stderr. Lines look like Redis's:
-//      pid:R 2026-11-23T15:12:08.123Z level claim=<id> message
-//  where R is the role (B broker, W worker, C client). Never pass patient
-//  data (names, member ids, birth dates, OCR text) to these functions: log
-//  claim ids, sizes, codes and timings.
+//  log.h: leveled logger to stderr. Text lines look like Redis's:
+//      pid:R NODE 2026-11-23T15:12:08.123Z level claim=<id> message
+//  where R is the role (B broker, W worker, C client) and NODE the name
+//  the process was given at start (a worker's node id, "broker"; "-" when
+//  none). With CQ_LOG_JSON each line is one JSON object instead (for log
+//  shippers):
+//      {"ts":"2026-11-23T15:12:08.123Z","level":"notice",
+//       "proc":"claimq-worker","node":"w1","pid":4242,"claim":"<id>",
+//       "msg":"..."}                    ("claim" only when given; "node"
+//                                        is "" when none)
+//  Never pass patient data (names, member ids, birth dates, OCR text) to
+//  these functions: log claim ids, sizes, codes and timings.
 #ifndef CQ_LOG_H
 #define CQ_LOG_H
 
@@ -23,6 +30,15 @@ void cq_log_set_level(cq_log_level_t level);
 bool cq_log_enabled(cq_log_level_t level);
 //  Parses "error".."debug"; returns -1 if unknown.
 int cq_log_level_parse(const char *s);
+
+typedef enum { CQ_LOG_TEXT = 0, CQ_LOG_JSON = 1 } cq_log_format_t;
+//  Parses "text" / "json"; returns -1 if unknown.
+int cq_log_format_parse(const char *s);
+void cq_log_set_format(cq_log_format_t format);
+//  The name this process logs under (a worker's node id, "broker"), at
+//  most 63 bytes kept; NULL or "" for none. Set it at start, before any
+//  thread logs.
+void cq_log_set_node(const char *node);
 
 void cq_log(cq_log_level_t level, const char *claim_id, const char *fmt, ...)
     CQ_PRINTF(3, 4);

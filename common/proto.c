@@ -15,6 +15,7 @@
 #define S_ERR_MIN (-99)                  // status codes are cq_err_t
 #define S_SHARDS_MAX 65536  // = broker/shard.h CQ_SHARDS_MAX (not in common/)
 #define S_SEQ_MAX INT64_MAX // ledger seqs are SQLite rowids
+#define S_WORKERS_LIVE_MAX (1u << 20) // STATUS_REPLY workers_live
 
 static const char *s_names[] = {
     [CQ_CMD_READY] = "READY",
@@ -31,6 +32,7 @@ static const char *s_names[] = {
     [CQ_CMD_ORPHANS] = "ORPHANS",
     [CQ_CMD_EXTEND] = "EXTEND",
     [CQ_CMD_PAUSE] = "PAUSE",
+    [CQ_CMD_DRAIN] = "DRAIN",
     [CQ_CMD_SUBMIT] = "SUBMIT",
     [CQ_CMD_RECEIPT] = "RECEIPT",
     [CQ_CMD_DOC_DONE] = "DOC_DONE",
@@ -43,6 +45,16 @@ static const char *s_names[] = {
     [CQ_CMD_WORKERS_REPLY] = "WORKERS_REPLY",
     [CQ_CMD_QUARANTINE] = "QUARANTINE",
     [CQ_CMD_QUARANTINE_REPLY] = "QUARANTINE_REPLY",
+    [CQ_CMD_SEAL] = "SEAL",
+    [CQ_CMD_SEAL_REPLY] = "SEAL_REPLY",
+    [CQ_CMD_BATCHES] = "BATCHES",
+    [CQ_CMD_BATCHES_REPLY] = "BATCHES_REPLY",
+    [CQ_CMD_ACKS] = "ACKS",
+    [CQ_CMD_ACKS_REPLY] = "ACKS_REPLY",
+    [CQ_CMD_DRAIN_NODE] = "DRAIN_NODE",
+    [CQ_CMD_DRAIN_REPLY] = "DRAIN_REPLY",
+    [CQ_CMD_SHARDS] = "SHARDS",
+    [CQ_CMD_SHARDS_REPLY] = "SHARDS_REPLY",
 };
 
 const char *
@@ -169,11 +181,10 @@ s_cur_uints(cq_cur_t *c, uint64_t *dst, uint32_t min, uint32_t max,
 }
 
 //  For messages with items: reads the items' array header, checks that
-//  every item and the rest of the body are well-formed, and leaves
-//  items->cur at the first item.
-static int
-s_items(cq_cur_t *c, cq_items_t *items, uint32_t have, uint32_t used,
-        const char *what, cq_diag_t *diag)
+//  every item is well-formed, and leaves items->cur at the first item (c
+//  after the last: appended fields may follow).
+static void
+s_items_skip(cq_cur_t *c, cq_items_t *items, const char *what)
 {
     memset(items, 0, sizeof *items);
     items->n = cq_cur_array(c, 0, CQ_PROTO_MAX_ITEMS, what);
@@ -182,12 +193,59 @@ s_items(cq_cur_t *c, cq_items_t *items, uint32_t have, uint32_t used,
         c->depth = 0;
         cq_cur_skip(c, what);
     }
+}
+
+//  s_close for a message with items: on an error there are none.
+static int
+s_items_close(cq_cur_t *c, cq_items_t *items, uint32_t have, uint32_t used,
+              cq_diag_t *diag)
+{
     int rc = s_close(c, have, used, diag);
-    if (rc != 0) {
+    if (rc != 0)
         items->n = 0;
-        return rc;
-    }
-    return 0;
+    return rc;
+}
+
+//  For messages whose items are their last field: the items, then the
+//  rest of the body.
+static int
+s_items(cq_cur_t *c, cq_items_t *items, uint32_t have, uint32_t used,
+        const char *what, cq_diag_t *diag)
+{
+    s_items_skip(c, items, what);
+    return s_items_close(c, items, have, used, diag);
+}
+
+//  An array of at most max items, each at least min_bytes when encoded:
+//  the count must fit the bytes left before count * size bytes (zeroed)
+//  are allocated. Returns them (NULL when none or on an error), *n the
+//  count.
+static void *
+s_cur_alloc(cq_cur_t *c, uint32_t *n, size_t size, uint32_t max,
+            size_t min_bytes, const char *what)
+{
+    *n = cq_cur_array(c, 0, max, what);
+    if (c->err == 0 && (uint64_t)*n * min_bytes > (size_t)(c->end - c->pos))
+        cq_cur_fail(c, CQ_EPROTO, what);
+    if (c->err != 0 || *n == 0)
+        return NULL;
+    return cq_xcalloc(*n, size);
+}
+
+//  A document's 999 (ACKS_REPLY items, INTAKE_DONE): at most
+//  CQ_PROTO_MAX_ACK bytes; an empty bin when there is none.
+static void
+s_ack(cq_mpw_t *w, const uint8_t *ack, size_t len)
+{
+    if (CQ_NEVER(len > CQ_PROTO_MAX_ACK))
+        len = 0; // no 999 rather than a cut one
+    cq_mpw_bin(w, ack, len);
+}
+
+static const uint8_t *
+s_cur_ack(cq_cur_t *c, size_t *len, const char *what)
+{
+    return cq_cur_bin(c, len, CQ_PROTO_MAX_ACK, what);
 }
 
 //  Reads the next item's array header (>= need fields). Returns 1, 0 at
@@ -539,7 +597,7 @@ s_ledger_id_ok(const char *s)
     return true;
 }
 
-#define S_READY_FIELDS 11
+#define S_READY_FIELDS 12
 
 void
 cq_proto_ready_encode(cq_mpw_t *w, const cq_msg_ready_t *m)
@@ -557,6 +615,7 @@ cq_proto_ready_encode(cq_mpw_t *w, const cq_msg_ready_t *m)
     cq_mpw_uint(w, m->crash_kind);
     cq_mpw_uint(w, m->crash_id);
     cq_mpw_uint(w, m->crash_lease);
+    S_FIELD(w, m->host);
 }
 
 int
@@ -580,6 +639,7 @@ cq_proto_ready_decode(const uint8_t *p, size_t n, cq_msg_ready_t *m,
     m->crash_kind = (uint32_t)cq_cur_uint(&c, 2, "crash_kind");
     m->crash_id = cq_cur_uint(&c, UINT64_MAX, "crash_id");
     m->crash_lease = cq_cur_uint(&c, UINT64_MAX, "crash_lease");
+    S_STR(&c, m->host, "host");
     if (c.err == 0 && (m->credit == 0 || m->intake_credit == 0))
         cq_cur_fail(&c, CQ_EPROTO, "credit");
     if (c.err == 0 && m->heartbeat_ms < 10)
@@ -591,7 +651,7 @@ cq_proto_ready_decode(const uint8_t *p, size_t n, cq_msg_ready_t *m,
     return s_close(&c, have, S_READY_FIELDS, diag);
 }
 
-#define S_WELCOME_FIELDS 6
+#define S_WELCOME_FIELDS 7
 
 void
 cq_proto_welcome_encode(cq_mpw_t *w, const cq_msg_welcome_t *m)
@@ -604,6 +664,7 @@ cq_proto_welcome_encode(cq_mpw_t *w, const cq_msg_welcome_t *m)
     S_FIELD(w, m->reason);
     cq_mpw_uint(w, m->shards);
     cq_mpw_uint(w, m->epoch);
+    cq_mpw_uint(w, m->code);
 }
 
 int
@@ -619,10 +680,13 @@ cq_proto_welcome_decode(const uint8_t *p, size_t n, cq_msg_welcome_t *m,
     S_STR(&c, m->reason, "reason");
     m->shards = (uint32_t)cq_cur_uint(&c, S_SHARDS_MAX, "shards");
     m->epoch = cq_cur_uint(&c, UINT64_MAX, "epoch");
+    m->code = (uint32_t)cq_cur_uint(&c, CQ_WELCOME_NODE_ID, "code");
     if (c.err == 0 && m->heartbeat_ms < 10)
         cq_cur_fail(&c, CQ_EPROTO, "heartbeat_ms");
     if (c.err == 0 && m->shards == 0)
         cq_cur_fail(&c, CQ_EPROTO, "shards");
+    if (c.err == 0 && m->accepted && m->code != CQ_WELCOME_OK)
+        cq_cur_fail(&c, CQ_EPROTO, "code");
     return s_close(&c, have, S_WELCOME_FIELDS, diag);
 }
 
@@ -657,6 +721,31 @@ cq_proto_reason_decode(const uint8_t *p, size_t n,
     uint32_t have = s_open(&c, p, n, 1, "DISCONNECT/PAUSE");
     cq_cur_str(&c, reason, CQ_PROTO_MSG_LEN, "reason");
     return s_close(&c, have, 1, diag);
+}
+
+void
+cq_proto_disconnect_encode(cq_mpw_t *w, const char *reason, uint32_t code)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 2);
+    s_field(w, reason, CQ_PROTO_MSG_LEN - 1);
+    cq_mpw_uint(w, code);
+}
+
+//  [reason] (an older broker: code 0) or [reason, code, ...].
+int
+cq_proto_disconnect_decode(const uint8_t *p, size_t n,
+                           char reason[CQ_PROTO_MSG_LEN], uint32_t *code,
+                           cq_diag_t *diag)
+{
+    *code = CQ_DISCONNECT_AGAIN;
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 1, "DISCONNECT");
+    cq_cur_str(&c, reason, CQ_PROTO_MSG_LEN, "reason");
+    if (have < 2)
+        return s_close(&c, have, 1, diag);
+    *code = (uint32_t)cq_cur_uint(&c, CQ_DISCONNECT_WRONG_EP, "code");
+    return s_close(&c, have, 2, diag);
 }
 
 //  ---- INTAKE / INTAKE_DONE -----------------------------------------------
@@ -697,11 +786,13 @@ cq_proto_intake_decode(const uint8_t *p, size_t n, cq_msg_intake_t *m,
     return s_close(&c, have, 7, diag);
 }
 
+#define S_INTAKE_DONE_FIELDS 10
+
 size_t
 cq_proto_intake_done_begin(cq_mpw_t *w, const cq_msg_intake_done_t *m)
 {
     cq_mpw_reset(w);
-    cq_mpw_array(w, 7);
+    cq_mpw_array(w, S_INTAKE_DONE_FIELDS);
     cq_mpw_uint(w, m->lease);
     cq_mpw_uint(w, m->doc_id);
     cq_mpw_uint(w, m->part);
@@ -712,9 +803,13 @@ cq_proto_intake_done_begin(cq_mpw_t *w, const cq_msg_intake_done_t *m)
 }
 
 void
-cq_proto_intake_done_end(cq_mpw_t *w, size_t at, uint32_t n_claims)
+cq_proto_intake_done_end(cq_mpw_t *w, size_t at, uint32_t n_claims,
+                         const cq_msg_intake_done_t *m)
 {
     cq_mpw_array_close(w, at, n_claims);
+    cq_mpw_uint(w, m->refused_sets);
+    cq_mpw_uint(w, m->refused_claims);
+    s_ack(w, m->ack, m->ack_len);
 }
 
 int
@@ -723,14 +818,23 @@ cq_proto_intake_done_decode(const uint8_t *p, size_t n, cq_msg_intake_done_t *m,
 {
     memset(m, 0, sizeof *m);
     cq_cur_t c;
-    uint32_t have = s_open(&c, p, n, 7, "INTAKE_DONE");
+    uint32_t have = s_open(&c, p, n, S_INTAKE_DONE_FIELDS, "INTAKE_DONE");
     m->lease = cq_cur_uint(&c, UINT64_MAX, "lease");
     m->doc_id = cq_cur_uint(&c, UINT64_MAX, "doc_id");
     m->part = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "part");
     m->last = cq_cur_bool(&c, "last");
     m->status = s_cur_status(&c, "status");
     S_STR(&c, m->message, "message");
-    return s_items(&c, &m->claims, have, 7, "claims", diag);
+    s_items_skip(&c, &m->claims, "claims");
+    m->refused_sets = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "refused_sets");
+    m->refused_claims = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "refused_claims");
+    m->ack = s_cur_ack(&c, &m->ack_len, "ack");
+    int rc = s_items_close(&c, &m->claims, have, S_INTAKE_DONE_FIELDS, diag);
+    if (rc != 0) {
+        m->ack = NULL;
+        m->ack_len = 0;
+    }
+    return rc;
 }
 
 int
@@ -1009,11 +1113,13 @@ cq_proto_extend_decode(const uint8_t *p, size_t n, cq_msg_extend_t *m,
 
 //  ---- SUBMIT / RECEIPT / DOC_DONE / DECISIONS ------------------------
 
+#define S_SUBMIT_FIELDS 4
+
 void
 cq_proto_submit_encode(cq_mpw_t *w, const cq_msg_submit_t *m)
 {
     cq_mpw_reset(w);
-    cq_mpw_array(w, 3);
+    cq_mpw_array(w, S_SUBMIT_FIELDS);
     cq_mpw_uint(w, m->req_id);
     S_FIELD(w, m->batch_id);
     uint32_t n = m->n_docs;
@@ -1026,6 +1132,7 @@ cq_proto_submit_encode(cq_mpw_t *w, const cq_msg_submit_t *m)
         cq_mpw_uint(w, m->docs[i].first_record);
         cq_mpw_uint(w, m->docs[i].size);
     }
+    cq_mpw_int(w, m->received_date);
 }
 
 int
@@ -1035,8 +1142,9 @@ cq_proto_submit_decode(const uint8_t *p, size_t n, cq_msg_submit_t *m,
     m->req_id = 0;
     m->batch_id[0] = '\0';
     m->n_docs = 0;
+    m->received_date = CQ_DATE_NONE;
     cq_cur_t c;
-    uint32_t have = s_open(&c, p, n, 3, "SUBMIT");
+    uint32_t have = s_open(&c, p, n, S_SUBMIT_FIELDS, "SUBMIT");
     m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
     S_STR(&c, m->batch_id, "batch_id");
     if (c.err == 0 && !cq_proto_batch_id_ok(m->batch_id))
@@ -1053,7 +1161,8 @@ cq_proto_submit_decode(const uint8_t *p, size_t n, cq_msg_submit_t *m,
             cq_cur_fail(&c, CQ_EPROTO, "doc.first_record");
         cq_cur_rest(&c, h, 3);
     }
-    int rc = s_close(&c, have, 3, diag);
+    m->received_date = s_cur_date(&c, "received_date");
+    int rc = s_close(&c, have, S_SUBMIT_FIELDS, diag);
     m->n_docs = rc == 0 ? nd : 0;
     return rc;
 }
@@ -1092,16 +1201,22 @@ cq_proto_receipt_decode(const uint8_t *p, size_t n, cq_msg_receipt_t *m,
     return rc;
 }
 
+#define S_DOC_DONE_FIELDS 9
+
 void
 cq_proto_doc_done_encode(cq_mpw_t *w, const cq_msg_doc_done_t *m)
 {
     cq_mpw_reset(w);
-    cq_mpw_array(w, 5);
+    cq_mpw_array(w, S_DOC_DONE_FIELDS);
     S_FIELD(w, m->batch_id);
     cq_mpw_uint(w, m->doc_id);
     cq_mpw_uint(w, m->n_claims);
     cq_mpw_int(w, m->status);
     S_FIELD(w, m->message);
+    cq_mpw_uint(w, m->refused_sets);
+    cq_mpw_uint(w, m->refused_claims);
+    cq_mpw_uint(w, m->dup_claims);
+    cq_mpw_uint(w, m->conflicts);
 }
 
 int
@@ -1110,13 +1225,17 @@ cq_proto_doc_done_decode(const uint8_t *p, size_t n, cq_msg_doc_done_t *m,
 {
     memset(m, 0, sizeof *m);
     cq_cur_t c;
-    uint32_t have = s_open(&c, p, n, 5, "DOC_DONE");
+    uint32_t have = s_open(&c, p, n, S_DOC_DONE_FIELDS, "DOC_DONE");
     S_STR(&c, m->batch_id, "batch_id");
     m->doc_id = cq_cur_uint(&c, UINT64_MAX, "doc_id");
     m->n_claims = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "n_claims");
     m->status = s_cur_status(&c, "status");
     S_STR(&c, m->message, "message");
-    return s_close(&c, have, 5, diag);
+    m->refused_sets = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "refused_sets");
+    m->refused_claims = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "refused_claims");
+    m->dup_claims = (uint32_t)cq_cur_uint(&c, m->n_claims, "dup_claims");
+    m->conflicts = (uint32_t)cq_cur_uint(&c, m->n_claims, "conflicts");
+    return s_close(&c, have, S_DOC_DONE_FIELDS, diag);
 }
 
 size_t
@@ -1199,7 +1318,7 @@ cq_proto_status_decode(const uint8_t *p, size_t n, cq_msg_status_t *m,
     return s_close(&c, have, 2, diag);
 }
 
-#define S_STATUS_REPLY_FIELDS 14
+#define S_STATUS_REPLY_FIELDS 21
 
 void
 cq_proto_status_reply_encode(cq_mpw_t *w, const cq_msg_status_reply_t *m)
@@ -1220,6 +1339,13 @@ cq_proto_status_reply_encode(cq_mpw_t *w, const cq_msg_status_reply_t *m)
     cq_mpw_uint(w, m->failed);
     cq_mpw_bool(w, m->durable);
     cq_mpw_uint(w, m->epoch);
+    cq_mpw_bool(w, m->sealed);
+    cq_mpw_bool(w, m->complete);
+    cq_mpw_uint(w, m->refused_sets);
+    cq_mpw_uint(w, m->refused_claims);
+    cq_mpw_uint(w, m->workers_live);
+    cq_mpw_int(w, m->received_date);
+    cq_mpw_bool(w, m->received_set);
 }
 
 int
@@ -1243,6 +1369,14 @@ cq_proto_status_reply_decode(const uint8_t *p, size_t n,
     m->failed = cq_cur_uint(&c, UINT64_MAX, "failed");
     m->durable = cq_cur_bool(&c, "durable");
     m->epoch = cq_cur_uint(&c, UINT64_MAX, "epoch");
+    m->sealed = cq_cur_bool(&c, "sealed");
+    m->complete = cq_cur_bool(&c, "complete");
+    m->refused_sets = cq_cur_uint(&c, UINT64_MAX, "refused_sets");
+    m->refused_claims = cq_cur_uint(&c, UINT64_MAX, "refused_claims");
+    m->workers_live =
+        (uint32_t)cq_cur_uint(&c, S_WORKERS_LIVE_MAX, "workers_live");
+    m->received_date = s_cur_date(&c, "received_date");
+    m->received_set = cq_cur_bool(&c, "received_set");
     return s_close(&c, have, S_STATUS_REPLY_FIELDS, diag);
 }
 
@@ -1277,18 +1411,57 @@ cq_proto_results_decode(const uint8_t *p, size_t n, cq_msg_results_t *m,
     return s_close(&c, have, 6, diag);
 }
 
+//  A page of a batch (RESULTS_REPLY, ACKS_REPLY): [req_id, batch_id,
+//  status, next_cursor, total, complete, items]. Where decode puts its
+//  head (both messages' structs spell it alike).
+typedef struct {
+    uint64_t *req_id;
+    char *batch_id; // [CQ_BATCH_ID_LEN]
+    int32_t *status;
+    uint64_t *next_cursor;
+    uint64_t *total;
+    bool *complete;
+} s_page_t;
+#define S_PAGE(m)                                                              \
+    ((s_page_t){&(m)->req_id, (m)->batch_id, &(m)->status, &(m)->next_cursor,  \
+                &(m)->total, &(m)->complete})
+#define S_PAGE_FIELDS 7
+
+static size_t
+s_page_begin(cq_mpw_t *w, uint64_t req_id, const char *batch_id, int32_t status,
+             uint64_t next_cursor, uint64_t total, bool complete)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, S_PAGE_FIELDS);
+    cq_mpw_uint(w, req_id);
+    s_field(w, batch_id, CQ_BATCH_ID_LEN - 1);
+    cq_mpw_int(w, status);
+    cq_mpw_uint(w, next_cursor);
+    cq_mpw_uint(w, total);
+    cq_mpw_bool(w, complete);
+    return cq_mpw_array_open(w);
+}
+
+static int
+s_page_decode(const uint8_t *p, size_t n, s_page_t pg, cq_items_t *items,
+              const char *what, cq_diag_t *diag)
+{
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, S_PAGE_FIELDS, what);
+    *pg.req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    cq_cur_str(&c, pg.batch_id, CQ_BATCH_ID_LEN, "batch_id");
+    *pg.status = s_cur_status(&c, "status");
+    *pg.next_cursor = cq_cur_uint(&c, UINT64_MAX, "next_cursor");
+    *pg.total = cq_cur_uint(&c, UINT64_MAX, "total");
+    *pg.complete = cq_cur_bool(&c, "complete");
+    return s_items(&c, items, have, S_PAGE_FIELDS, "items", diag);
+}
+
 size_t
 cq_proto_results_reply_begin(cq_mpw_t *w, const cq_msg_results_reply_t *m)
 {
-    cq_mpw_reset(w);
-    cq_mpw_array(w, 7);
-    cq_mpw_uint(w, m->req_id);
-    S_FIELD(w, m->batch_id);
-    cq_mpw_int(w, m->status);
-    cq_mpw_uint(w, m->next_cursor);
-    cq_mpw_uint(w, m->total);
-    cq_mpw_bool(w, m->complete);
-    return cq_mpw_array_open(w);
+    return s_page_begin(w, m->req_id, m->batch_id, m->status, m->next_cursor,
+                        m->total, m->complete);
 }
 
 void
@@ -1320,15 +1493,7 @@ cq_proto_results_reply_decode(const uint8_t *p, size_t n,
                               cq_msg_results_reply_t *m, cq_diag_t *diag)
 {
     memset(m, 0, sizeof *m);
-    cq_cur_t c;
-    uint32_t have = s_open(&c, p, n, 7, "RESULTS_REPLY");
-    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
-    S_STR(&c, m->batch_id, "batch_id");
-    m->status = s_cur_status(&c, "status");
-    m->next_cursor = cq_cur_uint(&c, UINT64_MAX, "next_cursor");
-    m->total = cq_cur_uint(&c, UINT64_MAX, "total");
-    m->complete = cq_cur_bool(&c, "complete");
-    return s_items(&c, &m->items, have, 7, "items", diag);
+    return s_page_decode(p, n, S_PAGE(m), &m->items, "RESULTS_REPLY", diag);
 }
 
 int
@@ -1379,7 +1544,7 @@ cq_proto_workers_decode(const uint8_t *p, size_t n, uint64_t *req_id,
     return s_close(&c, have, 1, diag);
 }
 
-#define S_WORKER_FIELDS 11
+#define S_WORKER_FIELDS 15
 
 void
 cq_proto_workers_reply_encode(cq_mpw_t *w, const cq_msg_workers_reply_t *m)
@@ -1407,6 +1572,10 @@ cq_proto_workers_reply_encode(cq_mpw_t *w, const cq_msg_workers_reply_t *m)
         cq_mpw_uint(w, x->intake_done);
         cq_mpw_uint(w, x->decided);
         cq_mpw_uint(w, x->idle_ms);
+        S_FIELD(w, x->host);
+        cq_mpw_uint(w, x->since_ms);
+        cq_mpw_uint(w, x->claims_per_s);
+        cq_mpw_uint(w, x->heartbeat_ms);
     }
     uint32_t nc = m->n_counters;
     if (CQ_NEVER(nc > CQ_PROTO_MAX_COUNTERS))
@@ -1448,6 +1617,12 @@ cq_proto_workers_reply_decode(const uint8_t *p, size_t n,
         x->intake_done = cq_cur_uint(&c, UINT64_MAX, "worker.intake_done");
         x->decided = cq_cur_uint(&c, UINT64_MAX, "worker.decided");
         x->idle_ms = cq_cur_uint(&c, UINT64_MAX, "worker.idle_ms");
+        S_STR(&c, x->host, "worker.host");
+        x->since_ms = cq_cur_uint(&c, UINT64_MAX, "worker.since_ms");
+        x->claims_per_s =
+            (uint32_t)cq_cur_uint(&c, UINT32_MAX, "worker.claims_per_s");
+        x->heartbeat_ms =
+            (uint32_t)cq_cur_uint(&c, UINT32_MAX, "worker.heartbeat_ms");
         cq_cur_rest(&c, h, S_WORKER_FIELDS);
     }
     uint32_t nc = cq_cur_array(&c, 0, CQ_PROTO_MAX_COUNTERS, "counters");
@@ -1573,14 +1748,10 @@ cq_proto_quarantine_reply_decode(const uint8_t *p, size_t n,
     m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
     m->status = s_cur_status(&c, "status");
     S_STR(&c, m->message, "message");
-    uint32_t ni = cq_cur_array(&c, 0, CQ_PROTO_MAX_QITEMS, "items");
-    //  An item is about 10 KiB in memory: the count must fit the bytes
-    //  left at its smallest encoding before anything is allocated.
-    if (c.err == 0 &&
-        (uint64_t)ni * S_QITEM_MIN_BYTES > (size_t)(c.end - c.pos))
-        cq_cur_fail(&c, CQ_EPROTO, "items");
-    if (c.err == 0 && ni > 0)
-        m->items = cq_xcalloc(ni, sizeof *m->items);
+    //  An item is about 10 KiB in memory.
+    uint32_t ni;
+    m->items = s_cur_alloc(&c, &ni, sizeof *m->items, CQ_PROTO_MAX_QITEMS,
+                           S_QITEM_MIN_BYTES, "items");
     for (uint32_t i = 0; i < ni && c.err == 0; i++)
         s_qitem_decode(&c, &m->items[i]);
     int rc = s_close(&c, have, 4, diag);
@@ -1594,6 +1765,382 @@ cq_proto_quarantine_reply_decode(const uint8_t *p, size_t n,
 
 void
 cq_proto_quarantine_reply_free(cq_msg_quarantine_reply_t *m)
+{
+    free(m->items);
+    m->items = NULL;
+    m->n_items = 0;
+}
+
+//  ---- SEAL / BATCHES / ACKS ----------------------------------------------
+
+//  [req_id, batch_id, v]: SEAL (docs) and ACKS (cursor).
+static void
+s_batch_req_encode(cq_mpw_t *w, uint64_t req_id, const char *batch_id,
+                   uint64_t v)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 3);
+    cq_mpw_uint(w, req_id);
+    s_field(w, batch_id, CQ_BATCH_ID_LEN - 1);
+    cq_mpw_uint(w, v);
+}
+
+static int
+s_batch_req_decode(const uint8_t *p, size_t n, const char *what,
+                   uint64_t *req_id, char batch_id[CQ_BATCH_ID_LEN],
+                   uint64_t *v, const char *v_what, cq_diag_t *diag)
+{
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 3, what);
+    *req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    cq_cur_str(&c, batch_id, CQ_BATCH_ID_LEN, "batch_id");
+    *v = cq_cur_uint(&c, UINT64_MAX, v_what);
+    return s_close(&c, have, 3, diag);
+}
+
+void
+cq_proto_seal_encode(cq_mpw_t *w, const cq_msg_seal_t *m)
+{
+    s_batch_req_encode(w, m->req_id, m->batch_id, m->docs);
+}
+
+int
+cq_proto_seal_decode(const uint8_t *p, size_t n, cq_msg_seal_t *m,
+                     cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    return s_batch_req_decode(p, n, "SEAL", &m->req_id, m->batch_id, &m->docs,
+                              "docs", diag);
+}
+
+#define S_SEAL_REPLY_FIELDS 5
+
+void
+cq_proto_seal_reply_encode(cq_mpw_t *w, const cq_msg_seal_reply_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, S_SEAL_REPLY_FIELDS);
+    cq_mpw_uint(w, m->req_id);
+    S_FIELD(w, m->batch_id);
+    cq_mpw_int(w, m->status);
+    S_FIELD(w, m->message);
+    cq_mpw_uint(w, m->docs);
+}
+
+int
+cq_proto_seal_reply_decode(const uint8_t *p, size_t n, cq_msg_seal_reply_t *m,
+                           cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, S_SEAL_REPLY_FIELDS, "SEAL_REPLY");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    S_STR(&c, m->batch_id, "batch_id");
+    m->status = s_cur_status(&c, "status");
+    S_STR(&c, m->message, "message");
+    m->docs = cq_cur_uint(&c, UINT64_MAX, "docs");
+    return s_close(&c, have, S_SEAL_REPLY_FIELDS, diag);
+}
+
+void
+cq_proto_batches_encode(cq_mpw_t *w, const cq_msg_batches_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 2);
+    cq_mpw_uint(w, m->req_id);
+    cq_mpw_uint(w, m->since_ms);
+}
+
+int
+cq_proto_batches_decode(const uint8_t *p, size_t n, cq_msg_batches_t *m,
+                        cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 2, "BATCHES");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    m->since_ms = cq_cur_uint(&c, UINT64_MAX, "since_ms");
+    return s_close(&c, have, 2, diag);
+}
+
+#define S_BATCH_FIELDS 10
+#define S_BATCH_MIN_BYTES (1 + S_BATCH_FIELDS) // header + 1 byte a field
+
+void
+cq_proto_batches_reply_encode(cq_mpw_t *w, const cq_msg_batches_reply_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 3);
+    cq_mpw_uint(w, m->req_id);
+    cq_mpw_uint(w, m->total);
+    uint32_t ni = m->n_items;
+    if (CQ_NEVER(ni > CQ_PROTO_MAX_BATCHES))
+        ni = CQ_PROTO_MAX_BATCHES;
+    cq_mpw_array(w, ni);
+    for (uint32_t i = 0; i < ni; i++) {
+        const cq_batch_info_t *x = &m->items[i];
+        cq_mpw_array(w, S_BATCH_FIELDS);
+        S_FIELD(w, x->batch_id);
+        cq_mpw_uint(w, x->created_ms);
+        cq_mpw_uint(w, x->docs);
+        cq_mpw_uint(w, x->docs_done);
+        cq_mpw_uint(w, x->claims);
+        cq_mpw_uint(w, x->decided);
+        cq_mpw_uint(w, x->failed);
+        cq_mpw_uint(w, x->refused_sets);
+        cq_mpw_bool(w, x->sealed);
+        cq_mpw_bool(w, x->complete);
+    }
+}
+
+static void
+s_batch_info_decode(cq_cur_t *c, cq_batch_info_t *x)
+{
+    uint32_t have = cq_cur_array(c, S_BATCH_FIELDS, UINT32_MAX, "item");
+    S_STR(c, x->batch_id, "item.batch_id");
+    x->created_ms = cq_cur_uint(c, UINT64_MAX, "item.created_ms");
+    x->docs = cq_cur_uint(c, UINT64_MAX, "item.docs");
+    x->docs_done = cq_cur_uint(c, UINT64_MAX, "item.docs_done");
+    x->claims = cq_cur_uint(c, UINT64_MAX, "item.claims");
+    x->decided = cq_cur_uint(c, UINT64_MAX, "item.decided");
+    x->failed = cq_cur_uint(c, UINT64_MAX, "item.failed");
+    x->refused_sets = cq_cur_uint(c, UINT64_MAX, "item.refused_sets");
+    x->sealed = cq_cur_bool(c, "item.sealed");
+    x->complete = cq_cur_bool(c, "item.complete");
+    cq_cur_rest(c, have, S_BATCH_FIELDS);
+}
+
+int
+cq_proto_batches_reply_decode(const uint8_t *p, size_t n,
+                              cq_msg_batches_reply_t *m, cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 3, "BATCHES_REPLY");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    m->total = cq_cur_uint(&c, UINT64_MAX, "total");
+    uint32_t ni;
+    m->items = s_cur_alloc(&c, &ni, sizeof *m->items, CQ_PROTO_MAX_BATCHES,
+                           S_BATCH_MIN_BYTES, "items");
+    for (uint32_t i = 0; i < ni && c.err == 0; i++)
+        s_batch_info_decode(&c, &m->items[i]);
+    int rc = s_close(&c, have, 3, diag);
+    if (rc != 0) {
+        cq_proto_batches_reply_free(m);
+        return rc;
+    }
+    m->n_items = ni;
+    return 0;
+}
+
+void
+cq_proto_batches_reply_free(cq_msg_batches_reply_t *m)
+{
+    free(m->items);
+    m->items = NULL;
+    m->n_items = 0;
+}
+
+void
+cq_proto_acks_encode(cq_mpw_t *w, const cq_msg_acks_t *m)
+{
+    s_batch_req_encode(w, m->req_id, m->batch_id, m->cursor);
+}
+
+int
+cq_proto_acks_decode(const uint8_t *p, size_t n, cq_msg_acks_t *m,
+                     cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    return s_batch_req_decode(p, n, "ACKS", &m->req_id, m->batch_id, &m->cursor,
+                              "cursor", diag);
+}
+
+size_t
+cq_proto_acks_reply_begin(cq_mpw_t *w, const cq_msg_acks_reply_t *m)
+{
+    return s_page_begin(w, m->req_id, m->batch_id, m->status, m->next_cursor,
+                        m->total, m->complete);
+}
+
+#define S_ACK_ITEM_FIELDS 3
+
+void
+cq_proto_acks_reply_add(cq_mpw_t *w, uint64_t doc_id, const char *name,
+                        const uint8_t *ack, size_t len)
+{
+    cq_mpw_array(w, S_ACK_ITEM_FIELDS);
+    cq_mpw_uint(w, doc_id);
+    s_field(w, name, CQ_DOC_NAME_LEN - 1);
+    s_ack(w, ack, len);
+}
+
+void
+cq_proto_acks_reply_end(cq_mpw_t *w, size_t at, uint32_t n_items)
+{
+    cq_mpw_array_close(w, at, n_items);
+}
+
+int
+cq_proto_acks_reply_decode(const uint8_t *p, size_t n, cq_msg_acks_reply_t *m,
+                           cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    return s_page_decode(p, n, S_PAGE(m), &m->items, "ACKS_REPLY", diag);
+}
+
+int
+cq_proto_acks_reply_next(cq_msg_acks_reply_t *m, uint64_t *doc_id,
+                         char name[CQ_DOC_NAME_LEN], const uint8_t **ack,
+                         size_t *len, cq_diag_t *diag)
+{
+    uint32_t have;
+    int rc = s_item_open(&m->items, S_ACK_ITEM_FIELDS, &have, "item", diag);
+    if (rc <= 0)
+        return rc;
+    cq_cur_t *c = &m->items.cur;
+    *doc_id = cq_cur_uint(c, UINT64_MAX, "doc_id");
+    cq_cur_str(c, name, CQ_DOC_NAME_LEN, "name");
+    *ack = s_cur_ack(c, len, "ack");
+    return s_item_close(&m->items, have, S_ACK_ITEM_FIELDS, diag);
+}
+
+//  ---- issue 10: drain and the shard map ----------------------------------
+
+void
+cq_proto_drain_encode(cq_mpw_t *w, const cq_msg_drain_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 2);
+    cq_mpw_uint(w, m->req_id);
+    S_FIELD(w, m->node_id);
+}
+
+int
+cq_proto_drain_decode(const uint8_t *p, size_t n, cq_msg_drain_t *m,
+                      cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 2, "DRAIN_NODE");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    S_STR(&c, m->node_id, "node_id");
+    if (c.err == 0 && !cq_proto_node_id_ok(m->node_id))
+        cq_cur_fail(&c, CQ_EPROTO, "node_id");
+    return s_close(&c, have, 2, diag);
+}
+
+#define S_DRAIN_REPLY_FIELDS 5
+
+void
+cq_proto_drain_reply_encode(cq_mpw_t *w, const cq_msg_drain_reply_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, S_DRAIN_REPLY_FIELDS);
+    cq_mpw_uint(w, m->req_id);
+    S_FIELD(w, m->node_id);
+    cq_mpw_int(w, m->status);
+    S_FIELD(w, m->message);
+    cq_mpw_uint(w, m->shards);
+}
+
+int
+cq_proto_drain_reply_decode(const uint8_t *p, size_t n,
+                            cq_msg_drain_reply_t *m, cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, S_DRAIN_REPLY_FIELDS, "DRAIN_REPLY");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    S_STR(&c, m->node_id, "node_id");
+    m->status = s_cur_status(&c, "status");
+    S_STR(&c, m->message, "message");
+    m->shards = (uint32_t)cq_cur_uint(&c, S_SHARDS_MAX, "shards");
+    return s_close(&c, have, S_DRAIN_REPLY_FIELDS, diag);
+}
+
+void
+cq_proto_shards_encode(cq_mpw_t *w, uint64_t req_id)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 1);
+    cq_mpw_uint(w, req_id);
+}
+
+int
+cq_proto_shards_decode(const uint8_t *p, size_t n, uint64_t *req_id,
+                       cq_diag_t *diag)
+{
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 1, "SHARDS");
+    *req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    return s_close(&c, have, 1, diag);
+}
+
+#define S_SHARD_FIELDS 7
+#define S_SHARD_MIN_BYTES 8 // an item's smallest encoding
+
+void
+cq_proto_shards_reply_encode(cq_mpw_t *w, const cq_msg_shards_reply_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 4);
+    cq_mpw_uint(w, m->req_id);
+    cq_mpw_uint(w, m->shards);
+    cq_mpw_uint(w, m->moves_active);
+    uint32_t ni = m->n_items;
+    if (CQ_NEVER(ni > CQ_PROTO_MAX_SHARDS))
+        ni = CQ_PROTO_MAX_SHARDS;
+    cq_mpw_array(w, ni);
+    for (uint32_t i = 0; i < ni; i++) {
+        const cq_shard_info_t *x = &m->items[i];
+        cq_mpw_array(w, S_SHARD_FIELDS);
+        cq_mpw_uint(w, x->shard);
+        S_FIELD(w, x->owner);
+        S_FIELD(w, x->target);
+        cq_mpw_uint(w, x->queued);
+        cq_mpw_uint(w, x->inflight);
+        cq_mpw_uint(w, x->moved_ms);
+        cq_mpw_uint(w, x->moves);
+    }
+}
+
+int
+cq_proto_shards_reply_decode(const uint8_t *p, size_t n,
+                             cq_msg_shards_reply_t *m, cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 4, "SHARDS_REPLY");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    m->shards = (uint32_t)cq_cur_uint(&c, S_SHARDS_MAX, "shards");
+    m->moves_active = (uint32_t)cq_cur_uint(&c, S_SHARDS_MAX, "moves_active");
+    uint32_t ni;
+    m->items = s_cur_alloc(&c, &ni, sizeof *m->items, CQ_PROTO_MAX_SHARDS,
+                           S_SHARD_MIN_BYTES, "items");
+    for (uint32_t i = 0; i < ni && c.err == 0; i++) {
+        cq_shard_info_t *x = &m->items[i];
+        uint32_t h = cq_cur_array(&c, S_SHARD_FIELDS, UINT32_MAX, "item");
+        x->shard = (uint32_t)cq_cur_uint(&c, S_SHARDS_MAX - 1, "item.shard");
+        S_STR(&c, x->owner, "item.owner");
+        S_STR(&c, x->target, "item.target");
+        x->queued = cq_cur_uint(&c, UINT64_MAX, "item.queued");
+        x->inflight = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "item.inflight");
+        x->moved_ms = cq_cur_uint(&c, UINT64_MAX, "item.moved_ms");
+        x->moves = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "item.moves");
+        cq_cur_rest(&c, h, S_SHARD_FIELDS);
+    }
+    int rc = s_close(&c, have, 4, diag);
+    if (rc != 0) {
+        cq_proto_shards_reply_free(m);
+        return rc;
+    }
+    m->n_items = ni;
+    return 0;
+}
+
+void
+cq_proto_shards_reply_free(cq_msg_shards_reply_t *m)
 {
     free(m->items);
     m->items = NULL;

@@ -49,6 +49,8 @@
 #define CQ_QID_LEN 24                   // "claim:123", "doc:45"
 #define CQ_PROTO_MAX_ACK (4u << 20)     // a document's 999, bytes
 #define CQ_PROTO_MAX_BATCHES 4096       // items in a BATCHES_REPLY
+#define CQ_PROTO_MAX_SHARDS 65536       // items in a SHARDS_REPLY
+#define CQ_PROTO_HOST_LEN 64            // a host name, with its NUL
 
 typedef enum {
     //  backend: worker <-> broker
@@ -66,6 +68,7 @@ typedef enum {
     CQ_CMD_ORPHANS = 0x0C,     // B->W ledger rows the journal never took
     CQ_CMD_EXTEND = 0x0D,      // W->B intake leases still being worked on
     CQ_CMD_PAUSE = 0x0E,       // W->B cannot take work (ledger failing)
+    CQ_CMD_DRAIN = 0x0F,       // B->W stop as on SIGTERM (`claimq drain`)
     //  frontend: client <-> broker
     CQ_CMD_SUBMIT = 0x20,           // C->B documents of a batch (+raw frames)
     CQ_CMD_RECEIPT = 0x21,          // B->C documents received (doc ids)
@@ -85,6 +88,10 @@ typedef enum {
     CQ_CMD_BATCHES_REPLY = 0x2F,    // B->C
     CQ_CMD_ACKS = 0x30,             // C->B a batch's 999 acknowledgments
     CQ_CMD_ACKS_REPLY = 0x31,       // B->C
+    CQ_CMD_DRAIN_NODE = 0x32,       // C->B drain a worker: its shards move
+    CQ_CMD_DRAIN_REPLY = 0x33,      // B->C
+    CQ_CMD_SHARDS = 0x34,           // C->B the shard map
+    CQ_CMD_SHARDS_REPLY = 0x35,     // B->C
 } cq_cmd_t;
 
 //  "READY", ... or NULL for a byte that is no command.
@@ -193,6 +200,8 @@ typedef struct {
     uint32_t crash_kind;  // 0 none, 1 a claim, 2 a document
     uint64_t crash_id;    // the claim's cid / the document's id
     uint64_t crash_lease; // the lease token it was delivered under
+    //  appended (issue 10): where it runs (for `claimq workers`)
+    char host[CQ_PROTO_HOST_LEN]; // its host name, or ""
 } cq_msg_ready_t;
 void cq_proto_ready_encode(cq_mpw_t *w, const cq_msg_ready_t *m);
 int cq_proto_ready_decode(const uint8_t *p, size_t n, cq_msg_ready_t *m,
@@ -253,7 +262,8 @@ void cq_proto_intake_encode(cq_mpw_t *w, const cq_msg_intake_t *m);
 int cq_proto_intake_decode(const uint8_t *p, size_t n, cq_msg_intake_t *m,
                            cq_diag_t *diag);
 
-//  Items of INTAKE_DONE, ADJUDICATE, RESULT, DECISIONS, RESULTS_REPLY.
+//  Items of INTAKE_DONE, ADJUDICATE, RESULT, HISTORY, DECISIONS,
+//  RESULTS_REPLY, ACKS_REPLY.
 typedef struct {
     cq_cur_t cur;  // positioned at the next item
     uint32_t n;    // items in the message
@@ -277,9 +287,13 @@ typedef struct {
     size_t ack_len;          // (0: not X12), <= CQ_PROTO_MAX_ACK; decode:
                              // a view into the body
 } cq_msg_intake_done_t;
-//  Items are written with cq_proto_claim_encode between _begin and _end.
+//  Items are written with cq_proto_claim_encode between _begin and _end;
+//  _end closes the claims and writes the fields that follow them
+//  (refused_sets, refused_claims, ack) from m, which may have been filled
+//  in meanwhile (the same m as _begin's, or a copy).
 size_t cq_proto_intake_done_begin(cq_mpw_t *w, const cq_msg_intake_done_t *m);
-void cq_proto_intake_done_end(cq_mpw_t *w, size_t at, uint32_t n_claims);
+void cq_proto_intake_done_end(cq_mpw_t *w, size_t at, uint32_t n_claims,
+                              const cq_msg_intake_done_t *m);
 int cq_proto_intake_done_decode(const uint8_t *p, size_t n,
                                 cq_msg_intake_done_t *m, cq_diag_t *diag);
 //  Next claim: 1 (claim and its encoded bytes [*raw, *raw_len) set), 0 at
@@ -420,6 +434,13 @@ typedef struct {
     //  appended (issue 9): X12 transaction sets refused at intake
     uint32_t refused_sets;
     uint32_t refused_claims;
+    //  claims whose key the batch held already (no decision of their
+    //  own: the batch holds each key once), and claims whose key was
+    //  known (in this batch or another) with other contents than those
+    //  decided (they carry that decision; a correction is a replacement,
+    //  frequency 7)
+    uint32_t dup_claims;
+    uint32_t conflicts;
 } cq_msg_doc_done_t;
 void cq_proto_doc_done_encode(cq_mpw_t *w, const cq_msg_doc_done_t *m);
 int cq_proto_doc_done_decode(const uint8_t *p, size_t n, cq_msg_doc_done_t *m,
@@ -534,6 +555,11 @@ typedef struct {
     uint64_t intake_done;     // documents it decoded
     uint64_t decided;         // claims it decided
     uint64_t idle_ms;         // since it was last heard
+    //  appended (issue 10)
+    char host[CQ_PROTO_HOST_LEN]; // where it runs (its READY's)
+    uint64_t since_ms;            // registered at (ms since 1970)
+    uint32_t claims_per_s;        // decided per second, lately
+    uint32_t heartbeat_ms;        // its heartbeat interval
 } cq_worker_info_t;
 
 typedef struct {
@@ -703,5 +729,59 @@ int cq_proto_acks_reply_decode(const uint8_t *p, size_t n,
 int cq_proto_acks_reply_next(cq_msg_acks_reply_t *m, uint64_t *doc_id,
                              char name[CQ_DOC_NAME_LEN], const uint8_t **ack,
                              size_t *len, cq_diag_t *diag);
+
+//  DRAIN_NODE (C->B): [req_id, node_id] the worker's shards move to the
+//  others (each once quiet), it gets no new work, finishes what it holds
+//  and stops (DRAIN to it: as on SIGTERM; it exits 0).
+typedef struct {
+    uint64_t req_id;
+    char node_id[CQ_ID_LEN];
+} cq_msg_drain_t;
+void cq_proto_drain_encode(cq_mpw_t *w, const cq_msg_drain_t *m);
+int cq_proto_drain_decode(const uint8_t *p, size_t n, cq_msg_drain_t *m,
+                          cq_diag_t *diag);
+
+//  DRAIN_REPLY (B->C): [req_id, node_id, status (0, CQ_ENOTFOUND: no live
+//  worker by that id, CQ_EINVAL: the last live worker, nowhere to move
+//  its shards), message, shards (it owned when asked)].
+typedef struct {
+    uint64_t req_id;
+    char node_id[CQ_ID_LEN];
+    int32_t status;
+    char message[CQ_PROTO_MSG_LEN];
+    uint32_t shards;
+} cq_msg_drain_reply_t;
+void cq_proto_drain_reply_encode(cq_mpw_t *w, const cq_msg_drain_reply_t *m);
+int cq_proto_drain_reply_decode(const uint8_t *p, size_t n,
+                                cq_msg_drain_reply_t *m, cq_diag_t *diag);
+
+//  SHARDS (C->B): [req_id].
+//  SHARDS_REPLY (B->C): [req_id, shards (S), moves_active, items of
+//  [shard, owner (node id, "" none), target ("" none: the node a planned
+//  move goes to), queued, inflight, moved_ms (0 never), moves]], one item
+//  per shard in shard order (at most CQ_PROTO_MAX_SHARDS).
+typedef struct {
+    uint32_t shard;
+    char owner[CQ_ID_LEN];
+    char target[CQ_ID_LEN];
+    uint64_t queued;
+    uint32_t inflight;
+    uint64_t moved_ms;
+    uint32_t moves;
+} cq_shard_info_t;
+typedef struct {
+    uint64_t req_id;
+    uint32_t shards;
+    uint32_t moves_active;
+    uint32_t n_items;
+    cq_shard_info_t *items; // decode: allocated; cq_proto_shards_reply_free
+} cq_msg_shards_reply_t;
+void cq_proto_shards_encode(cq_mpw_t *w, uint64_t req_id);
+int cq_proto_shards_decode(const uint8_t *p, size_t n, uint64_t *req_id,
+                           cq_diag_t *diag);
+void cq_proto_shards_reply_encode(cq_mpw_t *w, const cq_msg_shards_reply_t *m);
+int cq_proto_shards_reply_decode(const uint8_t *p, size_t n,
+                                 cq_msg_shards_reply_t *m, cq_diag_t *diag);
+void cq_proto_shards_reply_free(cq_msg_shards_reply_t *m);
 
 #endif

@@ -25,7 +25,7 @@
 //  document, the worker stores what it works on there (a few bytes, no
 //  system call). A process that dies leaves it behind; the next one tells
 //  the broker in READY, which holds it against that claim or document
-//  (poison detection: DESIGN.md §4.6).
+//  (poison detection: docs/operations.md).
 #ifndef CQ_FAULT_H
 #define CQ_FAULT_H
 

@@ -31,6 +31,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S_MAX_PENDING 256 // ADJUDICATE messages decided per commit
 #define S_TURN_MSGS 128   // messages read from the broker per turn
@@ -76,7 +77,11 @@ struct cq_worker {
     bool accepted;      // and it accepted us
     bool announced;     // ready callback called
     bool stopping;
+    bool drain; // the broker asked it to stop (`claimq drain`)
     bool goodbye_ok;
+    int refused;            // why the broker refused it for good (CQ_E*)
+    int64_t id_refused;     // node id refused since (0: not refused)
+    int64_t id_retry;       // next READY while refused
     bool paused;         // the ledger failed: no work until it recovers
     int64_t pause_retry; // next recovery attempt
     int64_t stop_deadline;
@@ -185,6 +190,8 @@ s_drop_pending(cq_worker_t *self)
     self->n_pending = 0;
 }
 
+static void s_ready(cq_worker_t *self);
+
 //  A new session: a new socket, an empty member state, READY. At start,
 //  after DISCONNECT, when the broker went silent, and after a pause. Work
 //  received on the old connection is dropped: the broker has given it,
@@ -209,6 +216,12 @@ s_connect(cq_worker_t *self)
     self->paused = false;
     self->broker_hb = self->cfg.heartbeat_ms;
     self->last_recv = self->now;
+    s_ready(self);
+}
+
+static void
+s_ready(cq_worker_t *self)
+{
     cq_msg_ready_t m;
     memset(&m, 0, sizeof m);
     cq_strlcpy(m.node_id, self->node_id, sizeof m.node_id);
@@ -221,6 +234,9 @@ s_connect(cq_worker_t *self)
     m.resolved_seq = (uint64_t)cq_ledger_resolved(self->ledger);
     if (m.resolved_seq > m.ledger_seq)
         m.resolved_seq = m.ledger_seq;
+    if (gethostname(m.host, sizeof m.host) != 0)
+        m.host[0] = '\0';
+    m.host[sizeof m.host - 1] = '\0';
     if (self->crashed.kind != 0 && !self->crash_told) {
         m.crash_kind = (uint32_t)self->crashed.kind;
         m.crash_id = self->crashed.id;
@@ -466,23 +482,62 @@ s_on_broker(cq_worker_t *self, cq_wire_msg_t *in)
             cq_log_warn(NULL, "WELCOME dropped: %s", diag.msg);
             break;
         }
-        self->welcomed = true;
-        self->accepted = m.accepted;
         self->broker_hb = m.heartbeat_ms;
         self->shards = m.shards;
-        if (!m.accepted)
-            cq_log_error(NULL, "the broker gives this node no work: %s",
-                         m.reason);
-        else
+        if (m.accepted) {
+            self->welcomed = self->accepted = true;
+            self->id_refused = 0;
             cq_log_notice(NULL, "registered with %s (epoch %" PRIu64 ")",
                           self->broker, m.epoch);
+        } else if (m.code == CQ_WELCOME_NODE_ID) {
+            //  The node id is live on another connection. A restarted
+            //  node's old connection may still be closing: READY again for
+            //  two heartbeats, then give up (two nodes with one id would
+            //  take each other's place forever).
+            if (self->id_refused == 0) {
+                self->id_refused = self->now;
+                cq_log_warn(NULL, "the broker refused node id %s: %s",
+                            self->node_id, m.reason);
+            }
+            if (self->now - self->id_refused >
+                2 * (int64_t)self->broker_hb + 1000) {
+                cq_log_error(NULL,
+                             "node id %s is in use by another worker of this "
+                             "broker; give each worker its own --node-id",
+                             self->node_id);
+                self->refused = CQ_EEXIST;
+            }
+            self->id_retry = self->now + 250;
+        } else {
+            self->welcomed = true;
+            self->accepted = false;
+            if (m.code == CQ_WELCOME_RULES && !self->cfg.wait_for_rules) {
+                cq_log_error(NULL,
+                             "the broker refused this worker: %s; start it "
+                             "with the cluster's plan, or with "
+                             "--wait-for-rules to wait until the cluster "
+                             "changes",
+                             m.reason);
+                self->refused = CQ_EUNSUPPORTED;
+            } else {
+                cq_log_error(NULL, "the broker gives this node no work: %s",
+                             m.reason);
+            }
+        }
         break;
     }
     case CQ_CMD_HEARTBEAT:
         break;
     case CQ_CMD_DISCONNECT: {
         char reason[CQ_PROTO_MSG_LEN] = "";
-        cq_proto_reason_decode(in->body, in->body_len, reason, NULL);
+        uint32_t code = 0;
+        cq_proto_disconnect_decode(in->body, in->body_len, reason, &code,
+                                   NULL);
+        if (code == CQ_DISCONNECT_WRONG_EP) {
+            cq_log_error(NULL, "%s: %s", self->broker, reason);
+            self->refused = CQ_EINVAL;
+            return true;
+        }
         cq_log_notice(NULL, "broker: %s; registering again", reason);
         return false;
     }
@@ -506,6 +561,12 @@ s_on_broker(cq_worker_t *self, cq_wire_msg_t *in)
         break;
     case CQ_CMD_GOODBYE_OK:
         self->goodbye_ok = true;
+        break;
+    case CQ_CMD_DRAIN:
+        if (!self->drain)
+            cq_log_notice(NULL, "draining (asked by the broker): finishing "
+                                "what it holds, then stopping");
+        self->drain = true;
         break;
     default:
         cq_log_warn(NULL, "unexpected %s from the broker",
@@ -593,7 +654,7 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
     int result = 0;
     for (;;) {
         self->now = cq_wire_now_ms();
-        if (*stop && !self->stopping) {
+        if ((*stop || self->drain) && !self->stopping) {
             self->stopping = true;
             self->stop_deadline = self->now + 3 * (int64_t)self->broker_hb;
             cq_log_notice(NULL, "stopping: %u documents, %u messages in hand",
@@ -635,6 +696,18 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
             }
         }
         cq_wire_msg_close(self->in);
+        if (self->refused != 0) {
+            result = self->refused;
+            break;
+        }
+        if (self->id_refused != 0 && self->now >= self->id_retry &&
+            !self->stopping) {
+            //  (READY again on this connection; silence meanwhile is not
+            //  the broker's)
+            self->id_retry = self->now + 250;
+            self->last_recv = self->now;
+            s_ready(self);
+        }
         if (self->welcomed && self->accepted && !self->announced) {
             self->announced = true;
             if (ready)

@@ -1,4 +1,4 @@
-//  worker.h: claimq-worker (DESIGN.md §3): one DEALER to the broker's
+//  worker.h: claimq-worker (docs/architecture.md): one DEALER to the broker's
 //  backend. Intake (decoding documents) runs on intake threads
 //  (intake.h); adjudication runs on the main thread against the node's own
 //  SQLite ledger: every ADJUDICATE waiting is decided, the ledger commits
@@ -22,6 +22,10 @@ typedef struct {
     uint32_t intake_threads; // intake threads (default 1)
     uint32_t intake_credit;  // documents in flight (default 2 per thread)
     uint32_t heartbeat_ms;   // default 1000
+    //  Rules that differ from the cluster's: wait for the cluster to
+    //  change (true), or stop (false, the default: cq_worker_run returns
+    //  CQ_EUNSUPPORTED).
+    bool wait_for_rules;
 } cq_worker_config_t;
 
 typedef struct cq_worker cq_worker_t;
@@ -40,7 +44,11 @@ typedef void(cq_worker_ready_fn)(void *arg, const char *node_id,
 //  Works until *stop, then stops gracefully: GOODBYE, finishes what it
 //  holds, commits, reports, returns 0. Returns CQ_EIO when the ledger
 //  cannot commit (the process should exit 1: the broker gives the work to
-//  another node).
+//  another node). The broker may refuse it (the process should exit 3,
+//  the log says why): CQ_EEXIST, its node id is live on another
+//  connection; CQ_EUNSUPPORTED, its rules differ from the cluster's
+//  (without wait_for_rules); CQ_EINVAL, the endpoint is the broker's
+//  client endpoint, not the worker endpoint.
 int cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
                   cq_worker_ready_fn *ready, void *arg);
 

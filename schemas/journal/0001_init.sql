@@ -1,4 +1,4 @@
--- 0001_init.sql: the broker's journal (DESIGN.md §6): DIR/journal.db,
+-- 0001_init.sql: the broker's journal (docs/operations.md): DIR/journal.db,
 -- SQLite in WAL mode with synchronous=FULL, and DIR/docs-NNNNNN.seg, the
 -- documents' bytes. Applied by broker/journal.c inside one transaction and
 -- recorded in schema_version.

@@ -2,7 +2,9 @@
 //  An input is a header frame (4 bytes) followed by a body; the header's
 //  command picks the decoder, and items are read to the end. Whatever
 //  claim or decision decodes must encode and decode again to the same
-//  bytes, and ORPHANS and EXTEND that decode must be within their limits.
+//  bytes; ORPHANS, EXTEND, WELCOME, DISCONNECT, BATCHES_REPLY,
+//  SHARDS_REPLY and the 999s of INTAKE_DONE and ACKS_REPLY that decode
+//  must be within their limits.
 //  Without CQ_FUZZ this replays tests/fuzz/corpus/proto/.
 #include "proto.h"
 
@@ -27,6 +29,17 @@ s_claim_stable(const cq_claim_t *c)
     free(c2);
     cq_mpw_free(&a);
     cq_mpw_free(&b);
+}
+
+//  A 999 that decoded: within the cap, and a view into the body.
+static void
+s_ack_within(const uint8_t *ack, size_t len, const uint8_t *p, size_t n)
+{
+    if (len > CQ_PROTO_MAX_ACK)
+        abort();
+    if (len > 0 &&
+        (ack == NULL || ack < p || len > n || (size_t)(ack - p) > n - len))
+        abort();
 }
 
 static void
@@ -70,6 +83,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t u32;
     int32_t st;
     char batch[CQ_BATCH_ID_LEN];
+    char name[CQ_DOC_NAME_LEN];
+    const uint8_t *ack;
+    size_t ack_len;
     switch (cmd) {
     case CQ_CMD_READY: {
         cq_msg_ready_t m;
@@ -78,7 +94,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case CQ_CMD_WELCOME: {
         cq_msg_welcome_t m;
-        cq_proto_welcome_decode(p, n, &m, &diag);
+        if (cq_proto_welcome_decode(p, n, &m, &diag) == 0 &&
+            (m.code > CQ_WELCOME_NODE_ID ||
+             (m.accepted && m.code != CQ_WELCOME_OK)))
+            abort();
         break;
     }
     case CQ_CMD_HEARTBEAT:
@@ -86,7 +105,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case CQ_CMD_GOODBYE_OK:
         cq_proto_empty_decode(p, n, &diag);
         break;
-    case CQ_CMD_DISCONNECT:
+    case CQ_CMD_DISCONNECT: {
+        char reason[CQ_PROTO_MSG_LEN];
+        if (cq_proto_disconnect_decode(p, n, reason, &u32, &diag) == 0 &&
+            u32 > CQ_DISCONNECT_WRONG_EP)
+            abort();
+        break;
+    }
     case CQ_CMD_PAUSE: {
         char reason[CQ_PROTO_MSG_LEN];
         cq_proto_reason_decode(p, n, reason, &diag);
@@ -99,9 +124,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case CQ_CMD_INTAKE_DONE: {
         cq_msg_intake_done_t m;
-        if (cq_proto_intake_done_decode(p, n, &m, &diag) == 0)
-            while (cq_proto_intake_done_next(&m, c, &raw, &raw_len, &diag) == 1)
-                s_claim_stable(c);
+        if (cq_proto_intake_done_decode(p, n, &m, &diag) != 0)
+            break;
+        s_ack_within(m.ack, m.ack_len, p, n);
+        while (cq_proto_intake_done_next(&m, c, &raw, &raw_len, &diag) == 1)
+            s_claim_stable(c);
         break;
     }
     case CQ_CMD_ADJUDICATE: {
@@ -219,6 +246,65 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cq_msg_quarantine_reply_t m;
         cq_proto_quarantine_reply_decode(p, n, &m, &diag);
         cq_proto_quarantine_reply_free(&m);
+        break;
+    }
+    case CQ_CMD_SEAL: {
+        cq_msg_seal_t m;
+        cq_proto_seal_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_SEAL_REPLY: {
+        cq_msg_seal_reply_t m;
+        cq_proto_seal_reply_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_BATCHES: {
+        cq_msg_batches_t m;
+        cq_proto_batches_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_BATCHES_REPLY: {
+        cq_msg_batches_reply_t m;
+        if (cq_proto_batches_reply_decode(p, n, &m, &diag) == 0 &&
+            (m.n_items > CQ_PROTO_MAX_BATCHES ||
+             (m.n_items > 0) != (m.items != NULL)))
+            abort();
+        cq_proto_batches_reply_free(&m);
+        break;
+    }
+    case CQ_CMD_ACKS: {
+        cq_msg_acks_t m;
+        cq_proto_acks_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_ACKS_REPLY: {
+        cq_msg_acks_reply_t m;
+        if (cq_proto_acks_reply_decode(p, n, &m, &diag) == 0)
+            while (cq_proto_acks_reply_next(&m, &u64, name, &ack, &ack_len,
+                                            &diag) == 1)
+                s_ack_within(ack, ack_len, p, n);
+        break;
+    }
+    case CQ_CMD_DRAIN_NODE: {
+        cq_msg_drain_t m;
+        cq_proto_drain_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_DRAIN_REPLY: {
+        cq_msg_drain_reply_t m;
+        cq_proto_drain_reply_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_SHARDS:
+        cq_proto_shards_decode(p, n, &u64, &diag);
+        break;
+    case CQ_CMD_SHARDS_REPLY: {
+        cq_msg_shards_reply_t m;
+        if (cq_proto_shards_reply_decode(p, n, &m, &diag) == 0 &&
+            (m.n_items > CQ_PROTO_MAX_SHARDS ||
+             (m.n_items > 0) != (m.items != NULL)))
+            abort();
+        cq_proto_shards_reply_free(&m);
         break;
     }
     default: {

@@ -93,11 +93,29 @@ Test(badframes, dropped_counted_and_still_serving, .timeout = 120,
     s_send(f, hdr, sizeof hdr, blob, big);
     free(blob);
     cr_assert_eq(s_wait_counter(cl.frontend, "oversized", 1), 1);
-    //  8. a worker command sent to the frontend: unexpected
+    //  8. a worker command sent to the frontend: counted, and its sender
+    //  is told which endpoint this is (DISCONNECT, code WRONG_EP)
     cq_proto_empty_encode(&w);
     cq_proto_hdr_encode(CQ_CMD_HEARTBEAT, hdr);
     s_send(f, hdr, sizeof hdr, w.data, w.len);
-    cr_assert_eq(s_wait_counter(cl.frontend, "unexpected", 1), 1);
+    cr_assert_eq(s_wait_counter(cl.frontend, "wrong_endpoint", 1), 1);
+    {
+        cq_wire_msg_t m;
+        cq_wire_msg_init(&m);
+        zmq_pollitem_t it = {f, 0, ZMQ_POLLIN, 0};
+        cr_assert_eq(zmq_poll(&it, 1, 5000), 1, "no answer");
+        cr_assert_eq(cq_wire_recv(f, false, &m, 0), 0);
+        cr_assert_eq(cq_wire_parse(&m, CQ_PROTO_MAX_FRAME, NULL), 0);
+        cr_assert_eq(m.cmd, CQ_CMD_DISCONNECT);
+        char reason[CQ_PROTO_MSG_LEN];
+        uint32_t code = 99;
+        cr_assert_eq(cq_proto_disconnect_decode(m.body, m.body_len, reason,
+                                                &code, NULL),
+                     0);
+        cr_assert_eq(code, CQ_DISCONNECT_WRONG_EP);
+        cr_assert(strstr(reason, "client endpoint (frontend)"), "%s", reason);
+        cq_wire_msg_close(&m);
+    }
 
     //  Backend: a peer that never sent READY is told to, and counted.
     s_send(b, hdr, sizeof hdr, w.data, w.len);
@@ -140,7 +158,7 @@ Test(badframes, dropped_counted_and_still_serving, .timeout = 120,
     snprintf(out, sizeof out, "%s/decisions.jsonl", dir);
     int rc = cq_proc_claimq(&r, 60, "submit", "--broker", cl.frontend,
                             "--quiet", "--chunk", "1000", claims, NULL);
-    cr_assert_eq(rc, 1, "%s", r.err);
+    cr_assert_eq(rc, 5, "%s", r.err); // refused: exit 5
     cr_assert(strstr(r.err, "over this broker's limit") != NULL, "%s", r.err);
     cq_run_free(&r);
     cr_assert_eq(cq_proc_counter(cl.frontend, "oversized"), 2);

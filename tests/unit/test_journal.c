@@ -41,21 +41,32 @@ s_batch(void *arg, uint32_t id, const char *batch_id, int64_t ms)
 
 static int
 s_doc(void *arg, uint32_t id, uint32_t batch, uint32_t pos, const char *name,
-      uint32_t first, int32_t rd, const uint8_t *digest, const void *data,
-      size_t len, size_t size)
+      uint32_t first, int32_t rd, bool rd_set, const uint8_t *digest,
+      const void *data, size_t len, size_t size)
 {
-    s_add(arg, "D%u:%u:%u:%s:%u:%d:%02x:%s:%zu ", id, batch, pos, name, first,
-          rd, digest[0], data ? "data" : "nodata", size);
+    s_add(arg, "D%u:%u:%u:%s:%u:%d%s:%02x:%s:%zu ", id, batch, pos, name, first,
+          rd, rd_set ? "(set)" : "", digest[0], data ? "data" : "nodata",
+          size);
     (void)len;
     return 0;
 }
 
 static int
 s_intake(void *arg, uint32_t doc, uint64_t seq, int32_t status,
-         const char *message, uint32_t n_claims)
+         const char *message, uint32_t n_claims, uint32_t refused_sets,
+         uint32_t refused_claims)
 {
     s_add(arg, "I%u:%llu:%d:%s:%u ", doc, (unsigned long long)seq, status,
           message, n_claims);
+    if (refused_sets || refused_claims)
+        s_add(arg, "refused:%u/%u ", refused_sets, refused_claims);
+    return 0;
+}
+
+static int
+s_ack(void *arg, uint32_t doc, const void *ack, size_t len)
+{
+    s_add(arg, "A%u:%.*s ", doc, (int)len, (const char *)ack);
     return 0;
 }
 
@@ -99,7 +110,7 @@ s_event(void *arg, const char *kind, uint32_t target, const char *node,
 }
 
 static const cq_journal_loader_t s_loader = {
-    s_batch, s_doc, s_intake, s_claim, s_ref, s_decision, s_event};
+    s_batch, s_doc, s_intake, s_claim, s_ref, s_decision, s_event, s_ack};
 
 static void
 s_load(cq_journal_t *j, s_trace_t *t)
@@ -119,11 +130,11 @@ s_fill(cq_journal_t *j)
     cq_journal_batch(j, 0, "b1", 1000);
     cq_journal_doc(j, 0, 0, 0, "a.jsonl", 1, 20000, 1001, dg, "AAAA", 4);
     cq_journal_doc(j, 1, 0, 1, "b.jsonl", 3, 20000, 1002, dg, "BB", 2);
-    cq_journal_intake_begin(j, 0, 1, 0, NULL, 2);
+    cq_journal_intake_begin(j, 0, 1, 0, NULL, 2, 0, 0);
     cq_journal_entry_claim(j, 0, "P|1|c1|1", 7, "c1", 2);
     cq_journal_entry_claim(j, 1, "P|1|c2|1", 9, "c2", 2);
     cq_journal_intake_end(j);
-    cq_journal_intake_begin(j, 1, 2, -20, "bad record", 1);
+    cq_journal_intake_begin(j, 1, 2, -20, "bad record", 1, 0, 0);
     cq_journal_entry_ref(j, 0);
     cq_journal_intake_end(j);
     cq_journal_result_begin(j, 0, "w2", "L2", 77, 1003);
@@ -240,7 +251,7 @@ Test(journal, compaction_moves_claims_to_the_archive)
     uint8_t dg[32] = {0xcd};
     cq_journal_batch(j, 1, "b2", 3000);
     cq_journal_doc(j, 2, 1, 0, "c.jsonl", 1, 20000, 3001, dg, "CC", 2);
-    cq_journal_intake_begin(j, 2, 3, 0, NULL, 1);
+    cq_journal_intake_begin(j, 2, 3, 0, NULL, 1, 0, 0);
     cq_journal_entry_claim(j, 2, "P|1|c3|1", 1, "c3", 2);
     cq_journal_intake_end(j);
     cr_assert_eq(cq_journal_commit(j, &diag), 0);
@@ -267,6 +278,61 @@ Test(journal, compaction_moves_claims_to_the_archive)
     cr_assert_eq(cq_journal_compact(j, 1, "b2", NULL, 0, NULL, 0, 1, &diag),
                  CQ_EBUSY);
     cr_assert_eq(cq_journal_commit(j, &diag), 0);
+    cq_journal_close(&j);
+}
+
+//  Issue 9's records: a submitter's received date, transaction sets
+//  refused at intake, a document's 999 (after the decisions), and ids that
+//  stay used when compaction removes the newest batch.
+Test(journal, answers_and_id_floors)
+{
+    const char *dir = cq_test_tmpdir();
+    cq_diag_t diag = {0};
+    cq_journal_t *j = cq_journal_open(dir, 4, &diag);
+    cr_assert_not_null(j, "%s", diag.msg);
+    uint8_t dg[32] = {0x11};
+    cq_journal_batch(j, 0, "b", 1);
+    zmq_msg_t m;
+    zmq_msg_init_size(&m, 3);
+    memcpy(zmq_msg_data(&m), "ISA", 3);
+    cq_journal_doc_msg(j, 0, 0, 0, "x.837", 1, 19000, true, 2, dg, &m);
+    zmq_msg_close(&m);
+    cq_journal_intake_begin(j, 0, 1, 0, NULL, 1, 2, 7);
+    cq_journal_entry_claim(j, 0, "P|1|c1|1", 1, "c1", 2);
+    cq_journal_intake_end(j);
+    cq_journal_ack(j, 0, "ISA*999", 7);
+    cq_journal_result_begin(j, 0, "w", "L", 5, 3);
+    cq_journal_result_item(j, 0, 1, 1, 0, "d1", 2);
+    cq_journal_result_end(j);
+    cq_journal_event(j, "batch_sealed", 0, NULL, 1, NULL, 4);
+    cr_assert_eq(cq_journal_commit(j, &diag), 0, "%s", diag.msg);
+    s_trace_t t;
+    s_load(j, &t);
+    cr_assert_str_eq(t.log,
+                     "B0:b:1 D0:0:0:x.837:1:19000(set):11:nodata:3 "
+                     "I0:1:0::1 refused:2/7 C0:P|1|c1|1:1:0:0:0:c1:- "
+                     "X0:1:0:w:L:1:0:d1 A0:ISA*999 "
+                     "Ebatch_sealed:0:-:1:-:4 ",
+                     "%s", t.log);
+    uint32_t nb, nd;
+    cq_journal_id_floors(j, &nb, &nd);
+    cr_assert_eq(nb, 0);
+    cr_assert_eq(nd, 0);
+    cq_journal_arch_t arch[1] = {
+        {0, "P|1|c1|1", 1, "c1", 2, 1, 0, "w", "L", 1, 0, "d1", 2}};
+    uint32_t docs[] = {0};
+    cr_assert_eq(cq_journal_compact(j, 0, "b", docs, 1, arch, 1, 9, &diag), 0,
+                 "%s", diag.msg);
+    cq_journal_close(&j);
+    j = cq_journal_open(dir, 4, &diag);
+    cr_assert_not_null(j, "%s", diag.msg);
+    s_load(j, &t);
+    //  the batch, its document and its 999 are gone; ids 0 stay used
+    cr_assert(strstr(t.log, "A0:") == NULL, "%s", t.log);
+    cr_assert(strstr(t.log, "B0:") == NULL, "%s", t.log);
+    cq_journal_id_floors(j, &nb, &nd);
+    cr_assert_eq(nb, 1);
+    cr_assert_eq(nd, 1);
     cq_journal_close(&j);
 }
 

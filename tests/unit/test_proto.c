@@ -502,7 +502,7 @@ Test(proto, claim_fields_are_validated)
 //  ---- messages ------------------------------------------------------------
 
 //  Builders of valid bodies, one per message with appended fields or new
-//  in issue 8 (also written as fuzz seeds: write_fuzz_seeds).
+//  in issues 8 and 9 (also written as fuzz seeds: write_fuzz_seeds).
 
 static void
 s_make_ready(cq_mpw_t *w)
@@ -518,6 +518,7 @@ s_make_ready(cq_mpw_t *w)
     strcpy(r.node_id, "w1");
     strcpy(r.rules_version, "sha256:00ff");
     strcpy(r.ledger_id, "0123456789abcdef0123456789abcdef");
+    strcpy(r.host, "node-7.example");
     cq_proto_ready_encode(w, &r);
 }
 
@@ -527,10 +528,28 @@ s_make_welcome(cq_mpw_t *w)
     cq_msg_welcome_t m = {.heartbeat_ms = 500,
                           .accepted = false,
                           .shards = 65536,
-                          .epoch = 1ull << 40};
+                          .epoch = 1ull << 40,
+                          .code = CQ_WELCOME_RULES};
     strcpy(m.rules_version, "sha256:1");
     strcpy(m.reason, "rules differ");
     cq_proto_welcome_encode(w, &m);
+}
+
+//  A worker that is given work: code 0.
+static void
+s_make_welcome_ok(cq_mpw_t *w)
+{
+    cq_msg_welcome_t m = {
+        .heartbeat_ms = 1000, .accepted = true, .shards = 256, .epoch = 2};
+    strcpy(m.rules_version, "sha256:1");
+    cq_proto_welcome_encode(w, &m);
+}
+
+static void
+s_make_disconnect(cq_mpw_t *w)
+{
+    cq_proto_disconnect_encode(w, "a worker on the frontend",
+                               CQ_DISCONNECT_WRONG_EP);
 }
 
 //  A decision with a few fields set.
@@ -612,8 +631,24 @@ s_make_status_reply(cq_mpw_t *w)
                                 .pend = 10,
                                 .failed = 1,
                                 .durable = true,
-                                .epoch = 3};
+                                .epoch = 3,
+                                .sealed = true,
+                                .complete = false,
+                                .refused_sets = 2,
+                                .refused_claims = UINT64_MAX,
+                                .workers_live = 1u << 20,
+                                .received_date = 20500,
+                                .received_set = true};
     strcpy(sr.batch_id, "b1");
+    cq_proto_status_reply_encode(w, &sr);
+}
+
+//  A batch the broker does not know: no received date.
+static void
+s_make_status_reply_none(cq_mpw_t *w)
+{
+    cq_msg_status_reply_t sr = {.req_id = 9, .received_date = CQ_DATE_NONE};
+    strcpy(sr.batch_id, "nope");
     cq_proto_status_reply_encode(w, &sr);
 }
 
@@ -671,6 +706,209 @@ s_make_quarantine_reply(cq_mpw_t *w)
     s_quarantine_reply(w, 2);
 }
 
+//  The 999 of an X12 document whose one transaction set was refused.
+static const char s_999[] =
+    "ISA*00*          *00*          *ZZ*PAYER          *ZZ*SUBMITTER      "
+    "*260302*1200*^*00501*000000001*0*P*:~GS*FA*PAYER*SUBMITTER*20260302*"
+    "1200*1*X*005010X231A1~ST*999*0001*005010X231A1~AK1*HC*1*005010X222A1~"
+    "AK2*837*0001~IK5*R*5~AK9*R*1*1*0~SE*6*0001~GE*1*1~IEA*1*000000001~";
+
+//  The last part of an X12 document: two claims, a refused transaction
+//  set of three claims, and the document's 999.
+static void
+s_make_intake_done(cq_mpw_t *w)
+{
+    cq_mpw_t cw;
+    cq_mpw_init(&cw);
+    s_plain_claim(&cw);
+    cq_msg_intake_done_t m = {.lease = 42,
+                              .doc_id = 7,
+                              .part = 1,
+                              .last = true,
+                              .refused_sets = 1,
+                              .refused_claims = 3,
+                              .ack = (const uint8_t *)s_999,
+                              .ack_len = sizeof s_999 - 1};
+    size_t at = cq_proto_intake_done_begin(w, &m);
+    cq_mpw_raw(w, cw.data, cw.len);
+    cq_mpw_raw(w, cw.data, cw.len);
+    cq_proto_intake_done_end(w, at, 2, &m);
+    cq_mpw_free(&cw);
+}
+
+static void
+s_make_doc_done(cq_mpw_t *w)
+{
+    cq_msg_doc_done_t m = {.doc_id = 3,
+                           .n_claims = 2,
+                           .refused_sets = 1,
+                           .refused_claims = UINT32_MAX,
+                           .dup_claims = 2,
+                           .conflicts = 1};
+    strcpy(m.batch_id, "b1");
+    strcpy(m.message, "1 transaction set refused");
+    cq_proto_doc_done_encode(w, &m);
+}
+
+static void
+s_make_submit(cq_mpw_t *w)
+{
+    cq_msg_submit_t *m = calloc(1, sizeof *m);
+    m->req_id = 1;
+    strcpy(m->batch_id, "b1");
+    m->n_docs = 2;
+    strcpy(m->docs[0].name, "a.837");
+    m->docs[0].first_record = 1;
+    m->docs[0].size = 100;
+    strcpy(m->docs[1].name, "b.jsonl");
+    m->docs[1].first_record = 1;
+    m->docs[1].size = 0;
+    m->received_date = 20514;
+    cq_proto_submit_encode(w, m);
+    free(m);
+}
+
+static void
+s_make_seal(cq_mpw_t *w)
+{
+    cq_msg_seal_t m = {.req_id = 11, .docs = 3};
+    strcpy(m.batch_id, "b1");
+    cq_proto_seal_encode(w, &m);
+}
+
+static void
+s_make_seal_reply(cq_mpw_t *w)
+{
+    cq_msg_seal_reply_t m = {.req_id = 11, .status = CQ_EINVAL, .docs = 2};
+    strcpy(m.batch_id, "b1");
+    strcpy(m.message, "sealed at 3 documents, 2 received");
+    cq_proto_seal_reply_encode(w, &m);
+}
+
+static void
+s_make_batches(cq_mpw_t *w)
+{
+    cq_msg_batches_t m = {.req_id = 12, .since_ms = UINT64_C(1764800000000)};
+    cq_proto_batches_encode(w, &m);
+}
+
+//  A BATCHES_REPLY of n batches "b0", "b1", ...
+static void
+s_batches_reply(cq_mpw_t *w, uint32_t n)
+{
+    cq_batch_info_t *items = calloc(n ? n : 1, sizeof *items);
+    for (uint32_t i = 0; i < n; i++) {
+        cq_batch_info_t *x = &items[i];
+        snprintf(x->batch_id, sizeof x->batch_id, "b%u", i);
+        x->created_ms = UINT64_C(1764800000000) + i;
+        x->docs = 3;
+        x->docs_done = 2;
+        x->claims = 1000 + i;
+        x->decided = 999;
+        x->failed = 1;
+        x->refused_sets = i;
+        x->sealed = i % 2 == 0;
+        x->complete = i % 4 == 0;
+    }
+    cq_msg_batches_reply_t m = {
+        .req_id = 12, .total = n + 5, .n_items = n, .items = items};
+    cq_proto_batches_reply_encode(w, &m);
+    free(items);
+}
+
+static void
+s_make_batches_reply(cq_mpw_t *w)
+{
+    s_batches_reply(w, 2);
+}
+
+static void
+s_make_acks(cq_mpw_t *w)
+{
+    cq_msg_acks_t m = {.req_id = 13, .cursor = 4};
+    strcpy(m.batch_id, "b1");
+    cq_proto_acks_encode(w, &m);
+}
+
+static void
+s_make_acks_reply(cq_mpw_t *w)
+{
+    cq_msg_acks_reply_t m = {
+        .req_id = 13, .next_cursor = 6, .total = 9, .complete = true};
+    strcpy(m.batch_id, "b1");
+    size_t at = cq_proto_acks_reply_begin(w, &m);
+    cq_proto_acks_reply_add(w, 4, "a.837", (const uint8_t *)s_999,
+                            sizeof s_999 - 1);
+    cq_proto_acks_reply_add(w, 5, "b.837", (const uint8_t *)"ISA~", 4);
+    cq_proto_acks_reply_end(w, at, 2);
+}
+
+static void
+s_make_drain(cq_mpw_t *w)
+{
+    cq_msg_drain_t m = {.req_id = 14};
+    strcpy(m.node_id, "w3");
+    cq_proto_drain_encode(w, &m);
+}
+
+static void
+s_make_drain_reply(cq_mpw_t *w)
+{
+    cq_msg_drain_reply_t m = {.req_id = 14, .status = CQ_EINVAL, .shards = 64};
+    strcpy(m.node_id, "w3");
+    strcpy(m.message, "the last live worker: nowhere to move its shards");
+    cq_proto_drain_reply_encode(w, &m);
+}
+
+static void
+s_make_shards(cq_mpw_t *w)
+{
+    cq_proto_shards_encode(w, 15);
+}
+
+static void
+s_make_shards_reply(cq_mpw_t *w)
+{
+    cq_shard_info_t items[2] = {
+        {.shard = 0, .queued = 1ull << 33, .inflight = 7, .moves = 2},
+        {.shard = 1, .moved_ms = UINT64_C(1764800000000), .moves = 1}};
+    strcpy(items[0].owner, "w1");
+    strcpy(items[1].owner, "w1");
+    strcpy(items[1].target, "w2");
+    cq_msg_shards_reply_t m = {.req_id = 15,
+                               .shards = 2,
+                               .moves_active = 1,
+                               .n_items = 2,
+                               .items = items};
+    cq_proto_shards_reply_encode(w, &m);
+}
+
+static void
+s_make_workers_reply(cq_mpw_t *w)
+{
+    static cq_msg_workers_reply_t m;
+    cq_worker_info_t ws[1];
+    memset(&m, 0, sizeof m);
+    memset(ws, 0, sizeof ws);
+    strcpy(ws[0].node_id, "w1");
+    strcpy(ws[0].state, "draining");
+    strcpy(ws[0].rules_version, "sha256:1");
+    strcpy(ws[0].host, "node-7.example");
+    ws[0].since_ms = UINT64_C(1764800000000);
+    ws[0].claims_per_s = 512;
+    ws[0].heartbeat_ms = 1000;
+    ws[0].decided = 1ull << 33;
+    m.req_id = 16;
+    m.shards = 256;
+    strcpy(m.rules_version, "sha256:1");
+    m.workers = ws;
+    m.n_workers = 1;
+    m.n_counters = 1;
+    strcpy(m.counters[0].name, "node_id_refused");
+    m.counters[0].value = 2;
+    cq_proto_workers_reply_encode(w, &m);
+}
+
 //  s_dec_NAME: cq_proto_NAME_decode into a scratch struct.
 #define S_DECODER(name, type)                                                  \
     static int s_dec_##name(const uint8_t *p, size_t n, cq_diag_t *diag)       \
@@ -687,6 +925,14 @@ S_DECODER(extend, cq_msg_extend_t)
 S_DECODER(status_reply, cq_msg_status_reply_t)
 S_DECODER(results, cq_msg_results_t)
 S_DECODER(quarantine, cq_msg_quarantine_t)
+S_DECODER(doc_done, cq_msg_doc_done_t)
+S_DECODER(submit, cq_msg_submit_t)
+S_DECODER(seal, cq_msg_seal_t)
+S_DECODER(seal_reply, cq_msg_seal_reply_t)
+S_DECODER(batches, cq_msg_batches_t)
+S_DECODER(acks, cq_msg_acks_t)
+S_DECODER(drain, cq_msg_drain_t)
+S_DECODER(drain_reply, cq_msg_drain_reply_t)
 
 static int
 s_dec_reason(const uint8_t *p, size_t n, cq_diag_t *diag)
@@ -713,12 +959,66 @@ s_dec_history(const uint8_t *p, size_t n, cq_diag_t *diag)
     return rc;
 }
 
+//  s_dec_NAME for a message whose decode allocates: freed after.
+#define S_DECODER_FREE(name, type)                                             \
+    static int s_dec_##name(const uint8_t *p, size_t n, cq_diag_t *diag)       \
+    {                                                                          \
+        type m;                                                                \
+        int rc = cq_proto_##name##_decode(p, n, &m, diag);                     \
+        cq_proto_##name##_free(&m);                                            \
+        return rc;                                                             \
+    }
+S_DECODER_FREE(quarantine_reply, cq_msg_quarantine_reply_t)
+S_DECODER_FREE(batches_reply, cq_msg_batches_reply_t)
+S_DECODER_FREE(shards_reply, cq_msg_shards_reply_t)
+S_DECODER_FREE(workers_reply, cq_msg_workers_reply_t)
+
 static int
-s_dec_quarantine_reply(const uint8_t *p, size_t n, cq_diag_t *diag)
+s_dec_shards(const uint8_t *p, size_t n, cq_diag_t *diag)
 {
-    cq_msg_quarantine_reply_t m;
-    int rc = cq_proto_quarantine_reply_decode(p, n, &m, diag);
-    cq_proto_quarantine_reply_free(&m);
+    uint64_t req_id;
+    return cq_proto_shards_decode(p, n, &req_id, diag);
+}
+
+static int
+s_dec_disconnect(const uint8_t *p, size_t n, cq_diag_t *diag)
+{
+    char reason[CQ_PROTO_MSG_LEN];
+    uint32_t code;
+    return cq_proto_disconnect_decode(p, n, reason, &code, diag);
+}
+
+//  INTAKE_DONE with every claim read: 0 or the first error.
+static int
+s_dec_intake_done(const uint8_t *p, size_t n, cq_diag_t *diag)
+{
+    cq_msg_intake_done_t m;
+    cq_claim_t *c = malloc(sizeof *c);
+    const uint8_t *raw;
+    size_t raw_len;
+    int rc = cq_proto_intake_done_decode(p, n, &m, diag);
+    if (rc == 0)
+        while ((rc = cq_proto_intake_done_next(&m, c, &raw, &raw_len, diag)) ==
+               1)
+            ;
+    free(c);
+    return rc;
+}
+
+//  ACKS_REPLY with every item read.
+static int
+s_dec_acks_reply(const uint8_t *p, size_t n, cq_diag_t *diag)
+{
+    cq_msg_acks_reply_t m;
+    uint64_t doc_id;
+    char name[CQ_DOC_NAME_LEN];
+    const uint8_t *ack;
+    size_t len;
+    int rc = cq_proto_acks_reply_decode(p, n, &m, diag);
+    if (rc == 0)
+        while ((rc = cq_proto_acks_reply_next(&m, &doc_id, name, &ack, &len,
+                                              diag)) == 1)
+            ;
     return rc;
 }
 
@@ -734,6 +1034,23 @@ enum {
     M_RESULTS,
     M_QUARANTINE,
     M_QUARANTINE_REPLY,
+    M_WELCOME_OK,
+    M_DISCONNECT,
+    M_INTAKE_DONE,
+    M_DOC_DONE,
+    M_STATUS_REPLY_NONE,
+    M_SUBMIT,
+    M_SEAL,
+    M_SEAL_REPLY,
+    M_BATCHES,
+    M_BATCHES_REPLY,
+    M_ACKS,
+    M_ACKS_REPLY,
+    M_DRAIN,
+    M_DRAIN_REPLY,
+    M_SHARDS,
+    M_SHARDS_REPLY,
+    M_WORKERS_REPLY,
 };
 
 static const struct {
@@ -743,9 +1060,9 @@ static const struct {
     s_decode_fn decode;
     uint32_t fields; // the message's table in proto.md
 } s_msgs[] = {
-    [M_READY] = {"ready_ledger", CQ_CMD_READY, s_make_ready, s_dec_ready, 11},
+    [M_READY] = {"ready_ledger", CQ_CMD_READY, s_make_ready, s_dec_ready, 12},
     [M_WELCOME] = {"welcome_shards", CQ_CMD_WELCOME, s_make_welcome,
-                   s_dec_welcome, 6},
+                   s_dec_welcome, 7},
     [M_HISTORY] = {"history", CQ_CMD_HISTORY, s_make_history, s_dec_history, 4},
     [M_HISTORY_EMPTY] = {"history_empty", CQ_CMD_HISTORY, s_make_history_empty,
                          s_dec_history, 4},
@@ -753,14 +1070,45 @@ static const struct {
     [M_EXTEND] = {"extend", CQ_CMD_EXTEND, s_make_extend, s_dec_extend, 1},
     [M_PAUSE] = {"pause", CQ_CMD_PAUSE, s_make_pause, s_dec_reason, 1},
     [M_STATUS_REPLY] = {"status_reply_durable", CQ_CMD_STATUS_REPLY,
-                        s_make_status_reply, s_dec_status_reply, 14},
+                        s_make_status_reply, s_dec_status_reply, 21},
     [M_RESULTS] = {"results_watch", CQ_CMD_RESULTS, s_make_results,
                    s_dec_results, 6},
     [M_QUARANTINE] = {"quarantine", CQ_CMD_QUARANTINE, s_make_quarantine,
                       s_dec_quarantine, 3},
     [M_QUARANTINE_REPLY] = {"quarantine_reply", CQ_CMD_QUARANTINE_REPLY,
                             s_make_quarantine_reply, s_dec_quarantine_reply, 4},
+    [M_WELCOME_OK] = {"welcome", CQ_CMD_WELCOME, s_make_welcome_ok,
+                      s_dec_welcome, 7},
+    [M_DISCONNECT] = {"disconnect_code", CQ_CMD_DISCONNECT, s_make_disconnect,
+                      s_dec_disconnect, 2},
+    [M_INTAKE_DONE] = {"intake_done", CQ_CMD_INTAKE_DONE, s_make_intake_done,
+                       s_dec_intake_done, 10},
+    [M_DOC_DONE] = {"doc_done", CQ_CMD_DOC_DONE, s_make_doc_done,
+                    s_dec_doc_done, 9},
+    [M_STATUS_REPLY_NONE] = {"status_reply", CQ_CMD_STATUS_REPLY,
+                             s_make_status_reply_none, s_dec_status_reply, 21},
+    [M_SUBMIT] = {"submit", CQ_CMD_SUBMIT, s_make_submit, s_dec_submit, 4},
+    [M_SEAL] = {"seal", CQ_CMD_SEAL, s_make_seal, s_dec_seal, 3},
+    [M_SEAL_REPLY] = {"seal_reply", CQ_CMD_SEAL_REPLY, s_make_seal_reply,
+                      s_dec_seal_reply, 5},
+    [M_BATCHES] = {"batches", CQ_CMD_BATCHES, s_make_batches, s_dec_batches, 2},
+    [M_BATCHES_REPLY] = {"batches_reply", CQ_CMD_BATCHES_REPLY,
+                         s_make_batches_reply, s_dec_batches_reply, 3},
+    [M_ACKS] = {"acks", CQ_CMD_ACKS, s_make_acks, s_dec_acks, 3},
+    [M_ACKS_REPLY] = {"acks_reply", CQ_CMD_ACKS_REPLY, s_make_acks_reply,
+                      s_dec_acks_reply, 7},
+    [M_DRAIN] = {"drain_node", CQ_CMD_DRAIN_NODE, s_make_drain, s_dec_drain, 2},
+    [M_DRAIN_REPLY] = {"drain_reply", CQ_CMD_DRAIN_REPLY, s_make_drain_reply,
+                       s_dec_drain_reply, 5},
+    [M_SHARDS] = {"shards", CQ_CMD_SHARDS, s_make_shards, s_dec_shards, 1},
+    [M_SHARDS_REPLY] = {"shards_reply", CQ_CMD_SHARDS_REPLY,
+                        s_make_shards_reply, s_dec_shards_reply, 4},
+    [M_WORKERS_REPLY] = {"workers_reply", CQ_CMD_WORKERS_REPLY,
+                         s_make_workers_reply, s_dec_workers_reply, 5},
 };
+
+//  Trailing fields a message may leave out (DISCONNECT's code).
+static const uint32_t s_optional[CQ_ARRAY_LEN(s_msgs)] = {[M_DISCONNECT] = 1};
 
 Test(proto, ready_and_welcome_round_trip)
 {
@@ -800,6 +1148,18 @@ Test(proto, ready_and_welcome_round_trip)
     cr_assert_eq(m.heartbeat_ms, 500);
     cr_assert_eq(m.shards, 65536);
     cr_assert_eq(m.epoch, 1ull << 40);
+    cr_assert_eq(m.code, CQ_WELCOME_RULES);
+    s_make_welcome_ok(&w);
+    cr_assert_eq(cq_proto_welcome_decode(w.data, w.len, &m, NULL), 0);
+    cr_assert(m.accepted);
+    cr_assert_eq(m.code, CQ_WELCOME_OK);
+    cr_assert_str_eq(m.reason, "");
+    //  a worker whose node id is live elsewhere
+    m.accepted = false;
+    m.code = CQ_WELCOME_NODE_ID;
+    cq_proto_welcome_encode(&w, &m);
+    cr_assert_eq(cq_proto_welcome_decode(w.data, w.len, &m, NULL), 0);
+    cr_assert_eq(m.code, CQ_WELCOME_NODE_ID);
     cq_mpw_free(&w);
 }
 
@@ -821,6 +1181,38 @@ Test(proto, empty_and_reason)
     char reason[CQ_PROTO_MSG_LEN];
     cr_assert_eq(cq_proto_reason_decode(w.data, w.len, reason, NULL), 0);
     cr_assert_str_eq(reason, "go away");
+    cq_mpw_free(&w);
+}
+
+//  DISCONNECT with a code, and both ways between it and the plain reason
+//  codec (an older broker, an older worker).
+Test(proto, disconnect_codes)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    char reason[CQ_PROTO_MSG_LEN];
+    uint32_t code = 99;
+    s_make_disconnect(&w);
+    cr_assert_eq(cq_proto_disconnect_decode(w.data, w.len, reason, &code, NULL),
+                 0);
+    cr_assert_str_eq(reason, "a worker on the frontend");
+    cr_assert_eq(code, CQ_DISCONNECT_WRONG_EP);
+    cr_assert_eq(cq_proto_reason_decode(w.data, w.len, reason, NULL), 0);
+    cr_assert_str_eq(reason, "a worker on the frontend");
+    cq_proto_reason_encode(&w, "not registered");
+    code = 99;
+    cr_assert_eq(cq_proto_disconnect_decode(w.data, w.len, reason, &code, NULL),
+                 0);
+    cr_assert_str_eq(reason, "not registered");
+    cr_assert_eq(code, CQ_DISCONNECT_AGAIN);
+    //  a reason longer than the field is cut to fit
+    char long_reason[CQ_PROTO_MSG_LEN + 10];
+    memset(long_reason, 'r', sizeof long_reason - 1);
+    long_reason[sizeof long_reason - 1] = '\0';
+    cq_proto_disconnect_encode(&w, long_reason, CQ_DISCONNECT_AGAIN);
+    cr_assert_eq(cq_proto_disconnect_decode(w.data, w.len, reason, &code, NULL),
+                 0);
+    cr_assert_eq(strlen(reason), CQ_PROTO_MSG_LEN - 1);
     cq_mpw_free(&w);
 }
 
@@ -853,7 +1245,7 @@ Test(proto, intake_and_intake_done_round_trip)
         snprintf(c->claim_id, sizeof c->claim_id, "C%d", i);
         cq_proto_claim_encode(&w, c);
     }
-    cq_proto_intake_done_end(&w, at, 3);
+    cq_proto_intake_done_end(&w, at, 3, &m);
     cq_msg_intake_done_t m2;
     cr_assert_eq(cq_proto_intake_done_decode(w.data, w.len, &m2, NULL), 0);
     cr_assert_eq(m2.part, 3);
@@ -861,6 +1253,10 @@ Test(proto, intake_and_intake_done_round_trip)
     cr_assert_eq(m2.status, CQ_EPROTO);
     cr_assert_str_eq(m2.message, "line 3: not JSON");
     cr_assert_eq(m2.claims.n, 3);
+    //  not X12: nothing refused, no 999
+    cr_assert_eq(m2.refused_sets, 0);
+    cr_assert_eq(m2.refused_claims, 0);
+    cr_assert_eq(m2.ack_len, 0);
     const uint8_t *raw;
     size_t raw_len;
     for (int i = 0; i < 3; i++) {
@@ -877,6 +1273,62 @@ Test(proto, intake_and_intake_done_round_trip)
     cq_mpw_free(&w);
     free(c);
     free(back);
+}
+
+//  The fields after the claims: refused sets and the 999, a view into the
+//  body; the claims before them still read one by one.
+Test(proto, intake_done_refused_sets_and_999)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    s_make_intake_done(&w);
+    cq_msg_intake_done_t m;
+    cr_assert_eq(cq_proto_intake_done_decode(w.data, w.len, &m, NULL), 0);
+    cr_assert_eq(m.lease, 42);
+    cr_assert_eq(m.part, 1);
+    cr_assert(m.last);
+    cr_assert_eq(m.refused_sets, 1);
+    cr_assert_eq(m.refused_claims, 3);
+    cr_assert_eq(m.ack_len, sizeof s_999 - 1);
+    cr_assert(memcmp(m.ack, s_999, m.ack_len) == 0);
+    cr_assert(m.ack > w.data && m.ack + m.ack_len == w.data + w.len);
+    cr_assert_eq(m.claims.n, 2);
+    cq_claim_t *c = malloc(sizeof *c);
+    const uint8_t *raw;
+    size_t raw_len;
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(cq_proto_intake_done_next(&m, c, &raw, &raw_len, NULL), 1);
+        cr_assert_str_eq(c->claim_id, "C1");
+    }
+    cr_assert_eq(cq_proto_intake_done_next(&m, c, &raw, &raw_len, NULL), 0);
+    //  an empty part with a 999 at the cap, counts at theirs
+    uint8_t *big = calloc(1, CQ_PROTO_MAX_ACK);
+    big[CQ_PROTO_MAX_ACK - 1] = '~';
+    cq_msg_intake_done_t e = {.doc_id = 8,
+                              .last = true,
+                              .refused_sets = UINT32_MAX,
+                              .refused_claims = UINT32_MAX,
+                              .ack = big,
+                              .ack_len = CQ_PROTO_MAX_ACK};
+    size_t at = cq_proto_intake_done_begin(&w, &e);
+    cq_proto_intake_done_end(&w, at, 0, &e);
+    cr_assert_eq(cq_proto_intake_done_decode(w.data, w.len, &m, NULL), 0);
+    cr_assert_eq(m.claims.n, 0);
+    cr_assert_eq(m.refused_sets, UINT32_MAX);
+    cr_assert_eq(m.refused_claims, UINT32_MAX);
+    cr_assert_eq(m.ack_len, CQ_PROTO_MAX_ACK);
+    cr_assert_eq(m.ack[CQ_PROTO_MAX_ACK - 1], '~');
+    //  a failed decode leaves no claims and no 999
+    s_make_intake_done(&w);
+    w.len--;
+    cr_assert_eq(cq_proto_intake_done_decode(w.data, w.len, &m, NULL),
+                 CQ_EPROTO);
+    cr_assert_eq(m.claims.n, 0);
+    cr_assert_null(m.ack);
+    cr_assert_eq(m.ack_len, 0);
+    cq_mpw_free(&w);
+    free(big);
+    free(c);
 }
 
 Test(proto, adjudicate_and_result_round_trip)
@@ -994,6 +1446,17 @@ Test(proto, submit_and_receipt_round_trip)
     cr_assert_eq(s2->n_docs, CQ_PROTO_MAX_DOCS);
     cr_assert_str_eq(s2->docs[255].name, "dir/f255.jsonl");
     cr_assert_eq(s2->docs[255].first_record, 1 + 255 * 256);
+    cr_assert_eq(s2->received_date, 0); // 1970-01-01: calloc's
+    //  a received date set by the submitter, or none
+    s_make_submit(&w);
+    cr_assert_eq(cq_proto_submit_decode(w.data, w.len, s2, NULL), 0);
+    cr_assert_eq(s2->received_date, 20514);
+    cr_assert_eq(s2->n_docs, 2);
+    cr_assert_eq(s2->docs[1].size, 0);
+    s->received_date = CQ_DATE_NONE;
+    cq_proto_submit_encode(&w, s);
+    cr_assert_eq(cq_proto_submit_decode(w.data, w.len, s2, NULL), 0);
+    cr_assert_eq(s2->received_date, CQ_DATE_NONE);
     //  a batch id with a space, no documents, first_record 0
     strcpy(s->batch_id, "b 1");
     cq_proto_submit_encode(&w, s);
@@ -1032,7 +1495,7 @@ Test(proto, too_many_docs_refused_before_reading_them)
 {
     cq_mpw_t w;
     cq_mpw_init(&w);
-    cq_mpw_array(&w, 3);
+    cq_mpw_array(&w, 4);
     cq_mpw_uint(&w, 1);
     cq_mpw_str(&w, "b1");
     cq_mpw_array(&w, CQ_PROTO_MAX_DOCS + 1);
@@ -1055,6 +1518,23 @@ Test(proto, doc_done_decisions_status_round_trip)
     cq_msg_doc_done_t dd2;
     cr_assert_eq(cq_proto_doc_done_decode(w.data, w.len, &dd2, NULL), 0);
     cr_assert_eq(dd2.n_claims, 256);
+    cr_assert_eq(dd2.refused_sets, 0);
+    s_make_doc_done(&w);
+    cr_assert_eq(cq_proto_doc_done_decode(w.data, w.len, &dd2, NULL), 0);
+    cr_assert_eq(dd2.n_claims, 2);
+    cr_assert_eq(dd2.refused_sets, 1);
+    cr_assert_eq(dd2.refused_claims, UINT32_MAX);
+    cr_assert_eq(dd2.dup_claims, 2);
+    cr_assert_eq(dd2.conflicts, 1);
+    cr_assert_str_eq(dd2.message, "1 transaction set refused");
+    //  more duplicates or conflicts than claims: refused
+    dd.dup_claims = 257;
+    cq_proto_doc_done_encode(&w, &dd);
+    cr_assert_neq(cq_proto_doc_done_decode(w.data, w.len, &dd2, NULL), 0);
+    dd.dup_claims = 2;
+    dd.conflicts = 257;
+    cq_proto_doc_done_encode(&w, &dd);
+    cr_assert_neq(cq_proto_doc_done_decode(w.data, w.len, &dd2, NULL), 0);
 
     cq_decision_t *d = s_full_decision(), *back = malloc(sizeof *back);
     cq_proto_decision_encode(&dw, d);
@@ -1093,6 +1573,19 @@ Test(proto, doc_done_decisions_status_round_trip)
     cr_assert_eq(sr2.failed, 1);
     cr_assert(sr2.durable);
     cr_assert_eq(sr2.epoch, 3);
+    cr_assert(sr2.sealed);
+    cr_assert_not(sr2.complete);
+    cr_assert_eq(sr2.refused_sets, 2);
+    cr_assert_eq(sr2.refused_claims, UINT64_MAX);
+    cr_assert_eq(sr2.workers_live, 1u << 20);
+    cr_assert_eq(sr2.received_date, 20500);
+    cr_assert(sr2.received_set);
+    s_make_status_reply_none(&w);
+    cr_assert_eq(cq_proto_status_reply_decode(w.data, w.len, &sr2, NULL), 0);
+    cr_assert_not(sr2.found);
+    cr_assert_str_eq(sr2.batch_id, "nope");
+    cr_assert_eq(sr2.received_date, CQ_DATE_NONE);
+    cr_assert_not(sr2.received_set);
     cq_mpw_free(&w);
     cq_mpw_free(&dw);
     free(d);
@@ -1318,15 +1811,127 @@ Test(proto, pause_and_quarantine_round_trip)
     cq_mpw_free(&w);
 }
 
+Test(proto, seal_and_batches_round_trip)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    s_make_seal(&w);
+    cq_msg_seal_t s;
+    cr_assert_eq(cq_proto_seal_decode(w.data, w.len, &s, NULL), 0);
+    cr_assert_eq(s.req_id, 11);
+    cr_assert_str_eq(s.batch_id, "b1");
+    cr_assert_eq(s.docs, 3);
+    s_make_seal_reply(&w);
+    cq_msg_seal_reply_t sr;
+    cr_assert_eq(cq_proto_seal_reply_decode(w.data, w.len, &sr, NULL), 0);
+    cr_assert_eq(sr.req_id, 11);
+    cr_assert_str_eq(sr.batch_id, "b1");
+    cr_assert_eq(sr.status, CQ_EINVAL);
+    cr_assert_str_eq(sr.message, "sealed at 3 documents, 2 received");
+    cr_assert_eq(sr.docs, 2);
+
+    s_make_batches(&w);
+    cq_msg_batches_t b;
+    cr_assert_eq(cq_proto_batches_decode(w.data, w.len, &b, NULL), 0);
+    cr_assert_eq(b.req_id, 12);
+    cr_assert_eq(b.since_ms, UINT64_C(1764800000000));
+    cq_msg_batches_reply_t r;
+    s_batches_reply(&w, CQ_PROTO_MAX_BATCHES);
+    cr_assert_eq(cq_proto_batches_reply_decode(w.data, w.len, &r, NULL), 0);
+    cr_assert_eq(r.req_id, 12);
+    cr_assert_eq(r.total, CQ_PROTO_MAX_BATCHES + 5);
+    cr_assert_eq(r.n_items, CQ_PROTO_MAX_BATCHES);
+    const cq_batch_info_t *x = &r.items[4093];
+    cr_assert_str_eq(x->batch_id, "b4093");
+    cr_assert_eq(x->created_ms, UINT64_C(1764800000000) + 4093);
+    cr_assert_eq(x->docs, 3);
+    cr_assert_eq(x->docs_done, 2);
+    cr_assert_eq(x->claims, 1000 + 4093);
+    cr_assert_eq(x->decided, 999);
+    cr_assert_eq(x->failed, 1);
+    cr_assert_eq(x->refused_sets, 4093);
+    cr_assert_not(x->sealed);
+    cr_assert_not(x->complete);
+    cr_assert(r.items[4092].sealed && r.items[4092].complete);
+    cq_proto_batches_reply_free(&r);
+    cr_assert_null(r.items);
+    cr_assert_eq(r.n_items, 0);
+    //  none
+    s_batches_reply(&w, 0);
+    cr_assert_eq(cq_proto_batches_reply_decode(w.data, w.len, &r, NULL), 0);
+    cr_assert_eq(r.n_items, 0);
+    cr_assert_null(r.items);
+    cq_mpw_free(&w);
+}
+
+Test(proto, acks_round_trip)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    s_make_acks(&w);
+    cq_msg_acks_t a;
+    cr_assert_eq(cq_proto_acks_decode(w.data, w.len, &a, NULL), 0);
+    cr_assert_eq(a.req_id, 13);
+    cr_assert_str_eq(a.batch_id, "b1");
+    cr_assert_eq(a.cursor, 4);
+
+    s_make_acks_reply(&w);
+    cq_msg_acks_reply_t r;
+    cr_assert_eq(cq_proto_acks_reply_decode(w.data, w.len, &r, NULL), 0);
+    cr_assert_eq(r.req_id, 13);
+    cr_assert_str_eq(r.batch_id, "b1");
+    cr_assert_eq(r.status, 0);
+    cr_assert_eq(r.next_cursor, 6);
+    cr_assert_eq(r.total, 9);
+    cr_assert(r.complete);
+    cr_assert_eq(r.items.n, 2);
+    uint64_t doc_id;
+    char name[CQ_DOC_NAME_LEN];
+    const uint8_t *ack;
+    size_t len;
+    cr_assert_eq(cq_proto_acks_reply_next(&r, &doc_id, name, &ack, &len, NULL),
+                 1);
+    cr_assert_eq(doc_id, 4);
+    cr_assert_str_eq(name, "a.837");
+    cr_assert_eq(len, sizeof s_999 - 1);
+    cr_assert(memcmp(ack, s_999, len) == 0);
+    cr_assert(ack > w.data && ack + len < w.data + w.len);
+    cr_assert_eq(cq_proto_acks_reply_next(&r, &doc_id, name, &ack, &len, NULL),
+                 1);
+    cr_assert_eq(doc_id, 5);
+    cr_assert_str_eq(name, "b.837");
+    cr_assert_eq(len, 4);
+    cr_assert_eq(cq_proto_acks_reply_next(&r, &doc_id, name, &ack, &len, NULL),
+                 0);
+    //  no such batch: an empty page
+    cq_msg_acks_reply_t nf = {.req_id = 14, .status = CQ_ENOTFOUND};
+    strcpy(nf.batch_id, "nope");
+    size_t at = cq_proto_acks_reply_begin(&w, &nf);
+    cq_proto_acks_reply_end(&w, at, 0);
+    cr_assert_eq(cq_proto_acks_reply_decode(w.data, w.len, &r, NULL), 0);
+    cr_assert_eq(r.status, CQ_ENOTFOUND);
+    cr_assert_eq(r.items.n, 0);
+    cr_assert_eq(cq_proto_acks_reply_next(&r, &doc_id, name, &ack, &len, NULL),
+                 0);
+    cq_mpw_free(&w);
+}
+
 Test(proto, new_commands_have_names)
 {
     const struct {
         int cmd;
         const char *name;
     } names[] = {
-        {0x0B, "HISTORY"}, {0x0C, "ORPHANS"},    {0x0D, "EXTEND"},
-        {0x0E, "PAUSE"},   {0x2A, "QUARANTINE"}, {0x2B, "QUARANTINE_REPLY"},
-        {0x0F, NULL},      {0x2C, NULL},
+        {0x0B, "HISTORY"},      {0x0C, "ORPHANS"},
+        {0x0D, "EXTEND"},       {0x0E, "PAUSE"},
+        {0x2A, "QUARANTINE"},   {0x2B, "QUARANTINE_REPLY"},
+        {0x2C, "SEAL"},         {0x2D, "SEAL_REPLY"},
+        {0x2E, "BATCHES"},      {0x2F, "BATCHES_REPLY"},
+        {0x30, "ACKS"},         {0x31, "ACKS_REPLY"},
+        {0x0F, "DRAIN"},        {0x32, "DRAIN_NODE"},
+        {0x33, "DRAIN_REPLY"},  {0x34, "SHARDS"},
+        {0x35, "SHARDS_REPLY"}, {0x10, NULL},
+        {0x36, NULL},
     };
     for (size_t i = 0; i < CQ_ARRAY_LEN(names); i++) {
         const char *got = cq_cmd_name(names[i].cmd);
@@ -1338,8 +1943,8 @@ Test(proto, new_commands_have_names)
 }
 
 //  Each message with appended fields or new: decodes; fails at every
-//  strict prefix, with its last field missing, and with a byte after the
-//  body; skips a trailing field of a newer peer.
+//  strict prefix, with its last needed field missing, and with a byte
+//  after the body; skips a trailing field of a newer peer.
 Test(proto, new_and_appended_messages_truncated_or_extended)
 {
     cq_mpw_t w, x;
@@ -1347,12 +1952,15 @@ Test(proto, new_and_appended_messages_truncated_or_extended)
     cq_mpw_init(&x);
     for (size_t i = 0; i < CQ_ARRAY_LEN(s_msgs); i++) {
         const char *name = s_msgs[i].name;
+        uint32_t need = s_msgs[i].fields - s_optional[i];
         s_msgs[i].make(&w);
         cr_assert_eq(s_msgs[i].decode(w.data, w.len, NULL), 0, "%s", name);
         s_prefixes_fail(w.data, w.len, s_msgs[i].decode, name);
-        s_array_with(&x, &w, s_msgs[i].fields - 1, NULL);
+        s_array_with(&x, &w, need - 1, NULL);
         cr_assert_eq(s_msgs[i].decode(x.data, x.len, NULL), CQ_EPROTO, "%s",
                      name);
+        s_array_with(&x, &w, need, NULL);
+        cr_assert_eq(s_msgs[i].decode(x.data, x.len, NULL), 0, "%s", name);
         s_array_with(&x, &w, s_msgs[i].fields, s_nil);
         cr_assert_eq(s_msgs[i].decode(x.data, x.len, NULL), 0, "%s", name);
         cq_mpw_raw(&w, "\xc0", 1);
@@ -1468,7 +2076,52 @@ s_history_nil_decision(cq_mpw_t *w)
     s_history_one(w, false);
 }
 
+//  a bin of a bytes
+static void
+s_bin_a(cq_mpw_t *w)
+{
+    uint8_t *b = calloc(1, s_arg_a + 1);
+    cq_mpw_bin(w, b, s_arg_a);
+    free(b);
+}
+//  a bin32 header of a bytes, and none of them
+static void
+s_bin_hdr_a(cq_mpw_t *w)
+{
+    uint8_t h[5] = {0xc6, (uint8_t)(s_arg_a >> 24), (uint8_t)(s_arg_a >> 16),
+                    (uint8_t)(s_arg_a >> 8), (uint8_t)s_arg_a};
+    cq_mpw_raw(w, h, sizeof h);
+}
+//  BATCHES_REPLY items: one item of a fields (10 or fewer), batch id s
+static void
+s_batch_item_as(cq_mpw_t *w)
+{
+    cq_mpw_array(w, 1);
+    cq_mpw_array(w, (uint32_t)s_arg_a);
+    cq_mpw_str(w, s_arg_s);
+    for (uint64_t i = 1; i < s_arg_a && i < 8; i++)
+        cq_mpw_uint(w, i);
+    for (uint64_t i = 8; i < s_arg_a; i++)
+        cq_mpw_bool(w, true);
+}
+//  ACKS_REPLY items: one item with a name of b characters and an ack of
+//  a bytes
+static void
+s_ack_item_ab(cq_mpw_t *w)
+{
+    cq_mpw_array(w, 1);
+    cq_mpw_array(w, 3);
+    cq_mpw_uint(w, 1);
+    uint64_t a = s_arg_a;
+    s_arg_a = s_arg_b;
+    s_xs_a(w);
+    s_arg_a = a;
+    s_bin_a(w);
+}
+
 #define S_ID40 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define S_DATE_NONE_A ((uint64_t)1 << 31) // s_minus_a: CQ_DATE_NONE
+#define S_ACK_OVER ((uint64_t)CQ_PROTO_MAX_ACK + 1)
 
 //  A valid body (s_msgs) with one field replaced (alt, with s_arg_* set
 //  from a, b, s) or, alt NULL, the fields from `field` on left out.
@@ -1564,6 +2217,102 @@ Test(proto, new_and_appended_fields_are_validated)
          CQ_PROTO_MAX_QHIST + 1, "w1"},
         {M_QUARANTINE_REPLY, 3, s_qitem_abs, CQ_ETOOBIG, "hist.node_id", 8, 1,
          S_ID40},
+        //  issue 9
+        {M_WELCOME, 6, s_uint_a, 0, NULL, CQ_WELCOME_NODE_ID, 0, NULL},
+        {M_WELCOME, 6, s_uint_a, CQ_EPROTO, "code", CQ_WELCOME_NODE_ID + 1, 0,
+         NULL},
+        {M_WELCOME, 6, s_neg, CQ_EPROTO, "code", 0, 0, NULL},
+        {M_WELCOME, 6, NULL, CQ_EPROTO, "WELCOME", 0, 0, NULL},
+        {M_WELCOME_OK, 6, s_uint_a, CQ_EPROTO, "code", CQ_WELCOME_RULES, 0,
+         NULL},
+        {M_WELCOME_OK, 6, s_uint_a, 0, NULL, CQ_WELCOME_OK, 0, NULL},
+        {M_DISCONNECT, 1, s_uint_a, 0, NULL, CQ_DISCONNECT_AGAIN, 0, NULL},
+        {M_DISCONNECT, 1, s_uint_a, CQ_EPROTO, "code",
+         CQ_DISCONNECT_WRONG_EP + 1, 0, NULL},
+        {M_DISCONNECT, 1, s_neg, CQ_EPROTO, "code", 0, 0, NULL},
+        {M_DISCONNECT, 1, s_nil, CQ_EPROTO, "code", 0, 0, NULL},
+        {M_DISCONNECT, 0, s_xs_a, CQ_ETOOBIG, "reason", CQ_PROTO_MSG_LEN, 0,
+         NULL},
+        {M_INTAKE_DONE, 6, s_count_a, CQ_ETOOBIG, "claims",
+         CQ_PROTO_MAX_ITEMS + 1, 0, NULL},
+        //  3 claims promised, none given: the fields after them are read
+        //  as claims, and then they are missing
+        {M_INTAKE_DONE, 6, s_count_a, CQ_EPROTO, "refused_sets", 3, 0, NULL},
+        {M_INTAKE_DONE, 6, s_count_a, CQ_EPROTO, "claims", 10, 0, NULL},
+        {M_INTAKE_DONE, 7, s_uint_a, CQ_EPROTO, "refused_sets",
+         (uint64_t)UINT32_MAX + 1, 0, NULL},
+        {M_INTAKE_DONE, 7, s_neg, CQ_EPROTO, "refused_sets", 0, 0, NULL},
+        {M_INTAKE_DONE, 8, s_uint_a, CQ_EPROTO, "refused_claims",
+         (uint64_t)UINT32_MAX + 1, 0, NULL},
+        {M_INTAKE_DONE, 9, s_bin_a, 0, NULL, 0, 0, NULL},
+        {M_INTAKE_DONE, 9, s_bin_a, 0, NULL, CQ_PROTO_MAX_ACK, 0, NULL},
+        {M_INTAKE_DONE, 9, s_bin_a, CQ_ETOOBIG, "ack", S_ACK_OVER, 0, NULL},
+        {M_INTAKE_DONE, 9, s_bin_hdr_a, CQ_ETOOBIG, "ack", UINT32_MAX, 0, NULL},
+        {M_INTAKE_DONE, 9, s_bin_hdr_a, CQ_EPROTO, "ack", 10, 0, NULL},
+        {M_INTAKE_DONE, 9, s_str_s, CQ_EPROTO, "ack", 0, 0, "ISA~"},
+        {M_INTAKE_DONE, 9, s_nil, CQ_EPROTO, "ack", 0, 0, NULL},
+        {M_INTAKE_DONE, 7, NULL, CQ_EPROTO, "INTAKE_DONE", 0, 0, NULL},
+        {M_DOC_DONE, 5, s_neg, CQ_EPROTO, "refused_sets", 0, 0, NULL},
+        {M_DOC_DONE, 6, s_uint_a, CQ_EPROTO, "refused_claims",
+         (uint64_t)UINT32_MAX + 1, 0, NULL},
+        {M_DOC_DONE, 5, NULL, CQ_EPROTO, "DOC_DONE", 0, 0, NULL},
+        {M_STATUS_REPLY, 14, s_int_1, CQ_EPROTO, "sealed", 0, 0, NULL},
+        {M_STATUS_REPLY, 15, s_nil, CQ_EPROTO, "complete", 0, 0, NULL},
+        {M_STATUS_REPLY, 16, s_neg, CQ_EPROTO, "refused_sets", 0, 0, NULL},
+        {M_STATUS_REPLY, 17, s_str_s, CQ_EPROTO, "refused_claims", 0, 0, "1"},
+        {M_STATUS_REPLY, 18, s_uint_a, CQ_EPROTO, "workers_live",
+         (1u << 20) + 1, 0, NULL},
+        {M_STATUS_REPLY, 19, s_bad_date, CQ_EPROTO, "received_date", 0, 0,
+         NULL},
+        {M_STATUS_REPLY, 19, s_uint_a, CQ_EPROTO, "received_date", 84006, 0,
+         NULL},
+        {M_STATUS_REPLY, 19, s_minus_a, 0, NULL, S_DATE_NONE_A, 0, NULL},
+        {M_STATUS_REPLY, 19, s_minus_a, CQ_EPROTO, "received_date",
+         S_DATE_NONE_A + 1, 0, NULL},
+        {M_STATUS_REPLY, 20, s_int_1, CQ_EPROTO, "received_set", 0, 0, NULL},
+        {M_STATUS_REPLY, 14, NULL, CQ_EPROTO, "STATUS_REPLY", 0, 0, NULL},
+        {M_SUBMIT, 3, s_bad_date, CQ_EPROTO, "received_date", 0, 0, NULL},
+        {M_SUBMIT, 3, s_uint_a, CQ_EPROTO, "received_date", 84006, 0, NULL},
+        {M_SUBMIT, 3, s_uint_a, 0, NULL, 84005, 0, NULL},
+        {M_SUBMIT, 3, s_minus_a, 0, NULL, S_DATE_NONE_A, 0, NULL},
+        {M_SUBMIT, 3, s_nil, CQ_EPROTO, "received_date", 0, 0, NULL},
+        {M_SUBMIT, 3, NULL, CQ_EPROTO, "SUBMIT", 0, 0, NULL},
+        {M_SEAL, 1, s_xs_a, CQ_ETOOBIG, "batch_id", CQ_BATCH_ID_LEN, 0, NULL},
+        {M_SEAL, 1, s_int_1, CQ_EPROTO, "batch_id", 0, 0, NULL},
+        {M_SEAL, 2, s_neg, CQ_EPROTO, "docs", 0, 0, NULL},
+        {M_SEAL_REPLY, 2, s_minus_a, CQ_EPROTO, "status", 100, 0, NULL},
+        {M_SEAL_REPLY, 2, s_uint_a, CQ_EPROTO, "status", 1, 0, NULL},
+        {M_SEAL_REPLY, 3, s_xs_a, CQ_ETOOBIG, "message", CQ_PROTO_MSG_LEN, 0,
+         NULL},
+        {M_SEAL_REPLY, 4, s_neg, CQ_EPROTO, "docs", 0, 0, NULL},
+        {M_BATCHES, 1, s_neg, CQ_EPROTO, "since_ms", 0, 0, NULL},
+        {M_BATCHES, 0, s_str_s, CQ_EPROTO, "req_id", 0, 0, "1"},
+        {M_BATCHES_REPLY, 1, s_neg, CQ_EPROTO, "total", 0, 0, NULL},
+        {M_BATCHES_REPLY, 2, s_count_a, CQ_ETOOBIG, "items",
+         CQ_PROTO_MAX_BATCHES + 1, 0, NULL},
+        //  100 items in 100 bytes: fewer than 100 items' smallest encoding
+        //  (11 bytes), refused before they are allocated
+        {M_BATCHES_REPLY, 2, s_nils_a, CQ_EPROTO, "items", 100, 0, NULL},
+        {M_BATCHES_REPLY, 2, s_count_a, CQ_EPROTO, "items", 1, 0, NULL},
+        {M_BATCHES_REPLY, 2, s_batch_item_as, 0, NULL, 10, 0, "b1"},
+        {M_BATCHES_REPLY, 2, s_batch_item_as, CQ_EPROTO, "item", 9, 0, "b1"},
+        {M_BATCHES_REPLY, 2, s_batch_item_as, CQ_ETOOBIG, "item.batch_id", 10,
+         0, S_ID40 S_ID40},
+        {M_ACKS, 2, s_neg, CQ_EPROTO, "cursor", 0, 0, NULL},
+        {M_ACKS, 1, s_xs_a, CQ_ETOOBIG, "batch_id", CQ_BATCH_ID_LEN, 0, NULL},
+        {M_ACKS, 2, NULL, CQ_EPROTO, "ACKS", 0, 0, NULL},
+        {M_ACKS_REPLY, 2, s_uint_a, CQ_EPROTO, "status", 1, 0, NULL},
+        {M_ACKS_REPLY, 5, s_int_1, CQ_EPROTO, "complete", 0, 0, NULL},
+        {M_ACKS_REPLY, 6, s_count_a, CQ_ETOOBIG, "items",
+         CQ_PROTO_MAX_ITEMS + 1, 0, NULL},
+        {M_ACKS_REPLY, 6, s_nils_a, CQ_EPROTO, "item", 1, 0, NULL},
+        {M_ACKS_REPLY, 6, s_ack_item_ab, 0, NULL, CQ_PROTO_MAX_ACK,
+         CQ_DOC_NAME_LEN - 1, NULL},
+        {M_ACKS_REPLY, 6, s_ack_item_ab, CQ_ETOOBIG, "ack", S_ACK_OVER, 1,
+         NULL},
+        {M_ACKS_REPLY, 6, s_ack_item_ab, CQ_ETOOBIG, "name", 4, CQ_DOC_NAME_LEN,
+         NULL},
+        {M_ACKS_REPLY, 6, NULL, CQ_EPROTO, "ACKS_REPLY", 0, 0, NULL},
     };
     cq_mpw_t w, x;
     cq_mpw_init(&w);
