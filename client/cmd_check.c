@@ -6,6 +6,7 @@
 #include "doc.h"
 #include "money.h"
 #include "x12.h"
+#include "opts.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -105,7 +106,7 @@ s_report_text(const char *path, const cq_x12_report_t *rep,
                        t->version, t->status);
                 for (uint8_t c = 0; c < t->n_codes; c++)
                     printf(" %s", t->codes[c]);
-                if (t->status == 'A' && strcmp(t->id, "837") == 0)
+                if (t->status != 'R' && strcmp(t->id, "837") == 0)
                     printf(", %u segments, %u claim%s (%u invalid), %s\n",
                            (unsigned)t->segments, (unsigned)t->claims,
                            t->claims == 1 ? "" : "s",
@@ -213,8 +214,7 @@ cq_cmd_check(int argc, char **argv)
                                          {0, 0, 0, 0}};
     bool as_999 = false;
     int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+    while ((c = cq_getopt(argc, argv, "f:h", opts, "claimq check")) != -1) {
         switch (c) {
         case 'f':
             if (strcmp(optarg, "999") == 0) {
@@ -222,21 +222,14 @@ cq_cmd_check(int argc, char **argv)
             } else if (strcmp(optarg, "text") == 0) {
                 as_999 = false;
             } else {
-                fprintf(stderr,
-                        "claimq check: unknown format '%s' (text or 999)\n"
-                        "Try 'claimq check --help'.\n",
-                        optarg);
-                return CQ_EXIT_USAGE;
+                return cq_opt_bad_value("claimq check", "--format", optarg,
+                                        "text or 999");
             }
             break;
         case 'h':
             s_usage(stdout);
             return CQ_EXIT_OK;
-        default:
-            fprintf(stderr,
-                    "claimq check: unknown or incomplete option "
-                    "'%s'\nTry 'claimq check --help'.\n",
-                    argv[optind - 1]);
+        default: // cq_getopt said why
             return CQ_EXIT_USAGE;
         }
     }

@@ -15,7 +15,16 @@ struct cq_out835 {
     cq_claim_t *claims;       // CQ_OUT835_CHUNK claims
     cq_decision_t *decisions; // CQ_OUT835_CHUNK decisions
     cq_buf_t buf;             // one interchange
+    bool ca277;               // a 277CA instead (cq_out835_new_277ca)
 };
+
+cq_out835_t *
+cq_out835_new_277ca(FILE *out, int32_t date)
+{
+    cq_out835_t *self = cq_out835_new(out, date);
+    self->ca277 = true;
+    return self;
+}
 
 cq_out835_t *
 cq_out835_new_buf(cq_buf_t *buf, int32_t date)
@@ -64,17 +73,22 @@ s_flush(cq_out835_t *self)
 {
     if (self->n == 0)
         return 0;
-    cq_x12_835_opts_t o;
-    memset(&o, 0, sizeof o);
-    o.env.newline = true;
-    o.env.date = self->date;
-    o.env.hhmm = 1200;
-    o.env.control = self->control++;
-    o.original = s_original;
-    o.original_arg = self;
+    cq_x12_envelope_t env = {.newline = true,
+                             .date = self->date,
+                             .hhmm = 1200,
+                             .control = self->control++};
+    const cq_claim_t *claims = self->with_claims ? self->claims : NULL;
     cq_buf_reset(&self->buf);
-    int rc = cq_x12_835_write(self->with_claims ? self->claims : NULL,
-                              self->decisions, self->n, &o, &self->buf);
+    int rc;
+    if (self->ca277) {
+        cq_x12_277_opts_t o = {.env = env};
+        rc = cq_x12_277_write(claims, self->decisions, self->n, &o, &self->buf);
+    } else {
+        cq_x12_835_opts_t o = {.env = env};
+        o.original = s_original;
+        o.original_arg = self;
+        rc = cq_x12_835_write(claims, self->decisions, self->n, &o, &self->buf);
+    }
     if (rc == 0 && self->buf.len > 0) {
         if (self->to_buf)
             rc = cq_buf_add(self->to_buf, self->buf.data, self->buf.len);

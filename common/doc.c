@@ -97,8 +97,10 @@ s_stamp(void *arg, cq_claim_t *c)
 //  checks is refused as a whole and yields no claim (its answer is a 999:
 //  cq_x12_parse + cq_x12_999_write); the others go on. A file that is X12
 //  but no 837 (an 835, a 999...) is refused with a message that says so.
+//  ans (may be NULL) receives the refused counts and the 999.
 static int
-s_x12(const uint8_t *buf, size_t len, s_stamp_t *st, cq_diag_t *diag)
+s_x12(const uint8_t *buf, size_t len, s_stamp_t *st, cq_doc_answer_t *ans,
+      cq_diag_t *diag)
 {
     cq_x12_report_t rep;
     int rc = cq_x12_parse(buf, len, s_stamp, st, &rep, diag);
@@ -121,6 +123,21 @@ s_x12(const uint8_t *buf, size_t len, s_stamp_t *st, cq_diag_t *diag)
     } else if (rc == 0 && rep.claims == 0) {
         rc = cq_diag_set(diag, CQ_EPROTO, 0, "837 without any claim (CLM)");
     }
+    if (ans) {
+        ans->sets = rep.n_sets;
+        ans->refused_sets = rep.sets_refused;
+        ans->refused_claims = rep.refused_claims;
+        if (ans->ack) {
+            size_t before = ans->ack->len;
+            ans->ack_status = cq_x12_999_write(&rep, &ans->ack_env, ans->ack);
+            if (ans->ack_status != 0) {
+                //  a part of a 999 is no answer: drop it
+                ans->ack->len = before;
+                if (ans->ack->data)
+                    ans->ack->data[before] = '\0';
+            }
+        }
+    }
     cq_x12_report_free(&rep);
     return rc;
 }
@@ -129,12 +146,27 @@ int
 cq_doc_decode(const uint8_t *buf, size_t len, int32_t received_default,
               cq_claim_fn *fn, void *arg, cq_diag_t *diag)
 {
+    return cq_doc_decode_answer(buf, len, received_default, fn, arg, NULL,
+                                diag);
+}
+
+int
+cq_doc_decode_answer(const uint8_t *buf, size_t len, int32_t received_default,
+                     cq_claim_fn *fn, void *arg, cq_doc_answer_t *ans,
+                     cq_diag_t *diag)
+{
     s_stamp_t st = {fn, arg, received_default, 0, buf, len, ""};
-    switch (cq_doc_sniff(buf, len)) {
+    cq_doc_kind_t kind = cq_doc_sniff(buf, len);
+    if (ans) {
+        ans->kind = kind;
+        ans->sets = ans->refused_sets = ans->refused_claims = 0;
+        ans->ack_status = 0;
+    }
+    switch (kind) {
     case CQ_DOC_JSON:
         return cq_claim_json_parse((const char *)buf, len, s_stamp, &st, diag);
     case CQ_DOC_X12:
-        return s_x12(buf, len, &st, diag);
+        return s_x12(buf, len, &st, ans, diag);
     case CQ_DOC_IMAGE:
         return cq_diag_set(diag, CQ_EUNSUPPORTED, 0,
                            "images need the OCR engine (worker/ocr.h)");

@@ -1,10 +1,12 @@
 //  x12.c: the X12 tokenizer (zero-copy views over the caller's buffer),
 //  value helpers, and the segment output shared by the x12 writers.
 #include "x12_int.h"
+#include "hash.h"
 #include "money.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -613,16 +615,32 @@ cq_x12_out_seg(cq_x12_out_t *w, const char *id, int n, ...)
     return rc;
 }
 
+bool
+cq_x12_out_ok(const cq_x12_out_t *w, unsigned char c)
+{
+    return c != (unsigned char)w->seps.element &&
+           c != (unsigned char)w->seps.component &&
+           c != (unsigned char)w->seps.segment &&
+           c != (unsigned char)w->seps.repetition && c >= 0x20;
+}
+
+void
+cq_x12_out_clean(const cq_x12_out_t *w, char *dst, size_t n, const char *src,
+                 char repl)
+{
+    size_t k = 0;
+    for (; *src && k + 1 < n; src++)
+        dst[k++] = cq_x12_out_ok(w, (unsigned char)*src) ? *src : repl;
+    dst[k] = '\0';
+}
+
 int
 cq_x12_out_check(cq_x12_out_t *w, const char *field, const char *value)
 {
     if (w->err)
         return w->err;
     for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-        if (*p == (unsigned char)w->seps.element ||
-            *p == (unsigned char)w->seps.component ||
-            *p == (unsigned char)w->seps.segment ||
-            *p == (unsigned char)w->seps.repetition || *p < 0x20) {
+        if (!cq_x12_out_ok(w, *p)) {
             w->err = CQ_EINVAL;
             cq_diag_set(w->diag, CQ_EINVAL, 0,
                         "%s: holds an X12 delimiter or control character",
@@ -686,4 +704,63 @@ cq_x12_out_ge(cq_x12_out_t *w, uint32_t n_sets, uint32_t control)
     snprintf(n, sizeof n, "%u", (unsigned)n_sets);
     snprintf(ctl, sizeof ctl, "%u", (unsigned)(control % 1000000000u));
     return cq_x12_out_seg(w, "GE", 2, n, ctl);
+}
+
+// ------------------------------------------------- shared by the writers
+
+void
+cq_x12_bare_claim(const cq_decision_t *d, cq_claim_t *c)
+{
+    cq_claim_init(c);
+    cq_strncpy_n(c->claim_id, sizeof c->claim_id, d->claim_id,
+                 strnlen(d->claim_id, sizeof d->claim_id - 1));
+    cq_strncpy_n(c->payer_id, sizeof c->payer_id, d->payer_id,
+                 strnlen(d->payer_id, sizeof d->payer_id - 1));
+    cq_strncpy_n(c->billing_npi, sizeof c->billing_npi, d->billing_npi,
+                 strnlen(d->billing_npi, sizeof d->billing_npi - 1));
+    c->frequency = d->frequency ? d->frequency : '1';
+    c->total_charge = d->billed;
+}
+
+uint32_t
+cq_x12_chain(size_t n, const bool *skip, cq_x12_key_fn *key, void *arg,
+             uint32_t *first, uint32_t *next)
+{
+    uint32_t cap = 16;
+    while (cap < 2 * n + 2)
+        cap *= 2;
+    uint64_t *hs = cq_xcalloc(cap, sizeof *hs);
+    uint32_t *gi = cq_xcalloc(cap, sizeof *gi);
+    uint32_t *last = cq_xcalloc(n + 1, sizeof *last);
+    uint32_t ng = 0;
+    for (size_t i = 0; i < n; i++) {
+        next[i] = UINT32_MAX;
+        if (skip && skip[i])
+            continue;
+        char k[2 * CQ_ID_LEN + 16];
+        size_t kn = key(arg, i, k, sizeof k);
+        uint64_t h = cq_hash64(k, kn, 835) | 1;
+        uint32_t j = (uint32_t)h & (cap - 1);
+        uint32_t g = UINT32_MAX;
+        while (hs[j]) {
+            if (hs[j] == h) {
+                g = gi[j];
+                break;
+            }
+            j = (j + 1) & (cap - 1);
+        }
+        if (g == UINT32_MAX) {
+            g = ng++;
+            hs[j] = h;
+            gi[j] = g;
+            first[g] = (uint32_t)i;
+        } else {
+            next[last[g]] = (uint32_t)i;
+        }
+        last[g] = (uint32_t)i;
+    }
+    free(hs);
+    free(gi);
+    free(last);
+    return ng;
 }

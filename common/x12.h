@@ -1,13 +1,14 @@
-//  x12.h: ASC X12 005010 for claimq (notes/claims-domain.md §1).
+//  x12.h: ASC X12 005010 for claimq (docs/formats.md "X12 837").
 //
 //  - a zero-copy tokenizer: segment / element / component views over the
 //    caller's buffer, separators read from each ISA (never assumed);
 //  - the 837P (005010X222A1) / 837I (005010X223A2) parser: envelope and
 //    syntax checks per transaction set, then claims (claim.h), plus a
 //    report of every interchange / group / transaction set;
-//  - writers: the 999 acknowledgment (from a report), the 835 remittance
-//    (from claims + decisions), the 837P / 837I claim file (from claims);
-//  - a reader that checks an 835's balancing rules.
+//  - writers: the 999 acknowledgment (from a report), the 277CA claim
+//    acknowledgment and the 835 remittance (from claims + decisions), the
+//    837P / 837I claim file (from claims);
+//  - readers that check an 835's balancing rules and a 277CA's structure.
 //
 //  Pure: no I/O, no global state; every size from the input is checked
 //  against the caps below before anything is allocated for it.
@@ -158,6 +159,8 @@ int cq_x12_quantity(cq_x12_str_t s, int64_t *milli);
 
 // ------------------------------------------------------------ the report
 
+#define CQ_X12_MAX_BAD 99 // IK404: bytes of a bad element copied back
+
 //  One problem found in the envelope or in a segment. Messages name the
 //  segment and element, never the data (they may be logged).
 typedef struct {
@@ -168,12 +171,21 @@ typedef struct {
     char seg_id[4];    // IK301: the segment's id ("" none)
     char loop[8];      // IK303: loop id ("2300"), "" when unknown
     char seg_code[4];  // IK304: 1 unrecognized, 2 unexpected, 3 missing,
-                       //        8 has element errors ...; "" = envelope
+                       //        4 loop over max, 7 out of order, 8 has
+                       //        element errors ...; "" = envelope
     uint8_t element;   // IK401 element position (0 = no IK4)
     uint8_t component; // IK401-2 component position, or 0
-    char elem_code[4]; // IK403: 1 missing, 3 too many, 5 too long, 6 bad
-                       //        character, 7 invalid code, 8 bad date ...
-    char msg[160];     // for a person
+    uint16_t elem_ref; // IK402 data element reference number, or 0
+    char elem_code[4]; // IK403: 1 missing, 3 too many, 4 too short, 5 too
+                       //        long, 6 bad character, 7 invalid code, 8
+                       //        bad date, 13 too many components, I12
+                       //        pattern (an NPI) ...
+    char claim_id[CQ_ID_LEN];     // CTX*CLM01: the claim the error is in, or ""
+    char bad[CQ_X12_MAX_BAD + 1]; // IK404: a copy of the bad element, or
+                                  // "" (never for names, ids, addresses,
+                                  // birth dates: NM1 N3 N4 DMG PER REF PAT;
+                                  // never logged: for the 999 only)
+    char msg[160];                // for a person
 } cq_x12_error_t;
 
 //  One transaction set (ST..SE).
@@ -185,7 +197,10 @@ typedef struct {
     size_t offset;           // byte offset of the ST segment
     uint32_t segments;       // segments counted, ST..SE inclusive
     cq_claim_type_t type;    // professional (X222) or institutional (X223)
-    char status;             // IK501: 'A' accepted, 'R' refused
+    char status;             // IK501: 'A' accepted, 'E' accepted with
+                             // errors noted (data element errors in some
+                             // claims: those claims are invalid, CO-16),
+                             // 'R' refused as a whole (no claims)
     uint8_t n_codes;         // IK502..IK506 used
     char codes[5][4];        // 1 not supported, 2 no SE, 3 SE02 != ST02,
                              // 4 SE01 wrong, 5 segment errors, 23 dup ST02
@@ -193,6 +208,7 @@ typedef struct {
     uint32_t n_errors;       //   first + n) (n counts those kept)
     uint32_t claims;         // claims passed on
     uint32_t invalid_claims; // of which invalid (CO-16)
+    uint32_t clm_segments;   // CLM segments in the set (refused or not)
     int64_t total_charge;    // sum of CLM02, cents
 } cq_x12_set_t;
 
@@ -208,7 +224,7 @@ typedef struct {
     uint32_t first_set;     // sets of this group: report.sets[first ..
     uint32_t n_sets;        //   first + n)
     uint32_t declared_sets; // GE01 (0 when GE is missing)
-    uint32_t accepted;      // sets accepted
+    uint32_t accepted;      // sets accepted (IK5 A or E)
     bool acknowledge;       // false for acknowledgments (never ack a 999)
     char status;            // AK901: A, E (errors noted), P (partly), R
     uint8_t n_codes;        // AK905..AK909 used
@@ -251,8 +267,9 @@ typedef struct {
     uint32_t n_errors;
     uint32_t errors_dropped; // errors found past the caps
     uint32_t cap_interchanges, cap_groups, cap_sets, cap_errors;
-    uint32_t sets_accepted;  // transaction sets accepted
+    uint32_t sets_accepted;  // transaction sets accepted (A or E)
     uint32_t sets_refused;   // refused as a whole (no claims from them)
+    uint32_t refused_claims; // CLM segments in the refused sets
     uint32_t claims;         // claims passed on
     uint32_t invalid_claims; // of which invalid (rejected CO-16)
     int64_t total_charge;    // sum of CLM02 of the claims passed, cents
@@ -277,9 +294,14 @@ const char *cq_x12_group_name(const char *gs01);
 //  fails is refused as a whole (no claims; the report says why, and
 //  cq_x12_999_write turns that into a 999), the others go on. Each claim
 //  of an accepted set is passed to fn (claim_json.h) with source X12 and
-//  no received date; a claim whose content is wrong (CLM02 != sum of the
-//  line charges, missing NPI, bad date...) is passed with invalid set
-//  and invalid_msg naming the element, so the engine rejects it CO-16.
+//  the received date of its 2300 DTP*050, if any (else none); a claim
+//  whose content is wrong (CLM02 != sum of the line charges, missing NPI,
+//  bad date, a service after the received date...) is passed with invalid
+//  set and invalid_msg naming the element, so the engine rejects it CO-16.
+//  Content errors that are X12 data element errors (a required element
+//  missing, too long, an invalid date, character or code value) are also
+//  reported as errors of the set (IK3 code 8 + IK4, with the claim's
+//  CLM01): the set is then accepted with errors noted (status 'E').
 //  fn may be NULL (a check only). rep (may be NULL) receives the report;
 //  the caller frees it with cq_x12_report_free even on error.
 //  Returns the number of claims passed (>= 0), fn's nonzero value, or
@@ -316,11 +338,17 @@ typedef struct {
 
 //  Appends to out one 999 interchange per received interchange that had a
 //  group to acknowledge: TA1 when the interchange envelope was wrong (or
-//  ISA14 asked for it), then GS*FA and one ST*999 per functional group
-//  (AK1, AK2/IK3/IK4/IK5 per transaction set, AK9). Acknowledgments (999,
-//  997, TA1) are never acknowledged. By default the 999 goes back to the
-//  sender: ISA06/08 and GS02/03 swapped, usage echoed. Returns 0, or
-//  CQ_ETOOBIG when out reached its cap.
+//  ISA14 asked for it), then GS*FA and one ST*999 per functional group:
+//  AK1, then per transaction set AK2, an IK3 loop per segment error
+//  (IK3*id*position*loop*code, CTX*CLM01:id when the error sits in a
+//  claim, IK4*element[:component]*reference*code*copy of the bad value
+//  when it is an element error), IK5 (A, E or R with its IK502.. codes),
+//  and AK9 (A, E, P or R, counts, codes). Envelope problems of a set (SE
+//  count, control numbers) are said by IK5 codes only, as the guide has
+//  it. Acknowledgments (999, 997, TA1) are never acknowledged. By default
+//  the 999 goes back to the sender: ISA06/08 and GS02/03 swapped, usage
+//  echoed. Returns 0, or CQ_ETOOBIG when out reached its cap (out then
+//  holds part of the 999: callers drop it).
 int cq_x12_999_write(const cq_x12_report_t *rep, const cq_x12_envelope_t *o,
                      cq_buf_t *out);
 
@@ -409,6 +437,94 @@ typedef struct {
 //  returned as errors.
 int cq_x12_835_check(const void *buf, size_t len, cq_x12_835_claim_fn *fn,
                      void *arg, cq_x12_835_check_t *out, cq_diag_t *diag);
+
+// ---------------------------------------------------------- 277CA writer
+
+typedef struct {
+    cq_x12_envelope_t env;     // sender default: the first payer id;
+                               // receiver default: "SUBMITTER"
+    const char *payer_name;    // 2100A NM1*PR name (of every ST: for a
+                               // batch of one payer), default the payer id
+    const char *receiver_name; // 2100B NM1*41 name (the submitter),
+                               // default the receiver id
+    const char *trace;         // BHT03 / TRN02 of 2200A and 2200B (<= 30),
+                               // default "CQ" + date + ST number
+    int32_t received_date;     // 2200A DTP*050; 0 / CQ_DATE_NONE: the
+                               // earliest received date of the claims
+} cq_x12_277_opts_t;
+
+//  The claim status a 277CA gives one claim (2200D STC01).
+typedef struct {
+    bool accepted;  // reached adjudication (STC03 WQ), else rejected (U)
+    char cat[3];    // STC01-1 category: A2 accepted into adjudication,
+                    // A3 returned as unprocessable (not adjudicated)
+    char code[5];   // STC01-2 claim status code: 20 accepted for
+                    // processing, 21 missing or invalid information, or
+                    // the field's own (454 procedure, 187 dates...)
+    char entity[3]; // STC01-3 entity (85 billing provider, 82 rendering,
+                    // IL subscriber), or ""
+} cq_x12_277_status_t;
+
+//  The status of claim c given its decision d (NULL: from c alone). A claim
+//  is rejected before adjudication (A3) when the decoder found it invalid,
+//  or when its decision rejects it only with claim-level CO-16 reasons
+//  (the engine's front-end checks); the status code comes from the RARC
+//  (invalid_rarc, else the CO-16's). Every other claim, paid, denied or
+//  pended, was accepted into adjudication (A2:20).
+void cq_x12_277_status(const cq_claim_t *c, const cq_decision_t *d,
+                       cq_x12_277_status_t *st);
+
+//  Appends a 277CA claim acknowledgment (005010X214), one interchange with
+//  one GS*HN: one ST*277 per payer in order of first appearance, each with
+//  the HL tree 20 information source (the payer) > 21 information receiver
+//  (the submitter, with QTY/AMT totals accepted and rejected) > 19 billing
+//  provider (one per billing NPI, with its totals) > PT patient, one per
+//  claim: NM1*QC, TRN*2*CLM01, STC (cq_x12_277_status, the claim's
+//  CLM02, STC12 the reason for a rejected claim), REF*1K (accepted claims:
+//  the payer claim control number, the claim id as in the 835's CLP07),
+//  DTP*472 (the claim's service dates). claims[i] and decisions[i] belong
+//  together; claims may be NULL (bare claims made from the decisions) and
+//  decisions may be NULL (statuses from the claims' invalid flags).
+//  Returns 0, CQ_EINVAL (o->env.diag names the field) or CQ_ETOOBIG.
+int cq_x12_277_write(const cq_claim_t *claims, const cq_decision_t *decisions,
+                     size_t n, const cq_x12_277_opts_t *o, cq_buf_t *out);
+
+// ---------------------------------------------------------- 277CA reader
+
+//  One 2000D patient level (a claim) as read back from a 277CA.
+typedef struct {
+    char claim_id[CQ_ID_LEN];        // 2200D TRN02
+    char cat[4], code[8], entity[4]; // STC01 components
+    char action[4];                  // STC03 (WQ, U)
+    int64_t amount;                  // STC04, cents
+    char payer_claim_id[CQ_ID_LEN];  // REF*1K, or ""
+    char billing_npi[16];            // NM109 of its 2000C
+    uint32_t hl;                     // HL01 of the claim
+} cq_x12_277_claim_t;
+
+typedef int(cq_x12_277_claim_fn)(void *arg, const cq_x12_277_claim_t *c);
+
+//  What a 277CA held, and whether its structure holds.
+typedef struct {
+    uint32_t sets;     // ST*277
+    uint32_t hl[4];    // HL levels 20, 21, 19, PT
+    uint32_t claims;   // claims (PT levels)
+    uint32_t accepted; // of which STC03 WQ
+    uint32_t rejected; // of which STC03 U
+    uint32_t problems; // structure failures
+    char problem[200]; // the first one ("" when none)
+} cq_x12_277_check_t;
+
+//  Reads every ST*277 of buf with the tokenizer and checks its structure:
+//  SE01 = segments counted and SE02 = ST02; HL01 unique and increasing,
+//  each HL02 naming an earlier HL of the parent level (20 <- 21 <- 19 <-
+//  PT; 20 has none), HL04 1 exactly when children follow; each PT level
+//  has NM1*QC, TRN*2 and an STC; the QTY (90/AA, QA/QC) and AMT (YU/YY)
+//  totals of the 21 and 19 levels equal what their claims say. fn (may be
+//  NULL) sees every claim. Returns the number of claims (>= 0), fn's
+//  nonzero value, or CQ_EPROTO (not X12 / no 277 in it).
+int cq_x12_277_check(const void *buf, size_t len, cq_x12_277_claim_fn *fn,
+                     void *arg, cq_x12_277_check_t *out, cq_diag_t *diag);
 
 // ------------------------------------------------------------ 837 writer
 

@@ -1,6 +1,6 @@
 //  x12_835.c: the 835 remittance (005010X221A1) from claims and their
 //  decisions, and a reader that checks an 835's balancing rules
-//  (notes/claims-domain.md §1.6).
+//  (docs/formats.md "X12 835 remittance").
 //
 //  Balancing is made to hold by construction, whatever the decision holds:
 //  for each line, billed - paid not explained by its adjustments is first
@@ -10,7 +10,6 @@
 //  claim still does not explain (CLM02 above the sum of the lines, say)
 //  stays at claim level with the claim's reason.
 #include "x12_int.h"
-#include "hash.h"
 #include "money.h"
 
 #include <stdarg.h>
@@ -61,18 +60,8 @@ s_claim_at(s_writer_t *W, const cq_claim_t *claims,
 {
     if (claims)
         return &claims[i];
-    const cq_decision_t *d = &decisions[i];
-    cq_claim_t *c = &W->bare;
-    cq_claim_init(c);
-    memcpy(c->claim_id, d->claim_id, sizeof c->claim_id);
-    memcpy(c->payer_id, d->payer_id, sizeof c->payer_id);
-    memcpy(c->billing_npi, d->billing_npi, sizeof c->billing_npi);
-    c->claim_id[sizeof c->claim_id - 1] = '\0';
-    c->payer_id[sizeof c->payer_id - 1] = '\0';
-    c->billing_npi[sizeof c->billing_npi - 1] = '\0';
-    c->frequency = d->frequency ? d->frequency : '1';
-    c->total_charge = d->billed;
-    return c;
+    cq_x12_bare_claim(&decisions[i], &W->bare);
+    return &W->bare;
 }
 
 static void
@@ -240,16 +229,7 @@ s_cas(cq_x12_out_t *w, const s_adj_t *adj, uint16_t n)
 static void
 s_clean(const cq_x12_out_t *w, char *dst, size_t n, const char *src)
 {
-    size_t k = 0;
-    for (; *src && k + 1 < n; src++) {
-        unsigned char c = (unsigned char)*src;
-        bool bad = c == (unsigned char)w->seps.element ||
-                   c == (unsigned char)w->seps.component ||
-                   c == (unsigned char)w->seps.segment ||
-                   c == (unsigned char)w->seps.repetition || c < 0x20;
-        dst[k++] = bad ? ' ' : (char)c;
-    }
-    dst[k] = '\0';
+    cq_x12_out_clean(w, dst, n, src, ' ');
 }
 
 static void
@@ -378,61 +358,19 @@ s_write_clp(s_writer_t *W, const cq_claim_t *c, const cq_decision_t *d,
 static bool
 s_id_ok(const cq_x12_out_t *w, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == (unsigned char)w->seps.element ||
-            c == (unsigned char)w->seps.component ||
-            c == (unsigned char)w->seps.segment ||
-            c == (unsigned char)w->seps.repetition || c < 0x20)
+    for (; *s; s++)
+        if (!cq_x12_out_ok(w, (unsigned char)*s))
             return false;
-    }
     return true;
 }
 
-//  Groups claims by (payer, billing NPI) in order of first appearance:
-//  first[g] -> next[i] -> ... chains, returns the number of groups.
-static uint32_t
-s_groups(const cq_decision_t *d, size_t n, const bool *skip, uint32_t *first,
-         uint32_t *next)
+//  The 835's grouping key: payer and billing NPI.
+static size_t
+s_payer_npi(void *arg, size_t i, char *buf, size_t size)
 {
-    uint32_t cap = 16;
-    while (cap < 2 * n + 2)
-        cap *= 2;
-    uint64_t *hs = cq_xcalloc(cap, sizeof *hs);
-    uint32_t *gi = cq_xcalloc(cap, sizeof *gi);
-    uint32_t *last = cq_xcalloc(n + 1, sizeof *last);
-    uint32_t ng = 0;
-    for (size_t i = 0; i < n; i++) {
-        next[i] = UINT32_MAX;
-        if (skip[i])
-            continue;
-        char key[2 * CQ_ID_LEN + 16];
-        int k =
-            snprintf(key, sizeof key, "%s|%s", d[i].payer_id, d[i].billing_npi);
-        uint64_t h = cq_hash64(key, (size_t)k, 835) | 1;
-        uint32_t j = (uint32_t)h & (cap - 1);
-        uint32_t g = UINT32_MAX;
-        while (hs[j]) {
-            if (hs[j] == h) {
-                g = gi[j];
-                break;
-            }
-            j = (j + 1) & (cap - 1);
-        }
-        if (g == UINT32_MAX) {
-            g = ng++;
-            hs[j] = h;
-            gi[j] = g;
-            first[g] = (uint32_t)i;
-        } else {
-            next[last[g]] = (uint32_t)i;
-        }
-        last[g] = (uint32_t)i;
-    }
-    free(hs);
-    free(gi);
-    free(last);
-    return ng;
+    const cq_decision_t *d = &((const cq_decision_t *)arg)[i];
+    int k = snprintf(buf, size, "%s|%s", d->payer_id, d->billing_npi);
+    return k < 0 ? 0 : (size_t)k < size ? (size_t)k : size - 1;
 }
 
 static void
@@ -588,7 +526,8 @@ cq_x12_835_write(const cq_claim_t *claims, const cq_decision_t *decisions,
                 W->paid[i] += od->billed < 0 ? od->paid : -od->paid;
         }
     }
-    uint32_t ng = s_groups(decisions, n, skip, first, W->next);
+    uint32_t ng =
+        cq_x12_chain(n, skip, s_payer_npi, (void *)decisions, first, W->next);
     uint32_t control = o->env.control ? o->env.control : 1;
     if (ng > 0) {
         cq_x12_out_isa(&W->w, control);

@@ -419,7 +419,76 @@ typedef struct {
     char claim_rendering[11];   // 2310B / 2310D NPI
     int32_t stmt_from, stmt_to; // 837I DTP*434
     uint8_t dirty_lines;        // lines of the scratch claim to clear
+    //  where errors are: pass 1 and pass 2 (IK3, CTX)
+    char err_claim[CQ_ID_LEN]; // CLM01 of the claim being read, or ""
+    uint32_t map_set;          // pass 2: the set being mapped
+    size_t map_st;             // pass 2: segment number of its ST
+    const s_where_t *map_w;    // pass 2: the loop of the current segment
+    uint32_t map_errors;       // pass 2: data element errors found
 } s_parser_t;
+
+//  IK402: the data element reference numbers of the elements the checks
+//  look at (X12 data element dictionary); 0 for the others. comp 0 is the
+//  element itself; a composite's components have their own numbers.
+static uint16_t
+s_elem_ref(const char *sid, unsigned elem, unsigned comp)
+{
+    static const struct {
+        char seg[4];
+        uint8_t elem, comp_lo, comp_hi;
+        uint16_t ref;
+    } t[] = {
+        {"ST", 1, 0, 0, 143},   {"ST", 2, 0, 0, 329},   {"ST", 3, 0, 0, 1705},
+        {"SE", 1, 0, 0, 96},    {"SE", 2, 0, 0, 329},   {"BHT", 1, 0, 0, 1005},
+        {"BHT", 2, 0, 0, 353},  {"BHT", 3, 0, 0, 127},  {"BHT", 4, 0, 0, 373},
+        {"BHT", 5, 0, 0, 337},  {"BHT", 6, 0, 0, 640},  {"HL", 1, 0, 0, 628},
+        {"HL", 2, 0, 0, 734},   {"HL", 3, 0, 0, 735},   {"HL", 4, 0, 0, 736},
+        {"NM1", 1, 0, 0, 98},   {"NM1", 2, 0, 0, 1065}, {"NM1", 3, 0, 0, 1035},
+        {"NM1", 4, 0, 0, 1036}, {"NM1", 5, 0, 0, 1037}, {"NM1", 7, 0, 0, 1039},
+        {"NM1", 8, 0, 0, 66},   {"NM1", 9, 0, 0, 67},   {"REF", 1, 0, 0, 128},
+        {"REF", 2, 0, 0, 127},  {"DTP", 1, 0, 0, 374},  {"DTP", 2, 0, 0, 1250},
+        {"DTP", 3, 0, 0, 1251}, {"DMG", 1, 0, 0, 1250}, {"DMG", 2, 0, 0, 1251},
+        {"DMG", 3, 0, 0, 1068}, {"CLM", 1, 0, 0, 1028}, {"CLM", 2, 0, 0, 782},
+        {"CLM", 5, 1, 1, 1331}, {"CLM", 5, 2, 2, 1332}, {"CLM", 5, 3, 3, 1325},
+        {"LX", 1, 0, 0, 554},   {"SV1", 1, 1, 1, 235},  {"SV1", 1, 2, 2, 234},
+        {"SV1", 1, 3, 6, 1339}, {"SV1", 2, 0, 0, 782},  {"SV1", 3, 0, 0, 355},
+        {"SV1", 4, 0, 0, 380},  {"SV1", 5, 0, 0, 1331}, {"SV1", 7, 1, 4, 1328},
+        {"SV2", 1, 0, 0, 234},  {"SV2", 2, 1, 1, 235},  {"SV2", 2, 2, 2, 234},
+        {"SV2", 2, 3, 6, 1339}, {"SV2", 3, 0, 0, 782},  {"SV2", 4, 0, 0, 355},
+        {"SV2", 5, 0, 0, 380},  {"NTE", 1, 0, 0, 363},  {"NTE", 2, 0, 0, 352},
+    };
+    if (strcmp(sid, "HI") == 0)
+        return comp == 1 ? 1270 : comp == 2 ? 1271 : 0; // C022, HI01..HI12
+    for (size_t i = 0; i < CQ_ARRAY_LEN(t); i++)
+        if (t[i].elem == elem && comp >= t[i].comp_lo && comp <= t[i].comp_hi &&
+            strcmp(t[i].seg, sid) == 0)
+            return t[i].ref;
+    return 0;
+}
+
+//  IK404: a copy of the bad element, for codes that have a value to copy
+//  (not 1 missing, 2 conditional missing, 3 too many elements), except in
+//  segments that carry names, identifiers, addresses or birth dates: the
+//  999 goes back to the sender, but it is stored and shown elsewhere too.
+static void
+s_bad_copy(cq_x12_error_t *e, const cq_x12_seg_t *seg, unsigned elem,
+           unsigned comp)
+{
+    static const char *const personal[] = {"NM1", "N3",  "N4",  "DMG", "PER",
+                                           "REF", "PAT", "CUR", NULL};
+    const char *c = e->elem_code;
+    if (strcmp(c, "1") == 0 || strcmp(c, "2") == 0 || strcmp(c, "3") == 0 ||
+        !(seg->flags & CQ_X12_SEG_SPLIT) || elem > seg->n_elems)
+        return;
+    for (int i = 0; personal[i]; i++)
+        if (strcmp(seg->id, personal[i]) == 0)
+            return;
+    cq_x12_str_t v = cq_x12_elem(seg, elem);
+    if (comp)
+        v = cq_x12_comp(v, seg->seps.component, comp);
+    cq_strncpy_n(e->bad, sizeof e->bad, v.p,
+                 v.n > CQ_X12_MAX_BAD ? CQ_X12_MAX_BAD : v.n);
+}
 
 //  Records an error of a set (set != S_NONE) or of the envelope; sid, when
 //  not NULL, names the segment instead of seg (a missing segment).
@@ -467,6 +536,14 @@ s_verr(s_parser_t *P, uint32_t set, const cq_x12_seg_t *seg, const char *sid,
     e->element = (uint8_t)(elem > 99 ? 99 : elem);
     e->component = (uint8_t)(comp > 99 ? 99 : comp);
     cq_strlcpy(e->elem_code, elem_code ? elem_code : "", sizeof e->elem_code);
+    if (set != S_NONE && seg_code && seg_code[0]) {
+        cq_strlcpy(e->claim_id, P->err_claim, sizeof e->claim_id);
+        if (elem > 0 && e->elem_code[0]) {
+            e->elem_ref = s_elem_ref(e->seg_id, elem, comp);
+            if (seg)
+                s_bad_copy(e, seg, elem, comp);
+        }
+    }
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     if (set != S_NONE) {
         cq_x12_set_t *s = &rep->sets[set];
@@ -534,12 +611,16 @@ s_close_group(s_parser_t *P, bool trailer_missing)
     if (trailer_missing)
         s_add_code(g->codes, &g->n_codes, "3");
     g->accepted = 0;
-    for (uint32_t i = 0; i < g->n_sets; i++)
-        g->accepted += P->rep->sets[g->first_set + i].status == 'A';
+    bool noted = false; // a set accepted with errors noted
+    for (uint32_t i = 0; i < g->n_sets; i++) {
+        char st = P->rep->sets[g->first_set + i].status;
+        g->accepted += st != 'R';
+        noted |= st == 'E';
+    }
     if (g->n_sets == 0)
         g->status = g->n_codes ? 'R' : 'A';
     else if (g->accepted == g->n_sets)
-        g->status = g->n_codes ? 'E' : 'A';
+        g->status = g->n_codes || noted ? 'E' : 'A';
     else if (g->accepted == 0)
         g->status = 'R';
     else
@@ -730,6 +811,17 @@ typedef struct {
     uint32_t n_clm;          // claims seen
 } s_scan_t;
 
+//  The claim the next errors sit in (CTX*CLM01 of the 999): its CLM01,
+//  or none ("" also for a claim without CLM01).
+static void
+s_err_claim(s_parser_t *P, const cq_x12_seg_t *clm)
+{
+    P->err_claim[0] = '\0';
+    if (clm && cq_x12_copy(P->err_claim, sizeof P->err_claim,
+                           cq_x12_elem(clm, 1)) != 0)
+        P->err_claim[0] = '\0';
+}
+
 static bool
 s_numeric(cq_x12_str_t s)
 {
@@ -809,8 +901,12 @@ s_check_segment(s_parser_t *P, uint32_t set, s_scan_t *sc, cq_x12_seg_t *seg,
     //  A short segment without control bytes cannot break a cap: split
     //  only what must be looked at.
     if (seg->len > CQ_X12_MAX_ELEMENTS || (seg->flags & CQ_X12_SEG_CTL) ||
-        id == CQ_X12_ID('H', 'L', 0))
+        id == CQ_X12_ID('H', 'L', 0) || id == CQ_X12_ID('C', 'L', 'M'))
         cq_x12_seg_split(seg);
+    if (id == CQ_X12_ID('H', 'L', 0))
+        s_err_claim(P, NULL);
+    else if (id == CQ_X12_ID('C', 'L', 'M'))
+        s_err_claim(P, seg);
     //  An LX must be followed by its SV1 / SV2.
     if (sc->lx_pos && id != CQ_X12_ID('S', 'V', '1') &&
         id != CQ_X12_ID('S', 'V', '2'))
@@ -920,6 +1016,56 @@ s_invalid(s_parser_t *P, const char *rarc, const char *fmt, ...)
     cq_claim_set_invalid(&P->claim, rarc, "%s", msg);
 }
 
+//  Pass 2: an X12 error in the set being mapped, a data element error
+//  (IK3 code 8, IK4 elem_code at elem[:comp]) or, with elem 0, a segment
+//  error (IK3 seg_code). Inside a claim the claim is made invalid too
+//  (CO-16 with rarc), with the same message; outside one (2010AA, 2010BA
+//  ...) the caller keeps the problem for the claims below (s_ctx_bad).
+static void s_map_err(s_parser_t *P, const cq_x12_seg_t *seg,
+                      const char *seg_code, unsigned elem, unsigned comp,
+                      const char *elem_code, const char *rarc, const char *fmt,
+                      ...) CQ_PRINTF(8, 9);
+
+static void
+s_map_err(s_parser_t *P, const cq_x12_seg_t *seg, const char *seg_code,
+          unsigned elem, unsigned comp, const char *elem_code, const char *rarc,
+          const char *fmt, ...)
+{
+    char msg[sizeof P->claim.invalid_msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (P->map_w && (elem == 0 ? seg_code : elem_code) != NULL) {
+        P->map_errors++;
+        uint32_t pos = (uint32_t)(seg->number - P->map_st + 1);
+        s_err(P, P->map_set, seg, pos, P->map_w, seg_code, elem, comp,
+              elem_code, "%s", msg);
+    }
+    s_invalid(P, rarc, "%s", msg);
+}
+
+//  IK403 of an amount or quantity (X12 type R) the claim model refused:
+//  1 when empty, 6 (invalid character) when it is no decimal number at
+//  all, NULL when it is one the model cannot hold (negative, too many
+//  decimals): that is no X12 error.
+static const char *
+s_num_code(cq_x12_str_t v)
+{
+    if (v.n == 0)
+        return "1";
+    size_t i = v.p[0] == '-' ? 1 : 0, digits = 0, points = 0;
+    for (; i < v.n; i++) {
+        if (v.p[i] == '.')
+            points++;
+        else if (v.p[i] >= '0' && v.p[i] <= '9')
+            digits++;
+        else
+            return "6";
+    }
+    return points > 1 || digits == 0 ? "6" : digits > 18 ? "5" : NULL;
+}
+
 //  Keeps a context problem until a claim can carry it.
 static void
 s_ctx_bad(bool *flag, char *why, size_t n, const char *msg)
@@ -1009,6 +1155,40 @@ s_nm1_name(const cq_x12_seg_t *seg, char *out, size_t n)
     return cq_x12_copy(out, n, last);
 }
 
+//  A problem in a loop above the claims (2010AA, 2010BA, 2010CA): said
+//  once at its segment (IK4 code at elem; NULL: not an X12 error) and kept
+//  for every claim below it.
+static void
+s_ctx_err(s_parser_t *P, const cq_x12_seg_t *seg, unsigned elem,
+          const char *code, bool *flag, char *why, size_t n, const char *msg)
+{
+    s_map_err(P, seg, "8", elem, 0, code, NULL, "%s", msg);
+    s_ctx_bad(flag, why, n, msg);
+}
+
+//  IK403 of an identifier (NM109, REF02) that does not fit its field of
+//  cap bytes (NUL included): 5 when it is also over the guide's max, else
+//  none (a limit of the claim model, not an X12 error).
+static const char *
+s_long_code(cq_x12_str_t v, size_t max)
+{
+    return v.n > max ? "5" : NULL;
+}
+
+//  NM103 / NM104 of a person into last / first: IK4 5 (too long) at the
+//  element that does not fit.
+static void
+s_person(s_parser_t *P, const cq_x12_seg_t *seg, cq_member_ref_t *m, bool *bad,
+         char *why, size_t n, const char *msg)
+{
+    for (unsigned k = 3; k <= 4; k++) {
+        char *dst = k == 3 ? m->last_name : m->first_name;
+        size_t cap = k == 3 ? sizeof m->last_name : sizeof m->first_name;
+        if (cq_x12_copy(dst, cap, cq_x12_elem(seg, k)) != 0)
+            s_ctx_err(P, seg, k, "5", bad, why, n, msg);
+    }
+}
+
 static void
 s_ctx_nm1(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
 {
@@ -1018,39 +1198,48 @@ s_ctx_nm1(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
     case L_2010AA:
         x->billing_seen = true;
         if (s_nm1_name(seg, x->billing_name, sizeof x->billing_name) != 0)
-            s_ctx_bad(&x->billing_bad, x->billing_why, sizeof x->billing_why,
+            s_ctx_err(P, seg, 3, "5", &x->billing_bad, x->billing_why,
+                      sizeof x->billing_why,
                       "billing_provider.name: NM103 of 2010AA too long");
-        if (!cq_x12_eq(q8, "XX") ||
-            cq_x12_copy(x->billing_npi, sizeof x->billing_npi, id9) != 0 ||
-            !s_npi_ok(x->billing_npi))
-            s_ctx_bad(&x->billing_bad, x->billing_why, sizeof x->billing_why,
+        if (!cq_x12_eq(q8, "XX"))
+            s_ctx_err(P, seg, 8, q8.n ? "7" : "1", &x->billing_bad,
+                      x->billing_why, sizeof x->billing_why,
+                      "billing_provider.npi: NM108/NM109 of 2010AA must be "
+                      "XX and a 10-digit NPI");
+        else if (cq_x12_copy(x->billing_npi, sizeof x->billing_npi, id9) != 0 ||
+                 !s_npi_ok(x->billing_npi))
+            s_ctx_err(P, seg, 9, id9.n ? "I12" : "1", &x->billing_bad,
+                      x->billing_why, sizeof x->billing_why,
                       "billing_provider.npi: NM108/NM109 of 2010AA must be "
                       "XX and a 10-digit NPI");
         break;
     case L_2010BA:
         x->last_nm1 = 'I';
-        if (cq_x12_copy(x->sub.id, sizeof x->sub.id, id9) != 0)
-            s_ctx_bad(&x->sub_bad, x->sub_why, sizeof x->sub_why,
+        if (id9.n == 0)
+            s_ctx_err(P, seg, 9, "1", &x->sub_bad, x->sub_why,
+                      sizeof x->sub_why, "member.id: NM109 of 2010BA missing");
+        else if (cq_x12_copy(x->sub.id, sizeof x->sub.id, id9) != 0)
+            s_ctx_err(P, seg, 9, s_long_code(id9, 80), &x->sub_bad, x->sub_why,
+                      sizeof x->sub_why,
                       "member.id: NM109 of 2010BA longer than 39");
-        if (cq_x12_copy(x->sub.last_name, sizeof x->sub.last_name,
-                        cq_x12_elem(seg, 3)) ||
-            cq_x12_copy(x->sub.first_name, sizeof x->sub.first_name,
-                        cq_x12_elem(seg, 4)))
-            s_ctx_bad(&x->sub_bad, x->sub_why, sizeof x->sub_why,
-                      "member.last_name: NM103/NM104 of 2010BA too long");
+        s_person(P, seg, &x->sub, &x->sub_bad, x->sub_why, sizeof x->sub_why,
+                 "member.last_name: NM103/NM104 of 2010BA too long");
         break;
     case L_2010BB:
-        if (cq_x12_copy(x->payer_id, sizeof x->payer_id, id9) != 0)
+        if (id9.n == 0) {
+            s_map_err(P, seg, "8", 9, 0, "1", NULL,
+                      "payer_id: NM109 of 2010BB missing");
+        } else if (cq_x12_copy(x->payer_id, sizeof x->payer_id, id9) != 0) {
+            s_map_err(P, seg, "8", 9, 0, s_long_code(id9, 80), NULL,
+                      "payer_id: NM109 of 2010BB longer than %d",
+                      CQ_ID_LEN - 1);
             x->payer_bad = true;
+        }
         break;
     case L_2010CA:
         x->last_nm1 = 'Q';
-        if (cq_x12_copy(x->pat.last_name, sizeof x->pat.last_name,
-                        cq_x12_elem(seg, 3)) ||
-            cq_x12_copy(x->pat.first_name, sizeof x->pat.first_name,
-                        cq_x12_elem(seg, 4)))
-            s_ctx_bad(&x->pat_bad, x->pat_why, sizeof x->pat_why,
-                      "member.last_name: NM103/NM104 of 2010CA too long");
+        s_person(P, seg, &x->pat, &x->pat_bad, x->pat_why, sizeof x->pat_why,
+                 "member.last_name: NM103/NM104 of 2010CA too long");
         break;
     default:
         break;
@@ -1068,15 +1257,19 @@ s_ctx_dmg(s_parser_t *P, const cq_x12_seg_t *seg)
         return;
     bool *bad = x->last_nm1 == 'I' ? &x->sub_bad : &x->pat_bad;
     char *why = x->last_nm1 == 'I' ? x->sub_why : x->pat_why;
-    cq_x12_str_t d = cq_x12_elem(seg, 2), sex = cq_x12_elem(seg, 3);
-    if (d.n > 0 && (!cq_x12_eq(cq_x12_elem(seg, 1), "D8") ||
-                    cq_date_parse_d8(d.p, d.n, &m->birth_date) != 0))
-        s_ctx_bad(bad, why, 96,
+    cq_x12_str_t q = cq_x12_elem(seg, 1), d = cq_x12_elem(seg, 2),
+                 sex = cq_x12_elem(seg, 3);
+    if (d.n > 0 && !cq_x12_eq(q, "D8"))
+        s_ctx_err(P, seg, 1, q.n ? "7" : "1", bad, why, 96,
+                  "member.birth_date: DMG02 is not a CCYYMMDD date");
+    else if (d.n > 0 && cq_date_parse_d8(d.p, d.n, &m->birth_date) != 0)
+        s_ctx_err(P, seg, 2, "8", bad, why, 96,
                   "member.birth_date: DMG02 is not a CCYYMMDD date");
     if (sex.n == 1 && (sex.p[0] == 'F' || sex.p[0] == 'M' || sex.p[0] == 'U'))
         m->sex = sex.p[0];
     else if (sex.n > 0)
-        s_ctx_bad(bad, why, 96, "member.sex: DMG03 must be F, M or U");
+        s_ctx_err(P, seg, 3, "7", bad, why, 96,
+                  "member.sex: DMG03 must be F, M or U");
 }
 
 //  Clears the scratch claim cheaply: the template's header and tail, and
@@ -1109,13 +1302,17 @@ s_claim_start(s_parser_t *P, const cq_x12_set_t *set, const cq_x12_seg_t *seg)
     P->stmt_from = P->stmt_to = CQ_DATE_NONE;
     c->type = set->type;
     c->source = CQ_SOURCE_X12;
+    s_err_claim(P, seg);
     cq_x12_str_t id = cq_x12_elem(seg, 1);
     if (id.n == 0) {
         snprintf(c->claim_id, sizeof c->claim_id, "#%zu", seg->number);
-        s_invalid(P, "M47", "claim_id: CLM01 missing (segment %zu)",
-                  seg->number);
-    } else if (cq_x12_copy(c->claim_id, sizeof c->claim_id, id) != 0) {
-        s_invalid(P, "M47", "claim_id: CLM01 longer than %d", CQ_ID_LEN - 1);
+        s_map_err(P, seg, "8", 1, 0, "1", "M47",
+                  "claim_id: CLM01 missing (segment %zu)", seg->number);
+    } else if (cq_x12_copy(c->claim_id, sizeof c->claim_id, id) != 0 ||
+               id.n > 38) {
+        //  (1028 Claim Submitter's Identifier is AN 1-38)
+        s_map_err(P, seg, "8", 1, 0, "5", "M47",
+                  "claim_id: CLM01 longer than 38");
     }
     //  Context from the loops above: payer, billing provider, member.
     cq_strlcpy(c->payer_id, x->payer_id, sizeof c->payer_id);
@@ -1151,7 +1348,7 @@ s_claim_start(s_parser_t *P, const cq_x12_set_t *set, const cq_x12_seg_t *seg)
     //  CLM02 total, CLM05 facility / qualifier / frequency.
     cq_x12_str_t total = cq_x12_elem(seg, 2);
     if (cq_x12_amount(total, &c->total_charge) != 0 || c->total_charge < 0)
-        s_invalid(P, "M54",
+        s_map_err(P, seg, "8", 2, 0, s_num_code(total), "M54",
                   "total_charge: CLM02 is not a non-negative "
                   "amount");
     cq_x12_str_t c5 = cq_x12_elem(seg, 5);
@@ -1160,16 +1357,15 @@ s_claim_start(s_parser_t *P, const cq_x12_set_t *set, const cq_x12_seg_t *seg)
     if (freq.n == 1 && freq.p[0] >= '0' && freq.p[0] <= '9') {
         c->frequency = freq.p[0];
     } else {
-        s_invalid(P, NULL,
+        s_map_err(P, seg, "8", 5, 3, freq.n ? "7" : "1", NULL,
                   "frequency: CLM05-3 must be a claim frequency code "
                   "(1, 7, 8 ...)");
     }
     if (c->type == CQ_CLAIM_PROFESSIONAL) {
-        if (pos.n == 2 && pos.p[0] >= '0' && pos.p[0] <= '9' &&
-            pos.p[1] >= '0' && pos.p[1] <= '9')
+        if (pos.n == 2 && s_numeric(pos))
             cq_x12_copy(P->claim_pos, sizeof P->claim_pos, pos);
         else
-            s_invalid(P, "M77",
+            s_map_err(P, seg, "8", 5, 1, pos.n ? "7" : "1", "M77",
                       "place_of_service: CLM05-1 must be a "
                       "2-digit place of service");
     }
@@ -1211,6 +1407,20 @@ s_claim_end(s_parser_t *P, cq_x12_set_t *set)
                           (unsigned)i + 1, (unsigned)l->dx_pointers[k],
                           (unsigned)c->n_diagnoses);
     }
+    if (c->received_date != CQ_DATE_NONE)
+        for (uint8_t i = 0; i < c->n_lines; i++) {
+            const cq_line_t *l = &c->lines[i];
+            int32_t last = l->service_date_end != CQ_DATE_NONE
+                               ? l->service_date_end
+                               : l->service_date;
+            if (last != CQ_DATE_NONE && last > c->received_date) {
+                s_invalid(P, "M52",
+                          "lines[%u].service_date: after the received date "
+                          "(DTP*050)",
+                          (unsigned)i + 1);
+                break;
+            }
+        }
     if (c->n_lines == 0)
         s_invalid(P, NULL, "lines: no service line (2400 LX) in the claim");
     if (sum_ok && c->n_lines > 0 && !P->line_dropped &&
@@ -1242,6 +1452,7 @@ s_claim_end(s_parser_t *P, cq_x12_set_t *set)
                   "original claim)",
                   c->frequency);
     P->in_claim = false;
+    s_err_claim(P, NULL);
     P->dirty_lines = c->n_lines;
     set->claims++;
     set->total_charge += c->total_charge;
@@ -1296,12 +1507,16 @@ s_is_alnum_str(cq_x12_str_t s)
 }
 
 static void
-s_procedure(s_parser_t *P, cq_line_t *l, unsigned ln, cq_x12_str_t e, char cs,
-            const char *el)
+s_procedure(s_parser_t *P, const cq_x12_seg_t *seg, cq_line_t *l, unsigned ln,
+            unsigned en, const char *el)
 {
+    char cs = seg->seps.component;
+    cq_x12_str_t e = cq_x12_elem(seg, en);
     cq_x12_str_t code = cq_x12_comp(e, cs, 2);
     if (code.n == 0 || cq_x12_copy(l->procedure, sizeof l->procedure, code)) {
-        s_invalid(P, "M51",
+        //  (234 Product/Service ID is AN 1-48)
+        s_map_err(P, seg, "8", en, 2, code.n == 0 ? "1" : s_long_code(code, 48),
+                  "M51",
                   "lines[%u].procedure: %s-2 missing or longer "
                   "than %d",
                   ln, el, CQ_CODE_LEN - 1);
@@ -1311,7 +1526,12 @@ s_procedure(s_parser_t *P, cq_line_t *l, unsigned ln, cq_x12_str_t e, char cs,
         if (m.n == 0)
             continue;
         if (m.n != 2 || !s_is_alnum_str(m)) {
-            s_invalid(P, "N519",
+            //  (1339 Procedure Modifier is AN 2-2)
+            s_map_err(P, seg, "8", en, k,
+                      m.n < 2   ? "4"
+                      : m.n > 2 ? "5"
+                                : "6",
+                      "N519",
                       "lines[%u].modifiers: %s-%u is not a "
                       "2-character modifier",
                       ln, el, k);
@@ -1322,19 +1542,22 @@ s_procedure(s_parser_t *P, cq_line_t *l, unsigned ln, cq_x12_str_t e, char cs,
 }
 
 static void
-s_charge_units(s_parser_t *P, cq_line_t *l, unsigned ln, cq_x12_str_t charge,
-               cq_x12_str_t units, const char *ce, const char *ue)
+s_charge_units(s_parser_t *P, const cq_x12_seg_t *seg, cq_line_t *l,
+               unsigned ln, unsigned ce, unsigned ue, const char *sv)
 {
+    cq_x12_str_t charge = cq_x12_elem(seg, ce), units = cq_x12_elem(seg, ue);
     if (cq_x12_amount(charge, &l->charge) != 0 || l->charge < 0)
-        s_invalid(P, "M79",
-                  "lines[%u].charge: %s is not a non-negative "
+        s_map_err(P, seg, "8", ce, 0, s_num_code(charge), "M79",
+                  "lines[%u].charge: %s%02u is not a non-negative "
                   "amount",
-                  ln, ce);
+                  ln, sv, ce);
     else
         P->line_has_charge[ln - 1] = true;
-    if (cq_x12_quantity(units, &l->units_milli) != 0 || l->units_milli == 0)
-        s_invalid(P, "M53", "lines[%u].units: %s must be a quantity above 0",
-                  ln, ue);
+    int q = cq_x12_quantity(units, &l->units_milli);
+    if (q != 0 || l->units_milli == 0)
+        s_map_err(P, seg, "8", ue, 0, q != 0 ? s_num_code(units) : NULL, "M53",
+                  "lines[%u].units: %s%02u must be a quantity above 0", ln, sv,
+                  ue);
 }
 
 static void
@@ -1345,15 +1568,14 @@ s_sv1(s_parser_t *P, const cq_x12_seg_t *seg)
         return;
     unsigned ln = P->claim.n_lines;
     char cs = seg->seps.component;
-    s_procedure(P, l, ln, cq_x12_elem(seg, 1), cs, "SV101");
-    s_charge_units(P, l, ln, cq_x12_elem(seg, 2), cq_x12_elem(seg, 4), "SV102",
-                   "SV104");
+    s_procedure(P, seg, l, ln, 1, "SV101");
+    s_charge_units(P, seg, l, ln, 2, 4, "SV1");
     cq_x12_str_t pos = cq_x12_elem(seg, 5);
     if (pos.n > 0) {
         if (pos.n == 2 && s_numeric(pos))
             cq_x12_copy(l->place_of_service, sizeof l->place_of_service, pos);
         else
-            s_invalid(P, "M77",
+            s_map_err(P, seg, "8", 5, 0, "7", "M77",
                       "lines[%u].place_of_service: SV105 must be "
                       "a 2-digit place of service",
                       ln);
@@ -1361,7 +1583,7 @@ s_sv1(s_parser_t *P, const cq_x12_seg_t *seg)
     cq_x12_str_t ptr = cq_x12_elem(seg, 7);
     unsigned np = cq_x12_ncomp(ptr, cs);
     if (np > CQ_MAX_POINTERS) {
-        s_invalid(P, "M76",
+        s_map_err(P, seg, "8", 7, 0, "13", "M76",
                   "lines[%u].diagnosis_pointers: SV107 has more "
                   "than 4 pointers",
                   ln);
@@ -1370,10 +1592,14 @@ s_sv1(s_parser_t *P, const cq_x12_seg_t *seg)
     for (unsigned k = 1; k <= np; k++) {
         cq_x12_str_t v = cq_x12_comp(ptr, cs, k);
         uint64_t x = 0;
-        if (cq_x12_uint(v, &x) != 0)
-            x = 0;
-        if (x < 1 || x > CQ_MAX_DX) {
-            s_invalid(P, "M76",
+        bool number = cq_x12_uint(v, &x) == 0;
+        if (!number || x < 1 || x > CQ_MAX_DX) {
+            //  (1328 Diagnosis Code Pointer is N0 1-2; the guide: 1-12)
+            s_map_err(P, seg, "8", 7, k,
+                      number ? "7"
+                      : v.n  ? "6"
+                             : "1",
+                      "M76",
                       "lines[%u].diagnosis_pointers: SV107-%u "
                       "must be 1 to 12",
                       ln, k);
@@ -1393,15 +1619,13 @@ s_sv2(s_parser_t *P, const cq_x12_seg_t *seg)
     cq_x12_str_t rev = cq_x12_elem(seg, 1);
     if (rev.n == 0 || !s_numeric(rev) ||
         cq_x12_copy(l->revenue_code, sizeof l->revenue_code, rev) != 0)
-        s_invalid(P, "M50",
+        s_map_err(P, seg, "8", 1, 0, rev.n ? "7" : "1", "M50",
                   "lines[%u].revenue_code: SV201 must be a "
                   "revenue code",
                   ln);
-    cq_x12_str_t proc = cq_x12_elem(seg, 2);
-    if (proc.n > 0)
-        s_procedure(P, l, ln, proc, seg->seps.component, "SV202");
-    s_charge_units(P, l, ln, cq_x12_elem(seg, 3), cq_x12_elem(seg, 5), "SV203",
-                   "SV205");
+    if (cq_x12_elem(seg, 2).n > 0)
+        s_procedure(P, seg, l, ln, 2, "SV202");
+    s_charge_units(P, seg, l, ln, 3, 5, "SV2");
 }
 
 static void
@@ -1425,7 +1649,8 @@ s_hi(s_parser_t *P, const cq_x12_seg_t *seg)
         }
         if (cq_x12_icd_format(code, icd9, c->diagnoses[c->n_diagnoses],
                               sizeof c->diagnoses[0]) != 0) {
-            s_invalid(P, "M76", "diagnoses: HI%02u-2 is not an ICD code", k);
+            s_map_err(P, seg, "8", k, 2, code.n ? "7" : "1", "M76",
+                      "diagnoses: HI%02u-2 is not an ICD code", k);
             continue;
         }
         c->n_diagnoses++;
@@ -1442,8 +1667,8 @@ s_ref(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
         if (cq_x12_eq(q, "EI") || cq_x12_eq(q, "SY")) {
             if (cq_x12_copy(P->ctx.billing_tax_id, sizeof P->ctx.billing_tax_id,
                             v) != 0)
-                s_ctx_bad(&P->ctx.billing_bad, P->ctx.billing_why,
-                          sizeof P->ctx.billing_why,
+                s_ctx_err(P, seg, 2, s_long_code(v, 50), &P->ctx.billing_bad,
+                          P->ctx.billing_why, sizeof P->ctx.billing_why,
                           "billing_provider.tax_id: REF02 of 2010AA too "
                           "long");
         }
@@ -1453,12 +1678,12 @@ s_ref(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
         return;
     if (loop == L_2300 && cq_x12_eq(q, "G1")) {
         if (cq_x12_copy(c->prior_auth, sizeof c->prior_auth, v) != 0)
-            s_invalid(P, NULL, "prior_auth: REF02 (G1) longer than %d",
-                      CQ_ID_LEN - 1);
+            s_map_err(P, seg, "8", 2, 0, s_long_code(v, 50), NULL,
+                      "prior_auth: REF02 (G1) longer than %d", CQ_ID_LEN - 1);
     } else if (loop == L_2300 && cq_x12_eq(q, "F8")) {
         if (cq_x12_copy(c->original_claim_id, sizeof c->original_claim_id, v) !=
             0)
-            s_invalid(P, "M47",
+            s_map_err(P, seg, "8", 2, 0, s_long_code(v, 50), "M47",
                       "original_claim_id: REF02 (F8) longer "
                       "than %d",
                       CQ_ID_LEN - 1);
@@ -1466,6 +1691,20 @@ s_ref(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
                c->prior_auth[0] == '\0') {
         cq_x12_copy(c->prior_auth, sizeof c->prior_auth, v);
     }
+}
+
+//  Which element of a DTP s_date_range refused, and its IK403: DTP02 not
+//  D8 / RD8 (7 invalid code), else DTP03 (8 invalid date); 1 when empty.
+static const char *
+s_dtp_code(const cq_x12_seg_t *seg, unsigned *elem)
+{
+    cq_x12_str_t q = cq_x12_elem(seg, 2), v = cq_x12_elem(seg, 3);
+    if (!cq_x12_eq(q, "D8") && !cq_x12_eq(q, "RD8")) {
+        *elem = 2;
+        return q.n ? "7" : "1";
+    }
+    *elem = 3;
+    return v.n ? "8" : "1";
 }
 
 static void
@@ -1481,7 +1720,9 @@ s_dtp(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
             return;
         unsigned ln = P->claim.n_lines;
         if (s_date_range(seg, &from, &to) != 0) {
-            s_invalid(P, "M52",
+            unsigned el;
+            const char *code = s_dtp_code(seg, &el);
+            s_map_err(P, seg, "8", el, 0, code, "M52",
                       "lines[%u].service_date: DTP*472 is not a "
                       "D8 date or RD8 range",
                       ln);
@@ -1496,7 +1737,9 @@ s_dtp(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
         //  837I statement period; a claim-level 472 some 837P senders
         //  write serves the same purpose: the date of lines without one.
         if (s_date_range(seg, &from, &to) != 0) {
-            s_invalid(P, "M59",
+            unsigned el;
+            const char *code = s_dtp_code(seg, &el);
+            s_map_err(P, seg, "8", el, 0, code, "M59",
                       "statement dates: DTP*%.3s is not a D8 date "
                       "or RD8 range",
                       q.p);
@@ -1504,6 +1747,16 @@ s_dtp(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
         }
         P->stmt_from = from;
         P->stmt_to = to;
+    } else if (loop == L_2300 && cq_x12_eq(q, "050")) {
+        //  Received (the guides' "repricer received date"): the day a
+        //  clearinghouse, repricer or mailroom first received the claim.
+        //  It is the claim's received_date; without it the day the broker
+        //  journals the document is (docs/formats.md "X12 837").
+        if (s_date_range(seg, &from, &to) != 0 || to != from) {
+            s_invalid(P, "MA130", "received_date: DTP*050 is not a D8 date");
+            return;
+        }
+        P->claim.received_date = from;
     }
 }
 
@@ -1517,7 +1770,7 @@ s_nm1_provider(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
         return;
     char npi[16];
     if (cq_x12_copy(npi, sizeof npi, id) != 0 || !s_npi_ok(npi)) {
-        s_invalid(P, "N290",
+        s_map_err(P, seg, "8", 9, 0, id.n ? "I12" : "1", "N290",
                   "rendering_npi: NM109 of the rendering "
                   "provider is not a 10-digit NPI");
         return;
@@ -1532,15 +1785,16 @@ s_nm1_provider(s_parser_t *P, const cq_x12_seg_t *seg, s_loop_t loop)
 }
 
 static void
-s_lx(s_parser_t *P)
+s_lx(s_parser_t *P, const cq_x12_seg_t *seg)
 {
     if (!P->in_claim)
         return;
     cq_claim_t *c = &P->claim;
     if (c->n_lines == CQ_MAX_LINES) {
+        //  IK3 code 4: loop 2400 occurs over its maximum (50)
         if (!P->line_dropped)
-            s_invalid(P, NULL, "lines: more than %d service lines",
-                      CQ_MAX_LINES);
+            s_map_err(P, seg, "4", 0, 0, NULL, NULL,
+                      "lines: more than %d service lines", CQ_MAX_LINES);
         P->line_dropped = true;
         P->line_open = false;
         return;
@@ -1612,7 +1866,7 @@ s_map(s_parser_t *P, cq_x12_set_t *set, const s_where_t *w,
         s_dtp(P, seg, w->loop);
         break;
     case CQ_X12_ID('L', 'X', 0):
-        s_lx(P);
+        s_lx(P, seg);
         break;
     case CQ_X12_ID('S', 'V', '1'):
         if (w->loop == L_2400)
@@ -1663,6 +1917,11 @@ s_map_set(s_parser_t *P, uint32_t si, cq_x12_reader_t rd,
     P->ctx.sub.birth_date = P->ctx.pat.birth_date = CQ_DATE_NONE;
     P->in_claim = false;
     s_where_t w = {L_HEADER, 0, set->type == CQ_CLAIM_INSTITUTIONAL};
+    P->map_set = si;
+    P->map_st = st->number;
+    P->map_w = &w;
+    P->map_errors = 0;
+    s_err_claim(P, NULL);
     cq_x12_seg_t seg;
     for (uint32_t k = 0; P->stop == 0 && s_next_ref(P, &rd, st, k, &seg); k++) {
         switch (cq_x12_id(&seg)) {
@@ -1689,6 +1948,7 @@ done:
     if (P->stop == 0)
         s_claim_end(P, set);
     P->in_claim = false;
+    P->map_w = NULL;
 }
 
 // ------------------------------------------------------------- sets
@@ -1777,6 +2037,9 @@ s_set(s_parser_t *P, cq_x12_reader_t *r, cq_x12_seg_t *st, cq_x12_seg_t *next,
     P->refs_over = false;
     bool ended = false;
     P->set_errors = 0;
+    P->map_errors = 0;
+    s_err_claim(P, NULL);
+    uint32_t clm = 0;
     if (set && supported)
         s_check_segment(P, si, &sc, st, 1);
     const cq_x12_seg_t *se = NULL;
@@ -1807,11 +2070,13 @@ s_set(s_parser_t *P, cq_x12_reader_t *r, cq_x12_seg_t *st, cq_x12_seg_t *next,
         } else {
             P->refs_over = true;
         }
+        clm += id == CQ_X12_ID('C', 'L', 'M');
         if (set && supported)
             s_check_segment(P, si, &sc, next, pos);
     }
     if (set == NULL)
         return;
+    set->clm_segments = clm;
     if (supported && sc.lx_pos)
         s_missing(P, si, set->type == CQ_CLAIM_INSTITUTIONAL ? "SV2" : "SV1",
                   sc.lx_pos + 1, &sc.where,
@@ -1869,11 +2134,17 @@ s_set(s_parser_t *P, cq_x12_reader_t *r, cq_x12_seg_t *st, cq_x12_seg_t *next,
         return; // an acknowledgment: its envelope is checked, no more
     if (set->status == 'R') {
         rep->sets_refused++;
+        rep->refused_claims += clm;
         return;
     }
     rep->sets_accepted++;
     if (supported)
         s_map_set(P, si, snap, st);
+    if (P->map_errors > 0) {
+        //  Accepted, errors noted: the claims they sit in are invalid.
+        set->status = 'E';
+        s_add_code(set->codes, &set->n_codes, "5");
+    }
 }
 
 // ------------------------------------------------------------- driver
@@ -1955,6 +2226,10 @@ cq_x12_parse(const void *buf, size_t len, cq_claim_fn *fn, void *arg,
                        sizeof rep->kind);
         else if (strcmp(g0->id, "HP") == 0)
             cq_strlcpy(rep->kind, "835", sizeof rep->kind);
+        else if (strcmp(g0->id, "HN") == 0)
+            cq_strlcpy(rep->kind,
+                       s_contains(g0->version, "X214") ? "277CA" : "277",
+                       sizeof rep->kind);
         else if (strcmp(g0->id, "FA") == 0)
             cq_strlcpy(rep->kind,
                        rep->n_sets ? rep->sets[g0->first_set].id : "999",

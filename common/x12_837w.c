@@ -4,8 +4,9 @@
 //  Layout of one transaction set: ST, BHT, 1000A submitter (NM1*41, PER),
 //  1000B receiver (NM1*40), then per billing provider an HL 20 (NM1*85,
 //  REF*EI), per member and payer an HL 22 with the member as subscriber
-//  and patient (SBR*P*18, NM1*IL, DMG, NM1*PR), and its claims (CLM, REF,
-//  HI, NM1*82, LX, SV1 / SV2, DTP*472). Consecutive claims of the same
+//  and patient (SBR*P*18, NM1*IL, DMG, NM1*PR), and its claims (CLM,
+//  DTP*050 when the claim has a received date, REF, HI, NM1*82, LX,
+//  SV1 / SV2, DTP*472). Consecutive claims of the same
 //  provider / member share their HL. What the claim model does not hold
 //  (addresses, the 837I type of bill) is left out or takes a default.
 #include "x12_int.h"
@@ -346,6 +347,13 @@ s_claim(cq_x12_837w_t *w, const cq_claim_t *c)
             snprintf(r, sizeof r, "%s-%s", a, b);
             cq_x12_out_seg(o, "DTP", 3, "434", "RD8", r);
         }
+    }
+    if (c->received_date != CQ_DATE_NONE) {
+        //  2300 DTP*050 (received), after the other claim dates: the
+        //  reader takes it as the claim's received_date.
+        char rd[9];
+        s_d8(c->received_date, rd);
+        cq_x12_out_seg(o, "DTP", 3, "050", "D8", rd);
     }
     if (c->original_claim_id[0])
         cq_x12_out_seg(o, "REF", 2, "F8", c->original_claim_id);

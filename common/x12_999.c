@@ -1,5 +1,5 @@
 //  x12_999.c: the 999 implementation acknowledgment (005010X231A1) of a
-//  parsed document, from its report (notes/claims-domain.md §1.1, §1.7).
+//  parsed document, from its report (docs/formats.md "X12 999").
 #include "x12_int.h"
 
 #include <stdio.h>
@@ -29,6 +29,36 @@ s_codes(char out[5][4], const char codes[5][4], uint8_t n)
         cq_strlcpy(out[i], i < n ? codes[i] : "", 4);
 }
 
+//  True when errors a and b are about the same segment (one IK3 loop).
+static bool
+s_same_segment(const cq_x12_error_t *a, const cq_x12_error_t *b)
+{
+    return a->position == b->position && strcmp(a->seg_id, b->seg_id) == 0 &&
+           strcmp(a->seg_code, b->seg_code) == 0 &&
+           strcmp(a->loop, b->loop) == 0 &&
+           strcmp(a->claim_id, b->claim_id) == 0;
+}
+
+//  IK4*position[:component]*reference*code*copy of the bad value.
+static void
+s_ik4(cq_x12_out_t *w, const cq_x12_error_t *e)
+{
+    char el[16], ref[8] = "", bad[CQ_X12_MAX_BAD + 1];
+    if (e->component)
+        snprintf(el, sizeof el, "%u%c%u", (unsigned)e->element,
+                 w->seps.component, (unsigned)e->component);
+    else
+        snprintf(el, sizeof el, "%u", (unsigned)e->element);
+    if (e->elem_ref)
+        snprintf(ref, sizeof ref, "%u", (unsigned)e->elem_ref);
+    cq_x12_out_clean(w, bad, sizeof bad, e->bad, '?');
+    cq_x12_out_seg(w, "IK4", 4, el, ref, e->elem_code, bad);
+}
+
+//  The AK2 loop of one transaction set: one IK3 loop per segment in error
+//  (its element errors as IK4s under it, the claim as CTX*CLM01), then
+//  IK5. Errors without an IK304 code (the SE count, control numbers) are
+//  said by the IK5 codes.
 static int
 s_set(cq_x12_out_t *w, const cq_x12_report_t *rep, const cq_x12_set_t *s)
 {
@@ -37,26 +67,30 @@ s_set(cq_x12_out_t *w, const cq_x12_report_t *rep, const cq_x12_set_t *s)
     s_safe(ctl, sizeof ctl, s->control);
     s_safe(ver, sizeof ver, s->version);
     cq_x12_out_seg(w, "AK2", 3, id, ctl, strstr(ver, "X") ? ver : NULL);
+    const cq_x12_error_t *prev = NULL;
     for (uint32_t i = 0; i < s->n_errors; i++) {
         const cq_x12_error_t *e = &rep->errors[s->first_error + i];
         if (e->seg_code[0] == '\0')
             continue; // envelope problems are said by IK5 codes
-        char pos[16], sid[8], loop[12];
-        snprintf(pos, sizeof pos, "%u", (unsigned)e->position);
-        s_safe(sid, sizeof sid, e->seg_id[0] ? e->seg_id : "?");
-        s_safe(loop, sizeof loop, e->loop);
-        cq_x12_out_seg(w, "IK3", 4, sid, pos, loop, e->seg_code);
-        if (e->element && e->elem_code[0]) {
-            char el[16];
-            if (e->component)
-                snprintf(el, sizeof el, "%u%c%u", (unsigned)e->element,
-                         w->seps.component, (unsigned)e->component);
-            else
-                snprintf(el, sizeof el, "%u", (unsigned)e->element);
-            cq_x12_out_seg(w, "IK4", 3, el, NULL, e->elem_code);
+        if (prev == NULL || !s_same_segment(prev, e) || !e->element) {
+            char pos[16], sid[8], loop[12];
+            snprintf(pos, sizeof pos, "%u", (unsigned)e->position);
+            s_safe(sid, sizeof sid, e->seg_id[0] ? e->seg_id : "?");
+            s_safe(loop, sizeof loop, e->loop);
+            cq_x12_out_seg(w, "IK3", 4, sid, pos, loop, e->seg_code);
+            if (e->claim_id[0]) {
+                char cid[CQ_ID_LEN], ctx[CQ_ID_LEN + 8];
+                cq_x12_out_clean(w, cid, sizeof cid, e->claim_id, '?');
+                snprintf(ctx, sizeof ctx, "CLM01%c%s", w->seps.component, cid);
+                cq_x12_out_seg(w, "CTX", 1, ctx);
+            }
         }
+        if (e->element && e->elem_code[0])
+            s_ik4(w, e);
+        prev = e;
     }
-    char st[2] = {s->status == 'A' ? 'A' : 'R', 0}, c[5][4];
+    char st[2] = {s->status == 'A' || s->status == 'E' ? s->status : 'R', 0};
+    char c[5][4];
     s_codes(c, s->codes, s->n_codes);
     return cq_x12_out_seg(w, "IK5", 6, st, c[0], c[1], c[2], c[3], c[4]);
 }

@@ -34,6 +34,24 @@ int cq_x12_out_seg(cq_x12_out_t *w, const char *id, int n, ...);
 //  Checks that value holds no delimiter (nor a control character): else
 //  CQ_EINVAL with the diag naming field (not the value).
 int cq_x12_out_check(cq_x12_out_t *w, const char *field, const char *value);
+//  True when byte c may be written in a value: not one of w's delimiters,
+//  not a control character.
+bool cq_x12_out_ok(const cq_x12_out_t *w, unsigned char c);
+//  Copies src into dst (n bytes, NUL-terminated, cut when longer) with
+//  each byte that may not be written (cq_x12_out_ok) replaced by repl.
+void cq_x12_out_clean(const cq_x12_out_t *w, char *dst, size_t n,
+                      const char *src, char repl);
+//  A claim with what a decision knows of it (id, payer, billing NPI,
+//  frequency, billed as CLM02), for writers given decisions only.
+void cq_x12_bare_claim(const cq_decision_t *d, cq_claim_t *c);
+//  Chains items [0, n) by key in order of first appearance: first[g] is
+//  the first item of group g, next[i] the item after i in its group
+//  (UINT32_MAX: the last); items with skip[i] (skip may be NULL) are left
+//  out. key(arg, i, buf, size) writes item i's key into buf and returns
+//  its length. Returns the number of groups.
+typedef size_t(cq_x12_key_fn)(void *arg, size_t i, char *buf, size_t size);
+uint32_t cq_x12_chain(size_t n, const bool *skip, cq_x12_key_fn *key, void *arg,
+                      uint32_t *first, uint32_t *next);
 int cq_x12_out_isa(cq_x12_out_t *w, uint32_t control);
 int cq_x12_out_iea(cq_x12_out_t *w, uint32_t n_groups, uint32_t control);
 int cq_x12_out_gs(cq_x12_out_t *w, const char *gs01, uint32_t control,

@@ -12,7 +12,7 @@
 #include <string.h>
 
 //  The OCR engine of this intake thread: Tesseract is initialised once per
-//  thread (notes/ocr.md: one TessBaseAPI per thread, never shared), at the
+//  thread (docs/ocr.md: one TessBaseAPI per thread, never shared), at the
 //  first image, and kept for the thread's life (s_ocr_end).
 static _Thread_local cq_ocr_t *s_ocr;
 static _Thread_local bool s_ocr_failed; // and not tried again
@@ -53,8 +53,10 @@ typedef struct {
     void *arg;
     const uint8_t *doc; // the document (to scope placeholder ids)
     size_t doc_len;
-    char doc_tag[9];  // its hash tag, "" until needed
-    size_t ocr_recno; // OCR claims seen (pages)
+    char doc_tag[9];        // its hash tag, "" until needed
+    size_t ocr_recno;       // OCR claims seen (pages)
+    cq_doc_answer_t answer; // X12: refused sets and the 999 (last part)
+    cq_buf_t ack;           // the 999, at most CQ_PROTO_MAX_ACK bytes
 } s_run_t;
 
 //  Sends the part being built; the last one carries the document's status.
@@ -69,9 +71,17 @@ s_emit(s_run_t *r, bool last, int32_t status, const char *message)
     m.last = last;
     m.status = status;
     cq_strlcpy(m.message, message ? message : "", sizeof m.message);
+    if (last) {
+        //  X12: the sets refused at intake and the document's 999 (0, 0
+        //  and no 999 for other documents)
+        m.refused_sets = r->answer.refused_sets;
+        m.refused_claims = r->answer.refused_claims;
+        m.ack = (const uint8_t *)r->ack.data;
+        m.ack_len = r->ack.len;
+    }
     size_t at = cq_proto_intake_done_begin(&r->w, &m);
     cq_mpw_raw(&r->w, r->items.data, r->items.len);
-    cq_proto_intake_done_end(&r->w, at, r->n);
+    cq_proto_intake_done_end(&r->w, at, r->n, &m);
     r->emit(r->arg, r->w.data, r->w.len, last);
     r->part++;
     r->n = 0;
@@ -138,6 +148,7 @@ cq_intake_run(const uint8_t *body, size_t body_len, const uint8_t *doc,
     r.arg = arg;
     r.doc = doc;
     r.doc_len = doc_len;
+    cq_buf_init(&r.ack, CQ_PROTO_MAX_ACK);
     cq_mpw_init(&r.w);
     cq_mpw_init(&r.items);
     int32_t status = 0;
@@ -158,19 +169,36 @@ cq_intake_run(const uint8_t *body, size_t body_len, const uint8_t *doc,
             }
         }
     } else {
-        rc = cq_doc_decode(doc, doc_len, r.in.received_date, s_on_claim, &r,
-                           &diag);
+        //  The 999's control numbers: 10000 per document (the most
+        //  interchanges a document may hold), so that the 999s of a
+        //  batch's documents, read one after another, never repeat one.
+        r.answer.ack = &r.ack;
+        r.answer.ack_env.newline = true;
+        r.answer.ack_env.control =
+            (uint32_t)(1 + (r.in.doc_id % 99999) * CQ_X12_MAX_INTERCHANGES);
+        rc = cq_doc_decode_answer(doc, doc_len, r.in.received_date, s_on_claim,
+                                  &r, &r.answer, &diag);
         if (rc < 0) {
             status = rc;
             message = diag.msg;
         }
+        if (r.answer.ack_status != 0)
+            cq_log_warn(NULL, "document %" PRIu64 ": no 999: %s", r.in.doc_id,
+                        cq_strerror(r.answer.ack_status));
     }
-    cq_log_info(NULL, "document %" PRIu64 ": %u claims, %zu bytes%s%s",
-                r.in.doc_id, r.total, doc_len, status ? ": " : "",
+    char x12[96] = "";
+    if (r.answer.kind == CQ_DOC_X12)
+        snprintf(x12, sizeof x12,
+                 ", %u of %u transaction sets refused (%u claims)",
+                 (unsigned)r.answer.refused_sets, (unsigned)r.answer.sets,
+                 (unsigned)r.answer.refused_claims);
+    cq_log_info(NULL, "document %" PRIu64 ": %u claims, %zu bytes%s%s%s",
+                r.in.doc_id, r.total, doc_len, x12, status ? ": " : "",
                 status ? cq_strerror(status) : "");
     s_emit(&r, true, status, message);
     cq_mpw_free(&r.w);
     cq_mpw_free(&r.items);
+    cq_buf_free(&r.ack);
     return 0;
 }
 

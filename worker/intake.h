@@ -1,4 +1,4 @@
-//  intake.h: an intake thread of claimq-worker (DESIGN.md §3, first stage):
+//  intake.h: an intake thread of claimq-worker (docs/architecture.md, intake):
 //  decodes documents (JSON, X12 via cq_doc_decode; images through OCR)
 //  into claims, and answers each INTAKE with INTAKE_DONE parts, ready to
 //  be sent to the broker. CPU-heavy work runs here so that the worker's

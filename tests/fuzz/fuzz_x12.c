@@ -72,11 +72,14 @@ s_check_report(const cq_x12_report_t *rep)
     for (uint32_t i = 0; i < rep->n_sets; i++) {
         const cq_x12_set_t *s = &rep->sets[i];
         s_check(s->group < rep->n_groups, "set group");
-        s_check(s->status == 'A' || s->status == 'R', "set status");
+        s_check(s->status == 'A' || s->status == 'E' || s->status == 'R',
+                "set status");
         s_check(s->n_errors == 0 ||
                     s->first_error + s->n_errors <= rep->n_errors,
                 "set errors");
-        s_check(s->status == 'A' || s->claims == 0, "refused set: claims");
+        s_check(s->status != 'R' || s->claims == 0, "refused set: claims");
+        s_check(s->status != 'E' || s->n_errors > 0 || rep->errors_dropped,
+                "errors noted");
     }
     for (uint32_t i = 0; i < rep->n_groups; i++) {
         const cq_x12_group_t *g = &rep->groups[i];

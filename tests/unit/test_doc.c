@@ -150,3 +150,74 @@ Test(doc, claim_key_check_names_each_field)
     cr_assert(!cq_claim_check_key(&ok, 1));
     cr_assert(!ok.invalid);
 }
+
+Test(doc, x12_answer_refused_sets_and_the_999)
+{
+    xb_t x;
+    xb_sets(&x, 2, 2, 2); // set 0002 refused
+    cq_buf_t ack;
+    cq_buf_init(&ack, 1u << 20);
+    cq_doc_answer_t ans = {.ack = &ack, .ack_env = {.control = 7001}};
+    s_sink_t sink = {0};
+    cq_diag_t diag = {0};
+    int rc = cq_doc_decode_answer((const uint8_t *)x.b.data, x.b.len, 20000,
+                                  s_collect, &sink, &ans, &diag);
+    cr_assert_eq(rc, 2, "%s", diag.msg);
+    cr_assert_eq(sink.n, 2);
+    cr_assert_eq(ans.kind, CQ_DOC_X12);
+    cr_assert_eq(ans.sets, 2);
+    cr_assert_eq(ans.refused_sets, 1);
+    cr_assert_eq(ans.refused_claims, 2);
+    cr_assert_eq(ans.ack_status, 0);
+    //  the 999 answers both sets, the accepted one too
+    cr_assert(strstr(ack.data, "ISA*00*"), "%s", ack.data);
+    cr_assert(strstr(ack.data, "*000007001*"), "%s", ack.data);
+    cr_assert(strstr(ack.data, "AK2*837*0001*005010X222A1~IK5*A~"
+                               "AK2*837*0002*005010X222A1~IK5*R*4~"
+                               "AK9*P*2*2*1~"),
+              "%s", ack.data);
+    //  a JSON document: no sets, the buffer left alone
+    size_t before = ack.len;
+    const char *json = "{\"claim_id\": \"J1\"}\n";
+    cq_doc_decode_answer((const uint8_t *)json, strlen(json), 20000, s_collect,
+                         &sink, &ans, &diag);
+    cr_assert_eq(ans.kind, CQ_DOC_JSON);
+    cr_assert_eq(ans.refused_sets + ans.refused_claims + ans.sets, 0);
+    cr_assert_eq(ack.len, before);
+    cq_buf_free(&ack);
+    xb_free(&x);
+}
+
+Test(doc, x12_every_set_refused_still_has_its_999)
+{
+    xb_t x;
+    xb_sets(&x, 2, 2, 3); // both refused
+    cq_buf_t ack;
+    cq_buf_init(&ack, 1u << 20);
+    cq_doc_answer_t ans = {.ack = &ack};
+    s_sink_t sink = {0};
+    cq_diag_t diag = {0};
+    int rc = cq_doc_decode_answer((const uint8_t *)x.b.data, x.b.len, 20000,
+                                  s_collect, &sink, &ans, &diag);
+    cr_assert_eq(rc, CQ_EPROTO);
+    cr_assert(strstr(diag.msg, "837 refused: 2 transaction set(s)"), "%s",
+              diag.msg);
+    cr_assert_eq(sink.n, 0);
+    cr_assert_eq(ans.refused_sets, 2);
+    cr_assert_eq(ans.refused_claims, 4);
+    cr_assert(strstr(ack.data, "IK5*R*4~AK2*837*0002*005010X222A1~IK5*R*4~"
+                               "AK9*R*2*2*0~"),
+              "%s", ack.data);
+    //  a 999 over the caller's cap: none at all, not a part of one
+    cq_buf_t small;
+    cq_buf_init(&small, 64);
+    cq_buf_addstr(&small, "kept");
+    ans.ack = &small;
+    cq_doc_decode_answer((const uint8_t *)x.b.data, x.b.len, 20000, s_collect,
+                         &sink, &ans, &diag);
+    cr_assert_eq(ans.ack_status, CQ_ETOOBIG);
+    cr_assert_str_eq(small.data, "kept");
+    cq_buf_free(&small);
+    cq_buf_free(&ack);
+    xb_free(&x);
+}

@@ -2,6 +2,7 @@
 #include "date.h"
 #include "intake.h"
 #include "proto.h"
+#include "x12_fixture.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -18,6 +19,9 @@ typedef struct {
     int32_t received[64];
     bool invalid[64];
     cq_source_t source[64];
+    uint32_t refused_sets, refused_claims; // of the last part
+    char ack[8192];                        // its 999
+    size_t ack_len;
 } s_got_t;
 
 static void
@@ -35,6 +39,15 @@ s_emit(void *arg, const uint8_t *body, size_t len, bool last)
     if (last) {
         g->status = m.status;
         strcpy(g->message, m.message);
+        g->refused_sets = m.refused_sets;
+        g->refused_claims = m.refused_claims;
+        cr_assert_lt(m.ack_len, sizeof g->ack);
+        memcpy(g->ack, m.ack, m.ack_len);
+        g->ack[m.ack_len] = '\0';
+        g->ack_len = m.ack_len;
+    } else {
+        cr_assert_eq(m.refused_sets + m.refused_claims + m.ack_len, 0,
+                     "the counts and the 999 ride on the last part");
     }
     cq_claim_t *c = malloc(sizeof *c);
     const uint8_t *raw;
@@ -156,4 +169,75 @@ Test(intake, size_mismatch_is_refused)
         CQ_EPROTO);
     cr_assert_eq(g.parts, 0);
     cq_mpw_free(&w);
+}
+
+Test(intake, x12_refused_sets_and_the_999_on_the_last_part)
+{
+    xb_t x;
+    xb_sets(&x, 2, 2, 2); // A1 A2 in set 0001; B1 B2 in 0002, refused
+    s_got_t g;
+    s_run(x.b.data, 1, 1, &g); // one claim per part: three parts
+    cr_assert_eq(g.claims, 2);
+    cr_assert_str_eq(g.ids[0], "A1");
+    cr_assert_str_eq(g.ids[1], "A2");
+    cr_assert_eq(g.parts, 3);
+    cr_assert_eq(g.status, 0, "%s", g.message);
+    cr_assert_eq(g.refused_sets, 1);
+    cr_assert_eq(g.refused_claims, 2); // B1 and B2 never became claims
+    //  the document's 999, the accepted set answered too; its control
+    //  numbers from the document id (5): 5 * 10000 + 1
+    cr_assert_eq(g.ack_len, strlen(g.ack));
+    cr_assert(strstr(g.ack, "*000050001*0*T*:~\nGS*FA*RECEIVER*SUBMITTER*"),
+              "%s", g.ack);
+    cr_assert(strstr(g.ack, "AK1*HC*9*005010X222A1~\n"
+                            "AK2*837*0001*005010X222A1~\n"
+                            "IK5*A~\n"
+                            "AK2*837*0002*005010X222A1~\n"
+                            "IK5*R*4~\n"
+                            "AK9*P*2*2*1~\n"),
+              "%s", g.ack);
+    cq_x12_report_t rep;
+    cr_assert_eq(cq_x12_parse(g.ack, g.ack_len, NULL, NULL, &rep, NULL),
+                 CQ_EUNSUPPORTED);
+    cr_assert_str_eq(rep.kind, "999");
+    cq_x12_report_free(&rep);
+    xb_free(&x);
+}
+
+Test(intake, x12_every_set_refused)
+{
+    //  the document fails as a whole; the submitter still gets the 999
+    xb_t x;
+    xb_std(&x);
+    xb_isa(&x, "000000322");
+    xb_gs(&x, "HC", "9", "005010X222A1");
+    xb_st(&x, "837", "0001", "005010X222A1");
+    xb_837_header(&x);
+    xb_billing(&x, 1);
+    xb_subscriber(&x, 2, 1, "W1", 0);
+    xb_claim(&x, "C1", "100", "20260220");
+    xb_seg(&x, "ZZZ*1"); // unknown segment: refused
+    xb_se(&x, 0);
+    xb_ge(&x);
+    xb_iea(&x);
+    s_got_t g;
+    s_run(x.b.data, 1, 0, &g);
+    cr_assert_eq(g.claims, 0);
+    cr_assert_eq(g.status, CQ_EPROTO);
+    cr_assert(strstr(g.message, "837 refused"), "%s", g.message);
+    cr_assert_eq(g.refused_sets, 1);
+    cr_assert_eq(g.refused_claims, 1);
+    cr_assert(strstr(g.ack, "IK3*ZZZ*21*2400*1~\nCTX*CLM01:C1~\nIK5*R*5~\n"
+                            "AK9*R*1*1*0~\n"),
+              "%s", g.ack);
+    xb_free(&x);
+}
+
+Test(intake, not_x12_no_counts_no_999)
+{
+    s_got_t g;
+    s_run(CLAIM("A1"), 1, 0, &g);
+    cr_assert_eq(g.claims, 1);
+    cr_assert_eq(g.refused_sets + g.refused_claims, 0);
+    cr_assert_eq(g.ack_len, 0);
 }

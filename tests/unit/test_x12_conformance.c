@@ -8,6 +8,7 @@
 #include "doc.h"
 #include "money.h"
 #include "x12.h"
+#include "x12_fixture.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -303,8 +304,10 @@ Test(x12_conformance, broken_file_reports_its_errors)
     cq_buf_init(&out, 1u << 20);
     cq_x12_envelope_t env = {.date = cq_date_from_ymd(2026, 3, 2)};
     cr_assert_eq(cq_x12_999_write(&rep, &env, &out), 0);
+    //  one IK3 for the HL, its two element errors (HL01 628, HL02 734:
+    //  invalid code value) with the bad values copied back
     cr_assert(strstr(out.data, "AK2*837*987654*005010X222A1~IK3*HL*25*2000B*8~"
-                               "IK4*1**7~IK3*HL*25*2000B*8~IK4*2**7~IK5*R*5*4~"
+                               "IK4*1*628*7*2~IK4*2*734*7*3~IK5*R*5*4~"
                                "AK9*R*1*1*0~"),
               "%s", out.data);
     cq_buf_free(&out);
@@ -332,4 +335,78 @@ Test(x12_conformance, the_999_sample_keeps_its_separators)
                  CQ_EUNSUPPORTED);
     cr_assert_str_eq(d.msg, "a 999 acknowledgment, not an 837 claim file");
     free(buf);
+}
+
+//  Counts the lines of s that start with prefix.
+static int
+s_lines(const char *s, const char *prefix)
+{
+    int n = 0;
+    size_t k = strlen(prefix);
+    while (s && *s) {
+        n += strncmp(s, prefix, k) == 0;
+        s = strchr(s, '\n');
+        if (s)
+            s++;
+    }
+    return n;
+}
+
+Test(x12_conformance, every_837_gets_a_999_read_back)
+{
+    //  each 837 sample's 999, read back with our own reader: an AK2 per
+    //  transaction set, IK5*A for each (no IK3 / IK4) and AK9*A, but for
+    //  the broken sample whose errors the 999 names; the 999 itself is
+    //  valid X12 (envelopes, counts)
+    const char *dir = cq_test_conformance();
+    if (dir == NULL)
+        cr_skip_test("no conformance folder (CQ_CONFORMANCE_DIR)");
+    int n837 = 0;
+    for (size_t i = 0; i < CQ_ARRAY_LEN(s_files); i++) {
+        const s_expect_t *x = &s_files[i];
+        if (strncmp(x->kind, "837", 3) != 0)
+            continue;
+        size_t len;
+        char *buf = s_read(x->file, &len);
+        cq_x12_report_t rep;
+        cq_x12_parse(buf, len, NULL, NULL, &rep, NULL);
+        cq_buf_t out, acks;
+        cq_buf_init(&out, 1u << 20);
+        cq_buf_init(&acks, 1u << 20);
+        cq_x12_envelope_t env = {.date = cq_date_from_ymd(2026, 3, 2)};
+        cr_assert_eq(cq_x12_999_write(&rep, &env, &out), 0, "%s", x->file);
+        xb_read_999(out.data, out.len, &acks);
+        cr_assert_eq(s_lines(acks.data, "AK2*"), (int)rep.n_sets, "%s: %s",
+                     x->file, acks.data);
+        if (x->refused == 0) {
+            cr_assert_eq(s_lines(acks.data, "IK5*A\n"), (int)rep.n_sets,
+                         "%s: %s", x->file, acks.data);
+            cr_assert_eq(s_lines(acks.data, "IK3*"), 0, "%s", x->file);
+            cr_assert_eq(s_lines(acks.data, "AK9*A*"), (int)rep.n_groups,
+                         "%s: %s", x->file, acks.data);
+        } else {
+            cr_assert_str_eq(acks.data, "AK2*837*987654*005010X222A1\n"
+                                        "IK3*HL*25*2000B*8\n"
+                                        "IK4*1*628*7*2\n"
+                                        "IK4*2*734*7*3\n"
+                                        "IK5*R*5*4\n"
+                                        "AK9*R*1*1*0\n");
+        }
+        cq_x12_report_t back;
+        cq_diag_t d = {0};
+        cr_assert_eq(cq_x12_parse(out.data, out.len, NULL, NULL, &back, &d),
+                     CQ_EUNSUPPORTED, "%s", x->file);
+        cr_assert_str_eq(back.kind, "999", "%s", x->file);
+        for (uint32_t k = 0; k < back.n_sets; k++)
+            cr_assert_eq(back.sets[k].status, 'A', "%s", x->file);
+        for (uint32_t k = 0; k < back.n_groups; k++)
+            cr_assert_eq(back.groups[k].n_codes, 0, "%s", x->file);
+        cq_x12_report_free(&back);
+        cq_x12_report_free(&rep);
+        cq_buf_free(&out);
+        cq_buf_free(&acks);
+        free(buf);
+        n837++;
+    }
+    cr_assert_eq(n837, 8);
 }

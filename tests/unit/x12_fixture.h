@@ -198,6 +198,33 @@ xb_simple_837(xb_t *x, int n)
     xb_iea(x);
 }
 
+//  An interchange of n_sets 837P transaction sets ("0001"...) of per_set
+//  one-line claims each: "A1", "A2"... in the first set, "B1"... in the
+//  second; the sets whose bit (1 << set index) is in bad_se have a wrong
+//  SE01 (refused as a whole).
+static inline void
+xb_sets(xb_t *x, int n_sets, int per_set, unsigned bad_se)
+{
+    xb_std(x);
+    xb_isa(x, "000000321");
+    xb_gs(x, "HC", "9", "005010X222A1");
+    for (int s = 0; s < n_sets; s++) {
+        char ctl[8], id[16];
+        snprintf(ctl, sizeof ctl, "%04d", s + 1);
+        xb_st(x, "837", ctl, "005010X222A1");
+        xb_837_header(x);
+        xb_billing(x, 1);
+        xb_subscriber(x, 2, 1, "W1", 0);
+        for (int c = 0; c < per_set; c++) {
+            snprintf(id, sizeof id, "%c%d", 'A' + s, c + 1);
+            xb_claim(x, id, "100", "20260220");
+        }
+        xb_se(x, bad_se & (1u << s) ? 1 : 0);
+    }
+    xb_ge(x);
+    xb_iea(x);
+}
+
 //  Collects claims passed by the parser.
 typedef struct {
     cq_claim_t *c; // claims, in order
@@ -221,6 +248,36 @@ xb_claims_free(xb_claims_t *k)
 {
     free(k->c);
     memset(k, 0, sizeof *k);
+}
+
+//  Reads a 999 back with our own tokenizer: its AK2, IK3, CTX, IK4, IK5
+//  and AK9 segments, one a line, written with '*' and ':' whatever the
+//  document's delimiters ("IK4*5:3*1325*7*X"), appended to out.
+static inline void
+xb_read_999(const char *buf, size_t len, cq_buf_t *out)
+{
+    static const char *const keep[] = {"AK2", "IK3", "CTX",
+                                       "IK4", "IK5", "AK9"};
+    cq_x12_reader_t r;
+    cq_x12_reader_init(&r, buf, len);
+    cq_x12_seg_t *seg = cq_xmalloc(sizeof *seg);
+    while (cq_x12_reader_next(&r, seg) > 0) {
+        bool wanted = false;
+        for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+            wanted |= strcmp(seg->id, keep[i]) == 0;
+        if (!wanted)
+            continue;
+        cq_buf_addstr(out, seg->id);
+        for (unsigned e = 1; e <= seg->n_elems; e++) {
+            cq_x12_str_t v = cq_x12_elem(seg, e);
+            cq_buf_add(out, "*", 1);
+            for (size_t i = 0; i < v.n; i++)
+                cq_buf_add(out, v.p[i] == seg->seps.component ? ":" : v.p + i,
+                           1);
+        }
+        cq_buf_add(out, "\n", 1);
+    }
+    free(seg);
 }
 
 #endif
