@@ -16,6 +16,7 @@
 #include "gen.h"
 #include "ocr.h"
 #include "paper.h"
+#include "opts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define S_PROG "claimq bench ocr"
 
 typedef struct {
     const char *name;      // "clean", "degraded", "g4"
@@ -485,7 +488,7 @@ cq_bench_ocr(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    //  OpenMP must be limited before the process starts (notes/ocr.md):
+    //  OpenMP must be limited before the process starts (docs/ocr.md):
     //  run again as `claimq bench ocr ...` with OMP_THREAD_LIMIT=1.
     char **full = cq_xcalloc((size_t)argc + 3, sizeof *full);
     full[0] = "claimq";
@@ -500,28 +503,31 @@ cq_bench_ocr(int argc, char **argv)
     const char *form_path = NULL, *keep = NULL;
     bool json = false, verbose = false;
     int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cq_getopt(argc, argv, "h", longopts, S_PROG)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'n':
             pages = strtol(optarg, &end, 10);
             if (*end || pages < 1 || pages > 10000)
-                goto usage;
+                return cq_opt_bad_value(S_PROG, "--pages", optarg,
+                                        "1..10000");
             break;
         case 'k':
             cli_pages = strtol(optarg, &end, 10);
             if (*end || cli_pages < 0 || cli_pages > 10000)
-                goto usage;
+                return cq_opt_bad_value(S_PROG, "--cli-pages", optarg,
+                                        "0..10000");
             break;
         case 's':
             seed = strtoull(optarg, &end, 10);
             if (*end)
-                goto usage;
+                return cq_opt_bad_value(S_PROG, "--seed", optarg, "a number");
             break;
         case 't':
             threshold = strtol(optarg, &end, 10);
             if (*end || threshold < 0 || threshold > 100)
-                goto usage;
+                return cq_opt_bad_value(S_PROG, "--threshold", optarg,
+                                        "0..100");
             break;
         case 'f':
             form_path = optarg;
@@ -538,8 +544,8 @@ cq_bench_ocr(int argc, char **argv)
         case 'h':
             s_usage(stdout);
             return CQ_EXIT_OK;
-        default:
-            goto usage;
+        default: // cq_getopt said why
+            return CQ_EXIT_USAGE;
         }
     }
     if (optind != argc)
@@ -679,20 +685,27 @@ cq_bench_ocr(int argc, char **argv)
             for (size_t k = 1; k <= n; k++) {
                 snprintf(p, sizeof p, "%s/form-%06zu.png", sets[i].dir, k);
                 unlink(p);
-                snprintf(p, sizeof p, "%s/form-%06zu.truth.json", sets[i].dir,
-                         k);
+                snprintf(p, sizeof p,
+                         "%s/" CQ_PAPER_TRUTH_DIR "/form-%06zu.json",
+                         sets[i].dir, k);
                 unlink(p);
             }
             snprintf(p, sizeof p, "%s/cli/forms.tif", sets[i].dir);
             unlink(p);
-            snprintf(p, sizeof p, "%s/cli/forms.truth.json", sets[i].dir);
+            snprintf(p, sizeof p, "%s/cli/" CQ_PAPER_TRUTH_DIR "/forms.json",
+                     sets[i].dir);
             unlink(p);
+            snprintf(p, sizeof p, "%s/cli/" CQ_PAPER_TRUTH_DIR, sets[i].dir);
+            rmdir(p);
             snprintf(p, sizeof p, "%s/cli", sets[i].dir);
             rmdir(p);
             snprintf(p, sizeof p, "%s/forms.tif", sets[i].dir);
             unlink(p);
-            snprintf(p, sizeof p, "%s/forms.truth.json", sets[i].dir);
+            snprintf(p, sizeof p, "%s/" CQ_PAPER_TRUTH_DIR "/forms.json",
+                     sets[i].dir);
             unlink(p);
+            snprintf(p, sizeof p, "%s/" CQ_PAPER_TRUTH_DIR, sets[i].dir);
+            rmdir(p);
             rmdir(sets[i].dir);
         }
         rmdir(base);
@@ -701,7 +714,7 @@ cq_bench_ocr(int argc, char **argv)
     cq_ocr_destroy(&ocr);
     return rc;
 usage:
-    fprintf(stderr, "claimq bench ocr: bad arguments\nTry 'claimq bench ocr "
-                    "--help'.\n");
+    fprintf(stderr, "claimq bench ocr: unexpected argument\nTry 'claimq bench "
+                    "ocr --help'.\n");
     return CQ_EXIT_USAGE;
 }

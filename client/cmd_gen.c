@@ -6,6 +6,7 @@
 #include "err.h"
 #include "gen.h"
 #include "mem.h"
+#include "opts.h"
 #include "x12.h"
 #include "form.h"
 #include "paper.h"
@@ -139,6 +140,15 @@ s_help(void)
         "  claims.jsonl   claims, one JSON object per line\n"
         "  claims.837     with --x12: the same claims as an X12 837P file\n"
         "                 (1,000 claims per transaction set)\n"
+        "  forms/         with --paper N: the first N claims that fit a "
+        "CMS-1500,\n"
+        "                 rendered as scanned forms (form-000001.png ..., "
+        "or\n"
+        "                 forms.tif with --tiff); what each form holds is "
+        "in\n"
+        "                 forms/.truth/ (hidden: `claimq submit forms` "
+        "sends the\n"
+        "                 images only)\n"
         "The same options always give the same bytes. Names and ids are "
         "obviously\n"
         "fake; the claims mix ordinary claims with duplicates, unknown "
@@ -146,6 +156,14 @@ s_help(void)
         "name/birth date mismatches, services outside coverage, late "
         "filings,\n"
         "missing prior authorizations, voids and replacements.\n"
+        "\n"
+        "Every claim carries its received date: received_date in the JSON, "
+        "DTP*050\n"
+        "in the 837, the received stamp on a form. So the same claims are "
+        "decided\n"
+        "the same way from any of the three, whatever day they are "
+        "submitted\n"
+        "(docs/formats.md \"Received date\").\n"
         "\n"
         "options:\n"
         "  -o, --out DIR            folder to write (required)\n"
@@ -158,6 +176,18 @@ s_help(void)
         "                           2026-07-01); services fall before it\n"
         "  -p, --payer ID           payer id (default ACME)\n"
         "  -x, --x12                also write claims.837\n"
+        "      --paper N            also render N forms into forms/ "
+        "(1 to 100000)\n"
+        "      --tiff               one multi-page G4 TIFF (bitonal) "
+        "instead of PNGs\n"
+        "      --dpi D              scan resolution (100 to 600, default "
+        "300)\n"
+        "      --skew DEG           page rotation (-10 to 10, default 0)\n"
+        "      --noise X            scanner noise (0 to 1, default 0)\n"
+        "      --blur S             blur sigma in pixels (0 to 5, default "
+        "0)\n"
+        "      --paper-seed S       seed of the rendering (default: "
+        "--seed)\n"
         "  -h, --help               this help\n"
         "\n"
         "A one-line summary goes to stderr; nothing is written to stdout.\n"
@@ -291,9 +321,8 @@ cq_cmd_gen(int argc, char **argv)
     unsigned want = S_WANT_DEFAULT;
     uint64_t v;
     int ch;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":o:n:m:s:r:p:xh", opts, NULL)) !=
-           -1) {
+    while ((ch = cq_getopt(argc, argv, "o:n:m:s:r:p:xh", opts,
+                           "claimq gen")) != -1) {
         switch (ch) {
         case 'o':
             out = optarg;
@@ -367,10 +396,8 @@ cq_cmd_gen(int argc, char **argv)
         case 'h':
             s_help();
             return CQ_EXIT_OK;
-        case ':':
-            return s_usage("%s needs a value", argv[optind - 1]);
-        default:
-            return s_usage("unknown option '%s'", argv[optind - 1]);
+        default: // cq_getopt said why
+            return CQ_EXIT_USAGE;
         }
     }
     if (optind < argc)

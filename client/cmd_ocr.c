@@ -3,6 +3,7 @@
 
 #include "claim_json.h"
 #include "ocr.h"
+#include "opts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -53,7 +54,7 @@ s_usage(FILE *out)
             "multi-page\n"
             "TIFF holds one form per page) and prints each page's claim as "
             "one JSON\n"
-            "object per line (FORMATS.md \"Claim\"), with an extra \"ocr\" "
+            "object per line (docs/formats.md), with an extra \"ocr\" "
             "key: every\n"
             "field's raw text, value, confidence and status, and the pend "
             "reasons.\n"
@@ -75,7 +76,7 @@ s_usage(FILE *out)
 int
 cq_cmd_ocr(int argc, char **argv)
 {
-    //  OpenMP must be limited before the process starts (notes/ocr.md).
+    //  OpenMP must be limited before the process starts (docs/ocr.md).
     char **full = cq_xcalloc((size_t)argc + 2, sizeof *full);
     full[0] = "claimq";
     for (int i = 0; i < argc; i++)
@@ -92,7 +93,7 @@ cq_cmd_ocr(int argc, char **argv)
     cq_ocr_opts_t opts;
     cq_ocr_opts_init(&opts);
     int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cq_getopt(argc, argv, "h", longopts, "claimq ocr")) != -1) {
         char *end = NULL;
         long v;
         switch (c) {
@@ -101,18 +102,15 @@ cq_cmd_ocr(int argc, char **argv)
             break;
         case 't':
             v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 0 || v > 100) {
-                fprintf(stderr, "claimq ocr: --threshold must be 0-100\n"
-                                "Try 'claimq ocr --help'.\n");
-                return CQ_EXIT_USAGE;
-            }
+            if (*optarg == '\0' || *end != '\0' || v < 0 || v > 100)
+                return cq_opt_bad_value("claimq ocr", "--threshold", optarg,
+                                        "0..100");
             opts.threshold = (int)v;
             break;
         case 'h':
             s_usage(stdout);
             return CQ_EXIT_OK;
-        default:
-            fprintf(stderr, "Try 'claimq ocr --help'.\n");
+        default: // cq_getopt said why
             return CQ_EXIT_USAGE;
         }
     }

@@ -390,6 +390,15 @@ cq_paper_write_set(const char *outdir, const cq_form_t *form,
         return rc;
     size_t plen = strlen(outdir) + 64;
     char *path = cq_xmalloc(plen);
+    //  The truth goes into a hidden folder: `claimq submit DIR` and
+    //  `claimq adjudicate DIR` skip names starting with '.', so a folder
+    //  of forms submits each claim once, from its image.
+    snprintf(path, plen, "%s/" CQ_PAPER_TRUTH_DIR, outdir);
+    rc = s_mkdir(path, diag);
+    if (rc) {
+        free(path);
+        return rc;
+    }
     cq_claim_t *fit = cq_xmalloc(sizeof *fit);
     cq_buf_t json;
     cq_buf_init(&json, CQ_JSON_MAX_DOC);
@@ -425,7 +434,8 @@ cq_paper_write_set(const char *outdir, const cq_form_t *form,
             cq_buf_reset(&json);
             if (rc == 0 && cq_claim_to_json(fit, &json) == 0 &&
                 cq_buf_addstr(&json, "\n") == 0) {
-                snprintf(path, plen, "%s/form-%06zu.truth.json", outdir,
+                snprintf(path, plen,
+                         "%s/" CQ_PAPER_TRUTH_DIR "/form-%06zu.json", outdir,
                          done + 1);
                 rc = s_write_text(path, json.data, json.len, diag);
             } else if (rc == 0) {
@@ -439,7 +449,7 @@ cq_paper_write_set(const char *outdir, const cq_form_t *form,
     }
     if (rc == 0 && o->tiff && done > 0) {
         cq_buf_addstr(&json, "\n]\n");
-        snprintf(path, plen, "%s/forms.truth.json", outdir);
+        snprintf(path, plen, "%s/" CQ_PAPER_TRUTH_DIR "/forms.json", outdir);
         rc = s_write_text(path, json.data, json.len, diag);
     }
     cq_buf_free(&json);

@@ -17,6 +17,8 @@
 
 struct Pix;
 
+#define CQ_PAPER_TRUTH_DIR ".truth" // under a set's folder: the truth JSON
+
 typedef struct {
     int dpi;          // output resolution (default 300)
     double skew_deg;  // page rotation in degrees (default 0)
@@ -42,12 +44,14 @@ int cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
                     cq_diag_t *diag);
 
 //  Writes claims[0..n) as forms into outdir (created if missing):
-//  PNG: form-000001.png with form-000001.truth.json beside it, one per
-//  claim; TIFF (o->tiff): forms.tif, one G4 page per claim, with
-//  forms.truth.json holding a JSON array in page order. The truth is the
-//  claim JSON of the claim as fitted to the form (cq_form_fit_claim:
-//  service lines beyond 6 are dropped and total_charge is their sum; no
-//  received date). A claim that does not fit (institutional, an id or a
+//  PNG: form-000001.png, one per claim, with its truth in
+//  outdir/.truth/form-000001.json; TIFF (o->tiff): forms.tif, one G4 page
+//  per claim, with .truth/forms.json holding a JSON array in page order.
+//  The truth sits in a hidden folder so that `claimq submit outdir` sends
+//  the images only. It is the claim JSON of the claim as fitted to the
+//  form (cq_form_fit_claim: service lines beyond 6 are dropped and
+//  total_charge is their sum; the received date is the form's stamp).
+//  A claim that does not fit (institutional, an id or a
 //  charge too long for its box, fractional units) is skipped, not
 //  truncated. *written (may be NULL) gets the number of forms written.
 //  Returns 0 or a negative cq_err_t with diag set.

@@ -49,7 +49,7 @@
 #define CQ_GEN_MAX_MEMBERS 10000000 // "W1" + 8 digits, with room
 #define CQ_GEN_MAX_CLAIMS 100000000
 
-//  What a claim is made to test (FORMATS.md "Adjudication").
+//  What a claim is made to test (docs/adjudication.md).
 typedef enum {
     CQ_GEN_NORMAL = 0,       // ordinary; some lines may still be denied
     CQ_GEN_DUPLICATE,        // copy of an earlier claim, new claim_id: OA-18
@@ -85,7 +85,7 @@ size_t cq_gen_n_claims(const cq_gen_t *self);
 size_t cq_gen_n_members(const cq_gen_t *self);
 int32_t cq_gen_today(const cq_gen_t *self);
 
-//  Appends the plan rules file (FORMATS.md "Plan rules", pretty-printed,
+//  Appends the plan rules file (docs/formats.md "Plan rules", pretty-printed,
 //  ends with a newline). Returns 0 or CQ_ETOOBIG.
 int cq_gen_plan_json(const cq_gen_t *self, cq_buf_t *out);
 //  Appends the roster rows of member m (0-based; one row, or two for a

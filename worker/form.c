@@ -39,6 +39,7 @@ static const s_key_t s_keys[] = {
     {"total_charge", CQ_FK_TOTAL, CQ_FT_MONEY, false},
     {"billing_provider.name", CQ_FK_BILLING_NAME, CQ_FT_NAME, false},
     {"billing_provider.npi", CQ_FK_BILLING_NPI, CQ_FT_NPI, false},
+    {"received_date", CQ_FK_RECEIVED, CQ_FT_DATE, false},
     {"service_date", CQ_FK_L_FROM, CQ_FT_DATE, true},
     {"service_date_end", CQ_FK_L_TO, CQ_FT_DATE, true},
     {"place_of_service", CQ_FK_L_POS, CQ_FT_CODE, true},
@@ -944,6 +945,8 @@ cq_form_field_print(const cq_form_field_t *f, const cq_claim_t *c,
         return s_print_str(c->billing_name, cells);
     case CQ_FK_BILLING_NPI:
         return s_print_str(c->billing_npi, cells);
+    case CQ_FK_RECEIVED:
+        return s_print_date(f, c->received_date, cells);
     case CQ_FK_L_FROM:
         return s_print_date(f, l->service_date, cells);
     case CQ_FK_L_TO:
@@ -1009,6 +1012,9 @@ cq_form_field_value(const cq_form_field_t *f, const cq_claim_t *c, char *out,
     switch (f->key) {
     case CQ_FK_MEMBER_BIRTH:
         day = c->member.birth_date;
+        break;
+    case CQ_FK_RECEIVED:
+        day = c->received_date;
         break;
     case CQ_FK_L_FROM:
         day = l->service_date;
@@ -1089,7 +1095,13 @@ cq_form_fit_claim(const cq_form_t *self, cq_claim_t *c, cq_diag_t *diag)
             sum += c->lines[i].charge;
         c->total_charge = sum;
     }
-    c->received_date = CQ_DATE_NONE;
+    //  The received date goes on the form as the mailroom's stamp, when
+    //  the template has a place for it.
+    bool stamp = false;
+    for (size_t i = 0; i < self->n_fields; i++)
+        stamp |= self->fields[i].key == CQ_FK_RECEIVED;
+    if (!stamp)
+        c->received_date = CQ_DATE_NONE;
     if (c->member.sex != 'M' && c->member.sex != 'F')
         c->member.sex = 'U';
     if (c->frequency != '7' && c->frequency != '8')

@@ -1,7 +1,7 @@
 //  form.h: a paper claim form template (schemas/forms/cms1500.json).
 //
 //  The template is expressed on the print matrix that billing software
-//  prints on (DESIGN.md §8): 10 characters per inch, 6 lines per inch, and a
+//  prints on (docs/formats.md): 10 characters per inch, 6 lines per inch, and a
 //  first print position (row, column) at a fixed distance from the top-left
 //  corner of the sheet. A field zone is (row, col, width in characters);
 //  drawing items (lines, labels, shading) use fractional matrix units. The
@@ -58,6 +58,7 @@ typedef enum {
     CQ_FK_TOTAL,
     CQ_FK_BILLING_NAME,
     CQ_FK_BILLING_NPI,
+    CQ_FK_RECEIVED, // the received date stamped on the form (not a box)
     //  service line fields (field.line is 1..6)
     CQ_FK_L_FROM,
     CQ_FK_L_TO,
@@ -190,9 +191,10 @@ void cq_form_field_value(const cq_form_field_t *f, const cq_claim_t *c,
                          char *out, size_t outsize);
 
 //  Adjusts claim c to what one form can carry: keeps the first
-//  n_service_lines lines, recomputes total_charge as their sum, drops
-//  what the paper form has no place for (received date), writes names in
-//  capitals and cuts them to their box, as billing software does.
+//  n_service_lines lines, recomputes total_charge as their sum, drops the
+//  received date when the template has no received_date field (the
+//  mailroom's stamp), writes names in capitals and cuts them to their
+//  box, as billing software does.
 //  Returns 0, or CQ_ETOOBIG / CQ_EUNSUPPORTED naming the value in diag
 //  when a value does not fit its box (a long id, a charge over 99999.99,
 //  fractional units, lower-case letters in an id, an institutional

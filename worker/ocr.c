@@ -1,4 +1,4 @@
-//  ocr.c: zonal OCR of CMS-1500 pages (notes/ocr.md §6), Tesseract C API.
+//  ocr.c: zonal OCR of CMS-1500 pages (docs/ocr.md), Tesseract C API.
 #include "ocr_int.h"
 
 #include "log.h"
@@ -428,7 +428,7 @@ s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
     } else {
         p->f2w = 1;
     }
-    //  Deskew (notes §6.4: threshold 160 on green, rotate when conf >= 3
+    //  Deskew (docs/ocr.md: threshold 160 on green, rotate when conf >= 3
     //  and |angle| >= 0.1 degree).
     l_float32 angle = 0, conf = 0;
     if (pixFindSkew(p->ink, &angle, &conf) == 0 && conf >= 3 &&
@@ -450,6 +450,11 @@ s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
         self->page.skew_deg = angle;
     }
     self->page.skew_conf = conf;
+    //  A clean scan: native resolution, gray or colour, nearly straight.
+    //  Upscaled, bitonal or skewed pages give more errors that several
+    //  reads agree on; their fields are read strictly (s_read_text).
+    self->page.strict = dpi < CQ_OCR_CLEAN_DPI || d == 1 ||
+                        fabs(self->page.skew_deg) >= CQ_OCR_CLEAN_SKEW;
     p->ink2 = pixReduceRankBinary2(p->ink, 1, NULL);
     s_register(self, p);
     s_remove_lines(p, dpi);
@@ -667,6 +672,7 @@ s_tess(cq_ocr_t *self, PIX *band, float scale, cq_ocr_field_t *r)
     TessBaseAPISetSourceResolution(self->api, (int)(S_DPI * scale));
     char *text = TessBaseAPIGetUTF8Text(self->api);
     self->page.n_tess_calls++;
+    r->reads++;
     int conf = TessBaseAPIMeanTextConf(self->api);
     pixDestroy(&img);
     size_t k = 0;
@@ -752,6 +758,37 @@ static int
 s_score(const cq_ocr_field_t *r)
 {
     return (r->valid ? 1000 : 0) + r->conf;
+}
+
+//  A read with a doubt of its own: a glyph that may be a letter or a
+//  digit, or a period left in a name's value (a period read where the
+//  comma of "LAST, FIRST" stands is the comma, and no doubt).
+static bool
+s_doubt(const cq_ocr_field_t *r)
+{
+    if (r->reason == NULL)
+        return false;
+    if (strcmp(r->reason, "unsure punctuation") == 0)
+        return strchr(r->value, '.') != NULL;
+    return true;
+}
+
+//  Three reads at three scales agree: each valid, at least floor sure,
+//  without a doubt, and the same value. Tesseract's confidence in a
+//  clean glyph it reads the same way at 1x, 1.5x and 0.75x says little
+//  (runs of dotted zeros score 30-70 and are right); on degraded scans
+//  two reads can agree on a wrong value (E read as F, 0 as 6) while the
+//  third sees it right, so all three must agree (docs/ocr.md).
+static bool
+s_unanimous(const cq_ocr_field_t *a, const cq_ocr_field_t *b,
+            const cq_ocr_field_t *c, int floor)
+{
+    const cq_ocr_field_t *r[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        if (!r[i]->valid || r[i]->conf < floor || s_doubt(r[i]) ||
+            strcmp(r[i]->value, a->value) != 0)
+            return false;
+    return true;
 }
 
 //  Reads one text field: clip the zone, despeckle, keep the band of tall
@@ -862,42 +899,63 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
         return;
     }
     s_stretch(&band);
-    //  First read as is. A field that is invalid or unsure is read again
-    //  at 1.5x (a wide glyph read twice, "wW", or a dotted zero read as 6
-    //  or 9 often comes out right). Two reads that agree keep the lower
-    //  confidence (errors repeat across scales: agreement is no proof);
-    //  when they disagree a third read at 0.75x decides by majority,
-    //  with the lower confidence of the two that agree, and without a
-    //  majority the field keeps its best read but pends.
+    //  First read as is: taken when it validates at the threshold (on a
+    //  strict page: at CQ_OCR_STRICT_SURE). Otherwise the band is read
+    //  again at 1.5x and 0.75x (a wide glyph read twice, "wW", or a
+    //  dotted zero read as 6 or 9 often comes out right at another
+    //  scale). Three reads with the same value make the field sure
+    //  (s_unanimous), with the highest of their confidences. Else, on a
+    //  strict page, the field pends with its best read; on a clean one
+    //  two reads that agree keep the lower confidence (errors repeat
+    //  across scales: agreement of two is no proof), a majority of
+    //  three keeps the lower confidence of the two that agree, and
+    //  without a majority the field keeps its best read but pends.
     s_tess(self, band, 1.0f, r);
     int thr = self->opts.threshold;
-    if (!(r->valid && r->conf >= thr)) {
-        cq_ocr_field_t b = *r;
+    bool strict = self->page.strict;
+    int sure = strict && thr < CQ_OCR_STRICT_SURE ? CQ_OCR_STRICT_SURE : thr;
+    if (!(r->valid && r->conf >= sure)) {
+        cq_ocr_field_t b = *r, c = *r;
         s_tess(self, band, 1.5f, &b);
-        if (s_same(r, &b)) {
+        s_tess(self, band, 0.75f, &c);
+        if (s_unanimous(r, &b, &c,
+                        strict ? CQ_OCR_STRICT_FLOOR : CQ_OCR_AGREE_FLOOR)) {
+            int best = r->conf > b.conf ? r->conf : b.conf;
+            r->conf = c.conf > best ? c.conf : best;
+            r->agreed = true;
+            r->reason = NULL;
+        } else if (strict) {
+            cq_ocr_field_t *win = r;
+            if (s_score(&b) > s_score(win))
+                win = &b;
+            if (s_score(&c) > s_score(win))
+                win = &c;
+            *r = *win;
+            if (r->valid && r->conf >= thr)
+                r->conf = thr - 1; // sure alone, but not confirmed
+            if (r->reason == NULL)
+                r->reason = "reads disagree";
+        } else if (s_same(r, &b)) {
             if (b.conf < r->conf)
                 r->conf = b.conf;
+        } else if (s_same(&c, r) || s_same(&c, &b)) {
+            cq_ocr_field_t *win = s_same(&c, r) ? r : &b;
+            int conf = c.conf < win->conf ? c.conf : win->conf;
+            *r = *win;
+            r->conf = conf;
         } else {
-            cq_ocr_field_t c = *r;
-            s_tess(self, band, 0.75f, &c);
-            if (s_same(&c, r) || s_same(&c, &b)) {
-                cq_ocr_field_t *win = s_same(&c, r) ? r : &b;
-                int conf = c.conf < win->conf ? c.conf : win->conf;
-                *r = *win;
-                r->conf = conf;
-            } else {
-                cq_ocr_field_t *best = r;
-                if (s_score(&b) > s_score(best))
-                    best = &b;
-                if (s_score(&c) > s_score(best))
-                    best = &c;
-                *r = *best;
-                if (r->valid && r->conf >= thr)
-                    r->conf = thr - 1; // three reads, three answers
-                if (r->reason == NULL)
-                    r->reason = "reads disagree";
-            }
+            cq_ocr_field_t *best = r;
+            if (s_score(&b) > s_score(best))
+                best = &b;
+            if (s_score(&c) > s_score(best))
+                best = &c;
+            *r = *best;
+            if (r->valid && r->conf >= thr)
+                r->conf = thr - 1; // three reads, three answers
+            if (r->reason == NULL)
+                r->reason = "reads disagree";
         }
+        r->reads = 3;
     }
     pixDestroy(&band);
 }
@@ -976,7 +1034,7 @@ s_assemble(cq_ocr_t *self, int page_no)
         }
         if (!r->valid)
             r->status = CQ_OCR_PEND;
-        else if (r->conf < thr) {
+        else if (r->conf < thr && !r->agreed) {
             r->status = CQ_OCR_PEND;
             if (r->reason == NULL)
                 r->reason = "low confidence";
@@ -998,6 +1056,7 @@ s_assemble(cq_ocr_t *self, int page_no)
     }
     int64_t sum = 0;
     bool sum_known = true;
+    cq_ocr_field_t *recv = s_find(self, CQ_FK_RECEIVED, 0);
     for (int ln = 1; ln <= f->n_service_lines; ln++) {
         if (!present[ln])
             continue;
@@ -1017,6 +1076,12 @@ s_assemble(cq_ocr_t *self, int page_no)
         if (from && to && from->valid && to->valid &&
             s_date_of(to->value) < s_date_of(from->value))
             s_pend(to, "before the from date");
+        //  A claim is received after its services: a stamp read before
+        //  one of them is misread (or the service date is).
+        cq_ocr_field_t *last = to && to->valid ? to : from;
+        if (recv != NULL && recv->valid && last != NULL && last->valid &&
+            s_date_of(recv->value) < s_date_of(last->value))
+            s_pend(recv, "before a service date");
     }
     cq_ocr_field_t *tot = s_find(self, CQ_FK_TOTAL, 0);
     if (tot != NULL && tot->valid && sum_known &&
@@ -1120,6 +1185,9 @@ s_assemble(cq_ocr_t *self, int page_no)
             break;
         case CQ_FK_BILLING_NPI:
             cq_strlcpy(c->billing_npi, v, sizeof c->billing_npi);
+            break;
+        case CQ_FK_RECEIVED:
+            c->received_date = s_date_of(v);
             break;
         case CQ_FK_L_FROM:
             l->service_date = s_date_of(v);
@@ -1393,11 +1461,12 @@ cq_ocr_page_to_json(const cq_ocr_t *self, const cq_claim_t *c, cq_buf_t *out)
     int rc = cq_buf_printf(out,
                            "{\"page\": %d, \"width\": %d, \"height\": %d, "
                            "\"dpi\": %d, \"skew_deg\": %.2f, "
-                           "\"registered\": %s, "
+                           "\"strict\": %s, \"registered\": %s, "
                            "\"threshold\": %d, \"confidence\": %d, "
                            "\"pend\": [",
                            pg->page, pg->width, pg->height, pg->dpi,
-                           pg->skew_deg, pg->registered ? "true" : "false",
+                           pg->skew_deg, pg->strict ? "true" : "false",
+                           pg->registered ? "true" : "false",
                            self->opts.threshold, c->ocr_confidence);
     for (int i = 0; i < c->n_pend && rc == 0; i++) {
         if (i)
@@ -1421,6 +1490,9 @@ cq_ocr_page_to_json(const cq_ocr_t *self, const cq_claim_t *c, cq_buf_t *out)
             rc = rc ? rc : cq_buf_addstr(out, ", \"value\": ");
             rc = rc ? rc : s_json_str(out, r->value);
             rc = rc ? rc : cq_buf_printf(out, ", \"conf\": %d", r->conf);
+            rc = rc ? rc
+                    : cq_buf_printf(out, ", \"reads\": %d%s", r->reads,
+                                    r->agreed ? ", \"agreed\": true" : "");
         }
         if (r->reason != NULL && r->status == CQ_OCR_PEND) {
             rc = rc ? rc : cq_buf_addstr(out, ", \"reason\": ");

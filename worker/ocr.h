@@ -16,8 +16,11 @@
 //  lines → remove form lines → per field: despeckle (specks, and islands
 //  such as the dot of a dotted zero), tight zone, Tesseract PSM 7 (read
 //  again at other scales when unsure), validation with letter/digit
-//  repair, confidence. A field that fails validation or
-//  is under the confidence threshold is named in claim.pend_fields (the
+//  repair, confidence. A field is sure when it validates and either its
+//  first read reaches the threshold, or three reads at three scales give
+//  the same value; on a page that is not a clean scan (strict) the first
+//  read must be very sure, else the three reads must agree. A field that
+//  fails validation or is not sure is named in claim.pend_fields (the
 //  engine pends the claim); claim.ocr_confidence is the lowest field
 //  confidence. A file or page that cannot be decoded (corrupt, not an
 //  image, over a cap, not a form) becomes a claim with invalid set and
@@ -25,7 +28,7 @@
 //
 //  Tesseract from Debian links OpenMP, which is 4-5x slower here unless
 //  OMP_THREAD_LIMIT=1 is in the environment when the process starts
-//  (notes/ocr.md); cq_ocr_ensure_env re-executes the program with it.
+//  (docs/ocr.md); cq_ocr_ensure_env re-executes the program with it.
 #ifndef CQ_OCR_H
 #define CQ_OCR_H
 
@@ -38,8 +41,15 @@
 #define CQ_OCR_MAX_PAGES 50         // default pages per file
 #define CQ_OCR_MIN_DIM 500          // a page narrower or lower is no form
 #define CQ_OCR_THRESHOLD 80         // default pend threshold (MeanTextConf)
-#define CQ_OCR_TEXT_LEN 96          // raw / value text of one field
-#define CQ_OCR_RARC "MA130"         // RARC on the CO-16 of unreadable images
+//  Calibration (docs/ocr.md "When a field is sure"), measured on generated
+//  forms: clean scans and degraded ones (200 dpi, bitonal, skewed, noisy).
+#define CQ_OCR_CLEAN_DPI 250   // a clean scan: at least this resolution,
+#define CQ_OCR_CLEAN_SKEW 0.5  // less skew than this (degrees), not 1 bpp
+#define CQ_OCR_AGREE_FLOOR 20  // clean: 3 reads that agree, each >= this
+#define CQ_OCR_STRICT_SURE 94  // degraded: one read is enough at >= this,
+#define CQ_OCR_STRICT_FLOOR 40 // else 3 reads must agree, each >= this
+#define CQ_OCR_TEXT_LEN 96     // raw / value text of one field
+#define CQ_OCR_RARC "MA130"    // RARC on the CO-16 of unreadable images
 
 typedef struct {
     int threshold;         // accept a field at conf >= threshold (80)
@@ -69,6 +79,9 @@ typedef struct {
     int conf;                    // 0..100; -1 when blank
     bool blank;                  // no ink found in the zone
     bool valid;                  // value passed its validator
+    bool agreed;                 // three reads at three scales gave this
+                                 // value: sure whatever conf says
+    int reads;                   // Tesseract reads of this field
     cq_ocr_status_t status;
     const char *reason; // static text when pended, else NULL
 } cq_ocr_field_t;
@@ -80,6 +93,9 @@ typedef struct {
     int width, height;      // decoded pixels
     int dpi;                // estimated from the page width
     double skew_deg;        // skew found (and corrected)
+    bool strict;            // not a clean scan (below CQ_OCR_CLEAN_DPI,
+                            // bitonal or skewed): one read is taken only
+                            // when very sure, else three must agree
     double skew_conf;       // pixFindSkew confidence
     bool registered;        // frame found and inner lines agree
     double reg_residual_px; // mean inner-line misfit at 300 dpi

@@ -42,7 +42,7 @@ Test(ocr_cli, prints_the_claim_with_the_ocr_key, .timeout = 120)
     s_write_form(dir);
     char png[4200], truth[4200];
     snprintf(png, sizeof png, "%s/form-000001.png", dir);
-    snprintf(truth, sizeof truth, "%s/form-000001.truth.json", dir);
+    snprintf(truth, sizeof truth, "%s/.truth/form-000001.json", dir);
     //  without OMP_THREAD_LIMIT: the verb must set it and run again
     unsetenv("OMP_THREAD_LIMIT");
     char *argv[] = {(char *)cq_test_bin("claimq"), "ocr", png, NULL};

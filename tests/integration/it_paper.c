@@ -34,7 +34,10 @@ Test(paper, gen_writes_forms_and_truth, .timeout = 120)
     char forms[1100];
     snprintf(forms, sizeof forms, "%s/forms", dir);
     cr_assert(s_exists(forms, "form-000001.png"));
-    cr_assert(s_exists(forms, "form-000001.truth.json"));
+    //  the truth is in a hidden folder, where `claimq submit forms` does
+    //  not take it for claims
+    cr_assert(s_exists(forms, ".truth/form-000001.json"));
+    cr_assert(!s_exists(forms, "form-000001.truth.json"));
     cr_assert(s_exists(forms, "form-000002.png"));
     cr_assert(!s_exists(forms, "form-000003.png"));
 
@@ -46,7 +49,7 @@ Test(paper, gen_writes_forms_and_truth, .timeout = 120)
     cq_run_free(&r);
     snprintf(forms, sizeof forms, "%s/forms", dir2);
     cr_assert(s_exists(forms, "forms.tif"));
-    cr_assert(s_exists(forms, "forms.truth.json"));
+    cr_assert(s_exists(forms, ".truth/forms.json"));
 
     st = cq_proc_claimq(&r, 60, "gen", "--out", dir2, "--paper", "2", "--dpi",
                         "5000", NULL);
@@ -83,9 +86,9 @@ Test(paper, scanned_form_through_a_cluster, .timeout = 300)
                             "--members", "50", "--paper", "1", NULL);
     cr_assert_eq(st, 0, "%s", r.err);
     cq_run_free(&r);
-    char form[1100], truth[1100], bogus[1100], out[1100];
-    snprintf(form, sizeof form, "%s/forms/form-000001.png", dir);
-    snprintf(truth, sizeof truth, "%s/forms/form-000001.truth.json", dir);
+    char forms[1100], truth[1100], bogus[1100], out[1100];
+    snprintf(forms, sizeof forms, "%s/forms", dir);
+    snprintf(truth, sizeof truth, "%s/forms/.truth/form-000001.json", dir);
     snprintf(bogus, sizeof bogus, "%s/scan.png", dir);
     snprintf(out, sizeof out, "%s/decisions.jsonl", dir);
     //  a PDF renamed .png: the PNG signature is missing, so it is sniffed
@@ -98,11 +101,17 @@ Test(paper, scanned_form_through_a_cluster, .timeout = 300)
     cr_assert_eq(cq_proc_up(&up, dir, 1, fe, sizeof fe), 0,
                  "claimq up did not start");
     st = cq_proc_claimq(&r, 240, "submit", "--broker", fe, "--wait", "--output",
-                        out, "--quiet", "--timeout", "200", form, bogus, NULL);
+                        out, "--quiet", "--timeout", "200", forms, bogus, NULL);
     cq_run_free(&r);
     size_t n = 0;
     char *dec = cq_test_read(out, &n);
     cr_assert_not_null(dec);
+    //  the folder of forms is one claim (its image; the truth beside it is
+    //  hidden), the bogus scan the other
+    size_t lines = 0;
+    for (const char *q = dec; *q; q++)
+        lines += *q == '\n';
+    cr_assert_eq(lines, 2, "%s", dec);
 
     json_t *t = json_load_file(truth, 0, NULL);
     cr_assert_not_null(t);

@@ -41,9 +41,13 @@ Test(form, shipped_template_is_on_the_print_matrix)
     cr_assert(fabs(cq_form_x_in(f, 1) - 0.3) < 1e-9);
     cr_assert(fabs(cq_form_x_in(f, 11) - 1.3) < 1e-9);
     cr_assert(fabs(cq_form_y_in(f, f->first_row + 6) - 2.3333) < 1e-3);
-    //  25 claim fields and 9 per service line, 6 lines
+    //  25 claim fields, the received-date stamp and 9 per service line,
+    //  6 lines
     cr_assert_eq(f->n_service_lines, 6);
-    cr_assert_eq(f->n_fields, 25 + 6 * 9);
+    cr_assert_eq(f->n_fields, 25 + 1 + 6 * 9);
+    const cq_form_field_t *stamp = s_field(f, "received_date");
+    cr_assert_eq(stamp->type, CQ_FT_DATE);
+    cr_assert_not(stamp->required);
     const cq_form_field_t *id = s_field(f, "member.id");
     cr_assert_eq(id->type, CQ_FT_ID);
     cr_assert_eq(id->row, 8);
@@ -336,7 +340,8 @@ Test(form, fit_keeps_six_lines_and_refuses_what_does_not_fit)
     cr_assert_eq(cq_form_fit_claim(f, &c, &d), 0, "%s", d.msg);
     cr_assert_eq(c.n_lines, 6);
     cr_assert_eq(c.total_charge, 1000 * (1 + 2 + 3 + 4 + 5 + 6));
-    cr_assert_eq(c.received_date, CQ_DATE_NONE);
+    //  the shipped form has the mailroom's stamp: the date stays
+    cr_assert_eq(c.received_date, cq_date_from_ymd(2026, 3, 1));
 
     s_claim(&c);
     strcpy(c.member.last_name, "AVERYVERYLONGFAMILYNAME");
