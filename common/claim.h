@@ -1,4 +1,4 @@
-//  claim.h: the normalized claim (FORMATS.md "Claim"), shared by the JSON,
+//  claim.h: the normalized claim (docs/formats.md "Claim"), shared by the JSON,
 //  X12 and OCR decoders, the rules engine, the wire protocol and the tools.
 //  Fixed-size fields: a claim needs no allocation and copies with memcpy.
 //  Every decoder enforces these caps and reports a field that exceeds one.
@@ -98,7 +98,7 @@ bool cq_claim_check_key(cq_claim_t *c, size_t recno);
 //  Adds a pend reason (a field name); ignores more than CQ_MAX_PEND.
 void cq_claim_add_pend(cq_claim_t *c, const char *field);
 
-//  The claim key (FORMATS.md): payer_id, billing npi, claim_id, frequency,
+//  The claim key (docs/formats.md): payer_id, billing npi, claim_id, frequency,
 //  written as "payer|npi|claim_id|freq" into out (size >= CQ_KEY_LEN).
 #define CQ_KEY_LEN (3 * CQ_ID_LEN + 16)
 char *cq_claim_key(const cq_claim_t *c, char *out);

@@ -1,7 +1,7 @@
-//  claim_json.c: the claim JSON codec (FORMATS.md "Claim").
+//  claim_json.c: the claim JSON codec (docs/formats.md "Claim").
 //
 //  Decoding builds no tree. A strict RFC 8259 pull parser (a cursor with a
-//  sticky error, STYLE.md §8.4) reads each record once and stores fields
+//  sticky error) reads each record once and stores fields
 //  straight into the cq_claim_t, without allocating. The reason is speed:
 //  jansson's json_loadb alone costs ~12 µs for a typical 800-byte claim on
 //  the project's 2-core machines (a malloc per value, a hash table per

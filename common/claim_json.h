@@ -1,4 +1,4 @@
-//  claim_json.h: the claim JSON codec (FORMATS.md "Claim"), on jansson.
+//  claim_json.h: the claim JSON codec (docs/formats.md "Claim"), on jansson.
 #ifndef CQ_CLAIM_JSON_H
 #define CQ_CLAIM_JSON_H
 
@@ -23,7 +23,7 @@ typedef int(cq_claim_fn)(void *arg, cq_claim_t *c);
 //  Lines (LF or CRLF). Each record is at most CQ_JSON_MAX_LINE bytes; a
 //  longer JSON Lines record is refused on its own, a longer element of an
 //  array or stream ends the document (it cannot be resynchronised).
-//  Field rules (FORMATS.md "Claim", schemas/claim.schema.json): ids are
+//  Field rules (docs/formats.md "Claim", schemas/claim.schema.json): ids are
 //  printable ASCII without '|' (the claim key separator) or outer spaces,
 //  and claim_id (1..38 chars) must not start with '#'; money is a decimal
 //  string (a JSON number is refused); dates are "YYYY-MM-DD"; ICD-10 codes
@@ -60,9 +60,9 @@ int cq_claim_json_parse_file(FILE *f, cq_claim_fn *fn, void *arg,
 //  Returns 0, or CQ_EPROTO with diag->offset at the first bad byte.
 int cq_json_validate(const char *s, size_t n, cq_diag_t *diag);
 
-//  Appends c as one JSON object (FORMATS.md key order, no newline).
-//  Absent optional values are written as null; line fields FORMATS.md does
-//  not list (revenue_code, service_date_end, rendering_npi) only when set.
+//  Appends c as one JSON object (docs/formats.md key order, no newline).
+//  Absent optional values are written as null; the line fields
+//  revenue_code, service_date_end and rendering_npi only when set.
 //  A source-JSON claim round-trips: decoding the output gives c back.
 //  Returns 0 or CQ_ETOOBIG (out is then left as it was).
 int cq_claim_to_json(const cq_claim_t *c, cq_buf_t *out);

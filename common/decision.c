@@ -1,7 +1,7 @@
-//  decision.c: a decision as one JSON line (FORMATS.md "Decision").
+//  decision.c: a decision as one JSON line (docs/formats.md "Decision").
 //
 //  The writer builds the line directly into a cq_buf_t (it runs once per
-//  claim); keys, order and separators are FORMATS.md's, so the worked
+//  claim); keys, order and separators are docs/formats.md's, so the worked
 //  example joined onto one line is byte-identical to our output. The
 //  reader (results, tests, comparisons) uses jansson.
 #include "decision.h"
@@ -138,7 +138,7 @@ cq_decision_to_json(const cq_decision_t *d, cq_buf_t *b)
 // ---------------------------------------------------------------------------
 // Reader
 
-//  Sticky-error reader over one jansson object (STYLE.md §8.4 cursor).
+//  Sticky-error reader over one jansson object (its first error sticks).
 typedef struct {
     cq_diag_t *diag; // where the first error goes (may be NULL)
     int err;         // first error; later reads do nothing

@@ -1,4 +1,4 @@
-//  decision.h: the outcome of adjudicating one claim (FORMATS.md "Decision").
+//  decision.h: the outcome of adjudicating one claim (docs/formats.md).
 #ifndef CQ_DECISION_H
 #define CQ_DECISION_H
 
@@ -66,7 +66,7 @@ const char *cq_outcome_name(cq_outcome_t o); // "accept", ...
 //  Parses "accept"/"reject"/"pend"; returns 0 or CQ_EINVAL.
 int cq_outcome_parse(const char *s, cq_outcome_t *o);
 
-//  Appends the decision as one JSON object (FORMATS.md key order, no
+//  Appends the decision as one JSON object (docs/formats.md key order, no
 //  newline) to out. Returns 0 or CQ_ETOOBIG.
 int cq_decision_to_json(const cq_decision_t *d, cq_buf_t *out);
 //  Parses one decision JSON object (as written above). Returns 0 or

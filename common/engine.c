@@ -1,4 +1,4 @@
-//  engine.c: the rules engine (FORMATS.md "Adjudication"), in that order:
+//  engine.c: the rules engine (docs/adjudication.md), in that order:
 //
 //    0. the claim itself: a claim key already decided returns that decision
 //       (replayed); OCR fields to check -> pend OA-133; content errors,

@@ -1,5 +1,5 @@
-//  engine.h: the adjudication engine's public face (FORMATS.md
-//  "Adjudication"). Pure: no I/O of its own beyond loading its inputs at
+//  engine.h: the adjudication engine's public face
+//  (docs/adjudication.md). Pure: no I/O of its own beyond loading its inputs at
 //  construction; member state comes through a cq_state_t (state.h).
 #ifndef CQ_ENGINE_H
 #define CQ_ENGINE_H
@@ -33,8 +33,8 @@ int cq_engine_decide(cq_engine_t *self, cq_state_t *state,
 
 //  ---- added with the engine (issue 2) -------------------------------------
 //
-//  What the decisions look like (FORMATS.md "Adjudication" leaves these
-//  open; engine.c has the rule-by-rule list):
+//  What the decisions look like where the claims contract leaves things
+//  open (docs/adjudication.md; engine.c has the rule-by-rule list):
 //  - Every decision balances like an 835: billed - paid = sum of its
 //    adjustments. A claim-level reject carries one adjustment on line 0
 //    (its group and CARC, the billed amount); a denied line carries its

@@ -67,9 +67,9 @@ int cq_ledger_each(const char *path, cq_ledger_each_fn *fn, void *arg,
 
 //  ---- a worker's ledger as a log (issue 8) -----------------------------
 //  A worker keeps member state in memory for one session with the broker
-//  (rebuilt from the broker's journal when it is given shards, DESIGN.md
-//  §5), and its ledger is an append-only, hash-chained log of the
-//  decisions it made. Rows a node wrote under a lease it lost are marked
+//  (rebuilt from the broker's journal when it is given shards:
+//  docs/architecture.md), and its ledger is an append-only, hash-chained log of
+//  the decisions it made. Rows a node wrote under a lease it lost are marked
 //  orphans: a marker row naming the orphan's seq is appended (the chain
 //  stays intact), and orphans never count as decisions.
 

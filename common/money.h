@@ -23,7 +23,7 @@ char *cq_money_format_x12(int64_t cents, char *out);
 //  Parses a rate "0.20" / "1" / "0.123456" (at most 6 decimals, 0..100)
 //  into millionths. Returns 0 or CQ_EINVAL.
 int cq_rate_parse(const char *s, size_t n, int64_t *ppm);
-//  round_half_up(cents * ppm / 1e6) for cents >= 0 (FORMATS.md §7).
+//  round_half_up(cents * ppm / 1e6) for cents >= 0 (docs/adjudication.md).
 int64_t cq_money_apply_rate(int64_t cents, int64_t ppm);
 
 #endif

@@ -1,7 +1,7 @@
-//  plan.c: plan rules JSON (FORMATS.md "Plan rules") -> cq_plan_rules_t.
+//  plan.c: plan rules JSON (docs/formats.md "Plan rules") -> cq_plan_rules_t.
 //  Every value is checked, and the first problem is reported with its JSON
 //  path ("plans[0].fee_schedule.99213: expected a decimal string"). Keys the
-//  format does not name are ignored (FORMATS.md: "Add fields freely").
+//  format does not name are ignored (docs/formats.md "Plan rules").
 #include "plan.h"
 #include "hash.h"
 #include "mem.h"

@@ -1,4 +1,4 @@
-//  plan.h: a payer's plan rules file (FORMATS.md "Plan rules") loaded into
+//  plan.h: a payer's plan rules file (docs/formats.md "Plan rules") loaded into
 //  lookup structures for the rules engine. One file per payer; it holds the
 //  payer's provider network and one or more benefit plans.
 //

@@ -1,4 +1,4 @@
-//  roster.h: the member roster (FORMATS.md "Member roster"): JSON Lines or
+//  roster.h: the member roster (docs/formats.md "Member roster"): JSON Lines or
 //  CSV with the same column names (header row, RFC 4180 quoting), told
 //  apart by content. A member may have several rows (coverage periods);
 //  members are found by (payer_id, member_id) in O(1).

@@ -13,6 +13,7 @@ PACKAGES=(
     libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
     libcriterion-dev valgrind
     python3-jsonschema
+    tmux iproute2 redis-server python3-redis
 )
 
 missing=()
