@@ -238,7 +238,11 @@ s_same_claim(cq_broker_t *self, const uint8_t *a, size_t alen,
     if (cq_proto_claim_decode(&cur, x) == 0) {
         cq_cur_init(&cur, b, blen);
         if (cq_proto_claim_decode(&cur, &self->claim) == 0) {
+            //  where it came from is not what it says: the same claim as
+            //  JSON, X12 or from a form is the same claim
             x->received_date = self->claim.received_date;
+            x->source = self->claim.source;
+            x->ocr_confidence = self->claim.ocr_confidence;
             cq_mpw_t w1, w2;
             cq_mpw_init(&w1);
             cq_mpw_init(&w2);

@@ -134,7 +134,8 @@ Test(batch, holds_each_claim_key_once, .timeout = 300, .fini = cq_proc_cleanup)
     cr_assert_eq(cq_cluster_stop(&cl), 0, "a process did not exit 0");
 }
 
-//  ---- a raw client: SUBMIT and SEAL by hand ----------------------------------
+//  ---- a raw client: SUBMIT and SEAL by hand
+//  ----------------------------------
 
 typedef struct {
     zsock_t *sock;
@@ -180,8 +181,8 @@ s_raw_expect(s_raw_t *c, int cmd)
 
 //  SUBMITs one document; returns its broker id (the RECEIPT's).
 static uint64_t
-s_raw_submit(s_raw_t *c, const char *batch, const char *name,
-             const char *data, int32_t received_date)
+s_raw_submit(s_raw_t *c, const char *batch, const char *name, const char *data,
+             int32_t received_date)
 {
     cq_msg_submit_t *m = calloc(1, sizeof *m);
     m->req_id = 1;
@@ -196,10 +197,9 @@ s_raw_submit(s_raw_t *c, const char *batch, const char *name,
     zmq_msg_t part;
     zmq_msg_init_size(&part, strlen(data));
     memcpy(zmq_msg_data(&part), data, strlen(data));
-    cr_assert_eq(
-        cq_wire_send(c->raw, NULL, 0, CQ_CMD_SUBMIT, c->w.data, c->w.len,
-                     &part, 1, 0),
-        0);
+    cr_assert_eq(cq_wire_send(c->raw, NULL, 0, CQ_CMD_SUBMIT, c->w.data,
+                              c->w.len, &part, 1, 0),
+                 0);
     s_raw_expect(c, CQ_CMD_RECEIPT);
     cq_msg_receipt_t *r = calloc(1, sizeof *r);
     cr_assert_eq(cq_proto_receipt_decode(c->in.body, c->in.body_len, r, NULL),
@@ -219,8 +219,8 @@ s_raw_seal(s_raw_t *c, const char *batch, uint64_t docs)
     snprintf(m.batch_id, sizeof m.batch_id, "%s", batch);
     m.docs = docs;
     cq_proto_seal_encode(&c->w, &m);
-    cr_assert_eq(cq_wire_send(c->raw, NULL, 0, CQ_CMD_SEAL, c->w.data,
-                              c->w.len, NULL, 0, 0),
+    cr_assert_eq(cq_wire_send(c->raw, NULL, 0, CQ_CMD_SEAL, c->w.data, c->w.len,
+                              NULL, 0, 0),
                  0);
     s_raw_expect(c, CQ_CMD_SEAL_REPLY);
     cq_msg_seal_reply_t r;
@@ -319,7 +319,8 @@ Test(batch, complete_only_once_sealed, .timeout = 120, .fini = cq_proc_cleanup)
     cr_assert_eq(cq_cluster_stop(&cl), 0, "a process did not exit 0");
 }
 
-//  ---- workers refused --------------------------------------------------------
+//  ---- workers refused
+//  --------------------------------------------------------
 
 //  Starts claimq-worker with node id `node`, plan `plan`, on endpoint ep;
 //  its stderr in log.
@@ -332,20 +333,13 @@ s_worker(cq_child_t *w, const cq_cluster_t *cl, const char *dir,
     snprintf(bin, sizeof bin, "%s/claimq-worker", cl->bin_dir);
     snprintf(ledger, sizeof ledger, "%s/%s-extra.ledger", dir, node);
     snprintf(members, sizeof members, "%s/members.jsonl", dir);
-    char *argv[] = {bin,
-                    "--broker",
-                    (char *)ep,
-                    "--node-id",
-                    (char *)node,
-                    "--ledger",
-                    ledger,
-                    "--plan",
-                    (char *)plan,
-                    "--members",
-                    members,
-                    "--heartbeat-ms",
-                    "200",
-                    wait_rules ? "--wait-for-rules" : NULL,
+    char *argv[] = {bin,          "--broker",
+                    (char *)ep,   "--node-id",
+                    (char *)node, "--ledger",
+                    ledger,       "--plan",
+                    (char *)plan, "--members",
+                    members,      "--heartbeat-ms",
+                    "200",        wait_rules ? "--wait-for-rules" : NULL,
                     NULL};
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     cr_assert_geq(fd, 0);
@@ -505,7 +499,8 @@ Test(batch, compacted_ids_are_not_reused, .timeout = 120,
     cr_assert_eq(cq_cluster_stop(&cl), 0, "a process did not exit 0");
 }
 
-//  ---- a corrected claim after a pend -----------------------------------------
+//  ---- a corrected claim after a pend
+//  -----------------------------------------
 
 #include <jansson.h>
 
@@ -529,8 +524,7 @@ s_variant(const char *base, const char *id, const char *freq,
              atof(json_string_value(json_object_get(l0, "charge"))) + add);
     json_object_set_new(l0, "charge", json_string(buf));
     snprintf(buf, sizeof buf, "%.2f",
-             atof(json_string_value(json_object_get(c, "total_charge"))) +
-                 add);
+             atof(json_string_value(json_object_get(c, "total_charge"))) + add);
     json_object_set_new(c, "total_charge", json_string(buf));
     size_t i;
     json_t *l;
@@ -610,8 +604,8 @@ Test(batch, corrected_claim_after_a_pend, .timeout = 180,
     s_raw_submit(&c, "same-key", "same.jsonl", same, CQ_DATE_NONE);
     s_raw_expect(&c, CQ_CMD_DOC_DONE);
     cq_msg_doc_done_t dd;
-    cr_assert_eq(
-        cq_proto_doc_done_decode(c.in.body, c.in.body_len, &dd, NULL), 0);
+    cr_assert_eq(cq_proto_doc_done_decode(c.in.body, c.in.body_len, &dd, NULL),
+                 0);
     cr_assert_eq(dd.n_claims, 1);
     cr_assert_eq(dd.conflicts, 1);
     s_raw_close(&c);
@@ -622,4 +616,44 @@ Test(batch, corrected_claim_after_a_pend, .timeout = 180,
     free(fix);
     free(same);
     cr_assert_eq(cq_cluster_stop(&cl), 0, "a process did not exit 0");
+}
+
+//  The same claims sent again as an 837 (in another batch) are the same
+//  claims: they carry their decisions without being called conflicts,
+//  which would tell the submitter to send corrections it does not have.
+Test(batch, the_same_claims_as_x12_are_no_conflict, .timeout = 180,
+     .fini = cq_proc_cleanup)
+{
+    char dir[1024];
+    s_dir(dir, sizeof dir);
+    cq_run_t r;
+    char n[16];
+    snprintf(n, sizeof n, "%d", N_CLAIMS);
+    int st = cq_proc_claimq(&r, 60, "gen", "--out", dir, "--claims", n,
+                            "--members", "40", "--x12", NULL);
+    cr_assert_eq(st, 0, "gen: %s", r.err);
+    cq_run_free(&r);
+    static cq_cluster_t cl;
+    cr_assert_eq(cq_proc_cluster(&cl, dir, 2, 1000, NULL), 0);
+    char jsonl[1100], x12[1100], a[1100], b[1100];
+    snprintf(jsonl, sizeof jsonl, "%s/claims.jsonl", dir);
+    snprintf(x12, sizeof x12, "%s/claims.837", dir);
+    snprintf(a, sizeof a, "%s/a.jsonl", dir);
+    snprintf(b, sizeof b, "%s/b.jsonl", dir);
+    s_submit(&cl, "as-json", "100", jsonl, a);
+    st = cq_proc_claimq(&r, 120, "submit", "--broker", cl.frontend, "--batch",
+                        "as-x12", "--wait", "--output", b, x12, NULL);
+    cr_assert_eq(st, 0, "submit 837: %s", r.err);
+    cr_assert_null(strstr(r.err, "other contents"), "%s", r.err);
+    cq_run_free(&r);
+    size_t na, nb;
+    char **da = cq_proc_decisions(a, &na);
+    char **db = cq_proc_decisions(b, &nb);
+    cr_assert_eq(na, N_CLAIMS);
+    cr_assert_eq(nb, N_CLAIMS);
+    for (size_t i = 0; i < na; i++)
+        cr_assert_str_eq(da[i], db[i], "claim %zu", i + 1);
+    cq_proc_lines_free(da, na);
+    cq_proc_lines_free(db, nb);
+    cr_assert_eq(cq_cluster_stop(&cl), 0);
 }

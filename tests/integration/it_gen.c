@@ -51,21 +51,20 @@ Test(gen, x12_output_is_valid_and_decides_like_json, .timeout = 120)
     cr_assert_eq(r.status, 0, "check: %s%s", r.out, r.err);
     cq_run_free(&r);
 
-    //  X12 carries no received date: give gen's, so timely filing agrees.
+    //  The 837 carries each claim's received date (DTP*050) as the JSON
+    //  does: decided today (no --received-date), timely filing agrees.
     char *adj[] = {(char *)cq_test_bin("claimq"),
                    "adjudicate",
                    "--plan",
                    plan,
                    "--members",
                    members,
-                   "--received-date",
-                   "2026-07-01",
                    jsonl,
                    NULL};
     cq_run_t a, b;
     cr_assert_eq(cq_test_run(adj, NULL, 60, &a), 0);
     cr_assert_eq(a.status, 0, "%s", a.err);
-    adj[8] = x12;
+    adj[6] = x12;
     cr_assert_eq(cq_test_run(adj, NULL, 60, &b), 0);
     cr_assert_eq(b.status, 0, "%s", b.err);
     size_t lines = 0;
