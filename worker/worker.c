@@ -65,6 +65,7 @@ struct cq_worker {
 
     zmq_msg_t pending[S_MAX_PENDING]; // ADJUDICATE bodies waiting
     uint32_t n_pending;
+    uint32_t pending_skip;           // items of pending[0] decided and reported
     cq_mpw_t results[S_MAX_PENDING]; // their RESULT bodies
 
     int64_t now;
@@ -79,9 +80,9 @@ struct cq_worker {
     bool stopping;
     bool drain; // the broker asked it to stop (`claimq drain`)
     bool goodbye_ok;
-    int refused;            // why the broker refused it for good (CQ_E*)
-    int64_t id_refused;     // node id refused since (0: not refused)
-    int64_t id_retry;       // next READY while refused
+    int refused;         // why the broker refused it for good (CQ_E*)
+    int64_t id_refused;  // node id refused since (0: not refused)
+    int64_t id_retry;    // next READY while refused
     bool paused;         // the ledger failed: no work until it recovers
     int64_t pause_retry; // next recovery attempt
     int64_t stop_deadline;
@@ -188,6 +189,7 @@ s_drop_pending(cq_worker_t *self)
     for (uint32_t i = 0; i < self->n_pending; i++)
         zmq_msg_close(&self->pending[i]);
     self->n_pending = 0;
+    self->pending_skip = 0;
 }
 
 static void s_ready(cq_worker_t *self);
@@ -295,15 +297,19 @@ s_adjudicate(cq_worker_t *self)
     uint32_t n_claims = 0;
     int failed = 0;
     //  A round ends after a quarter of a heartbeat interval (and at least
-    //  one message): a slow round must not silence the node's heartbeats
-    //  (the broker would take it for dead); the rest waits for the next.
+    //  one claim), even in the middle of a message: a slow round must not
+    //  silence the node's heartbeats (the broker would take it for dead).
+    //  What was decided is reported (a message may be answered by several
+    //  RESULTs), which also returns credit early: the broker refills
+    //  while the rest of the message is decided in the next round.
     int64_t t0 = cq_wire_now_ms();
     int64_t budget = (int64_t)self->cfg.heartbeat_ms / 4;
-    uint32_t done = 0;
+    uint32_t done = 0;   // messages answered in full
+    bool cut = false;    // message `done` answered in part
+    uint32_t cut_at = 0; // its items decided so far
     for (uint32_t i = 0; i < self->n_pending && failed == 0; i++) {
-        if (i > 0 && cq_wire_now_ms() - t0 >= budget)
+        if (n_claims > 0 && cq_wire_now_ms() - t0 >= budget)
             break;
-        done = i + 1;
         cq_mpw_t *out = &self->results[i];
         cq_mpw_reset(out);
         cq_msg_adjudicate_t m;
@@ -312,15 +318,20 @@ s_adjudicate(cq_worker_t *self)
                                        zmq_msg_size(&self->pending[i]), &m,
                                        &diag) != 0) {
             cq_log_warn(NULL, "ADJUDICATE dropped: %s", diag.msg);
+            done = i + 1;
             continue;
         }
-        size_t at = cq_proto_result_begin(out, m.lease);
-        uint32_t n = 0;
+        uint32_t skip = i == 0 ? self->pending_skip : 0;
         uint64_t cid;
         char batch_id[CQ_BATCH_ID_LEN];
-        int rc;
-        while ((rc = cq_proto_adjudicate_next(&m, &cid, batch_id, &self->claim,
-                                              &diag)) == 1) {
+        int rc = 1;
+        for (uint32_t k = 0; k < skip && rc == 1; k++)
+            rc = cq_proto_adjudicate_next(&m, &cid, batch_id, &self->claim,
+                                          &diag);
+        size_t at = cq_proto_result_begin(out, m.lease);
+        uint32_t n = 0;
+        while (rc == 1 && (rc = cq_proto_adjudicate_next(
+                               &m, &cid, batch_id, &self->claim, &diag)) == 1) {
             cq_decide_opts_t o = {batch_id, self->node_id};
             bool replayed = false;
             cq_marker_set(self->marker, 1, cid, m.lease);
@@ -340,11 +351,21 @@ s_adjudicate(cq_worker_t *self)
                            sizeof self->decision.node);
             cq_proto_result_add(out, cid, 0, &self->decision);
             n++;
+            n_claims++;
+            if (m.items.next < m.items.n && cq_wire_now_ms() - t0 >= budget) {
+                cut = true;
+                break;
+            }
         }
         if (rc < 0) //  the rest of this message cannot be read
-            cq_log_warn(NULL, "ADJUDICATE item %u dropped: %s", n, diag.msg);
+            cq_log_warn(NULL, "ADJUDICATE item %u dropped: %s", skip + n,
+                        diag.msg);
         cq_proto_result_end(out, at, n);
-        n_claims += n;
+        if (cut) {
+            cut_at = skip + n;
+            break;
+        }
+        done = i + 1;
     }
     cq_marker_set(self->marker, 0, 0, 0);
     int rc = failed ? failed : cq_ledger_commit(self->ledger);
@@ -352,17 +373,18 @@ s_adjudicate(cq_worker_t *self)
         s_pause(self, rc);
         return 0;
     }
-    for (uint32_t i = 0; i < done; i++) {
+    for (uint32_t i = 0; i < done + (cut ? 1 : 0); i++)
         if (self->results[i].len > 0)
             s_send(self, CQ_CMD_RESULT, &self->results[i]);
+    for (uint32_t i = 0; i < done; i++)
         zmq_msg_close(&self->pending[i]);
-    }
-    for (uint32_t i = done; i < self->n_pending; i++) {
+    for (uint32_t i = done; done > 0 && i < self->n_pending; i++) {
         zmq_msg_init(&self->pending[i - done]);
         zmq_msg_move(&self->pending[i - done], &self->pending[i]);
         zmq_msg_close(&self->pending[i]);
     }
     self->n_pending -= done;
+    self->pending_skip = cut ? cut_at : 0;
     self->decided += n_claims;
     return 0;
 }
@@ -531,8 +553,7 @@ s_on_broker(cq_worker_t *self, cq_wire_msg_t *in)
     case CQ_CMD_DISCONNECT: {
         char reason[CQ_PROTO_MSG_LEN] = "";
         uint32_t code = 0;
-        cq_proto_disconnect_decode(in->body, in->body_len, reason, &code,
-                                   NULL);
+        cq_proto_disconnect_decode(in->body, in->body_len, reason, &code, NULL);
         if (code == CQ_DISCONNECT_WRONG_EP) {
             cq_log_error(NULL, "%s: %s", self->broker, reason);
             self->refused = CQ_EINVAL;

@@ -657,3 +657,32 @@ Test(batch, the_same_claims_as_x12_are_no_conflict, .timeout = 180,
     cq_proc_lines_free(db, nb);
     cr_assert_eq(cq_cluster_stop(&cl), 0);
 }
+
+//  Claims that take long to decide (20 ms each here, by a test switch) do
+//  not silence a worker: it reports what it decided and heartbeats every
+//  quarter interval, even in the middle of one ADJUDICATE of hundreds of
+//  claims, so the broker never takes it for dead.
+Test(batch, slow_claims_do_not_silence_the_worker, .timeout = 180,
+     .fini = cq_proc_cleanup)
+{
+    char dir[1024];
+    s_dir(dir, sizeof dir);
+    cr_assert_eq(cq_proc_gen(dir, N_CLAIMS, 60), 0);
+    setenv("CLAIMQ_TEST_FAULTS", "1", 1);
+    setenv("CLAIMQ_FAULT", "delay-claim-us=20000", 1);
+    static cq_cluster_t cl;
+    //  heartbeats every 200 ms: 3 missed (600 ms, 30 claims) is death
+    cr_assert_eq(cq_proc_cluster(&cl, dir, 1, 200, NULL), 0);
+    unsetenv("CLAIMQ_FAULT");
+    unsetenv("CLAIMQ_TEST_FAULTS");
+    char claims[1100], out[1100];
+    snprintf(claims, sizeof claims, "%s/claims.jsonl", dir);
+    snprintf(out, sizeof out, "%s/out.jsonl", dir);
+    s_submit(&cl, "slow", "1000", claims, out);
+    cr_assert_eq(cq_proc_status_field(cl.frontend, "slow", "decided"),
+                 N_CLAIMS);
+    cr_assert_eq(cq_proc_counter(cl.frontend, "workers_dead"), 0);
+    cr_assert_eq(cq_proc_counter(cl.frontend, "stale_results"), 0);
+    cr_assert_eq(cq_proc_counter(cl.frontend, "requeued_claims"), 0);
+    cr_assert_eq(cq_cluster_stop(&cl), 0);
+}
