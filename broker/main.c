@@ -1,8 +1,9 @@
-//  claimq-broker: the claims queue's broker (DESIGN.md §3, §10).
+//  claimq-broker: the claims queue's broker (docs/architecture.md).
 #include "broker.h"
 #include "log.h"
 #include "proto.h"
 #include "shard.h"
+#include "opts.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -66,12 +67,16 @@ s_help(void)
         "                       and forgotten only if its connection is gone\n"
         "                       (default 600000)\n"
         "  --log-level L        error|warn|notice|info|debug\n"
+        "  --log-format F       text (default) or json: one JSON object per\n"
+        "                       line (ts, level, proc, node, pid, msg)\n"
         "  -h, --help           this help\n"
         "  -V, --version        version\n\n"
         "exit codes: 0 stopped by a signal, 2 usage, 3 setup (cannot bind,\n"
         "            journal unusable or corrupt)\n",
         CQ_SHARDS_DEFAULT, CQ_SHARDS_MAX, CQ_PROTO_MAX_FRAME);
 }
+
+#define S_PROG "claimq-broker"
 
 static int
 s_usage(const char *msg)
@@ -97,6 +102,7 @@ int
 main(int argc, char **argv)
 {
     cq_log_init('B', CQ_LOG_NOTICE);
+    cq_log_set_node("broker");
     cq_broker_config_t cfg;
     cq_broker_config_default(&cfg);
     static const struct option opts[] = {
@@ -114,13 +120,13 @@ main(int argc, char **argv)
         {"max-intake-ms", required_argument, NULL, 'M'},
         {"retain-days", required_argument, NULL, 'R'},
         {"log-level", required_argument, NULL, 'l'},
+        {"log-format", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     int ch;
     unsigned long long v;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+    while ((ch = cq_getopt(argc, argv, "hV", opts, S_PROG)) != -1) {
         switch (ch) {
         case 'f':
             cfg.frontend = optarg;
@@ -133,17 +139,19 @@ main(int argc, char **argv)
             break;
         case 's':
             if (!s_num(optarg, 1, CQ_SHARDS_MAX, &v))
-                return s_usage("--shards: expected 1..65536");
+                return cq_opt_bad_value(S_PROG, "--shards", optarg, "1..65536");
             cfg.shards = (uint32_t)v;
             break;
         case 'H':
             if (!s_num(optarg, 10, 600000, &v))
-                return s_usage("--heartbeat-ms: expected 10..600000");
+                return cq_opt_bad_value(S_PROG, "--heartbeat-ms", optarg,
+                                        "10..600000");
             cfg.heartbeat_ms = (uint32_t)v;
             break;
         case 'm':
             if (!s_num(optarg, 1024, CQ_PROTO_MAX_FRAME, &v))
-                return s_usage("--max-frame: expected 1024..67108864");
+                return cq_opt_bad_value(S_PROG, "--max-frame", optarg,
+                                        "1024..67108864");
             cfg.max_frame = (size_t)v;
             break;
         case 'r':
@@ -151,39 +159,54 @@ main(int argc, char **argv)
             break;
         case 'a':
             if (!s_num(optarg, 1, 100, &v))
-                return s_usage("--max-attempts: expected 1..100");
+                return cq_opt_bad_value(S_PROG, "--max-attempts", optarg,
+                                        "1..100");
             cfg.max_attempts = (uint32_t)v;
             break;
         case 'i':
             if (!s_num(optarg, 10, 86400000, &v))
-                return s_usage("--client-idle-ms: expected 10..86400000");
+                return cq_opt_bad_value(S_PROG, "--client-idle-ms", optarg,
+                                        "10..86400000");
             cfg.client_idle_ms = (uint32_t)v;
             break;
         case 'L':
             if (!s_num(optarg, 100, 86400000, &v))
-                return s_usage("--lease-ms: expected 100..86400000");
+                return cq_opt_bad_value(S_PROG, "--lease-ms", optarg,
+                                        "100..86400000");
             cfg.lease_ms = (uint32_t)v;
             break;
         case 'I':
             if (!s_num(optarg, 100, 86400000, &v))
-                return s_usage("--intake-lease-ms: expected 100..86400000");
+                return cq_opt_bad_value(S_PROG, "--intake-lease-ms", optarg,
+                                        "100..86400000");
             cfg.intake_lease_ms = (uint32_t)v;
             break;
         case 'M':
             if (!s_num(optarg, 100, 86400000, &v))
-                return s_usage("--max-intake-ms: expected 100..86400000");
+                return cq_opt_bad_value(S_PROG, "--max-intake-ms", optarg,
+                                        "100..86400000");
             cfg.max_intake_ms = (uint32_t)v;
             break;
         case 'R':
             if (!s_num(optarg, 0, 36500, &v))
-                return s_usage("--retain-days: expected 0..36500");
+                return cq_opt_bad_value(S_PROG, "--retain-days", optarg,
+                                        "0..36500");
             cfg.retain_days = (uint32_t)v;
             break;
         case 'l': {
             int lv = cq_log_level_parse(optarg);
             if (lv < 0)
-                return s_usage("--log-level: error|warn|notice|info|debug");
+                return cq_opt_bad_value(S_PROG, "--log-level", optarg,
+                                        "error|warn|notice|info|debug");
             cq_log_set_level((cq_log_level_t)lv);
+            break;
+        }
+        case 'F': {
+            int lf = cq_log_format_parse(optarg);
+            if (lf < 0)
+                return cq_opt_bad_value(S_PROG, "--log-format", optarg,
+                                        "text or json");
+            cq_log_set_format((cq_log_format_t)lf);
             break;
         }
         case 'h':
@@ -192,8 +215,8 @@ main(int argc, char **argv)
         case 'V':
             printf("claimq-broker %s\n", CQ_VERSION);
             return 0;
-        default:
-            return s_usage("unknown option or missing argument");
+        default: // cq_getopt said why
+            return CQ_OPT_USAGE;
         }
     }
     if (optind < argc)

@@ -1,4 +1,5 @@
 #include "bclient.h"
+#include "broker_ep.h"
 #include "log.h"
 #include "mem.h"
 
@@ -19,17 +20,23 @@ struct cq_bclient {
     //  cq_bclient_recv (a receipt or a push is never thrown away)
     cq_wire_msg_t *backlog[S_BACKLOG];
     size_t bl_head, bl_n;
+    char why[CQ_PROTO_MSG_LEN]; // the broker's reason (CQ_EUNSUPPORTED)
 };
+
+const char *
+cq_bclient_why(const cq_bclient_t *self)
+{
+    return self->why;
+}
 
 const char *
 cq_bclient_endpoint(const char *arg)
 {
-    if (arg && *arg)
-        return arg;
-    const char *env = getenv("CLAIMQ_BROKER");
-    if (env && *env)
-        return env;
-    return CQ_BROKER_DEFAULT;
+    //  (unchecked; the verbs use cq_broker_ep_resolve, which says what is
+    //  wrong with an address and where it came from)
+    static cq_broker_ep_t e;
+    cq_broker_ep_resolve(arg && *arg ? arg : NULL, &e, NULL);
+    return e.ep;
 }
 
 bool
@@ -177,6 +184,17 @@ cq_bclient_recv(cq_bclient_t *self, cq_wire_msg_t *m, int timeout_ms)
                 cq_wire_msg_close(m);
                 return CQ_EPROTO;
             }
+            if (m->cmd == CQ_CMD_DISCONNECT) {
+                //  (a broker says this is not its client endpoint)
+                uint32_t code = 0;
+                if (cq_proto_disconnect_decode(m->body, m->body_len, self->why,
+                                               &code, NULL) == 0 &&
+                    code == CQ_DISCONNECT_WRONG_EP) {
+                    cq_wire_msg_close(m);
+                    return CQ_EUNSUPPORTED;
+                }
+                self->why[0] = '\0';
+            }
             return 0;
         }
         int64_t left = deadline - cq_wire_now_ms();
@@ -201,6 +219,12 @@ s_reply(cq_bclient_t *self, int cmd, int timeout_ms)
                 continue; // malformed: dropped
             if (self->in->cmd == cmd)
                 return 0;
+            uint32_t code = 0;
+            if (self->in->cmd == CQ_CMD_DISCONNECT &&
+                cq_proto_disconnect_decode(self->in->body, self->in->body_len,
+                                           self->why, &code, NULL) == 0 &&
+                code == CQ_DISCONNECT_WRONG_EP)
+                return CQ_EUNSUPPORTED; // (not a client endpoint)
             s_keep(self, self->in);
             continue;
         }
@@ -292,6 +316,60 @@ cq_bclient_workers(cq_bclient_t *self, cq_msg_workers_reply_t *out,
     cq_mpw_init(&w);
     cq_proto_workers_encode(&w, id);
     return s_call(self, CQ_CMD_WORKERS, &w, id, &how, out, timeout_ms);
+}
+
+static int
+s_drain_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
+{
+    cq_msg_drain_reply_t *m = out;
+    int rc = cq_proto_drain_reply_decode(p, n, m, NULL);
+    *req_id = m->req_id;
+    return rc;
+}
+
+int
+cq_bclient_drain(cq_bclient_t *self, const char *node_id,
+                 cq_msg_drain_reply_t *out, int timeout_ms)
+{
+    static const s_how_t how = {CQ_CMD_DRAIN_REPLY, s_drain_decode, NULL};
+    cq_msg_drain_t m;
+    memset(&m, 0, sizeof m);
+    m.req_id = cq_bclient_next_id(self);
+    if (cq_strlcpy(m.node_id, node_id, sizeof m.node_id) != 0 ||
+        !cq_proto_node_id_ok(node_id))
+        return CQ_EINVAL;
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_drain_encode(&w, &m);
+    return s_call(self, CQ_CMD_DRAIN_NODE, &w, m.req_id, &how, out, timeout_ms);
+}
+
+static int
+s_shards_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
+{
+    cq_msg_shards_reply_t *m = out;
+    int rc = cq_proto_shards_reply_decode(p, n, m, NULL);
+    *req_id = m->req_id;
+    return rc;
+}
+
+static void
+s_shards_drop(void *out)
+{
+    cq_proto_shards_reply_free(out);
+}
+
+int
+cq_bclient_shards(cq_bclient_t *self, cq_msg_shards_reply_t *out,
+                  int timeout_ms)
+{
+    static const s_how_t how = {CQ_CMD_SHARDS_REPLY, s_shards_decode,
+                                s_shards_drop};
+    uint64_t id = cq_bclient_next_id(self);
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_shards_encode(&w, id);
+    return s_call(self, CQ_CMD_SHARDS, &w, id, &how, out, timeout_ms);
 }
 
 static int
@@ -389,4 +467,85 @@ out:
     free(c);
     cq_mpw_free(&w);
     return rc;
+}
+
+static int
+s_acks_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
+{
+    cq_msg_acks_reply_t *m = out;
+    int rc = cq_proto_acks_reply_decode(p, n, m, NULL);
+    *req_id = m->req_id;
+    return rc;
+}
+
+int
+cq_bclient_acks(cq_bclient_t *self, const char *batch_id, cq_bclient_ack_fn *fn,
+                void *arg, bool *complete, int timeout_ms)
+{
+    static const s_how_t how = {CQ_CMD_ACKS_REPLY, s_acks_decode, NULL};
+    cq_msg_acks_t q;
+    memset(&q, 0, sizeof q);
+    *complete = false;
+    if (cq_strlcpy(q.batch_id, batch_id, sizeof q.batch_id) != 0)
+        return CQ_EINVAL;
+    for (;;) {
+        q.req_id = cq_bclient_next_id(self);
+        cq_mpw_t w;
+        cq_mpw_init(&w);
+        cq_proto_acks_encode(&w, &q);
+        cq_msg_acks_reply_t r;
+        int rc = s_call(self, CQ_CMD_ACKS, &w, q.req_id, &how, &r, timeout_ms);
+        if (rc != 0)
+            return rc;
+        if (r.status != 0)
+            return r.status;
+        //  the items are views into the reply, valid until the next one
+        uint64_t doc_id;
+        char name[CQ_DOC_NAME_LEN];
+        const uint8_t *ack;
+        size_t len;
+        int k;
+        while ((k = cq_proto_acks_reply_next(&r, &doc_id, name, &ack, &len,
+                                             NULL)) == 1)
+            if ((rc = fn(arg, doc_id, name, ack, len)) != 0)
+                return rc;
+        if (k < 0)
+            return CQ_EPROTO;
+        if (r.next_cursor >= r.total || r.next_cursor == q.cursor) {
+            *complete = r.complete;
+            return 0;
+        }
+        q.cursor = r.next_cursor;
+    }
+}
+
+static int
+s_batches_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
+{
+    cq_msg_batches_reply_t *m = out;
+    int rc = cq_proto_batches_reply_decode(p, n, m, NULL);
+    *req_id = m->req_id;
+    return rc;
+}
+
+static void
+s_batches_drop(void *out)
+{
+    cq_proto_batches_reply_free(out);
+}
+
+int
+cq_bclient_batches(cq_bclient_t *self, uint64_t since_ms,
+                   cq_msg_batches_reply_t *out, int timeout_ms)
+{
+    static const s_how_t how = {CQ_CMD_BATCHES_REPLY, s_batches_decode,
+                                s_batches_drop};
+    cq_msg_batches_t m;
+    memset(&m, 0, sizeof m);
+    m.req_id = cq_bclient_next_id(self);
+    m.since_ms = since_ms;
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_batches_encode(&w, &m);
+    return s_call(self, CQ_CMD_BATCHES, &w, m.req_id, &how, out, timeout_ms);
 }

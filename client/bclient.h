@@ -11,8 +11,9 @@
 
 typedef struct cq_bclient cq_bclient_t;
 
-//  The broker endpoint to use: arg if given, else $CLAIMQ_BROKER, else
-//  CQ_BROKER_DEFAULT.
+//  The broker endpoint to use: arg if given, else $CLAIMQ_BROKER, else a
+//  local `claimq up`'s, else CQ_BROKER_DEFAULT (broker_ep.h, which also
+//  checks it and says where it came from). Valid until the next call.
 const char *cq_bclient_endpoint(const char *arg);
 
 //  Parses a --timeout argument: whole seconds, 1..86400. False if s is
@@ -31,8 +32,12 @@ uint64_t cq_bclient_next_id(cq_bclient_t *self);
 int cq_bclient_send(cq_bclient_t *self, cq_cmd_t cmd, const cq_mpw_t *body,
                     zmq_msg_t *extra, int n_extra);
 //  Receives the next message within timeout_ms (parsed: m->cmd, m->body).
-//  Returns 0, CQ_ETIMEDOUT, or CQ_EPROTO (a malformed message, dropped).
+//  Returns 0, CQ_ETIMEDOUT, CQ_EPROTO (a malformed message, dropped), or
+//  CQ_EUNSUPPORTED: the endpoint is not a broker's client endpoint (the
+//  broker said so: cq_bclient_why has its words).
 int cq_bclient_recv(cq_bclient_t *self, cq_wire_msg_t *m, int timeout_ms);
+//  Why the broker refused this client (after CQ_EUNSUPPORTED), or "".
+const char *cq_bclient_why(const cq_bclient_t *self);
 
 //  STATUS. Returns 0, CQ_ETIMEDOUT (broker unreachable) or CQ_EPROTO.
 int cq_bclient_status(cq_bclient_t *self, const char *batch_id,
@@ -40,6 +45,18 @@ int cq_bclient_status(cq_bclient_t *self, const char *batch_id,
 //  WORKERS; free out with cq_proto_workers_reply_free.
 int cq_bclient_workers(cq_bclient_t *self, cq_msg_workers_reply_t *out,
                        int timeout_ms);
+//  DRAIN_NODE: node_id's shards move away, it finishes and stops. Returns
+//  0 (out->status says what the broker answered), CQ_EINVAL (not a node
+//  id), CQ_ETIMEDOUT or CQ_EPROTO.
+int cq_bclient_drain(cq_bclient_t *self, const char *node_id,
+                     cq_msg_drain_reply_t *out, int timeout_ms);
+//  SHARDS; free out with cq_proto_shards_reply_free.
+int cq_bclient_shards(cq_bclient_t *self, cq_msg_shards_reply_t *out,
+                      int timeout_ms);
+//  BATCHES: the batches the broker holds, created at or after since_ms
+//  (0: all). Free out with cq_proto_batches_reply_free.
+int cq_bclient_batches(cq_bclient_t *self, uint64_t since_ms,
+                       cq_msg_batches_reply_t *out, int timeout_ms);
 //  QUARANTINE op (CQ_QOP_*) on id ("" for list); free out with
 //  cq_proto_quarantine_reply_free. Returns 0 (out->status says what the
 //  broker answered), CQ_EINVAL (id too long), CQ_ETIMEDOUT or CQ_EPROTO.
@@ -56,5 +73,17 @@ typedef int(cq_bclient_entry_fn)(void *arg, uint64_t doc_id, uint32_t index,
 int cq_bclient_results(cq_bclient_t *self, const char *batch_id, uint64_t from,
                        bool with_claims, cq_bclient_entry_fn *fn, void *arg,
                        bool *complete, int timeout_ms);
+
+//  Walks a batch's 999 acknowledgments with ACKS pages: fn is called for
+//  each X12 document through intake, in received order, with its 999
+//  (documents that are not X12, or not through intake yet, have none and
+//  are left out). Returns 0 (and *complete: every document of the batch
+//  is through intake), CQ_ENOTFOUND (no such batch), CQ_EINVAL (batch id
+//  too long), CQ_ETIMEDOUT, CQ_EPROTO, or fn's nonzero value.
+typedef int(cq_bclient_ack_fn)(void *arg, uint64_t doc_id, const char *name,
+                               const uint8_t *ack, size_t len);
+int cq_bclient_acks(cq_bclient_t *self, const char *batch_id,
+                    cq_bclient_ack_fn *fn, void *arg, bool *complete,
+                    int timeout_ms);
 
 #endif

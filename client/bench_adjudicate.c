@@ -14,6 +14,7 @@
 #include "gen.h"
 #include "plan.h"
 #include "roster.h"
+#include "opts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -193,9 +194,9 @@ cq_bench_adjudicate(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     size_t n = 1000000, members = 0;
     bool json = false, keep = false, do_engine = true, do_whole = true;
-    opterr = 0;
     int ch;
-    while ((ch = getopt_long(argc, argv, ":c:m:jko:h", longs, NULL)) != -1) {
+    while ((ch = cq_getopt(argc, argv, "c:m:jko:h", longs,
+                           "claimq bench adjudicate")) != -1) {
         char *end;
         switch (ch) {
         case 'c':
@@ -238,8 +239,8 @@ cq_bench_adjudicate(int argc, char **argv)
                    "profiling)\n"
                    "  -h, --help        this help\n");
             return CQ_EXIT_OK;
-        default:
-            return s_usage("unknown option or missing value");
+        default: // cq_getopt said why
+            return CQ_EXIT_USAGE;
         }
     }
     if (optind < argc)

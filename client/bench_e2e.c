@@ -1,7 +1,7 @@
 //  claimq bench e2e: a local broker + N workers + this client, generated
 //  claims end to end; claims/s and submit -> decision latency, next to a
 //  raw ZeroMQ request/reply probe (DEALER -> ROUTER/DEALER proxy -> REP
-//  workers, the shape of notes/limits.md) measured in the same run.
+//  workers: a bare queue doing no work) measured in the same run.
 #include "cluster.h"
 #include "cmds.h"
 #include "gen.h"
@@ -10,6 +10,7 @@
 #include "mem.h"
 #include "submit.h"
 #include "wire.h"
+#include "opts.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -20,6 +21,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#define S_PROG "claimq bench e2e"
 
 static void
 s_help(void)
@@ -272,8 +275,7 @@ cq_bench_e2e(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((ch = cq_getopt(argc, argv, "h", opts, S_PROG)) != -1) {
         char *end = NULL;
         long v = optarg ? strtol(optarg, &end, 10) : 0;
         bool bad = optarg && (end == optarg || *end || v < 1);
@@ -311,14 +313,18 @@ cq_bench_e2e(int argc, char **argv)
         case 'h':
             s_help();
             return CQ_EXIT_OK;
-        default:
-            bad = true;
-            break;
+        default: // cq_getopt said why
+            return CQ_EXIT_USAGE;
         }
         if (bad) {
-            fprintf(stderr, "claimq bench e2e: bad option\n"
-                            "Try 'claimq bench e2e --help'.\n");
-            return CQ_EXIT_USAGE;
+            char name[40] = "";
+            for (const struct option *o = opts; o->name; o++)
+                if (o->val == ch)
+                    snprintf(name, sizeof name, "--%s", o->name);
+            return cq_opt_bad_value(S_PROG, name, optarg,
+                                    ch == 'w'   ? "1..64"
+                                    : ch == 'C' ? "1..65536"
+                                                : "a whole number, 1 or more");
         }
     }
     if (optind != argc) {

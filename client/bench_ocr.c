@@ -509,8 +509,7 @@ cq_bench_ocr(int argc, char **argv)
         case 'n':
             pages = strtol(optarg, &end, 10);
             if (*end || pages < 1 || pages > 10000)
-                return cq_opt_bad_value(S_PROG, "--pages", optarg,
-                                        "1..10000");
+                return cq_opt_bad_value(S_PROG, "--pages", optarg, "1..10000");
             break;
         case 'k':
             cli_pages = strtol(optarg, &end, 10);

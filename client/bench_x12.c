@@ -5,6 +5,7 @@
 #include "cmds.h"
 #include "gen.h"
 #include "x12.h"
+#include "opts.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #define S_TARGET_MB_S 200.0
+#define S_PROG "claimq bench x12"
 
 typedef struct {
     uint64_t claims;
@@ -89,23 +91,22 @@ cq_bench_x12(int argc, char **argv)
     bool json = false;
     int c;
     char *end;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cq_getopt(argc, argv, "h", opts, S_PROG)) != -1) {
         switch (c) {
         case 'm':
             mb = strtol(optarg, &end, 10);
             if (*end || mb < 1 || mb > 1000)
-                goto usage;
+                return cq_opt_bad_value(S_PROG, "--mb", optarg, "1..1000");
             break;
         case 'r':
             repeat = strtol(optarg, &end, 10);
             if (*end || repeat < 1 || repeat > 20)
-                goto usage;
+                return cq_opt_bad_value(S_PROG, "--repeat", optarg, "1..20");
             break;
         case 's':
             seed = strtoull(optarg, &end, 10);
             if (*end)
-                goto usage;
+                return cq_opt_bad_value(S_PROG, "--seed", optarg, "a number");
             break;
         case 'j':
             json = true;
@@ -113,8 +114,8 @@ cq_bench_x12(int argc, char **argv)
         case 'h':
             s_usage(stdout);
             return CQ_EXIT_OK;
-        default:
-            goto usage;
+        default: // cq_getopt said why
+            return CQ_EXIT_USAGE;
         }
     }
     if (optind < argc)
@@ -239,7 +240,7 @@ cq_bench_x12(int argc, char **argv)
     cq_buf_free(&doc);
     return ok ? CQ_EXIT_OK : CQ_EXIT_FAIL;
 usage:
-    fprintf(stderr, "claimq bench x12: bad option or value\n"
+    fprintf(stderr, "claimq bench x12: unexpected argument\n"
                     "Try 'claimq bench x12 --help'.\n");
     return CQ_EXIT_USAGE;
 }

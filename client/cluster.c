@@ -204,6 +204,8 @@ s_worker_start(cq_cluster_t *cl, int i, bool wait, cq_diag_t *diag)
                     credit,
                     "--heartbeat-ms",
                     hb,
+                    cl->opts.log_format ? "--log-format" : NULL,
+                    (char *)cl->opts.log_format,
                     NULL};
     cq_child_t *c = &cl->workers[i];
     if (cq_child_spawn(c, argv, cl->opts.stderr_fd) != 0)
@@ -269,6 +271,10 @@ s_broker_start(cq_cluster_t *cl, const char *frontend, const char *backend,
     if (o->journal) {
         argv[n++] = "--journal";
         argv[n++] = (char *)o->journal;
+    }
+    if (o->log_format) {
+        argv[n++] = "--log-format";
+        argv[n++] = (char *)o->log_format;
     }
     for (int i = 0; o->broker_args && o->broker_args[i] && n < 62; i++)
         argv[n++] = (char *)o->broker_args[i];

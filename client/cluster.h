@@ -48,6 +48,8 @@ typedef struct {
     const char *const *broker_args; // extra broker arguments, NULL-ended
     const char *journal;            // broker --journal DIR (NULL: none, the
                                     // broker keeps its state in memory)
+    const char *log_format;         // --log-format for every child (NULL:
+                                    // theirs, text)
 } cq_cluster_opts_t;
 
 typedef struct {

@@ -1,6 +1,6 @@
 //  claimq adjudicate: decides claim files in one process, in file order,
 //  with the same engine as the workers: a dry run for users and the oracle
-//  the distributed system is tested against (DESIGN.md §4.3).
+//  the distributed system is tested against (docs/architecture.md).
 //
 //  Documents are JSON / JSON Lines, X12 837 (cq_doc_decode) or scanned
 //  forms (worker/ocr.h). Decisions go out only after the ledger committed
@@ -15,6 +15,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "ocr.h"
+#include "opts.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -550,7 +551,8 @@ s_help(void)
         "\n"
         "Decides claims in one process, in file order, with the rules engine "
         "of the\nworkers, and writes one decision per claim (JSON Lines, "
-        "FORMATS.md \"Decision\").\nA dry run for users, and the oracle the "
+        "docs/formats.md \"Decision\").\nA dry run for users, and the oracle "
+        "the "
         "distributed system is tested against.\n"
         "\n"
         "FILES are claim documents: JSON (one claim, an array, or JSON "
@@ -559,7 +561,7 @@ s_help(void)
         "standard input.\n"
         "\n"
         "options:\n"
-        "  -p, --plan FILE           plan rules (JSON, FORMATS.md \"Plan "
+        "  -p, --plan FILE           plan rules (JSON, docs/formats.md \"Plan "
         "rules\")\n"
         "  -m, --members FILE        member roster (JSON Lines or CSV)\n"
         "  -l, --ledger FILE         keep member state in this SQLite ledger "
@@ -632,10 +634,9 @@ cq_cmd_adjudicate(int argc, char **argv)
     const char *node = "local";
     int32_t received = CQ_DATE_NONE;
     bool quiet = false;
-    opterr = 0;
     int ch;
-    while ((ch = getopt_long(argc, argv, ":p:m:l:r:o:f:b:n:qh", longs, NULL)) !=
-           -1) {
+    while ((ch = cq_getopt(argc, argv, "p:m:l:r:o:f:b:n:qh", longs,
+                           "claimq adjudicate")) != -1) {
         switch (ch) {
         case 'p':
             plan = optarg;
@@ -673,10 +674,8 @@ cq_cmd_adjudicate(int argc, char **argv)
         case 'h':
             s_help();
             return CQ_EXIT_OK;
-        case ':':
-            return s_usage("%s needs a value", argv[optind - 1]);
-        default:
-            return s_usage("unknown option %s", argv[optind - 1]);
+        default: // cq_getopt said why
+            return CQ_EXIT_USAGE;
         }
     }
     if (plan == NULL || members == NULL)

@@ -321,8 +321,8 @@ cq_cmd_gen(int argc, char **argv)
     unsigned want = S_WANT_DEFAULT;
     uint64_t v;
     int ch;
-    while ((ch = cq_getopt(argc, argv, "o:n:m:s:r:p:xh", opts,
-                           "claimq gen")) != -1) {
+    while ((ch = cq_getopt(argc, argv, "o:n:m:s:r:p:xh", opts, "claimq gen")) !=
+           -1) {
         switch (ch) {
         case 'o':
             out = optarg;

@@ -1,7 +1,7 @@
-//  claimq ledger verify|query|reconcile: reads worker ledgers (DESIGN.md
-//  §6) without writing them (safe while a node appends): checks their hash
-//  chains, prints decisions, and compares them with the broker's journal
-//  (none missing, none twice, orphans marked).
+//  claimq ledger verify|query|reconcile: reads worker ledgers
+//  (docs/operations.md) without writing them (safe while a node appends):
+//  checks their hash chains, prints decisions, and compares them with the
+//  broker's journal (none missing, none twice, orphans marked).
 //
 //  Patient data: `query` prints decisions (and member ids, when asked for
 //  them) on stdout, for the user who asked; nothing here logs them.
@@ -10,6 +10,7 @@
 #include "ledger.h"
 #include "money.h"
 #include "proto.h"
+#include "opts.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -251,7 +252,8 @@ s_query(int argc, char **argv)
                                          {0, 0, 0, 0}};
     s_query_t q = {NULL, NULL, NULL, false};
     int c;
-    while ((c = getopt_long(argc, argv, "c:m:b:oh", opts, NULL)) != -1) {
+    while ((c = cq_getopt(argc, argv, "c:m:b:oh", opts,
+                          "claimq ledger query")) != -1) {
         switch (c) {
         case 'c':
             q.claim = optarg;
@@ -268,9 +270,8 @@ s_query(int argc, char **argv)
         case 'h':
             s_usage(stdout);
             return CQ_EXIT_OK;
-        default:
-            return s_usage_error("query", "unknown or incomplete option",
-                                 argv[optind - 1]);
+        default: // cq_getopt said why
+            return CQ_EXIT_USAGE;
         }
     }
     if (argc - optind != 1)
@@ -825,7 +826,8 @@ s_reconcile(int argc, char **argv)
     const char *dir = NULL;
     bool as_json = false;
     int c;
-    while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
+    while ((c = cq_getopt(argc, argv, "j:h", opts,
+                          "claimq ledger reconcile")) != -1) {
         switch (c) {
         case 'j':
             dir = optarg;
@@ -836,9 +838,8 @@ s_reconcile(int argc, char **argv)
         case 'h':
             s_usage(stdout);
             return CQ_EXIT_OK;
-        default:
-            return s_usage_error("reconcile", "unknown or incomplete option",
-                                 argv[optind - 1]);
+        default: // cq_getopt said why
+            return CQ_EXIT_USAGE;
         }
     }
     if (dir == NULL)
@@ -913,32 +914,46 @@ cq_cmd_ledger(int argc, char **argv)
     if (argc < 2)
         return s_usage_error(NULL, "verify, query or reconcile?", NULL);
     const char *sub = argv[1];
-    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 ||
-        strcmp(sub, "help") == 0) {
+    static const struct option help_only[] = {{"help", no_argument, 0, 'h'},
+                                              {0, 0, 0, 0}};
+    if (strcmp(sub, "help") == 0) {
         s_usage(stdout);
         return CQ_EXIT_OK;
+    }
+    if (sub[0] == '-') {
+        //  an option before the sub-verb: only --help
+        optind = 1;
+        switch (cq_getopt(2, argv, "+h", help_only, "claimq ledger")) {
+        case 'h':
+            s_usage(stdout);
+            return CQ_EXIT_OK;
+        case '?':
+            return CQ_EXIT_USAGE;
+        default: // "-" or "--": not a sub-verb
+            break;
+        }
     }
     //  the sub-verb's arguments: argv[0] is the sub-verb
     argc--;
     argv++;
-    opterr = 0;
     optind = 1;
     if (strcmp(sub, "verify") == 0) {
-        for (int i = 1; i < argc; i++) {
-            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                s_usage(stdout);
-                return CQ_EXIT_OK;
-            }
-            if (argv[i][0] == '-' && argv[i][1] != '\0')
-                return s_usage_error("verify", "unknown option", argv[i]);
+        int c;
+        while ((c = cq_getopt(argc, argv, "h", help_only,
+                              "claimq ledger verify")) != -1) {
+            if (c != 'h')
+                return CQ_EXIT_USAGE; // cq_getopt said why
+            s_usage(stdout);
+            return CQ_EXIT_OK;
         }
-        if (argc < 2)
+        if (optind >= argc)
             return s_usage_error("verify", "no FILE given", NULL);
-        return s_verify(argc - 1, argv + 1);
+        return s_verify(argc - optind, argv + optind);
     }
     if (strcmp(sub, "query") == 0)
         return s_query(argc, argv);
     if (strcmp(sub, "reconcile") == 0)
         return s_reconcile(argc, argv);
-    return s_usage_error(NULL, "verify, query or reconcile, not", sub);
+    static const char *const subs[] = {"verify", "query", "reconcile"};
+    return cq_opt_bad_command("claimq ledger", sub, subs, 3);
 }

@@ -3,8 +3,10 @@
 //  --max-attempts times (schemas/proto.md §8 "Poison"), and letting one go
 //  again once its cause is fixed.
 #include "bclient.h"
+#include "broker_ep.h"
 #include "cmds.h"
 #include "mem.h"
+#include "opts.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -34,8 +36,10 @@ s_help(void)
         "IDs look like claim:123 or doc:45 (the ID column of list). NAME is\n"
         "the claim id, or the document's file name; times are UTC.\n\n"
         "options:\n"
-        "  --broker URL   broker frontend (default $CLAIMQ_BROKER, else\n"
-        "                 %s)\n"
+        "  --broker URL   broker frontend, tcp://HOST:PORT or ipc://PATH\n"
+        "                 (default $CLAIMQ_BROKER, else a local `claimq\n"
+        "                 up`'s: the endpoints file in $CLAIMQ_DIR, else\n"
+        "                 claimq-data; else %s)\n"
         "  --json         one JSON object on stdout instead: {\"status\",\n"
         "                 \"message\", \"items\": [{\"id\", \"kind\", "
         "\"batch_id\",\n"
@@ -47,7 +51,8 @@ s_help(void)
         "                 (default 5)\n"
         "  -h, --help     this help\n\n"
         "exit codes: 0 ok, 1 the broker refused (no such item, not\n"
-        "quarantined), 2 usage, 4 broker unreachable\n",
+        "quarantined), 2 usage, 3 the address is the broker's worker\n"
+        "endpoint, 4 broker unreachable\n",
         CQ_BROKER_DEFAULT);
 }
 
@@ -285,8 +290,7 @@ cq_cmd_quarantine(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((ch = cq_getopt(argc, argv, "h", opts, "claimq quarantine")) != -1) {
         switch (ch) {
         case 'b':
             broker = optarg;
@@ -296,13 +300,14 @@ cq_cmd_quarantine(int argc, char **argv)
             break;
         case 't':
             if (!cq_bclient_timeout_arg(optarg, &timeout_s))
-                return s_usage("--timeout: expected seconds, 1..86400");
+                return cq_opt_bad_value("claimq quarantine", "--timeout",
+                                        optarg, "seconds, 1..86400");
             break;
         case 'h':
             s_help();
             return CQ_EXIT_OK;
-        default:
-            return s_usage("unknown option or missing argument");
+        default: // cq_getopt said why
+            return CQ_EXIT_USAGE;
         }
     }
     if (optind >= argc)
@@ -315,8 +320,10 @@ cq_cmd_quarantine(int argc, char **argv)
         op = CQ_QOP_SHOW;
     else if (strcmp(verb, "release") == 0)
         op = CQ_QOP_RELEASE;
-    else
-        return s_usage("expected list, show ID or release ID");
+    else {
+        static const char *const subs[] = {"list", "show", "release"};
+        return cq_opt_bad_command("claimq quarantine", verb, subs, 3);
+    }
     int want = op == CQ_QOP_LIST ? 1 : 2;
     if (argc - optind != want)
         return s_usage(op == CQ_QOP_LIST ? "list takes no ID"
@@ -326,18 +333,20 @@ cq_cmd_quarantine(int argc, char **argv)
         return s_usage("an ID looks like claim:123 or doc:45 (see "
                        "`claimq quarantine list`)");
 
-    const char *ep = cq_bclient_endpoint(broker);
-    cq_bclient_t *c = cq_bclient_new(ep);
+    cq_broker_ep_t ep;
+    cq_bclient_t *c;
+    int ex = cq_broker_ep_connect("quarantine", broker, &ep, &c);
+    if (ex != CQ_EXIT_OK)
+        return ex;
     cq_msg_quarantine_reply_t r;
     memset(&r, 0, sizeof r);
-    int rc =
-        c ? cq_bclient_quarantine(c, op, id, &r, timeout_s * 1000) : CQ_EIO;
-    cq_bclient_destroy(&c);
+    int rc = cq_bclient_quarantine(c, op, id, &r, timeout_s * 1000);
     if (rc != 0) {
-        fprintf(stderr, "claimq quarantine: broker unreachable at %s (%s)\n",
-                ep, cq_strerror(rc));
-        return CQ_EXIT_TIMEOUT;
+        ex = cq_broker_ep_fail("quarantine", &ep, cq_bclient_why(c), rc);
+        cq_bclient_destroy(&c);
+        return ex;
     }
+    cq_bclient_destroy(&c);
     if (json)
         s_print_json(&r);
     if (r.status != 0) {

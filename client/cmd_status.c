@@ -1,9 +1,13 @@
-//  claimq status BATCH: a batch's progress, as one JSON object.
+//  claimq status BATCH: a batch's progress and state, as the broker sees it.
 #include "bclient.h"
+#include "broker_ep.h"
 #include "cmds.h"
+#include "date.h"
 #include "mem.h"
+#include "opts.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,26 +15,120 @@
 static void
 s_help(void)
 {
-    printf("usage: claimq status [--broker URL] BATCH\n\n"
-           "Prints the batch's progress as one JSON object on stdout:\n"
+    printf("usage: claimq status [--broker URL] [--json] BATCH\n\n"
+           "Shows a batch's progress and state as the broker holds it: a\n"
+           "few lines for people on a terminal; one JSON object on stdout\n"
+           "with --json, or when stdout is not a terminal (scripts):\n"
            "  {\"batch_id\", \"found\", \"documents\", \"documents_done\",\n"
            "   \"documents_failed\", \"claims\", \"decided\", \"accept\",\n"
            "   \"reject\", \"pend\", \"failed\", \"complete\", \"durable\",\n"
-           "   \"epoch\"}\n"
-           "durable: the broker journals what it receives (receipts follow\n"
-           "an fsync; a restart resumes the batch); false: it keeps it in\n"
-           "memory only. epoch: the broker's start count (it changes when\n"
-           "the broker restarts). When stderr is a terminal, the same\n"
-           "follows there for people, ending with the line\n"
-           "  durable: yes (...)   or   durable: no — in memory only (...)\n\n"
+           "   \"epoch\", \"sealed\", \"refused_sets\", \"refused_claims\",\n"
+           "   \"received_date\", \"received_date_set\", \"workers_live\"}\n"
+           "claims counts each claim key once. sealed: its submitter sent\n"
+           "its last document (`claimq submit` seals a batch once every\n"
+           "document is received; an interrupted one leaves it open).\n"
+           "complete: sealed, every document through intake and every claim\n"
+           "decided or failed. refused_sets / refused_claims: X12\n"
+           "transaction sets refused at intake and the claims in them\n"
+           "(`claimq results BATCH --format 999` says why). received_date:\n"
+           "the date stamped on its claims (\"YYYY-MM-DD\", or null);\n"
+           "received_date_set: the submitter set it (`submit\n"
+           "--received-date`), else it is the day the broker received the\n"
+           "batch. workers_live: workers that can take work now. durable:\n"
+           "the broker journals what it receives (receipts follow an fsync;\n"
+           "a restart resumes the batch); false: memory only. epoch: the\n"
+           "broker's start count (it changes when the broker restarts).\n\n"
            "options:\n"
-           "  --broker URL   broker frontend (default $CLAIMQ_BROKER, else\n"
-           "                 %s)\n"
+           "  --broker URL   broker frontend, tcp://HOST:PORT or ipc://PATH\n"
+           "                 (default $CLAIMQ_BROKER, else a local `claimq\n"
+           "                 up`'s: the endpoints file in $CLAIMQ_DIR, else\n"
+           "                 claimq-data; else %s)\n"
+           "  --json         JSON even on a terminal\n"
            "  --timeout S    seconds to wait for the broker, 1..86400\n"
            "                 (default 5)\n"
            "  -h, --help     this help\n\n"
-           "exit codes: 0 ok, 1 no such batch, 2 usage, 4 broker unreachable\n",
+           "exit codes: 0 ok, 1 no such batch, 2 usage, 3 the address is the\n"
+           "broker's worker endpoint, 4 broker unreachable\n",
            CQ_BROKER_DEFAULT);
+}
+
+static json_t *
+s_json(const char *batch, const cq_msg_status_reply_t *r)
+{
+    char day[CQ_DATE_STRLEN];
+    cq_date_format(r->received_date, day);
+    json_t *o = json_object();
+    json_object_set_new(o, "batch_id", json_string(batch));
+    json_object_set_new(o, "found", json_boolean(r->found));
+    json_object_set_new(o, "documents", json_integer((json_int_t)r->docs));
+    json_object_set_new(o, "documents_done",
+                        json_integer((json_int_t)r->docs_done));
+    json_object_set_new(o, "documents_failed",
+                        json_integer((json_int_t)r->docs_failed));
+    json_object_set_new(o, "claims", json_integer((json_int_t)r->claims));
+    json_object_set_new(o, "decided", json_integer((json_int_t)r->decided));
+    json_object_set_new(o, "accept", json_integer((json_int_t)r->accept));
+    json_object_set_new(o, "reject", json_integer((json_int_t)r->reject));
+    json_object_set_new(o, "pend", json_integer((json_int_t)r->pend));
+    json_object_set_new(o, "failed", json_integer((json_int_t)r->failed));
+    json_object_set_new(o, "complete", json_boolean(r->complete));
+    json_object_set_new(o, "durable", json_boolean(r->durable));
+    json_object_set_new(o, "epoch", json_integer((json_int_t)r->epoch));
+    json_object_set_new(o, "sealed", json_boolean(r->sealed));
+    json_object_set_new(o, "refused_sets",
+                        json_integer((json_int_t)r->refused_sets));
+    json_object_set_new(o, "refused_claims",
+                        json_integer((json_int_t)r->refused_claims));
+    json_object_set_new(o, "received_date",
+                        day[0] ? json_string(day) : json_null());
+    json_object_set_new(o, "received_date_set", json_boolean(r->received_set));
+    json_object_set_new(o, "workers_live",
+                        json_integer((json_int_t)r->workers_live));
+    return o;
+}
+
+//  For people: one fact per line.
+static void
+s_table(const char *batch, const cq_msg_status_reply_t *r)
+{
+    char day[CQ_DATE_STRLEN];
+    cq_date_format(r->received_date, day);
+    printf("batch       %s\n", batch);
+    printf("state       %s\n",
+           r->complete ? "complete (sealed, every claim final)"
+           : r->sealed ? "sealed (every document sent), claims being decided"
+                       : "open (not sealed: its submitter has not sent its "
+                         "last document;\n"
+                         "            an interrupted `claimq submit` resumes "
+                         "with the same --batch)");
+    printf("documents   %llu received, %llu through intake, %llu failed\n",
+           (unsigned long long)r->docs, (unsigned long long)r->docs_done,
+           (unsigned long long)r->docs_failed);
+    printf("claims      %llu (each key once): %llu decided (%llu accept, "
+           "%llu reject, %llu pend), %llu failed\n",
+           (unsigned long long)r->claims, (unsigned long long)r->decided,
+           (unsigned long long)r->accept, (unsigned long long)r->reject,
+           (unsigned long long)r->pend, (unsigned long long)r->failed);
+    if (r->refused_sets)
+        printf("refused     %llu X12 transaction sets (%llu claims) at "
+               "intake: `claimq results %s --format 999` says why\n",
+               (unsigned long long)r->refused_sets,
+               (unsigned long long)r->refused_claims, batch);
+    else
+        printf("refused     none\n");
+    if (day[0])
+        printf("received    %s (%s)\n", day,
+               r->received_set ? "set by the submitter"
+                               : "the day the broker received it");
+    printf("workers     %u live%s\n", r->workers_live,
+           r->workers_live == 0 && !r->complete
+               ? ": the batch waits until one registers (`claimq workers`)"
+               : "");
+    printf("durable     %s\n",
+           r->durable ? "yes (the broker journals; a restart resumes the "
+                        "batch)"
+                      : "no, in memory only (a broker restart loses the "
+                        "batch)");
 }
 
 int
@@ -38,79 +136,66 @@ cq_cmd_status(int argc, char **argv)
 {
     const char *broker = NULL;
     int timeout_s = 5;
+    bool json = false;
     static const struct option opts[] = {
         {"broker", required_argument, NULL, 'b'},
         {"timeout", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((ch = cq_getopt(argc, argv, "h", opts, "claimq status")) != -1) {
         switch (ch) {
         case 'b':
             broker = optarg;
             break;
         case 't':
             if (!cq_bclient_timeout_arg(optarg, &timeout_s))
-                goto usage;
+                return cq_opt_bad_value("claimq status", "--timeout", optarg,
+                                        "seconds, 1..86400");
+            break;
+        case 'j':
+            json = true;
             break;
         case 'h':
             s_help();
             return CQ_EXIT_OK;
-        default:
-            goto usage;
+        default: // cq_getopt said why
+            return CQ_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc || !cq_proto_batch_id_ok(argv[optind]))
         goto usage;
-    const char *ep = cq_bclient_endpoint(broker);
-    cq_bclient_t *c = cq_bclient_new(ep);
-    if (c == NULL)
-        goto usage;
+    const char *batch = argv[optind];
+    cq_broker_ep_t ep;
+    cq_bclient_t *c;
+    int ex = cq_broker_ep_connect("status", broker, &ep, &c);
+    if (ex != CQ_EXIT_OK)
+        return ex;
     cq_msg_status_reply_t r;
-    int rc = cq_bclient_status(c, argv[optind], &r, timeout_s * 1000);
-    cq_bclient_destroy(&c);
+    int rc = cq_bclient_status(c, batch, &r, timeout_s * 1000);
     if (rc != 0) {
-        fprintf(stderr, "claimq status: broker unreachable at %s (%s)\n", ep,
-                cq_strerror(rc));
-        return CQ_EXIT_TIMEOUT;
+        ex = cq_broker_ep_fail("status", &ep, cq_bclient_why(c), rc);
+        cq_bclient_destroy(&c);
+        return ex;
     }
-    bool complete =
-        r.found && r.docs_done == r.docs && r.decided + r.failed == r.claims;
-    printf("{\"batch_id\": \"%s\", \"found\": %s, \"documents\": %llu, "
-           "\"documents_done\": %llu, \"documents_failed\": %llu, "
-           "\"claims\": %llu, \"decided\": %llu, \"accept\": %llu, "
-           "\"reject\": %llu, \"pend\": %llu, \"failed\": %llu, "
-           "\"complete\": %s, \"durable\": %s, \"epoch\": %llu}\n",
-           argv[optind], r.found ? "true" : "false", (unsigned long long)r.docs,
-           (unsigned long long)r.docs_done, (unsigned long long)r.docs_failed,
-           (unsigned long long)r.claims, (unsigned long long)r.decided,
-           (unsigned long long)r.accept, (unsigned long long)r.reject,
-           (unsigned long long)r.pend, (unsigned long long)r.failed,
-           complete ? "true" : "false", r.durable ? "true" : "false",
-           (unsigned long long)r.epoch);
+    cq_bclient_destroy(&c);
+    if (json || !isatty(STDOUT_FILENO)) {
+        json_t *o = s_json(batch, &r);
+        json_dumpf(o, stdout, 0);
+        fputc('\n', stdout);
+        json_decref(o);
+    } else if (r.found) {
+        s_table(batch, &r);
+    }
     fflush(stdout);
-    if (isatty(2) && r.found)
-        fprintf(stderr,
-                "batch %s: %llu of %llu claims decided (%llu failed), "
-                "%llu of %llu documents through intake%s\n",
-                argv[optind], (unsigned long long)r.decided,
-                (unsigned long long)r.claims, (unsigned long long)r.failed,
-                (unsigned long long)r.docs_done, (unsigned long long)r.docs,
-                complete ? ": complete" : "");
-    if (isatty(2))
-        fprintf(stderr, "durable: %s\n",
-                r.durable ? "yes (the broker journals; a restart resumes "
-                            "the batch)"
-                          : "no — in memory only (a broker restart loses "
-                            "the batch)");
     if (!r.found) {
-        fprintf(stderr, "claimq status: no batch %s at %s\n", argv[optind], ep);
+        fprintf(stderr, "claimq status: no batch %s at %s\n", batch, ep.ep);
         return CQ_EXIT_FAIL;
     }
     return CQ_EXIT_OK;
 usage:
-    fprintf(stderr, "claimq status: expected [--broker URL] BATCH\n"
+    fprintf(stderr, "claimq status: expected [--broker URL] [--json] BATCH\n"
                     "Try 'claimq status --help'.\n");
     return CQ_EXIT_USAGE;
 }

@@ -1,6 +1,8 @@
-//  claimq: the command-line client (DESIGN.md §10).
+//  claimq: the command-line client (docs/architecture.md).
+#include "bclient.h"
 #include "cmds.h"
 #include "log.h"
+#include "opts.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,9 +25,15 @@ static const s_verb_t s_verbs[] = {
     {"status", cq_cmd_status, "show a batch's progress"},
     {"results", cq_cmd_results, "print a batch's decisions (jsonl, csv, 835)"},
     {"workers", cq_cmd_workers, "list the broker's worker nodes"},
+    {"batches", cq_cmd_batches,
+     "list the batches the broker holds, with counts and state"},
+    {"shards", cq_cmd_shards, "show the shard map: owners, queues, moves"},
+    {"top", cq_cmd_top, "a live view of the cluster (q quits)"},
+    {"drain", cq_cmd_drain,
+     "take a worker out: its shards move, it finishes and stops"},
     {"quarantine", cq_cmd_quarantine,
      "list, show or release quarantined claims and documents"},
-    {"bench", cq_cmd_bench, "benchmarks: adjudicate | x12 | ocr | e2e"},
+    {"bench", cq_cmd_bench, "benchmarks: adjudicate | x12 | ocr | e2e | scale"},
     {"ledger", cq_cmd_ledger,
      "verify, query and reconcile worker ledgers (with the journal)"},
 };
@@ -39,34 +47,66 @@ s_usage(FILE *out)
     for (size_t i = 0; i < sizeof s_verbs / sizeof s_verbs[0]; i++)
         fprintf(out, "  %-11s %s\n", s_verbs[i].name, s_verbs[i].help);
     fprintf(out,
-            "\n`claimq VERB --help` describes a verb's options.\n"
+            "\n`claimq VERB --help` describes a verb's options; "
+            "`claimq --version`\n"
+            "prints the version.\n"
+            "The broker is --broker URL, else $CLAIMQ_BROKER, else the one a "
+            "local\n"
+            "`claimq up` runs (its endpoints file in $CLAIMQ_DIR, else "
+            "claimq-data),\n"
+            "else %s.\n"
             "exit codes: 0 ok, 1 failure, 2 usage, 3 setup (bad plan, roster "
-            "or ledger),\n"
-            "            4 timeout or broker unreachable, 5 claims rejected "
-            "(when asked for)\n");
+            "or ledger;\n"
+            "            an address that is the broker's worker endpoint), 4 "
+            "timeout or\n"
+            "            broker unreachable, 5 refused (submit: X12 "
+            "transaction sets or\n"
+            "            documents the broker refused), 130 interrupted\n",
+            CQ_BROKER_DEFAULT);
 }
 
 int
 main(int argc, char **argv)
 {
     cq_log_init('C', CQ_LOG_NOTICE);
+    cq_cmd_prog = argv[0];
     if (argc < 2) {
         s_usage(stderr);
         return CQ_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "help") == 0) {
         s_usage(stdout);
         return CQ_EXIT_OK;
     }
-    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-        printf("claimq %s\n", CQ_VERSION);
-        return CQ_EXIT_OK;
+    if (argv[1][0] == '-') {
+        //  options before any verb: --help, --version (only the first word
+        //  is looked at, as before; the verb's own options follow it)
+        static const struct option opts[] = {
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {NULL, 0, NULL, 0}};
+        optind = 1;
+        switch (cq_getopt(2, argv, "+hV", opts, "claimq")) {
+        case 'h':
+            s_usage(stdout);
+            return CQ_EXIT_OK;
+        case 'V':
+            printf("claimq %s\n", CQ_VERSION);
+            return CQ_EXIT_OK;
+        case '?':
+            return CQ_EXIT_USAGE;
+        default:
+            break;
+        }
+        //  "-" or "--": not a verb
+        return cq_opt_bad_command("claimq", argv[1], NULL, 0);
     }
-    for (size_t i = 0; i < sizeof s_verbs / sizeof s_verbs[0]; i++)
+    enum { N_VERBS = sizeof s_verbs / sizeof s_verbs[0] };
+    const char *names[N_VERBS];
+    for (size_t i = 0; i < N_VERBS; i++) {
         if (strcmp(argv[1], s_verbs[i].name) == 0)
             return s_verbs[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "claimq: unknown verb '%s'\nTry 'claimq --help'.\n",
-            argv[1]);
-    return CQ_EXIT_USAGE;
+        names[i] = s_verbs[i].name;
+    }
+    return cq_opt_bad_command("claimq", argv[1], names, N_VERBS);
 }

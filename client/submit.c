@@ -1,4 +1,5 @@
 #include "submit.h"
+#include "date.h"
 #include "log.h"
 #include "mem.h"
 #include "table.h"
@@ -244,6 +245,8 @@ typedef struct {
     bool known;    // DOC_DONE seen: n_claims is known
     bool complete; // every claim answered
     uint32_t n_claims;
+    uint32_t n_dup;    // of them, keys the batch held already (no answer of
+                       // their own: the batch's entry has it)
     uint32_t answered; // decisions (or failures) received
     uint32_t entries;  // claims seen so far (highest index + 1)
     uint8_t *seen;     // per claim: answered
@@ -314,6 +317,11 @@ typedef struct {
     int walk_gap_ms;
     double replay_next; // no replay for missing DOC_DONEs before this
     int replay_gap_ms;
+    //  the seal: every document sent and receipted
+    bool sealed;
+    uint64_t seal_req;
+    double seal_at; // when the SEAL was sent (0: not yet)
+    bool no_workers_said;
     double t0;
     double last_progress;
     double last_msg;
@@ -352,7 +360,7 @@ static void
 s_check_complete(s_run_t *r, size_t i)
 {
     s_ldoc_t *x = &r->l[i];
-    if (x->complete || !x->known || x->answered < x->n_claims)
+    if (x->complete || !x->known || x->answered < x->n_claims - x->n_dup)
         return;
     x->complete = true;
     r->completed++;
@@ -422,21 +430,30 @@ s_answer(s_run_t *r, size_t i, uint32_t index, const cq_decision_t *d)
 }
 
 static void
-s_doc_known(s_run_t *r, size_t i, uint32_t n_claims, int status,
-            const char *message)
+s_doc_known(s_run_t *r, size_t i, const cq_msg_doc_done_t *m)
 {
     s_ldoc_t *x = &r->l[i];
     if (x->known)
         return;
     x->known = true;
-    x->n_claims = n_claims;
+    x->n_claims = m->n_claims;
+    x->n_dup = m->dup_claims <= m->n_claims ? m->dup_claims : m->n_claims;
     r->known++;
-    r->res->claims += n_claims;
-    if (status < 0)
+    r->res->claims += x->n_claims - x->n_dup;
+    r->res->dup_claims += x->n_dup;
+    r->res->conflicts += m->conflicts;
+    r->res->refused_sets += m->refused_sets;
+    r->res->refused_claims += m->refused_claims;
+    if (m->status < 0)
         r->res->docs_failed++;
+    uint32_t n_claims = m->n_claims;
+    int status = m->status;
+    const char *message = m->message;
     r->last_progress = s_now();
     if (r->o->on_doc)
         r->o->on_doc(r->o->arg, i, n_claims, status, message);
+    if (r->o->on_doc_done)
+        r->o->on_doc_done(r->o->arg, i, m);
     s_check_complete(r, i);
 }
 
@@ -447,6 +464,7 @@ s_submit(s_run_t *r, size_t first, uint32_t n, int kind)
     cq_msg_submit_t *m = cq_xcalloc(1, sizeof *m);
     m->req_id = cq_bclient_next_id(r->c);
     cq_strlcpy(m->batch_id, r->o->batch_id, sizeof m->batch_id);
+    m->received_date = r->o->received_set ? r->o->received_date : CQ_DATE_NONE;
     zmq_msg_t parts[S_SUBMIT_DOCS];
     for (uint32_t k = 0; k < n; k++) {
         const cq_sdoc_t *sd = &r->docs->v[first + k];
@@ -604,6 +622,7 @@ s_on_receipt(s_run_t *r, const cq_wire_msg_t *in)
     if (!ok) {
         s_say(r, "claimq: the broker refused the batch: %s\n",
               m->message[0] ? m->message : cq_strerror(m->status));
+        r->res->refused = m->status ? m->status : CQ_EPROTO;
         free(m);
         return CQ_EPROTO;
     }
@@ -645,7 +664,7 @@ s_on_doc_done(s_run_t *r, const cq_wire_msg_t *in)
     if (cq_proto_doc_done_decode(in->body, in->body_len, &m, NULL) != 0 ||
         strcmp(m.batch_id, r->o->batch_id) != 0 || !s_local(r, m.doc_id, &li))
         return;
-    s_doc_known(r, li, m.n_claims, m.status, m.message);
+    s_doc_known(r, li, &m);
 }
 
 static void
@@ -748,8 +767,12 @@ static void
 s_batch_complete(s_run_t *r)
 {
     for (size_t i = r->lo; i < r->rcvd; i++)
-        if (!r->l[i].known)
-            s_doc_known(r, i, r->l[i].entries, 0, NULL);
+        if (!r->l[i].known) {
+            cq_msg_doc_done_t m;
+            memset(&m, 0, sizeof m);
+            m.n_claims = r->l[i].entries;
+            s_doc_known(r, i, &m);
+        }
     for (size_t k = 0; k < r->walk.n_nil; k++)
         s_answer(r, r->walk.nil_doc[k], r->walk.nil_index[k], NULL);
 }
@@ -895,6 +918,18 @@ s_on_status_reply(s_run_t *r, const cq_wire_msg_t *in)
     }
     r->have_epoch = true;
     r->epoch = m.epoch;
+    r->res->workers_live = m.workers_live;
+    //  No worker to decode or decide: said once, when nothing moved for a
+    //  while (not on a broker that has just restarted, whose workers are
+    //  registering again).
+    if (r->o->wait && m.workers_live == 0 && !r->no_workers_said &&
+        r->completed < r->docs->n && s_now() - r->last_progress >= S_STALL_MS) {
+        r->no_workers_said = true;
+        s_say(r,
+              "claimq: no workers are registered with the broker at %s: the "
+              "batch waits until one is (see `claimq workers`)\n",
+              cq_bclient_ep(r->c));
+    }
     if (r->ids.n > 0 && (!m.found || m.docs < r->ids.n))
         return s_lost(r, m.durable);
     if (restart && !m.durable && r->ids.n > 0)
@@ -951,6 +986,43 @@ s_progress(s_run_t *r, bool final)
     fflush(stderr);
 }
 
+//  Every document is receipted: the batch is sealed (the broker calls it
+//  complete once its claims are final; an interrupted submission is not).
+static int
+s_seal(s_run_t *r)
+{
+    cq_msg_seal_t m;
+    memset(&m, 0, sizeof m);
+    m.req_id = cq_bclient_next_id(r->c);
+    cq_strlcpy(m.batch_id, r->o->batch_id, sizeof m.batch_id);
+    m.docs = r->ids.n; // (distinct documents: a copy has one id)
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_seal_encode(&w, &m);
+    r->seal_req = m.req_id;
+    r->seal_at = s_now();
+    return s_send_body(r, CQ_CMD_SEAL, &w);
+}
+
+static int
+s_on_seal_reply(s_run_t *r, const cq_wire_msg_t *in)
+{
+    cq_msg_seal_reply_t m;
+    if (cq_proto_seal_reply_decode(in->body, in->body_len, &m, NULL) != 0 ||
+        m.req_id != r->seal_req || r->sealed)
+        return 0;
+    if (m.status == CQ_ENOTFOUND)
+        return s_probe(r); // (its reply says what the broker lost)
+    if (m.status != 0) {
+        s_say(r, "claimq: the broker did not seal batch %s: %s\n",
+              r->o->batch_id, m.message);
+        return CQ_EPROTO;
+    }
+    r->sealed = true;
+    r->last_progress = s_now();
+    return 0;
+}
+
 static int
 s_dispatch(s_run_t *r, const cq_wire_msg_t *in)
 {
@@ -967,6 +1039,8 @@ s_dispatch(s_run_t *r, const cq_wire_msg_t *in)
         return s_on_status_reply(r, in);
     case CQ_CMD_RESULTS_REPLY:
         return s_on_results_reply(r, in);
+    case CQ_CMD_SEAL_REPLY:
+        return s_on_seal_reply(r, in);
     default:
         return 0; // HEARTBEAT (a liveness probe), anything else
     }
@@ -1006,6 +1080,13 @@ s_tick(s_run_t *r)
         s_forget_new(r);
         r->resend_ms = s_grow(r->resend_ms, S_RESEND_MAX_MS);
     }
+    //  Everything receipted: seal (again, when the reply was lost).
+    if (!r->sealed && r->rcvd == r->docs->n &&
+        (r->seal_at == 0 || now - r->seal_at >= S_RESEND_MS)) {
+        int rc = s_seal(r);
+        if (rc != 0)
+            return rc;
+    }
     //  Silence with work outstanding: is the broker there, and the same?
     if (now - r->last_msg > S_STALL_MS &&
         (r->probe_at == 0 || now - r->probe_at > S_PROBE_MS))
@@ -1041,10 +1122,14 @@ cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
     cq_wire_msg_init(in);
     int rc = 0;
     for (;;) {
+        if (o->stop && *o->stop) {
+            res->interrupted = true;
+            break;
+        }
         rc = s_send_new(&r);
         if (rc != 0)
             break;
-        if (o->wait ? r.completed == docs->n : r.rcvd == docs->n)
+        if ((o->wait ? r.completed == docs->n : r.rcvd == docs->n) && r.sealed)
             break;
         int k = cq_bclient_recv(c, in, 100);
         if (k == 0) {
@@ -1061,6 +1146,7 @@ cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
         s_progress(&r, false);
     }
     res->elapsed_s = (s_now() - r.t0) / 1000.0;
+    res->sealed = r.sealed;
     s_progress(&r, true);
     cq_wire_msg_close(in);
     free(in);

@@ -18,6 +18,8 @@
 
 #include "bclient.h"
 
+#include <signal.h>
+
 //  One document to send. name, data are borrowed.
 typedef struct {
     const char *name;    // for messages (the file name)
@@ -56,6 +58,10 @@ typedef struct {
     int timeout_ms;       // give up after this long without progress
                           // (0: never)
     bool progress;        // progress on stderr
+    //  the received date of every document (back-dated batches, replays):
+    //  with received_set; else the broker stamps the day it journals each
+    bool received_set;
+    int32_t received_date;
     //  Called for each decision as it arrives (d NULL: the claim failed);
     //  latency_ms: since its document was sent.
     void (*on_decision)(void *arg, size_t doc, uint32_t index,
@@ -66,30 +72,49 @@ typedef struct {
                    const char *message);
     //  Called when every claim of a document has its decision.
     void (*on_doc_complete)(void *arg, size_t doc);
+    //  Called once a document's intake is known, with all the broker said
+    //  of it (refused X12 sets, claims whose key the batch held, ...);
+    //  after on_doc.
+    void (*on_doc_done)(void *arg, size_t doc, const cq_msg_doc_done_t *m);
     void *arg;
+    //  When *stop becomes nonzero (a signal handler sets it), the run ends
+    //  within 100 ms, leaving the batch open (not sealed): res->interrupted.
+    volatile sig_atomic_t *stop;
 } cq_submit_opts_t;
 
 typedef struct {
-    uint64_t docs;        // documents received by the broker
-    uint64_t docs_failed; // documents that failed intake
-    uint64_t claims;      // claims found
-    uint64_t decided;     // claims decided
-    uint64_t failed;      // claims given up by the broker
-    double elapsed_s;     // first send to last decision (or receipt)
-    bool durable;         // every receipt followed an fsync
-    bool reachable;       // the broker answered (receipts or not)
-    uint32_t restarts;    // broker restarts ridden through
-    uint64_t resent;      // documents sent again (lost, refused, replayed)
-    int holding;          // the broker refuses documents for now:
-                          // CQ_ENOSPC (journal full) or CQ_EBUSY; else 0
+    uint64_t docs;           // documents received by the broker
+    uint64_t docs_failed;    // documents that failed intake
+    uint64_t claims;         // claims found (each key once)
+    uint64_t dup_claims;     // claims whose key the batch held already
+    uint64_t conflicts;      // of them, with other contents than decided
+    uint64_t refused_sets;   // X12 transaction sets refused at intake
+    uint64_t refused_claims; // claims in them
+    uint64_t decided;        // claims decided
+    uint64_t failed;         // claims given up by the broker
+    double elapsed_s;        // first send to last decision (or receipt)
+    bool durable;            // every receipt followed an fsync
+    bool reachable;          // the broker answered (receipts or not)
+    uint32_t restarts;       // broker restarts ridden through
+    uint64_t resent;         // documents sent again (lost, refused, replayed)
+    int holding;             // the broker refuses documents for now:
+                             // CQ_ENOSPC (journal full) or CQ_EBUSY; else 0
+    bool sealed;             // the broker sealed the batch (every document
+                             // sent and received)
+    bool interrupted;        // *stop ended the run
+    int refused;             // the broker refused the documents of a SUBMIT
+                             // (its status, e.g. CQ_EINVAL for a received
+                             // date in the future), else 0
+    uint32_t workers_live;   // as the broker said last (STATUS)
 } cq_submit_result_t;
 
 //  Sends every document and (with wait) collects every decision, each
-//  claim counted once. Returns 0, CQ_ETIMEDOUT (no progress for
-//  timeout_ms: broker unreachable, no workers, or its journal full all
-//  that time), CQ_EPROTO (the broker refused the batch) or CQ_ENOTFOUND
-//  (the broker lost documents it had received: restarted without a
-//  journal).
+//  claim counted once. Returns 0 (res->interrupted: *o->stop ended it),
+//  CQ_ETIMEDOUT (no progress for timeout_ms: broker unreachable, no
+//  workers, or its journal full all that time), CQ_EPROTO (the broker
+//  refused the batch: res->refused), CQ_EUNSUPPORTED (the address is not
+//  the broker's client endpoint: cq_bclient_why) or CQ_ENOTFOUND (the
+//  broker lost documents it had received: restarted without a journal).
 int cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
                   const cq_submit_opts_t *o, cq_submit_result_t *res);
 

@@ -1,9 +1,10 @@
-//  claimq-worker: a worker node (DESIGN.md §3, §10).
+//  claimq-worker: a worker node (docs/architecture.md).
 #include "fault.h"
 #include "log.h"
 #include "ocr.h"
 #include "proto.h"
 #include "worker.h"
+#include "opts.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -55,13 +56,23 @@ s_help(void)
            "broker\n"
            "                       silent for 3 of its intervals is "
            "reconnected to\n"
+           "  --wait-for-rules     when the cluster runs other rules, wait "
+           "for it\n"
+           "                       to change (default: exit 3)\n"
            "  --log-level L        error|warn|notice|info|debug\n"
+           "  --log-format F       text (default) or json: one JSON object "
+           "per\n"
+           "                       line (ts, level, proc, node, pid, msg)\n"
            "  -h, --help           this help\n"
            "  -V, --version        version\n\n"
            "exit codes: 0 stopped by a signal, 1 failure, 2 usage,\n"
            "            3 setup (bad plan, roster, or a ledger that cannot be\n"
-           "            opened or is corrupt)\n");
+           "            opened or is corrupt), or refused by the broker (its\n"
+           "            node id is live on another worker, its rules differ,\n"
+           "            or --broker is the broker's client endpoint)\n");
 }
+
+#define S_PROG "claimq-worker"
 
 static int
 s_usage(const char *msg)
@@ -94,7 +105,7 @@ int
 main(int argc, char **argv)
 {
     //  Tesseract (OCR) needs OMP_THREAD_LIMIT=1 in the environment before
-    //  the process starts (notes/ocr.md): this re-executes us with it.
+    //  the process starts (docs/ocr.md): this re-executes us with it.
     cq_ocr_ensure_env(argv);
     cq_log_init('W', CQ_LOG_NOTICE);
     cq_worker_config_t cfg;
@@ -112,12 +123,13 @@ main(int argc, char **argv)
         {"intake-credit", required_argument, NULL, 'i'},
         {"heartbeat-ms", required_argument, NULL, 'H'},
         {"log-level", required_argument, NULL, 'l'},
+        {"log-format", required_argument, NULL, 'F'},
+        {"wait-for-rules", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     int ch;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+    while ((ch = cq_getopt(argc, argv, "hV", opts, S_PROG)) != -1) {
         switch (ch) {
         case 'b':
             cfg.broker = optarg;
@@ -136,26 +148,41 @@ main(int argc, char **argv)
             break;
         case 'c':
             if (!s_num(optarg, 1, CQ_PROTO_MAX_CREDIT, &cfg.credit))
-                return s_usage("--credit: expected 1..65536");
+                return cq_opt_bad_value(S_PROG, "--credit", optarg, "1..65536");
             break;
         case 't':
             if (!s_num(optarg, 1, 64, &cfg.intake_threads))
-                return s_usage("--intake-threads: expected 1..64");
+                return cq_opt_bad_value(S_PROG, "--intake-threads", optarg,
+                                        "1..64");
             break;
         case 'i':
             if (!s_num(optarg, 1, CQ_PROTO_MAX_INTAKE_CREDIT,
                        &cfg.intake_credit))
-                return s_usage("--intake-credit: expected 1..1024");
+                return cq_opt_bad_value(S_PROG, "--intake-credit", optarg,
+                                        "1..1024");
             break;
         case 'H':
             if (!s_num(optarg, 10, 600000, &cfg.heartbeat_ms))
-                return s_usage("--heartbeat-ms: expected 10..600000");
+                return cq_opt_bad_value(S_PROG, "--heartbeat-ms", optarg,
+                                        "10..600000");
+            break;
+        case 'w':
+            cfg.wait_for_rules = true;
             break;
         case 'l': {
             int lv = cq_log_level_parse(optarg);
             if (lv < 0)
-                return s_usage("--log-level: error|warn|notice|info|debug");
+                return cq_opt_bad_value(S_PROG, "--log-level", optarg,
+                                        "error|warn|notice|info|debug");
             cq_log_set_level((cq_log_level_t)lv);
+            break;
+        }
+        case 'F': {
+            int lf = cq_log_format_parse(optarg);
+            if (lf < 0)
+                return cq_opt_bad_value(S_PROG, "--log-format", optarg,
+                                        "text or json");
+            cq_log_set_format((cq_log_format_t)lf);
             break;
         }
         case 'h':
@@ -164,8 +191,8 @@ main(int argc, char **argv)
         case 'V':
             printf("claimq-worker %s\n", CQ_VERSION);
             return 0;
-        default:
-            return s_usage("unknown option or missing argument");
+        default: // cq_getopt said why
+            return CQ_OPT_USAGE;
         }
     }
     if (optind < argc)
@@ -175,6 +202,7 @@ main(int argc, char **argv)
     if (!cq_proto_node_id_ok(cfg.node_id))
         return s_usage("--node-id: expected [A-Za-z0-9._-], 1 to 39 "
                        "characters");
+    cq_log_set_node(cfg.node_id);
 
     zsys_handler_set(NULL);
     zsys_set_logstream(stderr);
@@ -197,5 +225,7 @@ main(int argc, char **argv)
     }
     int rc = cq_worker_run(w, &s_stop, s_ready, NULL);
     cq_worker_destroy(&w);
+    if (rc == CQ_EEXIST || rc == CQ_EUNSUPPORTED || rc == CQ_EINVAL)
+        return 3;
     return rc == 0 ? 0 : 1;
 }

@@ -1,5 +1,5 @@
--- 0002_log.sql: the ledger as an append-only log (issue 8; DESIGN.md §4.2,
--- §6). Applied by common/ledger.c inside one transaction, like 0001.
+-- 0002_log.sql: the ledger as an append-only log (issue 8;
+-- docs/architecture.md, "Guarantees" and "Durability"). Applied by common/ledger.c inside one transaction, like 0001.
 --
 -- A worker keeps member state in memory, one state per session with the
 -- broker, rebuilt from the broker's journal; its ledger is the

@@ -146,7 +146,7 @@ s_journal(s_journal_case_t how)
     cq_journal_doc(j, 1, 0, 1, "more.jsonl", 1, 0, 1, dg, "y", 1);
     size_t n = S_CLAIMS + (how == J_TWICE);
     char keys[S_CLAIMS + 1][200];
-    cq_journal_intake_begin(j, 0, 1, 0, NULL, (uint32_t)n);
+    cq_journal_intake_begin(j, 0, 1, 0, NULL, (uint32_t)n, 0, 0);
     for (size_t k = 0; k < n; k++) {
         const cq_decision_t *d = &s_dec[k < S_CLAIMS ? k : 0];
         snprintf(keys[k], sizeof keys[k], "%.39s|%.10s|%.39s|%c", d->payer_id,
@@ -157,7 +157,7 @@ s_journal(s_journal_case_t how)
     cq_journal_intake_end(j);
     //  two claims not decided yet, one of them in quarantine (and one
     //  released from it, then quarantined again)
-    cq_journal_intake_begin(j, 1, 2, 0, NULL, 2);
+    cq_journal_intake_begin(j, 1, 2, 0, NULL, 2, 0, 0);
     cq_journal_entry_claim(j, 1000, "P|1|U1|1", 0, "\xc0", 1);
     cq_journal_entry_claim(j, 1001, "P|1|U2|1", 0, "\xc0", 1);
     cq_journal_intake_end(j);

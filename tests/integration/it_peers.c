@@ -325,7 +325,7 @@ Test(peers, vanished_owner_keeps_shard_order, .timeout = 120)
         s_claim(claim, i, LINES);
         cq_proto_claim_encode(&b.w, claim);
     }
-    cq_proto_intake_done_end(&b.w, at, N);
+    cq_proto_intake_done_end(&b.w, at, N, &dm);
     free(claim);
     s_peer_send(&b, CQ_CMD_INTAKE_DONE);
 
@@ -407,7 +407,7 @@ Test(peers, failed_document_keeps_claims_read_before, .timeout = 60)
         s_claim(claim, i, 1);
         cq_proto_claim_encode(&w.w, claim);
     }
-    cq_proto_intake_done_end(&w.w, at, 3);
+    cq_proto_intake_done_end(&w.w, at, 3, &dm);
     s_peer_send(&w, CQ_CMD_INTAKE_DONE);
     free(claim);
     dm.part = 1; // part 1, the last: the document failed
@@ -415,7 +415,7 @@ Test(peers, failed_document_keeps_claims_read_before, .timeout = 60)
     dm.status = CQ_EPROTO;
     strcpy(dm.message, "page 3: unreadable");
     at = cq_proto_intake_done_begin(&w.w, &dm);
-    cq_proto_intake_done_end(&w.w, at, 0);
+    cq_proto_intake_done_end(&w.w, at, 0, &dm);
     s_peer_send(&w, CQ_CMD_INTAKE_DONE);
 
     cq_wire_msg_t in;

@@ -125,6 +125,7 @@ typedef struct {
     bool watch[16];       // their watch flags
     double submit_at[16]; // when SUBMITs came (ms)
     int n_submits;
+    int seals; // SEALs received
 } s_broker_t;
 
 static double
@@ -354,6 +355,27 @@ s_broker_results(s_broker_t *b)
     cq_mpw_free(&dw);
 }
 
+//  Answers SEAL (the client sent its last document): sealed.
+static void
+s_broker_seal(s_broker_t *b)
+{
+    cq_msg_seal_t q;
+    cr_assert_eq(cq_proto_seal_decode(b->in.body, b->in.body_len, &q, NULL), 0);
+    cr_assert_str_eq(q.batch_id, "t-batch");
+    b->seals++;
+    cq_msg_seal_reply_t m;
+    memset(&m, 0, sizeof m);
+    m.req_id = q.req_id;
+    strcpy(m.batch_id, q.batch_id);
+    if (b->n_docs == 0)
+        m.status = CQ_ENOTFOUND; // (a broker that lost everything)
+    else
+        cr_assert_eq(q.docs, (uint64_t)b->n_docs);
+    m.docs = (uint64_t)b->n_docs;
+    cq_proto_seal_reply_encode(&b->w, &m);
+    s_broker_send(b, CQ_CMD_SEAL_REPLY);
+}
+
 //  Waits for a message of type cmd (answering STATUS and RESULTS meanwhile
 //  from the documents' state); fails the test after timeout_ms.
 static void
@@ -370,6 +392,8 @@ s_broker_expect(s_broker_t *b, int cmd, int timeout_ms)
             s_broker_status(b);
         else if (got == CQ_CMD_RESULTS)
             s_broker_results(b);
+        else if (got == CQ_CMD_SEAL)
+            s_broker_seal(b);
         else
             cr_assert_eq(got, -1, "unexpected %s", cq_cmd_name(got));
     }
@@ -393,6 +417,8 @@ s_broker_serve(s_broker_t *b, s_job_t *j)
             s_broker_status(b);
         } else if (got == CQ_CMD_RESULTS) {
             s_broker_results(b);
+        } else if (got == CQ_CMD_SEAL) {
+            s_broker_seal(b);
         }
     }
 }
