@@ -205,8 +205,10 @@ s_on_ready(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
             static int64_t last_log;
             if (self->now - last_log >= 1000) {
                 last_log = self->now;
-                cq_log_warn(NULL, "worker %s refused: its node id is live "
-                            "on another connection", m.node_id);
+                cq_log_warn(NULL,
+                            "worker %s refused: its node id is live "
+                            "on another connection",
+                            m.node_id);
             }
             return;
         }

@@ -51,8 +51,7 @@ const char *const cqb_kname[K_COUNT] = {
     "quarantined",      "released",
     "history_sent",     "journal_commits",
     "journal_failures", "refused_full",
-    "workers_paused",
-    "node_id_refused",
+    "workers_paused",   "node_id_refused",
     "wrong_endpoint"};
 
 uint64_t

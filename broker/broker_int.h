@@ -76,24 +76,24 @@ typedef struct {
     size_t rid_len;
     char node_id[CQ_ID_LEN];
     char rules_version[CQ_RULES_VERSION_LEN];
-    int state;                // W_*
-    uint32_t gen;             // session count of this slot
-    uint32_t credit;          // claims it may hold
-    uint32_t inflight;        // claims it holds (sent, no result yet)
-    uint32_t intake_credit;   // documents it may hold
-    uint32_t intake_inflight; // documents it holds
-    uint32_t hb_ms;           // its heartbeat interval
-    uint32_t shards;          // shards it owns
-    int64_t last_recv;        // ms
-    int64_t last_send;        // ms
-    int64_t since_ms;         // registered at (wall clock)
-    uint64_t intake_done;     // documents decoded
-    uint64_t decided;         // claims decided
+    int state;                    // W_*
+    uint32_t gen;                 // session count of this slot
+    uint32_t credit;              // claims it may hold
+    uint32_t inflight;            // claims it holds (sent, no result yet)
+    uint32_t intake_credit;       // documents it may hold
+    uint32_t intake_inflight;     // documents it holds
+    uint32_t hb_ms;               // its heartbeat interval
+    uint32_t shards;              // shards it owns
+    int64_t last_recv;            // ms
+    int64_t last_send;            // ms
+    int64_t since_ms;             // registered at (wall clock)
+    uint64_t intake_done;         // documents decoded
+    uint64_t decided;             // claims decided
     char host[CQ_PROTO_HOST_LEN]; // where it runs (READY)
     uint64_t rate_base;           // decided at rate_at
     int64_t rate_at;              // ms
     uint32_t rate;                // claims decided per second, lately
-    uint32_t ledger;          // its ledger (cqb_ledger_t), or S_NONE
+    uint32_t ledger;              // its ledger (cqb_ledger_t), or S_NONE
     //  orphans to find after the next commit (READY's ledger position)
     bool orphan_check;
     uint64_t orphan_gen; // records that must be committed first
@@ -450,8 +450,8 @@ bool cqb_batch_final(const cqb_batch_t *b);
 //  Adds entry (doc, index) for claim cid to batch bi unless the batch
 //  holds cid already (then the document's claim is marked a duplicate).
 //  True when it added one.
-bool cqb_batch_enter(cq_broker_t *self, uint32_t bi, uint32_t cid,
-                     uint32_t doc, uint32_t index);
+bool cqb_batch_enter(cq_broker_t *self, uint32_t bi, uint32_t cid, uint32_t doc,
+                     uint32_t index);
 //  Workers that can take work now.
 uint32_t cqb_workers_live(const cq_broker_t *self);
 //  Records claim cid's decision (raw, decoded in self->decision).

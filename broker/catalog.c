@@ -219,15 +219,14 @@ cqb_batch_enter(cq_broker_t *self, uint32_t bi, uint32_t cid, uint32_t doc,
 bool
 cqb_batch_final(const cqb_batch_t *b)
 {
-    return b->docs_done == b->n_docs &&
-           b->decided + b->failed == b->n_entries;
+    return b->docs_done == b->n_docs && b->decided + b->failed == b->n_entries;
 }
 
 //  True when two encoded claims say the same thing, their received dates
 //  apart (a resubmission on another day is the same claim).
 static bool
-s_same_claim(cq_broker_t *self, const uint8_t *a, size_t alen,
-             const uint8_t *b, size_t blen)
+s_same_claim(cq_broker_t *self, const uint8_t *a, size_t alen, const uint8_t *b,
+             size_t blen)
 {
     if (alen == blen && memcmp(a, b, alen) == 0)
         return true;

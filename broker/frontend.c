@@ -545,11 +545,10 @@ s_on_seal(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
                 b->sealed = true;
                 b->sealed_docs = m.docs;
                 if (self->journal)
-                    cq_journal_event(self->journal, "batch_sealed", bi, NULL,
-                                     (uint32_t)(m.docs < UINT32_MAX
-                                                    ? m.docs
-                                                    : UINT32_MAX),
-                                     NULL, self->wall);
+                    cq_journal_event(
+                        self->journal, "batch_sealed", bi, NULL,
+                        (uint32_t)(m.docs < UINT32_MAX ? m.docs : UINT32_MAX),
+                        NULL, self->wall);
                 if (cqb_batch_final(b))
                     self->next_compact = 0;
             }
@@ -797,9 +796,8 @@ s_on_workers(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         x->idle_ms = (uint64_t)(self->now - w->last_recv);
         cq_strlcpy(x->host, w->host, sizeof x->host);
         x->since_ms = (uint64_t)w->since_ms;
-        x->claims_per_s = w->state == W_LIVE || w->state == W_STOPPING
-                              ? w->rate
-                              : 0;
+        x->claims_per_s =
+            w->state == W_LIVE || w->state == W_STOPPING ? w->rate : 0;
         x->heartbeat_ms = w->hb_ms;
     }
     self->k[K_ARENA_BYTES] = self->arena.total;

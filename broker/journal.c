@@ -1855,8 +1855,9 @@ cq_journal_id_floors(cq_journal_t *self, uint32_t *batches, uint32_t *docs)
         return;
     while (sqlite3_step(q) == SQLITE_ROW) {
         int64_t v = sqlite3_column_int64(q, 1);
-        uint32_t u = v < 0 ? 0 : v > UINT32_MAX / 2 ? UINT32_MAX / 2
-                                                    : (uint32_t)v;
+        uint32_t u = v < 0                ? 0
+                     : v > UINT32_MAX / 2 ? UINT32_MAX / 2
+                                          : (uint32_t)v;
         if (strcmp((const char *)sqlite3_column_text(q, 0), "next_batch") == 0)
             *batches = u;
         else

@@ -144,8 +144,8 @@ typedef struct {
                bool received_set, const uint8_t *digest, const void *data,
                size_t len, size_t size);
     int (*intake)(void *arg, uint32_t doc, uint64_t seq, int32_t status,
-                  const char *message, uint32_t n_claims,
-                  uint32_t refused_sets, uint32_t refused_claims);
+                  const char *message, uint32_t n_claims, uint32_t refused_sets,
+                  uint32_t refused_claims);
     //  A claim, in id order: first seen as entry idx of document doc, or
     //  archived (a compacted batch's: doc and idx UINT32_MAX, its batch's
     //  id in archived_batch, else NULL).

@@ -2045,8 +2045,8 @@ cq_proto_drain_reply_encode(cq_mpw_t *w, const cq_msg_drain_reply_t *m)
 }
 
 int
-cq_proto_drain_reply_decode(const uint8_t *p, size_t n,
-                            cq_msg_drain_reply_t *m, cq_diag_t *diag)
+cq_proto_drain_reply_decode(const uint8_t *p, size_t n, cq_msg_drain_reply_t *m,
+                            cq_diag_t *diag)
 {
     memset(m, 0, sizeof *m);
     cq_cur_t c;

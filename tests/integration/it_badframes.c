@@ -109,9 +109,9 @@ Test(badframes, dropped_counted_and_still_serving, .timeout = 120,
         cr_assert_eq(m.cmd, CQ_CMD_DISCONNECT);
         char reason[CQ_PROTO_MSG_LEN];
         uint32_t code = 99;
-        cr_assert_eq(cq_proto_disconnect_decode(m.body, m.body_len, reason,
-                                                &code, NULL),
-                     0);
+        cr_assert_eq(
+            cq_proto_disconnect_decode(m.body, m.body_len, reason, &code, NULL),
+            0);
         cr_assert_eq(code, CQ_DISCONNECT_WRONG_EP);
         cr_assert(strstr(reason, "client endpoint (frontend)"), "%s", reason);
         cq_wire_msg_close(&m);

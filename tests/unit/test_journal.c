@@ -45,8 +45,7 @@ s_doc(void *arg, uint32_t id, uint32_t batch, uint32_t pos, const char *name,
       const void *data, size_t len, size_t size)
 {
     s_add(arg, "D%u:%u:%u:%s:%u:%d%s:%02x:%s:%zu ", id, batch, pos, name, first,
-          rd, rd_set ? "(set)" : "", digest[0], data ? "data" : "nodata",
-          size);
+          rd, rd_set ? "(set)" : "", digest[0], data ? "data" : "nodata", size);
     (void)len;
     return 0;
 }
