@@ -84,7 +84,7 @@ s_settle(const char *frontend)
             break;
         bool placed = r.moves_active == 0;
         for (uint32_t i = 0; i < r.n_items && placed; i++)
-            placed = r.items[i].target[0] == '\0' && r.items[i].owner[0];
+            placed = r.items[i].target[0] == '\0'; // (never used: no owner)
         cq_proto_shards_reply_free(&r);
         if (placed) {
             took = s_now() - t0;

@@ -14,6 +14,7 @@
 #include "hash.h"
 #include "ledger.h"
 #include "log.h"
+#include "mem.h"
 #include "ocr.h"
 #include "opts.h"
 
@@ -617,6 +618,15 @@ s_now(void)
 int
 cq_cmd_adjudicate(int argc, char **argv)
 {
+    //  Scanned forms among the inputs are OCRed here: OpenMP must be
+    //  limited before the process starts (docs/ocr.md).
+    char **full = cq_xcalloc((size_t)argc + 2, sizeof *full);
+    full[0] = "claimq";
+    for (int i = 0; i < argc; i++)
+        full[1 + i] = argv[i];
+    cq_ocr_ensure_env(full);
+    free(full);
+
     static const struct option longs[] = {
         {"plan", required_argument, NULL, 'p'},
         {"members", required_argument, NULL, 'm'},

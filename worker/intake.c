@@ -114,8 +114,8 @@ s_on_claim(void *arg, cq_claim_t *c)
             cq_strlcpy(c->claim_id, id, sizeof c->claim_id);
         }
     }
-    //  OCR claims carry no received date: the day the broker received
-    //  the document (cq_doc_decode stamps text documents the same way).
+    //  A form without a received stamp: the document's received date
+    //  (cq_doc_decode stamps text documents the same way).
     if (c->received_date == CQ_DATE_NONE)
         c->received_date = r->in.received_date;
     cq_proto_claim_encode(&r->items, c);

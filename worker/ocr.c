@@ -541,7 +541,7 @@ s_read_check(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
     if (n_marked > 1) {
         r->blank = false;
         r->valid = false;
-        r->reason = "more than one box marked";
+        r->reason = "several boxes marked";
         snprintf(r->raw, sizeof r->raw, "%s", "(several)");
         return;
     }
@@ -701,7 +701,7 @@ s_tess(cq_ocr_t *self, PIX *band, float scale, cq_ocr_field_t *r)
     if (r->valid && r->conf >= self->opts.threshold && s_mixed(r->def) &&
         strpbrk(r->raw, "ilo|!") != NULL) {
         r->conf = self->opts.threshold - 1;
-        r->reason = "ambiguous letter or digit";
+        r->reason = "ambiguous character";
     }
     //  A period in a name is as often a speck of dirt, or a comma that
     //  lost its tail, as a period.
@@ -1072,7 +1072,7 @@ s_assemble(cq_ocr_t *self, int page_no)
         if (ptr != NULL && ptr->valid)
             for (const char *q = ptr->value; *q; q++)
                 if (*q - 'A' + 1 > n_dx)
-                    s_pend(ptr, "points to an empty diagnosis");
+                    s_pend(ptr, "no such diagnosis");
         if (from && to && from->valid && to->valid &&
             s_date_of(to->value) < s_date_of(from->value))
             s_pend(to, "before the from date");
@@ -1086,12 +1086,12 @@ s_assemble(cq_ocr_t *self, int page_no)
     cq_ocr_field_t *tot = s_find(self, CQ_FK_TOTAL, 0);
     if (tot != NULL && tot->valid && sum_known &&
         s_money_of(tot->value) != sum) {
-        s_pend(tot, "not the sum of the line charges");
+        s_pend(tot, "not the lines' sum");
         //  one of the charges is wrong too, or the total is
         for (int ln = 1; ln <= f->n_service_lines; ln++) {
             cq_ocr_field_t *ch = s_find(self, CQ_FK_L_CHARGE, ln);
             if (present[ln] && ch != NULL)
-                s_pend(ch, "lines do not add up to the total");
+                s_pend(ch, "sum is not the total");
         }
     }
     //  A replacement or void names the claim it replaces, and only then.
@@ -1099,7 +1099,7 @@ s_assemble(cq_ocr_t *self, int page_no)
     cq_ocr_field_t *orig = s_find(self, CQ_FK_ORIGINAL_ID, 0);
     if (freq != NULL && orig != NULL) {
         if (!freq->blank && orig->blank)
-            s_pend(freq, "no original reference number");
+            s_pend(freq, "no original claim ref");
         else if (freq->blank && !orig->blank)
             s_pend(orig, "no resubmission code");
     }
@@ -1107,7 +1107,7 @@ s_assemble(cq_ocr_t *self, int page_no)
     for (size_t i = 0; i < f->n_fields; i++) {
         cq_ocr_field_t *r = &self->fields[i];
         if (r->def->key == CQ_FK_DIAGNOSIS && r->blank && r->def->index < n_dx)
-            s_pend(r, "blank before a filled diagnosis");
+            s_pend(r, "gap in the diagnoses");
     }
 
     //  The claim, from whatever was read (pended values included: the
@@ -1277,6 +1277,8 @@ s_assemble(cq_ocr_t *self, int page_no)
             cq_claim_add_pend(c, msg);
             break;
         }
+        //  field names are at most 24 characters, reasons at most 21
+        //  (keep new reasons that short): an entry is never cut
         snprintf(msg, sizeof msg, "%.24s: %.21s", r->def->name,
                  r->reason ? r->reason : "pend");
         cq_claim_add_pend(c, msg);

@@ -256,7 +256,7 @@ s_validate_id(const cq_form_field_t *f, char *s, const char **why)
     if (!s_val_id(f, s, why))
         return false;
     if (f->charset == CQ_CS_ALNUM && strchr(s, '-') != NULL) {
-        *why = "not letters and digits";
+        *why = "not letters, digits";
         return false;
     }
     if (s[0] == '-' || (s[0] && s[strlen(s) - 1] == '-')) {
@@ -317,7 +317,7 @@ s_validate_name(const cq_form_field_t *f, char *s, const char **why)
             comma = dot;
     }
     if (comma == NULL) {
-        *why = "no comma between last and first name";
+        *why = "no comma in the name";
         return false;
     }
     *comma = '\0';
@@ -333,7 +333,7 @@ s_validate_name(const cq_form_field_t *f, char *s, const char **why)
     while (fl > 0 && first[fl - 1] == ' ')
         first[--fl] = '\0';
     if (ll == 0 || fl == 0) {
-        *why = "last or first name missing";
+        *why = "a name part missing";
         return false;
     }
     for (size_t i = 0; i < ll; i++)
@@ -528,13 +528,13 @@ s_validate_cpt(char *s, const char **why)
         s[0] = 'S';
     bool hcpcs = s[0] >= 'A' && s[0] <= 'V';
     if (!hcpcs && !isdigit((unsigned char)s[0])) {
-        *why = "not a CPT or HCPCS code";
+        *why = "not a CPT/HCPCS code";
         return false;
     }
     for (int i = 1; i < 4; i++) {
         char d = s_as_digit(s[i]);
         if (d == 0) {
-            *why = "not a CPT or HCPCS code";
+            *why = "not a CPT/HCPCS code";
             return false;
         }
         s[i] = d;
@@ -542,7 +542,7 @@ s_validate_cpt(char *s, const char **why)
     if (!(!hcpcs && (s[4] == 'F' || s[4] == 'T'))) {
         char d = s_as_digit(s[4]);
         if (d == 0) {
-            *why = "not a CPT or HCPCS code";
+            *why = "not a CPT/HCPCS code";
             return false;
         }
         s[4] = d;
