@@ -1,6 +1,7 @@
 //  frontend.c: client sessions on the frontend ROUTER (schemas/proto.md §7):
 //  SUBMIT and its RECEIPT, pushes (DOC_DONE, DECISIONS) to the client that
-//  submitted, and the questions (STATUS, RESULTS, WORKERS, QUARANTINE).
+//  submitted, and the questions (HAVE, STATUS, RESULTS, WORKERS,
+//  QUARANTINE).
 //
 //  Guarantee 1 (no loss) at this edge: a RECEIPT, a DOC_DONE and a
 //  DECISIONS say things the journal must already hold, so every message
@@ -182,6 +183,26 @@ cqb_send_doc_done(cq_broker_t *self, uint32_t di)
 
 //  ---- receipts ----------------------------------------------------------
 
+//  A document received before, asked about again (a SUBMIT of it, or a
+//  HAVE): its watcher, just set, is told what is known of it so far, its
+//  DOC_DONE and its decisions; what follows is pushed as it happens.
+static void
+s_replay_doc(cq_broker_t *self, uint32_t di)
+{
+    cqb_doc_t *d = self->docs[di];
+    if (d->state != D_DONE)
+        return;
+    cqb_send_doc_done(self, di);
+    for (uint32_t k = 0; k < d->n_claims; k++) {
+        if (d->dup && d->dup[k])
+            continue; // (answered by the batch's entry)
+        cqb_claim_t *c = &self->claims[d->cids[k]];
+        if (c->state == C_DECIDED || c->state == C_FAILED)
+            cqb_notify(self, di, k, c->state == C_DECIDED ? c->dec : NULL,
+                       c->dec_len);
+    }
+}
+
 void
 cqb_release_receipts(cq_broker_t *self)
 {
@@ -219,24 +240,9 @@ cqb_release_receipts(cq_broker_t *self)
             cqb_send_client(self, r->client, CQ_CMD_RECEIPT, &self->w, true);
         }
         //  Resubmitted documents: replay what is known.
-        for (uint32_t i = 0; i < r->n && same_client; i++) {
-            if (r->fresh[i])
-                continue;
-            uint32_t di = r->docs[i];
-            cqb_doc_t *d = self->docs[di];
-            if (d->state != D_DONE)
-                continue;
-            cqb_send_doc_done(self, di);
-            for (uint32_t k = 0; k < d->n_claims; k++) {
-                if (d->dup && d->dup[k])
-                    continue; // (answered by the batch's entry)
-                cqb_claim_t *c = &self->claims[d->cids[k]];
-                if (c->state == C_DECIDED || c->state == C_FAILED)
-                    cqb_notify(self, di, k,
-                               c->state == C_DECIDED ? c->dec : NULL,
-                               c->dec_len);
-            }
-        }
+        for (uint32_t i = 0; i < r->n && same_client; i++)
+            if (!r->fresh[i])
+                s_replay_doc(self, r->docs[i]);
     }
 }
 
@@ -257,6 +263,22 @@ s_refuse(cq_broker_t *self, uint32_t ci, uint64_t req_id, const char *batch_id,
     cqb_client_flush(self, ci);
     cq_proto_receipt_encode(&self->w, &r);
     cqb_send_client(self, ci, CQ_CMD_RECEIPT, &self->w, false);
+}
+
+//  The document with digest dg (cq_proto_doc_digest), or S_NONE: how a
+//  SUBMIT and a HAVE recognise a document the broker holds.
+static uint32_t
+s_doc_held(const cq_broker_t *self, const uint8_t dg[CQ_DIGEST_LEN])
+{
+    uint64_t key;
+    memcpy(&key, dg, sizeof key);
+    uint32_t first;
+    if (!cq_u64map_get(&self->doc_map, key, &first))
+        return S_NONE;
+    for (uint32_t x = first; x != S_NONE; x = self->docs[x]->same_hash)
+        if (memcmp(self->docs[x]->digest, dg, CQ_DIGEST_LEN) == 0)
+            return x;
+    return S_NONE;
 }
 
 static void
@@ -334,27 +356,11 @@ s_on_submit(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         zmq_msg_t *part = &in->parts[in->first_extra + (int)i];
         //  Digest of batch, name, first record and bytes: the same
         //  document resubmitted to the same batch is recognised.
-        uint8_t dg[32];
-        {
-            cq_buf_t tmp;
-            cq_buf_init(&tmp, (size_t)1 << 12);
-            cq_buf_printf(&tmp, "%s\n%s\n%u\n", m->batch_id, m->docs[i].name,
-                          m->docs[i].first_record);
-            uint8_t h1[32];
-            cq_sha256(zmq_msg_data(part), zmq_msg_size(part), h1);
-            cq_buf_add(&tmp, h1, sizeof h1);
-            cq_sha256(tmp.data, tmp.len, dg);
-            cq_buf_free(&tmp);
-        }
-        uint64_t key;
-        memcpy(&key, dg, sizeof key);
-        uint32_t di = S_NONE, first = S_NONE;
-        if (cq_u64map_get(&self->doc_map, key, &first))
-            for (uint32_t x = first; x != S_NONE; x = self->docs[x]->same_hash)
-                if (memcmp(self->docs[x]->digest, dg, 32) == 0) {
-                    di = x;
-                    break;
-                }
+        uint8_t dg[CQ_DIGEST_LEN];
+        cq_proto_doc_digest(m->batch_id, m->docs[i].name,
+                            m->docs[i].first_record, zmq_msg_data(part),
+                            zmq_msg_size(part), dg);
+        uint32_t di = s_doc_held(self, dg);
         if (di != S_NONE) {
             cqb_doc_t *d = self->docs[di];
             d->watcher = ci;
@@ -397,6 +403,55 @@ s_on_submit(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     //  (after its documents' records: the receipt waits for them)
     r->rec_gen = cqb_recorded(self);
     free(m);
+}
+
+//  HAVE (issue 9): which of these documents the broker holds, by the
+//  digest a SUBMIT recognises them by, so that a resumed submission sends
+//  only the others. A held document is treated as a SUBMIT of it would be,
+//  without its bytes: this client becomes its watcher and is told what is
+//  known of it (after the reply), the rest as it happens. The reply waits
+//  for the commit of what is recorded (a document received this turn is
+//  held only once journaled).
+static void
+s_on_have(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
+{
+    cq_msg_have_t m;
+    if (cq_proto_have_decode(in->body, in->body_len, &m, NULL) != 0) {
+        self->k[K_MALFORMED]++;
+        return;
+    }
+    cq_msg_have_reply_t r;
+    memset(&r, 0, sizeof r);
+    r.req_id = m.req_id;
+    cq_strlcpy(r.batch_id, m.batch_id, sizeof r.batch_id);
+    uint32_t bi = cqb_batch_find(self, m.batch_id, false);
+    if (bi == S_NONE) {
+        r.status = CQ_ENOTFOUND;
+    } else {
+        r.n = m.n;
+        r.doc_ids = cq_xmalloc((size_t)m.n * sizeof *r.doc_ids);
+        for (uint32_t i = 0; i < m.n; i++) {
+            uint32_t di = s_doc_held(self, m.digests[i]);
+            //  (the digest covers the batch id: another batch's document
+            //  cannot match, unless by a collision)
+            if (di != S_NONE && self->docs[di]->batch != bi)
+                di = S_NONE;
+            r.doc_ids[i] = di == S_NONE ? CQ_HAVE_NONE : di;
+            if (di == S_NONE)
+                continue;
+            cqb_doc_t *d = self->docs[di];
+            d->watcher = ci;
+            d->watcher_gen = self->clients[ci].gen;
+        }
+    }
+    cqb_client_flush(self, ci);
+    cq_proto_have_reply_encode(&self->w, &r);
+    cqb_send_client(self, ci, CQ_CMD_HAVE_REPLY, &self->w, true);
+    for (uint32_t i = 0; i < r.n; i++)
+        if (r.doc_ids[i] != CQ_HAVE_NONE)
+            s_replay_doc(self, (uint32_t)r.doc_ids[i]);
+    cq_proto_have_reply_free(&r);
+    cq_proto_have_free(&m);
 }
 
 static void
@@ -1045,6 +1100,9 @@ cqb_on_frontend(cq_broker_t *self, cq_wire_msg_t *in)
         break;
     case CQ_CMD_SHARDS:
         s_on_shards(self, ci, in);
+        break;
+    case CQ_CMD_HAVE:
+        s_on_have(self, ci, in);
         break;
     default:
         if (in->cmd < CQ_CMD_SUBMIT) {

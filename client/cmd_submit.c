@@ -45,9 +45,11 @@ s_help(void)
         "Ctrl-C (SIGINT) or SIGTERM: stops within a moment, leaves the batch\n"
         "open, keeps --output whole (complete lines of complete documents),\n"
         "says what was sent and prints the command that resumes it (the\n"
-        "same arguments with --batch ID): the broker recognises the\n"
-        "documents it has (not decoded or decided again) and the resumed\n"
-        "run's --output holds every decision of the batch. Exit 130.\n\n"
+        "same arguments with --batch ID). With --batch, submit first asks\n"
+        "the broker which documents it holds already and sends only the\n"
+        "others (it says how many it held); the held ones are not sent,\n"
+        "decoded or decided again, and the resumed run's --output holds\n"
+        "every decision of the batch, each once. Exit 130.\n\n"
         "options:\n"
         "  --broker URL     broker frontend, tcp://HOST:PORT or ipc://PATH\n"
         "                   (default $CLAIMQ_BROKER, else a local `claimq\n"
@@ -57,6 +59,7 @@ s_help(void)
         "                   up: b-YYYYMMDD-HHMMSS-RANDOM); submitting the "
         "same\n"
         "                   documents to the same batch again is idempotent\n"
+        "                   (only those the broker lacks are sent)\n"
         "  --wait           wait for every decision\n"
         "  --output FILE    write decisions to FILE (with --wait)\n"
         "  --format F       jsonl (default) or csv\n"
@@ -514,6 +517,7 @@ cq_cmd_submit(int argc, char **argv)
     o.on_doc_complete = s_on_doc_complete;
     o.arg = &x;
     o.stop = &s_stop;
+    o.resume = batch_given; // (a batch id made up now is a new batch)
     cq_submit_result_t res;
     int rc = cq_submit_run(c, &docs, &o, &res);
     //  A batch whose claims the batch already held: their decisions are
@@ -599,8 +603,8 @@ cq_cmd_submit(int argc, char **argv)
                     (unsigned long long)res.decided);
         fprintf(stderr,
                 "%s\n"
-                "to resume it, run (documents the broker has are recognised, "
-                "not decided again):\n"
+                "to resume it, run (documents the broker has are not sent "
+                "or decided again):\n"
                 "  %s\n",
                 wait && output ? " (their decisions are in --output)" : "",
                 b.data);

@@ -240,6 +240,12 @@ cq_sdocs_add_path(cq_sdocs_t *d, const char *path, uint32_t chunk,
 #define S_WALK_PAGE 4096
 #define S_WALK_MS 10000
 
+//  (issue 9) A resumed run first asks which documents the broker holds
+//  (HAVE, CQ_PROTO_MAX_HAVE digests a message, one message outstanding);
+//  a HAVE unanswered for S_HAVE_MS (a broker that predates it drops it) is
+//  given up: every document not known to be held is sent, as before.
+#define S_HAVE_MS 3000
+
 typedef struct {
     uint64_t id;   // broker document id, once receipted
     bool known;    // DOC_DONE seen: n_claims is known
@@ -252,6 +258,7 @@ typedef struct {
     uint8_t *seen;     // per claim: answered
     uint32_t seen_cap;
     double sent_at; // ms, when first sent
+    bool held;      // the broker held it already (HAVE): never sent
 } s_ldoc_t;
 
 //  What a SUBMIT carries.
@@ -317,6 +324,15 @@ typedef struct {
     int walk_gap_ms;
     double replay_next; // no replay for missing DOC_DONEs before this
     int replay_gap_ms;
+    //  (issue 9, o->resume) what the broker holds already: documents
+    //  [have_at, have_end) are asked about by the HAVE have_req; nothing is
+    //  sent until have_done
+    bool have_done;    // every document asked about, or HAVE given up on
+    bool have_ok;      // the broker answers HAVE (replays use it)
+    bool have_found;   // the broker knows the batch
+    uint64_t have_req; // the outstanding HAVE (0: none)
+    size_t have_at, have_end;
+    double have_sent; // when it was sent
     //  the seal: every document sent and receipted
     bool sealed;
     uint64_t seal_req;
@@ -364,7 +380,7 @@ s_check_complete(s_run_t *r, size_t i)
         return;
     x->complete = true;
     r->completed++;
-    if (r->o->wait && r->in_flight > 0)
+    if (r->o->wait && r->in_flight > 0 && !x->held)
         r->in_flight--;
     while (r->lo < r->docs->n && r->l[r->lo].complete)
         r->lo++;
@@ -516,6 +532,13 @@ s_send_new(s_run_t *r)
     if (r->has_new)
         return 0;
     size_t first = r->rcvd, end = r->next;
+    if (first == end) {
+        //  documents the broker held already are received as they are (a
+        //  SUBMIT never spans one: they keep their places)
+        while (end < r->docs->n && r->l[end].held)
+            end++;
+        r->rcvd = r->next = first = end;
+    }
     if (first < end) {
         if (s_now() < r->retry_at)
             return 0;
@@ -523,8 +546,8 @@ s_send_new(s_run_t *r)
     } else {
         size_t bytes = 0;
         double now = s_now();
-        while (end < r->docs->n && r->in_flight < r->o->window &&
-               s_fits(r, first, end, bytes)) {
+        while (end < r->docs->n && !r->l[end].held &&
+               r->in_flight < r->o->window && s_fits(r, first, end, bytes)) {
             bytes += r->docs->v[end].len;
             r->l[end].sent_at = now;
             end++;
@@ -537,12 +560,32 @@ s_send_new(s_run_t *r)
     return s_submit(r, first, (uint32_t)(end - first), S_NEW);
 }
 
+static int s_have_send(s_run_t *r, const size_t *list, size_t first, uint32_t n,
+                       uint64_t *req_id);
+
 //  Receipted documents that have not had their DOC_DONE go again: the
 //  broker answers with the same ids and replays their DOC_DONE and
-//  decisions (a restarted broker does not push what it did before).
+//  decisions (a restarted broker does not push what it did before). A
+//  broker that answers HAVE is asked with it instead: the same replay,
+//  without the documents' bytes.
 static int
 s_replay(s_run_t *r)
 {
+    if (r->have_ok) {
+        size_t *list = cq_xmalloc(CQ_PROTO_MAX_HAVE * sizeof *list);
+        uint32_t n = 0;
+        int rc = 0;
+        for (size_t i = r->lo; i < r->rcvd && rc == 0; i++) {
+            if (!r->l[i].known)
+                list[n++] = i;
+            if (n == CQ_PROTO_MAX_HAVE || (n > 0 && i + 1 == r->rcvd)) {
+                rc = s_have_send(r, list, 0, n, NULL);
+                n = 0;
+            }
+        }
+        free(list);
+        return rc;
+    }
     size_t kept = 0;
     for (size_t k = 0; k < r->n_pend; k++)
         if (r->pend[k].kind != S_REPLAY)
@@ -689,6 +732,113 @@ s_on_decisions(s_run_t *r, const cq_wire_msg_t *in)
         cq_log_warn(NULL, "DECISIONS item dropped: %s", diag.msg);
 }
 
+//  ---- a resumed run: what the broker holds already (issue 9) --------------
+
+//  Sends one HAVE for documents list[0..n) (list NULL: [first, first + n))
+//  of the batch; *req_id (may be NULL) its request id.
+static int
+s_have_send(s_run_t *r, const size_t *list, size_t first, uint32_t n,
+            uint64_t *req_id)
+{
+    cq_msg_have_t m;
+    memset(&m, 0, sizeof m);
+    m.req_id = cq_bclient_next_id(r->c);
+    cq_strlcpy(m.batch_id, r->o->batch_id, sizeof m.batch_id);
+    m.n = n;
+    m.digests = cq_xmalloc((size_t)n * sizeof *m.digests);
+    for (uint32_t k = 0; k < n; k++) {
+        const cq_sdoc_t *sd = &r->docs->v[list ? list[k] : first + k];
+        cq_proto_doc_digest(m.batch_id, sd->name, sd->first_record, sd->data,
+                            sd->len, m.digests[k]);
+    }
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_have_encode(&w, &m);
+    free(m.digests);
+    if (req_id)
+        *req_id = m.req_id;
+    int rc = cq_bclient_send(r->c, CQ_CMD_HAVE, &w, NULL, 0);
+    cq_mpw_free(&w);
+    return rc;
+}
+
+//  Every document asked about (or HAVE given up on): sending starts.
+static void
+s_have_finish(s_run_t *r)
+{
+    r->have_done = true;
+    r->have_req = 0;
+    if (r->have_found && r->o->progress)
+        s_say(r,
+              "claimq submit: batch %s: %llu of %zu documents already "
+              "received (not sent again)\n",
+              r->o->batch_id, (unsigned long long)r->res->held, r->docs->n);
+}
+
+//  The next HAVE of the first pass, when none is outstanding.
+static int
+s_have_next(s_run_t *r)
+{
+    if (r->have_done || r->have_req != 0)
+        return 0;
+    if (r->have_at >= r->docs->n) {
+        s_have_finish(r);
+        return 0;
+    }
+    size_t n = r->docs->n - r->have_at;
+    if (n > CQ_PROTO_MAX_HAVE)
+        n = CQ_PROTO_MAX_HAVE;
+    r->have_end = r->have_at + n;
+    r->have_sent = s_now();
+    return s_have_send(r, NULL, r->have_at, (uint32_t)n, &r->have_req);
+}
+
+//  Documents the broker holds count as received with their ids, and are
+//  not sent: the broker made this client their watcher and replays what
+//  it knows of them after this reply (DOC_DONE, decisions), pushing the
+//  rest as it comes. (Replies to replays' HAVEs say nothing new.)
+static void
+s_on_have_reply(s_run_t *r, const cq_wire_msg_t *in)
+{
+    cq_msg_have_reply_t m;
+    if (cq_proto_have_reply_decode(in->body, in->body_len, &m, NULL) != 0)
+        return;
+    r->have_ok = true;
+    if (r->have_done || m.req_id != r->have_req ||
+        strcmp(m.batch_id, r->o->batch_id) != 0) {
+        cq_proto_have_reply_free(&m);
+        return;
+    }
+    r->have_req = 0;
+    double now = s_now();
+    r->last_progress = now;
+    if (m.status != 0 || m.n != r->have_end - r->have_at) {
+        //  (no such batch: nothing is held; a reply of another length is
+        //  not trusted: the rest is sent)
+        cq_proto_have_reply_free(&m);
+        s_have_finish(r);
+        return;
+    }
+    r->have_found = true;
+    for (uint32_t i = 0; i < m.n; i++) {
+        uint64_t id = m.doc_ids[i];
+        if (id == CQ_HAVE_NONE || id > UINT32_MAX)
+            continue; // (broker ids are 32-bit)
+        size_t li = r->have_at + i;
+        s_ldoc_t *x = &r->l[li];
+        x->held = true;
+        x->id = id;
+        x->sent_at = now;
+        cq_u64map_put(&r->ids, id, (uint32_t)li);
+        r->res->docs++;
+        r->res->held++;
+    }
+    cq_proto_have_reply_free(&m);
+    r->have_at = r->have_end;
+    if (r->have_at >= r->docs->n)
+        s_have_finish(r);
+}
+
 //  ---- noticing a restart or a loss, and reading back ------------------------
 
 static int
@@ -794,7 +944,7 @@ s_on_results_reply(s_run_t *r, const cq_wire_msg_t *in)
         return 0;
     //  An entry of a document not known here is one of another submitter
     //  unless a receipt is awaited (its id is not known yet).
-    bool others = r->rcvd == r->next;
+    bool others = r->rcvd == r->next && r->have_done;
     uint64_t at = w->at;
     uint64_t doc_id;
     uint32_t index;
@@ -1041,6 +1191,9 @@ s_dispatch(s_run_t *r, const cq_wire_msg_t *in)
         return s_on_results_reply(r, in);
     case CQ_CMD_SEAL_REPLY:
         return s_on_seal_reply(r, in);
+    case CQ_CMD_HAVE_REPLY:
+        s_on_have_reply(r, in);
+        return 0;
     default:
         return 0; // HEARTBEAT (a liveness probe), anything else
     }
@@ -1070,6 +1223,13 @@ s_tick(s_run_t *r)
         return CQ_ETIMEDOUT;
     if (r->walk.active && now - r->walk.sent_at > S_WALK_MS)
         r->walk.active = false; // (the broker went away meanwhile)
+    if (!r->have_done && r->have_req != 0 && now - r->have_sent >= S_HAVE_MS) {
+        cq_log_info(NULL,
+                    "batch %s: HAVE unanswered (a broker that predates it, "
+                    "or away): sending every document not known to be held",
+                    o->batch_id);
+        s_have_finish(r);
+    }
     //  A SUBMIT unanswered for a while goes again: it or its receipt may
     //  have been lost (a connection that broke), and a broker whose
     //  journal is full holds the receipt of what it took before but
@@ -1118,6 +1278,7 @@ cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
     r.walk_gap_ms = S_STALL_MS;
     r.replay_gap_ms = S_RESEND_MS;
     r.t0 = r.last_progress = r.last_msg = s_now();
+    r.have_done = !o->resume || docs->n == 0;
     cq_wire_msg_t *in = cq_xmalloc(sizeof *in);
     cq_wire_msg_init(in);
     int rc = 0;
@@ -1126,7 +1287,7 @@ cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
             res->interrupted = true;
             break;
         }
-        rc = s_send_new(&r);
+        rc = r.have_done ? s_send_new(&r) : s_have_next(&r);
         if (rc != 0)
             break;
         if ((o->wait ? r.completed == docs->n : r.rcvd == docs->n) && r.sealed)

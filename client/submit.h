@@ -80,6 +80,12 @@ typedef struct {
     //  When *stop becomes nonzero (a signal handler sets it), the run ends
     //  within 100 ms, leaving the batch open (not sealed): res->interrupted.
     volatile sig_atomic_t *stop;
+    //  (issue 9) the batch may hold some of the documents already (a
+    //  resumed run): before sending, ask the broker which (HAVE, by the
+    //  digest it recognises documents by) and send only the others; those
+    //  it holds count as received, their decisions are replayed. A broker
+    //  that does not answer HAVE within a moment gets every document.
+    bool resume;
 } cq_submit_opts_t;
 
 typedef struct {
@@ -106,6 +112,8 @@ typedef struct {
                              // (its status, e.g. CQ_EINVAL for a received
                              // date in the future), else 0
     uint32_t workers_live;   // as the broker said last (STATUS)
+    uint64_t held;           // (resume) documents the broker held already:
+                             // received, not sent again
 } cq_submit_result_t;
 
 //  Sends every document and (with wait) collects every decision, each

@@ -2,6 +2,7 @@
 //  (our own structs); decoders trust nothing.
 #include "proto.h"
 #include "date.h"
+#include "hash.h"
 #include "mem.h"
 #include "money.h"
 
@@ -55,6 +56,8 @@ static const char *s_names[] = {
     [CQ_CMD_DRAIN_REPLY] = "DRAIN_REPLY",
     [CQ_CMD_SHARDS] = "SHARDS",
     [CQ_CMD_SHARDS_REPLY] = "SHARDS_REPLY",
+    [CQ_CMD_HAVE] = "HAVE",
+    [CQ_CMD_HAVE_REPLY] = "HAVE_REPLY",
 };
 
 const char *
@@ -2145,4 +2148,144 @@ cq_proto_shards_reply_free(cq_msg_shards_reply_t *m)
     free(m->items);
     m->items = NULL;
     m->n_items = 0;
+}
+
+//  ---- issue 9: HAVE, what the broker holds already ------------------------
+
+#define S_DIGEST_BYTES (2 + CQ_DIGEST_LEN) // a bin8 of 32 bytes
+
+void
+cq_proto_have_encode(cq_mpw_t *w, const cq_msg_have_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 3);
+    cq_mpw_uint(w, m->req_id);
+    S_FIELD(w, m->batch_id);
+    uint32_t n = m->n;
+    if (CQ_NEVER(n > CQ_PROTO_MAX_HAVE))
+        n = CQ_PROTO_MAX_HAVE;
+    cq_mpw_array(w, n);
+    for (uint32_t i = 0; i < n; i++)
+        cq_mpw_bin(w, m->digests[i], CQ_DIGEST_LEN);
+}
+
+int
+cq_proto_have_decode(const uint8_t *p, size_t n, cq_msg_have_t *m,
+                     cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 3, "HAVE");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    S_STR(&c, m->batch_id, "batch_id");
+    if (c.err == 0 && !cq_proto_batch_id_ok(m->batch_id))
+        cq_cur_fail(&c, CQ_EPROTO, "batch_id");
+    uint32_t nd = 0;
+    if (c.err == 0) {
+        nd = cq_cur_array(&c, 1, CQ_PROTO_MAX_HAVE, "digests");
+        //  (every digest takes S_DIGEST_BYTES: a count the body cannot
+        //  hold is refused before anything is allocated)
+        if (c.err == 0 &&
+            (uint64_t)nd * S_DIGEST_BYTES > (size_t)(c.end - c.pos))
+            cq_cur_fail(&c, CQ_EPROTO, "digests");
+    }
+    if (c.err == 0)
+        m->digests = cq_xmalloc((size_t)nd * CQ_DIGEST_LEN);
+    for (uint32_t i = 0; i < nd && c.err == 0; i++) {
+        size_t len;
+        const uint8_t *b = cq_cur_bin(&c, &len, CQ_DIGEST_LEN, "digest");
+        if (c.err == 0 && len != CQ_DIGEST_LEN)
+            cq_cur_fail(&c, CQ_EPROTO, "digest");
+        if (c.err == 0)
+            memcpy(m->digests[i], b, CQ_DIGEST_LEN);
+    }
+    int rc = s_close(&c, have, 3, diag);
+    if (rc != 0) {
+        cq_proto_have_free(m);
+        return rc;
+    }
+    m->n = nd;
+    return 0;
+}
+
+void
+cq_proto_have_free(cq_msg_have_t *m)
+{
+    free(m->digests);
+    m->digests = NULL;
+    m->n = 0;
+}
+
+#define S_HAVE_REPLY_FIELDS 4
+
+void
+cq_proto_have_reply_encode(cq_mpw_t *w, const cq_msg_have_reply_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, S_HAVE_REPLY_FIELDS);
+    cq_mpw_uint(w, m->req_id);
+    S_FIELD(w, m->batch_id);
+    cq_mpw_int(w, m->status);
+    uint32_t n = m->n;
+    if (CQ_NEVER(n > CQ_PROTO_MAX_HAVE))
+        n = CQ_PROTO_MAX_HAVE;
+    cq_mpw_array(w, n);
+    for (uint32_t i = 0; i < n; i++) {
+        if (m->doc_ids[i] == CQ_HAVE_NONE)
+            cq_mpw_nil(w);
+        else
+            cq_mpw_uint(w, m->doc_ids[i]);
+    }
+}
+
+int
+cq_proto_have_reply_decode(const uint8_t *p, size_t n, cq_msg_have_reply_t *m,
+                           cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, S_HAVE_REPLY_FIELDS, "HAVE_REPLY");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    S_STR(&c, m->batch_id, "batch_id");
+    m->status = s_cur_status(&c, "status");
+    uint32_t ni;
+    //  (an id or a nil: at least one byte each)
+    m->doc_ids = s_cur_alloc(&c, &ni, sizeof *m->doc_ids, CQ_PROTO_MAX_HAVE, 1,
+                             "doc_ids");
+    for (uint32_t i = 0; i < ni && c.err == 0; i++)
+        m->doc_ids[i] = cq_cur_nil(&c)
+                            ? CQ_HAVE_NONE
+                            : cq_cur_uint(&c, CQ_HAVE_NONE - 1, "doc_id");
+    int rc = s_close(&c, have, S_HAVE_REPLY_FIELDS, diag);
+    if (rc != 0) {
+        cq_proto_have_reply_free(m);
+        return rc;
+    }
+    m->n = ni;
+    return 0;
+}
+
+void
+cq_proto_have_reply_free(cq_msg_have_reply_t *m)
+{
+    free(m->doc_ids);
+    m->doc_ids = NULL;
+    m->n = 0;
+}
+
+void
+cq_proto_doc_digest(const char *batch_id, const char *name,
+                    uint32_t first_record, const uint8_t *data, size_t len,
+                    uint8_t out[CQ_DIGEST_LEN])
+{
+    //  the fields as SUBMIT carries them (cut to their C fields)
+    char b[CQ_BATCH_ID_LEN], nm[CQ_DOC_NAME_LEN];
+    cq_strlcpy(b, batch_id, sizeof b);
+    cq_strlcpy(nm, name, sizeof nm);
+    uint8_t buf[CQ_BATCH_ID_LEN + CQ_DOC_NAME_LEN + 16 + CQ_DIGEST_LEN];
+    int k = snprintf((char *)buf, sizeof buf - CQ_DIGEST_LEN, "%s\n%s\n%u\n", b,
+                     nm, first_record);
+    size_t at = k > 0 ? (size_t)k : 0;
+    cq_sha256(data, len, buf + at);
+    cq_sha256(buf, at + CQ_DIGEST_LEN, out);
 }

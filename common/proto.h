@@ -51,6 +51,8 @@
 #define CQ_PROTO_MAX_BATCHES 4096       // items in a BATCHES_REPLY
 #define CQ_PROTO_MAX_SHARDS 65536       // items in a SHARDS_REPLY
 #define CQ_PROTO_HOST_LEN 64            // a host name, with its NUL
+#define CQ_PROTO_MAX_HAVE 4096          // digests per HAVE
+#define CQ_DIGEST_LEN 32                // a document's digest (SHA-256)
 
 typedef enum {
     //  backend: worker <-> broker
@@ -92,6 +94,8 @@ typedef enum {
     CQ_CMD_DRAIN_REPLY = 0x33,      // B->C
     CQ_CMD_SHARDS = 0x34,           // C->B the shard map
     CQ_CMD_SHARDS_REPLY = 0x35,     // B->C
+    CQ_CMD_HAVE = 0x36,             // C->B which of these documents are held
+    CQ_CMD_HAVE_REPLY = 0x37,       // B->C
 } cq_cmd_t;
 
 //  "READY", ... or NULL for a byte that is no command.
@@ -783,5 +787,49 @@ void cq_proto_shards_reply_encode(cq_mpw_t *w, const cq_msg_shards_reply_t *m);
 int cq_proto_shards_reply_decode(const uint8_t *p, size_t n,
                                  cq_msg_shards_reply_t *m, cq_diag_t *diag);
 void cq_proto_shards_reply_free(cq_msg_shards_reply_t *m);
+
+//  HAVE (C->B, issue 9): [req_id, batch_id, digests] which of these
+//  documents the broker holds, by the digest SUBMIT recognises a document
+//  by (cq_proto_doc_digest): a resumed submission sends only the others.
+//  1..CQ_PROTO_MAX_HAVE digests, each a bin of exactly CQ_DIGEST_LEN bytes.
+typedef struct {
+    uint64_t req_id;
+    char batch_id[CQ_BATCH_ID_LEN];    // batch id
+    uint32_t n;                        // 1..CQ_PROTO_MAX_HAVE
+    uint8_t (*digests)[CQ_DIGEST_LEN]; // n (decode: allocated after the
+                                       // count is checked against the cap
+                                       // and the bytes left;
+                                       // cq_proto_have_free)
+} cq_msg_have_t;
+void cq_proto_have_encode(cq_mpw_t *w, const cq_msg_have_t *m);
+int cq_proto_have_decode(const uint8_t *p, size_t n, cq_msg_have_t *m,
+                         cq_diag_t *diag);
+void cq_proto_have_free(cq_msg_have_t *m);
+
+//  HAVE_REPLY (B->C): [req_id, batch_id, status (0, or CQ_ENOTFOUND: no
+//  such batch, no ids), doc_ids: one per digest, in HAVE order, the
+//  document's id (uint) or nil when the broker does not hold it]. Document
+//  ids start at 0, hence nil rather than 0 for "not held"; in C that is
+//  CQ_HAVE_NONE.
+#define CQ_HAVE_NONE UINT64_MAX
+typedef struct {
+    uint64_t req_id;
+    char batch_id[CQ_BATCH_ID_LEN];
+    int32_t status;
+    uint32_t n;        // 0..CQ_PROTO_MAX_HAVE
+    uint64_t *doc_ids; // n: an id, or CQ_HAVE_NONE (decode: allocated;
+                       // cq_proto_have_reply_free)
+} cq_msg_have_reply_t;
+void cq_proto_have_reply_encode(cq_mpw_t *w, const cq_msg_have_reply_t *m);
+int cq_proto_have_reply_decode(const uint8_t *p, size_t n,
+                               cq_msg_have_reply_t *m, cq_diag_t *diag);
+void cq_proto_have_reply_free(cq_msg_have_reply_t *m);
+
+//  The digest a broker recognises a document by: SHA-256 of
+//  "batch_id\nname\nfirst_record\n" followed by the SHA-256 of its bytes.
+//  name is cut as SUBMIT carries it (CQ_DOC_NAME_LEN - 1 bytes).
+void cq_proto_doc_digest(const char *batch_id, const char *name,
+                         uint32_t first_record, const uint8_t *data, size_t len,
+                         uint8_t out[CQ_DIGEST_LEN]);
 
 #endif

@@ -3,8 +3,9 @@
 //  command picks the decoder, and items are read to the end. Whatever
 //  claim or decision decodes must encode and decode again to the same
 //  bytes; ORPHANS, EXTEND, WELCOME, DISCONNECT, BATCHES_REPLY,
-//  SHARDS_REPLY and the 999s of INTAKE_DONE and ACKS_REPLY that decode
-//  must be within their limits.
+//  SHARDS_REPLY, HAVE, HAVE_REPLY and the 999s of INTAKE_DONE and
+//  ACKS_REPLY that decode must be within their limits (a HAVE_REPLY also
+//  re-encodes to the same ids).
 //  Without CQ_FUZZ this replays tests/fuzz/corpus/proto/.
 #include "proto.h"
 
@@ -305,6 +306,35 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              (m.n_items > 0) != (m.items != NULL)))
             abort();
         cq_proto_shards_reply_free(&m);
+        break;
+    }
+    case CQ_CMD_HAVE: {
+        cq_msg_have_t m;
+        if (cq_proto_have_decode(p, n, &m, &diag) == 0 &&
+            (m.n == 0 || m.n > CQ_PROTO_MAX_HAVE || m.digests == NULL))
+            abort();
+        cq_proto_have_free(&m);
+        break;
+    }
+    case CQ_CMD_HAVE_REPLY: {
+        cq_msg_have_reply_t m;
+        if (cq_proto_have_reply_decode(p, n, &m, &diag) == 0) {
+            if (m.n > CQ_PROTO_MAX_HAVE || (m.n > 0) != (m.doc_ids != NULL))
+                abort();
+            //  (re-encodes to the same ids, nil for CQ_HAVE_NONE)
+            cq_mpw_t w;
+            cq_mpw_init(&w);
+            cq_proto_have_reply_encode(&w, &m);
+            cq_msg_have_reply_t m2;
+            if (cq_proto_have_reply_decode(w.data, w.len, &m2, NULL) != 0 ||
+                m2.n != m.n ||
+                (m.n > 0 &&
+                 memcmp(m.doc_ids, m2.doc_ids, m.n * sizeof *m.doc_ids) != 0))
+                abort();
+            cq_proto_have_reply_free(&m2);
+            cq_mpw_free(&w);
+        }
+        cq_proto_have_reply_free(&m);
         break;
     }
     default: {

@@ -130,6 +130,15 @@ Test(cli, submit_drops_decisions_for_claims_that_do_not_exist, .timeout = 60)
     cr_assert_eq(zmq_poll(&it, 1, 10000), 1, "no SUBMIT");
     cr_assert_eq(cq_wire_recv(raw, true, &in, 0), 0);
     cr_assert_eq(cq_wire_parse(&in, CQ_PROTO_MAX_FRAME, NULL), 0);
+    while (in.cmd == CQ_CMD_HAVE || in.cmd == CQ_CMD_STATUS) {
+        //  (--batch: it asks first which documents are held; this broker
+        //  predates HAVE and drops it, as it drops a STATUS meanwhile: the
+        //  client then sends them all)
+        cq_wire_msg_close(&in);
+        cr_assert_eq(zmq_poll(&it, 1, 10000), 1, "no SUBMIT");
+        cr_assert_eq(cq_wire_recv(raw, true, &in, 0), 0);
+        cr_assert_eq(cq_wire_parse(&in, CQ_PROTO_MAX_FRAME, NULL), 0);
+    }
     cr_assert_eq(in.cmd, CQ_CMD_SUBMIT);
     cq_msg_submit_t *sm = calloc(1, sizeof *sm);
     cr_assert_eq(cq_proto_submit_decode(in.body, in.body_len, sm, NULL), 0);

@@ -67,7 +67,9 @@ Test(resubmit, same_batch_twice_decides_nothing_again, .timeout = 240,
                  "claims were decided again");
     cr_assert_eq(cq_proc_counter(cl.frontend, "claims"), N_CLAIMS);
     cr_assert_eq(cq_proc_counter(cl.frontend, "claims_resubmitted"), N_CLAIMS);
-    cr_assert_gt(cq_proc_counter(cl.frontend, "docs_resubmitted"), 0);
+    //  (issue 9: the same batch again asks which documents the broker
+    //  holds, HAVE, and sends none of them)
+    cr_assert_eq(cq_proc_counter(cl.frontend, "docs_resubmitted"), 0);
     cr_assert_eq(cq_proc_status_field(cl.frontend, "it-other", "decided"),
                  N_CLAIMS);
     cr_assert_eq(cq_cluster_stop(&cl), 0, "a process did not exit 0");

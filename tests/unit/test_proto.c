@@ -1,5 +1,6 @@
 //  The wire protocol codec (common/proto.h): round trips of every message,
 //  and every way a body can be malformed, truncated or oversized.
+#include "hash.h"
 #include "proto.h"
 #include "wire.h"
 
@@ -883,6 +884,28 @@ s_make_shards_reply(cq_mpw_t *w)
     cq_proto_shards_reply_encode(w, &m);
 }
 
+//  issue 9: HAVE of three digests (0x00.., 0x01.., 0x02..) and its reply
+//  (the first and the last held; doc id 0 is an id like any other).
+static void
+s_make_have(cq_mpw_t *w)
+{
+    uint8_t dg[3][CQ_DIGEST_LEN];
+    for (int i = 0; i < 3; i++)
+        memset(dg[i], i, CQ_DIGEST_LEN);
+    cq_msg_have_t m = {.req_id = 17, .n = 3, .digests = dg};
+    strcpy(m.batch_id, "b1");
+    cq_proto_have_encode(w, &m);
+}
+
+static void
+s_make_have_reply(cq_mpw_t *w)
+{
+    uint64_t ids[3] = {0, CQ_HAVE_NONE, 1ull << 33};
+    cq_msg_have_reply_t m = {.req_id = 17, .n = 3, .doc_ids = ids};
+    strcpy(m.batch_id, "b1");
+    cq_proto_have_reply_encode(w, &m);
+}
+
 static void
 s_make_workers_reply(cq_mpw_t *w)
 {
@@ -972,6 +995,8 @@ S_DECODER_FREE(quarantine_reply, cq_msg_quarantine_reply_t)
 S_DECODER_FREE(batches_reply, cq_msg_batches_reply_t)
 S_DECODER_FREE(shards_reply, cq_msg_shards_reply_t)
 S_DECODER_FREE(workers_reply, cq_msg_workers_reply_t)
+S_DECODER_FREE(have, cq_msg_have_t)
+S_DECODER_FREE(have_reply, cq_msg_have_reply_t)
 
 static int
 s_dec_shards(const uint8_t *p, size_t n, cq_diag_t *diag)
@@ -1051,6 +1076,8 @@ enum {
     M_SHARDS,
     M_SHARDS_REPLY,
     M_WORKERS_REPLY,
+    M_HAVE,
+    M_HAVE_REPLY,
 };
 
 static const struct {
@@ -1105,6 +1132,9 @@ static const struct {
                         s_make_shards_reply, s_dec_shards_reply, 4},
     [M_WORKERS_REPLY] = {"workers_reply", CQ_CMD_WORKERS_REPLY,
                          s_make_workers_reply, s_dec_workers_reply, 5},
+    [M_HAVE] = {"have", CQ_CMD_HAVE, s_make_have, s_dec_have, 3},
+    [M_HAVE_REPLY] = {"have_reply", CQ_CMD_HAVE_REPLY, s_make_have_reply,
+                      s_dec_have_reply, 4},
 };
 
 //  Trailing fields a message may leave out (DISCONNECT's code).
@@ -1916,6 +1946,70 @@ Test(proto, acks_round_trip)
     cq_mpw_free(&w);
 }
 
+//  issue 9: HAVE carries digests, HAVE_REPLY an id or nil per digest;
+//  the digest is the one SUBMIT recognises a document by.
+Test(proto, have_and_have_reply_round_trip)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    s_make_have(&w);
+    cq_msg_have_t h;
+    cr_assert_eq(cq_proto_have_decode(w.data, w.len, &h, NULL), 0);
+    cr_assert_eq(h.req_id, 17);
+    cr_assert_str_eq(h.batch_id, "b1");
+    cr_assert_eq(h.n, 3);
+    for (uint32_t i = 0; i < 3; i++)
+        for (int k = 0; k < CQ_DIGEST_LEN; k++)
+            cr_assert_eq(h.digests[i][k], i);
+    cq_proto_have_free(&h);
+    cr_assert_null(h.digests);
+
+    s_make_have_reply(&w);
+    cq_msg_have_reply_t r;
+    cr_assert_eq(cq_proto_have_reply_decode(w.data, w.len, &r, NULL), 0);
+    cr_assert_eq(r.req_id, 17);
+    cr_assert_str_eq(r.batch_id, "b1");
+    cr_assert_eq(r.status, 0);
+    cr_assert_eq(r.n, 3);
+    cr_assert_eq(r.doc_ids[0], 0); // held: document 0
+    cr_assert_eq(r.doc_ids[1], CQ_HAVE_NONE);
+    cr_assert_eq(r.doc_ids[2], 1ull << 33);
+    //  on the wire: 0 and nil are not the same
+    cr_assert_eq(w.data[w.len - 12], 0x93);
+    cr_assert_eq(w.data[w.len - 11], 0x00);
+    cr_assert_eq(w.data[w.len - 10], 0xc0);
+    cq_proto_have_reply_free(&r);
+    //  no such batch: no ids
+    cq_msg_have_reply_t nf = {.req_id = 18, .status = CQ_ENOTFOUND};
+    strcpy(nf.batch_id, "nope");
+    cq_proto_have_reply_encode(&w, &nf);
+    cr_assert_eq(cq_proto_have_reply_decode(w.data, w.len, &r, NULL), 0);
+    cr_assert_eq(r.status, CQ_ENOTFOUND);
+    cr_assert_eq(r.n, 0);
+    cr_assert_null(r.doc_ids);
+
+    //  the digest: SHA-256 of "batch\nname\nfirst_record\n" + SHA-256 of
+    //  the bytes
+    const char *doc = "{\"claim_id\": \"C1\"}\n";
+    uint8_t got[CQ_DIGEST_LEN], want[CQ_DIGEST_LEN], h1[32];
+    cq_proto_doc_digest("b1", "claims.jsonl", 21, (const uint8_t *)doc,
+                        strlen(doc), got);
+    char buf[64 + 32];
+    int k = snprintf(buf, sizeof buf, "b1\nclaims.jsonl\n21\n");
+    cq_sha256(doc, strlen(doc), h1);
+    memcpy(buf + k, h1, sizeof h1);
+    cq_sha256(buf, (size_t)k + sizeof h1, want);
+    cr_assert(memcmp(got, want, sizeof got) == 0);
+    //  another name, record or batch: another digest
+    cq_proto_doc_digest("b1", "claims.jsonl", 1, (const uint8_t *)doc,
+                        strlen(doc), want);
+    cr_assert(memcmp(got, want, sizeof got) != 0);
+    cq_proto_doc_digest("b2", "claims.jsonl", 21, (const uint8_t *)doc,
+                        strlen(doc), want);
+    cr_assert(memcmp(got, want, sizeof got) != 0);
+    cq_mpw_free(&w);
+}
+
 Test(proto, new_commands_have_names)
 {
     const struct {
@@ -1931,7 +2025,8 @@ Test(proto, new_commands_have_names)
         {0x0F, "DRAIN"},        {0x32, "DRAIN_NODE"},
         {0x33, "DRAIN_REPLY"},  {0x34, "SHARDS"},
         {0x35, "SHARDS_REPLY"}, {0x10, NULL},
-        {0x36, NULL},
+        {0x36, "HAVE"},         {0x37, "HAVE_REPLY"},
+        {0x38, NULL},
     };
     for (size_t i = 0; i < CQ_ARRAY_LEN(names); i++) {
         const char *got = cq_cmd_name(names[i].cmd);
@@ -2117,6 +2212,24 @@ s_ack_item_ab(cq_mpw_t *w)
     s_xs_a(w);
     s_arg_a = a;
     s_bin_a(w);
+}
+
+//  HAVE digests: one bin of a bytes
+static void
+s_digest_a(cq_mpw_t *w)
+{
+    cq_mpw_array(w, 1);
+    s_bin_a(w);
+}
+//  HAVE_REPLY doc_ids: [a], or [-5] with b set
+static void
+s_id_ab(cq_mpw_t *w)
+{
+    cq_mpw_array(w, 1);
+    if (s_arg_b)
+        s_neg(w);
+    else
+        s_uint_a(w);
 }
 
 #define S_ID40 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -2313,6 +2426,32 @@ Test(proto, new_and_appended_fields_are_validated)
         {M_ACKS_REPLY, 6, s_ack_item_ab, CQ_ETOOBIG, "name", 4, CQ_DOC_NAME_LEN,
          NULL},
         {M_ACKS_REPLY, 6, NULL, CQ_EPROTO, "ACKS_REPLY", 0, 0, NULL},
+        //  issue 9: HAVE / HAVE_REPLY
+        {M_HAVE, 1, s_str_s, CQ_EPROTO, "batch_id", 0, 0, "b 1"},
+        {M_HAVE, 1, s_xs_a, CQ_ETOOBIG, "batch_id", CQ_BATCH_ID_LEN, 0, NULL},
+        {M_HAVE, 2, s_count_a, CQ_EPROTO, "digests", 0, 0, NULL},
+        {M_HAVE, 2, s_count_a, CQ_ETOOBIG, "digests", CQ_PROTO_MAX_HAVE + 1, 0,
+         NULL},
+        //  4,000 digests promised in no bytes: refused before the 125 KiB
+        //  they would take is allocated
+        {M_HAVE, 2, s_count_a, CQ_EPROTO, "digests", 4000, 0, NULL},
+        {M_HAVE, 2, s_digest_a, 0, NULL, CQ_DIGEST_LEN, 0, NULL},
+        {M_HAVE, 2, s_digest_a, CQ_EPROTO, "digest", CQ_DIGEST_LEN - 1, 0,
+         NULL},
+        {M_HAVE, 2, s_digest_a, CQ_ETOOBIG, "digest", CQ_DIGEST_LEN + 1, 0,
+         NULL},
+        {M_HAVE, 2, s_nils_a, CQ_EPROTO, "digest", 1, 0, NULL},
+        {M_HAVE, 2, s_int_1, CQ_EPROTO, "digests", 0, 0, NULL},
+        {M_HAVE_REPLY, 2, s_uint_a, CQ_EPROTO, "status", 1, 0, NULL},
+        {M_HAVE_REPLY, 2, s_minus_a, 0, NULL, 23, 0, NULL},
+        {M_HAVE_REPLY, 3, s_count_a, CQ_ETOOBIG, "doc_ids",
+         CQ_PROTO_MAX_HAVE + 1, 0, NULL},
+        {M_HAVE_REPLY, 3, s_count_a, CQ_EPROTO, "doc_ids", 10, 0, NULL},
+        {M_HAVE_REPLY, 3, s_nils_a, 0, NULL, CQ_PROTO_MAX_HAVE, 0, NULL},
+        {M_HAVE_REPLY, 3, s_id_ab, 0, NULL, UINT64_MAX - 1, 0, NULL},
+        {M_HAVE_REPLY, 3, s_id_ab, CQ_EPROTO, "doc_id", UINT64_MAX, 0, NULL},
+        {M_HAVE_REPLY, 3, s_id_ab, CQ_EPROTO, "doc_id", 0, 1, NULL},
+        {M_HAVE_REPLY, 3, NULL, CQ_EPROTO, "HAVE_REPLY", 0, 0, NULL},
     };
     cq_mpw_t w, x;
     cq_mpw_init(&w);

@@ -57,6 +57,8 @@ static const char s_text[] = "{\"claim_id\": \"X\"}\n{\"claim_id\": \"Y\"}\n"
                              "                                          "
                              "                  \n";
 
+static bool s_resume; // (issue 9) jobs started ask HAVE first
+
 static void
 s_job_start(s_job_t *j, const char *ep, int n_docs, bool wait, int window)
 {
@@ -74,6 +76,7 @@ s_job_start(s_job_t *j, const char *ep, int n_docs, bool wait, int window)
     j->o.timeout_ms = 20000;
     j->o.on_decision = s_on_decision;
     j->o.arg = j;
+    j->o.resume = s_resume;
     cr_assert_eq(pthread_create(&j->th, NULL, s_job_main, j), 0);
 }
 
@@ -642,5 +645,93 @@ Test(submit, a_restart_without_a_journal_is_a_lost_batch, .timeout = 30)
     cr_assert_eq(j.rc, CQ_ENOTFOUND, "%s", cq_strerror(j.rc));
     cr_assert_not_null(strstr(text, "without a journal"), "%s", text);
     free(text);
+    s_broker_kill(&b);
+}
+
+//  ---- issue 9: a resumed run sends only what the broker lacks --------------
+
+//  The broker holds a and b: asked with HAVE (their digests), it answers
+//  with their ids and replays their decisions; only c and d are sent, and
+//  every claim is counted once.
+Test(submit, resume_sends_only_what_the_broker_lacks, .timeout = 30)
+{
+    static s_broker_t b;
+    static s_job_t j;
+    memset(&b, 0, sizeof b);
+    s_broker_bind(&b, NULL, 1);
+    s_bdoc_t *held[2] = {s_broker_doc(&b, "a"), s_broker_doc(&b, "b")};
+    held[0]->received = held[1]->received = true;
+    s_resume = true;
+    s_job_start(&j, b.ep, 4, true, 4);
+    cr_assert_eq(s_broker_recv(&b, 5000), CQ_CMD_HAVE);
+    cq_msg_have_t q;
+    cr_assert_eq(cq_proto_have_decode(b.in.body, b.in.body_len, &q, NULL), 0);
+    cr_assert_str_eq(q.batch_id, "t-batch");
+    cr_assert_eq(q.n, 4);
+    uint64_t ids[4];
+    const char *names[4] = {"a", "b", "c", "d"};
+    for (uint32_t i = 0; i < 4; i++) {
+        uint8_t dg[CQ_DIGEST_LEN];
+        cq_proto_doc_digest("t-batch", names[i], 1, (const uint8_t *)s_text,
+                            sizeof s_text - 1, dg);
+        cr_assert(memcmp(dg, q.digests[i], sizeof dg) == 0, "digest %u", i);
+        ids[i] = i < 2 ? held[i]->id : CQ_HAVE_NONE;
+    }
+    cq_msg_have_reply_t r = {.req_id = q.req_id, .n = 4, .doc_ids = ids};
+    strcpy(r.batch_id, "t-batch");
+    cq_proto_have_free(&q);
+    cq_proto_have_reply_encode(&b.w, &r);
+    s_broker_send(&b, CQ_CMD_HAVE_REPLY);
+    //  what a broker replays to the watcher of the documents it holds
+    s_broker_push(&b, held[0], 0, S_CLAIMS);
+    s_broker_push(&b, held[1], 0, S_CLAIMS);
+    s_broker_expect(&b, CQ_CMD_SUBMIT, 8000);
+    s_bdoc_t *docs[S_DOCS];
+    cr_assert_eq(s_broker_receipt(&b, 0, docs), 2);
+    cr_assert_str_eq(docs[0]->name, "c");
+    cr_assert_str_eq(docs[1]->name, "d");
+    for (int i = 0; i < 2; i++)
+        s_broker_push(&b, docs[i], 0, S_CLAIMS);
+    s_broker_serve(&b, &j);
+    s_job_join(&j);
+    cr_assert_eq(j.rc, 0, "%s", cq_strerror(j.rc));
+    cr_assert_eq(j.res.docs, 4);
+    cr_assert_eq(j.res.held, 2);
+    cr_assert_eq(j.res.resent, 0);
+    cr_assert_eq(held[0]->submits + held[1]->submits, 0, "held ones sent");
+    cr_assert_eq(b.n_submits, 1);
+    cr_assert_geq(b.seals, 1);
+    s_assert_once(&j, 4);
+    s_broker_kill(&b);
+}
+
+//  A broker that predates HAVE drops it: after a moment every document
+//  is sent, as before.
+Test(submit, resume_with_an_older_broker_sends_everything, .timeout = 30)
+{
+    s_stderr_t err;
+    s_stderr_catch(&err); // ("no workers": its STATUS_REPLY says none)
+    static s_broker_t b;
+    static s_job_t j;
+    memset(&b, 0, sizeof b);
+    s_broker_bind(&b, NULL, 1);
+    s_resume = true;
+    double t0 = s_ms();
+    s_job_start(&j, b.ep, 2, true, 4);
+    cr_assert_eq(s_broker_recv(&b, 5000), CQ_CMD_HAVE); // (dropped)
+    s_broker_expect(&b, CQ_CMD_SUBMIT, 10000);
+    double waited = s_ms() - t0;
+    cr_assert(waited >= 2900 && waited < 8000, "waited %.0f ms", waited);
+    s_bdoc_t *docs[S_DOCS];
+    cr_assert_eq(s_broker_receipt(&b, 0, docs), 2);
+    for (int i = 0; i < 2; i++)
+        s_broker_push(&b, docs[i], 0, S_CLAIMS);
+    s_broker_serve(&b, &j);
+    s_job_join(&j);
+    cr_assert_eq(j.rc, 0, "%s", cq_strerror(j.rc));
+    cr_assert_eq(j.res.docs, 2);
+    cr_assert_eq(j.res.held, 0);
+    s_assert_once(&j, 2);
+    free(s_stderr_release(&err));
     s_broker_kill(&b);
 }
