@@ -129,12 +129,16 @@ s_cpu(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+#define S_NODES 64
 typedef struct {
     uint64_t total;      // claims in the step
     uint64_t n;          // decided so far
     double t10, t60;     // when 10% and 60% were decided
     double cpu10, cpu60; // the broker's CPU then
     pid_t broker;
+    //  decisions per node (w1..w64) between 10% and 60%: how evenly the
+    //  work went (the slowest node bounds the step)
+    uint32_t per_node[S_NODES];
 } s_step_t;
 
 static void
@@ -143,10 +147,13 @@ s_on_decision(void *arg, size_t doc, uint32_t index, const cq_decision_t *d,
 {
     (void)doc;
     (void)index;
-    (void)d;
     (void)latency_ms;
     s_step_t *s = arg;
     s->n++;
+    int node = d->node[0] == 'w' ? atoi(d->node + 1) : 0;
+    if (s->n > s->total / 10 && s->n <= s->total * 6 / 10 && node >= 1 &&
+        node <= S_NODES)
+        s->per_node[node - 1]++;
     if (s->n == s->total / 10) {
         s->t10 = s_now();
         s->cpu10 = s_cpu(s->broker);
@@ -369,7 +376,12 @@ cq_bench_scale(int argc, char **argv)
         snprintf(batch, sizeof batch, "scale-%ld-%d", w, (int)getpid());
         so.batch_id = batch;
         so.wait = true;
-        so.window = 256;
+        //  Every document of the step in flight at once: with a window,
+        //  documents wait on the busiest nodes' claims (a document is in
+        //  flight until its last claim is decided) and, shards being
+        //  spread unevenly, the least loaded nodes idle: at 64 nodes and a
+        //  window of 256 documents of 32 claims, 12% of the capacity.
+        so.window = docs.n > 256 ? (uint32_t)docs.n : 256;
         so.timeout_ms = 120000;
         so.on_decision = s_on_decision;
         so.arg = &st;
@@ -403,13 +415,25 @@ cq_bench_scale(int argc, char **argv)
         json_object_set_new(o, "complete_s", json_real(t1 - t0));
         json_object_set_new(o, "broker_cpu_us_per_claim", json_real(cpu_us));
         json_object_set_new(o, "settle_s", json_real(settle));
+        //  the least and most busy node in the window, as a share of what
+        //  a node can do in it (1000 / delay claims/s)
+        double span = st.t60 - st.t10, cap = span * per_worker;
+        uint32_t lo = UINT32_MAX, hi = 0;
+        for (long k2 = 0; k2 < w && k2 < S_NODES; k2++) {
+            lo = st.per_node[k2] < lo ? st.per_node[k2] : lo;
+            hi = st.per_node[k2] > hi ? st.per_node[k2] : hi;
+        }
+        double node_min = cap > 0 ? lo / cap : 0,
+               node_max = cap > 0 ? hi / cap : 0;
+        json_object_set_new(o, "node_busy_min", json_real(node_min));
+        json_object_set_new(o, "node_busy_max", json_real(node_max));
         json_array_append_new(out, o);
         if (!json) {
             printf("%3ld workers: %7.0f claims/s of %7.0f ideal (%5.1f%%), "
                    "%ld claims in %.1f s, broker %.0f us CPU/claim, shards "
-                   "placed in %.2f s\n",
+                   "placed in %.2f s, nodes %.0f-%.0f%% busy\n",
                    w, rate, ideal, 100.0 * rate / ideal, n, t1 - t0, cpu_us,
-                   settle);
+                   settle, 100 * node_min, 100 * node_max);
             fflush(stdout);
         }
     }

@@ -699,6 +699,10 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
         long wait = (long)(self->cfg.heartbeat_ms / 4);
         if (self->stopping)
             wait = 50;
+        //  claims in hand (a round was cut short): take what has arrived
+        //  and go on deciding, without waiting
+        if (self->n_pending > 0 && !self->paused)
+            wait = 0;
         int n = zmq_poll(items, (int)self->n_intake + 1, wait);
         if (n < 0 && errno != EINTR) {
             cq_log_error(NULL, "poll: %s", zmq_strerror(errno));
