@@ -110,8 +110,7 @@ s_spawn(cq_child_t *c, const char *role, const char *log, const char **argv)
 
 //  `claimq ARGS` run in the client's namespace; its exit code, stdout in
 //  out (caller frees, may be NULL).
-static int
-s_claimq(char **out, const char *fmt, ...)
+static int CQ_PRINTF(2, 3) s_claimq(char **out, const char *fmt, ...)
 {
     char args[4096], cmd[8192];
     va_list ap;
@@ -143,6 +142,20 @@ s_status(const char *fe, const char *field)
     json_t *j = json_loads(out, 0, NULL);
     free(out);
     json_t *v = json_object_get(j, field);
+    long long x = json_is_integer(v) ? json_integer_value(v) : -1;
+    json_decref(j);
+    return x;
+}
+
+//  A broker counter (from `claimq workers --json`), -1 unreachable.
+static long long
+s_counter(const char *fe, const char *name)
+{
+    char *out;
+    s_claimq(&out, "workers --json --broker %s", fe);
+    json_t *j = json_loads(out, 0, NULL);
+    free(out);
+    json_t *v = json_object_get(json_object_get(j, "counters"), name);
     long long x = json_is_integer(v) ? json_integer_value(v) : -1;
     json_decref(j);
     return x;
@@ -288,6 +301,16 @@ Test(netns, workers_on_other_hosts_link_cut_and_healed, .timeout = 600,
         usleep(100000);
     }
     cr_assert_gt(owned, 0, "w3 got no shards back");
+    //  what w3 decided under the leases it lost is refused: its late
+    //  RESULTs (stale) or, sent into a dead connection, its ledger rows
+    //  the journal never took (orphans, marked when it registered again)
+    long long refused = 0;
+    for (int i = 0; i < 300 && refused <= 0; i++) {
+        refused = s_counter(fe, "stale_results") + s_counter(fe, "orphans");
+        if (refused <= 0)
+            usleep(100000);
+    }
+    cr_assert_gt(refused, 0, "w3's results under lost leases were taken");
 
     //  latency on a link: only where the kernel has netem
     if (s_sh("ip netns exec cqw2%s tc qdisc add dev vw2%s root netem delay "
