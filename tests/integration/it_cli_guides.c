@@ -62,56 +62,6 @@ s_json(const char *text)
     return j;
 }
 
-static size_t
-s_lines(const char *path)
-{
-    size_t n = 0, len;
-    char *t = cq_test_read(path, &len);
-    if (t == NULL)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        n += t[i] == '\n';
-    free(t);
-    return n;
-}
-
-//  The distinct claim ids of a decisions file; every line must be whole
-//  JSON (and the file end with a newline).
-static size_t
-s_distinct_ids(const char *path, size_t *lines)
-{
-    size_t len;
-    char *t = cq_test_read(path, &len);
-    cr_assert_not_null(t, "%s", path);
-    cr_assert(len == 0 || t[len - 1] == '\n', "%s ends mid-line", path);
-    json_t *ids = json_object();
-    *lines = 0;
-    for (char *p = t, *nl; *p; p = nl + 1) {
-        nl = strchr(p, '\n');
-        cr_assert_not_null(nl);
-        *nl = '\0';
-        json_t *d = s_json(p);
-        const char *id = json_string_value(json_object_get(d, "claim_id"));
-        cr_assert_not_null(id, "%s", p);
-        json_object_set_new(ids, id, json_true());
-        json_decref(d);
-        (*lines)++;
-    }
-    size_t n = json_object_size(ids);
-    json_decref(ids);
-    free(t);
-    return n;
-}
-
-//  Polls (bounded) until path has at least n lines.
-static void
-s_wait_lines(const char *path, size_t n, int timeout_ms)
-{
-    for (int i = 0; i < timeout_ms / 10 && s_lines(path) < n; i++)
-        usleep(10000);
-    cr_assert_geq(s_lines(path), n, "%s: %zu lines", path, s_lines(path));
-}
-
 //  Polls (bounded) until the file holds what.
 static void
 s_wait_text(const char *path, const char *what, int timeout_ms)
@@ -126,18 +76,6 @@ s_wait_text(const char *path, const char *what, int timeout_ms)
     }
     char *t = cq_test_read(path, NULL);
     cr_assert_fail("%s: no \"%s\" in: %s", path, what, t ? t : "");
-}
-
-//  Waits (bounded) for c to exit; its exit code.
-static int
-s_exit_code(cq_child_t *c, int timeout_ms)
-{
-    for (int i = 0; i < timeout_ms / 10 && !cq_child_exited(c); i++)
-        usleep(10000);
-    cr_assert(cq_child_exited(c), "still running");
-    int st = c->status;
-    cq_child_stop(c, SIGKILL, 0);
-    return st;
 }
 
 //  Runs argv on a pseudo-terminal (stdout and stderr); its output.
@@ -185,28 +123,6 @@ s_run_tty(char *const argv[])
         waitpid(pid, NULL, 0);
     close(m);
     return out;
-}
-
-//  The line after "to resume it, run" in a submit's messages, split into
-//  argv (its arguments hold no spaces in these tests).
-static int
-s_resume_argv(char *text, char **argv, int max)
-{
-    char *p = strstr(text, "to resume it, run");
-    cr_assert_not_null(p, "%s", text);
-    p = strchr(p, '\n');
-    cr_assert_not_null(p);
-    p++;
-    cr_assert(strncmp(p, "  ", 2) == 0, "%s", p);
-    p += 2;
-    char *nl = strchr(p, '\n');
-    if (nl)
-        *nl = '\0';
-    int n = 0;
-    for (char *t = strtok(p, " "); t && n < max - 1; t = strtok(NULL, " "))
-        argv[n++] = t;
-    argv[n] = NULL;
-    return n;
 }
 
 //  ---- 1. endpoints: `claimq up` is found; addresses checked --------------
@@ -433,15 +349,15 @@ Test(cli_guides, ctrl_c_then_resume, .timeout = 300, .fini = cq_proc_cleanup)
     cq_child_t sub;
     cr_assert_eq(cq_child_spawn(&sub, argv, fd), 0);
     close(fd);
-    s_wait_lines(out, 20, 60000); // the first document is written
+    cr_assert(cq_proc_wait_lines(out, 20, 60000)); // the first document
     kill(sub.pid, SIGINT);
-    int st = s_exit_code(&sub, 20000);
+    int st = cq_proc_wait_exit(&sub, 20000);
     char *text = cq_test_read(log, NULL);
     cr_assert_eq(st, 130, "exit %d: %s", st, text);
     cr_assert(strstr(text, "interrupted: batch intr is open (not sealed)") &&
                   strstr(text, "of 20 documents received"),
               "%s", text);
-    size_t lines, ids = s_distinct_ids(out, &lines); // whole lines only
+    size_t lines, ids = cq_proc_distinct_ids(out, &lines); // whole lines only
     cr_assert_geq(lines, 20);
     cr_assert_lt(lines, S_CLAIMS, "it finished before the interrupt");
     cr_assert_eq(ids, lines);
@@ -459,7 +375,7 @@ Test(cli_guides, ctrl_c_then_resume, .timeout = 300, .fini = cq_proc_cleanup)
 
     //  the printed command, as printed
     char *rargv[64];
-    cr_assert_geq(s_resume_argv(text, rargv, 64), 3);
+    cr_assert_geq(cq_proc_resume_argv(text, rargv, 64), 3);
     cr_assert_str_eq(rargv[0], cq_test_bin("claimq"));
     cr_assert(cq_test_run(rargv, NULL, 120, &r) == 0);
     cr_assert_eq(r.status, 0, "resume: %s", r.err);
@@ -470,7 +386,7 @@ Test(cli_guides, ctrl_c_then_resume, .timeout = 300, .fini = cq_proc_cleanup)
                  S_CLAIMS);
     cr_assert_eq(cq_proc_status_field(cl.frontend, "intr", "documents"), 20);
     cr_assert_eq(cq_proc_status_field(cl.frontend, "intr", "complete"), 1);
-    ids = s_distinct_ids(out, &lines);
+    ids = cq_proc_distinct_ids(out, &lines);
     cr_assert_eq(lines, S_CLAIMS);
     cr_assert_eq(ids, S_CLAIMS);
 
@@ -485,7 +401,7 @@ Test(cli_guides, ctrl_c_then_resume, .timeout = 300, .fini = cq_proc_cleanup)
                                 "holds"),
               "%s", r.err);
     cq_run_free(&r);
-    ids = s_distinct_ids(out37, &lines);
+    ids = cq_proc_distinct_ids(out37, &lines);
     cr_assert_eq(lines, S_CLAIMS);
     cr_assert_eq(ids, S_CLAIMS);
     cr_assert_eq(cq_proc_status_field(cl.frontend, "intr", "claims"), S_CLAIMS);
@@ -530,7 +446,7 @@ Test(cli_guides, no_workers_is_said, .timeout = 120, .fini = s_broker_stop)
     close(fd);
     s_wait_text(log, "no workers are registered", 30000);
     kill(sub.pid, SIGTERM);
-    st = s_exit_code(&sub, 20000);
+    st = cq_proc_wait_exit(&sub, 20000);
     char *text = cq_test_read(log, NULL);
     cr_assert_eq(st, 130, "exit %d: %s", st, text);
     //  (no --batch given: the resume command names the one made up)

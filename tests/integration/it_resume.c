@@ -19,92 +19,6 @@
 #define S_CLAIMS 400 // 20 documents of 20 claims (--chunk 20)
 #define S_DOCS 20
 
-static size_t
-s_lines(const char *path)
-{
-    size_t n = 0, len;
-    char *t = cq_test_read(path, &len);
-    if (t == NULL)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        n += t[i] == '\n';
-    free(t);
-    return n;
-}
-
-//  The distinct claim ids of a decisions file; every line must be whole
-//  JSON (and the file end with a newline).
-static size_t
-s_distinct_ids(const char *path, size_t *lines)
-{
-    size_t len;
-    char *t = cq_test_read(path, &len);
-    cr_assert_not_null(t, "%s", path);
-    cr_assert(len == 0 || t[len - 1] == '\n', "%s ends mid-line", path);
-    json_t *ids = json_object();
-    *lines = 0;
-    for (char *p = t, *nl; *p; p = nl + 1) {
-        nl = strchr(p, '\n');
-        cr_assert_not_null(nl);
-        *nl = '\0';
-        json_error_t e;
-        json_t *d = json_loads(p, 0, &e);
-        cr_assert_not_null(d, "not JSON (%s): %s", e.text, p);
-        const char *id = json_string_value(json_object_get(d, "claim_id"));
-        cr_assert_not_null(id, "%s", p);
-        json_object_set_new(ids, id, json_true());
-        json_decref(d);
-        (*lines)++;
-    }
-    size_t n = json_object_size(ids);
-    json_decref(ids);
-    free(t);
-    return n;
-}
-
-//  Polls (bounded) until path has at least n lines.
-static void
-s_wait_lines(const char *path, size_t n, int timeout_ms)
-{
-    for (int i = 0; i < timeout_ms / 10 && s_lines(path) < n; i++)
-        usleep(10000);
-    cr_assert_geq(s_lines(path), n, "%s: %zu lines", path, s_lines(path));
-}
-
-//  Waits (bounded) for c to exit; its exit code.
-static int
-s_exit_code(cq_child_t *c, int timeout_ms)
-{
-    for (int i = 0; i < timeout_ms / 10 && !cq_child_exited(c); i++)
-        usleep(10000);
-    cr_assert(cq_child_exited(c), "still running");
-    int st = c->status;
-    cq_child_stop(c, SIGKILL, 0);
-    return st;
-}
-
-//  The line after "to resume it, run" in a submit's messages, split into
-//  argv (its arguments hold no spaces here).
-static int
-s_resume_argv(char *text, char **argv, int max)
-{
-    char *p = strstr(text, "to resume it, run");
-    cr_assert_not_null(p, "%s", text);
-    p = strchr(p, '\n');
-    cr_assert_not_null(p);
-    p++;
-    cr_assert(strncmp(p, "  ", 2) == 0, "%s", p);
-    p += 2;
-    char *nl = strchr(p, '\n');
-    if (nl)
-        *nl = '\0';
-    int n = 0;
-    for (char *t = strtok(p, " "); t && n < max - 1; t = strtok(NULL, " "))
-        argv[n++] = t;
-    argv[n] = NULL;
-    return n;
-}
-
 //  Ctrl-C once the first document's decisions are in --output (the worker
 //  is slow: 10 ms a claim), then the printed command.
 Test(resume, sends_only_what_the_broker_lacks, .timeout = 300,
@@ -147,14 +61,15 @@ Test(resume, sends_only_what_the_broker_lacks, .timeout = 300,
     cq_child_t sub;
     cr_assert_eq(cq_child_spawn(&sub, argv, fd), 0);
     close(fd);
-    s_wait_lines(out, 20, 60000); // the first document is written
+    cr_assert(cq_proc_wait_lines(out, 20, 60000)); // the first document
     kill(sub.pid, SIGINT);
-    int st = s_exit_code(&sub, 20000);
+    int st = cq_proc_wait_exit(&sub, 20000);
     char *text = cq_test_read(log, NULL);
     cr_assert_eq(st, 130, "exit %d: %s", st, text);
     cr_assert(strstr(text, "interrupted: batch resume-1 is open"), "%s", text);
     size_t lines;
-    cr_assert_lt(s_distinct_ids(out, &lines), S_CLAIMS, "finished already");
+    cr_assert_lt(cq_proc_distinct_ids(out, &lines), S_CLAIMS,
+                 "finished already");
     long long before =
         cq_proc_status_field(cl.frontend, "resume-1", "documents");
     cr_assert_gt(before, 0);
@@ -163,7 +78,7 @@ Test(resume, sends_only_what_the_broker_lacks, .timeout = 300,
 
     //  the printed command, as printed (the same --output)
     char *rargv[64];
-    cr_assert_geq(s_resume_argv(text, rargv, 64), 3);
+    cr_assert_geq(cq_proc_resume_argv(text, rargv, 64), 3);
     cq_run_t r;
     cr_assert(cq_test_run(rargv, NULL, 120, &r) == 0);
     cr_assert_eq(r.status, 0, "resume: %s", r.err);
@@ -196,7 +111,7 @@ Test(resume, sends_only_what_the_broker_lacks, .timeout = 300,
                  S_CLAIMS);
     cr_assert_eq(cq_proc_status_field(cl.frontend, "resume-1", "complete"), 1);
     //  --output: every claim's decision, each once
-    size_t ids = s_distinct_ids(out, &lines);
+    size_t ids = cq_proc_distinct_ids(out, &lines);
     cr_assert_eq(lines, S_CLAIMS);
     cr_assert_eq(ids, S_CLAIMS);
 
@@ -210,7 +125,7 @@ Test(resume, sends_only_what_the_broker_lacks, .timeout = 300,
                             "already received (not sent again)"),
               "%s", r.err);
     cq_run_free(&r);
-    ids = s_distinct_ids(out, &lines);
+    ids = cq_proc_distinct_ids(out, &lines);
     cr_assert_eq(lines, S_CLAIMS);
     cr_assert_eq(ids, S_CLAIMS);
     cr_assert_eq(cq_proc_counter(cl.frontend, "docs_resubmitted"), 0);

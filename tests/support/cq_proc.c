@@ -310,3 +310,90 @@ cq_proc_restart_broker(cq_cluster_t *cl)
         fprintf(stderr, "restart broker: %s\n", diag.msg);
     return rc;
 }
+
+//  ---- what `claimq submit` leaves behind --------------------------------
+
+size_t
+cq_proc_count_lines(const char *path)
+{
+    size_t n = 0, len;
+    char *t = cq_test_read(path, &len);
+    if (t == NULL)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        n += t[i] == '\n';
+    free(t);
+    return n;
+}
+
+size_t
+cq_proc_distinct_ids(const char *path, size_t *lines)
+{
+    *lines = 0;
+    size_t len;
+    char *t = cq_test_read(path, &len);
+    if (t == NULL)
+        return (size_t)-1;
+    size_t n = (size_t)-1;
+    json_t *ids = json_object();
+    if (len == 0 || t[len - 1] == '\n') {
+        bool ok = true;
+        for (char *p = t, *nl; ok && *p; p = nl + 1) {
+            nl = strchr(p, '\n');
+            *nl = '\0';
+            json_t *d = json_loads(p, 0, NULL);
+            const char *id = json_string_value(json_object_get(d, "claim_id"));
+            ok = id != NULL;
+            if (ok)
+                json_object_set_new(ids, id, json_true());
+            json_decref(d);
+            (*lines)++;
+        }
+        if (ok)
+            n = json_object_size(ids);
+    }
+    json_decref(ids);
+    free(t);
+    return n;
+}
+
+bool
+cq_proc_wait_lines(const char *path, size_t n, int timeout_ms)
+{
+    for (int i = 0; i < timeout_ms / 10; i++) {
+        if (cq_proc_count_lines(path) >= n)
+            return true;
+        usleep(10000);
+    }
+    return cq_proc_count_lines(path) >= n;
+}
+
+int
+cq_proc_wait_exit(cq_child_t *c, int timeout_ms)
+{
+    for (int i = 0; i < timeout_ms / 10 && !cq_child_exited(c); i++)
+        usleep(10000);
+    int st = cq_child_exited(c) ? c->status : -1;
+    cq_child_stop(c, SIGKILL, 0);
+    return st;
+}
+
+int
+cq_proc_resume_argv(char *text, char **argv, int max)
+{
+    char *p = strstr(text, "to resume it, run");
+    if (p == NULL || (p = strchr(p, '\n')) == NULL ||
+        strncmp(p + 1, "  ", 2) != 0)
+        return -1;
+    p += 3;
+    char *nl = strchr(p, '\n');
+    if (nl)
+        *nl = '\0';
+    int n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(p, " ", &save); t && n < max - 1;
+         t = strtok_r(NULL, " ", &save))
+        argv[n++] = t;
+    argv[n] = NULL;
+    return n;
+}

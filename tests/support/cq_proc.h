@@ -67,4 +67,20 @@ long long cq_proc_worker_field(const char *frontend, const char *node,
 long long cq_proc_status_field(const char *frontend, const char *batch,
                                const char *field);
 
+//  ---- what `claimq submit` leaves behind --------------------------------
+
+//  Lines in a file (0 when it cannot be read).
+size_t cq_proc_count_lines(const char *path);
+//  The distinct claim ids of a decisions file, *lines its lines; (size_t)-1
+//  when a line is not JSON with a claim_id or the file ends mid-line.
+size_t cq_proc_distinct_ids(const char *path, size_t *lines);
+//  Polls (every 10 ms, up to timeout_ms) until path has n lines or more.
+bool cq_proc_wait_lines(const char *path, size_t n, int timeout_ms);
+//  Waits up to timeout_ms for c to exit: its exit status, or -1 when it
+//  was still running (it is killed).
+int cq_proc_wait_exit(cq_child_t *c, int timeout_ms);
+//  The command printed after "to resume it, run" in a submit's messages,
+//  split into argv in place (its arguments hold no spaces); argc, or -1.
+int cq_proc_resume_argv(char *text, char **argv, int max);
+
 #endif
