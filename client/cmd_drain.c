@@ -1,6 +1,7 @@
 //  claimq drain NODE: a worker's shards move to the others, it finishes
 //  what it holds and stops (exit 0); with --wait, until it has.
 #include "bclient.h"
+#include "broker_ep.h"
 #include "cmds.h"
 #include "log.h"
 #include "opts.h"
@@ -23,14 +24,17 @@ s_help(void)
            "ledger and exits 0. Nothing is lost or decided twice.\n\n"
            "options:\n"
            "  --wait         wait until the worker has left (or --timeout)\n"
-           "  --broker URL   broker frontend (default $CLAIMQ_BROKER, else\n"
-           "                 %s)\n"
+           "  --broker URL   broker frontend, tcp://HOST:PORT or ipc://PATH\n"
+           "                 (default $CLAIMQ_BROKER, else a local `claimq\n"
+           "                 up`'s: the endpoints file in $CLAIMQ_DIR, else\n"
+           "                 claimq-data; else %s)\n"
            "  --timeout S    seconds to wait for the broker, and with --wait\n"
            "                 for the worker to leave, 1..86400 (default 5;\n"
            "                 with --wait 600)\n"
            "  -h, --help     this help\n\n"
            "exit codes: 0 draining (with --wait: left), 1 no such worker,\n"
-           "            2 usage, 4 broker unreachable or --wait timed out\n",
+           "            2 usage, 3 the address is the broker's worker\n"
+           "            endpoint, 4 broker unreachable or --wait timed out\n",
            CQ_BROKER_DEFAULT);
 }
 
@@ -90,15 +94,17 @@ cq_cmd_drain(int argc, char **argv)
     if (timeout_s == 0)
         timeout_s = wait ? 600 : 5;
     int req_ms = timeout_s < 5 ? timeout_s * 1000 : 5000;
-    const char *ep = cq_bclient_endpoint(broker);
-    cq_bclient_t *c = cq_bclient_new(ep);
+    cq_broker_ep_t bep;
+    cq_bclient_t *c;
+    int ex = cq_broker_ep_connect("drain", broker, &bep, &c);
+    if (ex != CQ_EXIT_OK)
+        return ex;
     cq_msg_drain_reply_t r;
-    int rc = c ? cq_bclient_drain(c, node, &r, req_ms) : CQ_EIO;
+    int rc = cq_bclient_drain(c, node, &r, req_ms);
     if (rc != 0) {
-        fprintf(stderr, "claimq drain: broker unreachable at %s (%s)\n", ep,
-                cq_strerror(rc));
+        ex = cq_broker_ep_fail("drain", &bep, cq_bclient_why(c), rc);
         cq_bclient_destroy(&c);
-        return CQ_EXIT_TIMEOUT;
+        return ex;
     }
     if (r.status != 0) {
         fprintf(stderr, "claimq drain: %s\n", r.message);

@@ -1,6 +1,7 @@
 //  claimq shards: the broker's shard map (owner, queue depth, in flight,
 //  last move), as a table on a terminal or JSON (jansson).
 #include "bclient.h"
+#include "broker_ep.h"
 #include "cmds.h"
 #include "opts.h"
 
@@ -25,12 +26,15 @@ s_help(void)
            "  --json         JSON even on a terminal\n"
            "  --all          the table lists every shard (default: a line\n"
            "                 per owner)\n"
-           "  --broker URL   broker frontend (default $CLAIMQ_BROKER, else\n"
-           "                 %s)\n"
+           "  --broker URL   broker frontend, tcp://HOST:PORT or ipc://PATH\n"
+           "                 (default $CLAIMQ_BROKER, else a local `claimq\n"
+           "                 up`'s: the endpoints file in $CLAIMQ_DIR, else\n"
+           "                 claimq-data; else %s)\n"
            "  --timeout S    seconds to wait for the broker, 1..86400\n"
            "                 (default 5)\n"
            "  -h, --help     this help\n\n"
-           "exit codes: 0 ok, 2 usage, 4 broker unreachable\n",
+           "exit codes: 0 ok, 2 usage, 3 the address is the broker's worker\n"
+           "endpoint, 4 broker unreachable\n",
            CQ_BROKER_DEFAULT);
 }
 
@@ -167,16 +171,19 @@ cq_cmd_shards(int argc, char **argv)
     }
     if (optind != argc)
         goto usage;
-    const char *ep = cq_bclient_endpoint(broker);
-    cq_bclient_t *c = cq_bclient_new(ep);
+    cq_broker_ep_t bep;
+    cq_bclient_t *c;
+    int ex = cq_broker_ep_connect("shards", broker, &bep, &c);
+    if (ex != CQ_EXIT_OK)
+        return ex;
     cq_msg_shards_reply_t r;
-    int rc = c ? cq_bclient_shards(c, &r, timeout_s * 1000) : CQ_EIO;
-    cq_bclient_destroy(&c);
+    int rc = cq_bclient_shards(c, &r, timeout_s * 1000);
     if (rc != 0) {
-        fprintf(stderr, "claimq shards: broker unreachable at %s (%s)\n", ep,
-                cq_strerror(rc));
-        return CQ_EXIT_TIMEOUT;
+        ex = cq_broker_ep_fail("shards", &bep, cq_bclient_why(c), rc);
+        cq_bclient_destroy(&c);
+        return ex;
     }
+    cq_bclient_destroy(&c);
     if (json || !isatty(1))
         s_json(&r);
     else

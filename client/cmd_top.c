@@ -3,6 +3,7 @@
 //  comes from the broker (WORKERS): throughput, queues per stage, each
 //  node's load and lag, pended and quarantined counts.
 #include "bclient.h"
+#include "broker_ep.h"
 #include "cmds.h"
 #include "opts.h"
 
@@ -37,15 +38,18 @@ s_help(void)
            "q (or Ctrl-C) quits. When stdout is not a terminal it prints one\n"
            "plain snapshot per interval (--count of them; default 1).\n\n"
            "options:\n"
-           "  --broker URL    broker frontend (default $CLAIMQ_BROKER, else\n"
-           "                  %s)\n"
+           "  --broker URL    broker frontend, tcp://HOST:PORT or ipc://PATH\n"
+           "                  (default $CLAIMQ_BROKER, else a local `claimq\n"
+           "                  up`'s: the endpoints file in $CLAIMQ_DIR, else\n"
+           "                  claimq-data; else %s)\n"
            "  --interval S    seconds between refreshes, 1..3600 (default 1)\n"
            "  --count N       snapshots, then exit (default: until q on a\n"
            "                  terminal, 1 otherwise)\n"
            "  --timeout S     seconds to wait for the broker, 1..86400\n"
            "                  (default 5)\n"
            "  -h, --help      this help\n\n"
-           "exit codes: 0 ok, 2 usage, 4 broker unreachable\n",
+           "exit codes: 0 ok, 2 usage, 3 the address is the broker's worker\n"
+           "endpoint, 4 broker unreachable\n",
            CQ_BROKER_DEFAULT);
 }
 
@@ -182,10 +186,12 @@ cq_cmd_top(int argc, char **argv)
     bool tty = isatty(1) && isatty(0);
     if (count < 0)
         count = tty ? 0 : 1; // 0: until q
-    const char *ep = cq_bclient_endpoint(broker);
-    cq_bclient_t *c = cq_bclient_new(ep);
-    if (c == NULL)
-        return CQ_EXIT_FAIL;
+    cq_broker_ep_t bep;
+    cq_bclient_t *c;
+    int ex = cq_broker_ep_connect("top", broker, &bep, &c);
+    if (ex != CQ_EXIT_OK)
+        return ex;
+    const char *ep = bep.ep;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
@@ -210,9 +216,7 @@ cq_cmd_top(int argc, char **argv)
         if (rc != 0) {
             if (tty)
                 fputs("\033[H\033[2J", stdout);
-            fprintf(stderr, "claimq top: broker unreachable at %s (%s)\n", ep,
-                    cq_strerror(rc));
-            result = CQ_EXIT_TIMEOUT;
+            result = cq_broker_ep_fail("top", &bep, cq_bclient_why(c), rc);
             break;
         }
         double now = s_now();

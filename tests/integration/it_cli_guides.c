@@ -191,6 +191,14 @@ Test(cli_guides, up_is_found_by_the_readme_lines, .timeout = 180,
     cr_assert(strstr(r.out, "\"node\": \"w1\", \"state\": \"live\""), "%s",
               r.out);
     cq_run_free(&r);
+    st = cq_proc_claimq(&r, 20, "shards", NULL);
+    cr_assert_eq(st, 0, "shards: %s", r.err);
+    cr_assert(strstr(r.out, "\"owner\":\"w1\""), "%s", r.out);
+    cq_run_free(&r);
+    st = cq_proc_claimq(&r, 20, "top", "--count", "1", NULL);
+    cr_assert_eq(st, 0, "top: %s", r.err);
+    cr_assert(strstr(r.out, "w1"), "%s", r.out);
+    cq_run_free(&r);
 
     //  explicit wins: $CLAIMQ_BROKER over the file, --broker over both
     setenv("CLAIMQ_BROKER", S_NOBODY, 1);
@@ -230,11 +238,10 @@ Test(cli_guides, urls_without_a_scheme_are_usage_errors, .timeout = 60)
 {
     unsetenv("CLAIMQ_BROKER");
     cq_run_t r;
-    const char *verbs[][2] = {{"status", "b1"},
-                              {"results", "b1"},
-                              {"workers", NULL},
-                              {"batches", NULL},
-                              {"submit", "/dev/null"}};
+    const char *verbs[][2] = {{"status", "b1"},  {"results", "b1"},
+                              {"workers", NULL}, {"batches", NULL},
+                              {"shards", NULL},  {"top", NULL},
+                              {"drain", "w1"},   {"submit", "/dev/null"}};
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {
         int st = cq_proc_claimq(&r, 20, verbs[i][0], "--broker",
                                 "127.0.0.1:5555", verbs[i][1], NULL);
