@@ -52,7 +52,8 @@ const char *const cqb_kname[K_COUNT] = {
     "history_sent",     "journal_commits",
     "journal_failures", "refused_full",
     "workers_paused",   "node_id_refused",
-    "wrong_endpoint"};
+    "wrong_endpoint",   "recorded",
+    "record_failures"};
 
 uint64_t
 cqb_str_hash(const char *s)
@@ -86,6 +87,8 @@ cq_broker_config_default(cq_broker_config_t *cfg)
     cfg->intake_lease_ms = 30000;
     cfg->max_intake_ms = 10 * 60 * 1000;
     cfg->retain_days = 30;
+    cfg->record_max_bytes = (uint64_t)1 << 30;
+    cfg->record_files = 4;
 }
 
 static zsock_t *
@@ -177,6 +180,8 @@ cq_broker_new(const cq_broker_config_t *cfg, cq_diag_t *diag)
         cq_deque_init(&self->shards[s].q);
     }
     if (cqb_restore(self, diag) != 0)
+        goto out_destroy;
+    if (cfg->record_path && cqb_record_open(self, diag) != 0)
         goto out_destroy;
     if (self->journal && cq_journal_start(self->journal) != 0) {
         cq_diag_set(diag, CQ_EIO, 0, "cannot start the journal's writer");
@@ -327,6 +332,7 @@ cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop)
         for (uint32_t i = 0; i < self->n_clients; i++)
             cqb_client_flush(self, i);
         cqb_outbox_send(self);
+        cqb_record_flush(self);
         if (self->now >= next_tick) {
             cqb_workers_tick(self);
             cqb_clients_tick(self);
@@ -358,6 +364,7 @@ cq_broker_destroy(cq_broker_t **self_p)
     zsock_destroy(&self->front_sock);
     zsock_destroy(&self->back_sock);
     cq_journal_close(&self->journal);
+    cqb_record_close(self);
     for (uint32_t i = 0; i < self->n_workers; i++)
         cq_mpw_free(&self->workers[i].out);
     free(self->workers);

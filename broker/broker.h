@@ -45,6 +45,10 @@ typedef struct {
     uint32_t max_intake_ms;    // extensions stop here (default 10 min)
     uint32_t retain_days;      // finished batches older than this leave
                                // the journal's hot tables (default 30)
+    const char *record_path;   // capture file (record.c), or NULL
+    uint64_t record_max_bytes; // a capture file rotates past this (1 GiB)
+    uint32_t record_files;     // capture files kept, rotated ones included
+                               // (default 4)
 } cq_broker_config_t;
 
 typedef struct cq_broker cq_broker_t;

@@ -185,6 +185,7 @@ typedef struct {
     uint32_t first_record;
     int32_t received_date;
     bool received_set; // the date came from the submitter
+    int64_t arrived;   // wall ms its SUBMIT arrived (this run; capture)
     uint64_t size;
     zmq_msg_t data; // the document, until its intake is done
     bool has_data;
@@ -337,6 +338,8 @@ enum {
     K_WORKERS_PAUSED,
     K_NODE_ID_REFUSED,
     K_WRONG_ENDPOINT,
+    K_RECORDED,
+    K_RECORD_FAILURES,
     K_COUNT
 };
 extern const char *const cqb_kname[K_COUNT];
@@ -354,13 +357,14 @@ struct cq_broker {
     int64_t now;                              // ms, monotonic
     int64_t wall;                             // ms since 1970
 
-    cq_journal_t *journal; // NULL: in memory only (no --journal)
-    uint64_t dec_seq;      // decisions journaled (their order)
-    uint32_t next_result;  // the journal's next results row
-    uint64_t intake_seq;   // documents admitted (their order)
-    uint64_t epoch;        // start count on this journal (1 without one)
-    uint64_t committed;    // journal records committed (UINT64_MAX: none)
-    bool journal_full;     // the last commit failed: hold everything
+    cq_journal_t *journal;         // NULL: in memory only (no --journal)
+    struct cq_cap_writer *capture; // --record, or NULL
+    uint64_t dec_seq;              // decisions journaled (their order)
+    uint32_t next_result;          // the journal's next results row
+    uint64_t intake_seq;           // documents admitted (their order)
+    uint64_t epoch;     // start count on this journal (1 without one)
+    uint64_t committed; // journal records committed (UINT64_MAX: none)
+    bool journal_full;  // the last commit failed: hold everything
     char journal_why[CQ_PROTO_MSG_LEN];
     int64_t journal_retry; // ms: next commit attempt while failing
 
@@ -423,6 +427,18 @@ struct cq_broker {
 
 //  ---- broker.c -----------------------------------------------------------
 uint64_t cqb_str_hash(const char *s);
+
+//  ---- record.c: the capture (--record) ---------------------------------
+//  Opens cfg.record_path. Returns 0, or CQ_EIO / CQ_EPROTO with diag.
+int cqb_record_open(cq_broker_t *self, cq_diag_t *diag);
+//  Document di was received (its receipt goes out).
+void cqb_record_doc(cq_broker_t *self, uint32_t di);
+//  The claim at (doc, index) reached its end (dec NULL: failed).
+void cqb_record_decision(cq_broker_t *self, uint32_t doc, uint32_t index,
+                         const uint8_t *dec, size_t len);
+//  End of a turn: what was recorded goes to the file.
+void cqb_record_flush(cq_broker_t *self);
+void cqb_record_close(cq_broker_t *self);
 
 //  ---- catalog.c: batches, documents, claims ----------------------------
 uint32_t cqb_batch_find(cq_broker_t *self, const char *id, bool add);

@@ -91,6 +91,8 @@ cqb_claim_final(cq_broker_t *self, uint32_t cid)
     uint32_t doc = c->ref_doc, index = c->ref_index, r = c->more_refs;
     for (;;) {
         s_count_decided(self, self->docs[doc]->batch, c);
+        cqb_record_decision(self, doc, index,
+                            c->state == C_DECIDED ? c->dec : NULL, c->dec_len);
         cqb_notify(self, doc, index, c->state == C_DECIDED ? c->dec : NULL,
                    c->dec_len);
         if (r == S_NONE)
@@ -334,6 +336,8 @@ s_admit(cq_broker_t *self, uint32_t di)
         cqb_claim_t *c = &self->claims[d->cids[i]];
         if (c->state == C_DECIDED || c->state == C_FAILED) {
             s_count_decided(self, d->batch, c);
+            cqb_record_decision(
+                self, di, i, c->state == C_DECIDED ? c->dec : NULL, c->dec_len);
             cqb_notify(self, di, i, c->state == C_DECIDED ? c->dec : NULL,
                        c->dec_len);
         }

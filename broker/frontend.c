@@ -228,6 +228,7 @@ cqb_release_receipts(cq_broker_t *self)
             m.doc_ids[i] = r->docs[i];
             cqb_doc_t *d = self->docs[r->docs[i]];
             if (r->fresh[i] && d->state == D_WAIT_RECEIPT) {
+                cqb_record_doc(self, r->docs[i]);
                 d->state = D_QUEUED;
                 cq_deque_push_back(&self->intake_q, r->docs[i]);
                 self->intake_q_bytes += d->size;
@@ -381,6 +382,7 @@ s_on_submit(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         d->received_set = m->received_date != CQ_DATE_NONE;
         d->received_date = d->received_set ? m->received_date : today;
         d->size = m->docs[i].size;
+        d->arrived = self->wall;
         zmq_msg_init(&d->data);
         zmq_msg_move(&d->data, part);
         d->has_data = true;

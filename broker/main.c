@@ -48,6 +48,15 @@ s_help(void)
         "                       stay (resubmissions, member history); their\n"
         "                       documents go, and `claimq status` of such a\n"
         "                       batch says not found\n"
+        "  --record FILE        append every document received (batch,\n"
+        "                       name, received date, format, bytes, arrival\n"
+        "                       time) and every decision to the capture\n"
+        "                       FILE, for `claimq replay`. It holds patient\n"
+        "                       data: created 0600 (docs/loadtest.md)\n"
+        "  --record-max-mb N    FILE rotates to FILE.1 ... past N MiB\n"
+        "                       (default 1024)\n"
+        "  --record-files K     capture files kept, FILE included (default\n"
+        "                       4; the oldest is deleted)\n"
         "  --shards N           virtual shards S (default %d, max %d)\n"
         "  --heartbeat-ms N     heartbeat to workers (default 1000); a worker\n"
         "                       silent for 3 of its own intervals is dead\n"
@@ -72,7 +81,7 @@ s_help(void)
         "  -h, --help           this help\n"
         "  -V, --version        version\n\n"
         "exit codes: 0 stopped by a signal, 2 usage, 3 setup (cannot bind,\n"
-        "            journal unusable or corrupt)\n",
+        "            journal unusable or corrupt, capture file unusable)\n",
         CQ_SHARDS_DEFAULT, CQ_SHARDS_MAX, CQ_PROTO_MAX_FRAME);
 }
 
@@ -119,6 +128,9 @@ main(int argc, char **argv)
         {"intake-lease-ms", required_argument, NULL, 'I'},
         {"max-intake-ms", required_argument, NULL, 'M'},
         {"retain-days", required_argument, NULL, 'R'},
+        {"record", required_argument, NULL, 'c'},
+        {"record-max-mb", required_argument, NULL, 'C'},
+        {"record-files", required_argument, NULL, 'k'},
         {"log-level", required_argument, NULL, 'l'},
         {"log-format", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
@@ -192,6 +204,21 @@ main(int argc, char **argv)
                 return cq_opt_bad_value(S_PROG, "--retain-days", optarg,
                                         "0..36500");
             cfg.retain_days = (uint32_t)v;
+            break;
+        case 'c':
+            cfg.record_path = optarg;
+            break;
+        case 'C':
+            if (!s_num(optarg, 1, 1048576, &v))
+                return cq_opt_bad_value(S_PROG, "--record-max-mb", optarg,
+                                        "1..1048576");
+            cfg.record_max_bytes = (uint64_t)v << 20;
+            break;
+        case 'k':
+            if (!s_num(optarg, 1, 1000, &v))
+                return cq_opt_bad_value(S_PROG, "--record-files", optarg,
+                                        "1..1000");
+            cfg.record_files = (uint32_t)v;
             break;
         case 'l': {
             int lv = cq_log_level_parse(optarg);

@@ -15,11 +15,13 @@
 #include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define S_PROG "claimq bench e2e"
@@ -27,37 +29,49 @@
 static void
 s_help(void)
 {
-    printf("usage: claimq bench e2e [--claims N] [--workers N] [--json]\n\n"
-           "Generates N claims (claimq gen's data), starts a broker and W\n"
-           "workers on 127.0.0.1 (the programs next to this one), the broker\n"
-           "journaling in the scratch directory (receipts follow its fsync),\n"
-           "submits the claims as JSON Lines and waits for every decision.\n"
-           "Reports\n"
-           "claims/s and the p50 / p99 latency from a claim's document being\n"
-           "sent to its decision arriving, next to a raw ZeroMQ probe run\n"
-           "first in the same command: max(N, 100000) requests of 400 bytes\n"
-           "through a\n"
-           "ROUTER/DEALER proxy to W echoing REP sockets, --probe-window in\n"
-           "flight (threads of this process), and the disk's fdatasync rate\n"
-           "in the scratch directory (400-byte appends for 1 s).\n\n"
-           "options:\n"
-           "  --claims N        claims (default 20000)\n"
-           "  --workers N       worker nodes (default 2)\n"
-           "  --window N        documents in flight (default 32: a durable\n"
-           "                    receipt costs a journal commit per document\n"
-           "                    round trip; fewer in flight measure latency,\n"
-           "                    not capacity)\n"
-           "  --chunk N         claims per document (default 128)\n"
-           "  --credit N        claims each worker holds (default 1024)\n"
-           "  --probe-window N  requests in flight in the probe (default 100)\n"
-           "  --keep DIR        keep the data, journal and ledgers in DIR\n"
-           "  --no-journal      the broker keeps its state in memory (the\n"
-           "                    path without fsync; not durable)\n"
-           "  --json            one JSON object on stdout: claims, workers,\n"
-           "                    claims_per_s, p50_ms, p99_ms, durable,\n"
-           "                    fdatasync_per_s, raw_per_s, raw_p50_ms,\n"
-           "                    raw_p99_ms, ratio\n"
-           "  -h, --help        this help\n");
+    printf(
+        "usage: claimq bench e2e [--claims N] [--workers N] [--json]\n"
+        "                        [--peers [--peers-dir DIR]]\n\n"
+        "Generates N claims (claimq gen's data), starts a broker and W\n"
+        "workers on 127.0.0.1 (the programs next to this one), the broker\n"
+        "journaling in the scratch directory (receipts follow its fsync),\n"
+        "submits the claims as JSON Lines and waits for every decision.\n"
+        "Reports\n"
+        "claims/s and the p50 / p99 latency from a claim's document being\n"
+        "sent to its decision arriving, next to a raw ZeroMQ probe run\n"
+        "first in the same command: max(N, 100000) requests of 400 bytes\n"
+        "through a\n"
+        "ROUTER/DEALER proxy to W echoing REP sockets, --probe-window in\n"
+        "flight (threads of this process), and the disk's fdatasync rate\n"
+        "in the scratch directory (400-byte appends for 1 s).\n\n"
+        "options:\n"
+        "  --claims N        claims (default 20000)\n"
+        "  --workers N       worker nodes (default 2)\n"
+        "  --window N        documents in flight (default 32: a durable\n"
+        "                    receipt costs a journal commit per document\n"
+        "                    round trip; fewer in flight measure latency,\n"
+        "                    not capacity)\n"
+        "  --chunk N         claims per document (default 128)\n"
+        "  --credit N        claims each worker holds (default 1024)\n"
+        "  --probe-window N  requests in flight in the probe (default 100)\n"
+        "  --keep DIR        keep the data, journal and ledgers in DIR\n"
+        "  --no-journal      the broker keeps its state in memory (the\n"
+        "                    path without fsync; not durable)\n"
+        "  --peers           then run the peer queues of bench/peers (Redis\n"
+        "                    Streams, RabbitMQ quorum, Beanstalkd; the same\n"
+        "                    number of 400-byte durable messages, 2\n"
+        "                    consumers, acks) and print claimq's figure\n"
+        "                    beside theirs (docs/loadtest.md)\n"
+        "  --peers-dir DIR   where the peer scripts are (default\n"
+        "                    $CLAIMQ_PEERS_DIR, else bench/peers of the\n"
+        "                    source tree this program was built in)\n"
+        "  --json            one JSON object on stdout: claims, workers,\n"
+        "                    claims_per_s, p50_ms, p99_ms, durable,\n"
+        "                    fdatasync_per_s, raw_per_s, raw_p50_ms,\n"
+        "                    raw_p99_ms, ratio; with --peers also peers\n"
+        "                    (one object per peer, as its script printed\n"
+        "                    it), best_peer, vs_best_peer\n"
+        "  -h, --help        this help\n");
 }
 
 static int
@@ -255,13 +269,72 @@ s_rmrf(const char *dir)
     return system(cmd);
 }
 
+//  The peer scripts' driver: DIR/run for --peers-dir, $CLAIMQ_PEERS_DIR,
+//  or bench/peers of the source tree (beside or above this program's
+//  directory: a build directory inside the source tree).
+static int
+s_peers_script(const char *dir, char *out, size_t n)
+{
+    const char *env = getenv("CLAIMQ_PEERS_DIR");
+    char self[4096];
+    const char *cand[4] = {dir, dir ? NULL : env, NULL, NULL};
+    char up1[4200], up0[4200];
+    if (!dir && cq_cluster_self_dir(self, sizeof self) == 0) {
+        snprintf(up1, sizeof up1, "%s/../bench/peers", self);
+        snprintf(up0, sizeof up0, "%s/bench/peers", self);
+        cand[2] = up1;
+        cand[3] = up0;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (cand[i] == NULL)
+            continue;
+        snprintf(out, n, "%s/run", cand[i]);
+        if (access(out, X_OK) == 0)
+            return 0;
+        if (dir)
+            break;
+    }
+    return CQ_ENOTFOUND;
+}
+
+//  Runs the peers' driver (one JSON line a peer on its stdout; its stderr
+//  passes through) and collects the lines. NULL-safe when it fails: an
+//  empty array, and a message.
+static json_t *
+s_peers(const char *run, long messages, bool quiet)
+{
+    char cmd[4600];
+    snprintf(cmd, sizeof cmd, "'%s' --messages %ld", run, messages);
+    if (!quiet)
+        fprintf(stderr, "%s: running the peers (%s)\n", S_PROG, cmd);
+    json_t *a = json_array();
+    FILE *p = popen(cmd, "r");
+    if (p == NULL) {
+        fprintf(stderr, "%s: --peers: %s: %s\n", S_PROG, run, strerror(errno));
+        return a;
+    }
+    char line[4096];
+    while (fgets(line, sizeof line, p)) {
+        json_t *o = json_loads(line, 0, NULL);
+        if (o && json_is_object(o) && json_object_get(o, "peer"))
+            json_array_append_new(a, o);
+        else
+            json_decref(o);
+    }
+    int st = pclose(p);
+    if (st != 0)
+        fprintf(stderr, "%s: --peers: %s exited with status %d\n", S_PROG, run,
+                WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    return a;
+}
+
 int
 cq_bench_e2e(int argc, char **argv)
 {
     long claims = 20000, workers = 2, window = 32, chunk = 128, credit = 1024,
          probe_window = 100;
-    const char *keep = NULL;
-    bool json = false, journal = true;
+    const char *keep = NULL, *peers_dir = NULL;
+    bool json = false, journal = true, peers = false;
     static const struct option opts[] = {
         {"claims", required_argument, NULL, 'n'},
         {"workers", required_argument, NULL, 'w'},
@@ -272,6 +345,8 @@ cq_bench_e2e(int argc, char **argv)
         {"keep", required_argument, NULL, 'k'},
         {"json", no_argument, NULL, 'j'},
         {"no-journal", no_argument, NULL, 'J'},
+        {"peers", no_argument, NULL, 'P'},
+        {"peers-dir", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
@@ -309,6 +384,14 @@ cq_bench_e2e(int argc, char **argv)
             break;
         case 'J':
             journal = false;
+            break;
+        case 'P':
+            peers = true;
+            break;
+        case 'D':
+            peers_dir = optarg;
+            peers = true;
+            bad = false;
             break;
         case 'h':
             s_help();
@@ -390,6 +473,16 @@ cq_bench_e2e(int argc, char **argv)
         }
     }
 
+    char peers_run[4300] = "";
+    if (peers && s_peers_script(peers_dir, peers_run, sizeof peers_run) != 0) {
+        fprintf(stderr,
+                "%s: --peers: no peer scripts (bench/peers/run) found%s%s; "
+                "give --peers-dir DIR\n",
+                S_PROG, peers_dir ? " in " : "", peers_dir ? peers_dir : "");
+        cq_sdocs_free(&docs);
+        cq_buf_free(&text);
+        return CQ_EXIT_SETUP;
+    }
     //  1. the raw probe, alone on the machine
     //  (at least 100,000 requests: shorter runs measure the warm-up)
     long probe_n = claims < 100000 ? 100000 : claims;
@@ -450,6 +543,20 @@ cq_bench_e2e(int argc, char **argv)
     double per_s = res.elapsed_s > 0 ? (double)res.decided / res.elapsed_s : 0;
     double p50 = s_pct(lat.lat, lat.n, 0.50), p99 = s_pct(lat.lat, lat.n, 0.99);
     double ratio = probe.per_s > 0 ? per_s / probe.per_s : 0;
+    //  3. the peers, one after the other, alone on the machine
+    json_t *pv = peers ? s_peers(peers_run, claims, json) : NULL;
+    double best = 0;
+    const char *best_name = NULL;
+    size_t pi;
+    json_t *pe;
+    json_array_foreach(pv, pi, pe)
+    {
+        double v = json_number_value(json_object_get(pe, "per_s"));
+        if (v > best) {
+            best = v;
+            best_name = json_string_value(json_object_get(pe, "peer"));
+        }
+    }
     if (json) {
         char fs[32];
         snprintf(fs, sizeof fs, fsyncs >= 0 ? "%.0f" : "null", fsyncs);
@@ -458,10 +565,21 @@ cq_bench_e2e(int argc, char **argv)
                "\"durable\": %s, \"fdatasync_per_s\": %s, "
                "\"raw_per_s\": %.0f, \"raw_p50_ms\": %.3f, "
                "\"raw_p99_ms\": %.3f, \"ratio\": %.3f, \"window\": %ld, "
-               "\"chunk\": %ld}\n",
+               "\"chunk\": %ld",
                claims, (unsigned long long)res.decided, workers, per_s, p50,
                p99, res.durable ? "true" : "false", fs, probe.per_s, probe.p50,
                probe.p99, ratio, window, chunk);
+        if (pv) {
+            char *ps = json_dumps(pv, JSON_COMPACT);
+            printf(", \"peers\": %s, \"best_peer\": ", ps ? ps : "[]");
+            free(ps);
+            if (best_name)
+                printf("\"%s\", \"vs_best_peer\": %.3f", best_name,
+                       per_s / best);
+            else
+                printf("null, \"vs_best_peer\": null");
+        }
+        printf("}\n");
     } else {
         printf("e2e:   %llu claims, %ld workers: %.0f claims/s, p50 %.1f ms, "
                "p99 %.1f ms (%s)\n",
@@ -477,7 +595,28 @@ cq_bench_e2e(int argc, char **argv)
             printf("disk:  fdatasync rate not measured in %s (%s)\n", dir,
                    cq_strerror((int)fsyncs));
         printf("ratio: e2e / raw = %.3f\n", ratio);
+        json_array_foreach(pv, pi, pe)
+        {
+            const char *nm = json_string_value(json_object_get(pe, "peer"));
+            json_t *sk = json_object_get(pe, "skipped");
+            if (sk) {
+                printf("peer:  %-16s skipped: %s\n", nm ? nm : "?",
+                       json_string_value(sk));
+                continue;
+            }
+            double v = json_number_value(json_object_get(pe, "per_s"));
+            printf("peer:  %-16s %.0f msgs/s, p50 %.1f ms, p99 %.1f ms "
+                   "(claimq durable e2e / it = %.2f)\n",
+                   nm ? nm : "?", v,
+                   json_number_value(json_object_get(pe, "p50_ms")),
+                   json_number_value(json_object_get(pe, "p99_ms")),
+                   v > 0 ? per_s / v : 0);
+        }
+        if (best_name)
+            printf("best peer: %s; claimq / it = %.2f\n", best_name,
+                   per_s / best);
     }
+    json_decref(pv);
     free(lat.lat);
     if (stop_rc != 0)
         fprintf(stderr, "claimq bench e2e: a process did not stop cleanly\n");

@@ -28,7 +28,7 @@ s_help(void)
 {
     printf("usage: claimq up --plan FILE --members FILE [--workers N] "
            "[--dir DIR] [--no-journal]\n"
-           "                 [--log-format text|json]\n\n"
+           "                 [--record FILE] [--log-format text|json]\n\n"
            "Starts a local broker and N worker nodes (w1..wN) as child\n"
            "processes on 127.0.0.1, the programs next to this one\n"
            "(claimq-broker, claimq-worker). Prints one line on stdout once\n"
@@ -61,6 +61,9 @@ s_help(void)
            "                    restart of the broker loses every batch\n"
            "                    (documents, claims and decisions not yet\n"
            "                    fetched)\n"
+           "  --record FILE     the broker records what it receives and\n"
+           "                    decides to the capture FILE (`claimq\n"
+           "                    replay`; it holds patient data, 0600)\n"
            "  --frontend EP     client endpoint (default tcp://127.0.0.1:*,\n"
            "                    a port the kernel picks)\n"
            "  --credit N        claims each worker holds (default 1024)\n"
@@ -97,9 +100,11 @@ cq_cmd_up(int argc, char **argv)
         {"credit", required_argument, NULL, 'c'},
         {"no-journal", no_argument, NULL, 'J'},
         {"log-format", required_argument, NULL, 'F'},
+        {"record", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     bool journal = true;
+    const char *bargs[3] = {NULL, NULL, NULL};
     int ch;
     while ((ch = cq_getopt(argc, argv, "h", opts, "claimq up")) != -1) {
         switch (ch) {
@@ -129,6 +134,11 @@ cq_cmd_up(int argc, char **argv)
             break;
         case 'J':
             journal = false;
+            break;
+        case 'r':
+            bargs[0] = "--record";
+            bargs[1] = optarg;
+            o.broker_args = bargs;
             break;
         case 'F': {
             int lf = cq_log_format_parse(optarg);

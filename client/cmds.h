@@ -37,6 +37,8 @@ int cq_cmd_ledger(int argc, char **argv);
 int cq_cmd_drain(int argc, char **argv);
 int cq_cmd_shards(int argc, char **argv);
 int cq_cmd_top(int argc, char **argv);
+int cq_cmd_capture(int argc, char **argv);
+int cq_cmd_replay(int argc, char **argv);
 
 //  Benchmarks, dispatched by `claimq bench NAME`.
 int cq_bench_adjudicate(int argc, char **argv);

@@ -481,6 +481,8 @@ s_submit(s_run_t *r, size_t first, uint32_t n, int kind)
     m->req_id = cq_bclient_next_id(r->c);
     cq_strlcpy(m->batch_id, r->o->batch_id, sizeof m->batch_id);
     m->received_date = r->o->received_set ? r->o->received_date : CQ_DATE_NONE;
+    if (r->o->received_dates)
+        m->received_date = r->o->received_dates[first];
     zmq_msg_t parts[S_SUBMIT_DOCS];
     for (uint32_t k = 0; k < n; k++) {
         const cq_sdoc_t *sd = &r->docs->v[first + k];
@@ -546,10 +548,21 @@ s_send_new(s_run_t *r)
     } else {
         size_t bytes = 0;
         double now = s_now();
+        const cq_submit_opts_t *o = r->o;
         while (end < r->docs->n && !r->l[end].held &&
-               r->in_flight < r->o->window && s_fits(r, first, end, bytes)) {
+               r->in_flight < o->window && s_fits(r, first, end, bytes) &&
+               (o->send_at == NULL || o->sched_t0 + o->send_at[end] <= now) &&
+               (o->received_dates == NULL || end == first ||
+                o->received_dates[end] == o->received_dates[first])) {
             bytes += r->docs->v[end].len;
             r->l[end].sent_at = now;
+            if (o->send_at) {
+                double due = o->sched_t0 + o->send_at[end];
+                r->l[end].sent_at = due;
+                r->res->last_lag_ms = now - due;
+                if (now - due > r->res->max_lag_ms)
+                    r->res->max_lag_ms = now - due;
+            }
             end++;
             r->in_flight++;
         }
@@ -671,11 +684,14 @@ s_on_receipt(s_run_t *r, const cq_wire_msg_t *in)
     }
     if (!m->durable)
         r->res->durable = false;
+    double now = s_now();
     for (uint32_t i = 0; i < p.n; i++) {
         size_t li = p.first + i;
         r->l[li].id = m->doc_ids[i];
         cq_u64map_put(&r->ids, m->doc_ids[i], (uint32_t)li);
         r->res->docs++;
+        if (r->o->on_receipt)
+            r->o->on_receipt(r->o->arg, li, now - r->l[li].sent_at);
         if (!r->o->wait && r->in_flight > 0)
             r->in_flight--;
     }
@@ -1219,6 +1235,10 @@ s_tick(s_run_t *r)
     if (!r->res->reachable && r->probe_since > 0 && now - r->t0 > first_ms &&
         now - r->probe_since >= probe_ms)
         return CQ_ETIMEDOUT;
+    //  (paced: waiting for the next document's time is not a stall)
+    if (o->send_at && r->next < r->docs->n && r->in_flight == 0 &&
+        o->sched_t0 + o->send_at[r->next] > now)
+        r->last_progress = now;
     if (o->timeout_ms > 0 && now - r->last_progress > o->timeout_ms)
         return CQ_ETIMEDOUT;
     if (r->walk.active && now - r->walk.sent_at > S_WALK_MS)
@@ -1252,6 +1272,12 @@ s_tick(s_run_t *r)
         (r->probe_at == 0 || now - r->probe_at > S_PROBE_MS))
         return s_probe(r);
     return 0;
+}
+
+double
+cq_submit_clock(void)
+{
+    return s_now();
 }
 
 int
@@ -1292,7 +1318,12 @@ cq_submit_run(cq_bclient_t *c, const cq_sdocs_t *docs,
             break;
         if ((o->wait ? r.completed == docs->n : r.rcvd == docs->n) && r.sealed)
             break;
-        int k = cq_bclient_recv(c, in, 100);
+        int wait_ms = 100;
+        if (o->send_at && r.have_done && !r.has_new && r.next < docs->n) {
+            double due = o->sched_t0 + o->send_at[r.next] - s_now();
+            wait_ms = due <= 0 ? 0 : due < 100 ? (int)due + 1 : 100;
+        }
+        int k = cq_bclient_recv(c, in, wait_ms);
         if (k == 0) {
             r.last_msg = s_now();
             res->reachable = true;

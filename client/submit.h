@@ -86,6 +86,19 @@ typedef struct {
     //  it holds count as received, their decisions are replayed. A broker
     //  that does not answer HAVE within a moment gets every document.
     bool resume;
+    //  (replay) open-loop pacing: document i is not sent before
+    //  sched_t0 + send_at[i] (ms, on cq_submit_clock's clock), and its
+    //  latencies count from then, not from when it went (a cluster that
+    //  cannot keep up shows as latency, not as a slower sender). NULL:
+    //  send as the window allows.
+    const double *send_at;
+    double sched_t0;
+    //  per document received dates (CQ_DATE_NONE: the broker's), or NULL;
+    //  documents with different dates never share a SUBMIT
+    const int32_t *received_dates;
+    //  Called when a document's receipt arrives, with the ms since it was
+    //  sent (or scheduled).
+    void (*on_receipt)(void *arg, size_t doc, double latency_ms);
 } cq_submit_opts_t;
 
 typedef struct {
@@ -114,7 +127,13 @@ typedef struct {
     uint32_t workers_live;   // as the broker said last (STATUS)
     uint64_t held;           // (resume) documents the broker held already:
                              // received, not sent again
+    double max_lag_ms;       // (send_at) the latest a document went after
+                             // its time
+    double last_lag_ms;      // ... and how late the last one went
 } cq_submit_result_t;
+
+//  The clock of send_at / sched_t0: monotonic ms.
+double cq_submit_clock(void);
 
 //  Sends every document and (with wait) collects every decision, each
 //  claim counted once. Returns 0 (res->interrupted: *o->stop ended it),

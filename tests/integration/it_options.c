@@ -112,6 +112,8 @@ s_programs(s_prog_t *progs, size_t max)
     for (size_t i = 0; i < 3 && n < max; i++)
         progs[n++] =
             (s_prog_t){.bin = "claimq", .words = {"ledger", ledger_subs[i]}};
+    if (n < max)
+        progs[n++] = (s_prog_t){.bin = "claimq", .words = {"capture", "info"}};
     progs[n++] = (s_prog_t){.bin = "claimq-broker"};
     progs[n++] = (s_prog_t){.bin = "claimq-worker"};
     for (size_t i = 0; i < n; i++)
