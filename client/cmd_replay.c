@@ -117,6 +117,7 @@ typedef struct {
     double last_lag_ms;   // ... at the last document sent
     atomic_ulong sent;    // documents receipted (progress)
     atomic_ulong answers; // decisions received (progress)
+    double last_answer;   // cq_submit_clock() of the last decision
     //  differences: counted by change, the first few kept
     json_t *changes; // {"accept CO-45 -> reject CO-97": n}
     json_t *kept;    // the first S_KEEP_DIFFS
@@ -148,6 +149,7 @@ typedef struct {
     cq_hist_t receipt, decision;
     cq_decision_t rec; // scratch: the recorded decision
     uint64_t same, differ, explained, unrecorded, failed, docs_failed;
+    double last_answer;
     char batch_id[CQ_BATCH_ID_LEN];
 } s_job_t;
 
@@ -248,6 +250,7 @@ s_on_decision(void *arg, size_t doc, uint32_t index, const cq_decision_t *d,
     s_job_t *j = arg;
     cq_hist_add_ms(&j->decision, latency_ms);
     atomic_fetch_add(&j->t->answers, 1);
+    j->last_answer = cq_submit_clock();
     if (d == NULL) {
         j->failed++;
         return;
@@ -391,6 +394,8 @@ s_job_run(s_run_t *run, s_target_t *t, const cq_capbatch_t *b)
     t->differ += j->differ;
     t->explained += j->explained;
     t->unrecorded += j->unrecorded;
+    if (j->last_answer > t->last_answer)
+        t->last_answer = j->last_answer;
     if (res.max_lag_ms > t->max_lag_ms)
         t->max_lag_ms = res.max_lag_ms;
     if (res.last_lag_ms > t->last_lag_ms)
@@ -447,8 +452,17 @@ s_lat_json(const cq_hist_t *h)
                      cq_hist_ms(h, 1.0));
 }
 
+//  How long after the last document was due its last decision came: the
+//  cluster's backlog at the end of the schedule.
+static double
+s_drain_s(const s_target_t *t, double end_at)
+{
+    return t->last_answer > end_at ? (t->last_answer - end_at) / 1000.0 : 0;
+}
+
 static json_t *
-s_target_json(const s_target_t *t, double elapsed_s, double offered)
+s_target_json(const s_target_t *t, double elapsed_s, double offered,
+              double end_at)
 {
     json_t *o = json_object();
     json_object_set_new(o, "target", json_string(t->label));
@@ -463,6 +477,7 @@ s_target_json(const s_target_t *t, double elapsed_s, double offered)
     json_object_set_new(o, "offered_docs_per_s", json_real(offered));
     json_object_set_new(o, "behind_max_s", json_real(t->max_lag_ms / 1000.0));
     json_object_set_new(o, "behind_last_s", json_real(t->last_lag_ms / 1000.0));
+    json_object_set_new(o, "drain_s", json_real(s_drain_s(t, end_at)));
     json_object_set_new(o, "receipt", s_lat_json(&t->receipt));
     json_object_set_new(o, "decision", s_lat_json(&t->decision));
     json_object_set_new(o, "errors",
@@ -499,7 +514,8 @@ s_cmp_change(const void *a, const void *b)
 }
 
 static void
-s_target_text(const s_target_t *t, double elapsed_s, double offered)
+s_target_text(const s_target_t *t, double elapsed_s, double offered,
+              double end_at)
 {
     printf("%s %s:\n", t->label, t->ep.ep);
     printf("  decided     %llu of %llu claims (%llu documents) in %.1f s: "
@@ -514,6 +530,11 @@ s_target_text(const s_target_t *t, double elapsed_s, double offered)
         printf("  schedule    fell behind: up to %.1f s late (the last "
                "document %.1f s); the latencies below include it\n",
                t->max_lag_ms / 1000.0, t->last_lag_ms / 1000.0);
+    double drain = s_drain_s(t, end_at);
+    if (drain >= 1.0)
+        printf("  backlog     the cluster fell behind: its last decision came "
+               "%.1f s after the last document was due\n",
+               drain);
     printf("  latency ms  %8s %8s %8s %8s %8s\n", "p50", "p90", "p99", "p99.9",
            "max");
     const cq_hist_t *h[2] = {&t->receipt, &t->decision};
@@ -859,15 +880,15 @@ cq_cmd_replay(int argc, char **argv)
                             json_integer(set.truncated));
         json_t *a = json_array();
         for (int k = 0; k < n_targets; k++)
-            json_array_append_new(a,
-                                  s_target_json(&targets[k], elapsed, offered));
+            json_array_append_new(a, s_target_json(&targets[k], elapsed,
+                                                   offered, run.t0 + span_ms));
         json_object_set_new(o, "targets", a);
         json_dumpf(o, stdout, JSON_COMPACT);
         printf("\n");
         json_decref(o);
     } else {
         for (int k = 0; k < n_targets; k++)
-            s_target_text(&targets[k], elapsed, offered);
+            s_target_text(&targets[k], elapsed, offered, run.t0 + span_ms);
         if (set.corrupt)
             printf("note: %llu damaged records of the capture were skipped; "
                    "claims after a lost document may decide otherwise than "

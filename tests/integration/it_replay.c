@@ -375,6 +375,9 @@ Test(replay, open_loop_latency_includes_the_queueing, .timeout = 400,
     double p50 = s_num(t, "decision.p50_ms"), mx = s_num(t, "decision.max_ms");
     cr_assert_geq(p50, 2300.0, "p50 %.0f ms: the queueing is missing", p50);
     cr_assert_geq(mx, 4800.0, "max %.0f ms", mx);
+    //  the backlog at the end of the schedule is said
+    cr_assert_geq(s_num(t, "drain_s"), 4.5, "drain %.1f s",
+                  s_num(t, "drain_s"));
     json_decref(o);
     cq_run_free(&r);
 
