@@ -768,7 +768,7 @@ cq_cmd_replay(int argc, char **argv)
         0) {
         fprintf(stderr, "%s: %s\n", S_PROG, diag.msg);
         ex = CQ_EXIT_SETUP;
-        goto out;
+        goto out_set;
     }
     if (diff) {
         targets[n_targets - 1].diff = fopen(diff, "w");
@@ -910,7 +910,6 @@ cq_cmd_replay(int argc, char **argv)
     free(run.dates);
 out_set:
     cq_capset_free(&set);
-out:
     for (int k = 0; k < n_targets; k++)
         s_target_free(&targets[k]);
     return ex;

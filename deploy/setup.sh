@@ -14,6 +14,7 @@ PACKAGES=(
     libcriterion-dev valgrind
     python3-jsonschema
     tmux iproute2 redis-server python3-redis
+    rabbitmq-server python3-pika beanstalkd
 )
 
 missing=()
@@ -25,8 +26,31 @@ if [ ${#missing[@]} -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     echo "setup: installing ${missing[*]}" >&2
+    # Installing a server package (redis-server, rabbitmq-server, beanstalkd)
+    # starts its system service on Debian. None is wanted: the peer
+    # benchmarks (bench/peers/) start their own instances on free loopback
+    # ports, and a service would hold the default ports and run on. A policy-rc.d exiting 101 makes invoke-rc.d and
+    # deb-systemd-invoke refuse the start; it is created only if there is
+    # none, and removed afterwards only if created here.
+    policy=/usr/sbin/policy-rc.d
+    made_policy=""
+    unmake_policy() {
+        if [ -n "$made_policy" ]; then
+            $SUDO rm -f "$policy"
+            made_policy=""
+        fi
+    }
+    if [ ! -e "$policy" ] && [ ! -L "$policy" ]; then
+        printf '#!/bin/sh\n# deploy/setup.sh: no service starts during its apt-get install\nexit 101\n' |
+            $SUDO tee "$policy" >/dev/null
+        $SUDO chmod 755 "$policy"
+        made_policy=1
+    fi
+    trap unmake_policy EXIT
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
+    unmake_policy
+    trap - EXIT
 fi
 
 [ "${1:-}" = "--no-build" ] && exit 0
