@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -202,4 +203,12 @@ Test(readme, offline_and_distributed_blocks_run_as_written, .timeout = 900)
               "demo-1.835 is not an X12 interchange");
     cr_assert_not_null(strstr(x835, "ST*835*"));
     free(x835);
+
+    //  what the load-test block promises: a capture, 0600, that replayed
+    //  with every decision as recorded (the block's replay exits 0 only so)
+    struct stat st;
+    snprintf(path, sizeof path, "%s/traffic.cap", dir);
+    cr_assert_eq(stat(path, &st), 0, "no traffic.cap");
+    cr_assert_eq(st.st_mode & 0777, 0600);
+    cr_assert_gt(st.st_size, 1000000);
 }
