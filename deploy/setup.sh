@@ -29,9 +29,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     # Installing a server package (redis-server, rabbitmq-server, beanstalkd)
     # starts its system service on Debian. None is wanted: the peer
     # benchmarks (bench/peers/) start their own instances on free loopback
-    # ports, and a service would hold the default ports and run on. A policy-rc.d exiting 101 makes invoke-rc.d and
-    # deb-systemd-invoke refuse the start; it is created only if there is
-    # none, and removed afterwards only if created here.
+    # ports, and a service would hold the default ports and run on. A
+    # policy-rc.d exiting 101 makes invoke-rc.d and deb-systemd-invoke refuse
+    # the start; it is created only if there is none, and removed afterwards
+    # only if created here.
     policy=/usr/sbin/policy-rc.d
     made_policy=""
     unmake_policy() {

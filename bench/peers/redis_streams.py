@@ -10,7 +10,7 @@ kernel-picked free port in a scratch directory, stops only that process
    "p99_ms": ..., "fsync": "always"}
 Usage: redis_streams.py [--messages N] [--pipeline K]
 Needs Debian's redis-server and python3-redis."""
-import argparse, json, shutil, socket, subprocess, tempfile, time
+import argparse, json, shutil, signal, socket, subprocess, tempfile, time
 
 def free_port():
     s = socket.socket()
@@ -19,7 +19,11 @@ def free_port():
     s.close()
     return port
 
+def on_term(signum, frame):
+    raise KeyboardInterrupt  # (the finally: below stops our redis-server)
+
 def main():
+    signal.signal(signal.SIGTERM, on_term)
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=200000)
     ap.add_argument("--pipeline", type=int, default=128,
