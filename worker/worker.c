@@ -286,8 +286,14 @@ s_try_resume(cq_worker_t *self)
 
 //  ---- adjudication ----------------------------------------------------------
 
-//  Decides every ADJUDICATE waiting, commits the ledger once, then sends
+//  Decides the ADJUDICATEs waiting, commits the ledger once, then sends
 //  the RESULTs: a decision leaves the node only after it is in the ledger.
+//  A round takes at most S_ROUND_CLAIMS claims: every claim of a round
+//  waits for the round's commit, so a round as large as the credit (1024)
+//  made a claim wait for up to a thousand others at moderate load (p99
+//  submit -> decision 88 ms at half of peak, against 38 ms with rounds of
+//  256; the credit stays large, so the broker keeps the node fed).
+#define S_ROUND_CLAIMS 256
 static int
 s_adjudicate(cq_worker_t *self)
 {
@@ -308,7 +314,8 @@ s_adjudicate(cq_worker_t *self)
     bool cut = false;    // message `done` answered in part
     uint32_t cut_at = 0; // its items decided so far
     for (uint32_t i = 0; i < self->n_pending && failed == 0; i++) {
-        if (n_claims > 0 && cq_wire_now_ms() - t0 >= budget)
+        if (n_claims > 0 &&
+            (n_claims >= S_ROUND_CLAIMS || cq_wire_now_ms() - t0 >= budget))
             break;
         cq_mpw_t *out = &self->results[i];
         cq_mpw_reset(out);
@@ -352,7 +359,8 @@ s_adjudicate(cq_worker_t *self)
             cq_proto_result_add(out, cid, 0, &self->decision);
             n++;
             n_claims++;
-            if (m.items.next < m.items.n && cq_wire_now_ms() - t0 >= budget) {
+            if (m.items.next < m.items.n && (n_claims >= S_ROUND_CLAIMS ||
+                                             cq_wire_now_ms() - t0 >= budget)) {
                 cut = true;
                 break;
             }
