@@ -557,7 +557,7 @@ s_help(void)
         "distributed system is tested against.\n"
         "\n"
         "FILES are claim documents: JSON (one claim, an array, or JSON "
-        "Lines), X12 837,\nor scanned CMS-1500 forms (PNG, JPEG, TIFF); a "
+        "Lines), X12 837,\nor scanned CMS-1500 forms (PNG, JPEG, TIFF, PDF); a "
         "directory means every regular\nfile in it, sorted by name; - reads "
         "standard input.\n"
         "\n"

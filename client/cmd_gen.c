@@ -128,7 +128,7 @@ s_help(void)
     printf(
         "usage: claimq gen --out DIR [--claims N] [--members N] [--seed S]\n"
         "                  [--received-date YYYY-MM-DD] [--payer ID] [--x12]\n"
-        "                  [--paper N [--tiff] [--dpi D] [--skew DEG] "
+        "                  [--paper N [--tiff | --pdf] [--dpi D] [--skew DEG] "
         "[--noise X]\n"
         "                  [--blur S]]\n"
         "\n"
@@ -144,8 +144,8 @@ s_help(void)
         "CMS-1500,\n"
         "                 rendered as scanned forms (form-000001.png ..., "
         "or\n"
-        "                 forms.tif with --tiff); what each form holds is "
-        "in\n"
+        "                 forms.tif with --tiff, forms.pdf with --pdf); what "
+        "each form holds is in\n"
         "                 forms/.truth/ (hidden: `claimq submit forms` "
         "sends the\n"
         "                 images only)\n"
@@ -180,6 +180,11 @@ s_help(void)
         "(1 to 100000)\n"
         "      --tiff               one multi-page G4 TIFF (bitonal) "
         "instead of PNGs\n"
+        "      --pdf                one multi-page PDF instead of PNGs, "
+        "each page the\n"
+        "                           scan as an image at --dpi (what "
+        "scanners and fax\n"
+        "                           servers send)\n"
         "      --dpi D              scan resolution (100 to 600, default "
         "300)\n"
         "      --skew DEG           page rotation (-10 to 10, default 0)\n"
@@ -305,6 +310,7 @@ cq_cmd_gen(int argc, char **argv)
         {"x12", no_argument, NULL, 'x'},
         {"paper", required_argument, NULL, 'P'},
         {"tiff", no_argument, NULL, 'T'},
+        {"pdf", no_argument, NULL, 'F'},
         {"dpi", required_argument, NULL, 'D'},
         {"skew", required_argument, NULL, 'K'},
         {"noise", required_argument, NULL, 'N'},
@@ -370,6 +376,9 @@ cq_cmd_gen(int argc, char **argv)
             s_paper.tiff = true;
             s_paper.bitonal = true;
             break;
+        case 'F':
+            s_paper.pdf = true;
+            break;
         case 'D':
             if (!s_number(optarg, 100, 600, &v))
                 return s_usage("--dpi: '%s' is not 100 to 600", optarg);
@@ -400,6 +409,8 @@ cq_cmd_gen(int argc, char **argv)
             return CQ_EXIT_USAGE;
         }
     }
+    if (s_paper.tiff && s_paper.pdf)
+        return s_usage("--tiff and --pdf: one or the other");
     if (optind < argc)
         return s_usage("unexpected argument '%s'", argv[optind]);
     if (!paper_seed)

@@ -48,29 +48,30 @@ s_on_claim(void *arg, cq_claim_t *c)
 static void
 s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: claimq ocr [--form FILE] [--threshold T] FILE\n\n"
-            "Reads a scanned CMS-1500 (02/12) form (PNG, JPEG or TIFF; a "
-            "multi-page\n"
-            "TIFF holds one form per page) and prints each page's claim as "
-            "one JSON\n"
-            "object per line (docs/formats.md), with an extra \"ocr\" "
-            "key: every\n"
-            "field's raw text, value, confidence and status, and the pend "
-            "reasons.\n"
-            "The output contains the form's patient data.\n\n"
-            "  --form FILE      form template (default: "
-            "schemas/forms/cms1500.json\n"
-            "                   next to the program, or $CQ_FORM)\n"
-            "  --threshold T    pend a field read with confidence below T "
-            "(0-100,\n"
-            "                   default %d)\n"
-            "  -h, --help       this help\n\n"
-            "exit codes: 0 read (fields may still pend), 1 unreadable image "
-            "or file,\n"
-            "            2 usage, 3 setup (no template, no Tesseract "
-            "data)\n",
-            CQ_OCR_THRESHOLD);
+    fprintf(
+        out,
+        "usage: claimq ocr [--form FILE] [--threshold T] FILE\n\n"
+        "Reads a scanned CMS-1500 (02/12) form (PNG, JPEG, TIFF or PDF; a "
+        "multi-page\n"
+        "TIFF or PDF holds one form per page) and prints each page's claim as "
+        "one JSON\n"
+        "object per line (docs/formats.md), with an extra \"ocr\" "
+        "key: every\n"
+        "field's raw text, value, confidence and status, and the pend "
+        "reasons.\n"
+        "The output contains the form's patient data.\n\n"
+        "  --form FILE      form template (default: "
+        "schemas/forms/cms1500.json\n"
+        "                   next to the program, or $CQ_FORM)\n"
+        "  --threshold T    pend a field read with confidence below T "
+        "(0-100,\n"
+        "                   default %d)\n"
+        "  -h, --help       this help\n\n"
+        "exit codes: 0 read (fields may still pend), 1 unreadable image "
+        "or file,\n"
+        "            2 usage, 3 setup (no template, no Tesseract "
+        "data)\n",
+        CQ_OCR_THRESHOLD);
 }
 
 int

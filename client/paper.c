@@ -5,6 +5,7 @@
 #include "mem.h"
 
 #include <cairo.h>
+#include <cairo-pdf.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <leptonica/allheaders.h>
@@ -377,6 +378,45 @@ s_write_text(const char *path, const char *text, size_t len, cq_diag_t *diag)
     return 0;
 }
 
+//  One PDF page: the scan as an image at dpi filling the page.
+static int
+s_pdf_page(cairo_t *cr, PIX *pix, int dpi)
+{
+    PIX *p32 = pixGetDepth(pix) == 32 ? pixClone(pix) : pixConvertTo32(pix);
+    if (p32 == NULL)
+        return CQ_EIO;
+    int w = pixGetWidth(p32), h = pixGetHeight(p32);
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(img);
+        pixDestroy(&p32);
+        return CQ_EIO;
+    }
+    cairo_surface_flush(img);
+    unsigned char *data = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
+    l_uint32 *line = pixGetData(p32);
+    l_int32 wpl = pixGetWpl(p32);
+    for (int y = 0; y < h; y++, line += wpl) {
+        uint32_t *dst = (uint32_t *)(data + (size_t)y * stride);
+        for (int x = 0; x < w; x++) {
+            l_int32 r, g, b;
+            extractRGBValues(line[x], &r, &g, &b);
+            dst[x] = (uint32_t)r << 16 | (uint32_t)g << 8 | (uint32_t)b;
+        }
+    }
+    cairo_surface_mark_dirty(img);
+    pixDestroy(&p32);
+    cairo_save(cr);
+    cairo_scale(cr, 72.0 / dpi, 72.0 / dpi);
+    cairo_set_source_surface(cr, img, 0, 0);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    cairo_show_page(cr);
+    cairo_surface_destroy(img);
+    return cairo_status(cr) == CAIRO_STATUS_SUCCESS ? 0 : CQ_EIO;
+}
+
 int
 cq_paper_write_set(const char *outdir, const cq_form_t *form,
                    const cq_claim_t *claims, size_t n, const cq_paper_opts_t *o,
@@ -402,9 +442,20 @@ cq_paper_write_set(const char *outdir, const cq_form_t *form,
     cq_claim_t *fit = cq_xmalloc(sizeof *fit);
     cq_buf_t json;
     cq_buf_init(&json, CQ_JSON_MAX_DOC);
+    cairo_surface_t *pdf = NULL;
+    cairo_t *pcr = NULL;
     if (o->tiff) {
         snprintf(path, plen, "%s/forms.tif", outdir);
         remove(path);
+        cq_buf_addstr(&json, "[\n");
+    } else if (o->pdf) {
+        snprintf(path, plen, "%s/forms.pdf", outdir);
+        pdf = cairo_pdf_surface_create(path, form->page_w_in * 72.0,
+                                       form->page_h_in * 72.0);
+        if (cairo_surface_status(pdf) != CAIRO_STATUS_SUCCESS)
+            rc = cq_diag_set(diag, CQ_EIO, 0, "paper: cannot write %s", path);
+        else
+            pcr = cairo_create(pdf);
         cq_buf_addstr(&json, "[\n");
     }
     size_t done = 0;
@@ -416,9 +467,12 @@ cq_paper_write_set(const char *outdir, const cq_form_t *form,
         rc = cq_paper_render(form, fit, o, i, &pix, diag);
         if (rc)
             break;
-        if (o->tiff) {
-            snprintf(path, plen, "%s/forms.tif", outdir);
-            if (pixWriteTiff(path, pix, IFF_TIFF_G4, done ? "a" : "w") != 0)
+        if (o->tiff || o->pdf) {
+            snprintf(path, plen, "%s/forms.%s", outdir,
+                     o->tiff ? "tif" : "pdf");
+            if (o->tiff ? pixWriteTiff(path, pix, IFF_TIFF_G4,
+                                       done ? "a" : "w") != 0
+                        : s_pdf_page(pcr, pix, o->dpi) != 0)
                 rc = cq_diag_set(diag, CQ_EIO, 0, "paper: cannot write %s",
                                  path);
             if (done)
@@ -447,7 +501,16 @@ cq_paper_write_set(const char *outdir, const cq_form_t *form,
         if (rc == 0)
             done++;
     }
-    if (rc == 0 && o->tiff && done > 0) {
+    if (pcr) {
+        cairo_destroy(pcr);
+        cairo_surface_finish(pdf);
+        if (rc == 0 && cairo_surface_status(pdf) != CAIRO_STATUS_SUCCESS)
+            rc = cq_diag_set(diag, CQ_EIO, 0,
+                             "paper: cannot write %s/forms.pdf", outdir);
+    }
+    if (pdf)
+        cairo_surface_destroy(pdf);
+    if (rc == 0 && (o->tiff || o->pdf) && done > 0) {
         cq_buf_addstr(&json, "\n]\n");
         snprintf(path, plen, "%s/" CQ_PAPER_TRUTH_DIR "/forms.json", outdir);
         rc = s_write_text(path, json.data, json.len, diag);

@@ -30,6 +30,8 @@ typedef struct {
     uint64_t seed;    // seeds every random choice (default 1)
     bool bitonal;     // threshold to 1 bpp (default false)
     bool tiff;        // write one multi-page G4 TIFF (implies bitonal)
+    bool pdf;         // write one multi-page PDF, each page a scan image
+                      // at its resolution (a scanner's or fax's PDF)
 } cq_paper_opts_t;
 
 //  Defaults: 300 dpi, clean, seed 1, PNG.
@@ -46,7 +48,9 @@ int cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
 //  Writes claims[0..n) as forms into outdir (created if missing):
 //  PNG: form-000001.png, one per claim, with its truth in
 //  outdir/.truth/form-000001.json; TIFF (o->tiff): forms.tif, one G4 page
-//  per claim, with .truth/forms.json holding a JSON array in page order.
+//  per claim, with .truth/forms.json holding a JSON array in page order;
+//  PDF (o->pdf): forms.pdf, one page per claim (the scan as a lossless
+//  image at o->dpi on a Letter page), the truth as for TIFF.
 //  The truth sits in a hidden folder so that `claimq submit outdir` sends
 //  the images only. It is the claim JSON of the claim as fitted to the
 //  form (cq_form_fit_claim: service lines beyond 6 are dropped and

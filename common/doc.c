@@ -28,6 +28,8 @@ cq_doc_sniff(const uint8_t *buf, size_t len)
     if (len >= 4 &&
         (memcmp(buf, "II*\0", 4) == 0 || memcmp(buf, "MM\0*", 4) == 0))
         return CQ_DOC_IMAGE;
+    if (len >= 5 && memcmp(buf, "%PDF-", 5) == 0)
+        return CQ_DOC_IMAGE; // a scanned PDF: pages for the OCR
     size_t i = s_skip_ws(buf, len);
     if (i < len && (buf[i] == '{' || buf[i] == '['))
         return CQ_DOC_JSON;

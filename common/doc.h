@@ -11,7 +11,7 @@ typedef enum {
     CQ_DOC_UNKNOWN = 0,
     CQ_DOC_JSON = 1,  // '{' or '[' first (after whitespace / BOM)
     CQ_DOC_X12 = 2,   // "ISA" first (after whitespace / BOM)
-    CQ_DOC_IMAGE = 3, // PNG, JPEG or TIFF magic
+    CQ_DOC_IMAGE = 3, // PNG, JPEG, TIFF or PDF magic (scanned forms)
 } cq_doc_kind_t;
 
 cq_doc_kind_t cq_doc_sniff(const uint8_t *buf, size_t len);

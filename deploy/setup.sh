@@ -9,7 +9,7 @@ PACKAGES=(
     build-essential cmake pkg-config clang clang-format clang-tidy llvm
     libclang-rt-14-dev
     libzmq3-dev libczmq-dev libmsgpack-dev libsqlite3-dev sqlite3
-    libjansson-dev libssl-dev libcairo2-dev fonts-dejavu-core libtiff-dev
+    libjansson-dev libssl-dev libcairo2-dev fonts-dejavu-core libtiff-dev libpoppler-glib-dev
     libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
     libcriterion-dev valgrind
     python3-jsonschema

@@ -182,14 +182,12 @@ s_tiff_scan(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
 static const char *
 s_sniff_other(const uint8_t *b, size_t len)
 {
-    if (len >= 5 && memcmp(b, "%PDF-", 5) == 0)
-        return "a PDF document, not an image (scan to PNG, JPEG or TIFF)";
     if (len >= 6 &&
         (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0))
-        return "GIF is not supported (use PNG, JPEG or TIFF)";
+        return "GIF is not supported (use PNG, JPEG, TIFF or PDF)";
     if (len >= 2 && b[0] == 'B' && b[1] == 'M')
-        return "BMP is not supported (use PNG, JPEG or TIFF)";
-    return "not a PNG, JPEG or TIFF image";
+        return "BMP is not supported (use PNG, JPEG, TIFF or PDF)";
+    return "not a PNG, JPEG, TIFF or PDF scan";
 }
 
 int
@@ -233,6 +231,8 @@ cq_ocr_decode(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
         pixDestroy(&pix);
         return rc ? rc : 1;
     }
+    if (memcmp(b, "%PDF-", 5) == 0)
+        return cq_ocr_decode_pdf(b, len, o, fn, arg, diag);
     if ((b[0] == 'I' && b[1] == 'I') || (b[0] == 'M' && b[1] == 'M')) {
         int pages = s_tiff_scan(b, len, o, diag);
         if (pages < 0)

@@ -20,6 +20,10 @@ typedef int(cq_ocr_page_fn)(void *arg, int page, struct Pix *pix,
 int cq_ocr_decode(const uint8_t *bytes, size_t len, const cq_ocr_opts_t *o,
                   cq_ocr_page_fn *fn, void *arg, cq_diag_t *diag);
 
+//  cq_ocr_decode for a PDF (ocr_pdf.c): one page per PDF page.
+int cq_ocr_decode_pdf(const uint8_t *bytes, size_t len, const cq_ocr_opts_t *o,
+                      cq_ocr_page_fn *fn, void *arg, cq_diag_t *diag);
+
 //  Silences Leptonica's and libtiff's stderr messages (once, process-wide):
 //  bad input is reported through diag and claims instead.
 void cq_ocr_quiet(void);

@@ -142,3 +142,77 @@ Test(paper, scanned_form_through_a_cluster, .timeout = 300)
     free(dec);
     cr_assert_eq(cq_child_stop(&up, SIGTERM, 60000), 0, "claimq up: exit");
 }
+
+//  Issue 12: a scanned multi-page PDF (what fax servers and clearinghouses
+//  send) through a cluster: one claim, one decision, a page; source "ocr";
+//  each page read at the scan's own resolution (200 dpi here).
+Test(paper, multi_page_pdf_through_a_cluster, .timeout = 300)
+{
+    const char *tmp = cq_test_tmpdir();
+    cr_assert_not_null(tmp);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", tmp);
+    cq_run_t r;
+    int st = cq_proc_claimq(&r, 120, "gen", "--out", dir, "--claims", "40",
+                            "--members", "50", "--paper", "4", "--pdf", "--dpi",
+                            "200", NULL);
+    cr_assert_eq(st, 0, "%s", r.err);
+    cq_run_free(&r);
+    char pdf[1100], truth[1100], out[1100];
+    snprintf(pdf, sizeof pdf, "%s/forms/forms.pdf", dir);
+    snprintf(truth, sizeof truth, "%s/forms/.truth/forms.json", dir);
+    snprintf(out, sizeof out, "%s/decisions.jsonl", dir);
+    size_t len = 0;
+    char *head = cq_test_read(pdf, &len);
+    cr_assert_not_null(head);
+    cr_assert(len > 5 && memcmp(head, "%PDF-", 5) == 0);
+    free(head);
+
+    //  offline first: the pages as claims, at the scan's resolution
+    st = cq_proc_claimq(&r, 120, "ocr", pdf, NULL);
+    cr_assert_eq(st, 0, "%s", r.err);
+    size_t pages = 0;
+    for (const char *q = r.out; *q; q++)
+        pages += *q == '\n';
+    cr_assert_eq(pages, 4, "%s", r.out);
+    cr_assert(strstr(r.out, "\"dpi\": 200"), "%.600s", r.out);
+    cq_run_free(&r);
+
+    cq_child_t up;
+    char fe[256];
+    cr_assert_eq(cq_proc_up(&up, dir, 1, fe, sizeof fe), 0,
+                 "claimq up did not start");
+    st = cq_proc_claimq(&r, 240, "submit", "--broker", fe, "--wait", "--output",
+                        out, "--quiet", "--timeout", "200", pdf, NULL);
+    cr_assert_eq(st, 0, "%s", r.err);
+    cq_run_free(&r);
+    char *dec = cq_test_read(out, NULL);
+    cr_assert_not_null(dec);
+    json_t *t = json_load_file(truth, 0, NULL);
+    cr_assert(json_is_array(t));
+    cr_assert_eq(json_array_size(t), 4);
+    size_t lines = 0;
+    for (const char *q = dec; *q; q++)
+        lines += *q == '\n';
+    cr_assert_eq(lines, 4, "one decision a page:\n%s", dec);
+    size_t i;
+    json_t *c;
+    json_array_foreach(t, i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "claim_id"));
+        json_t *d = s_find(dec, id);
+        cr_assert_not_null(d, "no decision for page %zu (%s):\n%s", i + 1, id,
+                           dec);
+        cr_assert_str_eq(json_string_value(json_object_get(d, "source")),
+                         "ocr");
+        if (strcmp(json_string_value(json_object_get(d, "decision")), "pend") !=
+            0)
+            cr_assert_str_eq(
+                json_string_value(json_object_get(d, "billed")),
+                json_string_value(json_object_get(c, "total_charge")));
+        json_decref(d);
+    }
+    json_decref(t);
+    free(dec);
+    cr_assert_eq(cq_child_stop(&up, SIGTERM, 60000), 0, "claimq up: exit");
+}

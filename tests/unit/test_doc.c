@@ -31,7 +31,8 @@ Test(doc, sniffs_by_content)
     cr_assert_eq(cq_doc_sniff((const uint8_t *)"II*\0", 4), CQ_DOC_IMAGE);
     cr_assert_eq(cq_doc_sniff((const uint8_t *)"\xFF\xD8\xFF\xE0", 4),
                  CQ_DOC_IMAGE);
-    cr_assert_eq(cq_doc_sniff((const uint8_t *)"%PDF-1.7", 8), CQ_DOC_UNKNOWN);
+    cr_assert_eq(cq_doc_sniff((const uint8_t *)"%PDF-1.7", 8), CQ_DOC_IMAGE);
+    cr_assert_eq(cq_doc_sniff((const uint8_t *)"GIF89a", 6), CQ_DOC_UNKNOWN);
     cr_assert_eq(cq_doc_sniff((const uint8_t *)"", 0), CQ_DOC_UNKNOWN);
 }
 
@@ -39,7 +40,7 @@ Test(doc, unknown_format_is_a_clear_error)
 {
     cq_diag_t diag = {0};
     s_sink_t sink = {0};
-    const char *pdf = "%PDF-1.7 renamed";
+    const char *pdf = "GIF89a renamed";
     int rc = cq_doc_decode((const uint8_t *)pdf, strlen(pdf), 0, s_collect,
                            &sink, &diag);
     cr_assert_eq(rc, CQ_EPROTO);

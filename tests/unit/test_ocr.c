@@ -583,7 +583,7 @@ Test(ocr, unreadable_images_are_rejected_clearly, .timeout = 60)
         rnd[i] = (uint8_t)(x >> 16);
     }
     rnd[0] = 'Z';
-    s_expect_reject(ocr, rnd, sizeof rnd, "not a PNG, JPEG or TIFF");
+    s_expect_reject(ocr, rnd, sizeof rnd, "not a PNG, JPEG, TIFF or PDF");
 
     //  corrupt JPEG
     uint8_t jpg[64] = {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I', 'F'};
