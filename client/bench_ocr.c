@@ -3,7 +3,9 @@
 //
 //  Three sets are rendered from the same generated claims (common/gen.h):
 //  clean (300 dpi colour PNG), degraded (200 dpi colour PNG, 1.5 degree
-//  skew, blur, Gaussian and impulse noise) and g4 (200 dpi bitonal, one
+//  skew, blur, Gaussian and impulse noise), upside-down and sideways
+//  (pages fed turned), pdf (scans in a multi-page PDF) and g4 (200 dpi
+//  bitonal, one
 //  multi-page G4 TIFF). For each set it reports pages/s and per-core
 //  ms/page of the pipeline (one process, one thread), the CLI's ms/page
 //  (`tesseract FILE stdout --psm 3 --dpi D`, OMP_THREAD_LIMIT=1) on the
@@ -33,6 +35,8 @@
 #include <unistd.h>
 
 #define S_PROG "claimq bench ocr"
+
+#define S_SETS 6 // clean, degraded, g4, upside-down, sideways, pdf
 
 typedef struct {
     const char *name;      // "clean", "degraded", "g4"
@@ -197,10 +201,11 @@ s_run_ours(s_set_t *set, cq_ocr_t *ocr, const cq_claim_t *truth, size_t n,
                    .ocr = ocr,
                    .cli_pages = cli_pages};
     char path[PATH_MAX + 64];
-    size_t files = set->paper.tiff ? 1 : n;
+    size_t files = set->paper.tiff || set->paper.pdf ? 1 : n;
     for (size_t i = 0; i < files; i++) {
-        if (set->paper.tiff)
-            snprintf(path, sizeof path, "%s/forms.tif", set->dir);
+        if (set->paper.tiff || set->paper.pdf)
+            snprintf(path, sizeof path, "%s/forms.%s", set->dir,
+                     set->paper.tiff ? "tif" : "pdf");
         else
             snprintf(path, sizeof path, "%s/form-%06zu.png", set->dir, i + 1);
         uint8_t *buf;
@@ -271,6 +276,12 @@ s_run_cli(s_set_t *set, const cq_form_t *form, const cq_claim_t *claims,
 {
     char path[PATH_MAX + 128];
     set->cli_ok = true;
+    if (set->paper.pdf) {
+        set->cli_ok = false;
+        cq_strlcpy(set->cli_error, "the tesseract CLI does not read PDF",
+                   sizeof set->cli_error);
+        return;
+    }
     if (set->paper.tiff) {
         //  the same first k pages, as their own multi-page file
         char sub[PATH_MAX + 64];
@@ -328,11 +339,13 @@ s_usage(FILE *out)
             "                        [--threshold T] [--form FILE] "
             "[--keep DIR] [--json]\n"
             "                        [--verbose]\n\n"
-            "Renders N generated claims (default 10) as three sets of "
+            "Renders N generated claims (default 10) as six sets of "
             "CMS-1500 pages\n"
             "(clean 300 dpi PNG; degraded 200 dpi PNG with 1.5 degree skew, "
             "blur and\n"
-            "noise; bitonal 200 dpi G4 TIFF), reads them with the OCR "
+            "noise; bitonal 200 dpi G4 TIFF; upside-down 300 dpi PNG; "
+            "sideways 200 dpi\n"
+            "PNG; 200 dpi scans in a multi-page PDF), reads them with the OCR "
             "pipeline (one\n"
             "thread) and compares every field with the truth; runs the "
             "tesseract CLI\n"
@@ -385,12 +398,12 @@ s_print_text(s_set_t *sets, size_t n, double init_ms)
 {
     printf("claimq bench ocr: Tesseract init %.0f ms (once per thread)\n\n",
            init_ms);
-    printf("%-9s %5s %6s %8s %8s %8s %8s %9s %8s %8s %8s\n", "set", "pages",
+    printf("%-11s %5s %6s %8s %8s %8s %8s %9s %8s %8s %8s\n", "set", "pages",
            "fields", "raw%", "valid%", "accept%", "silent%", "claims-ok%",
            "ms/page", "pages/s", "cpu-ms");
     for (size_t i = 0; i < n; i++) {
         s_set_t *s = &sets[i];
-        printf("%-9s %5zu %6zu %8.2f %8.2f %8.2f %8.3f %9.1f %8.0f %8.2f "
+        printf("%-11s %5zu %6zu %8.2f %8.2f %8.2f %8.3f %9.1f %8.0f %8.2f "
                "%8.0f\n",
                s->name, s->pages, s->fields, s_pct(s->raw_ok, s->fields),
                s_pct(s->val_ok, s->fields), s_pct(s->accepted, s->fields),
@@ -402,7 +415,7 @@ s_print_text(s_set_t *sets, size_t n, double init_ms)
     printf("\nsilent errors: fields accepted without pend that are wrong "
            "(count / accepted)\n");
     for (size_t i = 0; i < n; i++)
-        printf("  %-9s %zu / %zu; claims with no pend: %zu, of which with a "
+        printf("  %-11s %zu / %zu; claims with no pend: %zu, of which with a "
                "wrong value: %zu; unreadable pages: %zu\n",
                sets[i].name, sets[i].silent, sets[i].accepted,
                sets[i].claims_clean, sets[i].claims_clean_wrong,
@@ -412,7 +425,7 @@ s_print_text(s_set_t *sets, size_t n, double init_ms)
     for (size_t i = 0; i < n; i++) {
         s_set_t *s = &sets[i];
         if (!s->cli_ok) {
-            printf("  %-9s CLI not run: %s\n", s->name,
+            printf("  %-11s CLI not run: %s\n", s->name,
                    s->cli_error[0] ? s->cli_error : "--cli-pages 0");
             continue;
         }
@@ -420,13 +433,13 @@ s_print_text(s_set_t *sets, size_t n, double init_ms)
         double ours_cpu = s_div(s->cpu_ms_k, (double)s->pages_k);
         double cli = s_div(s->cli_wall_ms, (double)s->cli_pages);
         double cli_cpu = s_div(s->cli_cpu_ms, (double)s->cli_pages);
-        printf("  %-9s %zu pages: pipeline %.0f ms/page (cpu %.0f), CLI %.0f "
+        printf("  %-11s %zu pages: pipeline %.0f ms/page (cpu %.0f), CLI %.0f "
                "ms/page (cpu %.0f): %.1fx faster (cpu %.1fx)\n",
                s->name, s->cli_pages, ours, ours_cpu, cli, cli_cpu,
                s_div(cli, ours), s_div(cli_cpu, ours_cpu));
     }
     for (size_t i = 0; i < n; i++)
-        printf("\n%-9s %s", sets[i].name, sets[i].desc);
+        printf("\n%-11s %s", sets[i].name, sets[i].desc);
     printf("\n");
 }
 
@@ -617,7 +630,7 @@ cq_bench_ocr(int argc, char **argv)
         }
     }
 
-    s_set_t sets[3] = {
+    s_set_t sets[S_SETS] = {
         {.name = "clean",
          .desc = "300 dpi colour PNG, no skew, no noise; printer "
                  "misregistration up to 0.025 in, placement shift up to "
@@ -628,8 +641,16 @@ cq_bench_ocr(int argc, char **argv)
         {.name = "g4",
          .desc = "200 dpi bitonal G4 multi-page TIFF (threshold 160, grid "
                  "kept), skew 1.0 deg, blur 0.7 px, noise 0.3"},
+        {.name = "upside-down",
+         .desc = "300 dpi colour PNG fed upside down (180 deg), noise 0.2"},
+        {.name = "sideways",
+         .desc = "200 dpi colour PNG fed sideways (90 deg clockwise), "
+                 "skew 0.5 deg, noise 0.3"},
+        {.name = "pdf",
+         .desc = "200 dpi colour scans in one multi-page PDF (lossless "
+                 "images), skew 0.5 deg, noise 0.3"},
     };
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < S_SETS; i++) {
         cq_paper_opts_init(&sets[i].paper);
         sets[i].paper.seed = seed * 3 + (uint64_t)i;
     }
@@ -642,9 +663,19 @@ cq_bench_ocr(int argc, char **argv)
     sets[2].paper.blur = 0.7;
     sets[2].paper.noise = 0.3;
     sets[2].paper.tiff = true;
+    sets[3].paper.turn = 2;
+    sets[3].paper.noise = 0.2;
+    sets[4].paper.dpi = 200;
+    sets[4].paper.turn = 1;
+    sets[4].paper.skew_deg = 0.5;
+    sets[4].paper.noise = 0.3;
+    sets[5].paper.dpi = 200;
+    sets[5].paper.skew_deg = 0.5;
+    sets[5].paper.noise = 0.3;
+    sets[5].paper.pdf = true;
 
     int rc = CQ_EXIT_OK;
-    for (int i = 0; i < 3 && rc == CQ_EXIT_OK; i++) {
+    for (int i = 0; i < S_SETS && rc == CQ_EXIT_OK; i++) {
         s_set_t *s = &sets[i];
         snprintf(s->dir, sizeof s->dir, "%s/%s", base, s->name);
         fprintf(stderr, "claimq bench ocr: rendering %zu %s pages into %s\n", n,
@@ -673,13 +704,13 @@ cq_bench_ocr(int argc, char **argv)
     }
     if (rc == CQ_EXIT_OK) {
         if (json)
-            s_print_json(sets, 3, init_ms, (int)threshold);
+            s_print_json(sets, S_SETS, init_ms, (int)threshold);
         else
-            s_print_text(sets, 3, init_ms);
+            s_print_text(sets, S_SETS, init_ms);
     }
     if (keep == NULL) {
         //  remove the generated files
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < S_SETS; i++) {
             char p[PATH_MAX + 128];
             for (size_t k = 1; k <= n; k++) {
                 snprintf(p, sizeof p, "%s/form-%06zu.png", sets[i].dir, k);
@@ -699,6 +730,8 @@ cq_bench_ocr(int argc, char **argv)
             snprintf(p, sizeof p, "%s/cli", sets[i].dir);
             rmdir(p);
             snprintf(p, sizeof p, "%s/forms.tif", sets[i].dir);
+            unlink(p);
+            snprintf(p, sizeof p, "%s/forms.pdf", sets[i].dir);
             unlink(p);
             snprintf(p, sizeof p, "%s/" CQ_PAPER_TRUTH_DIR "/forms.json",
                      sets[i].dir);

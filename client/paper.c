@@ -281,6 +281,19 @@ s_cleanup_register(void)
     atexit(s_cleanup);
 }
 
+//  The page fed turned `turns` quarter turns clockwise (consumed).
+static PIX *
+s_turn(PIX *pix, int turns)
+{
+    if ((turns & 3) == 0)
+        return pix;
+    PIX *r = pixRotateOrth(pix, turns & 3);
+    if (r == NULL)
+        return pix;
+    pixDestroy(&pix);
+    return r;
+}
+
 int
 cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
                 const cq_paper_opts_t *o, size_t index, PIX **out,
@@ -346,10 +359,10 @@ cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
         PIX *b = pixThresholdToBinary(g, S_BITONAL_THRESH);
         pixDestroy(&g);
         pixSetResolution(b, o->dpi, o->dpi);
-        *out = b;
+        *out = s_turn(b, o->turn);
         return 0;
     }
-    *out = blurred;
+    *out = s_turn(blurred, o->turn);
     return 0;
 }
 

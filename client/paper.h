@@ -30,6 +30,8 @@ typedef struct {
     uint64_t seed;    // seeds every random choice (default 1)
     bool bitonal;     // threshold to 1 bpp (default false)
     bool tiff;        // write one multi-page G4 TIFF (implies bitonal)
+    int turn;         // the page fed turned this many quarter turns
+                      // clockwise (2: upside down; default 0)
     bool pdf;         // write one multi-page PDF, each page a scan image
                       // at its resolution (a scanner's or fax's PDF)
 } cq_paper_opts_t;

@@ -22,6 +22,9 @@ struct cq_ocr {
     cq_ocr_opts_t opts;
     cq_form_t *form;
     TessBaseAPI *api;
+    TessBaseAPI *osd;       // orientation (osd.traineddata), made when first
+                            // needed; NULL
+    bool osd_tried;         // ... and whether it was
     cq_ocr_page_t page;     // the page being reported / last read
     cq_ocr_field_t *fields; // form->n_fields results, reused
     cq_claim_t claim;       // the claim being built
@@ -118,6 +121,10 @@ cq_ocr_destroy(cq_ocr_t **self_p)
     if (self->api != NULL) {
         TessBaseAPIEnd(self->api);
         TessBaseAPIDelete(self->api);
+    }
+    if (self->osd != NULL) {
+        TessBaseAPIEnd(self->osd);
+        TessBaseAPIDelete(self->osd);
     }
     cq_form_destroy(&self->form);
     free(self->fields);
@@ -1329,6 +1336,93 @@ s_emit_invalid(cq_ocr_t *self, int page_no, const char *why)
     return s_deliver(self);
 }
 
+//  ---------------------------------------------------------------------
+//  Orientation: a page that does not register may be turned (scanned
+//  upside down, or sideways). Tesseract's orientation detection
+//  (osd.traineddata) says which way first, on the page at 150 dpi; then
+//  the other quarter turns are tried, and the first under which the form
+//  registers is kept. A page registered as it is costs nothing here.
+
+//  Quarter turns clockwise that Tesseract suggests for pix (1..3), or 0.
+static int
+s_osd_guess(cq_ocr_t *self, PIX *pix)
+{
+    if (!self->osd_tried) {
+        self->osd_tried = true;
+        TessBaseAPI *api = TessBaseAPICreate();
+        const char *vars[] = {"debug_file"};
+        const char *vals[] = {"/dev/null"};
+        if (TessBaseAPIInit4(api, NULL, "osd", OEM_TESSERACT_ONLY, NULL, 0,
+                             (char **)vars, (char **)vals, 1, false) == 0) {
+            TessBaseAPISetPageSegMode(api, PSM_OSD_ONLY);
+            self->osd = api;
+        } else {
+            TessBaseAPIDelete(api);
+            cq_log_notice(NULL, "ocr: no orientation detection "
+                                "(install tesseract-ocr-osd); turned pages "
+                                "are tried every way");
+        }
+    }
+    if (self->osd == NULL)
+        return 0;
+    PIX *g = pixConvertTo8(pix, 0);
+    double f = 150.0 * self->form->page_w_in / pixGetWidth(pix);
+    if (pixGetWidth(pix) > pixGetHeight(pix))
+        f = 150.0 * self->form->page_w_in / pixGetHeight(pix);
+    PIX *small = g && f < 1.0 ? pixScale(g, (float)f, (float)f) : pixClone(g);
+    pixDestroy(&g);
+    if (small == NULL)
+        return 0;
+    TessBaseAPISetImage2(self->osd, small);
+    TessBaseAPISetSourceResolution(self->osd, 150);
+    int deg = 0;
+    float deg_conf = 0, script_conf = 0;
+    const char *script = NULL;
+    int turns = 0;
+    if (TessBaseAPIDetectOrientationScript(self->osd, &deg, &deg_conf, &script,
+                                           &script_conf) &&
+        deg_conf > 1.0f) {
+        //  deg: how far the page is turned counter-clockwise... or the
+        //  turn to undo; either way a guess, checked by registering
+        turns = ((360 - deg) % 360) / 90;
+    }
+    TessBaseAPIClear(self->osd);
+    pixDestroy(&small);
+    return turns;
+}
+
+//  Turns pix until the form registers: p (prepared from pix, not
+//  registered) is replaced by the turned page's. Returns the quarter
+//  turns kept (0: none registered; p is as it was).
+static int
+s_turn(cq_ocr_t *self, PIX *pix, s_prep_t *p)
+{
+    int guess = s_osd_guess(self, pix);
+    int order[4] = {guess, 2, 1, 3};
+    cq_ocr_page_t before = self->page;
+    for (int k = 0; k < 4; k++) {
+        int t = order[k];
+        if (t == 0 || (k > 0 && t == guess))
+            continue;
+        PIX *rot = pixRotateOrth(pix, t);
+        if (rot == NULL)
+            continue;
+        s_prep_t q;
+        const char *err = NULL;
+        int rc = s_prepare(self, rot, &q, &err);
+        pixDestroy(&rot);
+        if (rc == 0 && self->page.registered) {
+            s_prep_free(p);
+            *p = q;
+            return t;
+        }
+        if (rc == 0)
+            s_prep_free(&q);
+        self->page = before;
+    }
+    return 0;
+}
+
 static int
 s_on_page(void *arg, int page_no, PIX *pix, const char *why)
 {
@@ -1344,6 +1438,16 @@ s_on_page(void *arg, int page_no, PIX *pix, const char *why)
     const char *err = NULL;
     if (s_prepare(self, pix, &p, &err) != 0)
         return s_emit_invalid(self, page_no, err);
+    if (!self->page.registered) {
+        int turns = s_turn(self, pix, &p);
+        self->page.turned_deg = 90 * turns;
+        if (turns) {
+            self->page.width = pixGetWidth(pix) * (turns % 2 ? 0 : 1) +
+                               pixGetHeight(pix) * (turns % 2);
+            self->page.height = pixGetHeight(pix) * (turns % 2 ? 0 : 1) +
+                                pixGetWidth(pix) * (turns % 2);
+        }
+    }
     double t1 = s_ms();
     self->page.ms_prep = t1 - t0;
     for (size_t i = 0; i < self->form->n_fields; i++) {
@@ -1460,16 +1564,17 @@ int
 cq_ocr_page_to_json(const cq_ocr_t *self, const cq_claim_t *c, cq_buf_t *out)
 {
     const cq_ocr_page_t *pg = &self->page;
-    int rc = cq_buf_printf(out,
-                           "{\"page\": %d, \"width\": %d, \"height\": %d, "
-                           "\"dpi\": %d, \"skew_deg\": %.2f, "
-                           "\"strict\": %s, \"registered\": %s, "
-                           "\"threshold\": %d, \"confidence\": %d, "
-                           "\"pend\": [",
-                           pg->page, pg->width, pg->height, pg->dpi,
-                           pg->skew_deg, pg->strict ? "true" : "false",
-                           pg->registered ? "true" : "false",
-                           self->opts.threshold, c->ocr_confidence);
+    int rc = cq_buf_printf(
+        out,
+        "{\"page\": %d, \"width\": %d, \"height\": %d, "
+        "\"dpi\": %d, \"skew_deg\": %.2f, "
+        "\"turned_deg\": %d, "
+        "\"strict\": %s, \"registered\": %s, "
+        "\"threshold\": %d, \"confidence\": %d, "
+        "\"pend\": [",
+        pg->page, pg->width, pg->height, pg->dpi, pg->skew_deg, pg->turned_deg,
+        pg->strict ? "true" : "false", pg->registered ? "true" : "false",
+        self->opts.threshold, c->ocr_confidence);
     for (int i = 0; i < c->n_pend && rc == 0; i++) {
         if (i)
             rc = cq_buf_addstr(out, ", ");

@@ -98,6 +98,8 @@ typedef struct {
                             // when very sure, else three must agree
     double skew_conf;       // pixFindSkew confidence
     bool registered;        // frame found and inner lines agree
+    int turned_deg;         // 0, 90, 180, 270: the page was turned this
+                            // far (clockwise) to read it
     double reg_residual_px; // mean inner-line misfit at 300 dpi
     cq_ocr_field_t *fields; // one per template field, in template order
     size_t n_fields;

@@ -298,6 +298,53 @@ Test(ocr, clean_form_round_trips_to_its_truth, .timeout = 60)
     cq_form_destroy(&f);
 }
 
+//  Issue 12: a page scanned upside down or sideways is turned until the
+//  form registers (Tesseract's orientation detection guesses first), and
+//  read as well as the page the right way up: every field, no pend.
+Test(ocr, turned_pages_are_turned_back_and_read, .timeout = 120)
+{
+    cq_form_t *f = s_form();
+    cq_claim_t truth;
+    s_claim(&truth);
+    cr_assert_eq(cq_form_fit_claim(f, &truth, NULL), 0);
+    cq_paper_opts_t o;
+    cq_paper_opts_init(&o);
+    o.seed = 5;
+    PIX *pix = NULL;
+    cq_diag_t d = {0};
+    cr_assert_eq(cq_paper_render(f, &truth, &o, 0, &pix, &d), 0, "%s", d.msg);
+    s_got_t g = {.ocr = s_ocr()};
+    truth.source = CQ_SOURCE_OCR;
+    for (int turns = 0; turns < 4; turns++) {
+        PIX *rot = pixRotateOrth(pix, turns);
+        uint8_t *png = NULL;
+        size_t len = 0;
+        cr_assert_eq(pixWriteMemPng(&png, &len, rot, 0), 0);
+        pixDestroy(&rot);
+        g.n = 0;
+        memset(&d, 0, sizeof d);
+        cr_assert_eq(cq_ocr_read(g.ocr, png, len, s_collect, &g, &d), 1);
+        free(png);
+        cq_claim_t *c = &g.got[0];
+        const cq_ocr_page_t *pg = cq_ocr_page(g.ocr);
+        cr_assert(pg->registered, "turned %d x 90: not registered", turns);
+        //  (the page was turned `turns` quarter turns clockwise; turning
+        //  it back is the rest of the circle)
+        cr_assert_eq(pg->turned_deg, (4 - turns) % 4 * 90, "turned %d", turns);
+        cr_assert_eq(c->n_pend, 0, "turned %d x 90: pends (first: %s)", turns,
+                     c->n_pend > 0 ? c->pend_fields[0] : "");
+        s_no_wrong_accepted(pg, &truth);
+        truth.ocr_confidence = c->ocr_confidence;
+        char *a = s_json(c), *b = s_json(&truth);
+        cr_assert_str_eq(a, b, "turned %d x 90", turns);
+        free(a);
+        free(b);
+    }
+    pixDestroy(&pix);
+    cq_ocr_destroy(&g.ocr);
+    cq_form_destroy(&f);
+}
+
 //  Issue 9: the forms `claimq gen --out demo --claims 10000 --members 1000
 //  --paper N` renders are clean 300-dpi scans whose every value is right,
 //  and they pended for "low confidence" (runs of dotted zeros in member
