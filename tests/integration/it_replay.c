@@ -57,16 +57,23 @@ s_json(const cq_run_t *r)
     return o;
 }
 
-static long long
-s_int(json_t *o, const char *path)
+//  The value at "a.b.c" in o (asserted present).
+static json_t *
+s_get(json_t *o, const char *path)
 {
-    //  "a.b.c"
     char buf[128];
     snprintf(buf, sizeof buf, "%s", path);
     json_t *x = o;
     for (char *k = strtok(buf, "."); k && x; k = strtok(NULL, "."))
         x = json_object_get(x, k);
     cr_assert_not_null(x, "no %s", path);
+    return x;
+}
+
+static long long
+s_int(json_t *o, const char *path)
+{
+    json_t *x = s_get(o, path);
     return json_is_integer(x) ? json_integer_value(x)
                               : (long long)json_number_value(x);
 }
@@ -74,13 +81,7 @@ s_int(json_t *o, const char *path)
 static double
 s_num(json_t *o, const char *path)
 {
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", path);
-    json_t *x = o;
-    for (char *k = strtok(buf, "."); k && x; k = strtok(NULL, "."))
-        x = json_object_get(x, k);
-    cr_assert_not_null(x, "no %s", path);
-    return json_number_value(x);
+    return json_number_value(s_get(o, path));
 }
 
 static json_t *
