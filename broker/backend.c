@@ -292,7 +292,7 @@ s_lease_broken(cq_broker_t *self, uint32_t li, const char *what,
     cq_log_warn(NULL, "%s from %s dropped: %s; its work is requeued", what,
                 self->workers[self->leases[li].worker].node_id,
                 diag ? diag->msg : "");
-    cqb_lease_requeue(self, li, true, true,
+    cqb_lease_requeue(self, li, true, UINT32_MAX,
                       "its worker sent a malformed reply");
 }
 

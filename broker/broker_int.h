@@ -494,9 +494,10 @@ uint32_t cqb_lease_new(cq_broker_t *self, int kind, uint32_t worker);
 void cqb_lease_free(cq_broker_t *self, uint32_t li);
 //  Takes back the work of a lease. blame: the lost delivery counts as a
 //  strike against each item (a timeout, or a crash the worker pinned on
-//  it); counted: it counts as a delivery at all (false: never delivered).
-void cqb_lease_requeue(cq_broker_t *self, uint32_t li, bool blame, bool counted,
-                       const char *why);
+//  it); counted: how many of its unanswered items, from its first, count
+//  as delivered at all (0: never delivered; UINT32_MAX: all).
+void cqb_lease_requeue(cq_broker_t *self, uint32_t li, bool blame,
+                       uint32_t counted, const char *why);
 //  A worker is gone (state W_DEAD / W_LEFT / W_PAUSED): its leases go
 //  back, its shards get new owners.
 void cqb_worker_gone(cq_broker_t *self, uint32_t wi, int state,

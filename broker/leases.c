@@ -210,7 +210,7 @@ s_after_loss(cq_broker_t *self, bool doc, uint32_t id, uint8_t strikes,
 }
 
 void
-cqb_lease_requeue(cq_broker_t *self, uint32_t li, bool blame, bool counted,
+cqb_lease_requeue(cq_broker_t *self, uint32_t li, bool blame, uint32_t counted,
                   const char *why)
 {
     cqb_lease_t *l = &self->leases[li];
@@ -222,7 +222,7 @@ cqb_lease_requeue(cq_broker_t *self, uint32_t li, bool blame, bool counted,
         if (w->intake_inflight > 0)
             w->intake_inflight--;
         d->lease = 0;
-        if (!counted && d->deliveries > 0)
+        if (counted == 0 && d->deliveries > 0)
             d->deliveries--;
         cqb_lease_free(self, li);
         if (s_after_loss(self, true, di, d->strikes, d->deliveries, blame,
@@ -235,12 +235,19 @@ cqb_lease_requeue(cq_broker_t *self, uint32_t li, bool blame, bool counted,
         return;
     }
     if (l->kind == L_ADJ) {
+        //  (the unanswered ones: the first `counted` of them count)
+        uint32_t pos = 0;
+        for (uint32_t i = 0; i < l->n; i++) {
+            const cqb_claim_t *c = &self->claims[l->cids[i]];
+            pos += c->state == C_LEASED && c->lease == l->token;
+        }
         //  newest first, so that push_front leaves them oldest first
         for (uint32_t i = l->n; i-- > 0;) {
             uint32_t cid = l->cids[i];
             cqb_claim_t *c = &self->claims[cid];
             if (c->state != C_LEASED || c->lease != l->token)
                 continue;
+            pos--;
             if (w->inflight > 0)
                 w->inflight--;
             cqb_shard_t *sh = &self->shards[c->shard];
@@ -248,7 +255,7 @@ cqb_lease_requeue(cq_broker_t *self, uint32_t li, bool blame, bool counted,
                 sh->inflight--;
             c->lease = 0;
             c->state = C_QUEUED;
-            if (!counted && c->deliveries > 0)
+            if (pos >= counted && c->deliveries > 0)
                 c->deliveries--;
             if (!s_after_loss(self, false, cid, c->strikes, c->deliveries,
                               blame, w->node_id, why))
@@ -344,7 +351,11 @@ cqb_worker_gone(cq_broker_t *self, uint32_t wi, int state, const char *why)
     cq_log_notice(NULL, "worker %s %s (%s)", w->node_id, cqb_wstate[state],
                   why);
     //  A paused worker lost nothing because of its work: its deliveries do
-    //  not count. Any other loss counts as a delivery, not as a strike.
+    //  not count. Any other loss counts as a delivery, not as a strike, for
+    //  the claims it could have been deciding: its first round's worth, in
+    //  delivery order (CQ_PROTO_ROUND_CLAIMS); the ones behind them it had
+    //  not reached. (Counting those too, a storm of kills quarantined
+    //  innocent claims that only ever waited at the back of a queue.)
     bool counted = state != W_PAUSED;
     uint32_t *mine = NULL, n = 0, cap = 0;
     for (uint32_t li = 0; li < self->n_leases; li++)
@@ -360,9 +371,28 @@ cqb_worker_gone(cq_broker_t *self, uint32_t wi, int state, const char *why)
             mine[j] = mine[j - 1];
             mine[j - 1] = t;
         }
+    uint32_t *reach = cq_xcalloc(n + 1, sizeof *reach);
+    uint32_t left = CQ_PROTO_ROUND_CLAIMS;
+    for (uint32_t i = 0; i < n; i++) {
+        const cqb_lease_t *l = &self->leases[mine[i]];
+        if (!counted) {
+            reach[i] = 0;
+        } else if (l->kind != L_ADJ) {
+            reach[i] = UINT32_MAX;
+        } else {
+            uint32_t u = 0;
+            for (uint32_t k = 0; k < l->n; k++) {
+                const cqb_claim_t *c = &self->claims[l->cids[k]];
+                u += c->state == C_LEASED && c->lease == l->token;
+            }
+            reach[i] = u < left ? u : left;
+            left -= reach[i];
+        }
+    }
     //  newest first: each push_front puts the older ones before it
     for (uint32_t i = n; i-- > 0;)
-        cqb_lease_requeue(self, mine[i], false, counted, why);
+        cqb_lease_requeue(self, mine[i], false, reach[i], why);
+    free(reach);
     free(mine);
     if (w->out_lease != S_NONE) // (never between turns; defensive)
         w->out_lease = S_NONE;
@@ -395,7 +425,7 @@ cqb_leases_expire(cq_broker_t *self)
         cq_log_warn(NULL, "%s lease %" PRIu64 " of worker %s expired",
                     l->kind == L_INTAKE ? "intake" : "adjudication", l->token,
                     w->node_id);
-        cqb_lease_requeue(self, li, true, true, why);
+        cqb_lease_requeue(self, li, true, UINT32_MAX, why);
     }
 }
 
@@ -586,7 +616,7 @@ s_adj_flush(cq_broker_t *self, uint32_t wi)
     cq_mpw_reset(&w->out);
     if (rc != 0) {
         //  Not delivered: back to the queues, uncounted.
-        cqb_lease_requeue(self, li, false, false, "not delivered");
+        cqb_lease_requeue(self, li, false, 0, "not delivered");
         w->stalled = true;
         if (rc == CQ_EUNREACH)
             cqb_worker_gone(self, wi, W_DEAD, "unreachable");

@@ -36,7 +36,7 @@
 
 #define S_PROG "claimq bench ocr"
 
-#define S_SETS 6 // clean, degraded, g4, upside-down, sideways, pdf
+#define S_SETS 7 // clean, degraded, g4, upside-down, sideways, pdf, clipped
 
 typedef struct {
     const char *name;      // "clean", "degraded", "g4"
@@ -649,6 +649,9 @@ cq_bench_ocr(int argc, char **argv)
         {.name = "pdf",
          .desc = "200 dpi colour scans in one multi-page PDF (lossless "
                  "images), skew 0.5 deg, noise 0.3"},
+        {.name = "clipped",
+         .desc = "200 dpi colour PNG whose left and top 0.25 in were not "
+                 "scanned, skew 1.5 deg, noise 0.3"},
     };
     for (int i = 0; i < S_SETS; i++) {
         cq_paper_opts_init(&sets[i].paper);
@@ -673,6 +676,10 @@ cq_bench_ocr(int argc, char **argv)
     sets[5].paper.skew_deg = 0.5;
     sets[5].paper.noise = 0.3;
     sets[5].paper.pdf = true;
+    sets[6].paper.dpi = 200;
+    sets[6].paper.skew_deg = 1.5;
+    sets[6].paper.noise = 0.3;
+    sets[6].paper.clip_in = 0.25;
 
     int rc = CQ_EXIT_OK;
     for (int i = 0; i < S_SETS && rc == CQ_EXIT_OK; i++) {

@@ -281,6 +281,22 @@ s_cleanup_register(void)
     atexit(s_cleanup);
 }
 
+//  The scan misses `in` inches of the left and top edges (consumed).
+static PIX *
+s_clip(PIX *pix, double in, int dpi)
+{
+    int c = (int)(in * dpi + 0.5);
+    if (c <= 0)
+        return pix;
+    BOX *b = boxCreate(c, c, pixGetWidth(pix) - c, pixGetHeight(pix) - c);
+    PIX *r = b ? pixClipRectangle(pix, b, NULL) : NULL;
+    boxDestroy(&b);
+    if (r == NULL)
+        return pix;
+    pixDestroy(&pix);
+    return r;
+}
+
 //  The page fed turned `turns` quarter turns clockwise (consumed).
 static PIX *
 s_turn(PIX *pix, int turns)
@@ -359,10 +375,10 @@ cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
         PIX *b = pixThresholdToBinary(g, S_BITONAL_THRESH);
         pixDestroy(&g);
         pixSetResolution(b, o->dpi, o->dpi);
-        *out = s_turn(b, o->turn);
+        *out = s_turn(s_clip(b, o->clip_in, o->dpi), o->turn);
         return 0;
     }
-    *out = s_turn(blurred, o->turn);
+    *out = s_turn(s_clip(blurred, o->clip_in, o->dpi), o->turn);
     return 0;
 }
 

@@ -30,6 +30,8 @@ typedef struct {
     uint64_t seed;    // seeds every random choice (default 1)
     bool bitonal;     // threshold to 1 bpp (default false)
     bool tiff;        // write one multi-page G4 TIFF (implies bitonal)
+    double clip_in;   // the scan misses this much of the sheet's left
+                      // and top edges (default 0)
     int turn;         // the page fed turned this many quarter turns
                       // clockwise (2: upside down; default 0)
     bool pdf;         // write one multi-page PDF, each page a scan image

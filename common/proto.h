@@ -52,7 +52,11 @@
 #define CQ_PROTO_MAX_SHARDS 65536       // items in a SHARDS_REPLY
 #define CQ_PROTO_HOST_LEN 64            // a host name, with its NUL
 #define CQ_PROTO_MAX_HAVE 4096          // digests per HAVE
-#define CQ_DIGEST_LEN 32                // a document's digest (SHA-256)
+//  A worker decides the claims it holds in delivery order, at most this
+//  many between two ledger commits (a round); a worker that dies has not
+//  reached the claims it held past its first round
+#define CQ_PROTO_ROUND_CLAIMS 256
+#define CQ_DIGEST_LEN 32 // a document's digest (SHA-256)
 
 typedef enum {
     //  backend: worker <-> broker

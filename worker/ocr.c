@@ -153,6 +153,7 @@ typedef struct {
     PIX *ink;   // 1 bpp at the native resolution, deskewed: form + data
     PIX *ink2;  // ink at half resolution (OR-reduced: thin lines stay)
     double f2w; // native -> working pixels
+    double rot; // the deskew (radians, Leptonica's clockwise), 0: none
     //  registration: working x = ox + (template x at 300 dpi - tx0) * sx
     double ox, oy, tx0, ty0, sx, sy;
 } s_prep_t;
@@ -257,6 +258,138 @@ s_profile(PIX *lines, bool rows, l_int32 **cnt, int *n)
     }
 }
 
+//  One axis of registration from interior lines, for a page whose frame
+//  is not whole (an edge not scanned): finds s, o with p = o + s * t for
+//  as many template positions t as possible, p the detected line centres
+//  (reduced pixels), s within 6% of s0. Votes for o over a grid of s, then
+//  refits on the matches. Returns the template lines matched; *visible
+//  the ones the mapping puts inside [0, lim).
+static int
+s_fit_axis(const double *t, int nt, const double *p, int np, double s0,
+           double tol, double lim, double *s_out, double *o_out, int *visible)
+{
+    int best = 0;
+    double bs = s0, bo = 0;
+    for (int g = -30; g <= 30; g++) {
+        double sc = s0 * (1 + g * 0.002);
+        for (int i = 0; i < np; i++)
+            for (int k = 0; k < nt; k++) {
+                double o = p[i] - sc * t[k];
+                int n = 0;
+                for (int a = 0; a < nt; a++) {
+                    double want = o + sc * t[a];
+                    for (int b = 0; b < np; b++)
+                        if (fabs(p[b] - want) <= tol) {
+                            n++;
+                            break;
+                        }
+                }
+                if (n > best) {
+                    best = n;
+                    bs = sc;
+                    bo = o;
+                }
+            }
+    }
+    //  least squares on the matches
+    double sw = 0, st = 0, sp = 0, stt = 0, stp = 0;
+    for (int a = 0; a < nt; a++) {
+        double want = bo + bs * t[a];
+        for (int b = 0; b < np; b++)
+            if (fabs(p[b] - want) <= tol) {
+                sw += 1;
+                st += t[a];
+                sp += p[b];
+                stt += t[a] * t[a];
+                stp += t[a] * p[b];
+                break;
+            }
+    }
+    double den = sw * stt - st * st;
+    if (sw >= 2 && fabs(den) > 1e-9) {
+        bs = (sw * stp - st * sp) / den;
+        bo = (sp - bs * st) / sw;
+    }
+    int vis = 0;
+    for (int a = 0; a < nt; a++) {
+        double at = bo + bs * t[a];
+        vis += at >= 0 && at < lim;
+    }
+    *s_out = bs;
+    *o_out = bo;
+    *visible = vis;
+    return best;
+}
+
+//  Adds v to t[0..n) unless a position within 2 px is there; the count.
+static int
+s_add_pos(double *t, int n, double v)
+{
+    for (int i = 0; i < n; i++)
+        if (fabs(t[i] - v) < 2)
+            return n;
+    t[n] = v;
+    return n + 1;
+}
+
+//  Registration from the interior lines when the frame is not whole: the
+//  full-width horizontal lines for y, the vertical lines of 2 in or more
+//  for x. Registered when each axis matches at least 6 lines and 85% of
+//  those the mapping puts on the page. Returns true when it did.
+static bool
+s_register_interior(cq_ocr_t *self, s_prep_t *p, PIX *hl, PIX *vl, double rd)
+{
+    const cq_form_t *f = self->form;
+    double ty[64], tx[64];
+    int nty = 0, ntx = 0;
+    for (size_t i = 0; i < f->n_lines; i++) {
+        const cq_form_line_t *l = &f->lines[i];
+        if (l->style != 0)
+            continue; // (thin and dotted lines may not show as lines)
+        if (l->y0 == l->y1 && l->x0 <= f->frame.left + 0.5 &&
+            l->x1 >= f->frame.right - 0.5 && nty < 64)
+            nty = s_add_pos(ty, nty, cq_form_y_in(f, l->y0) * S_DPI);
+        if (l->x0 == l->x1 && ntx < 64 &&
+            cq_form_y_in(f, l->y1) - cq_form_y_in(f, l->y0) >= 2.0)
+            ntx = s_add_pos(tx, ntx, cq_form_x_in(f, l->x0) * S_DPI);
+    }
+    l_int32 *rows = NULL, *cols = NULL;
+    int nr, nc;
+    s_profile(hl, true, &rows, &nr);
+    s_profile(vl, false, &cols, &nc);
+    double hp[96], vp[96];
+    double fw_r =
+        (cq_form_x_in(f, f->frame.right) - cq_form_x_in(f, f->frame.left)) * rd;
+    //  (a full-width line may lose its clipped end: half its length)
+    int nh = s_peaks(rows, nr, 0.5 * fw_r, hp, 96);
+    int nv = s_peaks(cols, nc, 1.6 * rd, vp, 96);
+    free(rows);
+    free(cols);
+    double s0 = rd / S_DPI, sx, sy, ox, oy;
+    int vx, vy;
+    int mx = s_fit_axis(tx, ntx, vp, nv, s0, 3, nc, &sx, &ox, &vx);
+    int my = s_fit_axis(ty, nty, hp, nh, s0, 3, nr, &sy, &oy, &vy);
+    if (getenv("CQ_REG_DEBUG"))
+        fprintf(stderr,
+                "interior: x %d of %d visible (%d peaks, %d lines) "
+                "s %.4f o %.1f; y %d of %d (%d peaks, %d lines) s %.4f "
+                "o %.1f; s0 %.4f\n",
+                mx, vx, nv, ntx, sx, ox, my, vy, nh, nty, sy, oy, s0);
+    if (mx < 6 || my < 6 || mx * 100 < vx * 85 || my * 100 < vy * 85)
+        return false;
+    double k = p->f2w * 2; // reduced -> working pixels
+    p->tx0 = 0;
+    p->ty0 = 0;
+    p->ox = (ox + 0.5) * k;
+    p->oy = (oy + 0.5) * k;
+    p->sx = sx * k;
+    p->sy = sy * k;
+    self->page.registered = true;
+    self->page.interior = true;
+    self->page.reg_residual_px = -1;
+    return true;
+}
+
 //  Finds the frame's outer lines in the 1 bpp ink (native resolution) and
 //  sets the mapping from template pixels to working pixels. Falls back to
 //  the nominal mapping (page = sheet) when the frame is not found.
@@ -277,6 +410,7 @@ s_register(cq_ocr_t *self, s_prep_t *p)
     p->sx = p->f2w * nat / S_DPI;
     p->sy = p->sx;
     self->page.registered = false;
+    self->page.interior = false;
     self->page.reg_residual_px = -1;
 
     PIX *r = p->ink2;
@@ -296,8 +430,6 @@ s_register(cq_ocr_t *self, s_prep_t *p)
     int nr, nc;
     s_profile(hl, true, &rows, &nr);
     s_profile(vl, false, &cols, &nc);
-    pixDestroy(&hl);
-    pixDestroy(&vl);
     double hp[64], vp[16];
     int nh = s_peaks(rows, nr, 0.5 * fw_r, hp, 64);
     int nv = s_peaks(cols, nc, 0.75 * fh_r, vp, 16);
@@ -341,6 +473,10 @@ s_register(cq_ocr_t *self, s_prep_t *p)
     }
     free(rows);
     free(cols);
+    if (!self->page.registered)
+        s_register_interior(self, p, hl, vl, rd); // (else as it was)
+    pixDestroy(&hl);
+    pixDestroy(&vl);
 }
 
 //  Whitens the form's lines in the working gray: black on copies (the
@@ -450,6 +586,7 @@ s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
             pixDestroy(&p->ink);
             p->gray = rg;
             p->ink = rb;
+            p->rot = rad;
         } else {
             pixDestroy(&rg);
             pixDestroy(&rb);
@@ -490,6 +627,28 @@ s_map_box(const s_prep_t *p, double x0, double y0, double x1, double y1)
     if (ex - bx < 4 || ey - by < 4)
         return NULL;
     return boxCreate(bx, by, ex - bx, ey - by);
+}
+
+//  True when the working-pixel box [x0, x1) x [y0, y1) reaches past what
+//  was scanned: outside the image, or, on a deskewed page, into the
+//  corners the rotation brought in white.
+static bool
+s_cut(const s_prep_t *p, double x0, double y0, double x1, double y1)
+{
+    double W = pixGetWidth(p->gray), H = pixGetHeight(p->gray);
+    if (x0 < 0 || y0 < 0 || x1 > W || y1 > H)
+        return true;
+    double cx = W / 2, cy = H / 2, c = cos(p->rot), s = sin(p->rot);
+    const double xs[4] = {x0, x1, x0, x1}, ys[4] = {y0, y0, y1, y1};
+    for (int i = 0; i < 4; i++) {
+        //  where the corner was before the deskew (pixRotate turns about
+        //  the centre: d = c + R(rot) (s - c))
+        double sx = cx + c * (xs[i] - cx) + s * (ys[i] - cy);
+        double sy = cy - s * (xs[i] - cx) + c * (ys[i] - cy);
+        if (sx < 0 || sy < 0 || sx > W || sy > H)
+            return true;
+    }
+    return false;
 }
 
 //  ---------------------------------------------------------------------
@@ -965,6 +1124,20 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
         r->reads = 3;
     }
     pixDestroy(&band);
+    //  A zone the page's edge cuts (a scan that missed an edge): what is
+    //  there may be part of the value (a 9 whose left half is gone reads
+    //  as 1), so it is never sure.
+    //  (the zone as cropped: the print may sit that far off its cells)
+    double ex0 = p->ox + ((x0 - 0.06) * S_DPI - p->tx0) * p->sx,
+           ex1 = p->ox + ((x1 + 0.06) * S_DPI - p->tx0) * p->sx,
+           ey0 = p->oy + ((y0 - 0.045) * S_DPI - p->ty0) * p->sy,
+           ey1 = p->oy + ((y0 + 1.0 / f->lpi + 0.04) * S_DPI - p->ty0) * p->sy;
+    if (s_cut(p, ex0, ey0, ex1, ey1)) {
+        if (r->conf >= self->opts.threshold)
+            r->conf = self->opts.threshold - 1;
+        r->agreed = false; // (reads that agree on a cut value prove nothing)
+        r->reason = "cut by the page's edge";
+    }
 }
 
 //  ---------------------------------------------------------------------
@@ -1569,11 +1742,14 @@ cq_ocr_page_to_json(const cq_ocr_t *self, const cq_claim_t *c, cq_buf_t *out)
         "{\"page\": %d, \"width\": %d, \"height\": %d, "
         "\"dpi\": %d, \"skew_deg\": %.2f, "
         "\"turned_deg\": %d, "
-        "\"strict\": %s, \"registered\": %s, "
+        "\"strict\": %s, \"registered\": %s, \"registered_by\": \"%s\", "
         "\"threshold\": %d, \"confidence\": %d, "
         "\"pend\": [",
         pg->page, pg->width, pg->height, pg->dpi, pg->skew_deg, pg->turned_deg,
         pg->strict ? "true" : "false", pg->registered ? "true" : "false",
+        !pg->registered ? "none"
+        : pg->interior  ? "interior lines"
+                        : "frame",
         self->opts.threshold, c->ocr_confidence);
     for (int i = 0; i < c->n_pend && rc == 0; i++) {
         if (i)

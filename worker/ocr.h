@@ -97,7 +97,10 @@ typedef struct {
                             // bitonal or skewed): one read is taken only
                             // when very sure, else three must agree
     double skew_conf;       // pixFindSkew confidence
-    bool registered;        // frame found and inner lines agree
+    bool registered;        // frame found and inner lines agree, or
+                            // (interior) the interior lines fit
+    bool interior;          // registered from the interior lines (the
+                            // frame not whole: an edge not scanned)
     int turned_deg;         // 0, 90, 180, 270: the page was turned this
                             // far (clockwise) to read it
     double reg_residual_px; // mean inner-line misfit at 300 dpi

@@ -293,7 +293,7 @@ s_try_resume(cq_worker_t *self)
 //  made a claim wait for up to a thousand others at moderate load (p99
 //  submit -> decision 88 ms at half of peak, against 38 ms with rounds of
 //  256; the credit stays large, so the broker keeps the node fed).
-#define S_ROUND_CLAIMS 256
+#define S_ROUND_CLAIMS CQ_PROTO_ROUND_CLAIMS
 static int
 s_adjudicate(cq_worker_t *self)
 {

@@ -345,6 +345,43 @@ Test(ocr, turned_pages_are_turned_back_and_read, .timeout = 120)
     cq_form_destroy(&f);
 }
 
+//  Issue 12: scans that missed the sheet's left and top edges (0.25 in,
+//  with a 1.5 degree skew: the frame's left line is gone on some) register
+//  from the interior lines; a field the edge cuts is never sure (a 9 whose
+//  left half is gone reads as 1), so no claim that does not pend carries a
+//  wrong value.
+Test(ocr, clipped_scans_register_from_interior_lines, .timeout = 300)
+{
+    cq_form_t *f = s_form();
+    cq_claim_t truth;
+    s_claim(&truth);
+    cr_assert_eq(cq_form_fit_claim(f, &truth, NULL), 0);
+    s_got_t g = {.ocr = s_ocr()};
+    int interior = 0;
+    for (int seed = 1; seed <= 8; seed++) {
+        cq_paper_opts_t o;
+        cq_paper_opts_init(&o);
+        o.seed = (uint64_t)seed;
+        o.dpi = 200;
+        o.skew_deg = seed % 2 ? 1.5 : -1.5;
+        o.noise = 0.3;
+        o.clip_in = 0.25;
+        size_t len;
+        uint8_t *png = s_render_png(f, &truth, &o, (size_t)seed, &len);
+        g.n = 0;
+        cq_diag_t d = {0};
+        cr_assert_eq(cq_ocr_read(g.ocr, png, len, s_collect, &g, &d), 1);
+        free(png);
+        const cq_ocr_page_t *pg = cq_ocr_page(g.ocr);
+        cr_assert(pg->registered, "seed %d: not registered", seed);
+        interior += pg->interior;
+        s_no_wrong_accepted(pg, &truth);
+    }
+    cr_assert_geq(interior, 1, "no page needed the interior lines");
+    cq_ocr_destroy(&g.ocr);
+    cq_form_destroy(&f);
+}
+
 //  Issue 9: the forms `claimq gen --out demo --claims 10000 --members 1000
 //  --paper N` renders are clean 300-dpi scans whose every value is right,
 //  and they pended for "low confidence" (runs of dotted zeros in member
