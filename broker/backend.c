@@ -503,6 +503,8 @@ s_on_result(cq_broker_t *self, cq_wire_msg_t *in, uint32_t wi)
         w->decided++;
         self->k[K_DECIDED]++;
         cqb_claim_final(self, (uint32_t)cid);
+        if (c->outcome == CQ_DECISION_PEND)
+            cqb_review_pended(self, (uint32_t)cid, self->wall);
     }
     if (self->journal)
         cq_journal_result_end(self->journal);

@@ -53,7 +53,7 @@ const char *const cqb_kname[K_COUNT] = {
     "journal_failures", "refused_full",
     "workers_paused",   "node_id_refused",
     "wrong_endpoint",   "recorded",
-    "record_failures"};
+    "record_failures",  "review_released"};
 
 uint64_t
 cqb_str_hash(const char *s)

@@ -159,6 +159,10 @@ typedef struct {
     uint64_t dec_seq; // the order it was decided
     uint32_t result;  // the results row
     uint32_t ledger;  // the deciding worker's ledger (cqb_ledger_t)
+    //  dec_seq of the pend its last release superseded (0: never
+    //  released): while it is still dec_seq, the release waits for its
+    //  new decision
+    uint64_t release_of;
 } cqb_claim_t;
 
 typedef struct {
@@ -267,6 +271,19 @@ typedef struct {
     uint32_t moves;   // owner changes
 } cqb_shard_t;
 
+//  ---- the review queue (review.c) ---------------------------------------
+
+//  A pended claim waiting for a person, and its lock.
+typedef struct {
+    uint32_t cid;
+    uint8_t kind;                  // cq_review_kind_t
+    int64_t pended_ms;             // wall clock
+    char reason[CQ_PROTO_MSG_LEN]; // the pend's first reason (no values)
+    char locked_by[CQ_ID_LEN];     // "" when free
+    uint64_t token;                // the lock's, 0 when free
+    int64_t lock_expires;          // wall ms
+} cqb_review_t;
+
 //  ---- clients -------------------------------------------------------
 
 typedef struct {
@@ -340,6 +357,7 @@ enum {
     K_WRONG_ENDPOINT,
     K_RECORDED,
     K_RECORD_FAILURES,
+    K_REVIEW_RELEASED,
     K_COUNT
 };
 extern const char *const cqb_kname[K_COUNT];
@@ -417,6 +435,10 @@ struct cq_broker {
     bool rebalance;         // the set of eligible workers changed
     uint32_t compact_rotor; // next batch compaction looks at
     int64_t next_compact;   // ms: when compaction looks again
+
+    cqb_review_t *reviews; // pended claims waiting, in the order pended
+    uint32_t n_reviews, cap_reviews;
+    uint64_t review_tokens; // locks given
 
     uint64_t k[K_COUNT];
     cq_mpw_t w;             // scratch writer
@@ -560,6 +582,23 @@ void cqb_count_drop(cq_broker_t *self, int rc, const cq_diag_t *diag,
 //  Checks a received message's routing id and frames (counted); 0 when it
 //  may be handled, else why it was dropped.
 int cqb_parse(cq_broker_t *self, cq_wire_msg_t *in, const char *side);
+
+//  ---- review.c: pended claims waiting for a person ----------------------
+//  Claim cid was decided pend (at wall ms): it waits in the review queue.
+void cqb_review_pended(cq_broker_t *self, uint32_t cid, int64_t at_ms);
+//  After a restart: every claim whose decision is a pend waits.
+void cqb_review_rebuild(cq_broker_t *self);
+//  True when a claim of batch bi waits for a person (it is not compacted).
+bool cqb_review_batch_waiting(const cq_broker_t *self, uint32_t bi);
+void cqb_on_review(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in);
+//  (catalog.c) A released claim is no longer final: its batches count it
+//  undecided again.
+void cqb_claim_unfinal(cq_broker_t *self, uint32_t cid);
+//  (catalog.c) Takes cid's last entry out of shard s's history.
+void cqb_shard_hist_drop(cq_broker_t *self, uint32_t s, uint32_t cid);
+//  (catalog.c) Claim cid is known by another key from now on.
+void cqb_claim_rekey(cq_broker_t *self, uint32_t cid, const char *key,
+                     size_t len);
 
 //  ---- restart.c: state from the journal ----------------------------------
 int cqb_restore(cq_broker_t *self, cq_diag_t *diag);

@@ -119,6 +119,67 @@ cqb_claim_decided(cq_broker_t *self, uint32_t cid, const uint8_t *raw,
 }
 
 void
+cqb_claim_unfinal(cq_broker_t *self, uint32_t cid)
+{
+    cqb_claim_t *c = &self->claims[cid];
+    uint32_t doc = c->ref_doc, r = c->more_refs;
+    for (;;) {
+        cqb_batch_t *b = &self->batches[self->docs[doc]->batch];
+        if (c->state == C_DECIDED && b->decided > 0) {
+            b->decided--;
+            uint64_t *k = c->outcome == CQ_DECISION_ACCEPT   ? &b->accept
+                          : c->outcome == CQ_DECISION_REJECT ? &b->reject
+                                                             : &b->pend;
+            if (*k > 0)
+                (*k)--;
+        }
+        if (r == S_NONE)
+            break;
+        doc = self->refs[r].doc;
+        r = self->refs[r].next;
+    }
+}
+
+void
+cqb_shard_hist_drop(cq_broker_t *self, uint32_t s, uint32_t cid)
+{
+    cqb_shard_t *sh = &self->shards[s];
+    for (uint32_t i = sh->n_hist; i-- > 0;)
+        if (sh->hist[i] == cid) {
+            memmove(&sh->hist[i], &sh->hist[i + 1],
+                    (sh->n_hist - i - 1) * sizeof *sh->hist);
+            sh->n_hist--;
+            return;
+        }
+}
+
+static uint32_t *
+s_claim_next(void *arg, uint32_t i)
+{
+    return &((cq_broker_t *)arg)->claims[i].same_hash;
+}
+
+static void s_unchain(cq_u64map_t *map, uint64_t h, uint32_t i,
+                      uint32_t *(*next)(void *, uint32_t), void *arg);
+
+void
+cqb_claim_rekey(cq_broker_t *self, uint32_t cid, const char *key, size_t len)
+{
+    cqb_claim_t *c = &self->claims[cid];
+    if (strlen(c->key) == len && memcmp(c->key, key, len) == 0)
+        return;
+    s_unchain(&self->key_map, c->key_hash, cid, s_claim_next, self);
+    char *kcopy = cq_blobs_dup(&self->arena, key, len + 1);
+    kcopy[len] = '\0';
+    c->key = kcopy;
+    c->key_hash = cqb_str_hash(kcopy);
+    uint32_t first;
+    c->same_hash =
+        cq_u64map_get(&self->key_map, c->key_hash, &first) ? first : S_NONE;
+    cq_u64map_put(&self->key_map, c->key_hash, cid);
+}
+
+void
 cqb_doc_parts_free(cqb_doc_t *d)
 {
     cq_mpw_free(&d->pbuf);
@@ -422,7 +483,8 @@ s_finished(const cq_broker_t *self, const cqb_batch_t *b, int64_t before)
         if (d->state != D_DONE || d->quarantined)
             return false;
     }
-    return true;
+    //  a claim waiting for a person keeps its document (the image)
+    return !cqb_review_batch_waiting(self, (uint32_t)(b - self->batches));
 }
 
 bool

@@ -1088,6 +1088,9 @@ cqb_on_frontend(cq_broker_t *self, cq_wire_msg_t *in)
     case CQ_CMD_QUARANTINE:
         s_on_quarantine(self, ci, in);
         break;
+    case CQ_CMD_REVIEW:
+        cqb_on_review(self, ci, in);
+        break;
     case CQ_CMD_SEAL:
         s_on_seal(self, ci, in);
         break;

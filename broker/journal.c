@@ -33,7 +33,7 @@
 #define S_BUSY_MS 5000
 #define S_SEG_MAX (64u << 20) // a new segment file past this many bytes
 
-enum { R_BATCH, R_DOC, R_INTAKE, R_RESULT, R_EVENT, R_ACK, R_KINDS };
+enum { R_BATCH, R_DOC, R_INTAKE, R_RESULT, R_EVENT, R_ACK, R_RELEASE, R_KINDS };
 
 //  One buffered record: integers, up to three strings and one blob, the
 //  bytes in its buffer's bytes (offsets: the buffer moves as it grows).
@@ -60,6 +60,9 @@ static const char *const s_insert[R_KINDS] = {
                  "decided_ms, seg, off, len) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     [R_EVENT] = "INSERT INTO events (kind, target, node, attempts, detail, "
                 "at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+    [R_RELEASE] = "INSERT INTO releases (claim, pend_seq, claim_key, shard, "
+                  "reviewer, action, released_ms, body) VALUES (?, ?, ?, ?, "
+                  "?, ?, ?, ?)",
 };
 
 //  Records in order, and their bytes. A document's bytes are not copied:
@@ -996,6 +999,23 @@ cq_journal_ack(cq_journal_t *self, uint32_t doc, const void *ack, size_t len)
 }
 
 void
+cq_journal_release(cq_journal_t *self, uint32_t claim, uint64_t pend_seq,
+                   const char *key, uint32_t shard, const char *reviewer,
+                   int action, int64_t at_ms, const void *body, size_t len)
+{
+    //  rare and small: the claim goes into the row, not a segment
+    s_rec_t *r = s_rec(self, R_RELEASE);
+    r->v[0] = claim;
+    r->v[1] = (int64_t)pend_seq;
+    r->v[2] = shard;
+    r->v[3] = action;
+    r->v[4] = at_ms;
+    s_str(self, r, 0, key);
+    s_str(self, r, 1, reviewer);
+    s_blob(self, r, body, len);
+}
+
+void
 cq_journal_event(cq_journal_t *self, const char *kind, uint32_t target,
                  const char *node, uint32_t attempts, const char *detail,
                  int64_t at_ms)
@@ -1091,6 +1111,17 @@ s_bind(const s_recbuf_t *b, sqlite3_stmt *q, const s_rec_t *r)
         sqlite3_bind_int64(q, 4, r->v[1]);
         s_bind_str(b, q, 5, r, 2);
         sqlite3_bind_int64(q, 6, r->v[2]);
+        break;
+    case R_RELEASE:
+        sqlite3_bind_int64(q, 1, r->v[0]);
+        sqlite3_bind_int64(q, 2, r->v[1]);
+        s_bind_str(b, q, 3, r, 0);
+        sqlite3_bind_int64(q, 4, r->v[2]);
+        s_bind_str(b, q, 5, r, 1);
+        sqlite3_bind_int64(q, 6, r->v[3]);
+        sqlite3_bind_int64(q, 7, r->v[4]);
+        sqlite3_bind_blob(q, 8, b->bytes.data + r->b, (int)r->bl,
+                          SQLITE_STATIC);
         break;
     default:
         break;
@@ -1658,6 +1689,27 @@ s_load_acks(s_load_t *x)
 }
 
 static int
+s_load_releases(s_load_t *x)
+{
+    if (x->l->release == NULL)
+        return 0;
+    sqlite3_stmt *q = s_query(x, "SELECT claim, pend_seq, claim_key, shard, "
+                                 "body FROM releases ORDER BY id");
+    if (q == NULL)
+        return CQ_EIO;
+    int step, cb = 0;
+    while (cb == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
+        cb = x->l->release(x->arg, s_u32(q, 0),
+                           (uint64_t)sqlite3_column_int64(q, 1), s_text(q, 2),
+                           s_u32(q, 3), sqlite3_column_blob(q, 4),
+                           (size_t)sqlite3_column_bytes(q, 4));
+    if (cb == 0 && step != SQLITE_DONE)
+        cb = s_sql_err(x, "releases");
+    sqlite3_finalize(q);
+    return cb;
+}
+
+static int
 s_load_events(s_load_t *x)
 {
     sqlite3_stmt *q = s_query(x, "SELECT kind, target, node, attempts, detail, "
@@ -1700,8 +1752,8 @@ cq_journal_load(cq_journal_t *self, const cq_journal_loader_t *l, void *arg,
     x.ac_step = sqlite3_step(x.ac);
     x.ad_step = sqlite3_step(x.ad);
     if ((rc = s_load_batches(&x)) == 0 && (rc = s_load_docs(&x)) == 0 &&
-        (rc = s_load_intake(&x)) == 0 && (rc = s_load_results(&x)) == 0 &&
-        (rc = s_load_acks(&x)) == 0)
+        (rc = s_load_intake(&x)) == 0 && (rc = s_load_releases(&x)) == 0 &&
+        (rc = s_load_results(&x)) == 0 && (rc = s_load_acks(&x)) == 0)
         rc = s_load_events(&x);
 out:
     sqlite3_finalize(x.ac);
@@ -1893,8 +1945,10 @@ cq_journal_compact(cq_journal_t *self, uint32_t batch, const char *batch_id,
         //  ids are never used again, even when the newest batch goes
         ("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) "
          "DO UPDATE SET value = max(CAST(value AS INTEGER), ?2)"),
+        //  a released claim's releases: the archive keeps it as released
+        "DELETE FROM releases WHERE claim = ?1",
     };
-    enum { Q_BATCH = 8, Q_COMPACTED = 9, Q_FLOOR = 10 };
+    enum { Q_BATCH = 8, Q_COMPACTED = 9, Q_FLOOR = 10, Q_RELEASES = 11 };
     enum { N = sizeof sql / sizeof sql[0] };
     sqlite3_stmt *q[N] = {0};
     uint32_t *gone = cq_xmalloc((n_claims + 1) * sizeof *gone);
@@ -1923,6 +1977,10 @@ cq_journal_compact(cq_journal_t *self, uint32_t batch, const char *batch_id,
         sqlite3_bind_blob(q[0], 12, a->decision, (int)a->decision_len,
                           SQLITE_STATIC);
         rc = s_run(q[0]);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int64(q[Q_RELEASES], 1, a->cid);
+            rc = s_run(q[Q_RELEASES]);
+        }
         gone[c] = a->cid;
         rows[n_rows++] = a->result;
     }

@@ -86,6 +86,15 @@ void cq_journal_result_end(cq_journal_t *self);
 void cq_journal_ack(cq_journal_t *self, uint32_t doc, const void *ack,
                     size_t len);
 
+//  A person released a pended claim (schemas/journal/0004_review.sql):
+//  body is the claim as released (encoded, with its review fields), key
+//  and shard its (maybe new) key and shard, pend_seq the decision order of
+//  the pend it supersedes.
+void cq_journal_release(cq_journal_t *self, uint32_t claim, uint64_t pend_seq,
+                        const char *key, uint32_t shard, const char *reviewer,
+                        int action, int64_t at_ms, const void *body,
+                        size_t len);
+
 //  kind: see schemas/journal/0001_init.sql (events). node, detail: NULL ok.
 void cq_journal_event(cq_journal_t *self, const char *kind, uint32_t target,
                       const char *node, uint32_t attempts, const char *detail,
@@ -130,10 +139,10 @@ int cq_journal_status(cq_journal_t *self, uint64_t *committed, cq_diag_t *diag);
 //  ---- reading it back ---------------------------------------------------
 //  Each callback is called per row or item, in this order: batches (by id),
 //  documents (by id), admissions (intake, in admission order, each followed
-//  by its claims and references), decisions (in the order decided), 999s,
-//  events. Ids have gaps where compaction removed a batch. Strings and
-//  blobs are valid during the call only. A nonzero return stops the load
-//  and is returned.
+//  by its claims and references), releases, decisions (in the order
+//  decided), 999s, events. Ids have gaps where compaction removed a batch.
+//  Strings and blobs are valid during the call only. A nonzero return stops the
+//  load and is returned.
 typedef struct {
     int (*batch)(void *arg, uint32_t id, const char *batch_id,
                  int64_t created_ms);
@@ -164,6 +173,11 @@ typedef struct {
                  uint32_t attempts, const char *detail, int64_t at_ms);
     //  The 999 of an X12 document (after the decisions, before events).
     int (*ack)(void *arg, uint32_t doc, const void *ack, size_t len);
+    //  A release of a pended claim, in the order released (after the
+    //  claims and references, before the decisions).
+    int (*release)(void *arg, uint32_t claim, uint64_t pend_seq,
+                   const char *key, uint32_t shard, const void *body,
+                   size_t len);
 } cq_journal_loader_t;
 
 //  Reads the journal through the loader (NULL callbacks are skipped).

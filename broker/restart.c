@@ -222,9 +222,16 @@ s_decision(void *arg, uint32_t claim, uint64_t seq, uint32_t result,
     if (claim >= self->n_claims || outcome < 0 || outcome > 2 || len == 0)
         return s_corrupt(l, "decision of claim", claim);
     if (self->claims[claim].state == C_DECIDED) {
-        //  (never written twice; kept first if it were)
-        l->dup_decisions++;
-        return 0;
+        cqb_claim_t *o = &self->claims[claim];
+        if (o->outcome == CQ_DECISION_PEND && o->release_of == o->dec_seq &&
+            o->release_of != 0) {
+            //  a person released the pend: this decision supersedes it
+            cqb_shard_hist_drop(self, o->shard, claim);
+        } else {
+            //  (never written twice; kept first if it were)
+            l->dup_decisions++;
+            return 0;
+        }
     }
     cqb_claim_decided(self, claim, body, len, (uint8_t)outcome);
     cqb_claim_t *c = &self->claims[claim];
@@ -238,6 +245,25 @@ s_decision(void *arg, uint32_t claim, uint64_t seq, uint32_t result,
             cqb_ledger_set(self, c->ledger, ledger_seq);
     }
     l->decisions++;
+    return 0;
+}
+
+//  A release (review.c): the claim as released, under its key and shard.
+static int
+s_release(void *arg, uint32_t claim, uint64_t pend_seq, const char *key,
+          uint32_t shard, const void *body, size_t len)
+{
+    s_load_t *l = arg;
+    cq_broker_t *self = l->b;
+    if (claim >= self->n_claims || shard >= self->n_shards || len == 0 ||
+        pend_seq == 0)
+        return s_corrupt(l, "release of claim", claim);
+    cqb_claim_rekey(self, claim, key, strlen(key));
+    cqb_claim_t *c = &self->claims[claim];
+    c->blob = cq_blobs_dup(&self->arena, body, len);
+    c->blob_len = (uint32_t)len;
+    c->shard = shard;
+    c->release_of = pend_seq;
     return 0;
 }
 
@@ -390,6 +416,12 @@ s_settle(s_load_t *l)
     }
     for (uint32_t cid = 0; cid < self->n_claims; cid++) {
         cqb_claim_t *c = &self->claims[cid];
+        if (c->state == C_DECIDED && c->release_of != 0 &&
+            c->release_of == c->dec_seq) {
+            //  released, its new decision not in yet: decided again
+            cqb_shard_hist_drop(self, c->shard, cid);
+            c->state = C_QUEUED;
+        }
         if (c->state != C_QUEUED)
             continue;
         cq_deque_push_back(&self->shards[c->shard].q, cid);
@@ -411,8 +443,9 @@ cqb_restore(cq_broker_t *self, cq_diag_t *diag)
     if (self->journal == NULL)
         return 0;
     s_load_t l = {self, diag, NULL, NULL, 0, 0, 0, 0, 0};
-    cq_journal_loader_t loader = {s_batch, s_doc,      s_intake, s_claim,
-                                  s_ref,   s_decision, s_event,  s_ack};
+    cq_journal_loader_t loader = {s_batch, s_doc, s_intake,
+                                  s_claim, s_ref, s_decision,
+                                  s_event, s_ack, s_release};
     cq_journal_id_floors(self->journal, &l.floor_batches, &l.floor_docs);
     int rc = cq_journal_load(self->journal, &loader, &l, diag);
     if (rc == 0) {
@@ -431,6 +464,7 @@ cqb_restore(cq_broker_t *self, cq_diag_t *diag)
     free(l.releases);
     if (rc != 0)
         return rc;
+    cqb_review_rebuild(self);
     if (l.dup_decisions)
         cq_log_warn(NULL,
                     "journal: %" PRIu64 " claims had a second decision "

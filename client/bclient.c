@@ -405,6 +405,34 @@ cq_bclient_quarantine(cq_bclient_t *self, uint32_t op, const char *id,
     return s_call(self, CQ_CMD_QUARANTINE, &w, m.req_id, &how, out, timeout_ms);
 }
 
+static int
+s_review_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
+{
+    cq_msg_review_reply_t *m = out;
+    int rc = cq_proto_review_reply_decode(p, n, m, NULL);
+    *req_id = m->req_id;
+    return rc;
+}
+
+static void
+s_review_drop(void *out)
+{
+    cq_proto_review_reply_free(out);
+}
+
+int
+cq_bclient_review(cq_bclient_t *self, cq_msg_review_t *m,
+                  cq_msg_review_reply_t *out, int timeout_ms)
+{
+    static const s_how_t how = {CQ_CMD_REVIEW_REPLY, s_review_decode,
+                                s_review_drop};
+    m->req_id = cq_bclient_next_id(self);
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_review_encode(&w, m);
+    return s_call(self, CQ_CMD_REVIEW, &w, m->req_id, &how, out, timeout_ms);
+}
+
 int
 cq_bclient_results(cq_bclient_t *self, const char *batch_id, uint64_t from,
                    bool with_claims, cq_bclient_entry_fn *fn, void *arg,

@@ -63,6 +63,12 @@ int cq_bclient_batches(cq_bclient_t *self, uint64_t since_ms,
 int cq_bclient_quarantine(cq_bclient_t *self, uint32_t op, const char *id,
                           cq_msg_quarantine_reply_t *out, int timeout_ms);
 
+//  REVIEW (req_id set here); free out with cq_proto_review_reply_free.
+//  Its views (claim, doc, ...) point into the received message: valid
+//  until the next call on self. Returns 0 (out->status says what the
+//  broker answered), CQ_ETIMEDOUT or CQ_EPROTO.
+int cq_bclient_review(cq_bclient_t *self, cq_msg_review_t *m,
+                      cq_msg_review_reply_t *out, int timeout_ms);
 //  Walks a batch's entries in order with RESULTS pages. fn is called for
 //  every entry (decision NULL when the claim has none yet or failed; claim
 //  NULL unless with_claims). Returns 0 (and *complete: the batch had every

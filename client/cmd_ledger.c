@@ -298,6 +298,10 @@ typedef struct {
     uint8_t outcome; // decision: cq_outcome_t
     bool orphaned;   // a marker names it
     bool named;      // a journal decision names it
+    bool superseded; // a later decision (a reviewer's release) names it
+    //  decision: the pend row it supersedes (claimq review), or 0
+    int64_t supersedes_seq;
+    char supersedes_node[CQ_ID_LEN];
 } s_lrow_t;
 
 typedef struct {
@@ -365,6 +369,9 @@ s_keep_row(void *arg, const cq_ledger_row_t *row)
     if (row->kind == 0) {
         x->outcome = (uint8_t)row->d->decision;
         x->paid = row->d->paid;
+        x->supersedes_seq = row->d->supersedes_seq;
+        cq_strlcpy(x->supersedes_node, row->d->supersedes_node,
+                   sizeof x->supersedes_node);
         if (row->orphaned)
             l->orphans++;
         else
@@ -463,6 +470,7 @@ typedef struct {
     s_rec_t *r;
     char **keys; // by claim id ("" for ids compaction left out)
     uint8_t *decided, *quarantined;
+    uint8_t *pended; // its last decision is a pend
     size_t n, cap;
     int64_t n_dec;
 } s_jread_t;
@@ -479,11 +487,12 @@ s_jgrow(s_jread_t *x, uint32_t id)
         x->keys = cq_xrealloc(x->keys, c * sizeof *x->keys);
         x->decided = cq_xrealloc(x->decided, c);
         x->quarantined = cq_xrealloc(x->quarantined, c);
+        x->pended = cq_xrealloc(x->pended, c);
         x->cap = c;
     }
     for (size_t i = x->n; i <= id; i++) {
         x->keys[i] = NULL;
-        x->decided[i] = x->quarantined[i] = 0;
+        x->decided[i] = x->quarantined[i] = x->pended[i] = 0;
     }
     x->n = (size_t)id + 1;
 }
@@ -507,12 +516,33 @@ s_jdecision(void *arg, uint32_t claim, uint64_t seq, uint32_t result,
             const char *node, const char *ledger_id, uint64_t ledger_seq,
             int outcome, const void *body, size_t len)
 {
-    (void)seq, (void)result, (void)outcome;
+    (void)seq, (void)result;
     s_jread_t *x = arg;
     s_jgrow(x, claim);
     const char *key = x->keys[claim] ? x->keys[claim] : "";
+    //  the key as decided (a reviewer's correction may have changed it)
+    char dkey[CQ_KEY_LEN];
+    cq_cur_t cur;
+    cq_cur_init(&cur, body, len);
+    bool sup = false;
+    if (cq_proto_decision_decode(&cur, x->r->d) == 0) {
+        snprintf(dkey, sizeof dkey, "%s|%s|%s|%c", x->r->d->payer_id,
+                 x->r->d->billing_npi, x->r->d->claim_id,
+                 x->r->d->frequency ? x->r->d->frequency : '1');
+        key = dkey;
+        //  a release's decision after the claim's pend: not a second one
+        sup = x->r->d->supersedes_seq > 0 && x->decided[claim] == 1 &&
+              x->pended[claim];
+    }
     x->n_dec++;
-    if (x->decided[claim] < 255 && ++x->decided[claim] == 2 && s_keyed(key))
+    x->pended[claim] = outcome == CQ_DECISION_PEND;
+    if (sup) {
+        free(x->keys[claim]);
+        x->keys[claim] = cq_xstrdup(key);
+        key = x->keys[claim];
+    }
+    if (!sup && x->decided[claim] < 255 && ++x->decided[claim] == 2 &&
+        s_keyed(key))
         s_problem(x->r, K_TWICE,
                   json_pack("{s:s, s:s, s:I}", "claim_key", key, "where",
                             "journal", "decisions", (json_int_t)2));
@@ -592,6 +622,7 @@ s_journal_read(s_rec_t *r, const char *path, char *jpath, size_t jsize,
     free(x.keys);
     free(x.decided);
     free(x.quarantined);
+    free(x.pended);
     return rc == 0 ? 0 : CQ_EXIT_SETUP;
 }
 
@@ -610,10 +641,35 @@ s_keyrow_cmp(const void *a, const void *b)
     return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+//  Rows a later decision supersedes (a pend a reviewer released): they
+//  are the claim's history, not a second decision.
+static void
+s_mark_superseded(s_rec_t *r)
+{
+    for (int i = 0; i < r->n_ledgers; i++) {
+        s_ledger_t *l = &r->ledgers[i];
+        for (size_t s = 0; s < l->n_rows; s++) {
+            const s_lrow_t *x = &l->rows[s];
+            if (x->kind != 0 || x->orphaned || x->supersedes_seq <= 0)
+                continue;
+            for (int j = 0; j < r->n_ledgers; j++) {
+                s_ledger_t *o = &r->ledgers[j];
+                if (strcmp(o->meta.node_id, x->supersedes_node) != 0 ||
+                    (size_t)x->supersedes_seq > o->n_rows)
+                    continue;
+                s_lrow_t *p = &o->rows[x->supersedes_seq - 1];
+                if (p->kind == 0 && p->outcome == CQ_DECISION_PEND)
+                    p->superseded = true;
+            }
+        }
+    }
+}
+
 //  What the journal never named, and keys with two counted rows.
 static void
 s_ledgers_check(s_rec_t *r, int64_t *marked)
 {
+    s_mark_superseded(r);
     size_t n = 0;
     for (int i = 0; i < r->n_ledgers; i++)
         n += r->ledgers[i].n_rows;
@@ -635,7 +691,7 @@ s_ledgers_check(s_rec_t *r, int64_t *marked)
                           json_pack("{s:s, s:s, s:I, s:s}", "ledger", l->path,
                                     "ledger_id", l->meta.ledger_id, "seq",
                                     (json_int_t)(s + 1), "claim_key", x->key));
-            if (s_keyed(x->key))
+            if (s_keyed(x->key) && !x->superseded)
                 k[n++] = (s_keyrow_t){x->key, l->path, (int64_t)s + 1};
         }
     }

@@ -61,6 +61,10 @@ s_help(void)
         "                   documents to the same batch again is idempotent\n"
         "                   (only those the broker lacks are sent)\n"
         "  --wait           wait for every decision\n"
+        "  --until-final    with --wait: a pended claim is not done until a\n"
+        "                   reviewer released it (`claimq review`) and its\n"
+        "                   final decision came; pends are not written.\n"
+        "                   --timeout defaults to 0 (never) with it\n"
         "  --output FILE    write decisions to FILE (with --wait)\n"
         "  --format F       jsonl (default) or csv\n"
         "  --window N       documents in flight (default 32)\n"
@@ -359,12 +363,14 @@ cq_cmd_submit(int argc, char **argv)
     const char *broker = NULL, *output = NULL, *format = "jsonl";
     char batch[CQ_BATCH_ID_LEN] = "";
     bool wait = false, quiet = false, received_set = false;
+    bool until_final = false, timeout_given = false;
     int32_t received = CQ_DATE_NONE;
     long window = 32, chunk = 256, timeout = 120;
     static const struct option opts[] = {
         {"broker", required_argument, NULL, 'b'},
         {"batch", required_argument, NULL, 'B'},
         {"wait", no_argument, NULL, 'w'},
+        {"until-final", no_argument, NULL, 'F'},
         {"output", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, 'f'},
         {"window", required_argument, NULL, 'W'},
@@ -389,6 +395,9 @@ cq_cmd_submit(int argc, char **argv)
         case 'w':
             wait = true;
             break;
+        case 'F':
+            until_final = true;
+            break;
         case 'o':
             output = optarg;
             break;
@@ -409,6 +418,7 @@ cq_cmd_submit(int argc, char **argv)
             if (!s_num(optarg, 0, 86400 * 365, &timeout))
                 return cq_opt_bad_value(S_PROG, "--timeout", optarg,
                                         "seconds, 0 or more");
+            timeout_given = true;
             break;
         case 'r':
             if (cq_date_parse(optarg, strlen(optarg), &received) != 0)
@@ -433,6 +443,10 @@ cq_cmd_submit(int argc, char **argv)
         return s_usage("--format: jsonl or csv");
     if (output && !wait)
         return s_usage("--output needs --wait");
+    if (until_final && !wait)
+        return s_usage("--until-final needs --wait");
+    if (until_final && !timeout_given)
+        timeout = 0; // a person may take hours
     bool batch_given = batch[0] != '\0';
     if (!batch_given)
         s_batch_id(batch, sizeof batch);
@@ -506,6 +520,7 @@ cq_cmd_submit(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.batch_id = batch;
     o.wait = wait;
+    o.until_final = until_final;
     o.window = (uint32_t)window;
     o.timeout_ms =
         (int)(timeout * 1000 > INT32_MAX ? INT32_MAX : timeout * 1000);

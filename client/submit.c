@@ -407,6 +407,13 @@ s_claim_ok(s_run_t *r, size_t i, uint32_t index)
     return true;
 }
 
+//  A pend while the run waits for final decisions (until_final).
+static bool
+s_awaits_review(const s_run_t *r, const cq_decision_t *d)
+{
+    return d != NULL && r->o->until_final && d->decision == CQ_DECISION_PEND;
+}
+
 static bool
 s_seen(const s_run_t *r, size_t i, uint32_t index)
 {
@@ -423,6 +430,8 @@ s_answer(s_run_t *r, size_t i, uint32_t index, const cq_decision_t *d)
     s_ldoc_t *x = &r->l[i];
     if (!s_claim_ok(r, i, index) || s_seen(r, i, index))
         return false;
+    if (s_awaits_review(r, d))
+        return false; // its final decision comes after a person looked
     if (index >= x->seen_cap) {
         uint32_t cap = x->seen_cap ? x->seen_cap : 64;
         while (cap <= index)
@@ -973,8 +982,9 @@ s_on_results_reply(s_run_t *r, const cq_wire_msg_t *in)
         if (s_local(r, doc_id, &li) && s_claim_ok(r, li, index)) {
             if (has_d && s_answer(r, li, index, r->d))
                 w->found = true;
-            settled = has_d || s_seen(r, li, index);
-            if (!settled)
+            bool review = has_d && s_awaits_review(r, r->d);
+            settled = (has_d && !review) || s_seen(r, li, index);
+            if (!settled && !review)
                 s_walk_nil(w, li, index);
         }
         if (at++ == r->cursor && settled)

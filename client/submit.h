@@ -54,10 +54,14 @@ void cq_sdocs_add_mem(cq_sdocs_t *d, const char *name, const uint8_t *data,
 typedef struct {
     const char *batch_id; // required, cq_proto_batch_id_ok
     bool wait;            // wait for every decision
-    uint32_t window;      // documents in flight (default 64)
-    int timeout_ms;       // give up after this long without progress
-                          // (0: never)
-    bool progress;        // progress on stderr
+    //  (with wait) a pend is not an answer: wait through review for the
+    //  decision that supersedes it (claimq review); pends are not passed
+    //  to on_decision
+    bool until_final;
+    uint32_t window; // documents in flight (default 64)
+    int timeout_ms;  // give up after this long without progress
+                     // (0: never)
+    bool progress;   // progress on stderr
     //  the received date of every document (back-dated batches, replays):
     //  with received_set; else the broker stamps the day it journals each
     bool received_set;

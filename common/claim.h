@@ -16,6 +16,7 @@
 #define CQ_NAME_LEN 64     // person / organisation names
 #define CQ_CODE_LEN 12     // procedure / revenue / ICD-10 codes
 #define CQ_MAX_PEND 16     // pend reasons (OCR)
+#define CQ_REVIEW_AUDIT_LEN 4096 // a release's audit trail (JSON), with NUL
 
 typedef enum {
     CQ_CLAIM_PROFESSIONAL = 0, // 837P / CMS-1500
@@ -79,6 +80,15 @@ typedef struct {
     //  OCR: fields a person must look at; the engine pends such a claim.
     uint8_t n_pend;                    // 0..CQ_MAX_PEND
     char pend_fields[CQ_MAX_PEND][48]; // field names / reasons, no values
+    //  A person's release of a pended claim (claimq review): set only on a
+    //  claim the broker sends again; its decision supersedes the pend
+    //  (ledger row supersedes_seq of node supersedes_node).
+    uint8_t review;                  // 0, or cq_release_action_t (1..3)
+    char supersedes_node[CQ_ID_LEN]; // the pend's node
+    int64_t supersedes_seq;          // the pend's ledger row
+    //  {"reviewer":"…","action":"…","changes":[{"field","old","new"}…]}:
+    //  patient data (the values): the ledger keeps it, logs never
+    char review_audit[CQ_REVIEW_AUDIT_LEN];
 } cq_claim_t;
 
 //  Resets a claim to empty: no dates, frequency '1', confidence -1.

@@ -10,6 +10,7 @@
 #include "money.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define S_LIT(b, s) cq_buf_add((b), (s), sizeof(s) - 1)
@@ -124,6 +125,18 @@ cq_decision_to_json(const cq_decision_t *d, cq_buf_t *b)
     if (d->source == CQ_SOURCE_OCR) {
         rc |= S_LIT(b, ", \"ocr_confidence\": ");
         rc |= cq_json_put_int(b, d->ocr_confidence);
+    }
+    if (d->supersedes_seq > 0) {
+        rc |= S_LIT(b, ", \"supersedes\": {\"node\": ");
+        rc |= s_str(b, d->supersedes_node);
+        rc |= S_LIT(b, ", \"ledger_seq\": ");
+        rc |= cq_json_put_int(b, d->supersedes_seq);
+        rc |= S_LIT(b, "}");
+    }
+    if (d->review_audit[0] != '\0') {
+        //  one JSON object, made compact by the broker (cq_review_audit)
+        rc |= S_LIT(b, ", \"review\": ");
+        rc |= cq_buf_add(b, d->review_audit, strlen(d->review_audit));
     }
     rc |= S_LIT(b, "}");
     if (rc != 0) {
@@ -325,6 +338,25 @@ cq_decision_from_json(const char *s, size_t n, cq_decision_t *d,
         int64_t conf = -1;
         s_rd_int(&r, root, "ocr_confidence", 0, 100, &conf);
         d->ocr_confidence = (int)conf;
+    }
+    json_t *sup = json_object_get(root, "supersedes");
+    if (!r.err && sup != NULL) {
+        if (!json_is_object(sup))
+            s_rd_fail(&r, "supersedes", "expected an object");
+        s_rd_str(&r, sup, "node", false, d->supersedes_node,
+                 sizeof d->supersedes_node);
+        s_rd_int(&r, sup, "ledger_seq", 1, INT64_MAX, &d->supersedes_seq);
+    }
+    json_t *rev = json_object_get(root, "review");
+    if (!r.err && rev != NULL) {
+        char *txt = json_is_object(rev)
+                        ? json_dumps(rev, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                        : NULL;
+        if (txt == NULL || strlen(txt) >= sizeof d->review_audit)
+            s_rd_fail(&r, "review", "expected an object of at most 4095 bytes");
+        else
+            memcpy(d->review_audit, txt, strlen(txt) + 1);
+        free(txt);
     }
     json_decref(root);
     return r.err;

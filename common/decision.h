@@ -60,6 +60,15 @@ typedef struct {
     char rules_version[CQ_RULES_VERSION_LEN]; // "sha256:<hex>"
     cq_source_t source;                       // json | x12 | ocr
     int ocr_confidence;                       // 0..100 for OCR, else -1
+    //  A decision made after a person released a pended claim (claimq
+    //  review) supersedes the pend: ledger row supersedes_seq of node
+    //  supersedes_node ("" / 0 otherwise). review_audit: the release's
+    //  audit trail, one JSON object ("" otherwise): patient data (changed
+    //  values), kept in the ledger, never logged. Kept last: the audit text
+    //  is cleared only to its first byte.
+    char supersedes_node[CQ_ID_LEN];
+    int64_t supersedes_seq;
+    char review_audit[CQ_REVIEW_AUDIT_LEN];
 } cq_decision_t;
 
 const char *cq_outcome_name(cq_outcome_t o); // "accept", ...

@@ -1,10 +1,13 @@
 //  engine.c: the rules engine (docs/adjudication.md), in that order:
 //
 //    0. the claim itself: a claim key already decided returns that decision
-//       (replayed); OCR fields to check -> pend OA-133; content errors,
-//       unknown payer, bad frequency, no lines, a void / replacement whose
-//       original is unknown -> reject CO-16 + RARC (MA130, or M47 for the
-//       original claim reference, or the decoder's RARC);
+//       (replayed), except a pend a person released (claim.review): that
+//       claim is decided again and supersedes the pend (a confirmed
+//       duplicate is rejected OA-18; "not a duplicate" skips the
+//       suspect-duplicate check of step 4); OCR fields to check -> pend OA-133;
+//       content errors, unknown payer, bad frequency, no lines, a void /
+//       replacement whose original is unknown -> reject CO-16 + RARC (MA130, or
+//       M47 for the original claim reference, or the decoder's RARC);
 //    1. member: unknown -> CO-31; last name / birth date mismatch -> CO-140;
 //    2. eligibility per line: before coverage CO-26, after CO-27 (both with
 //       N30); a covering roster row whose plan is not in the plan file ->
@@ -295,6 +298,16 @@ s_start(const cq_engine_t *self, const cq_claim_t *c,
     d->ocr_confidence = c->source == CQ_SOURCE_OCR ? c->ocr_confidence : -1;
     d->decision = CQ_DECISION_ACCEPT;
     d->ledger_seq = 0;
+    if (c->review) {
+        memcpy(d->supersedes_node, c->supersedes_node,
+               sizeof d->supersedes_node);
+        d->supersedes_seq = c->supersedes_seq;
+        cq_strlcpy(d->review_audit, c->review_audit, sizeof d->review_audit);
+    } else {
+        d->supersedes_node[0] = '\0';
+        d->supersedes_seq = 0;
+        d->review_audit[0] = '\0';
+    }
     d->n_adj = 0;
     d->n_reasons = 0;
     d->allowed = d->paid = d->patient_resp = 0;
@@ -311,6 +324,10 @@ s_start(const cq_engine_t *self, const cq_claim_t *c,
 }
 
 //  Rejects the whole claim with one claim-level reason.
+//  claim.review (client/review_rpc.h cq_release_action_t)
+#define S_REVIEW_DUPLICATE 2     // confirmed duplicate: reject OA-18
+#define S_REVIEW_NOT_DUPLICATE 3 // no suspect-duplicate check
+
 static void s_reject(cq_decision_t *d, const char *group, const char *carc,
                      const char *rarc, const char *fmt, ...) CQ_PRINTF(5, 6);
 
@@ -717,8 +734,16 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
     //  document ("#1f2e3d4c:3", doc.c) it is, when the document comes again
     bool keyed = c->claim_id[0] != '\0' &&
                  (c->claim_id[0] != '#' || strchr(c->claim_id, ':') != NULL);
+    uint32_t superseded = CQ_STATE_NONE;
     if (keyed) {
         uint32_t rec = cq_state_find_key(st, key, klen);
+        if (rec != CQ_STATE_NONE && c->review &&
+            st->recs[rec].outcome == CQ_DECISION_PEND) {
+            //  a person released the pended claim: decide it again; the
+            //  new decision supersedes the pend
+            superseded = rec;
+            rec = CQ_STATE_NONE;
+        }
         if (rec != CQ_STATE_NONE) {
             int rc = cq_state_get(st, rec, d);
             if (rc == 0 && replayed)
@@ -747,7 +772,9 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
                           .replaces = CQ_STATE_NONE,
                           .lines = NULL,
                           .n_lines = 0,
-                          .member_key = mkey};
+                          .member_key = mkey,
+                          .supersedes1 =
+                              superseded == CQ_STATE_NONE ? 0 : superseded + 1};
     char orig_lin[CQ_KEY_LEN];
     s_line_t L[CQ_MAX_LINES];
     cq_state_line_t acc_lines[CQ_MAX_LINES];
@@ -756,6 +783,13 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
 
     if (c->n_pend > 0) {
         s_pend_ocr(c, d);
+        return cq_state_record(st, d, &e);
+    }
+    if (c->review == S_REVIEW_DUPLICATE) {
+        //  a person confirmed the suspect duplicate
+        s_reject(d, "OA", "18", "",
+                 "duplicate: a reviewer confirmed this claim repeats an "
+                 "earlier one");
         return cq_state_record(st, d, &e);
     }
     if (s_check_claim(self, c, d))
@@ -929,7 +963,8 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
             if (sus == CQ_STATE_NONE)
                 sus = x->rec;
         }
-        if (l->why == S_OK && sus != CQ_STATE_NONE) {
+        if (l->why == S_OK && sus != CQ_STATE_NONE &&
+            c->review != S_REVIEW_NOT_DUPLICATE) {
             l->why = S_SUSPECT;
             l->other = sus;
             suspect = true;

@@ -58,6 +58,8 @@ static const char *s_names[] = {
     [CQ_CMD_SHARDS_REPLY] = "SHARDS_REPLY",
     [CQ_CMD_HAVE] = "HAVE",
     [CQ_CMD_HAVE_REPLY] = "HAVE_REPLY",
+    [CQ_CMD_REVIEW] = "REVIEW",
+    [CQ_CMD_REVIEW_REPLY] = "REVIEW_REPLY",
 };
 
 const char *
@@ -301,7 +303,8 @@ cq_proto_batch_id_ok(const char *s)
 void
 cq_proto_claim_encode(cq_mpw_t *w, const cq_claim_t *c)
 {
-    cq_mpw_array(w, S_CLAIM_FIELDS);
+    //  a released claim (claimq review) carries 4 more fields
+    cq_mpw_array(w, c->review ? S_CLAIM_FIELDS + 4 : S_CLAIM_FIELDS);
     S_FIELD(w, c->claim_id);
     S_FIELD(w, c->payer_id);
     cq_mpw_uint(w, (uint64_t)c->type);
@@ -364,6 +367,12 @@ cq_proto_claim_encode(cq_mpw_t *w, const cq_claim_t *c)
     cq_mpw_array(w, n_pend);
     for (uint32_t i = 0; i < n_pend; i++)
         S_FIELD(w, c->pend_fields[i]);
+    if (c->review) {
+        cq_mpw_uint(w, c->review);
+        S_FIELD(w, c->supersedes_node);
+        cq_mpw_int(w, c->supersedes_seq);
+        S_FIELD(w, c->review_audit);
+    }
 }
 
 #define S_STR(c, f, what) cq_cur_str((c), (f), sizeof(f), (what))
@@ -430,7 +439,16 @@ cq_proto_claim_decode(cq_cur_t *c, cq_claim_t *out)
     out->n_pend = (uint8_t)cq_cur_array(c, 0, CQ_MAX_PEND, "claim.pend");
     for (uint32_t i = 0; i < out->n_pend && !c->err; i++)
         S_STR(c, out->pend_fields[i], "claim.pend");
-    cq_cur_rest(c, have, S_CLAIM_FIELDS);
+    uint32_t used = S_CLAIM_FIELDS;
+    if (have >= S_CLAIM_FIELDS + 4) {
+        out->review = (uint8_t)cq_cur_uint(c, 3, "claim.review");
+        S_STR(c, out->supersedes_node, "claim.supersedes_node");
+        out->supersedes_seq =
+            cq_cur_int(c, 0, INT64_MAX, "claim.supersedes_seq");
+        S_STR(c, out->review_audit, "claim.review_audit");
+        used += 4;
+    }
+    cq_cur_rest(c, have, used);
     return c->err;
 }
 
@@ -441,7 +459,9 @@ cq_proto_claim_decode(cq_cur_t *c, cq_claim_t *out)
 void
 cq_proto_decision_encode(cq_mpw_t *w, const cq_decision_t *d)
 {
-    cq_mpw_array(w, S_DECISION_FIELDS);
+    //  a decision that supersedes a pend (claimq review): 3 more fields
+    bool sup = d->supersedes_seq > 0 || d->review_audit[0] != '\0';
+    cq_mpw_array(w, sup ? S_DECISION_FIELDS + 3 : S_DECISION_FIELDS);
     S_FIELD(w, d->claim_id);
     S_FIELD(w, d->payer_id);
     S_FIELD(w, d->billing_npi);
@@ -494,6 +514,11 @@ cq_proto_decision_encode(cq_mpw_t *w, const cq_decision_t *d)
     S_FIELD(w, d->rules_version);
     cq_mpw_uint(w, (uint64_t)d->source);
     cq_mpw_int(w, d->ocr_confidence);
+    if (sup) {
+        S_FIELD(w, d->supersedes_node);
+        cq_mpw_int(w, d->supersedes_seq);
+        S_FIELD(w, d->review_audit);
+    }
 }
 
 //  Decisions are large structs (about 20 KiB): only the parts in use are
@@ -505,7 +530,9 @@ s_decision_clear(cq_decision_t *d)
     d->n_adj = 0;
     d->n_reasons = 0;
     d->n_lines = 0;
-    memset(d->node, 0, sizeof *d - offsetof(cq_decision_t, node));
+    memset(d->node, 0,
+           offsetof(cq_decision_t, review_audit) + 1 -
+               offsetof(cq_decision_t, node));
 }
 
 int
@@ -564,7 +591,15 @@ cq_proto_decision_decode(cq_cur_t *c, cq_decision_t *d)
     S_STR(c, d->rules_version, "decision.rules_version");
     d->source = (cq_source_t)cq_cur_uint(c, 2, "decision.source");
     d->ocr_confidence = (int)cq_cur_int(c, -1, 100, "decision.ocr_confidence");
-    cq_cur_rest(c, have, S_DECISION_FIELDS);
+    uint32_t used = S_DECISION_FIELDS;
+    if (have >= S_DECISION_FIELDS + 3) {
+        S_STR(c, d->supersedes_node, "decision.supersedes_node");
+        d->supersedes_seq =
+            cq_cur_int(c, 0, INT64_MAX, "decision.supersedes_seq");
+        S_STR(c, d->review_audit, "decision.review_audit");
+        used += 3;
+    }
+    cq_cur_rest(c, have, used);
     if (c->err) {
         d->n_adj = 0;
         d->n_reasons = 0;
@@ -2288,4 +2323,228 @@ cq_proto_doc_digest(const char *batch_id, const char *name,
     size_t at = k > 0 ? (size_t)k : 0;
     cq_sha256(data, len, buf + at);
     cq_sha256(buf, at + CQ_DIGEST_LEN, out);
+}
+
+//  ---- REVIEW / REVIEW_REPLY ---------------------------------------------
+
+const char *
+cq_review_kind_name(int kind)
+{
+    switch (kind) {
+    case CQ_REVIEW_OCR:
+        return "ocr";
+    case CQ_REVIEW_REGISTRATION:
+        return "registration";
+    case CQ_REVIEW_DUPLICATE:
+        return "duplicate";
+    default:
+        return "other";
+    }
+}
+
+const char *
+cq_release_action_name(int action)
+{
+    switch (action) {
+    case CQ_RELEASE_CORRECTED:
+        return "corrected";
+    case CQ_RELEASE_DUPLICATE:
+        return "duplicate";
+    case CQ_RELEASE_NOT_DUPLICATE:
+        return "not-duplicate";
+    default:
+        return "unknown";
+    }
+}
+
+#define S_REVIEW_FIELDS 12
+//  A claim as REVIEW carries it (encoded): the largest claim encodes in
+//  far less.
+#define S_REVIEW_CLAIM_MAX (256u << 10)
+
+void
+cq_proto_review_encode(cq_mpw_t *w, const cq_msg_review_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, S_REVIEW_FIELDS);
+    cq_mpw_uint(w, m->req_id);
+    cq_mpw_uint(w, m->op);
+    uint32_t nt = m->n_tenants;
+    if (CQ_NEVER(nt > CQ_REVIEW_MAX_TENANTS))
+        nt = CQ_REVIEW_MAX_TENANTS;
+    cq_mpw_array(w, nt);
+    for (uint32_t i = 0; i < nt; i++)
+        S_FIELD(w, m->tenants[i]);
+    cq_mpw_uint(w, m->id);
+    S_FIELD(w, m->reviewer);
+    cq_mpw_uint(w, m->token);
+    cq_mpw_uint(w, m->ttl_ms);
+    cq_mpw_uint(w, m->action);
+    cq_mpw_uint(w, m->max);
+    if (m->claim != NULL && m->claim_len <= S_REVIEW_CLAIM_MAX)
+        cq_mpw_bin(w, m->claim, m->claim_len);
+    else
+        cq_mpw_nil(w);
+    S_FIELD(w, m->changes);
+    cq_mpw_nil(w); // reserved
+}
+
+int
+cq_proto_review_decode(const uint8_t *p, size_t n, cq_msg_review_t *m,
+                       cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, S_REVIEW_FIELDS, "REVIEW");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    m->op = (uint32_t)cq_cur_uint(&c, CQ_ROP_RELEASE, "op");
+    m->n_tenants = cq_cur_array(&c, 0, CQ_REVIEW_MAX_TENANTS, "tenants");
+    for (uint32_t i = 0; i < m->n_tenants && c.err == 0; i++)
+        S_STR(&c, m->tenants[i], "tenants");
+    m->id = cq_cur_uint(&c, UINT32_MAX, "id");
+    S_STR(&c, m->reviewer, "reviewer");
+    m->token = cq_cur_uint(&c, UINT64_MAX, "token");
+    m->ttl_ms = (uint32_t)cq_cur_uint(&c, 86400000u, "ttl_ms");
+    m->action = (uint32_t)cq_cur_uint(&c, CQ_RELEASE_NOT_DUPLICATE, "action");
+    m->max = (uint32_t)cq_cur_uint(&c, CQ_REVIEW_MAX_ITEMS, "max");
+    if (!cq_cur_nil(&c))
+        m->claim = cq_cur_bin(&c, &m->claim_len, S_REVIEW_CLAIM_MAX, "claim");
+    S_STR(&c, m->changes, "changes");
+    cq_cur_skip(&c, "reserved");
+    if (c.err != 0)
+        m->n_tenants = 0;
+    return s_close(&c, have, S_REVIEW_FIELDS, diag);
+}
+
+#define S_RITEM_FIELDS 9
+#define S_RITEM_MIN_BYTES 10
+#define S_REVIEW_REPLY_FIELDS 18
+
+static void
+s_ritem_encode(cq_mpw_t *w, const cq_review_item_t *it)
+{
+    cq_mpw_array(w, S_RITEM_FIELDS);
+    cq_mpw_uint(w, it->id);
+    S_FIELD(w, it->claim_id);
+    S_FIELD(w, it->payer_id);
+    S_FIELD(w, it->batch_id);
+    cq_mpw_uint(w, (uint64_t)it->kind);
+    S_FIELD(w, it->reason);
+    cq_mpw_int(w, it->pended_ms);
+    S_FIELD(w, it->locked_by);
+    cq_mpw_int(w, it->lock_expires_ms);
+}
+
+static void
+s_ritem_decode(cq_cur_t *c, cq_review_item_t *it)
+{
+    uint32_t have = cq_cur_array(c, S_RITEM_FIELDS, UINT32_MAX, "item");
+    it->id = cq_cur_uint(c, UINT32_MAX, "item.id");
+    S_STR(c, it->claim_id, "item.claim_id");
+    S_STR(c, it->payer_id, "item.payer_id");
+    S_STR(c, it->batch_id, "item.batch_id");
+    it->kind = (int)cq_cur_uint(c, CQ_REVIEW_OTHER, "item.kind");
+    S_STR(c, it->reason, "item.reason");
+    it->pended_ms = cq_cur_int(c, 0, INT64_MAX, "item.pended_ms");
+    S_STR(c, it->locked_by, "item.locked_by");
+    it->lock_expires_ms = cq_cur_int(c, 0, INT64_MAX, "item.lock_expires_ms");
+    cq_cur_rest(c, have, S_RITEM_FIELDS);
+}
+
+static void
+s_rbin(cq_mpw_t *w, const uint8_t *b, size_t len)
+{
+    if (b != NULL && len <= CQ_PROTO_MAX_FRAME)
+        cq_mpw_bin(w, b, len);
+    else
+        cq_mpw_nil(w);
+}
+
+static const uint8_t *
+s_cur_rbin(cq_cur_t *c, size_t *len, const char *what)
+{
+    *len = 0;
+    if (cq_cur_nil(c))
+        return NULL;
+    return cq_cur_bin(c, len, CQ_PROTO_MAX_FRAME, what);
+}
+
+void
+cq_proto_review_reply_encode(cq_mpw_t *w, const cq_msg_review_reply_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, S_REVIEW_REPLY_FIELDS);
+    cq_mpw_uint(w, m->req_id);
+    cq_mpw_int(w, m->status);
+    S_FIELD(w, m->message);
+    cq_mpw_uint(w, m->total);
+    cq_mpw_array(w, 5);
+    for (int i = 0; i < 5; i++)
+        cq_mpw_uint(w, m->by_kind[i]);
+    uint32_t ni = m->n_items;
+    if (CQ_NEVER(ni > CQ_REVIEW_MAX_ITEMS))
+        ni = CQ_REVIEW_MAX_ITEMS;
+    cq_mpw_array(w, ni);
+    for (uint32_t i = 0; i < ni; i++)
+        s_ritem_encode(w, &m->items[i]);
+    cq_mpw_uint(w, m->token);
+    S_FIELD(w, m->holder);
+    cq_mpw_int(w, m->expires_ms);
+    s_rbin(w, m->claim, m->claim_len);
+    s_rbin(w, m->pend, m->pend_len);
+    s_rbin(w, m->doc, m->doc_len);
+    s_rbin(w, m->other, m->other_len);
+    s_rbin(w, m->other_dec, m->other_dec_len);
+    S_FIELD(w, m->doc_name);
+    cq_mpw_uint(w, m->page);
+    cq_mpw_nil(w); // reserved
+    cq_mpw_nil(w);
+}
+
+int
+cq_proto_review_reply_decode(const uint8_t *p, size_t n,
+                             cq_msg_review_reply_t *m, cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, S_REVIEW_REPLY_FIELDS, "REVIEW_REPLY");
+    m->req_id = cq_cur_uint(&c, UINT64_MAX, "req_id");
+    m->status = s_cur_status(&c, "status");
+    S_STR(&c, m->message, "message");
+    m->total = cq_cur_uint(&c, UINT64_MAX, "total");
+    uint32_t nk = cq_cur_array(&c, 5, 5, "by_kind");
+    for (uint32_t i = 0; i < nk && c.err == 0; i++)
+        m->by_kind[i] = cq_cur_uint(&c, UINT64_MAX, "by_kind");
+    uint32_t ni;
+    m->items = s_cur_alloc(&c, &ni, sizeof *m->items, CQ_REVIEW_MAX_ITEMS,
+                           S_RITEM_MIN_BYTES, "items");
+    for (uint32_t i = 0; i < ni && c.err == 0; i++)
+        s_ritem_decode(&c, &m->items[i]);
+    m->token = cq_cur_uint(&c, UINT64_MAX, "token");
+    S_STR(&c, m->holder, "holder");
+    m->expires_ms = cq_cur_int(&c, 0, INT64_MAX, "expires_ms");
+    m->claim = s_cur_rbin(&c, &m->claim_len, "claim");
+    m->pend = s_cur_rbin(&c, &m->pend_len, "pend");
+    m->doc = s_cur_rbin(&c, &m->doc_len, "doc");
+    m->other = s_cur_rbin(&c, &m->other_len, "other");
+    m->other_dec = s_cur_rbin(&c, &m->other_dec_len, "other_decision");
+    S_STR(&c, m->doc_name, "doc_name");
+    m->page = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "page");
+    cq_cur_skip(&c, "reserved");
+    cq_cur_skip(&c, "reserved");
+    int rc = s_close(&c, have, S_REVIEW_REPLY_FIELDS, diag);
+    if (rc != 0) {
+        cq_proto_review_reply_free(m);
+        return rc;
+    }
+    m->n_items = ni;
+    return 0;
+}
+
+void
+cq_proto_review_reply_free(cq_msg_review_reply_t *m)
+{
+    free(m->items);
+    m->items = NULL;
+    m->n_items = 0;
 }

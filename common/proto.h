@@ -56,7 +56,9 @@
 //  many between two ledger commits (a round); a worker that dies has not
 //  reached the claims it held past its first round
 #define CQ_PROTO_ROUND_CLAIMS 256
-#define CQ_DIGEST_LEN 32 // a document's digest (SHA-256)
+#define CQ_DIGEST_LEN 32         // a document's digest (SHA-256)
+#define CQ_REVIEW_MAX_TENANTS 64 // tenants (payer ids) per REVIEW
+#define CQ_REVIEW_MAX_ITEMS 1000 // items per REVIEW_REPLY
 
 typedef enum {
     //  backend: worker <-> broker
@@ -100,6 +102,8 @@ typedef enum {
     CQ_CMD_SHARDS_REPLY = 0x35,     // B->C
     CQ_CMD_HAVE = 0x36,             // C->B which of these documents are held
     CQ_CMD_HAVE_REPLY = 0x37,       // B->C
+    CQ_CMD_REVIEW = 0x38,           // C->B the review queue (claimq review)
+    CQ_CMD_REVIEW_REPLY = 0x39,     // B->C
 } cq_cmd_t;
 
 //  "READY", ... or NULL for a byte that is no command.
@@ -835,5 +839,96 @@ void cq_proto_have_reply_free(cq_msg_have_reply_t *m);
 void cq_proto_doc_digest(const char *batch_id, const char *name,
                          uint32_t first_record, const uint8_t *data, size_t len,
                          uint8_t out[CQ_DIGEST_LEN]);
+
+//  ---- REVIEW (issue 12): pended claims waiting for a person ----------
+//  REVIEW (C->B) names the tenants (payer ids; "*" every one) the
+//  reviewer may see; a claim of another tenant is answered CQ_ENOTFOUND,
+//  as one that does not exist.
+enum {
+    CQ_ROP_LIST = 0,    // the queue, oldest first (max items)
+    CQ_ROP_GET = 1,     // one claim, its pend and its document
+    CQ_ROP_LOCK = 2,    // take / renew the lock (reviewer, ttl_ms)
+    CQ_ROP_UNLOCK = 3,  // give it back (token)
+    CQ_ROP_RELEASE = 4, // the reviewer's decision (token, action, claim)
+};
+
+//  Why a claim waits for a person.
+typedef enum {
+    CQ_REVIEW_OCR = 1,          // OCR fields to check (named in the pend)
+    CQ_REVIEW_REGISTRATION = 2, // the form did not register: key it in full
+    CQ_REVIEW_DUPLICATE = 3,    // suspect duplicate (OA-133)
+    CQ_REVIEW_OTHER = 4,        // any other pend
+} cq_review_kind_t;
+//  "ocr", "registration", "duplicate", "other"
+const char *cq_review_kind_name(int kind);
+
+//  What the reviewer decided (claim.review).
+typedef enum {
+    CQ_RELEASE_CORRECTED = 1,     // the (corrected) claim is adjudicated
+    CQ_RELEASE_DUPLICATE = 2,     // confirmed duplicate: rejected (OA-18)
+    CQ_RELEASE_NOT_DUPLICATE = 3, // not a duplicate: adjudicated without
+                                  // the suspect-duplicate check
+} cq_release_action_t;
+//  "corrected", "duplicate", "not-duplicate"
+const char *cq_release_action_name(int action);
+
+typedef struct {
+    uint64_t id;                    // the claim's id in the broker
+    char claim_id[CQ_ID_LEN];       // the claim's own id (box 26 / CLM01)
+    char payer_id[CQ_ID_LEN];       // its tenant
+    char batch_id[CQ_BATCH_ID_LEN]; // the batch it came in
+    int kind;                       // cq_review_kind_t
+    char reason[CQ_PROTO_MSG_LEN];  // the pend's first reason (no values)
+    int64_t pended_ms;              // when it pended (wall clock, ms)
+    char locked_by[CQ_ID_LEN];      // reviewer holding it, "" when free
+    int64_t lock_expires_ms;        // wall clock, ms (0 when free)
+} cq_review_item_t;
+
+typedef struct {
+    uint64_t req_id;
+    uint32_t op; // CQ_ROP_*
+    uint32_t n_tenants;
+    char tenants[CQ_REVIEW_MAX_TENANTS][CQ_ID_LEN];
+    uint64_t id;              // GET, LOCK, UNLOCK, RELEASE
+    char reviewer[CQ_ID_LEN]; // LOCK, RELEASE
+    uint64_t token;           // UNLOCK, RELEASE
+    uint32_t ttl_ms;          // LOCK
+    uint32_t action;          // RELEASE: cq_release_action_t
+    uint32_t max;             // LIST
+    //  RELEASE: the corrected claim, encoded (a view into the body, or
+    //  NULL), and the changes, a JSON array
+    const uint8_t *claim;
+    size_t claim_len;
+    char changes[CQ_REVIEW_AUDIT_LEN];
+} cq_msg_review_t;
+void cq_proto_review_encode(cq_mpw_t *w, const cq_msg_review_t *m);
+int cq_proto_review_decode(const uint8_t *p, size_t n, cq_msg_review_t *m,
+                           cq_diag_t *diag);
+
+typedef struct {
+    uint64_t req_id;
+    int32_t status; // 0, CQ_ENOTFOUND, CQ_EBUSY, CQ_EINVAL
+    char message[CQ_PROTO_MSG_LEN];
+    //  LIST
+    uint64_t total;      // waiting for these tenants
+    uint64_t by_kind[5]; // by cq_review_kind_t
+    uint32_t n_items;
+    cq_review_item_t *items; // decode: owned (cq_proto_review_reply_free)
+    //  LOCK (and a refused RELEASE): the lock
+    uint64_t token;
+    char holder[CQ_ID_LEN];
+    int64_t expires_ms;
+    //  GET: the item, encoded claim and pend decision, the document,
+    //  a suspect duplicate's earlier claim and its decision (views into
+    //  the body; NULL / 0 when absent)
+    const uint8_t *claim, *pend, *doc, *other, *other_dec;
+    size_t claim_len, pend_len, doc_len, other_len, other_dec_len;
+    char doc_name[CQ_DOC_NAME_LEN];
+    uint32_t page; // 1-based
+} cq_msg_review_reply_t;
+void cq_proto_review_reply_encode(cq_mpw_t *w, const cq_msg_review_reply_t *m);
+int cq_proto_review_reply_decode(const uint8_t *p, size_t n,
+                                 cq_msg_review_reply_t *m, cq_diag_t *diag);
+void cq_proto_review_reply_free(cq_msg_review_reply_t *m);
 
 #endif

@@ -371,8 +371,22 @@ cq_state_apply(cq_state_t *st, const cq_state_entry_t *e, int64_t seq,
             r->body_len = (uint32_t)buf->len;
         }
     }
-    if (e->index_key)
-        cq_htab_add(&st->key_index, cq_htab_fix(cq_strhash(e->key, klen)), idx);
+    if (e->index_key) {
+        uint64_t h = cq_htab_fix(cq_strhash(e->key, klen));
+        bool moved = false;
+        if (e->supersedes1 != 0) {
+            //  the pend's slot now names this decision
+            for (size_t i = cq_htab_first(&st->key_index, h); i != CQ_HTAB_END;
+                 i = cq_htab_next(&st->key_index, h, i))
+                if (st->key_index.slots[i].v == e->supersedes1 - 1) {
+                    st->key_index.slots[i].v = idx;
+                    moved = true;
+                    break;
+                }
+        }
+        if (!moved)
+            cq_htab_add(&st->key_index, h, idx);
+    }
 
     if (e->reverses != CQ_STATE_NONE && e->reverses < idx) {
         cq_rec_t *o = &st->recs[e->reverses];
@@ -518,7 +532,8 @@ s_put_s(uint8_t *w, const char *s, size_t cap)
     (4 + 5 * 256 + 6 * S_VARINT + S_VARINT +                                   \
      CQ_MAX_ADJ * (S_VARINT + 3 + 6 + S_VARINT) + S_VARINT +                   \
      CQ_MAX_REASONS * (S_VARINT + 3 + 6 + 8 + 160) + S_VARINT +                \
-     CQ_MAX_LINES * (4 * S_VARINT))
+     CQ_MAX_LINES * (4 * S_VARINT) + CQ_ID_LEN + 3 * S_VARINT +                \
+     CQ_REVIEW_AUDIT_LEN)
 
 int
 cq_decision_pack(const cq_decision_t *d, cq_buf_t *b)
@@ -535,7 +550,10 @@ cq_decision_pack(const cq_decision_t *d, cq_buf_t *b)
         b->cap = cap;
     }
     uint8_t *w = (uint8_t *)b->data + start;
-    *w++ = 1;
+    //  version 2: a decision that supersedes a pend (claimq review) has a
+    //  trailer with the pend's node and row and the audit text
+    bool sup = d->supersedes_seq > 0 || d->review_audit[0] != '\0';
+    *w++ = sup ? 2 : 1;
     *w++ = (uint8_t)d->frequency;
     *w++ = (uint8_t)d->decision;
     *w++ = (uint8_t)d->source;
@@ -576,6 +594,14 @@ cq_decision_pack(const cq_decision_t *d, cq_buf_t *b)
         w = s_put_i(w, l->allowed);
         w = s_put_i(w, l->paid);
         w = s_put_u(w, l->denied);
+    }
+    if (sup) {
+        w = s_put_s(w, d->supersedes_node, sizeof d->supersedes_node);
+        w = s_put_i(w, d->supersedes_seq);
+        size_t na2 = strnlen(d->review_audit, sizeof d->review_audit - 1);
+        w = s_put_u(w, na2);
+        memcpy(w, d->review_audit, na2);
+        w += na2;
     }
     b->len = (size_t)(w - (uint8_t *)b->data);
     assert(b->len - start <= S_PACK_MAX);
@@ -635,8 +661,9 @@ int
 cq_decision_unpack(const void *p, size_t n, cq_decision_t *d)
 {
     s_rd_t r = {p, (const uint8_t *)p + n, 0};
-    if (n < 4 || r.p[0] != 1)
+    if (n < 4 || (r.p[0] != 1 && r.p[0] != 2))
         return CQ_EPROTO;
+    bool sup = r.p[0] == 2;
     d->frequency = (char)r.p[1];
     d->decision = (cq_outcome_t)r.p[2];
     d->source = (cq_source_t)r.p[3];
@@ -686,6 +713,20 @@ cq_decision_unpack(const void *p, size_t n, cq_decision_t *d)
         l->allowed = s_get_i(&r);
         l->paid = s_get_i(&r);
         l->denied = s_get_u(&r) != 0;
+    }
+    d->supersedes_node[0] = '\0';
+    d->supersedes_seq = 0;
+    d->review_audit[0] = '\0';
+    if (sup && !r.err) {
+        s_get_s(&r, d->supersedes_node, sizeof d->supersedes_node);
+        d->supersedes_seq = s_get_i(&r);
+        uint64_t na2 = s_get_u(&r);
+        if (r.err || na2 >= sizeof d->review_audit ||
+            (uint64_t)(r.end - r.p) < na2)
+            return CQ_EPROTO;
+        memcpy(d->review_audit, r.p, (size_t)na2);
+        d->review_audit[na2] = '\0';
+        r.p += na2;
     }
     if (r.err || r.p != r.end)
         return CQ_EPROTO;

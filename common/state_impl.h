@@ -109,6 +109,10 @@ typedef struct {
     size_t n_lines;
     const char *member_key; // the claim's "payer\x1fmember_id" (every
                             // decision; member_id may be ""), or NULL
+    //  1 + the rec of a pend this decision supersedes (a person released
+    //  the claim: claimq review): the key finds this decision from now
+    //  on. 0: none (so that zeroed entries supersede nothing).
+    uint32_t supersedes1;
 } cq_state_entry_t;
 
 //  What a store does beyond memory.

@@ -11,6 +11,7 @@ PACKAGES=(
     libzmq3-dev libczmq-dev libmsgpack-dev libsqlite3-dev sqlite3
     libjansson-dev libssl-dev libcairo2-dev fonts-dejavu-core libtiff-dev libpoppler-glib-dev
     libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
+    libmicrohttpd-dev libsodium-dev chromium chromium-driver python3-selenium
     libcriterion-dev valgrind
     python3-jsonschema
     tmux iproute2 redis-server python3-redis

@@ -337,6 +337,48 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cq_proto_have_reply_free(&m);
         break;
     }
+    case CQ_CMD_REVIEW: {
+        cq_msg_review_t *m = malloc(sizeof *m);
+        if (cq_proto_review_decode(p, n, m, &diag) == 0) {
+            if (m->n_tenants > CQ_REVIEW_MAX_TENANTS ||
+                m->op > CQ_ROP_RELEASE ||
+                (m->claim == NULL && m->claim_len != 0))
+                abort();
+            //  re-encodes to what decodes the same
+            cq_mpw_t w;
+            cq_mpw_init(&w);
+            cq_proto_review_encode(&w, m);
+            cq_msg_review_t *m2 = malloc(sizeof *m2);
+            if (cq_proto_review_decode(w.data, w.len, m2, NULL) != 0 ||
+                m2->n_tenants != m->n_tenants || m2->id != m->id ||
+                m2->claim_len != m->claim_len ||
+                strcmp(m2->changes, m->changes) != 0)
+                abort();
+            free(m2);
+            cq_mpw_free(&w);
+        }
+        free(m);
+        break;
+    }
+    case CQ_CMD_REVIEW_REPLY: {
+        cq_msg_review_reply_t m;
+        if (cq_proto_review_reply_decode(p, n, &m, &diag) == 0) {
+            if (m.n_items > CQ_REVIEW_MAX_ITEMS ||
+                (m.n_items > 0) != (m.items != NULL))
+                abort();
+            cq_mpw_t w;
+            cq_mpw_init(&w);
+            cq_proto_review_reply_encode(&w, &m);
+            cq_msg_review_reply_t m2;
+            if (cq_proto_review_reply_decode(w.data, w.len, &m2, NULL) != 0 ||
+                m2.n_items != m.n_items || m2.doc_len != m.doc_len)
+                abort();
+            cq_proto_review_reply_free(&m2);
+            cq_mpw_free(&w);
+        }
+        cq_proto_review_reply_free(&m);
+        break;
+    }
     default: {
         //  anything else: a bare claim, then a bare decision
         cq_cur_t cur;

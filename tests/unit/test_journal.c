@@ -109,7 +109,7 @@ s_event(void *arg, const char *kind, uint32_t target, const char *node,
 }
 
 static const cq_journal_loader_t s_loader = {
-    s_batch, s_doc, s_intake, s_claim, s_ref, s_decision, s_event, s_ack};
+    s_batch, s_doc, s_intake, s_claim, s_ref, s_decision, s_event, s_ack, NULL};
 
 static void
 s_load(cq_journal_t *j, s_trace_t *t)

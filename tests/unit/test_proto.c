@@ -2,6 +2,7 @@
 //  and every way a body can be malformed, truncated or oversized.
 #include "hash.h"
 #include "proto.h"
+#include "state_impl.h"
 #include "wire.h"
 
 #include <criterion/criterion.h>
@@ -1047,6 +1048,97 @@ s_dec_acks_reply(const uint8_t *p, size_t n, cq_diag_t *diag)
     return rc;
 }
 
+//  A release: a corrected claim (with its review fields), two tenants.
+static void
+s_make_review(cq_mpw_t *w)
+{
+    static cq_claim_t c;
+    static cq_msg_review_t m;
+    s_full_claim(&c);
+    c.review = CQ_RELEASE_CORRECTED;
+    strcpy(c.supersedes_node, "w1");
+    c.supersedes_seq = 12;
+    strcpy(c.review_audit, "{\"reviewer\":\"alice\"}");
+    cq_mpw_t cw;
+    cq_mpw_init(&cw);
+    cq_proto_claim_encode(&cw, &c);
+    memset(&m, 0, sizeof m);
+    m.req_id = 5;
+    m.op = CQ_ROP_RELEASE;
+    m.n_tenants = 2;
+    strcpy(m.tenants[0], "ACME");
+    strcpy(m.tenants[1], "*");
+    m.id = 42;
+    strcpy(m.reviewer, "alice");
+    m.token = 1ull << 41;
+    m.ttl_ms = 60000;
+    m.action = CQ_RELEASE_CORRECTED;
+    m.claim = cw.data;
+    m.claim_len = cw.len;
+    strcpy(m.changes,
+           "[{\"field\":\"member.id\",\"old\":\"A\",\"new\":\"B\"}]");
+    cq_proto_review_encode(w, &m);
+    cq_mpw_free(&cw);
+}
+
+static int
+s_dec_review(const uint8_t *p, size_t n, cq_diag_t *diag)
+{
+    cq_msg_review_t *m = malloc(sizeof *m);
+    int rc = cq_proto_review_decode(p, n, m, diag);
+    if (rc == 0 && m->claim != NULL) {
+        cq_claim_t *c = malloc(sizeof *c);
+        cq_cur_t cur;
+        cq_cur_init(&cur, m->claim, m->claim_len);
+        rc = cq_proto_claim_decode(&cur, c);
+        free(c);
+    }
+    free(m);
+    return rc;
+}
+
+static void
+s_make_review_reply(cq_mpw_t *w)
+{
+    static cq_msg_review_reply_t m;
+    static cq_review_item_t it[2];
+    memset(&m, 0, sizeof m);
+    memset(it, 0, sizeof it);
+    it[0].id = 3;
+    strcpy(it[0].claim_id, "C1");
+    strcpy(it[0].payer_id, "ACME");
+    strcpy(it[0].batch_id, "b1");
+    it[0].kind = CQ_REVIEW_OCR;
+    strcpy(it[0].reason, "OCR: member.id unsure");
+    it[0].pended_ms = 1700000000000;
+    it[1] = it[0];
+    it[1].id = 4;
+    strcpy(it[1].locked_by, "bob");
+    it[1].lock_expires_ms = 1700000060000;
+    m.req_id = 5;
+    m.total = 2;
+    m.by_kind[CQ_REVIEW_OCR] = 2;
+    m.items = it;
+    m.n_items = 2;
+    m.token = 77;
+    strcpy(m.holder, "bob");
+    static const uint8_t doc[] = "II*\0 not really a TIFF";
+    m.doc = doc;
+    m.doc_len = sizeof doc;
+    strcpy(m.doc_name, "scan.tif");
+    m.page = 2;
+    cq_proto_review_reply_encode(w, &m);
+}
+
+static int
+s_dec_review_reply(const uint8_t *p, size_t n, cq_diag_t *diag)
+{
+    cq_msg_review_reply_t m;
+    int rc = cq_proto_review_reply_decode(p, n, &m, diag);
+    cq_proto_review_reply_free(&m);
+    return rc;
+}
+
 enum {
     M_READY,
     M_WELCOME,
@@ -1078,6 +1170,8 @@ enum {
     M_WORKERS_REPLY,
     M_HAVE,
     M_HAVE_REPLY,
+    M_REVIEW,
+    M_REVIEW_REPLY,
 };
 
 static const struct {
@@ -1135,6 +1229,9 @@ static const struct {
     [M_HAVE] = {"have", CQ_CMD_HAVE, s_make_have, s_dec_have, 3},
     [M_HAVE_REPLY] = {"have_reply", CQ_CMD_HAVE_REPLY, s_make_have_reply,
                       s_dec_have_reply, 4},
+    [M_REVIEW] = {"review", CQ_CMD_REVIEW, s_make_review, s_dec_review, 12},
+    [M_REVIEW_REPLY] = {"review_reply", CQ_CMD_REVIEW_REPLY,
+                        s_make_review_reply, s_dec_review_reply, 18},
 };
 
 //  Trailing fields a message may leave out (DISCONNECT's code).
@@ -2010,6 +2107,91 @@ Test(proto, have_and_have_reply_round_trip)
     cq_mpw_free(&w);
 }
 
+//  Issue 12: the review queue's messages, and a released claim's and a
+//  superseding decision's appended fields, round trip.
+Test(proto, review_round_trip)
+{
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    s_make_review(&w);
+    cq_msg_review_t *m = malloc(sizeof *m);
+    cr_assert_eq(cq_proto_review_decode(w.data, w.len, m, NULL), 0);
+    cr_assert_eq(m->op, CQ_ROP_RELEASE);
+    cr_assert_eq(m->n_tenants, 2);
+    cr_assert_str_eq(m->tenants[1], "*");
+    cr_assert_eq(m->id, 42);
+    cr_assert_str_eq(m->reviewer, "alice");
+    cr_assert_eq(m->token, 1ull << 41);
+    cr_assert(strstr(m->changes, "member.id") != NULL);
+    cq_claim_t *c = malloc(sizeof *c);
+    cq_cur_t cur;
+    cq_cur_init(&cur, m->claim, m->claim_len);
+    cr_assert_eq(cq_proto_claim_decode(&cur, c), 0);
+    cr_assert_eq(c->review, CQ_RELEASE_CORRECTED);
+    cr_assert_str_eq(c->supersedes_node, "w1");
+    cr_assert_eq(c->supersedes_seq, 12);
+    cr_assert_str_eq(c->review_audit, "{\"reviewer\":\"alice\"}");
+    //  a claim without review fields still encodes as before (20 fields)
+    c->review = 0;
+    cq_mpw_reset(&w);
+    cq_proto_claim_encode(&w, c);
+    cr_assert_eq(w.data[0], 0xdc); // array16
+    cr_assert_eq(w.data[2], 20);
+    free(c);
+    free(m);
+
+    s_make_review_reply(&w);
+    cq_msg_review_reply_t r;
+    cr_assert_eq(cq_proto_review_reply_decode(w.data, w.len, &r, NULL), 0);
+    cr_assert_eq(r.n_items, 2);
+    cr_assert_str_eq(r.items[1].locked_by, "bob");
+    cr_assert_eq(r.items[0].kind, CQ_REVIEW_OCR);
+    cr_assert_eq(r.page, 2);
+    cr_assert_str_eq(r.doc_name, "scan.tif");
+    cr_assert_null(r.claim);
+    cr_assert_eq(r.doc_len, sizeof "II*\0 not really a TIFF");
+    cq_proto_review_reply_free(&r);
+
+    //  a decision that supersedes a pend: wire, pack and JSON keep it
+    cq_decision_t *d = s_full_decision();
+    strcpy(d->supersedes_node, "w2");
+    d->supersedes_seq = 9;
+    strcpy(d->review_audit,
+           "{\"reviewer\":\"alice\",\"action\":\"corrected\","
+           "\"changes\":[{\"field\":\"member.id\",\"old\":\"A\","
+           "\"new\":\"B\"}]}");
+    cq_decision_t *e = malloc(sizeof *e);
+    cq_mpw_reset(&w);
+    cq_proto_decision_encode(&w, d);
+    cq_cur_init(&cur, w.data, w.len);
+    cr_assert_eq(cq_proto_decision_decode(&cur, e), 0);
+    cr_assert_str_eq(e->supersedes_node, "w2");
+    cr_assert_eq(e->supersedes_seq, 9);
+    cr_assert_str_eq(e->review_audit, d->review_audit);
+    cq_buf_t b;
+    cq_buf_init(&b, 1u << 20);
+    cr_assert_eq(cq_decision_to_json(d, &b), 0);
+    cr_assert(strstr(b.data, "\"supersedes\": {\"node\": \"w2\", "
+                             "\"ledger_seq\": 9}, \"review\": {") != NULL,
+              "%s", b.data);
+    cr_assert_eq(cq_decision_from_json(b.data, b.len, e, NULL), 0);
+    cr_assert_eq(e->supersedes_seq, 9);
+    cr_assert_str_eq(e->review_audit, d->review_audit);
+    cq_buf_reset(&b);
+    cr_assert_eq(cq_decision_pack(d, &b), 0);
+    cr_assert_eq((uint8_t)b.data[0], 2);
+    cr_assert_eq(cq_decision_unpack(b.data, b.len, e), 0);
+    cr_assert_eq(e->supersedes_seq, 9);
+    cr_assert_str_eq(e->review_audit, d->review_audit);
+    //  cut anywhere in the trailer: refused, never read past the end
+    for (size_t k = 1; k < b.len; k++)
+        cr_assert_neq(cq_decision_unpack(b.data, k, e), 0, "cut at %zu", k);
+    cq_buf_free(&b);
+    free(e);
+    free(d);
+    cq_mpw_free(&w);
+}
+
 Test(proto, new_commands_have_names)
 {
     const struct {
@@ -2026,7 +2208,8 @@ Test(proto, new_commands_have_names)
         {0x33, "DRAIN_REPLY"},  {0x34, "SHARDS"},
         {0x35, "SHARDS_REPLY"}, {0x10, NULL},
         {0x36, "HAVE"},         {0x37, "HAVE_REPLY"},
-        {0x38, NULL},
+        {0x38, "REVIEW"},       {0x39, "REVIEW_REPLY"},
+        {0x3A, NULL},
     };
     for (size_t i = 0; i < CQ_ARRAY_LEN(names); i++) {
         const char *got = cq_cmd_name(names[i].cmd);
