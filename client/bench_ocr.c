@@ -36,7 +36,9 @@
 
 #define S_PROG "claimq bench ocr"
 
-#define S_SETS 7 // clean, degraded, g4, upside-down, sideways, pdf, clipped
+//  clean, degraded, g4, upside-down, sideways, pdf, clipped, jpeg, fax,
+//  no-grid
+#define S_SETS 10
 
 typedef struct {
     const char *name;      // "clean", "degraded", "g4"
@@ -201,13 +203,15 @@ s_run_ours(s_set_t *set, cq_ocr_t *ocr, const cq_claim_t *truth, size_t n,
                    .ocr = ocr,
                    .cli_pages = cli_pages};
     char path[PATH_MAX + 64];
-    size_t files = set->paper.tiff || set->paper.pdf ? 1 : n;
+    bool one = set->paper.tiff || set->paper.pdf || set->paper.fax;
+    size_t files = one ? 1 : n;
     for (size_t i = 0; i < files; i++) {
-        if (set->paper.tiff || set->paper.pdf)
+        if (one)
             snprintf(path, sizeof path, "%s/forms.%s", set->dir,
-                     set->paper.tiff ? "tif" : "pdf");
+                     set->paper.pdf ? "pdf" : "tif");
         else
-            snprintf(path, sizeof path, "%s/form-%06zu.png", set->dir, i + 1);
+            snprintf(path, sizeof path, "%s/form-%06zu.%s", set->dir, i + 1,
+                     set->paper.jpeg_quality ? "jpg" : "png");
         uint8_t *buf;
         size_t len;
         if (s_read_file(path, &buf, &len) != 0) {
@@ -282,7 +286,7 @@ s_run_cli(s_set_t *set, const cq_form_t *form, const cq_claim_t *claims,
                    sizeof set->cli_error);
         return;
     }
-    if (set->paper.tiff) {
+    if (set->paper.tiff || set->paper.fax) {
         //  the same first k pages, as their own multi-page file
         char sub[PATH_MAX + 64];
         snprintf(sub, sizeof sub, "%s/cli", set->dir);
@@ -306,7 +310,8 @@ s_run_cli(s_set_t *set, const cq_form_t *form, const cq_claim_t *claims,
         return;
     }
     for (size_t i = 0; i < k; i++) {
-        snprintf(path, sizeof path, "%s/form-%06zu.png", set->dir, i + 1);
+        snprintf(path, sizeof path, "%s/form-%06zu.%s", set->dir, i + 1,
+                 set->paper.jpeg_quality ? "jpg" : "png");
         double w, c;
         if (s_cli(path, set->paper.dpi, &w, &c, set->cli_error,
                   sizeof set->cli_error) != 0) {
@@ -339,14 +344,19 @@ s_usage(FILE *out)
             "                        [--threshold T] [--form FILE] "
             "[--keep DIR] [--json]\n"
             "                        [--verbose]\n\n"
-            "Renders N generated claims (default 10) as six sets of "
+            "Renders N generated claims (default 10) as ten sets of "
             "CMS-1500 pages\n"
             "(clean 300 dpi PNG; degraded 200 dpi PNG with 1.5 degree skew, "
             "blur and\n"
             "noise; bitonal 200 dpi G4 TIFF; upside-down 300 dpi PNG; "
             "sideways 200 dpi\n"
-            "PNG; 200 dpi scans in a multi-page PDF), reads them with the OCR "
-            "pipeline (one\n"
+            "PNG; 200 dpi scans in a multi-page PDF; clipped: left and top "
+            "edges not\n"
+            "scanned; jpeg: 200 dpi JPEG at quality 25; fax: standard-mode "
+            "G3 fax,\n"
+            "204 x 98 dpi; no-grid: the red form dropped out, only the "
+            "data), reads\n"
+            "them with the OCR pipeline (one\n"
             "thread) and compares every field with the truth; runs the "
             "tesseract CLI\n"
             "(--psm 3, OMP_THREAD_LIMIT=1) on the first K pages of each set "
@@ -652,6 +662,15 @@ cq_bench_ocr(int argc, char **argv)
         {.name = "clipped",
          .desc = "200 dpi colour PNG whose left and top 0.25 in were not "
                  "scanned, skew 1.5 deg, noise 0.3"},
+        {.name = "jpeg",
+         .desc = "200 dpi colour JPEG at quality 25 (blocky, ringing), "
+                 "skew 0.5 deg, noise 0.2"},
+        {.name = "fax",
+         .desc = "standard-mode fax: 1 bpp G3 TIFF, 204 x 98 dpi, skew 0.8 "
+                 "deg, noise 0.2, blur 0.5 px"},
+        {.name = "no-grid",
+         .desc = "300 dpi colour PNG of a form whose red ink dropped out at "
+                 "the scanner (only the data), skew 0.5 deg, noise 0.2"},
     };
     for (int i = 0; i < S_SETS; i++) {
         cq_paper_opts_init(&sets[i].paper);
@@ -680,6 +699,18 @@ cq_bench_ocr(int argc, char **argv)
     sets[6].paper.skew_deg = 1.5;
     sets[6].paper.noise = 0.3;
     sets[6].paper.clip_in = 0.25;
+    sets[7].paper.dpi = 200;
+    sets[7].paper.jpeg_quality = 25;
+    sets[7].paper.skew_deg = 0.5;
+    sets[7].paper.noise = 0.2;
+    sets[8].paper.dpi = 204;
+    sets[8].paper.fax = true;
+    sets[8].paper.skew_deg = 0.8;
+    sets[8].paper.noise = 0.2;
+    sets[8].paper.blur = 0.5;
+    sets[9].paper.no_form = true;
+    sets[9].paper.skew_deg = 0.5;
+    sets[9].paper.noise = 0.2;
 
     int rc = CQ_EXIT_OK;
     for (int i = 0; i < S_SETS && rc == CQ_EXIT_OK; i++) {
@@ -721,6 +752,8 @@ cq_bench_ocr(int argc, char **argv)
             char p[PATH_MAX + 128];
             for (size_t k = 1; k <= n; k++) {
                 snprintf(p, sizeof p, "%s/form-%06zu.png", sets[i].dir, k);
+                unlink(p);
+                snprintf(p, sizeof p, "%s/form-%06zu.jpg", sets[i].dir, k);
                 unlink(p);
                 snprintf(p, sizeof p,
                          "%s/" CQ_PAPER_TRUTH_DIR "/form-%06zu.json",

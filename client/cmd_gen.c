@@ -128,9 +128,9 @@ s_help(void)
     printf(
         "usage: claimq gen --out DIR [--claims N] [--members N] [--seed S]\n"
         "                  [--received-date YYYY-MM-DD] [--payer ID] [--x12]\n"
-        "                  [--paper N [--tiff | --pdf] [--dpi D] [--skew DEG] "
-        "[--noise X]\n"
-        "                  [--blur S]]\n"
+        "                  [--paper N [--tiff | --pdf | --jpeg Q | --fax] "
+        "[--dropout]\n"
+        "                  [--dpi D] [--skew DEG] [--noise X] [--blur S]]\n"
         "\n"
         "Writes a synthetic, deterministic data set into DIR (created if "
         "needed):\n"
@@ -185,6 +185,17 @@ s_help(void)
         "                           scan as an image at --dpi (what "
         "scanners and fax\n"
         "                           servers send)\n"
+        "      --jpeg Q             colour JPEG pages at quality Q (1 to "
+        "100) instead\n"
+        "                           of PNGs\n"
+        "      --fax                a standard-mode fax: one multi-page G3 "
+        "TIFF, 1 bpp,\n"
+        "                           204 dpi across and 98 lines per inch "
+        "down\n"
+        "      --dropout            the form's red ink dropped out at the "
+        "scanner: the\n"
+        "                           pages hold only the data (no grid, no "
+        "titles)\n"
         "      --dpi D              scan resolution (100 to 600, default "
         "300)\n"
         "      --skew DEG           page rotation (-10 to 10, default 0)\n"
@@ -311,6 +322,9 @@ cq_cmd_gen(int argc, char **argv)
         {"paper", required_argument, NULL, 'P'},
         {"tiff", no_argument, NULL, 'T'},
         {"pdf", no_argument, NULL, 'F'},
+        {"jpeg", required_argument, NULL, 'J'},
+        {"fax", no_argument, NULL, 'X'},
+        {"dropout", no_argument, NULL, 'U'},
         {"dpi", required_argument, NULL, 'D'},
         {"skew", required_argument, NULL, 'K'},
         {"noise", required_argument, NULL, 'N'},
@@ -379,6 +393,18 @@ cq_cmd_gen(int argc, char **argv)
         case 'F':
             s_paper.pdf = true;
             break;
+        case 'J':
+            if (!s_number(optarg, 1, 100, &v))
+                return s_usage("--jpeg: '%s' is not a quality, 1 to 100",
+                               optarg);
+            s_paper.jpeg_quality = (int)v;
+            break;
+        case 'X':
+            s_paper.fax = true;
+            break;
+        case 'U':
+            s_paper.no_form = true;
+            break;
         case 'D':
             if (!s_number(optarg, 100, 600, &v))
                 return s_usage("--dpi: '%s' is not 100 to 600", optarg);
@@ -409,8 +435,12 @@ cq_cmd_gen(int argc, char **argv)
             return CQ_EXIT_USAGE;
         }
     }
-    if (s_paper.tiff && s_paper.pdf)
-        return s_usage("--tiff and --pdf: one or the other");
+    if ((s_paper.tiff ? 1 : 0) + (s_paper.pdf ? 1 : 0) +
+            (s_paper.jpeg_quality ? 1 : 0) + (s_paper.fax ? 1 : 0) >
+        1)
+        return s_usage("--tiff, --pdf, --jpeg and --fax: one of them");
+    if (s_paper.fax && s_paper.dpi == 300)
+        s_paper.dpi = 204; // a fax's horizontal resolution
     if (optind < argc)
         return s_usage("unexpected argument '%s'", argv[optind]);
     if (!paper_seed)

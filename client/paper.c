@@ -346,7 +346,8 @@ cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
     cairo_scale(cr, scale, scale);
     cairo_translate(cr, -form->page_w_in / 2, -form->page_h_in / 2);
     s_draw_t d = {.form = form, .cr = cr};
-    s_draw_form(&d);
+    if (!o->no_form)
+        s_draw_form(&d);
     s_draw_data(&d, c, &rng, o->misreg_in);
     cairo_destroy(cr);
     cairo_surface_flush(surf);
@@ -369,12 +370,22 @@ cq_paper_render(const cq_form_t *form, const cq_claim_t *c,
     PIX *blurred = s_blur(pix, o->blur);
     pixDestroy(&pix);
     s_add_noise(blurred, o->noise, &rng);
-    if (o->bitonal || o->tiff) {
+    if (o->bitonal || o->tiff || o->fax) {
         PIX *g = pixConvertRGBToLuminance(blurred);
         pixDestroy(&blurred);
+        int yres = o->dpi;
+        if (o->fax) {
+            //  standard-mode fax lines: 98 per inch, pixels twice as tall
+            PIX *s = pixScale(g, 1.0f, (l_float32)(98.0 / o->dpi));
+            if (s != NULL) {
+                pixDestroy(&g);
+                g = s;
+                yres = 98;
+            }
+        }
         PIX *b = pixThresholdToBinary(g, S_BITONAL_THRESH);
         pixDestroy(&g);
-        pixSetResolution(b, o->dpi, o->dpi);
+        pixSetResolution(b, o->dpi, yres);
         *out = s_turn(s_clip(b, o->clip_in, o->dpi), o->turn);
         return 0;
     }
@@ -473,7 +484,8 @@ cq_paper_write_set(const char *outdir, const cq_form_t *form,
     cq_buf_init(&json, CQ_JSON_MAX_DOC);
     cairo_surface_t *pdf = NULL;
     cairo_t *pcr = NULL;
-    if (o->tiff) {
+    bool tiff = o->tiff || o->fax;
+    if (tiff) {
         snprintf(path, plen, "%s/forms.tif", outdir);
         remove(path);
         cq_buf_addstr(&json, "[\n");
@@ -496,12 +508,12 @@ cq_paper_write_set(const char *outdir, const cq_form_t *form,
         rc = cq_paper_render(form, fit, o, i, &pix, diag);
         if (rc)
             break;
-        if (o->tiff || o->pdf) {
-            snprintf(path, plen, "%s/forms.%s", outdir,
-                     o->tiff ? "tif" : "pdf");
-            if (o->tiff ? pixWriteTiff(path, pix, IFF_TIFF_G4,
-                                       done ? "a" : "w") != 0
-                        : s_pdf_page(pcr, pix, o->dpi) != 0)
+        if (tiff || o->pdf) {
+            snprintf(path, plen, "%s/forms.%s", outdir, tiff ? "tif" : "pdf");
+            if (tiff ? pixWriteTiff(path, pix,
+                                    o->fax ? IFF_TIFF_G3 : IFF_TIFF_G4,
+                                    done ? "a" : "w") != 0
+                     : s_pdf_page(pcr, pix, o->dpi) != 0)
                 rc = cq_diag_set(diag, CQ_EIO, 0, "paper: cannot write %s",
                                  path);
             if (done)
@@ -510,8 +522,11 @@ cq_paper_write_set(const char *outdir, const cq_form_t *form,
                 rc = cq_diag_set(diag, CQ_ETOOBIG, 0,
                                  "paper: truth JSON too large");
         } else {
-            snprintf(path, plen, "%s/form-%06zu.png", outdir, done + 1);
-            if (pixWrite(path, pix, IFF_PNG) != 0)
+            snprintf(path, plen, "%s/form-%06zu.%s", outdir, done + 1,
+                     o->jpeg_quality > 0 ? "jpg" : "png");
+            if (o->jpeg_quality > 0
+                    ? pixWriteJpeg(path, pix, o->jpeg_quality, 0) != 0
+                    : pixWrite(path, pix, IFF_PNG) != 0)
                 rc = cq_diag_set(diag, CQ_EIO, 0, "paper: cannot write %s",
                                  path);
             cq_buf_reset(&json);
@@ -539,7 +554,7 @@ cq_paper_write_set(const char *outdir, const cq_form_t *form,
     }
     if (pdf)
         cairo_surface_destroy(pdf);
-    if (rc == 0 && (o->tiff || o->pdf) && done > 0) {
+    if (rc == 0 && (tiff || o->pdf) && done > 0) {
         cq_buf_addstr(&json, "\n]\n");
         snprintf(path, plen, "%s/" CQ_PAPER_TRUTH_DIR "/forms.json", outdir);
         rc = s_write_text(path, json.data, json.len, diag);

@@ -36,6 +36,13 @@ typedef struct {
                       // clockwise (2: upside down; default 0)
     bool pdf;         // write one multi-page PDF, each page a scan image
                       // at its resolution (a scanner's or fax's PDF)
+    int jpeg_quality; // 1..100: colour JPEG pages at this quality instead
+                      // of PNG (0: PNG)
+    bool fax;         // a fax in standard mode: rendered at dpi (204)
+                      // across, 98 lines per inch down, 1 bpp, one
+                      // multi-page G3 TIFF whose resolution tags say so
+    bool no_form;     // the form's red ink dropped out at the scanner:
+                      // only the data on white, no grid, no titles
 } cq_paper_opts_t;
 
 //  Defaults: 300 dpi, clean, seed 1, PNG.

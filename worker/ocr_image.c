@@ -190,6 +190,36 @@ s_sniff_other(const uint8_t *b, size_t len)
     return "not a PNG, JPEG, TIFF or PDF scan";
 }
 
+//  A page whose pixels are not square (a fax in standard mode: 204 x 98
+//  dpi, its resolution tags say so) is stretched to square pixels, so
+//  that the form has its shape. Pages without tags, or tags within 5% of
+//  each other, are left as they are. The result stays within the caps
+//  (else the page is left alone: it fails as unreadable, not silently).
+static PIX *
+s_square(PIX *pix, const cq_ocr_opts_t *o)
+{
+    if (pix == NULL)
+        return NULL;
+    l_int32 xres = 0, yres = 0;
+    pixGetResolution(pix, &xres, &yres);
+    if (xres <= 0 || yres <= 0)
+        return pix;
+    double f = (double)xres / yres;
+    if (f > 0.95 && f < 1.05)
+        return pix;
+    if (f < 0.25 || f > 4.0)
+        return pix; // nonsense tags
+    double w = pixGetWidth(pix), h = pixGetHeight(pix) * f;
+    if (h > o->max_dim || w * h > (double)o->max_pixels)
+        return pix;
+    PIX *sq = pixScale(pix, 1.0f, (l_float32)f);
+    if (sq == NULL)
+        return pix;
+    pixSetResolution(sq, xres, xres);
+    pixDestroy(&pix);
+    return sq;
+}
+
 int
 cq_ocr_decode(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
               cq_ocr_page_fn *fn, void *arg, cq_diag_t *diag)
@@ -213,7 +243,7 @@ cq_ocr_decode(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
         rc = s_check_dims(s_be32(b + 16), s_be32(b + 20), 1, o, diag);
         if (rc)
             return rc;
-        PIX *pix = pixReadMemPng(b, len);
+        PIX *pix = s_square(pixReadMemPng(b, len), o);
         rc = fn(arg, 1, pix, pix ? NULL : "unreadable image: corrupt PNG");
         pixDestroy(&pix);
         return rc ? rc : 1;
@@ -226,7 +256,7 @@ cq_ocr_decode(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
         rc = s_check_dims((uint64_t)w, (uint64_t)h, 1, o, diag);
         if (rc)
             return rc;
-        PIX *pix = pixReadMemJpeg(b, len, 0, 1, NULL, 0);
+        PIX *pix = s_square(pixReadMemJpeg(b, len, 0, 1, NULL, 0), o);
         rc = fn(arg, 1, pix, pix ? NULL : "unreadable image: corrupt JPEG");
         pixDestroy(&pix);
         return rc ? rc : 1;
@@ -238,7 +268,7 @@ cq_ocr_decode(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
         if (pages < 0)
             return pages;
         for (int i = 0; i < pages; i++) {
-            PIX *pix = pixReadMemTiff(b, len, i);
+            PIX *pix = s_square(pixReadMemTiff(b, len, i), o);
             char why[64];
             snprintf(why, sizeof why, "unreadable image: corrupt TIFF page %d",
                      i + 1);

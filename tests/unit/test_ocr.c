@@ -737,3 +737,86 @@ Test(ocr, ensure_env_keeps_an_existing_limit)
     cq_ocr_ensure_env(argv);
     cr_assert_str_eq(getenv("OMP_THREAD_LIMIT"), "1");
 }
+
+//  Issue 12: a standard-mode fax (1 bpp G3, 204 dpi across and 98 lines
+//  per inch down: pixels twice as tall as wide) is stretched to square
+//  pixels by its resolution tags and read; nothing wrong is accepted.
+Test(ocr, standard_mode_fax_is_squared_and_read, .timeout = 120)
+{
+    cq_form_t *f = s_form();
+    cq_claim_t truth;
+    s_claim(&truth);
+    cq_paper_opts_t o;
+    cq_paper_opts_init(&o);
+    o.dpi = 204;
+    o.fax = true;
+    o.skew_deg = 0.5;
+    const char *dir = cq_test_tmpdir();
+    cq_diag_t d = {0};
+    size_t written = 0;
+    cr_assert_eq(cq_paper_write_set(dir, f, &truth, 1, &o, &written, &d), 0,
+                 "%s", d.msg);
+    cr_assert_eq(written, 1);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/forms.tif", dir);
+    size_t len;
+    char *tif = cq_test_read(path, &len);
+    cr_assert_not_null(tif);
+    //  as a fax server writes it: 98 lines per inch, tagged so
+    PIX *raw = pixReadMemTiff((const l_uint8 *)tif, len, 0);
+    cr_assert_not_null(raw);
+    l_int32 xres = 0, yres = 0;
+    pixGetResolution(raw, &xres, &yres);
+    cr_assert_eq(xres, 204);
+    cr_assert_eq(yres, 98);
+    cr_assert_eq(pixGetDepth(raw), 1);
+    cr_assert_lt(pixGetHeight(raw), pixGetWidth(raw));
+    pixDestroy(&raw);
+    s_got_t g = {.ocr = s_ocr()};
+    cr_assert_eq(cq_ocr_read(g.ocr, (uint8_t *)tif, len, s_collect, &g, &d), 1);
+    const cq_ocr_page_t *pg = cq_ocr_page(g.ocr);
+    //  squared: a letter page's shape again, at 204 dpi
+    cr_assert_gt(pg->height, pg->width);
+    cr_assert_eq(pg->dpi, 204);
+    //  registered or not, nothing wrong is accepted; an unregistered page
+    //  pends
+    s_no_wrong_accepted(pg, &truth);
+    cr_assert(pg->registered || g.got[0].n_pend > 0);
+    free(tif);
+    cq_ocr_destroy(&g.ocr);
+    cq_form_destroy(&f);
+}
+
+//  Issue 12: a colour JPEG at quality 25 (blocks, ringing) registers and
+//  nothing wrong is accepted.
+Test(ocr, low_quality_jpeg_is_read, .timeout = 120)
+{
+    cq_form_t *f = s_form();
+    cq_claim_t truth;
+    s_claim(&truth);
+    cq_paper_opts_t o;
+    cq_paper_opts_init(&o);
+    o.dpi = 200;
+    o.jpeg_quality = 25;
+    o.skew_deg = 0.5;
+    o.noise = 0.2;
+    const char *dir = cq_test_tmpdir();
+    cq_diag_t d = {0};
+    cr_assert_eq(cq_paper_write_set(dir, f, &truth, 1, &o, NULL, &d), 0, "%s",
+                 d.msg);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/form-000001.jpg", dir);
+    size_t len;
+    char *jpg = cq_test_read(path, &len);
+    cr_assert_not_null(jpg);
+    cr_assert_eq((uint8_t)jpg[0], 0xff);
+    s_got_t g = {.ocr = s_ocr()};
+    cr_assert_eq(cq_ocr_read(g.ocr, (uint8_t *)jpg, len, s_collect, &g, &d), 1);
+    const cq_ocr_page_t *pg = cq_ocr_page(g.ocr);
+    cr_assert(pg->registered);
+    int n = s_no_wrong_accepted(pg, &truth);
+    cr_assert_geq(n, (int)pg->n_fields * 3 / 4, "only %d fields accepted", n);
+    free(jpg);
+    cq_ocr_destroy(&g.ocr);
+    cq_form_destroy(&f);
+}
