@@ -34,6 +34,7 @@ struct cq_ocr {
     int n_claims;
     int stop_rc;   // fn's nonzero value, when it asked to stop
     double t_mark; // end of the previous page (decode timing)
+    PIX *kept;     // opts.keep_page: the last page's image (8 bpp)
 };
 
 void
@@ -128,6 +129,7 @@ cq_ocr_destroy(cq_ocr_t **self_p)
     }
     cq_form_destroy(&self->form);
     free(self->fields);
+    pixDestroy(&self->kept);
     free(self);
     *self_p = NULL;
 }
@@ -1482,7 +1484,65 @@ s_reset_page(cq_ocr_t *self, int page_no)
         self->fields[i].def = &self->form->fields[i];
         self->fields[i].conf = -1;
         self->fields[i].blank = true;
+        self->fields[i].box_x = self->fields[i].box_y = -1;
+        self->fields[i].box_w = self->fields[i].box_h = -1;
     }
+}
+
+//  opts.keep_page: keeps what a person will look at — the prepared page
+//  and each field's zone on it when it registered, else the page as
+//  decoded — for cq_ocr_page_png.
+static void
+s_keep(cq_ocr_t *self, const s_prep_t *p, PIX *decoded)
+{
+    pixDestroy(&self->kept);
+    if (self->page.registered && p->gray != NULL) {
+        self->kept = pixClone(p->gray);
+        const cq_form_t *f = self->form;
+        for (size_t i = 0; i < f->n_fields; i++) {
+            cq_ocr_field_t *r = &self->fields[i];
+            const cq_form_field_t *fd = r->def;
+            double x0 = cq_form_x_in(f, fd->col),
+                   x1 = cq_form_x_in(f, fd->col + fd->width);
+            double y0 = cq_form_y_in(f, fd->row);
+            BOX *b = s_map_box(p, x0 - 0.04, y0 - 0.03, x1 + 0.04,
+                               y0 + 1.0 / f->lpi + 0.02);
+            if (b != NULL) {
+                boxGetGeometry(b, &r->box_x, &r->box_y, &r->box_w, &r->box_h);
+                boxDestroy(&b);
+            }
+        }
+        return;
+    }
+    PIX *g = pixGetDepth(decoded) == 32 ? pixConvertRGBToLuminance(decoded)
+                                        : pixConvertTo8(decoded, 0);
+    self->kept = g;
+}
+
+int
+cq_ocr_page_png(cq_ocr_t *self, int max_width, cq_buf_t *out, double *scale)
+{
+    if (self->kept == NULL)
+        return CQ_ENOTFOUND;
+    int w = pixGetWidth(self->kept);
+    double f = max_width > 0 && w > max_width ? (double)max_width / w : 1.0;
+    PIX *sm = f < 1.0 ? pixScale(self->kept, (l_float32)f, (l_float32)f)
+                      : pixClone(self->kept);
+    if (sm == NULL)
+        return CQ_EIO;
+    l_uint8 *data = NULL;
+    size_t len = 0;
+    int rc = pixWriteMemPng(&data, &len, sm, 0) == 0 ? 0 : CQ_EIO;
+    pixDestroy(&sm);
+    if (rc == 0) {
+        cq_buf_reset(out);
+        if (cq_buf_add(out, (const char *)data, len) != 0)
+            rc = CQ_ETOOBIG;
+    }
+    free(data);
+    if (scale)
+        *scale = f;
+    return rc;
 }
 
 //  Passes the claim to the caller's function; remembers a request to stop.
@@ -1630,6 +1690,8 @@ s_on_page(void *arg, int page_no, PIX *pix, const char *why)
         else
             s_read_text(self, &p, r);
     }
+    if (self->opts.keep_page)
+        s_keep(self, &p, pix);
     s_prep_free(&p);
     self->page.ms_fields = s_ms() - t1;
     s_assemble(self, page_no);
@@ -1788,4 +1850,108 @@ cq_ocr_page_to_json(const cq_ocr_t *self, const cq_claim_t *c, cq_buf_t *out)
                               "], \"tesseract_calls\": %d, \"ms\": "
                               "{\"prep\": %.1f, \"fields\": %.1f}}",
                               pg->n_tess_calls, pg->ms_prep, pg->ms_fields);
+}
+
+//  ---------------------------------------------------------------------
+//  Values a person typed (the review station).
+
+//  A value as a person types it in the station: the canonical form the
+//  reader reports (ISO dates, "150.00", ICD with its point) or as printed
+//  on the form ("02 20 26", "150 00", "E119"). Canonical values are put
+//  back into the printed form, so that one validator judges both.
+static const char *
+s_as_printed(const cq_form_field_t *fd, const char *v, char *buf, size_t size)
+{
+    size_t n = strlen(v);
+    if (fd->type == CQ_FT_DATE && n == 10 && v[4] == '-' && v[7] == '-') {
+        snprintf(buf, size, "%.2s %.2s %.*s", v + 5, v + 8, fd->century ? 4 : 2,
+                 fd->century ? v : v + 2);
+        return buf;
+    }
+    if (fd->type == CQ_FT_MONEY && n >= 4 && v[n - 3] == '.') {
+        snprintf(buf, size, "%.*s %s", (int)(n - 3), v, v + n - 2);
+        return buf;
+    }
+    if (fd->type == CQ_FT_ICD10 && strchr(v, '.') != NULL) {
+        size_t k = 0;
+        for (const char *q = v; *q && k + 1 < size; q++)
+            if (*q != '.')
+                buf[k++] = *q;
+        buf[k] = '\0';
+        return buf;
+    }
+    return v;
+}
+
+int
+cq_ocr_claim_from_values(cq_ocr_t *self, const char *const *names,
+                         const char *const *values, size_t n, cq_claim_t *out,
+                         const char **bad_field, const char **why)
+{
+    const cq_form_t *f = self->form;
+    *bad_field = NULL;
+    *why = NULL;
+    s_reset_page(self, 1);
+    self->page.registered = true; // a person read it
+    for (size_t i = 0; i < f->n_fields; i++) {
+        cq_ocr_field_t *r = &self->fields[i];
+        const cq_form_field_t *fd = r->def;
+        const char *v = NULL;
+        for (size_t k = 0; k < n; k++)
+            if (names[k] != NULL && strcmp(names[k], fd->name) == 0)
+                v = values[k];
+        while (v != NULL && *v == ' ')
+            v++;
+        r->conf = 100;
+        r->agreed = true;
+        r->valid = true;
+        if (v == NULL || v[0] == '\0') {
+            //  as the reader leaves a blank zone: no value to check
+            r->blank = true;
+            r->valid = fd->type == CQ_FT_CHECK;
+            if (fd->type == CQ_FT_CHECK && fd->blank_value)
+                snprintf(r->value, sizeof r->value, "%c", fd->blank_value);
+            continue;
+        }
+        r->blank = false;
+        cq_strlcpy(r->raw, v, sizeof r->raw);
+        if (fd->type == CQ_FT_CHECK) {
+            bool ok = false;
+            for (int c = 0; c < fd->n_choices; c++)
+                if (v[0] == fd->choices[c].value && v[1] == '\0')
+                    ok = true;
+            if (!ok && fd->blank_value && v[0] == fd->blank_value &&
+                v[1] == '\0')
+                ok = true;
+            if (!ok) {
+                *bad_field = fd->name;
+                *why = "not one of the boxes' values";
+                return CQ_EINVAL;
+            }
+            snprintf(r->value, sizeof r->value, "%c", v[0]);
+            continue;
+        }
+        const char *w = NULL;
+        char printed[CQ_OCR_TEXT_LEN];
+        if (!cq_ocr_validate(fd, s_as_printed(fd, v, printed, sizeof printed),
+                             r->value, sizeof r->value, &w) &&
+            !cq_ocr_validate(fd, v, r->value, sizeof r->value, &w)) {
+            *bad_field = fd->name;
+            *why = w ? w : "not valid";
+            return CQ_EINVAL;
+        }
+    }
+    s_assemble(self, 1);
+    //  the same checks as a page's: a required field blank, the total not
+    //  the lines' sum, a gap in the diagnoses...
+    for (size_t i = 0; i < f->n_fields; i++)
+        if (self->fields[i].status == CQ_OCR_PEND) {
+            *bad_field = self->fields[i].def->name;
+            *why = self->fields[i].reason ? self->fields[i].reason : "pend";
+            return CQ_EINVAL;
+        }
+    memcpy(out, &self->claim, sizeof *out);
+    out->ocr_confidence = 100;
+    out->n_pend = 0;
+    return 0;
 }

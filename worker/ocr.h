@@ -59,6 +59,8 @@ typedef struct {
     int max_pages;
     const char *form_path; // template; NULL: cq_form_load_default
     const char *tessdata;  // Tesseract data dir; NULL: the default
+    bool keep_page;        // keep the last page's image for
+                           // cq_ocr_page_png (the review station)
 } cq_ocr_opts_t;
 
 void cq_ocr_opts_init(cq_ocr_opts_t *o);
@@ -84,6 +86,10 @@ typedef struct {
     int reads;                   // Tesseract reads of this field
     cq_ocr_status_t status;
     const char *reason; // static text when pended, else NULL
+    //  the field's zone in the kept page image's pixels (opts.keep_page:
+    //  the prepared page, 300 dpi, deskewed and turned); all -1 when the
+    //  page did not register or the zone is off the page
+    int box_x, box_y, box_w, box_h;
 } cq_ocr_field_t;
 
 //  The last page read (valid during the claim callback and until the next
@@ -149,6 +155,27 @@ bool cq_ocr_validate(const cq_form_field_t *f, const char *raw, char *value,
 //  OCR text: print it for the user, never log it.
 int cq_ocr_page_to_json(const cq_ocr_t *self, const cq_claim_t *c,
                         cq_buf_t *out);
+
+//  The last page read (with opts.keep_page) as a PNG: the prepared page
+//  (deskewed and turned, 300 dpi, gray) when it registered, else the page
+//  as decoded (gray), scaled down to at most max_width pixels wide (never
+//  up). *scale: PNG pixels per kept-image pixel (multiply box_* by it).
+//  Returns 0, CQ_ENOTFOUND (no page kept) or CQ_EIO.
+int cq_ocr_page_png(cq_ocr_t *self, int max_width, cq_buf_t *out,
+                    double *scale);
+
+//  Builds a claim from values a person typed, by template field name
+//  ("member.id", "line1.charge"; fields not named are blank): each
+//  non-empty value is validated as OCR text is (cq_ocr_validate, its
+//  canonical value used) and the claim assembled as from a page: source
+//  OCR, confidence 100, nothing to check. Returns 0 with *out filled, or
+//  CQ_EINVAL with *bad_field (the template's name) and *why (static text,
+//  no value) for the first field that fails: an invalid value, or a
+//  required field left blank.
+int cq_ocr_claim_from_values(cq_ocr_t *self, const char *const *names,
+                             const char *const *values, size_t n,
+                             cq_claim_t *out, const char **bad_field,
+                             const char **why);
 
 //  If OMP_THREAD_LIMIT is unset, sets it to 1 and re-executes the program
 //  (/proc/self/exe) with the same argv, so that libgomp sees it at load
