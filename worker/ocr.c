@@ -392,6 +392,134 @@ s_register_interior(cq_ocr_t *self, s_prep_t *p, PIX *hl, PIX *vl, double rd)
     return true;
 }
 
+//  Registration from the data alone, for a page with no form lines at all
+//  (a colour scan whose red form dropped out entirely): the data is printed
+//  on the form's character matrix, into the fields' zones, so the offset
+//  that puts the most ink inside the zones is the page's place. Searched
+//  on a quarter-resolution ink mask with an integral image (every
+//  offset within 0.6 in, then refined), at the nominal scale; the score is
+//  the ink inside zones less the ink outside. Taken only when 65% of the
+//  ink falls inside zones and the best offset scores 1.4 times any other
+//  more than 0.15 in away; the page is then strict (a field needs very sure or
+//  agreeing reads). Returns true when it did.
+#define S_MX_REDUCE 4
+static bool
+s_register_matrix(cq_ocr_t *self, s_prep_t *p)
+{
+    const cq_form_t *f = self->form;
+    //  the data's strokes, without the scanner's specks (an opening by
+    //  2 x 2 keeps strokes of 300 dpi type, drops isolated dots)
+    PIX *bin = pixThresholdToBinary(p->gray, 140);
+    PIX *open = bin ? pixOpenBrick(NULL, bin, 2, 2) : NULL;
+    PIX *red = open ? pixReduceRankBinaryCascade(open, 1, 1, 0, 0) : NULL;
+    pixDestroy(&bin);
+    pixDestroy(&open);
+    if (red == NULL)
+        return false;
+    l_int32 W = pixGetWidth(red), H = pixGetHeight(red);
+    uint32_t *I = cq_xcalloc((size_t)(W + 1) * (size_t)(H + 1), sizeof *I);
+    l_uint32 *data = pixGetData(red);
+    l_int32 wpl = pixGetWpl(red);
+    for (l_int32 y = 0; y < H; y++) {
+        uint32_t run = 0;
+        l_uint32 *line = data + (size_t)y * wpl;
+        for (l_int32 x = 0; x < W; x++) {
+            run += GET_DATA_BIT(line, x);
+            I[(size_t)(y + 1) * (W + 1) + x + 1] =
+                I[(size_t)y * (W + 1) + x + 1] + run;
+        }
+    }
+    pixDestroy(&red);
+    double total = I[(size_t)H * (W + 1) + W];
+    //  the text zones, template pixels
+    size_t nz = 0;
+    double(*z)[4] =
+        cq_xmalloc((f->n_fields * (1 + CQ_FORM_MAX_CHOICES) + 1) * sizeof *z);
+    for (size_t i = 0; i < f->n_fields; i++) {
+        const cq_form_field_t *fd = &f->fields[i];
+        if (fd->type == CQ_FT_CHECK) {
+            //  a mark is typed into the cell of the box it checks
+            for (int c = 0; c < fd->n_choices; c++) {
+                z[nz][0] = cq_form_x_in(f, fd->choices[c].col) * S_DPI;
+                z[nz][1] = cq_form_y_in(f, fd->row) * S_DPI;
+                z[nz][2] = cq_form_x_in(f, fd->choices[c].col + 1) * S_DPI;
+                z[nz][3] = (cq_form_y_in(f, fd->row) + 1.0 / f->lpi) * S_DPI;
+                nz++;
+            }
+            continue;
+        }
+        z[nz][0] = cq_form_x_in(f, fd->col) * S_DPI;
+        z[nz][1] = cq_form_y_in(f, fd->row) * S_DPI;
+        z[nz][2] = cq_form_x_in(f, fd->col + fd->width) * S_DPI;
+        z[nz][3] = (cq_form_y_in(f, fd->row) + 1.0 / f->lpi) * S_DPI;
+        nz++;
+    }
+    double s0 = p->sx; // working px per template px (nominal)
+    double q = S_MX_REDUCE;
+    double best = -1e18, second = -1e18, bx = 0, by = 0;
+    double step = 0.02 * S_DPI * s0, span = 0.6 * S_DPI * s0;
+    double far = 0.15 * S_DPI * s0;
+    //  coarse, then fine around the best
+    for (int pass = 0; pass < 2 && total >= 200; pass++) {
+        double cx = pass ? bx : 0, cy = pass ? by : 0;
+        double st = pass ? q : step, sp = pass ? step : span;
+        for (double oy = cy - sp; oy <= cy + sp; oy += st)
+            for (double ox = cx - sp; ox <= cx + sp; ox += st) {
+                double sc = 0;
+                for (size_t k = 0; k < nz; k++) {
+                    l_int32 x0 = (l_int32)((ox + z[k][0] * s0) / q);
+                    l_int32 y0 = (l_int32)((oy + z[k][1] * s0) / q);
+                    l_int32 x1 = (l_int32)((ox + z[k][2] * s0) / q);
+                    l_int32 y1 = (l_int32)((oy + z[k][3] * s0) / q);
+                    x0 = x0 < 0 ? 0 : x0 > W ? W : x0;
+                    x1 = x1 < 0 ? 0 : x1 > W ? W : x1;
+                    y0 = y0 < 0 ? 0 : y0 > H ? H : y0;
+                    y1 = y1 < 0 ? 0 : y1 > H ? H : y1;
+                    sc += (double)I[(size_t)y1 * (W + 1) + x1] -
+                          I[(size_t)y0 * (W + 1) + x1] -
+                          I[(size_t)y1 * (W + 1) + x0] +
+                          I[(size_t)y0 * (W + 1) + x0];
+                }
+                sc = 2 * sc - total; // ink inside zones less ink outside
+                if (pass == 0 && sc > best) {
+                    if (fabs(ox - bx) > far || fabs(oy - by) > far)
+                        second = best > second ? best : second;
+                    best = sc;
+                    bx = ox;
+                    by = oy;
+                } else if (pass == 0 && sc > second &&
+                           (fabs(ox - bx) > far || fabs(oy - by) > far)) {
+                    second = sc;
+                } else if (pass == 1 && sc > best) {
+                    best = sc;
+                    bx = ox;
+                    by = oy;
+                }
+            }
+    }
+    free(z);
+    free(I);
+    if (getenv("CQ_REG_DEBUG"))
+        fprintf(stderr,
+                "matrix: ink %.0f, inside %.1f%% at %.1f,%.1f; score %.0f, "
+                "second %.0f\n",
+                total, total > 0 ? 50 * (best + total) / total : 0, bx, by,
+                best, second);
+    //  65% of the ink inside zones, and no other place near as good
+    if (total < 200 || best < 0.3 * total || best < 1.4 * second)
+        return false;
+    p->tx0 = 0;
+    p->ty0 = 0;
+    p->ox = bx;
+    p->oy = by;
+    p->sx = p->sy = s0;
+    self->page.registered = true;
+    self->page.matrix = true;
+    self->page.strict = true;
+    self->page.reg_residual_px = -1;
+    return true;
+}
+
 //  Finds the frame's outer lines in the 1 bpp ink (native resolution) and
 //  sets the mapping from template pixels to working pixels. Falls back to
 //  the nominal mapping (page = sheet) when the frame is not found.
@@ -479,6 +607,9 @@ s_register(cq_ocr_t *self, s_prep_t *p)
         s_register_interior(self, p, hl, vl, rd); // (else as it was)
     pixDestroy(&hl);
     pixDestroy(&vl);
+    //  no line of the form on the page at all: its red ink dropped out
+    if (!self->page.registered && nh == 0 && nv == 0)
+        s_register_matrix(self, p);
 }
 
 //  Whitens the form's lines in the working gray: black on copies (the
@@ -1439,6 +1570,14 @@ s_assemble(cq_ocr_t *self, int page_no)
         snprintf(c->claim_id, sizeof c->claim_id, "#%d", page_no);
     c->ocr_confidence = any ? min_conf : 0;
 
+    //  On a page that did not register no value is where its field is
+    //  meant to be: none is sure (a person keys the form from the image).
+    if (!self->page.registered)
+        for (size_t i = 0; i < f->n_fields; i++)
+            if (self->fields[i].status == CQ_OCR_ACCEPTED) {
+                self->fields[i].status = CQ_OCR_PEND;
+                self->fields[i].reason = "form not registered";
+            }
     //  Pend reasons: field names (never values).
     int n_pend = 0;
     for (size_t i = 0; i < f->n_fields; i++)
@@ -1811,6 +1950,7 @@ cq_ocr_page_to_json(const cq_ocr_t *self, const cq_claim_t *c, cq_buf_t *out)
         pg->strict ? "true" : "false", pg->registered ? "true" : "false",
         !pg->registered ? "none"
         : pg->interior  ? "interior lines"
+        : pg->matrix    ? "print matrix"
                         : "frame",
         self->opts.threshold, c->ocr_confidence);
     for (int i = 0; i < c->n_pend && rc == 0; i++) {

@@ -107,6 +107,9 @@ typedef struct {
                             // (interior) the interior lines fit
     bool interior;          // registered from the interior lines (the
                             // frame not whole: an edge not scanned)
+    bool matrix;            // registered from the data's print matrix
+                            // (no form lines on the page: the red form
+                            // dropped out); such a page is strict
     int turned_deg;         // 0, 90, 180, 270: the page was turned this
                             // far (clockwise) to read it
     double reg_residual_px; // mean inner-line misfit at 300 dpi

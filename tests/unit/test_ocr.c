@@ -820,3 +820,42 @@ Test(ocr, low_quality_jpeg_is_read, .timeout = 120)
     cq_ocr_destroy(&g.ocr);
     cq_form_destroy(&f);
 }
+
+//  Issue 12: a colour scan whose red form dropped out entirely (only the
+//  data on white: no line to register by) registers from the data's own
+//  print matrix; the page is strict, and nothing wrong is accepted.
+Test(ocr, dropout_scan_registers_from_the_print_matrix, .timeout = 120)
+{
+    cq_form_t *f = s_form();
+    cq_claim_t truth;
+    s_claim(&truth);
+    cr_assert_eq(cq_form_fit_claim(f, &truth, NULL), 0);
+    cq_ocr_t *ocr = s_ocr();
+    int matrix = 0;
+    for (int seed = 1; seed <= 3; seed++) {
+        cq_paper_opts_t o;
+        cq_paper_opts_init(&o);
+        o.seed = (uint64_t)seed;
+        o.no_form = true;
+        o.skew_deg = seed == 2 ? 0.5 : 0;
+        size_t len;
+        uint8_t *png = s_render_png(f, &truth, &o, 0, &len);
+        s_got_t g = {.ocr = ocr};
+        cq_diag_t d = {0};
+        cr_assert_eq(cq_ocr_read(ocr, png, len, s_collect, &g, &d), 1);
+        const cq_ocr_page_t *pg = cq_ocr_page(ocr);
+        if (pg->registered) {
+            cr_assert(pg->matrix, "seed %d: registered, not by the matrix",
+                      seed);
+            cr_assert(pg->strict);
+            matrix++;
+        } else {
+            cr_assert_gt(g.got[0].n_pend, 0);
+        }
+        s_no_wrong_accepted(pg, &truth);
+        free(png);
+    }
+    cr_assert_geq(matrix, 2, "only %d of 3 dropout pages registered", matrix);
+    cq_ocr_destroy(&ocr);
+    cq_form_destroy(&f);
+}
