@@ -38,6 +38,7 @@ int cq_cmd_drain(int argc, char **argv);
 int cq_cmd_shards(int argc, char **argv);
 int cq_cmd_top(int argc, char **argv);
 int cq_cmd_capture(int argc, char **argv);
+int cq_cmd_review(int argc, char **argv);
 int cq_cmd_replay(int argc, char **argv);
 
 //  Benchmarks, dispatched by `claimq bench NAME`.

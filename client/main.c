@@ -33,6 +33,8 @@ static const s_verb_t s_verbs[] = {
      "take a worker out: its shards move, it finishes and stops"},
     {"quarantine", cq_cmd_quarantine,
      "list, show or release quarantined claims and documents"},
+    {"review", cq_cmd_review,
+     "the web review station for pended claims; its accounts"},
     {"replay", cq_cmd_replay,
      "send a recorded capture to a cluster, paced; latency, comparison"},
     {"capture", cq_cmd_capture, "what a capture (broker --record) holds"},

@@ -85,7 +85,8 @@ s_listed(const char *text, const char *heading, char words[][32], size_t max)
 
 //  Every program under test: claimq without a verb, each verb of `claimq
 //  --help`, each benchmark of `claimq bench --help`, the ledger's
-//  sub-verbs, and both daemons. Returns the count.
+//  sub-verbs, capture info, the review station's account verbs, and both
+//  daemons. Returns the count.
 static size_t
 s_programs(s_prog_t *progs, size_t max)
 {
@@ -114,6 +115,10 @@ s_programs(s_prog_t *progs, size_t max)
             (s_prog_t){.bin = "claimq", .words = {"ledger", ledger_subs[i]}};
     if (n < max)
         progs[n++] = (s_prog_t){.bin = "claimq", .words = {"capture", "info"}};
+    static const char *const review_subs[] = {"adduser", "passwd", "deluser"};
+    for (size_t i = 0; i < 3 && n < max; i++)
+        progs[n++] =
+            (s_prog_t){.bin = "claimq", .words = {"review", review_subs[i]}};
     progs[n++] = (s_prog_t){.bin = "claimq-broker"};
     progs[n++] = (s_prog_t){.bin = "claimq-worker"};
     for (size_t i = 0; i < n; i++)
@@ -251,6 +256,7 @@ Test(options, a_misspelled_verb_gets_a_suggestion, .timeout = 120)
     static const char *const bench[] = {"bench", NULL};
     static const char *const ledger[] = {"ledger", NULL};
     static const char *const quarantine[] = {"quarantine", NULL};
+    static const char *const review[] = {"review", NULL};
     s_expect("claimq", "claimq",
              "claimq: unknown command 'sumbit'; did you mean 'submit'?", NULL,
              "sumbit", "f.json", NULL);
@@ -268,6 +274,10 @@ Test(options, a_misspelled_verb_gets_a_suggestion, .timeout = 120)
     s_expect("claimq", "claimq quarantine",
              "claimq quarantine: unknown command 'lst'; did you mean 'list'?",
              quarantine, "lst", NULL);
+    s_expect("claimq", "claimq review",
+             "claimq review: unknown command 'addusr'; did you mean "
+             "'adduser'?",
+             review, "addusr", "alice", NULL);
 }
 
 //  CLAIMQ_LIST_OPTIONS=1 (test only, common/opts.h) makes the first
