@@ -206,7 +206,8 @@ s_list(cq_broker_t *self, const cq_msg_review_t *m, cq_msg_review_reply_t *r)
         S_GROW(all, n, ncap);
         s_item(self, x, &all[n++]);
     }
-    qsort(all, n, sizeof *all, s_by_age);
+    if (n > 1)
+        qsort(all, n, sizeof *all, s_by_age);
     r->items = all;
     r->n_items = n < cap ? n : cap;
 }
