@@ -75,8 +75,8 @@ void
 cq_broker_config_default(cq_broker_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->frontend = "tcp://*:5555";
-    cfg->backend = "tcp://*:5556";
+    cfg->frontend = "tcp://127.0.0.1:5555";
+    cfg->backend = "tcp://127.0.0.1:5556";
     cfg->shards = CQ_SHARDS_DEFAULT;
     cfg->heartbeat_ms = 1000;
     cfg->max_frame = CQ_PROTO_MAX_FRAME;

@@ -33,8 +33,14 @@ s_help(void)
         "on stdout once both are bound (ports resolved when given as *);\n"
         "logs go to stderr. SIGINT / SIGTERM stop it (exit 0).\n\n"
         "options:\n"
-        "  --frontend EP        client endpoint (default tcp://*:5555)\n"
-        "  --backend EP         worker endpoint (default tcp://*:5556)\n"
+        "  --frontend EP        client endpoint (default "
+        "tcp://127.0.0.1:5555)\n"
+        "  --backend EP         worker endpoint (default "
+        "tcp://127.0.0.1:5556)\n"
+        "  --insecure           allow a tcp endpoint beyond loopback without\n"
+        "                       encryption (claims and decisions cross the\n"
+        "                       network in clear: a private network only);\n"
+        "                       without it such a bind is refused (exit 2)\n"
         "  --journal DIR        journal directory (created 0700): documents,\n"
         "                       claims, decisions and the shard map in\n"
         "                       DIR/journal.db; receipts follow its fsync,\n"
@@ -94,6 +100,25 @@ s_usage(const char *msg)
     return 2;
 }
 
+//  True for endpoints only this host can reach: ipc://, inproc://, and
+//  tcp:// on a loopback address (127.0.0.0/8, localhost, ::1, lo).
+static bool
+s_local_endpoint(const char *ep)
+{
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return strncmp(ep, "ipc://", 6) == 0 ||
+               strncmp(ep, "inproc://", 9) == 0;
+    const char *h = ep + 6;
+    const char *colon = strrchr(h, ':');
+    size_t n = colon ? (size_t)(colon - h) : strlen(h);
+    if ((n >= 4 && strncmp(h, "127.", 4) == 0) ||
+        (n == 9 && strncmp(h, "localhost", 9) == 0) ||
+        (n == 5 && strncmp(h, "[::1]", 5) == 0) ||
+        (n == 2 && strncmp(h, "lo", 2) == 0))
+        return true;
+    return false;
+}
+
 static bool
 s_num(const char *s, unsigned long long min, unsigned long long max,
       unsigned long long *out)
@@ -133,13 +158,18 @@ main(int argc, char **argv)
         {"record-files", required_argument, NULL, 'k'},
         {"log-level", required_argument, NULL, 'l'},
         {"log-format", required_argument, NULL, 'F'},
+        {"insecure", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     int ch;
     unsigned long long v;
+    bool insecure = false;
     while ((ch = cq_getopt(argc, argv, "hV", opts, S_PROG)) != -1) {
         switch (ch) {
+        case 'N':
+            insecure = true;
+            break;
         case 'f':
             cfg.frontend = optarg;
             break;
@@ -252,6 +282,23 @@ main(int argc, char **argv)
     //  czmq: no signal handler of its own, logs to stderr (not stdout).
     zsys_handler_set(NULL);
     zsys_set_logstream(stderr);
+    //  plain TCP (no CURVE yet) beyond this host only when said out loud
+    const char *eps[2][2] = {{"--frontend", cfg.frontend},
+                             {"--backend", cfg.backend}};
+    for (int i = 0; i < 2; i++)
+        if (!insecure && !s_local_endpoint(eps[i][1])) {
+            char msg[512];
+            snprintf(msg, sizeof msg,
+                     "%s %s: binding beyond loopback sends claims and "
+                     "decisions over the network unencrypted; give "
+                     "--insecure to accept that (a private network only)",
+                     eps[i][0], eps[i][1]);
+            return s_usage(msg);
+        }
+    if (insecure &&
+        (!s_local_endpoint(cfg.frontend) || !s_local_endpoint(cfg.backend)))
+        cq_log_warn(NULL, "--insecure: plain TCP beyond loopback (no "
+                          "encryption, no authentication)");
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;

@@ -302,7 +302,7 @@ cq_cluster_start(cq_cluster_t *cl, const cq_cluster_opts_t *o, cq_diag_t *diag)
         snprintf(cl->bin_dir, sizeof cl->bin_dir, "%s", o->bin_dir);
     else if (cq_cluster_self_dir(cl->bin_dir, sizeof cl->bin_dir) != 0)
         return cq_diag_set(diag, CQ_EIO, 0, "cannot find my own directory");
-    if (mkdir(o->dir, 0755) != 0 && errno != EEXIST)
+    if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
         return cq_diag_set(diag, CQ_EIO, 0, "%s: %s", o->dir, strerror(errno));
     //  Workers would re-execute themselves to get this (OCR): set it once.
     setenv("OMP_THREAD_LIMIT", "1", 0);

@@ -26,6 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <time.h>
 
 #define S_BUSY_MS 5000
@@ -861,6 +864,15 @@ s_open(const char *path, const char *node_id, bool log, cq_diag_t *diag)
         self->state = cq_state_new_hooked(&hooks, false);
     }
 
+    //  a ledger holds patient data: only its owner reads it, whatever the
+    //  umask (SQLite gives its -wal and -shm files the same mode)
+    int fd0 = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd0 >= 0) {
+        struct stat sb;
+        if (fstat(fd0, &sb) == 0 && sb.st_size == 0)
+            fchmod(fd0, 0600);
+        close(fd0);
+    }
     int rc = sqlite3_open_v2(path, &self->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {

@@ -371,3 +371,34 @@ Test(cli, quarantine_exit_codes, .timeout = 60, .fini = s_broker_stop)
     cr_assert(strstr(r.err, "unreachable") != NULL, "%s", r.err);
     cq_run_free(&r);
 }
+
+//  Issue 13 (part): without encryption the broker binds loopback by
+//  default and refuses an endpoint beyond it unless --insecure is said
+//  (nothing is bound: the refusal comes first).
+Test(cli, plain_bind_beyond_loopback_is_refused, .timeout = 60)
+{
+    static const char *const eps[][2] = {
+        {"--frontend", "tcp://*:0"},
+        {"--backend", "tcp://0.0.0.0:0"},
+        {"--frontend", "tcp://10.99.0.1:0"},
+    };
+    for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++) {
+        const char *argv[] = {cq_test_bin("claimq-broker"), eps[i][0],
+                              eps[i][1], NULL};
+        cq_run_t r;
+        cr_assert_eq(cq_test_run((char *const *)argv, NULL, 30, &r), 0);
+        cr_assert_eq(r.status, 2, "%s %s: exit %d", eps[i][0], eps[i][1],
+                     r.status);
+        cr_assert(strstr(r.err, "--insecure") != NULL, "%s", r.err);
+        cr_assert(strstr(r.err, eps[i][1]) != NULL, "%s", r.err);
+        cr_assert_eq(r.out_len, 0, "READY printed: %s", r.out);
+        cq_run_free(&r);
+    }
+    const char *help[] = {cq_test_bin("claimq-broker"), "--help", NULL};
+    cq_run_t r;
+    cr_assert_eq(cq_test_run((char *const *)help, NULL, 30, &r), 0);
+    cr_assert(strstr(r.out, "default tcp://127.0.0.1:5555") != NULL, "%s",
+              r.out);
+    cr_assert(strstr(r.out, "--insecure") != NULL);
+    cq_run_free(&r);
+}

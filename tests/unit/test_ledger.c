@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char s_path[4096];
 
@@ -1071,4 +1072,25 @@ Test(ledger, a_0001_ledger_is_migrated_and_keeps_its_chain)
     cq_buf_free(&out);
     cq_buf_free(&more);
     s_world_free(&w);
+}
+
+//  Issue 13 (part): a ledger holds patient data: it is created 0600
+//  whatever the umask, and so are its WAL files.
+Test(ledger, created_owner_only_whatever_the_umask)
+{
+    const char *dir = cq_test_tmpdir();
+    char path[4200], wal[4300];
+    snprintf(path, sizeof path, "%s/open.ledger", dir);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    mode_t old = umask(0);
+    cq_diag_t diag = {0};
+    cq_ledger_t *l = cq_ledger_open_log(path, "w1", &diag);
+    umask(old);
+    cr_assert_not_null(l, "%s", diag.msg);
+    struct stat sb;
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600, "ledger mode %o", sb.st_mode & 0777);
+    if (stat(wal, &sb) == 0)
+        cr_assert_eq(sb.st_mode & 0777, 0600, "wal mode %o", sb.st_mode & 0777);
+    cq_ledger_destroy(&l);
 }
