@@ -402,6 +402,7 @@ cq_broker_destroy(cq_broker_t **self_p)
     free(self->batches);
     cq_u64map_free(&self->batch_map);
     free(self->fails);
+    free(self->reviews);
     for (uint32_t i = 0; i < self->n_clients; i++)
         cq_mpw_free(&self->clients[i].out);
     free(self->clients);
