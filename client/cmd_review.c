@@ -594,23 +594,18 @@ s_png(s_station_t *st, struct MHD_Connection *c, s_session_t *ss, uint64_t id)
                    NULL, NULL);
 }
 
-//  Text a person may type into a field: UTF-8, no control characters.
+//  What a person may type into a field: the characters printed on a
+//  form. The OCR's validators forgive what a scan does to text (they drop
+//  stray marks, read a lower-case twin as noise); a person's typing
+//  is taken as typed, so anything else is refused rather than dropped.
 static bool
-s_text_ok(const char *s)
+s_typed_ok(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        int n = *p < 0x80             ? 1
-                : (*p & 0xe0) == 0xc0 ? 2
-                : (*p & 0xf0) == 0xe0 ? 3
-                : (*p & 0xf8) == 0xf0 ? 4
-                                      : 0;
-        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)))
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || strchr(" ,.-'&/$", c) != NULL))
             return false;
-        for (int k = 1; k < n; k++)
-            if ((p[k] & 0xc0) != 0x80)
-                return false;
-        p += n;
     }
     return true;
 }
@@ -620,56 +615,85 @@ s_text_ok(const char *s)
 //  pended claim's received date kept when the form has no stamp. Returns
 //  0 with *claim and *changes (caller frees both), or CQ_EINVAL with msg
 //  saying which field and why (no value in it).
+static const cq_form_field_t *
+s_field_def(const cq_form_t *f, const char *name)
+{
+    for (size_t i = 0; i < f->n_fields; i++)
+        if (strcmp(f->fields[i].name, name) == 0)
+            return &f->fields[i];
+    return NULL;
+}
+
 static int
 s_corrected(s_station_t *st, const s_cached_t *e, const cq_rv_form_t *form,
             cq_claim_t **claim, char **changes, char *msg, size_t msg_size)
 {
     const cq_rv_page_t *pg = &e->page;
+    const cq_form_t *form_def = cq_ocr_form(st->ocr);
     const char **names = cq_xcalloc(pg->n + 1, sizeof *names);
     const char **values = cq_xcalloc(pg->n + 1, sizeof *values);
+    //  upper case, as the form is printed (and the OCR reads)
+    char(*up)[CQ_OCR_TEXT_LEN] = cq_xcalloc(pg->n + 1, sizeof *up);
     int rc = 0;
-    for (size_t i = 0; i < pg->n; i++) {
+    *claim = NULL;
+    *changes = NULL;
+    for (size_t i = 0; i < pg->n && rc == 0; i++) {
         char in[CQ_FORM_NAME_LEN + 4];
         snprintf(in, sizeof in, "f.%s", pg->f[i].name);
         const char *v = cq_rv_form_get(form, in);
         names[i] = pg->f[i].name;
-        values[i] = v != NULL ? v : "";
-        if (strlen(values[i]) >= CQ_OCR_TEXT_LEN || !s_text_ok(values[i])) {
+        v = v != NULL ? v : "";
+        if (strlen(v) >= CQ_OCR_TEXT_LEN || !s_typed_ok(v)) {
             snprintf(msg, msg_size, "Not released: %s: %s", names[i],
-                     strlen(values[i]) >= CQ_OCR_TEXT_LEN ? "too long"
-                                                          : "not text");
+                     strlen(v) >= CQ_OCR_TEXT_LEN
+                         ? "too long"
+                         : "only letters, digits, spaces and , . - ' & / $");
             rc = CQ_EINVAL;
             break;
         }
-    }
-    *claim = NULL;
-    *changes = NULL;
-    if (rc == 0) {
-        cq_claim_t *cl = cq_xmalloc(sizeof *cl);
-        const char *bad = NULL, *why = NULL;
-        if (cq_ocr_claim_from_values(st->ocr, names, values, pg->n, cl, &bad,
-                                     &why) != 0) {
-            snprintf(msg, msg_size, "Not released: %s: %s", bad, why);
-            free(cl);
+        //  as on the form, the last two digits of an amount are its cents
+        //  ("125" would be 1.25): a person types the point (or the gap)
+        const cq_form_field_t *fd = s_field_def(form_def, names[i]);
+        if (fd != NULL && fd->type == CQ_FT_MONEY && v[0] != '\0' &&
+            strpbrk(v, ". ") == NULL) {
+            snprintf(msg, msg_size,
+                     "Not released: %s: dollars and cents, with the point "
+                     "(125.00)",
+                     names[i]);
             rc = CQ_EINVAL;
-        } else {
-            //  what the document gave beside the form (cq_ocr_read's
-            //  claim went through intake): the received date
-            if (cl->received_date == CQ_DATE_NONE)
-                cl->received_date = e->received_date;
-            *claim = cl;
-            //  the broker keeps the audit trail with its own header
-            *changes = cq_rv_changes(pg, values, CQ_REVIEW_AUDIT_LEN - 129);
-            if (*changes == NULL) {
-                snprintf(msg, msg_size,
-                         "Not released: the changes do not fit the audit "
-                         "trail");
-                free(cl);
-                *claim = NULL;
-                rc = CQ_EINVAL;
-            }
+            break;
+        }
+        size_t k = 0;
+        for (; v[k]; k++)
+            up[i][k] = (char)(v[k] >= 'a' && v[k] <= 'z' ? v[k] - 32 : v[k]);
+        up[i][k] = '\0';
+        values[i] = up[i];
+    }
+    cq_claim_t *cl = rc == 0 ? cq_xmalloc(sizeof *cl) : NULL;
+    const char *bad = NULL, *why = NULL;
+    if (rc == 0 && cq_ocr_claim_from_values(form_def, names, values, pg->n, cl,
+                                            &bad, &why) != 0) {
+        snprintf(msg, msg_size, "Not released: %s: %s", bad, why);
+        rc = CQ_EINVAL;
+    }
+    if (rc == 0) {
+        //  what the document gave beside the form (cq_ocr_read's claim
+        //  went through intake): the received date
+        if (cl->received_date == CQ_DATE_NONE)
+            cl->received_date = e->received_date;
+        //  the broker keeps the audit trail with its own header
+        *changes = cq_rv_changes(pg, values, CQ_REVIEW_AUDIT_LEN - 129);
+        if (*changes == NULL) {
+            snprintf(msg, msg_size,
+                     "Not released: the changes do not fit the audit trail");
+            rc = CQ_EINVAL;
         }
     }
+    if (rc == 0)
+        *claim = cl;
+    else
+        free(cl);
+    free(up);
     free(names);
     free(values);
     return rc;
@@ -1090,7 +1114,7 @@ s_serve(int argc, char **argv, const char *broker, const unsigned char ip[4],
     //  the first reviewer's click (a broker not up yet is only noted)
     cq_review_list_t l;
     static const char *const all[] = {"*"};
-    rc = cq_review_list(st.bc, all, 1, 0, &l, 5000);
+    rc = cq_review_list(st.bc, all, 1, 1, &l, 5000);
     if (rc == CQ_EUNSUPPORTED) {
         ex = cq_broker_ep_fail("review", &ep, cq_bclient_why(st.bc), rc);
         goto out;

@@ -367,6 +367,16 @@ s_register_interior(cq_ocr_t *self, s_prep_t *p, PIX *hl, PIX *vl, double rd)
     int nv = s_peaks(cols, nc, 1.6 * rd, vp, 96);
     free(rows);
     free(cols);
+    //  A page of lines everywhere (noise, a texture: long runs of dark
+    //  pixels in every row) is no form: among that many peaks a fit
+    //  finds the template's lines anywhere. A form shows at most a few
+    //  more than its own (the data's underlines, a turned page's text).
+    if (nh > 3 * nty || nv > 3 * ntx) {
+        if (getenv("CQ_REG_DEBUG"))
+            fprintf(stderr, "interior: %d x and %d y peaks: lines everywhere\n",
+                    nv, nh);
+        return false;
+    }
     double s0 = rd / S_DPI, sx, sy, ox, oy;
     int vx, vy;
     int mx = s_fit_axis(tx, ntx, vp, nv, s0, 3, nc, &sx, &ox, &vx);
@@ -563,7 +573,12 @@ s_register(cq_ocr_t *self, s_prep_t *p)
     double hp[64], vp[16];
     int nh = s_peaks(rows, nr, 0.5 * fw_r, hp, 64);
     int nv = s_peaks(cols, nc, 0.75 * fh_r, vp, 16);
-    if (nh >= 2 && nv >= 2) {
+    //  (peaks that fill the lists: lines everywhere, noise; the last
+    //  found is not the frame's)
+    if ((nh >= 64 || nv >= 16) && getenv("CQ_REG_DEBUG"))
+        fprintf(stderr, "frame: %d x and %d y peaks: lines everywhere\n", nv,
+                nh);
+    if (nh >= 2 && nv >= 2 && nh < 64 && nv < 16) {
         double top = hp[0], bottom = hp[nh - 1];
         double left = vp[0], right = vp[nv - 1];
         double k = p->f2w * 2; // reduced -> working pixels
@@ -738,9 +753,11 @@ s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
     return 0;
 }
 
-//  Template rectangle (inches) to working pixels, as a clipped BOX.
-static BOX *
-s_map_box(const s_prep_t *p, double x0, double y0, double x1, double y1)
+//  Template rectangle (inches) to working pixels, clipped to the page:
+//  false when less than 4 pixels of it are on the page.
+static bool
+s_map_rect(const s_prep_t *p, double x0, double y0, double x1, double y1,
+           l_int32 *x, l_int32 *y, l_int32 *w, l_int32 *h)
 {
     double X0 = p->ox + (x0 * S_DPI - p->tx0) * p->sx;
     double X1 = p->ox + (x1 * S_DPI - p->tx0) * p->sx;
@@ -758,8 +775,22 @@ s_map_box(const s_prep_t *p, double x0, double y0, double x1, double y1)
     if (ey > H)
         ey = H;
     if (ex - bx < 4 || ey - by < 4)
+        return false;
+    *x = bx;
+    *y = by;
+    *w = ex - bx;
+    *h = ey - by;
+    return true;
+}
+
+//  s_map_rect as a BOX, or NULL.
+static BOX *
+s_map_box(const s_prep_t *p, double x0, double y0, double x1, double y1)
+{
+    l_int32 x, y, w, h;
+    if (!s_map_rect(p, x0, y0, x1, y1, &x, &y, &w, &h))
         return NULL;
-    return boxCreate(bx, by, ex - bx, ey - by);
+    return boxCreate(x, y, w, h);
 }
 
 //  True when the working-pixel box [x0, x1) x [y0, y1) reaches past what
@@ -1276,13 +1307,22 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
 //  ---------------------------------------------------------------------
 //  Claim assembly.
 
+//  What s_assemble works on: one result per template field, from a page
+//  or from values a person typed (cq_ocr_claim_from_values).
+typedef struct {
+    const cq_form_t *form;
+    cq_ocr_field_t *fields; // form->n_fields, in template order
+    int threshold;          // a read below it (and not agreed) pends
+    bool registered;        // false: no value is sure
+    cq_claim_t *claim;      // filled
+} s_sheet_t;
+
 static cq_ocr_field_t *
-s_find(cq_ocr_t *self, cq_form_key_t key, int line)
+s_find(const s_sheet_t *sh, cq_form_key_t key, int line)
 {
-    for (size_t i = 0; i < self->form->n_fields; i++)
-        if (self->fields[i].def->key == key &&
-            self->fields[i].def->line == line)
-            return &self->fields[i];
+    for (size_t i = 0; i < sh->form->n_fields; i++)
+        if (sh->fields[i].def->key == key && sh->fields[i].def->line == line)
+            return &sh->fields[i];
     return NULL;
 }
 
@@ -1312,20 +1352,22 @@ s_money_of(const char *s)
     return c;
 }
 
-//  Statuses, cross-field checks, then the claim.
+//  Statuses, cross-field checks, then the claim. The one set of rules for
+//  a page read and for values typed at the review station.
 static void
-s_assemble(cq_ocr_t *self, int page_no)
+s_assemble(const s_sheet_t *sh, int page_no)
 {
-    const cq_form_t *f = self->form;
-    cq_claim_t *c = &self->claim;
-    int thr = self->opts.threshold;
+    const cq_form_t *f = sh->form;
+    cq_ocr_field_t *fields = sh->fields;
+    cq_claim_t *c = sh->claim;
+    int thr = sh->threshold;
     //  Which service lines are on the form: any ink in the row.
     bool present[CQ_FORM_MAX_SERVICE_LINES + 1] = {false};
     for (size_t i = 0; i < f->n_fields; i++)
-        if (self->fields[i].def->line > 0 && !self->fields[i].blank)
-            present[self->fields[i].def->line] = true;
+        if (fields[i].def->line > 0 && !fields[i].blank)
+            present[fields[i].def->line] = true;
     for (size_t i = 0; i < f->n_fields; i++) {
-        cq_ocr_field_t *r = &self->fields[i];
+        cq_ocr_field_t *r = &fields[i];
         const cq_form_field_t *fd = r->def;
         bool required = fd->required && (fd->line == 0 || present[fd->line]);
         if (fd->type == CQ_FT_CHECK) {
@@ -1361,22 +1403,22 @@ s_assemble(cq_ocr_t *self, int page_no)
     for (int k = 1; k <= CQ_MAX_DX; k++) {
         cq_ocr_field_t *dx = NULL;
         for (size_t i = 0; i < f->n_fields; i++)
-            if (self->fields[i].def->key == CQ_FK_DIAGNOSIS &&
-                self->fields[i].def->index == k)
-                dx = &self->fields[i];
+            if (fields[i].def->key == CQ_FK_DIAGNOSIS &&
+                fields[i].def->index == k)
+                dx = &fields[i];
         if (dx != NULL && !dx->blank)
             n_dx = k;
     }
     int64_t sum = 0;
     bool sum_known = true;
-    cq_ocr_field_t *recv = s_find(self, CQ_FK_RECEIVED, 0);
+    cq_ocr_field_t *recv = s_find(sh, CQ_FK_RECEIVED, 0);
     for (int ln = 1; ln <= f->n_service_lines; ln++) {
         if (!present[ln])
             continue;
-        cq_ocr_field_t *ch = s_find(self, CQ_FK_L_CHARGE, ln);
-        cq_ocr_field_t *ptr = s_find(self, CQ_FK_L_PTRS, ln);
-        cq_ocr_field_t *from = s_find(self, CQ_FK_L_FROM, ln);
-        cq_ocr_field_t *to = s_find(self, CQ_FK_L_TO, ln);
+        cq_ocr_field_t *ch = s_find(sh, CQ_FK_L_CHARGE, ln);
+        cq_ocr_field_t *ptr = s_find(sh, CQ_FK_L_PTRS, ln);
+        cq_ocr_field_t *from = s_find(sh, CQ_FK_L_FROM, ln);
+        cq_ocr_field_t *to = s_find(sh, CQ_FK_L_TO, ln);
         int64_t v = ch ? s_money_of(ch->value) : -1;
         if (v < 0)
             sum_known = false;
@@ -1396,20 +1438,20 @@ s_assemble(cq_ocr_t *self, int page_no)
             s_date_of(recv->value) < s_date_of(last->value))
             s_pend(recv, "before a service date");
     }
-    cq_ocr_field_t *tot = s_find(self, CQ_FK_TOTAL, 0);
+    cq_ocr_field_t *tot = s_find(sh, CQ_FK_TOTAL, 0);
     if (tot != NULL && tot->valid && sum_known &&
         s_money_of(tot->value) != sum) {
         s_pend(tot, "not the lines' sum");
         //  one of the charges is wrong too, or the total is
         for (int ln = 1; ln <= f->n_service_lines; ln++) {
-            cq_ocr_field_t *ch = s_find(self, CQ_FK_L_CHARGE, ln);
+            cq_ocr_field_t *ch = s_find(sh, CQ_FK_L_CHARGE, ln);
             if (present[ln] && ch != NULL)
                 s_pend(ch, "sum is not the total");
         }
     }
     //  A replacement or void names the claim it replaces, and only then.
-    cq_ocr_field_t *freq = s_find(self, CQ_FK_FREQUENCY, 0);
-    cq_ocr_field_t *orig = s_find(self, CQ_FK_ORIGINAL_ID, 0);
+    cq_ocr_field_t *freq = s_find(sh, CQ_FK_FREQUENCY, 0);
+    cq_ocr_field_t *orig = s_find(sh, CQ_FK_ORIGINAL_ID, 0);
     if (freq != NULL && orig != NULL) {
         if (!freq->blank && orig->blank)
             s_pend(freq, "no original claim ref");
@@ -1418,7 +1460,7 @@ s_assemble(cq_ocr_t *self, int page_no)
     }
     //  Diagnoses must fill A, B, C... without gaps.
     for (size_t i = 0; i < f->n_fields; i++) {
-        cq_ocr_field_t *r = &self->fields[i];
+        cq_ocr_field_t *r = &fields[i];
         if (r->def->key == CQ_FK_DIAGNOSIS && r->blank && r->def->index < n_dx)
             s_pend(r, "gap in the diagnoses");
     }
@@ -1435,7 +1477,7 @@ s_assemble(cq_ocr_t *self, int page_no)
     int min_conf = 100;
     bool any = false;
     for (size_t i = 0; i < f->n_fields; i++) {
-        cq_ocr_field_t *r = &self->fields[i];
+        cq_ocr_field_t *r = &fields[i];
         const cq_form_field_t *fd = r->def;
         if (r->conf >= 0) {
             any = true;
@@ -1572,24 +1614,24 @@ s_assemble(cq_ocr_t *self, int page_no)
 
     //  On a page that did not register no value is where its field is
     //  meant to be: none is sure (a person keys the form from the image).
-    if (!self->page.registered)
+    if (!sh->registered)
         for (size_t i = 0; i < f->n_fields; i++)
-            if (self->fields[i].status == CQ_OCR_ACCEPTED) {
-                self->fields[i].status = CQ_OCR_PEND;
-                self->fields[i].reason = "form not registered";
+            if (fields[i].status == CQ_OCR_ACCEPTED) {
+                fields[i].status = CQ_OCR_PEND;
+                fields[i].reason = "form not registered";
             }
     //  Pend reasons: field names (never values).
     int n_pend = 0;
     for (size_t i = 0; i < f->n_fields; i++)
-        if (self->fields[i].status == CQ_OCR_PEND)
+        if (fields[i].status == CQ_OCR_PEND)
             n_pend++;
-    if (!self->page.registered) {
+    if (!sh->registered) {
         cq_claim_add_pend(c, "form: registration failed");
         n_pend++;
     }
-    int added = self->page.registered ? 0 : 1;
+    int added = sh->registered ? 0 : 1;
     for (size_t i = 0; i < f->n_fields; i++) {
-        cq_ocr_field_t *r = &self->fields[i];
+        cq_ocr_field_t *r = &fields[i];
         if (r->status != CQ_OCR_PEND)
             continue;
         char msg[48];
@@ -1610,6 +1652,17 @@ s_assemble(cq_ocr_t *self, int page_no)
 //  ---------------------------------------------------------------------
 //  Pages.
 
+//  A field before anything is read: blank, no confidence, no box.
+static void
+s_field_init(cq_ocr_field_t *r, const cq_form_field_t *def)
+{
+    memset(r, 0, sizeof *r);
+    r->def = def;
+    r->conf = -1;
+    r->blank = true;
+    r->box_x = r->box_y = r->box_w = r->box_h = -1;
+}
+
 static void
 s_reset_page(cq_ocr_t *self, int page_no)
 {
@@ -1618,69 +1671,100 @@ s_reset_page(cq_ocr_t *self, int page_no)
     self->page.fields = self->fields;
     self->page.n_fields = self->form->n_fields;
     self->page.reg_residual_px = -1;
-    for (size_t i = 0; i < self->form->n_fields; i++) {
-        memset(&self->fields[i], 0, sizeof self->fields[i]);
-        self->fields[i].def = &self->form->fields[i];
-        self->fields[i].conf = -1;
-        self->fields[i].blank = true;
-        self->fields[i].box_x = self->fields[i].box_y = -1;
-        self->fields[i].box_w = self->fields[i].box_h = -1;
+    for (size_t i = 0; i < self->form->n_fields; i++)
+        s_field_init(&self->fields[i], &self->form->fields[i]);
+    //  an image kept from the previous page must not stand for this one
+    //  (a corrupt page has none)
+    pixDestroy(&self->kept);
+}
+
+//  Each field's zone on the prepared page, for a person to see where the
+//  value was read: the field's cells (a checkbox group: all its boxes)
+//  with a margin for print that sits off its cells. Plain arithmetic on
+//  the registration, so it is done whether the page is kept or not.
+static void
+s_boxes(cq_ocr_t *self, const s_prep_t *p)
+{
+    const cq_form_t *f = self->form;
+    for (size_t i = 0; i < f->n_fields; i++) {
+        cq_ocr_field_t *r = &self->fields[i];
+        const cq_form_field_t *fd = r->def;
+        int c0 = fd->col, c1 = fd->col + fd->width;
+        for (int k = 0; fd->type == CQ_FT_CHECK && k < fd->n_choices; k++) {
+            if (fd->choices[k].col < c0)
+                c0 = fd->choices[k].col;
+            if (fd->choices[k].col + 1 > c1)
+                c1 = fd->choices[k].col + 1;
+        }
+        double y0 = cq_form_y_in(f, fd->row);
+        l_int32 x, y, w, h;
+        if (s_map_rect(p, cq_form_x_in(f, c0) - 0.04, y0 - 0.03,
+                       cq_form_x_in(f, c1) + 0.04, y0 + 1.0 / f->lpi + 0.02, &x,
+                       &y, &w, &h)) {
+            r->box_x = x;
+            r->box_y = y;
+            r->box_w = w;
+            r->box_h = h;
+        }
     }
 }
 
-//  opts.keep_page: keeps what a person will look at — the prepared page
-//  and each field's zone on it when it registered, else the page as
-//  decoded — for cq_ocr_page_png.
+//  opts.keep_page: keeps what a person will look at, for
+//  cq_ocr_page_png: the prepared page when it registered (a reference,
+//  not a copy: the page is made anyway), else the page as decoded, in
+//  gray (a transparent page on white paper, as s_prepare reads it).
 static void
 s_keep(cq_ocr_t *self, const s_prep_t *p, PIX *decoded)
 {
     pixDestroy(&self->kept);
-    if (self->page.registered && p->gray != NULL) {
+    if (p != NULL && self->page.registered && p->gray != NULL) {
         self->kept = pixClone(p->gray);
-        const cq_form_t *f = self->form;
-        for (size_t i = 0; i < f->n_fields; i++) {
-            cq_ocr_field_t *r = &self->fields[i];
-            const cq_form_field_t *fd = r->def;
-            double x0 = cq_form_x_in(f, fd->col),
-                   x1 = cq_form_x_in(f, fd->col + fd->width);
-            double y0 = cq_form_y_in(f, fd->row);
-            BOX *b = s_map_box(p, x0 - 0.04, y0 - 0.03, x1 + 0.04,
-                               y0 + 1.0 / f->lpi + 0.02);
-            if (b != NULL) {
-                boxGetGeometry(b, &r->box_x, &r->box_y, &r->box_w, &r->box_h);
-                boxDestroy(&b);
-            }
-        }
         return;
     }
-    PIX *g = pixGetDepth(decoded) == 32 ? pixConvertRGBToLuminance(decoded)
-                                        : pixConvertTo8(decoded, 0);
-    self->kept = g;
+    PIX *src = pixGetDepth(decoded) == 32 && pixGetSpp(decoded) == 4
+                   ? pixAlphaBlendUniform(decoded, 0xffffff00)
+                   : pixClone(decoded);
+    if (src == NULL)
+        return;
+    self->kept = pixGetDepth(src) == 32 ? pixConvertRGBToLuminance(src)
+                                        : pixConvertTo8(src, 0);
+    pixDestroy(&src);
 }
 
 int
 cq_ocr_page_png(cq_ocr_t *self, int max_width, cq_buf_t *out, double *scale)
 {
+    assert(self);
+    assert(out);
     if (self->kept == NULL)
         return CQ_ENOTFOUND;
-    int w = pixGetWidth(self->kept);
-    double f = max_width > 0 && w > max_width ? (double)max_width / w : 1.0;
-    PIX *sm = f < 1.0 ? pixScale(self->kept, (l_float32)f, (l_float32)f)
-                      : pixClone(self->kept);
+    l_int32 w = pixGetWidth(self->kept);
+    PIX *sm = NULL;
+    if (max_width > 0 && w > max_width) {
+        //  as s_prepare scales: area mapping well below 1 (every source
+        //  pixel counts: thin strokes stay), else interpolation. Two to
+        //  three times faster than pixScale's sharpened result, and as
+        //  legible.
+        l_float32 f = (l_float32)max_width / (l_float32)w;
+        sm = f < 0.7f ? pixScaleAreaMap(self->kept, f, f)
+                      : pixScaleGrayLI(self->kept, f, f);
+    } else {
+        sm = pixClone(self->kept);
+    }
     if (sm == NULL)
-        return CQ_EIO;
+        return CQ_EIO; // Leptonica's allocation failed
+    //  the scale made, not the one asked for: box_* land on its pixels
+    if (scale != NULL)
+        *scale = (double)pixGetWidth(sm) / (double)w;
     l_uint8 *data = NULL;
     size_t len = 0;
     int rc = pixWriteMemPng(&data, &len, sm, 0) == 0 ? 0 : CQ_EIO;
     pixDestroy(&sm);
     if (rc == 0) {
         cq_buf_reset(out);
-        if (cq_buf_add(out, (const char *)data, len) != 0)
-            rc = CQ_ETOOBIG;
+        rc = cq_buf_add(out, data, len);
     }
     free(data);
-    if (scale)
-        *scale = f;
     return rc;
 }
 
@@ -1808,8 +1892,11 @@ s_on_page(void *arg, int page_no, PIX *pix, const char *why)
     self->page.height = pixGetHeight(pix);
     s_prep_t p;
     const char *err = NULL;
-    if (s_prepare(self, pix, &p, &err) != 0)
+    if (s_prepare(self, pix, &p, &err) != 0) {
+        if (self->opts.keep_page)
+            s_keep(self, NULL, pix); // (not a form's: still an image)
         return s_emit_invalid(self, page_no, err);
+    }
     if (!self->page.registered) {
         int turns = s_turn(self, pix, &p);
         self->page.turned_deg = 90 * turns;
@@ -1829,11 +1916,15 @@ s_on_page(void *arg, int page_no, PIX *pix, const char *why)
         else
             s_read_text(self, &p, r);
     }
+    if (self->page.registered)
+        s_boxes(self, &p);
     if (self->opts.keep_page)
         s_keep(self, &p, pix);
     s_prep_free(&p);
     self->page.ms_fields = s_ms() - t1;
-    s_assemble(self, page_no);
+    s_sheet_t sh = {self->form, self->fields, self->opts.threshold,
+                    self->page.registered, &self->claim};
+    s_assemble(&sh, page_no);
     cq_log_debug(self->claim.claim_id,
                  "ocr page %d: %dx%d dpi %d skew %.2f registered %d "
                  "calls %d conf %d pend %d prep %.0f ms fields "
@@ -1997,8 +2088,9 @@ cq_ocr_page_to_json(const cq_ocr_t *self, const cq_claim_t *c, cq_buf_t *out)
 
 //  A value as a person types it in the station: the canonical form the
 //  reader reports (ISO dates, "150.00", ICD with its point) or as printed
-//  on the form ("02 20 26", "150 00", "E119"). Canonical values are put
-//  back into the printed form, so that one validator judges both.
+//  on the form ("02 20 26", "150 00", "E119"). Canonical values (and an
+//  amount as people write it, "$150.5") are put back into the printed
+//  form, so that one validator judges both.
 static const char *
 s_as_printed(const cq_form_field_t *fd, const char *v, char *buf, size_t size)
 {
@@ -2008,8 +2100,28 @@ s_as_printed(const cq_form_field_t *fd, const char *v, char *buf, size_t size)
                  fd->century ? v : v + 2);
         return buf;
     }
-    if (fd->type == CQ_FT_MONEY && n >= 4 && v[n - 3] == '.') {
-        snprintf(buf, size, "%.*s %s", (int)(n - 3), v, v + n - 2);
+    if (fd->type == CQ_FT_MONEY) {
+        //  A person writes the currency sign with an amount; the form
+        //  prints it in the box's title, and the validator takes a '$' in
+        //  the zone for a misread 5 ("$125.00" would be 5125.00).
+        char t[CQ_OCR_TEXT_LEN];
+        size_t k = 0;
+        for (const char *q = v; *q && k + 1 < sizeof t; q++)
+            if (*q != '$' && !(*q == ' ' && k == 0))
+                t[k++] = *q;
+        while (k > 0 && t[k - 1] == ' ')
+            k--; // ("125.50 $")
+        t[k] = '\0';
+        //  dollars and cents on either side of the point ("125.5" is
+        //  125.50)
+        const char *pt = strrchr(t, '.');
+        size_t nc = pt != NULL ? strlen(pt + 1) : 0;
+        if (pt != NULL && pt > t && (nc == 1 || nc == 2) &&
+            strspn(pt + 1, "0123456789") == nc)
+            snprintf(buf, size, "%.*s %s%s", (int)(pt - t), t, pt + 1,
+                     nc == 1 ? "0" : "");
+        else
+            snprintf(buf, size, "%s", t);
         return buf;
     }
     if (fd->type == CQ_FT_ICD10 && strchr(v, '.') != NULL) {
@@ -2023,75 +2135,133 @@ s_as_printed(const cq_form_field_t *fd, const char *v, char *buf, size_t size)
     return v;
 }
 
+//  The value typed for template field name: the first entry naming it,
+//  without the white space around it; NULL when none (or only white
+//  space) was typed. buf holds CQ_OCR_TEXT_LEN bytes; a longer value is
+//  *long_p, and returned cut.
+static const char *
+s_typed(const char *name, const char *const *names, const char *const *values,
+        size_t n, char *buf, bool *long_p)
+{
+    *long_p = false;
+    for (size_t k = 0; k < n; k++) {
+        if (names[k] == NULL || strcmp(names[k], name) != 0)
+            continue;
+        const char *v = values != NULL ? values[k] : NULL;
+        if (v == NULL)
+            return NULL;
+        while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+            v++;
+        size_t len = strlen(v);
+        while (len > 0 && strchr(" \t\r\n", v[len - 1]) != NULL)
+            len--;
+        if (len == 0)
+            return NULL;
+        *long_p = len >= CQ_OCR_TEXT_LEN;
+        cq_strncpy_n(buf, CQ_OCR_TEXT_LEN, v, len);
+        return buf;
+    }
+    return NULL;
+}
+
+//  Fills one field's result from the text a person typed, as a read of
+//  the page would: raw text, validation, canonical value.
+static void
+s_field_typed(cq_ocr_field_t *r, const char *v, bool too_long)
+{
+    const cq_form_field_t *fd = r->def;
+    r->blank = false;
+    r->conf = 100;
+    r->valid = false;
+    cq_strlcpy(r->raw, v, sizeof r->raw);
+    //  The validator normalises what the form can carry (typed ASCII):
+    //  it would cut a long value, and drop a letter such as an E with an
+    //  accent, without a word. A person is told instead.
+    if (too_long) {
+        r->reason = "too long";
+        return;
+    }
+    for (const char *q = v; *q; q++)
+        if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e) {
+            r->reason = "not plain ASCII";
+            return;
+        }
+    char printed[CQ_OCR_TEXT_LEN];
+    r->valid = cq_ocr_validate(fd, s_as_printed(fd, v, printed, sizeof printed),
+                               r->value, sizeof r->value, &r->reason);
+    if (!r->valid && r->reason == NULL)
+        r->reason = "not valid";
+    if (r->valid && fd->type == CQ_FT_CHECK) {
+        //  one of the boxes' values, or the one for no mark
+        bool ok = r->value[0] == fd->blank_value;
+        for (int c = 0; c < fd->n_choices; c++)
+            ok = ok || r->value[0] == fd->choices[c].value;
+        if (!ok) {
+            r->valid = false;
+            r->value[0] = '\0';
+            r->reason = "not one of the boxes";
+        } else if (r->value[0] == fd->blank_value) {
+            r->blank = true; // as no mark is read
+            r->conf = -1;
+            r->raw[0] = '\0';
+        }
+    }
+    if (r->valid)
+        r->reason = NULL;
+}
+
 int
-cq_ocr_claim_from_values(cq_ocr_t *self, const char *const *names,
+cq_ocr_claim_from_values(const cq_form_t *form, const char *const *names,
                          const char *const *values, size_t n, cq_claim_t *out,
                          const char **bad_field, const char **why)
 {
-    const cq_form_t *f = self->form;
+    assert(form);
+    assert(out);
+    assert(names != NULL || n == 0);
+    const char *bad_dummy, *why_dummy;
+    if (bad_field == NULL)
+        bad_field = &bad_dummy;
+    if (why == NULL)
+        why = &why_dummy;
     *bad_field = NULL;
     *why = NULL;
-    s_reset_page(self, 1);
-    self->page.registered = true; // a person read it
-    for (size_t i = 0; i < f->n_fields; i++) {
-        cq_ocr_field_t *r = &self->fields[i];
-        const cq_form_field_t *fd = r->def;
-        const char *v = NULL;
-        for (size_t k = 0; k < n; k++)
-            if (names[k] != NULL && strcmp(names[k], fd->name) == 0)
-                v = values[k];
-        while (v != NULL && *v == ' ')
-            v++;
-        r->conf = 100;
-        r->agreed = true;
-        r->valid = true;
-        if (v == NULL || v[0] == '\0') {
-            //  as the reader leaves a blank zone: no value to check
-            r->blank = true;
-            r->valid = fd->type == CQ_FT_CHECK;
-            if (fd->type == CQ_FT_CHECK && fd->blank_value)
+    cq_ocr_field_t *fields =
+        cq_xcalloc(form->n_fields ? form->n_fields : 1, sizeof *fields);
+    cq_claim_t *c = cq_xmalloc(sizeof *c);
+    for (size_t i = 0; i < form->n_fields; i++) {
+        cq_ocr_field_t *r = &fields[i];
+        const cq_form_field_t *fd = &form->fields[i];
+        s_field_init(r, fd);
+        char buf[CQ_OCR_TEXT_LEN];
+        bool too_long = false;
+        const char *v = s_typed(fd->name, names, values, n, buf, &too_long);
+        if (v != NULL) {
+            s_field_typed(r, v, too_long);
+        } else if (fd->type == CQ_FT_CHECK) {
+            //  as the reader leaves a group with no mark
+            r->valid = true;
+            if (fd->blank_value)
                 snprintf(r->value, sizeof r->value, "%c", fd->blank_value);
-            continue;
-        }
-        r->blank = false;
-        cq_strlcpy(r->raw, v, sizeof r->raw);
-        if (fd->type == CQ_FT_CHECK) {
-            bool ok = false;
-            for (int c = 0; c < fd->n_choices; c++)
-                if (v[0] == fd->choices[c].value && v[1] == '\0')
-                    ok = true;
-            if (!ok && fd->blank_value && v[0] == fd->blank_value &&
-                v[1] == '\0')
-                ok = true;
-            if (!ok) {
-                *bad_field = fd->name;
-                *why = "not one of the boxes' values";
-                return CQ_EINVAL;
-            }
-            snprintf(r->value, sizeof r->value, "%c", v[0]);
-            continue;
-        }
-        const char *w = NULL;
-        char printed[CQ_OCR_TEXT_LEN];
-        if (!cq_ocr_validate(fd, s_as_printed(fd, v, printed, sizeof printed),
-                             r->value, sizeof r->value, &w) &&
-            !cq_ocr_validate(fd, v, r->value, sizeof r->value, &w)) {
-            *bad_field = fd->name;
-            *why = w ? w : "not valid";
-            return CQ_EINVAL;
         }
     }
-    s_assemble(self, 1);
-    //  the same checks as a page's: a required field blank, the total not
-    //  the lines' sum, a gap in the diagnoses...
-    for (size_t i = 0; i < f->n_fields; i++)
-        if (self->fields[i].status == CQ_OCR_PEND) {
-            *bad_field = self->fields[i].def->name;
-            *why = self->fields[i].reason ? self->fields[i].reason : "pend";
-            return CQ_EINVAL;
+    //  The page's rules: what is required, the cross-field checks (the
+    //  total is the lines' sum, pointers name diagnoses...). A value a
+    //  person typed is sure (confidence 100): what pends is wrong.
+    s_sheet_t sh = {form, fields, CQ_OCR_THRESHOLD, true, c};
+    s_assemble(&sh, 1);
+    int rc = 0;
+    for (size_t i = 0; i < form->n_fields; i++)
+        if (fields[i].status == CQ_OCR_PEND) {
+            *bad_field = fields[i].def->name;
+            *why = fields[i].reason != NULL ? fields[i].reason : "pend";
+            rc = CQ_EINVAL;
+            break;
         }
-    memcpy(out, &self->claim, sizeof *out);
-    out->ocr_confidence = 100;
-    out->n_pend = 0;
-    return 0;
+    if (rc == 0) {
+        c->ocr_confidence = 100;
+        *out = *c;
+    }
+    free(c);
+    free(fields);
+    return rc;
 }

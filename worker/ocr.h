@@ -60,7 +60,8 @@ typedef struct {
     const char *form_path; // template; NULL: cq_form_load_default
     const char *tessdata;  // Tesseract data dir; NULL: the default
     bool keep_page;        // keep the last page's image for
-                           // cq_ocr_page_png (the review station)
+                           // cq_ocr_page_png (the review station;
+                           // default false: costs nothing)
 } cq_ocr_opts_t;
 
 void cq_ocr_opts_init(cq_ocr_opts_t *o);
@@ -86,9 +87,11 @@ typedef struct {
     int reads;                   // Tesseract reads of this field
     cq_ocr_status_t status;
     const char *reason; // static text when pended, else NULL
-    //  the field's zone in the kept page image's pixels (opts.keep_page:
-    //  the prepared page, 300 dpi, deskewed and turned); all -1 when the
-    //  page did not register or the zone is off the page
+    //  the field's zone in the kept page image's pixels (the prepared
+    //  page: 300 dpi, deskewed, turned; see cq_ocr_page_png): its cells,
+    //  a checkbox group all its boxes, with a margin of about 0.04 in.
+    //  Set whether or not the page is kept; all -1 when the page did not
+    //  register (or the zone is off the page)
     int box_x, box_y, box_w, box_h;
 } cq_ocr_field_t;
 
@@ -161,21 +164,35 @@ int cq_ocr_page_to_json(const cq_ocr_t *self, const cq_claim_t *c,
 
 //  The last page read (with opts.keep_page) as a PNG: the prepared page
 //  (deskewed and turned, 300 dpi, gray) when it registered, else the page
-//  as decoded (gray), scaled down to at most max_width pixels wide (never
-//  up). *scale: PNG pixels per kept-image pixel (multiply box_* by it).
-//  Returns 0, CQ_ENOTFOUND (no page kept) or CQ_EIO.
+//  as decoded (gray), scaled down so it is at most max_width pixels wide
+//  (never up; max_width <= 0: full size). *scale: PNG pixels per
+//  kept-image pixel (multiply box_* by it). out is reset and holds the
+//  PNG. The page kept is the one cq_ocr_page reports: a page that could
+//  not be decoded keeps none. Returns 0, CQ_ENOTFOUND (no page kept),
+//  CQ_ETOOBIG (the PNG is over out's cap) or CQ_EIO (Leptonica could not
+//  scale or encode it: out of memory).
 int cq_ocr_page_png(cq_ocr_t *self, int max_width, cq_buf_t *out,
                     double *scale);
 
-//  Builds a claim from values a person typed, by template field name
-//  ("member.id", "line1.charge"; fields not named are blank): each
-//  non-empty value is validated as OCR text is (cq_ocr_validate, its
-//  canonical value used) and the claim assembled as from a page: source
-//  OCR, confidence 100, nothing to check. Returns 0 with *out filled, or
-//  CQ_EINVAL with *bad_field (the template's name) and *why (static text,
-//  no value) for the first field that fails: an invalid value, or a
-//  required field left blank.
-int cq_ocr_claim_from_values(cq_ocr_t *self, const char *const *names,
+//  Builds a claim from field values a person typed, by template field
+//  name (cq_form_field_t.name: "member.id", "line1.charge"; fields not
+//  named, or named with an empty or NULL value, are blank; of two entries
+//  with one name the first counts). Each non-empty value is validated
+//  exactly as OCR text is (cq_ocr_validate, letter/digit repair included;
+//  the canonical value is used), so it may be typed as the reader reports
+//  it ("2026-02-20", "125.00", "E11.9") or as printed on the form
+//  ("02 20 26", "125 00", "E119"); money also as people write it
+//  ("$125.5" is 125.50), but mind that without a point, as on the form,
+//  the last two digits are the cents ("125" is 1.25). A value of
+//  CQ_OCR_TEXT_LEN bytes or more, or with a byte outside printable ASCII,
+//  fails. The claim is assembled by the page's rules (required fields,
+//  the total is the lines' sum, pointers name diagnoses...): source
+//  CQ_SOURCE_OCR, ocr_confidence 100, no pend fields. Needs no OCR
+//  context (any thread, while form lives). Returns 0 with *out filled,
+//  or CQ_EINVAL with *bad_field = the first failing field's name in
+//  template order (the template's string) and *why = its reason (static
+//  text, no value); *out is then untouched.
+int cq_ocr_claim_from_values(const cq_form_t *form, const char *const *names,
                              const char *const *values, size_t n,
                              cq_claim_t *out, const char **bad_field,
                              const char **why);

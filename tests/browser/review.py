@@ -11,8 +11,9 @@ the first unsure field has the focus; a second reviewer of the same payer
 sees it taken and gets no release form; a POST without the CSRF token is
 refused (403); a reviewer of another payer sees an empty queue and gets 404
 for the claim, as for a claim that does not exist; a session ends at sign-out;
-the unsure fields are corrected from --truth (Enter from field to field) and
-Ctrl+Enter releases. Prints {"claim_id", "changed": [field...]}.
+a value that breaks its field's rules is refused by name and nothing is
+released; the unsure fields are corrected from --truth (Enter from field to
+field) and Ctrl+Enter releases. Prints {"claim_id", "changed": [field...]}.
 
 --mode duplicate: sign in; the queue counts a suspect duplicate; open it; it
 is shown beside the earlier claim; N ("not a duplicate") releases it and the
@@ -198,6 +199,29 @@ def mode_ocr(a, url):
         st, h = fetch(url, other)
         check(st == 303 and h.get("Location") == "/login",
               "a signed-out session still works: %d" % st)
+
+        # values that break the field's rules (a character no form has;
+        # the OCR's own check: a stray hyphen): the page says which field
+        # and why, keeps what was typed, and nothing is released
+        for bad in ("?!?", "W1-"):
+            first = d.switch_to.active_element
+            bad_field = first.get_attribute("data-field")
+            first.send_keys(Keys.CONTROL, "a")
+            first.send_keys(Keys.DELETE)
+            first.send_keys(bad)
+            first.send_keys(Keys.CONTROL, Keys.ENTER)
+            WebDriverWait(d, WAIT).until(
+                lambda x: x.find_elements(By.ID, "message"))
+            msg = d.find_element(By.ID, "message").text
+            check(bad_field in msg and "Not released" in msg,
+                  "refused release: " + msg)
+            check(d.find_element(By.ID, "f-" + bad_field)
+                  .get_attribute("value") == bad,
+                  "what was typed is not shown again")
+            check(d.find_elements(By.ID, "release"), "no release form")
+            d.save_screenshot(a.out + "/release-refused.png")
+            st, _ = fetch(url.rstrip("/") + claim_path, session)
+            check(st == 200, "the claim no longer waits after a refusal")
 
         # correct the unsure fields from the truth, Enter from field to
         # field, then Ctrl+Enter releases

@@ -8,7 +8,8 @@
 //  chromedriver, headless): a wrong password refused, the security headers
 //  and cookie flags, sign in, open the oldest claim, a second reviewer sees
 //  it taken, POSTs without the CSRF token refused, another tenant's
-//  reviewer gets "not found", sign-out ends a session, the unsure field
+//  reviewer gets "not found", sign-out ends a session, values that break
+//  the field's rules refused by name (nothing released), the unsure field
 //  corrected and released with Ctrl+Enter. Then the submitter gets the
 //  final decision, and the worker's ledger holds the row that supersedes
 //  the pend, naming the reviewer and the change (old -> new). Then a

@@ -376,6 +376,45 @@ Test(review_page, a_page_read_by_the_ocr, .timeout = 120)
     cq_form_destroy(&form);
 }
 
+//  A page where no form registers: the image to key from, every field
+//  empty and unsure, no zones.
+Test(review_page, a_page_that_did_not_register, .timeout = 60)
+{
+    PIX *blank = pixCreate(1700, 2200, 8);
+    pixSetAllArbitrary(blank, 255);
+    pixSetResolution(blank, 200, 200);
+    for (int y = 300; y < 320; y++)
+        for (int x = 400; x < 900; x++)
+            pixSetPixel(blank, x, y, 0);
+    uint8_t *png = NULL;
+    size_t len = 0;
+    cr_assert_eq(pixWriteMemPng(&png, &len, blank, 0), 0);
+    pixDestroy(&blank);
+    cq_ocr_opts_t oo;
+    cq_ocr_opts_init(&oo);
+    oo.form_path = cq_test_src("schemas/forms/cms1500.json");
+    oo.keep_page = true;
+    cq_diag_t d = {0};
+    cq_ocr_t *ocr = cq_ocr_new(&oo, &d);
+    cr_assert_not_null(ocr, "%s", d.msg);
+    s_read_t x = {ocr, NULL, {0}, -1};
+    cr_assert_eq(cq_ocr_read(ocr, png, len, s_on_claim, &x, &d), 1);
+    cr_assert_eq(x.rc, 0);
+    cr_assert_not(x.page.registered);
+    cr_assert_gt(x.page.png.len, 100);
+    cr_assert(x.page.png_w > 0 && x.page.png_h > 0);
+    cr_assert_gt(x.page.n, 20);
+    for (size_t i = 0; i < x.page.n; i++) {
+        cr_assert_str_eq(x.page.f[i].value, "", "%s", x.page.f[i].name);
+        cr_assert(x.page.f[i].unsure);
+        cr_assert_eq(x.page.f[i].x, -1);
+        cr_assert_eq(x.page.f[i].conf, -1);
+    }
+    cq_rv_page_free(&x.page);
+    free(png);
+    cq_ocr_destroy(&ocr);
+}
+
 //  ---- review_html
 //  ------------------------------------------------------------
 
