@@ -607,6 +607,16 @@ cqb_on_backend(cq_broker_t *self, cq_wire_msg_t *in)
     const uint8_t *rid = zmq_msg_data(&in->parts[0]);
     size_t rid_len = zmq_msg_size(&in->parts[0]);
     uint32_t wi = cqb_worker_by_rid(self, rid, rid_len);
+    if (!cqb_auth_who(self, in)) {
+        //  (its leases run out; it is declared dead when silent)
+        cq_log_warn(NULL, "backend: a worker's key was revoked; told to stop");
+        cq_proto_disconnect_encode(&self->w,
+                                   "this worker's key is no longer in the "
+                                   "broker's allow-list (revoked)",
+                                   CQ_DISCONNECT_REFUSED);
+        s_send_to(self, rid, rid_len, CQ_CMD_DISCONNECT);
+        return;
+    }
     if (in->cmd == CQ_CMD_READY) {
         s_on_ready(self, in, wi);
         return;

@@ -18,6 +18,7 @@
 //  out, new documents are refused with "journal full", and the commit is
 //  tried again every second with every record it holds.
 #include "broker_int.h"
+#include "curve.h"
 #include "hash.h"
 #include "log.h"
 #include "mem.h"
@@ -53,7 +54,9 @@ const char *const cqb_kname[K_COUNT] = {
     "journal_failures", "refused_full",
     "workers_paused",   "node_id_refused",
     "wrong_endpoint",   "recorded",
-    "record_failures",  "review_released"};
+    "record_failures",  "review_released",
+    "auth_refused",     "auth_revoked",
+    "auth_denied",      "auth_reloads"};
 
 uint64_t
 cqb_str_hash(const char *s)
@@ -92,14 +95,16 @@ cq_broker_config_default(cq_broker_config_t *cfg)
 }
 
 static zsock_t *
-s_bind(const char *ep, char *resolved, size_t rsize, size_t max_frame,
-       cq_diag_t *diag)
+s_bind(cq_broker_t *self, const char *ep, const char *domain, char *resolved,
+       size_t rsize, size_t max_frame, cq_diag_t *diag)
 {
     zsock_t *s = zsock_new(ZMQ_ROUTER);
     if (s == NULL) {
         cq_diag_set(diag, CQ_EIO, 0, "cannot create a socket");
         return NULL;
     }
+    if (self->auth)
+        cqb_auth_server(self, s, domain);
     zsock_set_router_mandatory(s, 1);
     zsock_set_sndhwm(s, S_HWM);
     zsock_set_rcvhwm(s, S_HWM);
@@ -188,11 +193,16 @@ cq_broker_new(const cq_broker_config_t *cfg, cq_diag_t *diag)
         goto out_destroy;
     }
     self->committed = self->journal ? 0 : UINT64_MAX;
-    self->front_sock = s_bind(cfg->frontend, self->front_ep,
-                              sizeof self->front_ep, cfg->max_frame, diag);
+    //  (the ZAP handler before the sockets it guards)
+    if (cqb_auth_start(self, diag) != 0)
+        goto out_destroy;
+    self->front_sock =
+        s_bind(self, cfg->frontend, CQ_CURVE_ZAP_FRONT, self->front_ep,
+               sizeof self->front_ep, cfg->max_frame, diag);
     if (self->front_sock)
-        self->back_sock = s_bind(cfg->backend, self->back_ep,
-                                 sizeof self->back_ep, cfg->max_frame, diag);
+        self->back_sock =
+            s_bind(self, cfg->backend, CQ_CURVE_ZAP_BACK, self->back_ep,
+                   sizeof self->back_ep, cfg->max_frame, diag);
     if (self->back_sock == NULL)
         goto out_destroy;
     self->front = zsock_resolve(self->front_sock);
@@ -217,6 +227,18 @@ const char *
 cq_broker_backend(const cq_broker_t *self)
 {
     return self->back_ep;
+}
+
+bool
+cq_broker_curve(const cq_broker_t *self)
+{
+    return self->auth != NULL;
+}
+
+void
+cq_broker_set_reload(cq_broker_t *self, volatile sig_atomic_t *flag)
+{
+    self->reload = flag;
 }
 
 bool
@@ -292,14 +314,17 @@ s_read(cq_broker_t *self)
 int
 cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop)
 {
-    zmq_pollitem_t items[3] = {{self->front, 0, ZMQ_POLLIN, 0},
+    zmq_pollitem_t items[4] = {{self->front, 0, ZMQ_POLLIN, 0},
                                {self->back, 0, ZMQ_POLLIN, 0},
+                               {NULL, -1, ZMQ_POLLIN, 0},
                                {NULL, -1, ZMQ_POLLIN, 0}};
     int n_items = 2;
     if (self->journal && cq_journal_fd(self->journal) >= 0) {
-        items[2].fd = cq_journal_fd(self->journal); // a commit finished
-        n_items = 3;
+        items[n_items].fd = cq_journal_fd(self->journal); // a commit finished
+        n_items++;
     }
+    if (self->auth) // handshakes waiting for a verdict
+        items[n_items++].socket = cqb_auth_sock(self);
     int64_t next_tick = cq_wire_now_ms();
     int tick_ms =
         (int)(self->cfg.heartbeat_ms / 4 ? self->cfg.heartbeat_ms / 4 : 1);
@@ -317,6 +342,13 @@ cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop)
         }
         self->now = cq_wire_now_ms();
         self->wall = s_wall_ms();
+        if (self->auth) {
+            if (self->reload && *self->reload) {
+                *self->reload = 0;
+                cqb_auth_reload(self);
+            }
+            cqb_auth_handle(self);
+        }
         s_read(self);
         s_journal(self);
         cqb_orphan_checks(self);
@@ -363,6 +395,7 @@ cq_broker_destroy(cq_broker_t **self_p)
         return;
     zsock_destroy(&self->front_sock);
     zsock_destroy(&self->back_sock);
+    cqb_auth_stop(self);
     cq_journal_close(&self->journal);
     cqb_record_close(self);
     for (uint32_t i = 0; i < self->n_workers; i++)

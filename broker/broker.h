@@ -49,6 +49,12 @@ typedef struct {
     uint64_t record_max_bytes; // a capture file rotates past this (1 GiB)
     uint32_t record_files;     // capture files kept, rotated ones included
                                // (default 4)
+    //  CURVE (docs/security.md): the broker's secret key file, and the
+    //  allow-list directories of public keys. curve_key NULL: plain.
+    const char *curve_key;
+    const char *allow_clients; // client keys (each with its payers)
+    const char *allow_workers; // worker keys
+    const char *allow_admins;  // admin keys (may be NULL)
 } cq_broker_config_t;
 
 typedef struct cq_broker cq_broker_t;
@@ -66,5 +72,10 @@ const char *cq_broker_backend(const cq_broker_t *self);
 bool cq_broker_durable(const cq_broker_t *self);
 //  Serves until *stop becomes nonzero. Returns 0.
 int cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop);
+//  A flag that, once set (SIGHUP), makes the running broker reread its
+//  allow-lists and clear it.
+void cq_broker_set_reload(cq_broker_t *self, volatile sig_atomic_t *flag);
+//  True when its sockets use CURVE.
+bool cq_broker_curve(const cq_broker_t *self);
 
 #endif

@@ -232,7 +232,8 @@ typedef struct {
 
 typedef struct {
     char id[CQ_BATCH_ID_LEN];
-    bool gone; // compacted away (a placeholder for its id)
+    char tenants[512]; // payers of the key that created it ("" plain)
+    bool gone;         // compacted away (a placeholder for its id)
     uint64_t hash;
     uint32_t same_hash;
     int64_t created_ms;
@@ -358,6 +359,10 @@ enum {
     K_RECORDED,
     K_RECORD_FAILURES,
     K_REVIEW_RELEASED,
+    K_AUTH_REFUSED, // handshakes refused (unknown key, wrong endpoint)
+    K_AUTH_REVOKED, // messages from a key revoked since its handshake
+    K_AUTH_DENIED,  // requests a key's role may not make
+    K_AUTH_RELOADS, // allow-lists reloaded (SIGHUP)
     K_COUNT
 };
 extern const char *const cqb_kname[K_COUNT];
@@ -440,12 +445,48 @@ struct cq_broker {
     uint32_t n_reviews, cap_reviews;
     uint64_t review_tokens; // locks given
 
+    struct cqb_auth *auth;           // CURVE (auth.c), or NULL: plain
+    const struct cqb_principal *who; // the key of the message being
+                                     // handled (NULL: plain)
+    volatile sig_atomic_t *reload;   // set by SIGHUP: reload allow-lists
+
     uint64_t k[K_COUNT];
     cq_mpw_t w;             // scratch writer
     cq_wire_msg_t *in;      // scratch message
     cq_claim_t claim;       // scratch
     cq_decision_t decision; // scratch
 };
+
+//  ---- auth.c: CURVE, allow-lists, roles and tenants ------------------
+enum { CQB_ROLE_CLIENT, CQB_ROLE_WORKER, CQB_ROLE_ADMIN };
+typedef struct cqb_principal {
+    char key[41];     // Z85 public key
+    char name[64];    // the certificate's name metadata, or the file's
+    int role;         // CQB_ROLE_*
+    char payers[512]; // comma-separated payer ids, "*": all (admins)
+} cqb_principal_t;
+//  Loads the broker's key and allow-lists and starts the ZAP handler
+//  (before any socket binds). Returns 0 or CQ_EINVAL / CQ_EIO with diag.
+int cqb_auth_start(cq_broker_t *self, cq_diag_t *diag);
+void cqb_auth_stop(cq_broker_t *self);
+//  Makes sock a CURVE server for domain (CQ_CURVE_ZAP_*).
+void cqb_auth_server(cq_broker_t *self, zsock_t *sock, const char *domain);
+//  The ZAP socket (poll it), and its handler.
+void *cqb_auth_sock(cq_broker_t *self);
+void cqb_auth_handle(cq_broker_t *self);
+//  Rereads the allow-lists (SIGHUP). Keys gone are refused from their next
+//  message on.
+void cqb_auth_reload(cq_broker_t *self);
+//  Who sent in (by its CURVE key). Plain: sets self->who = NULL and
+//  returns true. A key no longer allowed: counted, false.
+bool cqb_auth_who(cq_broker_t *self, cq_wire_msg_t *in);
+//  Is payer (n bytes) one of list's comma-separated ids, or list "*"?
+bool cqb_auth_list_has(const char *list, const char *payer, size_t n);
+//  May self->who act for payer (a claim's payer id)? Plain or admin: yes.
+bool cqb_auth_payer(const cq_broker_t *self, const char *payer);
+//  May a batch owned by tenants (payers list as stored) be seen by
+//  self->who? Plain or admin: yes.
+bool cqb_auth_tenants(const cq_broker_t *self, const char *tenants);
 
 //  ---- broker.c -----------------------------------------------------------
 uint64_t cqb_str_hash(const char *s);

@@ -34,11 +34,13 @@ cqb_batch_find(cq_broker_t *self, const char *id, bool add)
     cq_strlcpy(b->id, id, sizeof b->id);
     b->hash = h;
     b->created_ms = self->wall;
+    if (self->who)
+        cq_strlcpy(b->tenants, self->who->payers, sizeof b->tenants);
     uint32_t first;
     b->same_hash = cq_u64map_get(&self->batch_map, h, &first) ? first : S_NONE;
     cq_u64map_put(&self->batch_map, h, bi);
     if (self->journal)
-        cq_journal_batch(self->journal, bi, b->id, b->created_ms);
+        cq_journal_batch(self->journal, bi, b->id, b->created_ms, b->tenants);
     return bi;
 }
 
@@ -328,6 +330,28 @@ s_admit(cq_broker_t *self, uint32_t di)
 {
     cqb_doc_t *d = self->docs[di];
     cqb_batch_t *b = &self->batches[d->batch];
+    if (b->tenants[0] && strcmp(b->tenants, "*") != 0) {
+        //  CURVE: claims for a payer the submitting key may not act for
+        //  are refused (counted in the document's refused claims), never
+        //  decided. A claim key begins with its payer id.
+        uint32_t kept = 0;
+        for (uint32_t i = 0; i < d->pn; i++) {
+            const char *key = (const char *)d->pkeys.data + d->pv[i].key_off;
+            const char *bar = memchr(key, '|', d->pv[i].key_len);
+            size_t plen = bar ? (size_t)(bar - key) : d->pv[i].key_len;
+            if (cqb_auth_list_has(b->tenants, key, plen))
+                d->pv[kept++] = d->pv[i];
+        }
+        if (kept < d->pn) {
+            self->k[K_AUTH_DENIED] += d->pn - kept;
+            d->refused_claims += d->pn - kept;
+            cq_log_warn(NULL,
+                        "document %u of batch %s: %u claims for payers the "
+                        "submitting key may not act for; refused",
+                        di, b->id, d->pn - kept);
+            d->pn = kept;
+        }
+    }
     d->n_claims = d->pn;
     d->cids = d->pn ? cq_xmalloc(d->pn * sizeof *d->cids) : NULL;
     free(d->dup);

@@ -250,6 +250,20 @@ cqb_release_receipts(cq_broker_t *self)
 //  ---- handlers ----------------------------------------------------------
 
 //  A SUBMIT answered at once with a refusal (nothing received).
+//  The batch id's index, if there is one and the key asking may see it
+//  (CURVE tenants); S_NONE otherwise: another payer's batch is "not found",
+//  as if absent.
+static uint32_t
+s_batch_seen(cq_broker_t *self, const char *batch_id)
+{
+    uint32_t bi = cqb_batch_find(self, batch_id, false);
+    if (bi != S_NONE && !cqb_auth_tenants(self, self->batches[bi].tenants)) {
+        self->k[K_AUTH_DENIED]++;
+        return S_NONE;
+    }
+    return bi;
+}
+
 static void
 s_refuse(cq_broker_t *self, uint32_t ci, uint64_t req_id, const char *batch_id,
          int status, const char *message)
@@ -326,7 +340,17 @@ s_on_submit(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
         free(m);
         return;
     }
-    uint32_t bi = cqb_batch_find(self, m->batch_id, true);
+    uint32_t bi = cqb_batch_find(self, m->batch_id, false);
+    if (bi != S_NONE && !cqb_auth_tenants(self, self->batches[bi].tenants)) {
+        //  (another tenant's batch id: its existence is all this says)
+        self->k[K_AUTH_DENIED]++;
+        s_refuse(self, ci, m->req_id, m->batch_id, CQ_EEXIST,
+                 "this batch id is taken; nothing was received (choose "
+                 "another --batch)");
+        free(m);
+        return;
+    }
+    bi = cqb_batch_find(self, m->batch_id, true);
     if (self->batches[bi].sealed) {
         //  (documents after the seal: the submitter changed its mind; the
         //  batch is open again until it seals once more)
@@ -426,7 +450,7 @@ s_on_have(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     memset(&r, 0, sizeof r);
     r.req_id = m.req_id;
     cq_strlcpy(r.batch_id, m.batch_id, sizeof r.batch_id);
-    uint32_t bi = cqb_batch_find(self, m.batch_id, false);
+    uint32_t bi = s_batch_seen(self, m.batch_id);
     if (bi == S_NONE) {
         r.status = CQ_ENOTFOUND;
     } else {
@@ -470,7 +494,7 @@ s_on_status(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     cq_strlcpy(r.batch_id, m.batch_id, sizeof r.batch_id);
     r.durable = self->journal != NULL;
     r.epoch = self->epoch;
-    uint32_t bi = cqb_batch_find(self, m.batch_id, false);
+    uint32_t bi = s_batch_seen(self, m.batch_id);
     if (bi != S_NONE) {
         cqb_batch_t *b = &self->batches[bi];
         r.found = true;
@@ -517,7 +541,7 @@ s_on_results(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     memset(&r, 0, sizeof r);
     r.req_id = m.req_id;
     cq_strlcpy(r.batch_id, m.batch_id, sizeof r.batch_id);
-    uint32_t bi = cqb_batch_find(self, m.batch_id, false);
+    uint32_t bi = s_batch_seen(self, m.batch_id);
     cqb_client_flush(self, ci);
     cq_mpw_t *w = &self->w;
     if (bi == S_NONE) {
@@ -582,7 +606,7 @@ s_on_seal(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     r.req_id = m.req_id;
     cq_strlcpy(r.batch_id, m.batch_id, sizeof r.batch_id);
     bool durable = false;
-    uint32_t bi = cqb_batch_find(self, m.batch_id, false);
+    uint32_t bi = s_batch_seen(self, m.batch_id);
     if (bi == S_NONE) {
         r.status = CQ_ENOTFOUND;
         snprintf(r.message, sizeof r.message, "no batch %s", m.batch_id);
@@ -639,7 +663,8 @@ s_on_batches(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     r.items = cq_xcalloc(r.total - skip + 1, sizeof *r.items);
     for (uint32_t bi = 0; bi < self->n_batches; bi++) {
         const cqb_batch_t *b = &self->batches[bi];
-        if (b->gone || (uint64_t)b->created_ms < m.since_ms)
+        if (b->gone || (uint64_t)b->created_ms < m.since_ms ||
+            !cqb_auth_tenants(self, b->tenants))
             continue;
         if (skip > 0) {
             skip--;
@@ -678,7 +703,7 @@ s_on_acks(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     r.req_id = m.req_id;
     cq_strlcpy(r.batch_id, m.batch_id, sizeof r.batch_id);
     cq_mpw_t *w = &self->w;
-    uint32_t bi = cqb_batch_find(self, m.batch_id, false);
+    uint32_t bi = s_batch_seen(self, m.batch_id);
     cqb_client_flush(self, ci);
     if (bi == S_NONE) {
         r.status = CQ_ENOTFOUND;
@@ -1057,6 +1082,16 @@ s_refuse_oversized(cq_broker_t *self, cq_wire_msg_t *in)
     free(m);
 }
 
+//  A request this key may not make: DISCONNECT (CQ_DISCONNECT_REFUSED)
+//  with why, which the client prints and stops on.
+static void
+s_refuse_key(cq_broker_t *self, uint32_t ci, const char *why)
+{
+    cq_log_warn(NULL, "frontend: client %u refused: %s", ci, why);
+    cq_proto_disconnect_encode(&self->w, why, CQ_DISCONNECT_REFUSED);
+    cqb_send_client(self, ci, CQ_CMD_DISCONNECT, &self->w, false);
+}
+
 void
 cqb_on_frontend(cq_broker_t *self, cq_wire_msg_t *in)
 {
@@ -1072,6 +1107,25 @@ cqb_on_frontend(cq_broker_t *self, cq_wire_msg_t *in)
     self->clients[ci].live = true;
     cq_log_debug(NULL, "frontend: %s from client %u, %zu bytes, %d parts",
                  cq_cmd_name(in->cmd), ci, in->body_len, in->n);
+    if (!cqb_auth_who(self, in)) {
+        s_refuse_key(self, ci,
+                     "this client's key is no longer in the broker's "
+                     "allow-list (revoked)");
+        return;
+    }
+    bool admin_verb = in->cmd == CQ_CMD_WORKERS ||
+                      in->cmd == CQ_CMD_QUARANTINE ||
+                      in->cmd == CQ_CMD_DRAIN_NODE || in->cmd == CQ_CMD_SHARDS;
+    if (admin_verb && self->who && self->who->role != CQB_ROLE_ADMIN) {
+        self->k[K_AUTH_DENIED]++;
+        char why[CQ_PROTO_MSG_LEN];
+        snprintf(why, sizeof why,
+                 "%s needs an admin key (one in the broker's --admins "
+                 "directory); this is client key %s",
+                 cq_cmd_name(in->cmd), self->who->name);
+        s_refuse_key(self, ci, why);
+        return;
+    }
     switch (in->cmd) {
     case CQ_CMD_SUBMIT:
         s_on_submit(self, ci, in);

@@ -46,8 +46,8 @@ typedef struct {
 } s_rec_t;
 
 static const char *const s_insert[R_KINDS] = {
-    [R_BATCH] = "INSERT INTO batches (id, batch_id, created_ms) VALUES (?, ?, "
-                "?)",
+    [R_BATCH] = "INSERT INTO batches (id, batch_id, created_ms, tenants) "
+                "VALUES (?, ?, ?, ?)",
     [R_DOC] = "INSERT INTO docs (id, batch, pos, name, first_record, "
               "received_date, received_ms, digest, seg, off, len, "
               "received_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -840,12 +840,13 @@ s_blob(cq_journal_t *self, s_rec_t *r, const void *p, size_t n)
 
 void
 cq_journal_batch(cq_journal_t *self, uint32_t id, const char *batch_id,
-                 int64_t created_ms)
+                 int64_t created_ms, const char *tenants)
 {
     s_rec_t *r = s_rec(self, R_BATCH);
     r->v[0] = id;
     r->v[1] = created_ms;
     s_str(self, r, 0, batch_id);
+    s_str(self, r, 1, tenants);
 }
 
 void
@@ -1072,6 +1073,7 @@ s_bind(const s_recbuf_t *b, sqlite3_stmt *q, const s_rec_t *r)
         sqlite3_bind_int64(q, 1, r->v[0]);
         s_bind_str(b, q, 2, r, 0);
         sqlite3_bind_int64(q, 3, r->v[1]);
+        s_bind_str(b, q, 4, r, 1);
         break;
     case R_DOC:
         for (int i = 0; i < 3; i++)
@@ -1494,14 +1496,15 @@ static int
 s_load_batches(s_load_t *x)
 {
     sqlite3_stmt *q =
-        s_query(x, "SELECT id, batch_id, created_ms FROM batches ORDER BY id");
+        s_query(x, "SELECT id, batch_id, created_ms, tenants FROM batches "
+                   "ORDER BY id");
     if (q == NULL)
         return CQ_EIO;
     int step, cb = 0;
     while (cb == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
         if (x->l->batch)
             cb = x->l->batch(x->arg, s_u32(q, 0), s_text(q, 1),
-                             sqlite3_column_int64(q, 2));
+                             sqlite3_column_int64(q, 2), s_text(q, 3));
     if (cb == 0 && step != SQLITE_DONE)
         cb = s_sql_err(x, "batches");
     sqlite3_finalize(q);

@@ -43,8 +43,9 @@ uint64_t cq_journal_epoch(const cq_journal_t *self);
 uint32_t cq_journal_shards(const cq_journal_t *self);
 
 //  ---- records (buffered until committed) -------------------------------
+//  tenants: who owns it (0005_tenants.sql), "" for none.
 void cq_journal_batch(cq_journal_t *self, uint32_t id, const char *batch_id,
-                      int64_t created_ms);
+                      int64_t created_ms, const char *tenants);
 //  A document and its bytes: shared with data (zmq_msg_copy: no copy of
 //  the bytes), or copied (cq_journal_doc).
 //  received_set: the date came from the submitter.
@@ -145,7 +146,7 @@ int cq_journal_status(cq_journal_t *self, uint64_t *committed, cq_diag_t *diag);
 //  load and is returned.
 typedef struct {
     int (*batch)(void *arg, uint32_t id, const char *batch_id,
-                 int64_t created_ms);
+                 int64_t created_ms, const char *tenants);
     //  data is NULL for documents whose intake is done (their bytes are not
     //  needed again; cq_journal_doc_data reads them if they are).
     int (*doc)(void *arg, uint32_t id, uint32_t batch, uint32_t pos,

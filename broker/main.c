@@ -14,12 +14,15 @@
 #include <string.h>
 
 static volatile sig_atomic_t s_stop;
+static volatile sig_atomic_t s_reload;
 
 static void
 s_on_signal(int sig)
 {
-    (void)sig;
-    s_stop = 1;
+    if (sig == SIGHUP)
+        s_reload = 1;
+    else
+        s_stop = 1;
 }
 
 static void
@@ -31,12 +34,25 @@ s_help(void)
         "nodes connect to the backend. Prints one line\n"
         "  READY frontend=ENDPOINT backend=ENDPOINT\n"
         "on stdout once both are bound (ports resolved when given as *);\n"
-        "logs go to stderr. SIGINT / SIGTERM stop it (exit 0).\n\n"
+        "logs go to stderr. SIGINT / SIGTERM stop it (exit 0); SIGHUP\n"
+        "rereads the CURVE allow-lists.\n\n"
         "options:\n"
         "  --frontend EP        client endpoint (default "
         "tcp://127.0.0.1:5555)\n"
         "  --backend EP         worker endpoint (default "
         "tcp://127.0.0.1:5556)\n"
+        "  --curve-key FILE     this broker's secret key (`claimq keygen`):\n"
+        "                       CurveZMQ on both endpoints, every peer\n"
+        "                       authenticated by its public key in\n"
+        "  --clients DIR        client public keys (NAME.pub), each with\n"
+        "                       the payer ids it may act for (metadata\n"
+        "                       payers, `claimq keygen --payers`)\n"
+        "  --workers DIR        worker public keys\n"
+        "  --admins DIR         admin public keys: every payer, and the\n"
+        "                       admin verbs (workers, shards, drain,\n"
+        "                       quarantine). SIGHUP rereads the three\n"
+        "                       directories: a key removed is refused from\n"
+        "                       its next message on\n"
         "  --insecure           allow a tcp endpoint beyond loopback without\n"
         "                       encryption (claims and decisions cross the\n"
         "                       network in clear: a private network only);\n"
@@ -159,6 +175,10 @@ main(int argc, char **argv)
         {"log-level", required_argument, NULL, 'l'},
         {"log-format", required_argument, NULL, 'F'},
         {"insecure", no_argument, NULL, 'N'},
+        {"curve-key", required_argument, NULL, 'K'},
+        {"clients", required_argument, NULL, 'A'},
+        {"workers", required_argument, NULL, 'W'},
+        {"admins", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
@@ -169,6 +189,18 @@ main(int argc, char **argv)
         switch (ch) {
         case 'N':
             insecure = true;
+            break;
+        case 'K':
+            cfg.curve_key = optarg;
+            break;
+        case 'A':
+            cfg.allow_clients = optarg;
+            break;
+        case 'W':
+            cfg.allow_workers = optarg;
+            break;
+        case 'D':
+            cfg.allow_admins = optarg;
             break;
         case 'f':
             cfg.frontend = optarg;
@@ -282,20 +314,27 @@ main(int argc, char **argv)
     //  czmq: no signal handler of its own, logs to stderr (not stdout).
     zsys_handler_set(NULL);
     zsys_set_logstream(stderr);
-    //  plain TCP (no CURVE yet) beyond this host only when said out loud
+    if (cfg.curve_key == NULL &&
+        (cfg.allow_clients || cfg.allow_workers || cfg.allow_admins))
+        return s_usage("--clients, --workers and --admins need --curve-key");
+    if (cfg.curve_key && (!cfg.allow_clients || !cfg.allow_workers))
+        return s_usage("--curve-key needs --clients DIR and --workers DIR "
+                       "(the public keys it admits)");
+    //  plain TCP beyond this host only when said out loud
     const char *eps[2][2] = {{"--frontend", cfg.frontend},
                              {"--backend", cfg.backend}};
     for (int i = 0; i < 2; i++)
-        if (!insecure && !s_local_endpoint(eps[i][1])) {
+        if (!insecure && !cfg.curve_key && !s_local_endpoint(eps[i][1])) {
             char msg[512];
             snprintf(msg, sizeof msg,
                      "%s %s: binding beyond loopback sends claims and "
                      "decisions over the network unencrypted; give "
+                     "--curve-key (and --clients, --workers) for CURVE, or "
                      "--insecure to accept that (a private network only)",
                      eps[i][0], eps[i][1]);
             return s_usage(msg);
         }
-    if (insecure &&
+    if (insecure && !cfg.curve_key &&
         (!s_local_endpoint(cfg.frontend) || !s_local_endpoint(cfg.backend)))
         cq_log_warn(NULL, "--insecure: plain TCP beyond loopback (no "
                           "encryption, no authentication)");
@@ -304,6 +343,7 @@ main(int argc, char **argv)
     sa.sa_handler = s_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     cq_diag_t diag = {0};
@@ -316,9 +356,13 @@ main(int argc, char **argv)
         cq_log_warn(NULL, "no --journal: state is kept in memory only; "
                           "receipts are not durable and a restart loses "
                           "every batch");
+    if (!cq_broker_curve(b))
+        cq_log_notice(NULL, "plain TCP: no encryption, no authentication "
+                            "(--curve-key for CURVE)");
     printf("READY frontend=%s backend=%s\n", cq_broker_frontend(b),
            cq_broker_backend(b));
     fflush(stdout);
+    cq_broker_set_reload(b, &s_reload);
     cq_broker_run(b, &s_stop);
     cq_log_notice(NULL, "stopping");
     cq_broker_destroy(&b);

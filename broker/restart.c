@@ -74,7 +74,8 @@ s_new_doc(s_load_t *l)
 }
 
 static int
-s_batch(void *arg, uint32_t id, const char *batch_id, int64_t created_ms)
+s_batch(void *arg, uint32_t id, const char *batch_id, int64_t created_ms,
+        const char *tenants)
 {
     s_load_t *l = arg;
     cq_broker_t *self = l->b;
@@ -87,6 +88,7 @@ s_batch(void *arg, uint32_t id, const char *batch_id, int64_t created_ms)
     cqb_batch_t *b = &self->batches[self->n_batches++];
     memset(b, 0, sizeof *b);
     cq_strlcpy(b->id, batch_id, sizeof b->id);
+    cq_strlcpy(b->tenants, tenants ? tenants : "", sizeof b->tenants);
     b->hash = cqb_str_hash(batch_id);
     b->created_ms = created_ms;
     uint32_t first;

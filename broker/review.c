@@ -25,12 +25,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  The payer of a claim key "payer|npi|claim_id|f".
+//  The payer of a claim key "payer|npi|claim_id|f" is one of the
+//  reviewer's tenants and, with CURVE, one of the station's key's payers.
 static bool
-s_tenant_ok(const cq_msg_review_t *m, const char *key)
+s_tenant_ok(const cq_broker_t *self, const cq_msg_review_t *m, const char *key)
 {
     const char *bar = strchr(key, '|');
     size_t n = bar ? (size_t)(bar - key) : strlen(key);
+    if (self->who && self->who->role != CQB_ROLE_ADMIN &&
+        !cqb_auth_list_has(self->who->payers, key, n))
+        return false;
     for (uint32_t i = 0; i < m->n_tenants; i++) {
         const char *t = m->tenants[i];
         if (strcmp(t, "*") == 0 || (strlen(t) == n && memcmp(t, key, n) == 0))
@@ -199,7 +203,7 @@ s_list(cq_broker_t *self, const cq_msg_review_t *m, cq_msg_review_reply_t *r)
     uint32_t n = 0, ncap = 0;
     for (uint32_t i = 0; i < self->n_reviews; i++) {
         const cqb_review_t *x = &self->reviews[i];
-        if (!s_tenant_ok(m, self->claims[x->cid].key))
+        if (!s_tenant_ok(self, m, self->claims[x->cid].key))
             continue;
         r->total++;
         r->by_kind[x->kind < 5 ? x->kind : CQ_REVIEW_OTHER]++;
@@ -367,7 +371,7 @@ s_release(cq_broker_t *self, const cq_msg_review_t *m, uint32_t ri,
     //  the claim's payer stays one of the reviewer's tenants
     char key[CQ_KEY_LEN];
     cq_claim_key(claim, key);
-    if (!s_tenant_ok(m, key)) {
+    if (!s_tenant_ok(self, m, key)) {
         snprintf(r->message, sizeof r->message,
                  "payer_id: not one of your tenants");
         rc = CQ_EINVAL;
@@ -441,7 +445,7 @@ cqb_on_review(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
     if (m->op != CQ_ROP_LIST) {
         ri = m->id < self->n_claims ? s_find(self, (uint32_t)m->id) : S_NONE;
         if (ri != S_NONE &&
-            !s_tenant_ok(m, self->claims[self->reviews[ri].cid].key))
+            !s_tenant_ok(self, m, self->claims[self->reviews[ri].cid].key))
             ri = S_NONE; // another tenant's: as absent
         if (ri == S_NONE) {
             r.status = CQ_ENOTFOUND;

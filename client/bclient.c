@@ -1,5 +1,6 @@
 #include "bclient.h"
 #include "broker_ep.h"
+#include "curve.h"
 #include "log.h"
 #include "mem.h"
 
@@ -21,7 +22,57 @@ struct cq_bclient {
     cq_wire_msg_t *backlog[S_BACKLOG];
     size_t bl_head, bl_n;
     char why[CQ_PROTO_MSG_LEN]; // the broker's reason (CQ_EUNSUPPORTED)
+    cq_curve_client_t curve;    // keys (curve.cert NULL: plain)
+    cq_curve_watch_t *watch;    // handshakes, until one succeeded
+    bool settled;               // a handshake succeeded
 };
+
+static char s_new_why[512];
+
+const char *
+cq_bclient_new_why(void)
+{
+    return s_new_why;
+}
+
+//  The handshake's outcome, if one came: CQ_EUNSUPPORTED (refused, wrong
+//  broker key, CURVE on one side only; self->why says which), else 0.
+static int
+s_watch(cq_bclient_t *self)
+{
+    if (self->settled || self->watch == NULL)
+        return 0;
+    int rc = cq_curve_watch_wait(self->watch, 0, self->why, sizeof self->why);
+    if (rc == 0)
+        self->settled = true;
+    return rc == CQ_EUNSUPPORTED ? rc : 0;
+}
+
+//  Polls the socket and, until the handshake is settled, its watch.
+static int
+s_poll(cq_bclient_t *self, long ms)
+{
+    zmq_pollitem_t it[2] = {{self->raw, 0, ZMQ_POLLIN, 0},
+                            {NULL, 0, ZMQ_POLLIN, 0}};
+    int n = 1;
+    if (!self->settled && self->watch)
+        it[n++].socket = cq_curve_watch_sock(self->watch);
+    if (zmq_poll(it, n, ms) < 0 && zmq_errno() != EINTR)
+        return CQ_EIO;
+    return s_watch(self);
+}
+
+//  DISCONNECT from the broker that ends this client: not its client
+//  endpoint, or this key refused. Fills self->why.
+static bool
+s_fatal_disconnect(cq_bclient_t *self, const cq_wire_msg_t *m)
+{
+    uint32_t code = 0;
+    return m->cmd == CQ_CMD_DISCONNECT &&
+           cq_proto_disconnect_decode(m->body, m->body_len, self->why, &code,
+                                      NULL) == 0 &&
+           (code == CQ_DISCONNECT_WRONG_EP || code == CQ_DISCONNECT_REFUSED);
+}
 
 const char *
 cq_bclient_why(const cq_bclient_t *self)
@@ -57,17 +108,30 @@ cq_bclient_new(const char *endpoint)
     zsys_handler_set(NULL);
     zsys_set_logstream(stderr);
     cq_bclient_t *self = cq_xcalloc(1, sizeof *self);
-    self->sock = zsock_new(ZMQ_DEALER);
-    if (self->sock == NULL) {
+    s_new_why[0] = '\0';
+    cq_diag_t diag = {0};
+    if (cq_curve_client_init(&self->curve, NULL, NULL, &diag) < 0) {
+        cq_strlcpy(s_new_why, diag.msg, sizeof s_new_why);
         free(self);
         return NULL;
     }
+    self->sock = zsock_new(ZMQ_DEALER);
+    if (self->sock == NULL) {
+        cq_curve_client_fini(&self->curve);
+        free(self);
+        return NULL;
+    }
+    if (self->curve.cert)
+        cq_curve_client_apply(&self->curve, self->sock);
+    self->watch = cq_curve_watch_new(self->sock);
     zsock_set_sndhwm(self->sock, 100000);
     zsock_set_rcvhwm(self->sock, 100000);
     zsock_set_linger(self->sock, 0);
     zsock_set_maxmsgsize(self->sock, (int)CQ_PROTO_MAX_FRAME + 4096);
     if (zsock_connect(self->sock, "%s", endpoint) < 0) {
+        cq_curve_watch_destroy(&self->watch);
         zsock_destroy(&self->sock);
+        cq_curve_client_fini(&self->curve);
         free(self);
         return NULL;
     }
@@ -85,7 +149,9 @@ cq_bclient_destroy(cq_bclient_t **self_p)
     cq_bclient_t *self = *self_p;
     if (self == NULL)
         return;
+    cq_curve_watch_destroy(&self->watch);
     zsock_destroy(&self->sock);
+    cq_curve_client_fini(&self->curve);
     cq_wire_msg_close(self->in);
     free(self->in);
     for (size_t i = 0; i < self->bl_n; i++) {
@@ -172,7 +238,6 @@ cq_bclient_recv(cq_bclient_t *self, cq_wire_msg_t *m, int timeout_ms)
         free(b);
         return 0;
     }
-    zmq_pollitem_t it = {self->raw, 0, ZMQ_POLLIN, 0};
     int64_t deadline = cq_wire_now_ms() + timeout_ms;
     for (;;) {
         int rc = cq_wire_recv(self->raw, false, m, ZMQ_DONTWAIT);
@@ -185,11 +250,9 @@ cq_bclient_recv(cq_bclient_t *self, cq_wire_msg_t *m, int timeout_ms)
                 return CQ_EPROTO;
             }
             if (m->cmd == CQ_CMD_DISCONNECT) {
-                //  (a broker says this is not its client endpoint)
-                uint32_t code = 0;
-                if (cq_proto_disconnect_decode(m->body, m->body_len, self->why,
-                                               &code, NULL) == 0 &&
-                    code == CQ_DISCONNECT_WRONG_EP) {
+                //  (a broker says this is not its client endpoint, or
+                //  refuses this key)
+                if (s_fatal_disconnect(self, m)) {
                     cq_wire_msg_close(m);
                     return CQ_EUNSUPPORTED;
                 }
@@ -200,8 +263,9 @@ cq_bclient_recv(cq_bclient_t *self, cq_wire_msg_t *m, int timeout_ms)
         int64_t left = deadline - cq_wire_now_ms();
         if (left <= 0)
             return CQ_ETIMEDOUT;
-        if (zmq_poll(&it, 1, (long)left) < 0 && zmq_errno() != EINTR)
-            return CQ_EIO;
+        rc = s_poll(self, (long)left);
+        if (rc != 0)
+            return rc;
     }
 }
 
@@ -211,7 +275,6 @@ static int
 s_reply(cq_bclient_t *self, int cmd, int timeout_ms)
 {
     int64_t deadline = cq_wire_now_ms() + timeout_ms;
-    zmq_pollitem_t it = {self->raw, 0, ZMQ_POLLIN, 0};
     for (;;) {
         int rc = cq_wire_recv(self->raw, false, self->in, ZMQ_DONTWAIT);
         if (rc == 0) {
@@ -219,20 +282,17 @@ s_reply(cq_bclient_t *self, int cmd, int timeout_ms)
                 continue; // malformed: dropped
             if (self->in->cmd == cmd)
                 return 0;
-            uint32_t code = 0;
-            if (self->in->cmd == CQ_CMD_DISCONNECT &&
-                cq_proto_disconnect_decode(self->in->body, self->in->body_len,
-                                           self->why, &code, NULL) == 0 &&
-                code == CQ_DISCONNECT_WRONG_EP)
-                return CQ_EUNSUPPORTED; // (not a client endpoint)
+            if (s_fatal_disconnect(self, self->in))
+                return CQ_EUNSUPPORTED; // (not a client endpoint, or refused)
             s_keep(self, self->in);
             continue;
         }
         int64_t left = deadline - cq_wire_now_ms();
         if (left <= 0)
             return CQ_ETIMEDOUT;
-        if (zmq_poll(&it, 1, (long)left) < 0 && zmq_errno() != EINTR)
-            return CQ_EIO;
+        rc = s_poll(self, (long)left);
+        if (rc != 0)
+            return rc;
     }
 }
 

@@ -20,8 +20,14 @@ const char *cq_bclient_endpoint(const char *arg);
 //  not one.
 bool cq_bclient_timeout_arg(const char *s, int *seconds);
 
-//  Connects (lazily: nothing fails until a request times out).
+//  Connects (lazily: nothing fails until a request times out), with CURVE
+//  when $CLAIMQ_CURVE_KEY and $CLAIMQ_BROKER_KEY name key files (curve.h;
+//  `claimq --curve-key/--broker-key` set them). NULL when the socket or
+//  the keys are unusable: cq_bclient_new_why says why ("" for a socket).
+//  A refused key, a wrong broker key, or CURVE on one side only shows as
+//  CQ_EUNSUPPORTED from the first request, with cq_bclient_why.
 cq_bclient_t *cq_bclient_new(const char *endpoint);
+const char *cq_bclient_new_why(void);
 void cq_bclient_destroy(cq_bclient_t **self_p);
 //  The raw zmq socket (for polling by the submit loop).
 void *cq_bclient_sock(cq_bclient_t *self);

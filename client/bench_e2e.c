@@ -4,6 +4,7 @@
 //  workers: a bare queue doing no work) measured in the same run.
 #include "cluster.h"
 #include "cmds.h"
+#include "curve.h"
 #include "gen.h"
 #include "journal.h"
 #include "log.h"
@@ -30,7 +31,8 @@ static void
 s_help(void)
 {
     printf(
-        "usage: claimq bench e2e [--claims N] [--workers N] [--json]\n"
+        "usage: claimq bench e2e [--claims N] [--workers N] [--json] "
+        "[--curve]\n"
         "                        [--peers [--peers-dir DIR]]\n\n"
         "Generates N claims (claimq gen's data), starts a broker and W\n"
         "workers on 127.0.0.1 (the programs next to this one), the broker\n"
@@ -55,6 +57,10 @@ s_help(void)
         "  --credit N        claims each worker holds (default 1024)\n"
         "  --probe-window N  requests in flight in the probe (default 100)\n"
         "  --keep DIR        keep the data, journal and ledgers in DIR\n"
+        "  --curve           then the same run again with CurveZMQ on every\n"
+        "                    socket (keys made in the scratch directory),\n"
+        "                    and print its figures and what CURVE costs\n"
+        "                    (JSON: curve_claims_per_s, curve_cost)\n"
         "  --no-journal      the broker keeps its state in memory (the\n"
         "                    path without fsync; not durable)\n"
         "  --peers           then run the peer queues of bench/peers (Redis\n"
@@ -328,13 +334,125 @@ s_peers(const char *run, long messages, bool quiet)
     return a;
 }
 
+typedef struct {
+    cq_submit_result_t res;
+    s_lat_t lat;
+    int stop_rc;
+    double per_s, p50, p99;
+} s_sys_t;
+
+//  Starts a cluster (in dir, or dir/curve with CURVE: keys made there, the
+//  workers' and this client's from the environment), submits docs, waits
+//  for every decision, stops it. Returns 0 or an exit code (said why).
+static int
+s_system(const char *dir0, const char *plan, const char *members, int workers,
+         int credit, uint32_t window, bool journal, bool curve,
+         const cq_sdocs_t *docs, s_sys_t *out)
+{
+    memset(out, 0, sizeof *out);
+    char dir[4200], keys[4300], broker_key[4400], allow_c[4400], allow_w[4400];
+    snprintf(dir, sizeof dir, "%s%s", dir0, curve ? "/curve" : "");
+    snprintf(keys, sizeof keys, "%s/keys", dir);
+    snprintf(broker_key, sizeof broker_key, "%s/broker.key", keys);
+    snprintf(allow_c, sizeof allow_c, "%s/clients", keys);
+    snprintf(allow_w, sizeof allow_w, "%s/workers", keys);
+    const char *bargs[] = {"--curve-key", broker_key, "--clients", allow_c,
+                           "--workers",   allow_w,    NULL};
+    if (curve) {
+        cq_diag_t kd = {0};
+        char pub[4096], wkey[4500], bpub[4500];
+        mkdir(dir, 0700);
+        mkdir(keys, 0700);
+        mkdir(allow_c, 0700);
+        mkdir(allow_w, 0700);
+        if (cq_curve_keygen(keys, "broker", NULL, pub, &kd) != 0 ||
+            cq_curve_keygen(allow_w, "worker", NULL, pub, &kd) != 0 ||
+            cq_curve_keygen(allow_c, "bench", "*", pub, &kd) != 0) {
+            fprintf(stderr, "claimq bench e2e: %s\n", kd.msg);
+            return CQ_EXIT_FAIL;
+        }
+        snprintf(wkey, sizeof wkey, "%s/worker.key", allow_w);
+        snprintf(bpub, sizeof bpub, "%s/broker.pub", keys);
+        setenv(CQ_CURVE_ENV_KEY, wkey, 1); // (the workers inherit it)
+        setenv(CQ_CURVE_ENV_BROKER, bpub, 1);
+    } else {
+        //  (the plain run is plain, whatever this shell holds)
+        unsetenv(CQ_CURVE_ENV_KEY);
+        unsetenv(CQ_CURVE_ENV_BROKER);
+    }
+    cq_cluster_t *cl = cq_xcalloc(1, sizeof *cl);
+    cq_cluster_opts_t co;
+    memset(&co, 0, sizeof co);
+    co.dir = dir;
+    co.plan = plan;
+    co.members = members;
+    co.workers = workers;
+    co.credit = credit;
+    co.stderr_fd = -1;
+    co.broker_args = curve ? bargs : NULL;
+    char journal_dir[4300];
+    snprintf(journal_dir, sizeof journal_dir, "%s/journal", dir);
+    co.journal = journal ? journal_dir : NULL;
+    cq_diag_t diag = {0};
+    int rc = cq_cluster_start(cl, &co, &diag);
+    if (curve) {
+        char ckey[4500];
+        snprintf(ckey, sizeof ckey, "%s/bench.key", allow_c);
+        setenv(CQ_CURVE_ENV_KEY, ckey, 1); // this client's from here on
+    }
+    if (rc != 0) {
+        fprintf(stderr, "claimq bench e2e: %s\n", diag.msg);
+        free(cl);
+        return CQ_EXIT_SETUP;
+    }
+    cq_bclient_t *c = cq_bclient_new(cl->frontend);
+    if (c == NULL) {
+        fprintf(stderr, "claimq bench e2e: %s\n", cq_bclient_new_why());
+        cq_cluster_stop(cl);
+        free(cl);
+        return CQ_EXIT_SETUP;
+    }
+    cq_submit_opts_t so;
+    memset(&so, 0, sizeof so);
+    char batch[64];
+    snprintf(batch, sizeof batch, "bench-%d%s", (int)getpid(),
+             curve ? "-curve" : "");
+    so.batch_id = batch;
+    so.wait = true;
+    so.window = window;
+    so.timeout_ms = 60000;
+    so.on_decision = s_on_decision;
+    so.arg = &out->lat;
+    rc = cq_submit_run(c, docs, &so, &out->res);
+    cq_bclient_destroy(&c);
+    out->stop_rc = cq_cluster_stop(cl);
+    free(cl);
+    if (curve) {
+        unsetenv(CQ_CURVE_ENV_KEY);
+        unsetenv(CQ_CURVE_ENV_BROKER);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "claimq bench e2e: run failed%s: %s\n",
+                curve ? " (CURVE)" : "", cq_strerror(rc));
+        free(out->lat.lat);
+        return CQ_EXIT_FAIL;
+    }
+    qsort(out->lat.lat, out->lat.n, sizeof *out->lat.lat, s_cmp_double);
+    out->per_s = out->res.elapsed_s > 0
+                     ? (double)out->res.decided / out->res.elapsed_s
+                     : 0;
+    out->p50 = s_pct(out->lat.lat, out->lat.n, 0.50);
+    out->p99 = s_pct(out->lat.lat, out->lat.n, 0.99);
+    return 0;
+}
+
 int
 cq_bench_e2e(int argc, char **argv)
 {
     long claims = 20000, workers = 2, window = 32, chunk = 128, credit = 1024,
          probe_window = 100;
     const char *keep = NULL, *peers_dir = NULL;
-    bool json = false, journal = true, peers = false;
+    bool json = false, journal = true, peers = false, curve = false;
     static const struct option opts[] = {
         {"claims", required_argument, NULL, 'n'},
         {"workers", required_argument, NULL, 'w'},
@@ -346,6 +464,7 @@ cq_bench_e2e(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"no-journal", no_argument, NULL, 'J'},
         {"peers", no_argument, NULL, 'P'},
+        {"curve", no_argument, NULL, 'U'},
         {"peers-dir", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -387,6 +506,9 @@ cq_bench_e2e(int argc, char **argv)
             break;
         case 'P':
             peers = true;
+            break;
+        case 'U':
+            curve = true;
             break;
         case 'D':
             peers_dir = optarg;
@@ -491,57 +613,24 @@ cq_bench_e2e(int argc, char **argv)
     //  ... and the disk the journal is on (what a durable receipt waits for)
     double fsyncs = cq_journal_fsync_rate(dir, 1000);
 
-    //  2. the system
-    cq_cluster_t *cl = cq_xcalloc(1, sizeof *cl);
-    cq_cluster_opts_t co;
-    memset(&co, 0, sizeof co);
-    co.dir = dir;
-    co.plan = plan;
-    co.members = members;
-    co.workers = (int)workers;
-    co.credit = (int)credit;
-    co.stderr_fd = -1;
-    char journal_dir[4200];
-    snprintf(journal_dir, sizeof journal_dir, "%s/journal", dir);
-    co.journal = journal ? journal_dir : NULL;
-    cq_diag_t diag = {0};
-    int rc = cq_cluster_start(cl, &co, &diag);
-    if (rc != 0) {
-        fprintf(stderr, "claimq bench e2e: %s\n", diag.msg);
-        free(cl);
-        cq_sdocs_free(&docs);
-        cq_buf_free(&text);
-        return CQ_EXIT_SETUP;
-    }
-    cq_bclient_t *c = cq_bclient_new(cl->frontend);
-    s_lat_t lat = {0};
-    cq_submit_opts_t so;
-    memset(&so, 0, sizeof so);
-    char batch[64];
-    snprintf(batch, sizeof batch, "bench-%d", (int)getpid());
-    so.batch_id = batch;
-    so.wait = true;
-    so.window = (uint32_t)window;
-    so.timeout_ms = 60000;
-    so.on_decision = s_on_decision;
-    so.arg = &lat;
-    cq_submit_result_t res;
-    rc = cq_submit_run(c, &docs, &so, &res);
-    cq_bclient_destroy(&c);
-    int stop_rc = cq_cluster_stop(cl);
-    free(cl);
+    //  2. the system; with --curve, then again with CURVE on every socket
+    s_sys_t sys, sys_curve;
+    memset(&sys_curve, 0, sizeof sys_curve);
+    int rc = s_system(dir, plan, members, (int)workers, (int)credit,
+                      (uint32_t)window, journal, false, &docs, &sys);
+    if (rc == 0 && curve)
+        rc = s_system(dir, plan, members, (int)workers, (int)credit,
+                      (uint32_t)window, journal, true, &docs, &sys_curve);
     cq_sdocs_free(&docs);
     cq_buf_free(&text);
     if (!keep)
         s_rmrf(dir);
-    if (rc != 0) {
-        fprintf(stderr, "claimq bench e2e: run failed: %s\n", cq_strerror(rc));
-        free(lat.lat);
-        return CQ_EXIT_FAIL;
-    }
-    qsort(lat.lat, lat.n, sizeof *lat.lat, s_cmp_double);
-    double per_s = res.elapsed_s > 0 ? (double)res.decided / res.elapsed_s : 0;
-    double p50 = s_pct(lat.lat, lat.n, 0.50), p99 = s_pct(lat.lat, lat.n, 0.99);
+    if (rc != 0)
+        return rc;
+    cq_submit_result_t res = sys.res;
+    int stop_rc = sys.stop_rc | sys_curve.stop_rc;
+    s_lat_t lat = sys.lat;
+    double per_s = sys.per_s, p50 = sys.p50, p99 = sys.p99;
     double ratio = probe.per_s > 0 ? per_s / probe.per_s : 0;
     //  3. the peers, one after the other, alone on the machine
     json_t *pv = peers ? s_peers(peers_run, claims, json) : NULL;
@@ -569,6 +658,11 @@ cq_bench_e2e(int argc, char **argv)
                claims, (unsigned long long)res.decided, workers, per_s, p50,
                p99, res.durable ? "true" : "false", fs, probe.per_s, probe.p50,
                probe.p99, ratio, window, chunk);
+        if (curve)
+            printf(", \"curve_claims_per_s\": %.0f, \"curve_p50_ms\": %.2f, "
+                   "\"curve_p99_ms\": %.2f, \"curve_cost\": %.3f",
+                   sys_curve.per_s, sys_curve.p50, sys_curve.p99,
+                   per_s > 0 ? 1 - sys_curve.per_s / per_s : 0);
         if (pv) {
             char *ps = json_dumps(pv, JSON_COMPACT);
             printf(", \"peers\": %s, \"best_peer\": ", ps ? ps : "[]");
@@ -595,6 +689,13 @@ cq_bench_e2e(int argc, char **argv)
             printf("disk:  fdatasync rate not measured in %s (%s)\n", dir,
                    cq_strerror((int)fsyncs));
         printf("ratio: e2e / raw = %.3f\n", ratio);
+        if (curve)
+            printf("curve: %llu claims with CURVE on every socket: %.0f "
+                   "claims/s, p50 %.1f ms, p99 %.1f ms; CURVE costs %.1f%% "
+                   "of the plain run's throughput\n",
+                   (unsigned long long)sys_curve.res.decided, sys_curve.per_s,
+                   sys_curve.p50, sys_curve.p99,
+                   per_s > 0 ? 100 * (1 - sys_curve.per_s / per_s) : 0);
         json_array_foreach(pv, pi, pe)
         {
             const char *nm = json_string_value(json_object_get(pe, "peer"));
@@ -618,9 +719,13 @@ cq_bench_e2e(int argc, char **argv)
     }
     json_decref(pv);
     free(lat.lat);
+    free(sys_curve.lat.lat);
     if (stop_rc != 0)
         fprintf(stderr, "claimq bench e2e: a process did not stop cleanly\n");
-    return res.decided == (unsigned long long)claims && stop_rc == 0
+    return res.decided == (unsigned long long)claims &&
+                   (!curve ||
+                    sys_curve.res.decided == (unsigned long long)claims) &&
+                   stop_rc == 0
                ? CQ_EXIT_OK
                : CQ_EXIT_FAIL;
 }

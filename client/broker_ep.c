@@ -151,8 +151,11 @@ cq_broker_ep_connect(const char *verb, const char *arg, cq_broker_ep_t *e,
             return CQ_EXIT_OK;
         char from[4400];
         cq_broker_ep_describe(e, from, sizeof from);
-        cq_diag_set(&diag, CQ_EINVAL, 0, "cannot connect to '%.200s' (%.200s)",
-                    e->ep, from);
+        if (cq_bclient_new_why()[0])
+            cq_diag_set(&diag, CQ_EINVAL, 0, "%s", cq_bclient_new_why());
+        else
+            cq_diag_set(&diag, CQ_EINVAL, 0,
+                        "cannot connect to '%.200s' (%.200s)", e->ep, from);
     }
     fprintf(stderr, "claimq %s: %s\nTry 'claimq %s --help'.\n", verb, diag.msg,
             verb);

@@ -24,6 +24,7 @@ extern const char *cq_cmd_prog;
 int cq_cmd_adjudicate(int argc, char **argv);
 int cq_cmd_gen(int argc, char **argv);
 int cq_cmd_check(int argc, char **argv);
+int cq_cmd_keygen(int argc, char **argv);
 int cq_cmd_ocr(int argc, char **argv);
 int cq_cmd_bench(int argc, char **argv);
 int cq_cmd_submit(int argc, char **argv);

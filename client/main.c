@@ -5,6 +5,7 @@
 #include "opts.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -18,6 +19,9 @@ static const s_verb_t s_verbs[] = {
      "decide claims in one process, in file order (the oracle; a dry run)"},
     {"gen", cq_cmd_gen, "write a synthetic plan, roster, claims, 837s, forms"},
     {"check", cq_cmd_check, "check X12 files locally; 999-style report"},
+    {"keygen", cq_cmd_keygen,
+     "write a CURVE key pair (NAME.key, NAME.pub) for a broker, worker or "
+     "client"},
     {"ocr", cq_cmd_ocr, "read a scanned CMS-1500 form; print the claim"},
     {"up", cq_cmd_up, "start a local broker and N workers (embedded default)"},
     {"submit", cq_cmd_submit,
@@ -60,6 +64,12 @@ s_usage(FILE *out)
             "`claimq up` runs (its endpoints file in $CLAIMQ_DIR, else "
             "claimq-data),\n"
             "else %s.\n"
+            "CURVE: every verb that talks to a broker takes --curve-key FILE "
+            "(this\n"
+            "client's secret key, else $CLAIMQ_CURVE_KEY) and --broker-key "
+            "FILE (the\n"
+            "broker's public key, else $CLAIMQ_BROKER_KEY); `claimq keygen` "
+            "makes them.\n"
             "exit codes: 0 ok, 1 failure, 2 usage, 3 setup (bad plan, roster "
             "or ledger;\n"
             "            an address that is the broker's worker endpoint), 4 "
@@ -106,6 +116,42 @@ main(int argc, char **argv)
         //  "-" or "--": not a verb
         return cq_opt_bad_command("claimq", argv[1], NULL, 0);
     }
+    //  --curve-key / --broker-key, anywhere among a verb's options: every
+    //  broker connection reads them from the environment (bclient.c)
+    int out = 2;
+    for (int i = 2; i < argc; i++) {
+        static const char *const names[2][2] = {
+            {"--curve-key", "CLAIMQ_CURVE_KEY"},
+            {"--broker-key", "CLAIMQ_BROKER_KEY"}};
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        bool taken = false;
+        for (int k = 0; k < 2 && !taken; k++) {
+            size_t n = strlen(names[k][0]);
+            if (strncmp(argv[i], names[k][0], n) != 0)
+                continue;
+            if (argv[i][n] == '=') {
+                setenv(names[k][1], argv[i] + n + 1, 1);
+                taken = true;
+            } else if (argv[i][n] == '\0') {
+                if (i + 1 == argc) {
+                    fprintf(stderr,
+                            "claimq: %s needs a FILE\nTry 'claimq --help'.\n",
+                            names[k][0]);
+                    return CQ_EXIT_USAGE;
+                }
+                setenv(names[k][1], argv[++i], 1);
+                taken = true;
+            }
+        }
+        if (!taken)
+            argv[out++] = argv[i];
+    }
+    argc = out;
+    argv[argc] = NULL;
     enum { N_VERBS = sizeof s_verbs / sizeof s_verbs[0] };
     const char *names[N_VERBS];
     for (size_t i = 0; i < N_VERBS; i++) {

@@ -782,7 +782,7 @@ cq_proto_disconnect_decode(const uint8_t *p, size_t n,
     cq_cur_str(&c, reason, CQ_PROTO_MSG_LEN, "reason");
     if (have < 2)
         return s_close(&c, have, 1, diag);
-    *code = (uint32_t)cq_cur_uint(&c, CQ_DISCONNECT_WRONG_EP, "code");
+    *code = (uint32_t)cq_cur_uint(&c, CQ_DISCONNECT_REFUSED, "code");
     return s_close(&c, have, 2, diag);
 }
 

@@ -255,6 +255,8 @@ enum {
     CQ_DISCONNECT_WRONG_EP = 1, // a peer on the wrong endpoint: a client
                                 // on the backend, a worker on the
                                 // frontend (the reason says which)
+    CQ_DISCONNECT_REFUSED = 2,  // CURVE: this key may not do that, or was
+                                // revoked (the reason says which)
 };
 void cq_proto_disconnect_encode(cq_mpw_t *w, const char *reason, uint32_t code);
 int cq_proto_disconnect_decode(const uint8_t *p, size_t n,

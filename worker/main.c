@@ -56,6 +56,12 @@ s_help(void)
            "broker\n"
            "                       silent for 3 of its intervals is "
            "reconnected to\n"
+           "  --curve-key FILE     this node's secret key (`claimq keygen`; "
+           "default\n"
+           "                       $CLAIMQ_CURVE_KEY): CURVE to the broker, "
+           "with\n"
+           "  --broker-key FILE    the broker's public key (default\n"
+           "                       $CLAIMQ_BROKER_KEY). Neither: plain TCP\n"
            "  --wait-for-rules     when the cluster runs other rules, wait "
            "for it\n"
            "                       to change (default: exit 3)\n"
@@ -69,7 +75,8 @@ s_help(void)
            "            3 setup (bad plan, roster, or a ledger that cannot be\n"
            "            opened or is corrupt), or refused by the broker (its\n"
            "            node id is live on another worker, its rules differ,\n"
-           "            or --broker is the broker's client endpoint)\n");
+           "            or --broker is the broker's client endpoint), or its\n"
+           "            CURVE key refused or the broker's key wrong\n");
 }
 
 #define S_PROG "claimq-worker"
@@ -125,6 +132,8 @@ main(int argc, char **argv)
         {"log-level", required_argument, NULL, 'l'},
         {"log-format", required_argument, NULL, 'F'},
         {"wait-for-rules", no_argument, NULL, 'w'},
+        {"curve-key", required_argument, NULL, 'K'},
+        {"broker-key", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
@@ -165,6 +174,12 @@ main(int argc, char **argv)
             if (!s_num(optarg, 10, 600000, &cfg.heartbeat_ms))
                 return cq_opt_bad_value(S_PROG, "--heartbeat-ms", optarg,
                                         "10..600000");
+            break;
+        case 'K':
+            cfg.curve_key = optarg;
+            break;
+        case 'B':
+            cfg.broker_key = optarg;
             break;
         case 'w':
             cfg.wait_for_rules = true;

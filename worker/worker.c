@@ -17,6 +17,7 @@
 //  state (it may hold decisions the ledger lost), and tries the ledger
 //  again every second; once it can write, it registers again (READY).
 #include "worker.h"
+#include "curve.h"
 #include "engine.h"
 #include "fault.h"
 #include "intake.h"
@@ -58,8 +59,10 @@ struct cq_worker {
 
     zsock_t *dealer;
     void *sock;
-    zactor_t **intake;     // intake threads
-    s_fifo_t *intake_fifo; // leases each holds
+    cq_curve_client_t curve; // keys (curve.cert NULL: plain)
+    cq_curve_watch_t *watch; // this connection's handshakes
+    zactor_t **intake;       // intake threads
+    s_fifo_t *intake_fifo;   // leases each holds
     uint32_t n_intake;
     uint32_t intake_inflight; // documents handed to threads, not finished
 
@@ -133,6 +136,11 @@ cq_worker_new(const cq_worker_config_t *cfg, cq_diag_t *diag)
     self->broker = cq_xstrdup(cfg->broker);
     self->cfg.node_id = self->node_id;
     self->cfg.broker = self->broker;
+    if (cq_curve_client_init(&self->curve, cfg->curve_key, cfg->broker_key,
+                             diag) < 0) {
+        cq_worker_destroy(&self);
+        return NULL;
+    }
     self->engine = cq_engine_new(cfg->plan, cfg->members, diag);
     if (self->engine == NULL) {
         cq_worker_destroy(&self);
@@ -201,6 +209,7 @@ static void s_ready(cq_worker_t *self);
 static void
 s_connect(cq_worker_t *self)
 {
+    cq_curve_watch_destroy(&self->watch);
     zsock_destroy(&self->dealer);
     s_drop_pending(self);
     cq_state_destroy(&self->state);
@@ -211,6 +220,9 @@ s_connect(cq_worker_t *self)
     zsock_set_rcvhwm(self->dealer, S_HWM);
     zsock_set_linger(self->dealer, 2000); // results get out at exit
     zsock_set_maxmsgsize(self->dealer, (int)CQ_PROTO_MAX_FRAME + 4096);
+    if (self->curve.cert)
+        cq_curve_client_apply(&self->curve, self->dealer);
+    self->watch = cq_curve_watch_new(self->dealer);
     if (zsock_connect(self->dealer, "%s", self->broker) < 0)
         cq_log_error(NULL, "cannot connect to %s", self->broker);
     self->sock = zsock_resolve(self->dealer);
@@ -562,7 +574,7 @@ s_on_broker(cq_worker_t *self, cq_wire_msg_t *in)
         char reason[CQ_PROTO_MSG_LEN] = "";
         uint32_t code = 0;
         cq_proto_disconnect_decode(in->body, in->body_len, reason, &code, NULL);
-        if (code == CQ_DISCONNECT_WRONG_EP) {
+        if (code == CQ_DISCONNECT_WRONG_EP || code == CQ_DISCONNECT_REFUSED) {
             cq_log_error(NULL, "%s: %s", self->broker, reason);
             self->refused = CQ_EINVAL;
             return true;
@@ -729,6 +741,13 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
             }
         }
         cq_wire_msg_close(self->in);
+        char why[256];
+        if (self->watch && !self->welcomed &&
+            cq_curve_watch_wait(self->watch, 0, why, sizeof why) ==
+                CQ_EUNSUPPORTED) {
+            cq_log_error(NULL, "%s: %s", self->broker, why);
+            self->refused = CQ_EUNSUPPORTED;
+        }
         if (self->refused != 0) {
             result = self->refused;
             break;
@@ -798,7 +817,9 @@ cq_worker_destroy(cq_worker_t **self_p)
     free(self->intake);
     free(self->intake_fifo);
     s_drop_pending(self);
+    cq_curve_watch_destroy(&self->watch);
     zsock_destroy(&self->dealer);
+    cq_curve_client_fini(&self->curve);
     for (uint32_t i = 0; i < S_MAX_PENDING; i++)
         cq_mpw_free(&self->results[i]);
     cq_mpw_free(&self->w);

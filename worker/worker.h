@@ -26,6 +26,11 @@ typedef struct {
     //  change (true), or stop (false, the default: cq_worker_run returns
     //  CQ_EUNSUPPORTED).
     bool wait_for_rules;
+    //  CURVE (curve.h): this node's secret key file and the broker's
+    //  public key file; NULL: $CLAIMQ_CURVE_KEY / $CLAIMQ_BROKER_KEY, else
+    //  plain
+    const char *curve_key;
+    const char *broker_key;
 } cq_worker_config_t;
 
 typedef struct cq_worker cq_worker_t;

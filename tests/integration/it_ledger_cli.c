@@ -141,7 +141,7 @@ s_journal(s_journal_case_t how)
     cq_journal_t *j = cq_journal_open(s_dir, 16, &diag);
     cr_assert_not_null(j, "%s", diag.msg);
     uint8_t dg[32] = {1};
-    cq_journal_batch(j, 0, "b", 1);
+    cq_journal_batch(j, 0, "b", 1, "");
     cq_journal_doc(j, 0, 0, 0, "claims.jsonl", 1, 0, 1, dg, "x", 1);
     cq_journal_doc(j, 1, 0, 1, "more.jsonl", 1, 0, 1, dg, "y", 1);
     size_t n = S_CLAIMS + (how == J_TWICE);

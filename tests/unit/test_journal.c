@@ -33,9 +33,10 @@ s_add(s_trace_t *t, const char *fmt, ...)
 }
 
 static int
-s_batch(void *arg, uint32_t id, const char *batch_id, int64_t ms)
+s_batch(void *arg, uint32_t id, const char *batch_id, int64_t ms,
+        const char *tenants)
 {
-    s_add(arg, "B%u:%s:%lld ", id, batch_id, (long long)ms);
+    s_add(arg, "B%u:%s:%lld:%s ", id, batch_id, (long long)ms, tenants);
     return 0;
 }
 
@@ -126,7 +127,7 @@ static void
 s_fill(cq_journal_t *j)
 {
     uint8_t dg[32] = {0xab};
-    cq_journal_batch(j, 0, "b1", 1000);
+    cq_journal_batch(j, 0, "b1", 1000, "P1,P2");
     cq_journal_doc(j, 0, 0, 0, "a.jsonl", 1, 20000, 1001, dg, "AAAA", 4);
     cq_journal_doc(j, 1, 0, 1, "b.jsonl", 3, 20000, 1002, dg, "BB", 2);
     cq_journal_intake_begin(j, 0, 1, 0, NULL, 2, 0, 0);
@@ -174,7 +175,7 @@ Test(journal, commit_then_load_in_order)
     s_load(j, &t);
     cr_assert_str_eq(
         t.log,
-        "B0:b1:1000 "
+        "B0:b1:1000:P1,P2 "
         "D0:0:0:a.jsonl:1:20000:ab:nodata:4 D1:0:1:b.jsonl:3:20000:ab:nodata:2 "
         "I0:1:0::2 C0:P|1|c1|1:7:0:0:0:c1:- C1:P|1|c2|1:9:0:0:1:c2:- "
         "I1:2:-20:bad record:1 R1:0:0 "
@@ -190,7 +191,7 @@ Test(journal, document_bytes_only_until_intake)
     cq_journal_t *j = cq_journal_open(dir, 4, &diag);
     cr_assert_not_null(j);
     uint8_t dg[32] = {1};
-    cq_journal_batch(j, 0, "b", 1);
+    cq_journal_batch(j, 0, "b", 1, "");
     cq_journal_doc(j, 0, 0, 0, "x", 1, 0, 1, dg, "XYZ", 3);
     cr_assert_eq(cq_journal_commit(j, &diag), 0);
     s_trace_t t;
@@ -248,7 +249,7 @@ Test(journal, compaction_moves_claims_to_the_archive)
     //  a second batch whose result row also holds a claim of b1's (the
     //  row is trimmed, not deleted)
     uint8_t dg[32] = {0xcd};
-    cq_journal_batch(j, 1, "b2", 3000);
+    cq_journal_batch(j, 1, "b2", 3000, "");
     cq_journal_doc(j, 2, 1, 0, "c.jsonl", 1, 20000, 3001, dg, "CC", 2);
     cq_journal_intake_begin(j, 2, 3, 0, NULL, 1, 0, 0);
     cq_journal_entry_claim(j, 2, "P|1|c3|1", 1, "c3", 2);
@@ -266,7 +267,7 @@ Test(journal, compaction_moves_claims_to_the_archive)
     //  b1 and its documents are gone; its claims and decisions come back
     //  from the archive, in id and decision order
     cr_assert_str_eq(t.log,
-                     "B1:b2:3000 D2:1:0:c.jsonl:1:20000:cd:nodata:2 "
+                     "B1:b2:3000: D2:1:0:c.jsonl:1:20000:cd:nodata:2 "
                      "I2:3:0::1 C0:P|1|c1|1:7:-1:-1:-1:c1:b1 "
                      "C1:P|1|c2|1:9:-1:-1:-1:c2:b1 C2:P|1|c3|1:1:1:2:0:c3:- "
                      "X1:1:-1:w2:L2:5:1:d2 X0:2:-1:w1:L1:9:0:d1 "
@@ -290,7 +291,7 @@ Test(journal, answers_and_id_floors)
     cq_journal_t *j = cq_journal_open(dir, 4, &diag);
     cr_assert_not_null(j, "%s", diag.msg);
     uint8_t dg[32] = {0x11};
-    cq_journal_batch(j, 0, "b", 1);
+    cq_journal_batch(j, 0, "b", 1, "");
     zmq_msg_t m;
     zmq_msg_init_size(&m, 3);
     memcpy(zmq_msg_data(&m), "ISA", 3);
@@ -308,7 +309,7 @@ Test(journal, answers_and_id_floors)
     s_trace_t t;
     s_load(j, &t);
     cr_assert_str_eq(t.log,
-                     "B0:b:1 D0:0:0:x.837:1:19000(set):11:nodata:3 "
+                     "B0:b:1: D0:0:0:x.837:1:19000(set):11:nodata:3 "
                      "I0:1:0::1 refused:2/7 C0:P|1|c1|1:1:0:0:0:c1:- "
                      "X0:1:0:w:L:1:0:d1 A0:ISA*999 "
                      "Ebatch_sealed:0:-:1:-:4 ",
@@ -342,7 +343,7 @@ Test(journal, segment_bytes_past_the_rows_are_cut_at_open)
     cq_journal_t *j = cq_journal_open(dir, 4, &diag);
     cr_assert_not_null(j);
     uint8_t dg[32] = {2};
-    cq_journal_batch(j, 0, "b", 1);
+    cq_journal_batch(j, 0, "b", 1, "");
     cq_journal_doc(j, 0, 0, 0, "x", 1, 0, 1, dg, "HELLO", 5);
     cr_assert_eq(cq_journal_commit(j, &diag), 0);
     cq_journal_close(&j);

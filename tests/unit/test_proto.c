@@ -2524,7 +2524,7 @@ Test(proto, new_and_appended_fields_are_validated)
         {M_WELCOME_OK, 6, s_uint_a, 0, NULL, CQ_WELCOME_OK, 0, NULL},
         {M_DISCONNECT, 1, s_uint_a, 0, NULL, CQ_DISCONNECT_AGAIN, 0, NULL},
         {M_DISCONNECT, 1, s_uint_a, CQ_EPROTO, "code",
-         CQ_DISCONNECT_WRONG_EP + 1, 0, NULL},
+         CQ_DISCONNECT_REFUSED + 1, 0, NULL},
         {M_DISCONNECT, 1, s_neg, CQ_EPROTO, "code", 0, 0, NULL},
         {M_DISCONNECT, 1, s_nil, CQ_EPROTO, "code", 0, 0, NULL},
         {M_DISCONNECT, 0, s_xs_a, CQ_ETOOBIG, "reason", CQ_PROTO_MSG_LEN, 0,
