@@ -10,7 +10,7 @@ PACKAGES=(
     libclang-rt-14-dev
     libzmq3-dev libczmq-dev libmsgpack-dev libsqlite3-dev sqlite3
     libjansson-dev libssl-dev libcairo2-dev fonts-dejavu-core libtiff-dev libpoppler-glib-dev
-    libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
+    libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd zlib1g-dev
     libmicrohttpd-dev libsodium-dev chromium chromium-driver python3-selenium
     libcriterion-dev valgrind
     python3-jsonschema

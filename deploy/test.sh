@@ -5,7 +5,7 @@
 #   3. clang-format check
 #   4. fuzz smoke: each libFuzzer target for a short time on its corpus
 # Environment: CQ_TEST_QUICK=1 skips 2 and 4 (for a fast local loop);
-# CQ_FUZZ_SECONDS (default 20) per fuzz target.
+# CQ_FUZZ_SECONDS (default 10) per fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/setup.sh --no-build
@@ -46,8 +46,8 @@ if [ "${CQ_TEST_QUICK:-0}" != 1 ]; then
         corpus=tests/fuzz/corpus/${name#fuzz_}
         mkdir -p "$corpus"
         scratch=$(mktemp -d)
-        echo "-- $name (${CQ_FUZZ_SECONDS:-20}s)"
-        if ! build-fuzz/"$name" -max_total_time="${CQ_FUZZ_SECONDS:-20}" \
+        echo "-- $name (${CQ_FUZZ_SECONDS:-10}s)"
+        if ! build-fuzz/"$name" -max_total_time="${CQ_FUZZ_SECONDS:-10}" \
             -max_len=65536 -print_final_stats=0 "$scratch" "$corpus" \
             >"$scratch.log" 2>&1; then
             tail -40 "$scratch.log"
