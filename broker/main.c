@@ -302,7 +302,7 @@ main(int argc, char **argv)
             s_help();
             return 0;
         case 'V':
-            printf("claimq-broker %s\n", CQ_VERSION);
+            printf("claimq-broker %s (git %s)\n", CQ_VERSION, CQ_GIT_REV);
             return 0;
         default: // cq_getopt said why
             return CQ_OPT_USAGE;

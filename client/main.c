@@ -106,7 +106,7 @@ main(int argc, char **argv)
             s_usage(stdout);
             return CQ_EXIT_OK;
         case 'V':
-            printf("claimq %s\n", CQ_VERSION);
+            printf("claimq %s (git %s)\n", CQ_VERSION, CQ_GIT_REV);
             return CQ_EXIT_OK;
         case '?':
             return CQ_EXIT_USAGE;

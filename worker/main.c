@@ -209,7 +209,7 @@ main(int argc, char **argv)
             s_help();
             return 0;
         case 'V':
-            printf("claimq-worker %s\n", CQ_VERSION);
+            printf("claimq-worker %s (git %s)\n", CQ_VERSION, CQ_GIT_REV);
             return 0;
         default: // cq_getopt said why
             return CQ_OPT_USAGE;
