@@ -19,6 +19,7 @@
 //  tried again every second with every record it holds.
 #include "broker_int.h"
 #include "curve.h"
+#include "metrics.h"
 #include "hash.h"
 #include "log.h"
 #include "mem.h"
@@ -207,6 +208,11 @@ cq_broker_new(const cq_broker_config_t *cfg, cq_diag_t *diag)
         goto out_destroy;
     self->front = zsock_resolve(self->front_sock);
     self->back = zsock_resolve(self->back_sock);
+    if (cfg->metrics) {
+        self->metrics = cq_metrics_start(cfg->metrics, diag);
+        if (self->metrics == NULL)
+            goto out_destroy;
+    }
     if (cfg->rules_version)
         cq_strlcpy(self->rules_version, cfg->rules_version,
                    sizeof self->rules_version);
@@ -227,6 +233,12 @@ const char *
 cq_broker_backend(const cq_broker_t *self)
 {
     return self->back_ep;
+}
+
+const char *
+cq_broker_metrics_url(const cq_broker_t *self)
+{
+    return self->metrics ? cq_metrics_url(self->metrics) : NULL;
 }
 
 bool
@@ -365,6 +377,7 @@ cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop)
             cqb_client_flush(self, i);
         cqb_outbox_send(self);
         cqb_record_flush(self);
+        cqb_metrics_tick(self);
         if (self->now >= next_tick) {
             cqb_workers_tick(self);
             cqb_clients_tick(self);
@@ -396,6 +409,7 @@ cq_broker_destroy(cq_broker_t **self_p)
     zsock_destroy(&self->front_sock);
     zsock_destroy(&self->back_sock);
     cqb_auth_stop(self);
+    cq_metrics_stop(&self->metrics);
     cq_journal_close(&self->journal);
     cqb_record_close(self);
     for (uint32_t i = 0; i < self->n_workers; i++)

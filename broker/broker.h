@@ -55,6 +55,8 @@ typedef struct {
     const char *allow_clients; // client keys (each with its payers)
     const char *allow_workers; // worker keys
     const char *allow_admins;  // admin keys (may be NULL)
+    const char *metrics;       // "HOST:PORT" of the Prometheus endpoint,
+                               // or NULL: none
 } cq_broker_config_t;
 
 typedef struct cq_broker cq_broker_t;
@@ -75,6 +77,8 @@ int cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop);
 //  A flag that, once set (SIGHUP), makes the running broker reread its
 //  allow-lists and clear it.
 void cq_broker_set_reload(cq_broker_t *self, volatile sig_atomic_t *flag);
+//  The metrics endpoint's URL, or NULL without --metrics.
+const char *cq_broker_metrics_url(const cq_broker_t *self);
 //  True when its sockets use CURVE.
 bool cq_broker_curve(const cq_broker_t *self);
 

@@ -451,10 +451,13 @@ struct cq_broker {
     volatile sig_atomic_t *reload;   // set by SIGHUP: reload allow-lists
 
     uint64_t k[K_COUNT];
-    cq_mpw_t w;             // scratch writer
-    cq_wire_msg_t *in;      // scratch message
-    cq_claim_t claim;       // scratch
-    cq_decision_t decision; // scratch
+    uint64_t outcomes[4];       // batch entries answered: accept,
+                                // reject, pend, failed (metrics)
+    struct cq_metrics *metrics; // --metrics, or NULL
+    cq_mpw_t w;                 // scratch writer
+    cq_wire_msg_t *in;          // scratch message
+    cq_claim_t claim;           // scratch
+    cq_decision_t decision;     // scratch
 };
 
 //  ---- auth.c: CURVE, allow-lists, roles and tenants ------------------
@@ -487,6 +490,10 @@ bool cqb_auth_payer(const cq_broker_t *self, const char *payer);
 //  May a batch owned by tenants (payers list as stored) be seen by
 //  self->who? Plain or admin: yes.
 bool cqb_auth_tenants(const cq_broker_t *self, const char *tenants);
+
+//  ---- metrics.c: the Prometheus endpoint ------------------------------
+//  Publishes the metrics when due (once a second).
+void cqb_metrics_tick(cq_broker_t *self);
 
 //  ---- broker.c -----------------------------------------------------------
 uint64_t cqb_str_hash(const char *s);

@@ -73,15 +73,20 @@ s_count_decided(cq_broker_t *self, uint32_t bi, const cqb_claim_t *c)
     cqb_batch_t *b = &self->batches[bi];
     if (c->state == C_FAILED) {
         b->failed++;
+        self->outcomes[3]++;
         return;
     }
     b->decided++;
-    if (c->outcome == CQ_DECISION_ACCEPT)
+    if (c->outcome == CQ_DECISION_ACCEPT) {
         b->accept++;
-    else if (c->outcome == CQ_DECISION_REJECT)
+        self->outcomes[0]++;
+    } else if (c->outcome == CQ_DECISION_REJECT) {
         b->reject++;
-    else
+        self->outcomes[1]++;
+    } else {
         b->pend++;
+        self->outcomes[2]++;
+    }
     if (cqb_batch_final(b))
         self->next_compact = 0; // a batch finished: compaction looks soon
 }

@@ -1,6 +1,7 @@
 //  claimq-broker: the claims queue's broker (docs/architecture.md).
 #include "broker.h"
 #include "log.h"
+#include "notify.h"
 #include "proto.h"
 #include "shard.h"
 #include "opts.h"
@@ -53,6 +54,10 @@ s_help(void)
         "                       quarantine). SIGHUP rereads the three\n"
         "                       directories: a key removed is refused from\n"
         "                       its next message on\n"
+        "  --metrics HOST:PORT  serve Prometheus metrics on\n"
+        "                       http://HOST:PORT/metrics (port 0: the\n"
+        "                       kernel's pick; the READY line gains\n"
+        "                       metrics=URL) and /healthz\n"
         "  --insecure           allow a tcp endpoint beyond loopback without\n"
         "                       encryption (claims and decisions cross the\n"
         "                       network in clear: a private network only);\n"
@@ -179,6 +184,7 @@ main(int argc, char **argv)
         {"clients", required_argument, NULL, 'A'},
         {"workers", required_argument, NULL, 'W'},
         {"admins", required_argument, NULL, 'D'},
+        {"metrics", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
@@ -198,6 +204,9 @@ main(int argc, char **argv)
             break;
         case 'W':
             cfg.allow_workers = optarg;
+            break;
+        case 'P':
+            cfg.metrics = optarg;
             break;
         case 'D':
             cfg.allow_admins = optarg;
@@ -359,12 +368,20 @@ main(int argc, char **argv)
     if (!cq_broker_curve(b))
         cq_log_notice(NULL, "plain TCP: no encryption, no authentication "
                             "(--curve-key for CURVE)");
-    printf("READY frontend=%s backend=%s\n", cq_broker_frontend(b),
-           cq_broker_backend(b));
+    if (cq_broker_metrics_url(b))
+        printf("READY frontend=%s backend=%s metrics=%s\n",
+               cq_broker_frontend(b), cq_broker_backend(b),
+               cq_broker_metrics_url(b));
+    else
+        printf("READY frontend=%s backend=%s\n", cq_broker_frontend(b),
+               cq_broker_backend(b));
     fflush(stdout);
+    cq_notify_readyf("frontend=%s backend=%s", cq_broker_frontend(b),
+                     cq_broker_backend(b));
     cq_broker_set_reload(b, &s_reload);
     cq_broker_run(b, &s_stop);
     cq_log_notice(NULL, "stopping");
+    cq_notify_stopping();
     cq_broker_destroy(&b);
     return 0;
 }

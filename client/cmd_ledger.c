@@ -1,13 +1,15 @@
-//  claimq ledger verify|query|reconcile: reads worker ledgers
+//  claimq ledger verify|query|reconcile|export: reads worker ledgers
 //  (docs/operations.md) without writing them (safe while a node appends):
-//  checks their hash chains, prints decisions, and compares them with the
-//  broker's journal (none missing, none twice, orphans marked).
+//  checks their hash chains, prints decisions, compares them with the
+//  broker's journal (none missing, none twice, orphans marked), and writes
+//  a redacted copy for auditors (ledger_export.h).
 //
 //  Patient data: `query` prints decisions (and member ids, when asked for
 //  them) on stdout, for the user who asked; nothing here logs them.
 #include "cmds.h"
 #include "journal.h"
 #include "ledger.h"
+#include "ledger_export.h"
 #include "money.h"
 #include "proto.h"
 #include "opts.h"
@@ -31,7 +33,9 @@ s_usage(FILE *out)
         "usage: claimq ledger verify FILE...\n"
         "       claimq ledger query FILE [--claim ID] [--member ID] "
         "[--batch ID] [--orphans]\n"
-        "       claimq ledger reconcile --journal DIR [--json] LEDGER...\n\n"
+        "       claimq ledger reconcile --journal DIR [--json] LEDGER...\n"
+        "       claimq ledger export --redact --key KEYFILE --out OUT "
+        "LEDGER\n\n"
         "Reads worker ledgers (SQLite; read-only, safe while a node writes "
         "them).\n\n"
         "verify     checks each FILE: schema version, seq numbers consecutive "
@@ -42,7 +46,11 @@ s_usage(FILE *out)
         "line per\n"
         "           file: rows, decisions (accept/reject/pend; orphans not "
         "counted),\n"
-        "           orphans, markers; or where the chain breaks (seq).\n"
+        "           orphans, markers; or where the chain breaks (seq). A "
+        "copy made by\n"
+        "           export says so, with the rows and final chain hash of "
+        "the ledger\n"
+        "           it was made from.\n"
         "query      prints FILE's decisions that match every option given "
         "(all when\n"
         "           none), in seq order, as JSON Lines: each the decision's "
@@ -93,15 +101,59 @@ s_usage(FILE *out)
         "(lists\n"
         "                     capped at %d items per kind; counts are "
         "complete)\n"
+        "export     writes OUT, a new ledger for auditors (SQLite, mode 0600, "
+        "one file):\n"
+        "           LEDGER's rows with each member id, and each value a "
+        "reviewer's\n"
+        "           release changed (member name, id, birth date...: the "
+        "decision's\n"
+        "           \"review\"), replaced by a token: \"h:\" and the first "
+        "16 bytes, in hex,\n"
+        "           of BLAKE2b keyed with KEYFILE's key. The same value and "
+        "key "
+        "give the\n"
+        "           same token (one member's claims stay linked); another key, "
+        "other\n"
+        "           tokens. Decisions carry no other member data. The hash "
+        "chain is\n"
+        "           made again over the new rows, so verify and query work on "
+        "OUT;\n"
+        "           OUT's meta table says it is a redacted export (export, "
+        "export_of_rows,\n"
+        "           export_of_hash: LEDGER's final chain hash, exported_at, "
+        "export_key_id).\n"
+        "           LEDGER is read in one read transaction, its chain checked, "
+        "and never\n"
+        "           written. Prints one line: rows, decisions, both final "
+        "hashes.\n"
+        "  -r, --redact       required: the only export offered (for now) is "
+        "redacted\n"
+        "  -k, --key KEYFILE  the key: 32 bytes. When KEYFILE does not exist, "
+        "a new\n"
+        "                     random key is written there (mode 0600; said on "
+        "stderr):\n"
+        "                     keep it secret, and reuse it for exports that "
+        "should share\n"
+        "                     tokens (member ids are short: with the key, "
+        "guesses can be\n"
+        "                     tested)\n"
+        "  -o, --out OUT      the file to write; must not exist (never "
+        "overwritten)\n"
         "  -h, --help         this help\n\n"
         "exit codes: 0 fine (verify: every chain holds; reconcile: clean),\n"
         "            1 verify: a chain breaks (also when another FILE cannot "
         "be read);\n"
         "              query: the chain breaks; reconcile: any problem "
         "above, or a\n"
-        "              ledger's chain breaks\n"
-        "            2 usage, 3 a file cannot be read or is not a ledger / "
-        "journal\n",
+        "              ledger's chain breaks; export: OUT exists, LEDGER's "
+        "chain\n"
+        "              breaks, or OUT cannot be written (nothing left "
+        "behind)\n"
+        "            2 usage (export: also without --redact)\n"
+        "            3 a file cannot be read or is not a ledger / journal; "
+        "export: also\n"
+        "              KEYFILE is not a key (not 32 bytes) or cannot be read "
+        "or made\n",
         S_JSON_ITEMS);
 }
 
@@ -197,13 +249,19 @@ s_verify(int argc, char **argv)
         }
         printf("%s: ok: schema %d, node %s, ledger %s, %lld rows: %lld "
                "decisions (%lld accept, %lld reject, %lld pend), %lld "
-               "orphans, %lld markers; resolved through seq %lld\n",
+               "orphans, %lld markers; resolved through seq %lld",
                path, meta.schema, meta.node_id[0] ? meta.node_id : "-",
                meta.ledger_id[0] ? meta.ledger_id : "-", (long long)rows,
                (long long)(c.outcomes[0] + c.outcomes[1] + c.outcomes[2]),
                (long long)c.outcomes[0], (long long)c.outcomes[1],
                (long long)c.outcomes[2], (long long)c.orphans,
                (long long)c.markers, (long long)meta.resolved);
+        if (meta.export_kind[0])
+            printf("; a %s export, not the node's ledger: made from %lld "
+                   "rows whose chain ends with hash %s",
+                   meta.export_kind, (long long)meta.export_of_rows,
+                   meta.export_of_hash[0] ? meta.export_of_hash : "-");
+        printf("\n");
     }
     return worst;
 }
@@ -962,13 +1020,103 @@ s_reconcile(int argc, char **argv)
     return problems ? CQ_EXIT_FAIL : CQ_EXIT_OK;
 }
 
+//  ---- export ---------------------------------------------------------------
+
+static int
+s_export(int argc, char **argv)
+{
+    static const struct option opts[] = {{"redact", no_argument, 0, 'r'},
+                                         {"key", required_argument, 0, 'k'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *key_path = NULL, *out = NULL;
+    bool redact = false;
+    int c;
+    while ((c = cq_getopt(argc, argv, "rk:o:h", opts,
+                          "claimq ledger export")) != -1) {
+        switch (c) {
+        case 'r':
+            redact = true;
+            break;
+        case 'k':
+            key_path = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return CQ_EXIT_OK;
+        default: // cq_getopt said why
+            return CQ_EXIT_USAGE;
+        }
+    }
+    if (!redact)
+        return s_usage_error("export",
+                             "only a redacted export is offered: add --redact "
+                             "(member ids and reviewed values become keyed "
+                             "hashes)",
+                             NULL);
+    if (key_path == NULL)
+        return s_usage_error("export", "--key KEYFILE is required", NULL);
+    if (out == NULL)
+        return s_usage_error("export", "--out OUT is required", NULL);
+    if (argc - optind != 1)
+        return s_usage_error("export", "give exactly one LEDGER", NULL);
+    const char *src = argv[optind];
+    struct stat sb;
+    if (lstat(out, &sb) == 0) {
+        fprintf(stderr,
+                "claimq ledger export: %s already exists: an export never "
+                "overwrites a file; name a new one\n",
+                out);
+        return CQ_EXIT_FAIL;
+    }
+    uint8_t key[CQ_REDACT_KEY_LEN];
+    bool created = false;
+    unsigned mode = 0;
+    cq_diag_t diag = {0};
+    if (cq_redact_key(key_path, key, &created, &mode, &diag) != 0) {
+        fprintf(stderr, "claimq ledger export: %s\n", diag.msg);
+        return CQ_EXIT_SETUP;
+    }
+    if (created)
+        fprintf(stderr,
+                "claimq ledger export: %s did not exist: wrote a new random "
+                "key there (mode 0600); keep it secret, and give it again for "
+                "exports whose tokens should match\n",
+                key_path);
+    else if (mode & 077)
+        fprintf(stderr,
+                "claimq ledger export: warning: %s can be read by other users "
+                "(mode %04o); the tokens are only as private as the key\n",
+                key_path, mode);
+    cq_ledger_copy_info_t info;
+    int rc = cq_ledger_export_redacted(src, out, key, &info, &diag);
+    memset(key, 0, sizeof key);
+    if (rc != 0) {
+        fprintf(stderr, "claimq ledger export: %s%s\n", diag.msg,
+                rc == CQ_EPROTO ? " (not exported; claimq ledger verify names "
+                                  "the row)"
+                                : "");
+        //  the source unreadable or not a ledger: setup, as for verify
+        return rc == CQ_EPROTO || info.dst_error ? CQ_EXIT_FAIL : CQ_EXIT_SETUP;
+    }
+    printf("%s: redacted export of %s: %lld rows (%lld decisions); %s's chain "
+           "ends with %s, the copy's with %s\n",
+           out, src, (long long)info.rows, (long long)info.decisions, src,
+           info.source_hash, info.hash);
+    return CQ_EXIT_OK;
+}
+
 //  ---- the verb -------------------------------------------------------------
 
 int
 cq_cmd_ledger(int argc, char **argv)
 {
     if (argc < 2)
-        return s_usage_error(NULL, "verify, query or reconcile?", NULL);
+        return s_usage_error(NULL, "verify, query, reconcile or export?", NULL);
     const char *sub = argv[1];
     static const struct option help_only[] = {{"help", no_argument, 0, 'h'},
                                               {0, 0, 0, 0}};
@@ -1010,6 +1158,9 @@ cq_cmd_ledger(int argc, char **argv)
         return s_query(argc, argv);
     if (strcmp(sub, "reconcile") == 0)
         return s_reconcile(argc, argv);
-    static const char *const subs[] = {"verify", "query", "reconcile"};
-    return cq_opt_bad_command("claimq ledger", sub, subs, 3);
+    if (strcmp(sub, "export") == 0)
+        return s_export(argc, argv);
+    static const char *const subs[] = {"verify", "query", "reconcile",
+                                       "export"};
+    return cq_opt_bad_command("claimq ledger", sub, subs, 4);
 }

@@ -44,7 +44,7 @@ static const s_verb_t s_verbs[] = {
     {"capture", cq_cmd_capture, "what a capture (broker --record) holds"},
     {"bench", cq_cmd_bench, "benchmarks: adjudicate | x12 | ocr | e2e | scale"},
     {"ledger", cq_cmd_ledger,
-     "verify, query and reconcile worker ledgers (with the journal)"},
+     "verify, query, reconcile (with the journal) and export worker ledgers"},
 };
 
 static void

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <time.h>
 
@@ -1311,6 +1312,8 @@ typedef struct {
     cq_buf_t buf;      // previous hash || the row's text
     cq_decision_t *d;  // the row's decision
     uint8_t prev[32];  // hash of the previous row
+    bool full;         // cq_ledger_copy: the row query reads every column
+    sqlite3_stmt *cur; // the row query, while fn runs
 } s_walk_t;
 
 #define S_DECISION 1 // the row is a decision
@@ -1394,6 +1397,13 @@ s_walk_begin(s_walk_t *w, cq_ledger_meta_t *meta)
                 cq_strlcpy(meta->ledger_id, v, sizeof meta->ledger_id);
             else if (strcmp(k, "resolved_seq") == 0)
                 meta->resolved = sqlite3_column_int64(q, 1);
+            else if (strcmp(k, "export") == 0)
+                cq_strlcpy(meta->export_kind, v, sizeof meta->export_kind);
+            else if (strcmp(k, "export_of_rows") == 0)
+                meta->export_of_rows = sqlite3_column_int64(q, 1);
+            else if (strcmp(k, "export_of_hash") == 0)
+                cq_strlcpy(meta->export_of_hash, v,
+                           sizeof meta->export_of_hash);
         }
         sqlite3_finalize(q);
     }
@@ -1464,13 +1474,22 @@ static int
 s_walk_rows(s_walk_t *w, cq_ledger_row_fn *fn, void *arg, int64_t *rows)
 {
     sqlite3_stmt *q = NULL;
-    const char *sql = w->schema >= 2
-                          ? "SELECT seq, kind, orphan_of, claim_key, member, "
-                            "rules_id, hash, body FROM decisions ORDER BY seq"
-                          : "SELECT seq, 0, NULL, claim_key, member, rules_id, "
-                            "hash, body FROM decisions ORDER BY seq";
-    if (sqlite3_prepare_v2(w->db, sql, -1, &q, NULL) != SQLITE_OK)
+    //  columns 0..7 for every walk; cq_ledger_copy also reads the rest
+    static const char *const sql[2][2] = {
+        {"SELECT seq, 0, NULL, claim_key, member, rules_id, hash, body FROM "
+         "decisions ORDER BY seq",
+         "SELECT seq, kind, orphan_of, claim_key, member, rules_id, hash, "
+         "body FROM decisions ORDER BY seq"},
+        {"SELECT seq, 0, NULL, claim_key, member, rules_id, hash, body, "
+         "keyed, outcome, original, reverses, history FROM decisions ORDER BY "
+         "seq",
+         "SELECT seq, kind, orphan_of, claim_key, member, rules_id, hash, "
+         "body, keyed, outcome, original, reverses, history FROM decisions "
+         "ORDER BY seq"}};
+    if (sqlite3_prepare_v2(w->db, sql[w->full][w->schema >= 2], -1, &q, NULL) !=
+        SQLITE_OK)
         return s_walk_fail(w, "not a ledger");
+    w->cur = q;
     int rc = 0, step;
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         cq_ledger_row_t row = {.seq = sqlite3_column_int64(q, 0),
@@ -1511,8 +1530,46 @@ s_walk_rows(s_walk_t *w, cq_ledger_row_fn *fn, void *arg, int64_t *rows)
     }
     if (rc == 0 && step != SQLITE_DONE)
         rc = s_walk_fail(w, "cannot read the ledger");
+    w->cur = NULL;
     sqlite3_finalize(q);
     return rc;
+}
+
+//  Opens the ledger at w->path read-only and begins one read transaction
+//  (the orphans read first and the rows read after are of the same moment,
+//  while a node appends); reads schema, rules, orphans and meta. 0 or the
+//  error (diag set); s_walk_close in every case.
+static int
+s_walk_open(s_walk_t *w, cq_ledger_meta_t *meta)
+{
+    if (meta)
+        memset(meta, 0, sizeof *meta);
+    cq_buf_init(&w->buf, 1u << 24);
+    w->d = cq_xmalloc(sizeof *w->d);
+    if (sqlite3_open_v2(w->path, &w->db, SQLITE_OPEN_READONLY, NULL) !=
+        SQLITE_OK)
+        return s_walk_fail(w, "cannot open the ledger");
+    sqlite3_busy_timeout(w->db, S_BUSY_MS);
+    if (s_exec(w->db, "BEGIN") != SQLITE_OK)
+        return s_walk_fail(w, "cannot read the ledger");
+    return s_walk_begin(w, meta);
+}
+
+static void
+s_walk_close(s_walk_t *w)
+{
+    if (w->db) {
+        s_exec(w->db, "COMMIT");
+        sqlite3_close(w->db);
+        w->db = NULL;
+    }
+    for (size_t k = 0; k < w->n_rules; k++)
+        free(w->rules[k]);
+    free(w->rules);
+    free(w->orphaned);
+    free(w->flags);
+    free(w->d);
+    cq_buf_free(&w->buf);
 }
 
 int
@@ -1521,33 +1578,11 @@ cq_ledger_walk(const char *path, cq_ledger_row_fn *fn, void *arg,
 {
     assert(path && rows);
     *rows = 0;
-    if (meta)
-        memset(meta, 0, sizeof *meta);
     s_walk_t w = {.path = path, .diag = diag};
-    if (sqlite3_open_v2(path, &w.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        s_fail(diag, path, w.db, "cannot open the ledger");
-        sqlite3_close(w.db);
-        return CQ_EIO;
-    }
-    sqlite3_busy_timeout(w.db, S_BUSY_MS);
-    cq_buf_init(&w.buf, 1u << 24);
-    w.d = cq_xmalloc(sizeof *w.d);
-    //  one read transaction: the orphans read first and the rows read
-    //  after are of the same moment, while a node appends
-    int rc = s_exec(w.db, "BEGIN") == SQLITE_OK
-                 ? s_walk_begin(&w, meta)
-                 : s_walk_fail(&w, "cannot read the ledger");
+    int rc = s_walk_open(&w, meta);
     if (rc == 0)
         rc = s_walk_rows(&w, fn, arg, rows);
-    s_exec(w.db, "COMMIT");
-    sqlite3_close(w.db);
-    for (size_t k = 0; k < w.n_rules; k++)
-        free(w.rules[k]);
-    free(w.rules);
-    free(w.orphaned);
-    free(w.flags);
-    free(w.d);
-    cq_buf_free(&w.buf);
+    s_walk_close(&w);
     return rc;
 }
 
@@ -1578,4 +1613,297 @@ int
 cq_ledger_verify(const char *path, int64_t *rows, cq_diag_t *diag)
 {
     return cq_ledger_walk(path, NULL, NULL, NULL, rows, diag);
+}
+
+//  ---- a copy with values replaced (claimq ledger export) -------------------
+
+//  What cq_ledger_copy keeps while it writes.
+typedef struct {
+    s_walk_t *w; // the source, being walked
+    const cq_ledger_rewrite_t *rw;
+    const char *dst;
+    sqlite3 *db;       // the copy
+    sqlite3_stmt *ins; // INSERT INTO decisions
+    cq_buf_t text;     // the copy's previous hash || the row's new text
+    cq_buf_t body;     // the rewritten decision, packed
+    uint8_t prev[32];  // the copy's chain
+    int64_t decisions;
+    char member[256]; // the member id's replacement
+    bool dst_error;   // the error is the copy's
+} s_copy_t;
+
+static void
+s_hex(const uint8_t *h, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[h[i] >> 4];
+        out[2 * i + 1] = digits[h[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int
+s_copy_fail(s_copy_t *c, const char *what)
+{
+    c->dst_error = true;
+    return s_fail(c->w->diag, c->dst, c->db, what);
+}
+
+//  One row of the source (checked), rewritten into the copy.
+static int
+s_copy_row(void *arg, const cq_ledger_row_t *row)
+{
+    s_copy_t *c = arg;
+    sqlite3_stmt *q = c->w->cur;
+    cq_diag_t *diag = c->w->diag;
+    long long seq = (long long)row->seq;
+    cq_buf_reset(&c->text);
+    cq_buf_reset(&c->body);
+    cq_buf_add(&c->text, c->prev, 32);
+    int rc;
+    if (row->kind == 0) {
+        cq_decision_t *d = c->w->d; // row->d, ours to change
+        if (c->rw->decision && (rc = c->rw->decision(c->rw->arg, d)) != 0)
+            return cq_diag_set(diag, rc, (size_t)seq,
+                               "%s: the decision at seq %lld cannot be "
+                               "rewritten (%s)",
+                               c->w->path, seq, cq_strerror(rc));
+        if (cq_decision_to_json(d, &c->text) != 0 ||
+            cq_decision_pack(d, &c->body) != 0)
+            return cq_diag_set(diag, CQ_ETOOBIG, (size_t)seq,
+                               "%s: the decision at seq %lld is too large "
+                               "once rewritten",
+                               c->w->path, seq);
+        c->decisions++;
+    } else if (s_marker_text(&c->text, row->orphan_of, row->claim_key) != 0) {
+        return cq_diag_set(diag, CQ_ETOOBIG, (size_t)seq,
+                           "%s: marker at seq %lld is too large", c->w->path,
+                           seq);
+    }
+    uint8_t h[32];
+    cq_sha256(c->text.data, c->text.len, h);
+    const char *member = NULL; // NULL stays NULL, '' stays ''
+    if (sqlite3_column_type(q, 4) != SQLITE_NULL) {
+        member = s_col_text(q, 4);
+        if (member[0] != '\0' && c->rw->member) {
+            c->member[0] = '\0';
+            if ((rc = c->rw->member(c->rw->arg, member, c->member,
+                                    sizeof c->member)) != 0)
+                return cq_diag_set(diag, rc, (size_t)seq,
+                                   "%s: the member id at seq %lld cannot be "
+                                   "rewritten (%s)",
+                                   c->w->path, seq, cq_strerror(rc));
+            member = c->member;
+        }
+    }
+    sqlite3_stmt *ins = c->ins;
+    sqlite3_bind_int64(ins, 1, row->seq);
+    sqlite3_bind_text(ins, 2, row->claim_key, -1, SQLITE_STATIC);
+    sqlite3_bind_value(ins, 3, sqlite3_column_value(q, 8));  // keyed
+    sqlite3_bind_value(ins, 4, sqlite3_column_value(q, 9));  // outcome
+    sqlite3_bind_value(ins, 5, sqlite3_column_value(q, 10)); // original
+    sqlite3_bind_value(ins, 6, sqlite3_column_value(q, 11)); // reverses
+    sqlite3_bind_value(ins, 7, sqlite3_column_value(q, 5));  // rules_id
+    s_bind_text(ins, 8, member);
+    sqlite3_bind_value(ins, 9, sqlite3_column_value(q, 12)); // history
+    sqlite3_bind_blob(ins, 10, h, 32, SQLITE_STATIC);
+    if (row->kind == 0)
+        sqlite3_bind_blob(ins, 11, c->body.data, (int)c->body.len,
+                          SQLITE_STATIC);
+    else
+        sqlite3_bind_zeroblob(ins, 11, 0);
+    sqlite3_bind_int(ins, 12, row->kind);
+    s_bind_seq(ins, 13, row->kind == 1 ? row->orphan_of : 0);
+    int step = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    sqlite3_clear_bindings(ins);
+    if (step != SQLITE_DONE)
+        return s_copy_fail(c, "cannot write the copy");
+    memcpy(c->prev, h, 32);
+    return 0;
+}
+
+//  INSERT OR REPLACE INTO meta of the copy.
+static int
+s_copy_meta(s_copy_t *c, const char *key, const char *value)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(c->db,
+                                "INSERT OR REPLACE INTO meta VALUES "
+                                "(?, ?)",
+                                -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+        rc = sqlite3_step(q);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : s_copy_fail(c, "cannot write the copy");
+}
+
+//  The source's rules rows and its own meta rows (the ones a node writes;
+//  not an earlier export's), read in the walk's transaction.
+static int
+s_copy_head(s_copy_t *c)
+{
+    sqlite3_stmt *q = NULL, *ins = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(c->w->db,
+                           "SELECT id, version, first_seq, seen_at FROM rules "
+                           "ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return s_walk_fail(c->w, "not a ledger");
+    if (sqlite3_prepare_v2(c->db,
+                           "INSERT INTO rules (id, version, first_seq, "
+                           "seen_at) VALUES (?, ?, ?, ?)",
+                           -1, &ins, NULL) != SQLITE_OK) {
+        sqlite3_finalize(q);
+        return s_copy_fail(c, "cannot write the copy");
+    }
+    int step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        for (int k = 0; k < 4; k++)
+            sqlite3_bind_value(ins, k + 1, sqlite3_column_value(q, k));
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            rc = s_copy_fail(c, "cannot write the copy");
+        sqlite3_reset(ins);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = s_walk_fail(c->w, "cannot read the ledger");
+    sqlite3_finalize(q);
+    sqlite3_finalize(ins);
+    if (rc != 0)
+        return rc;
+    if (sqlite3_prepare_v2(c->w->db,
+                           "SELECT key, value FROM meta WHERE key IN "
+                           "('node_id', 'created_at', 'ledger_id', "
+                           "'resolved_seq')",
+                           -1, &q, NULL) != SQLITE_OK)
+        return s_walk_fail(c->w, "not a ledger");
+    while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
+        rc = s_copy_meta(c, s_col_text(q, 0), s_col_text(q, 1));
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = s_walk_fail(c->w, "cannot read the ledger");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+//  Creates dst (mode 0600, never an existing file) and makes it an empty
+//  ledger of the newest schema, ready for one transaction.
+static int
+s_copy_create(s_copy_t *c, bool *made)
+{
+    const char *dst = c->dst;
+    cq_diag_t *diag = c->w->diag;
+    c->dst_error = true; // until it is made
+    int fd =
+        open(dst, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return errno == EEXIST
+                   ? cq_diag_set(diag, CQ_EEXIST, 0,
+                                 "%s already exists: an export never "
+                                 "overwrites a file",
+                                 dst)
+                   : cq_diag_set(diag, CQ_EIO, 0, "%s: cannot create it: %s",
+                                 dst, strerror(errno));
+    *made = true;
+    //  whatever the umask (SQLite gives its journal the same mode)
+    int ok = fchmod(fd, 0600);
+    close(fd);
+    if (ok != 0)
+        return cq_diag_set(diag, CQ_EIO, 0, "%s: cannot set its mode: %s", dst,
+                           strerror(errno));
+    if (sqlite3_open_v2(dst, &c->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        return s_copy_fail(c, "cannot open the copy");
+    //  a self-contained file: a rollback journal, gone after the commit;
+    //  secure_delete: no freed page keeps what was on it
+    if (s_exec(c->db, "PRAGMA journal_mode=DELETE") != SQLITE_OK ||
+        s_exec(c->db, "PRAGMA secure_delete=ON") != SQLITE_OK ||
+        s_exec(c->db, "PRAGMA synchronous=FULL") != SQLITE_OK)
+        return s_copy_fail(c, "cannot configure the copy");
+    int rc = s_migrate(c->db, dst, diag);
+    if (rc != 0)
+        return rc;
+    c->dst_error = false;
+    if (s_exec(c->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return s_copy_fail(c, "cannot write the copy");
+    if (sqlite3_prepare_v2(c->db,
+                           "INSERT INTO decisions (seq, claim_key, keyed, "
+                           "outcome, original, reverses, rules_id, member, "
+                           "history, hash, body, kind, orphan_of) VALUES (?, "
+                           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &c->ins, NULL) != SQLITE_OK)
+        return s_copy_fail(c, "cannot write the copy");
+    return 0;
+}
+
+int
+cq_ledger_copy(const char *src, const char *dst, const cq_ledger_rewrite_t *rw,
+               cq_ledger_copy_info_t *info, cq_diag_t *diag)
+{
+    assert(src && dst && rw);
+    if (info)
+        memset(info, 0, sizeof *info);
+    struct stat sb;
+    if (info)
+        info->dst_error = true;
+    if (lstat(dst, &sb) == 0)
+        return cq_diag_set(diag, CQ_EEXIST, 0,
+                           "%s already exists: an export never overwrites a "
+                           "file",
+                           dst);
+    s_walk_t w = {.path = src, .diag = diag, .full = true};
+    s_copy_t c = {.w = &w, .rw = rw, .dst = dst};
+    cq_buf_init(&c.text, 1u << 24);
+    cq_buf_init(&c.body, 1u << 24);
+    bool made = false;
+    int64_t rows = 0;
+    int rc = s_walk_open(&w, NULL);
+    if (rc == 0)
+        rc = s_copy_create(&c, &made);
+    if (rc == 0)
+        rc = s_copy_head(&c);
+    if (rc == 0)
+        rc = s_walk_rows(&w, s_copy_row, &c, &rows);
+    char src_hash[72], hash[72], n[32], now[32];
+    s_hex(w.prev, 32, src_hash);
+    s_hex(c.prev, 32, hash);
+    snprintf(n, sizeof n, "%lld", (long long)rows);
+    s_now(now, sizeof now);
+    if (rc == 0)
+        rc = s_copy_meta(&c, "export", rw->kind ? rw->kind : "copy");
+    if (rc == 0)
+        rc = s_copy_meta(&c, "export_of_rows", n);
+    if (rc == 0)
+        rc = s_copy_meta(&c, "export_of_hash", src_hash);
+    if (rc == 0)
+        rc = s_copy_meta(&c, "exported_at", now);
+    for (size_t k = 0; rc == 0 && rw->meta && rw->meta[k]; k += 2)
+        rc = s_copy_meta(&c, rw->meta[k],
+                         rw->meta[k + 1] ? rw->meta[k + 1] : "");
+    sqlite3_finalize(c.ins);
+    if (rc == 0 && s_exec(c.db, "COMMIT") != SQLITE_OK)
+        rc = s_copy_fail(&c, "cannot commit the copy");
+    if (c.db && sqlite3_close(c.db) != SQLITE_OK && rc == 0)
+        rc = s_copy_fail(&c, "cannot close the copy");
+    s_walk_close(&w);
+    if (rc != 0 && made) {
+        //  only what this call made: the file and its journal
+        char journal[4200];
+        snprintf(journal, sizeof journal, "%s-journal", dst);
+        unlink(journal);
+        unlink(dst);
+    }
+    if (info)
+        info->dst_error = rc != 0 && c.dst_error;
+    if (rc == 0 && info) {
+        info->rows = rows;
+        info->decisions = c.decisions;
+        memcpy(info->source_hash, src_hash, sizeof src_hash);
+        memcpy(info->hash, hash, sizeof hash);
+    }
+    cq_buf_free(&c.text);
+    cq_buf_free(&c.body);
+    return rc;
 }

@@ -149,8 +149,63 @@ typedef struct {
     char ledger_id[40];
     int64_t resolved;
     int schema; // schema_version (the newest migration applied)
+    //  A copy made by cq_ledger_copy (`claimq ledger export`): what kind
+    //  (meta 'export', e.g. "redacted"), and the rows and final chain hash
+    //  (hex) of the ledger it was made from. "" / 0 for a node's ledger.
+    char export_kind[32];
+    int64_t export_of_rows;
+    char export_of_hash[72];
 } cq_ledger_meta_t;
 int cq_ledger_walk(const char *path, cq_ledger_row_fn *fn, void *arg,
                    cq_ledger_meta_t *meta, int64_t *rows, cq_diag_t *diag);
+
+//  ---- a copy with values replaced (claimq ledger export) ------------------
+
+//  What cq_ledger_copy replaces in each row, and what it records.
+typedef struct {
+    //  The text stored instead of a row's member id v (not NULL, not ""),
+    //  written into out (size bytes, NUL-terminated). 0, or an error that
+    //  stops the copy. NULL: kept.
+    int (*member)(void *arg, const char *v, char *out, size_t size);
+    //  Rewrites decision d in place before it is stored and hashed (its
+    //  ledger_seq and rules_version are set; they are not stored). 0, or an
+    //  error that stops the copy. NULL: kept.
+    int (*decision)(void *arg, cq_decision_t *d);
+    void *arg;
+    const char *kind; // meta 'export', e.g. "redacted" (< 32 bytes)
+    //  more meta rows: key, value, key, value, ..., NULL (may be NULL)
+    const char *const *meta;
+} cq_ledger_rewrite_t;
+
+//  What cq_ledger_copy wrote.
+typedef struct {
+    int64_t rows;         // rows copied: every row of the source
+    int64_t decisions;    // decision rows among them (orphans included)
+    char source_hash[72]; // the source's final chain hash, hex (64 zeros:
+                          // no rows)
+    char hash[72];        // the copy's
+    bool dst_error;       // on an error: dst exists or cannot be written
+                          // (else src could not be read, or rw failed)
+} cq_ledger_copy_info_t;
+
+//  Writes a new ledger at dst holding every row of the ledger at src with
+//  its member id and decision rewritten by rw, the hash chain computed
+//  again over the rewritten rows (cq_ledger_verify holds on the copy). src
+//  is opened read-only and read in one read transaction (safe while a
+//  node appends); its chain is checked as it is read. dst must not exist
+//  (never overwritten); it is created mode 0600 whatever the umask, as a
+//  self-contained file (rollback journal, not WAL), and filled in one
+//  transaction: it never held a value of src that rw replaces. Its meta:
+//  src's node_id, created_at, ledger_id and resolved_seq; 'export' =
+//  rw->kind, 'export_of_rows' and 'export_of_hash' (src's final chain
+//  hash), 'exported_at' (UTC), and rw->meta. rules are copied as they are.
+//  Returns 0 (info filled; may be NULL), CQ_EEXIST (dst exists), CQ_EPROTO
+//  (src's chain breaks: diag.offset = the seq), CQ_EUNSUPPORTED (src's
+//  schema), CQ_EIO (src cannot be read or is not a ledger, or dst cannot be
+//  written), or rw's error; diag names the file, never a value. On an
+//  error dst is removed (when this call made it).
+int cq_ledger_copy(const char *src, const char *dst,
+                   const cq_ledger_rewrite_t *rw, cq_ledger_copy_info_t *info,
+                   cq_diag_t *diag);
 
 #endif

@@ -16,6 +16,7 @@ PACKAGES=(
     python3-jsonschema
     tmux iproute2 redis-server python3-redis
     rabbitmq-server python3-pika beanstalkd
+    prometheus
 )
 
 missing=()

@@ -1,6 +1,7 @@
 //  claimq-worker: a worker node (docs/architecture.md).
 #include "fault.h"
 #include "log.h"
+#include "notify.h"
 #include "ocr.h"
 #include "proto.h"
 #include "worker.h"
@@ -62,6 +63,11 @@ s_help(void)
            "with\n"
            "  --broker-key FILE    the broker's public key (default\n"
            "                       $CLAIMQ_BROKER_KEY). Neither: plain TCP\n"
+           "  --metrics HOST:PORT  serve Prometheus metrics on "
+           "http://HOST:PORT/metrics\n"
+           "                       and /healthz (port 0: the kernel's pick; "
+           "READY\n"
+           "                       gains metrics=URL)\n"
            "  --wait-for-rules     when the cluster runs other rules, wait "
            "for it\n"
            "                       to change (default: exit 3)\n"
@@ -108,9 +114,11 @@ s_num(const char *s, unsigned long min, unsigned long max, uint32_t *out)
 static void
 s_ready(void *arg, const char *node_id, const char *broker)
 {
-    (void)arg;
-    printf("READY node=%s broker=%s\n", node_id, broker);
+    const char *url = cq_worker_metrics_url(arg);
+    printf("READY node=%s broker=%s%s%s\n", node_id, broker,
+           url ? " metrics=" : "", url ? url : "");
     fflush(stdout);
+    cq_notify_readyf("node=%s broker=%s", node_id, broker);
 }
 
 int
@@ -138,6 +146,7 @@ main(int argc, char **argv)
         {"log-format", required_argument, NULL, 'F'},
         {"wait-for-rules", no_argument, NULL, 'w'},
         {"curve-key", required_argument, NULL, 'K'},
+        {"metrics", required_argument, NULL, 'P'},
         {"broker-key", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -182,6 +191,9 @@ main(int argc, char **argv)
             break;
         case 'K':
             cfg.curve_key = optarg;
+            break;
+        case 'P':
+            cfg.metrics = optarg;
             break;
         case 'B':
             cfg.broker_key = optarg;
@@ -243,7 +255,8 @@ main(int argc, char **argv)
         fprintf(stderr, "claimq-worker: %s\n", diag.msg);
         return 3;
     }
-    int rc = cq_worker_run(w, &s_stop, s_ready, NULL);
+    int rc = cq_worker_run(w, &s_stop, s_ready, w);
+    cq_notify_stopping();
     cq_worker_destroy(&w);
     if (rc == CQ_EEXIST || rc == CQ_EUNSUPPORTED || rc == CQ_EINVAL)
         return 3;

@@ -18,6 +18,7 @@
 //  again every second; once it can write, it registers again (READY).
 #include "worker.h"
 #include "curve.h"
+#include "metrics.h"
 #include "engine.h"
 #include "fault.h"
 #include "intake.h"
@@ -60,6 +61,7 @@ struct cq_worker {
     zsock_t *dealer;
     void *sock;
     cq_curve_client_t curve; // keys (curve.cert NULL: plain)
+    cq_metrics_t *metrics;   // --metrics, or NULL
     cq_curve_watch_t *watch; // this connection's handshakes
     zactor_t **intake;       // intake threads
     s_fifo_t *intake_fifo;   // leases each holds
@@ -141,6 +143,13 @@ cq_worker_new(const cq_worker_config_t *cfg, cq_diag_t *diag)
         cq_worker_destroy(&self);
         return NULL;
     }
+    if (cfg->metrics) {
+        self->metrics = cq_metrics_start(cfg->metrics, diag);
+        if (self->metrics == NULL) {
+            cq_worker_destroy(&self);
+            return NULL;
+        }
+    }
     self->engine = cq_engine_new(cfg->plan, cfg->members, diag);
     if (self->engine == NULL) {
         cq_worker_destroy(&self);
@@ -201,6 +210,47 @@ s_drop_pending(cq_worker_t *self)
 }
 
 static void s_ready(cq_worker_t *self);
+
+//  The Prometheus metrics (metrics.h), once a second.
+static void
+s_metrics(cq_worker_t *self)
+{
+    if (self->metrics == NULL || !cq_metrics_due(self->metrics))
+        return;
+    cq_buf_t b;
+    cq_buf_init(&b, (size_t)1 << 20);
+    cq_prom_one(&b, "claimq_worker_decided_total", "counter",
+                "Claims this node decided and committed to its ledger.",
+                (double)self->decided);
+    cq_prom_one(&b, "claimq_worker_history_claims_total", "counter",
+                "Claims replayed from shard HISTORY.",
+                (double)self->history_claims);
+    cq_prom_one(&b, "claimq_worker_history_mismatches_total", "counter",
+                "History claims decided otherwise than the journal.",
+                (double)self->history_mismatches);
+    cq_prom_one(&b, "claimq_worker_claims_in_hand", "gauge",
+                "ADJUDICATE messages received and not yet answered.",
+                (double)self->n_pending);
+    cq_prom_one(&b, "claimq_worker_intake_inflight", "gauge",
+                "Documents being decoded (intake threads).",
+                (double)self->intake_inflight);
+    cq_prom_one(&b, "claimq_worker_intake_threads", "gauge", "Intake threads.",
+                (double)self->n_intake);
+    cq_prom_one(&b, "claimq_worker_credit", "gauge",
+                "Claims this node takes at once.", (double)self->cfg.credit);
+    cq_prom_one(&b, "claimq_worker_registered", "gauge",
+                "1 while the broker has accepted this node.",
+                (double)(self->welcomed && self->accepted));
+    cq_prom_one(&b, "claimq_worker_paused", "gauge",
+                "1 while the ledger cannot be written (no work taken).",
+                (double)self->paused);
+    cq_prom_one(&b, "claimq_worker_ledger_seq", "gauge",
+                "The ledger's last row.",
+                (double)cq_ledger_last_seq(self->ledger));
+    cq_prom_process(&b);
+    cq_metrics_publish(self->metrics, b.data, b.len);
+    cq_buf_free(&b);
+}
 
 //  A new session: a new socket, an empty member state, READY. At start,
 //  after DISCONNECT, when the broker went silent, and after a pause. Work
@@ -768,6 +818,7 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
         for (uint32_t t = 0; t < self->n_intake; t++)
             s_from_intake(self, t);
         s_adjudicate(self);
+        s_metrics(self);
         s_extend(self);
         s_try_resume(self);
         //  heartbeats and the broker's liveness
@@ -805,6 +856,12 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
     return result;
 }
 
+const char *
+cq_worker_metrics_url(const cq_worker_t *self)
+{
+    return self->metrics ? cq_metrics_url(self->metrics) : NULL;
+}
+
 void
 cq_worker_destroy(cq_worker_t **self_p)
 {
@@ -820,6 +877,7 @@ cq_worker_destroy(cq_worker_t **self_p)
     cq_curve_watch_destroy(&self->watch);
     zsock_destroy(&self->dealer);
     cq_curve_client_fini(&self->curve);
+    cq_metrics_stop(&self->metrics);
     for (uint32_t i = 0; i < S_MAX_PENDING; i++)
         cq_mpw_free(&self->results[i]);
     cq_mpw_free(&self->w);

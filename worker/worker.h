@@ -31,6 +31,7 @@ typedef struct {
     //  plain
     const char *curve_key;
     const char *broker_key;
+    const char *metrics; // "HOST:PORT" of a Prometheus endpoint, or NULL
 } cq_worker_config_t;
 
 typedef struct cq_worker cq_worker_t;
@@ -41,6 +42,8 @@ void cq_worker_config_default(cq_worker_config_t *cfg);
 cq_worker_t *cq_worker_new(const cq_worker_config_t *cfg, cq_diag_t *diag);
 void cq_worker_destroy(cq_worker_t **self_p);
 const char *cq_worker_rules_version(const cq_worker_t *self);
+//  The metrics endpoint's URL, or NULL without cfg.metrics.
+const char *cq_worker_metrics_url(const cq_worker_t *self);
 
 //  Called once, when the broker first accepts the worker.
 typedef void(cq_worker_ready_fn)(void *arg, const char *node_id,

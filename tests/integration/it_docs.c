@@ -111,12 +111,12 @@ Test(docs, help_texts_name_only_what_the_repository_ships, .timeout = 300)
         s_check_text(what, t);
         free(t);
     }
-    const char *subs[][2] = {{"bench", "adjudicate"}, {"bench", "x12"},
-                             {"bench", "ocr"},        {"bench", "e2e"},
-                             {"bench", "scale"},      {"ledger", "verify"},
-                             {"ledger", "query"},     {"ledger", "reconcile"},
-                             {"capture", "info"},     {"review", "adduser"},
-                             {"review", "passwd"},    {"review", "deluser"}};
+    const char *subs[][2] = {
+        {"bench", "adjudicate"}, {"bench", "x12"},        {"bench", "ocr"},
+        {"bench", "e2e"},        {"bench", "scale"},      {"ledger", "verify"},
+        {"ledger", "query"},     {"ledger", "reconcile"}, {"ledger", "export"},
+        {"capture", "info"},     {"review", "adduser"},   {"review", "passwd"},
+        {"review", "deluser"}};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         char what[96];
         snprintf(what, sizeof what, "claimq %s %s --help", subs[i][0],

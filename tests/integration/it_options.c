@@ -102,7 +102,8 @@ s_programs(s_prog_t *progs, size_t max)
     cq_run_free(&r);
     cr_assert(n_benches >= 5, "claimq bench --help lists %zu", n_benches);
 
-    static const char *const ledger_subs[] = {"verify", "query", "reconcile"};
+    static const char *const ledger_subs[] = {"verify", "query", "reconcile",
+                                              "export"};
     size_t n = 0;
     progs[n++] = (s_prog_t){.bin = "claimq"};
     for (size_t i = 0; i < n_verbs && n < max; i++)
@@ -110,7 +111,7 @@ s_programs(s_prog_t *progs, size_t max)
     for (size_t i = 0; i < n_benches && n < max; i++)
         progs[n++] =
             (s_prog_t){.bin = "claimq", .words = {"bench", benches[i]}};
-    for (size_t i = 0; i < 3 && n < max; i++)
+    for (size_t i = 0; i < 4 && n < max; i++)
         progs[n++] =
             (s_prog_t){.bin = "claimq", .words = {"ledger", ledger_subs[i]}};
     if (n < max)

@@ -1,0 +1,222 @@
+//  it_metrics.c: the Prometheus endpoints of a live broker and worker
+//  (issue 14): `promtool check metrics` accepts both, /healthz answers, an
+//  unknown path is 404, and the values move as a batch runs.
+#include "cq_proc.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static cq_cluster_t s_cl;
+static cq_child_t s_w;
+
+static void
+s_fini(void)
+{
+    if (s_w.pid > 0)
+        cq_child_stop(&s_w, SIGKILL, 5000);
+    cq_proc_cleanup();
+}
+
+TestSuite(metrics, .fini = s_fini);
+
+//  GET path from url's host:port ("http://127.0.0.1:PORT/metrics"); the
+//  body into *body (malloc'd). Returns the HTTP status, or -1.
+static int
+s_get(const char *url, const char *path, char **body)
+{
+    *body = NULL;
+    unsigned a, b, c, d, port;
+    if (sscanf(url, "http://%u.%u.%u.%u:%u/", &a, &b, &c, &d, &port) != 5 ||
+        a != 127)
+        return -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(a << 24 | b << 16 | c << 8 | d);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    char req[256];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return -1;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    ssize_t k;
+    while (buf && (k = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)k;
+        if (len + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    close(fd);
+    if (buf == NULL)
+        return -1;
+    buf[len] = '\0';
+    int status = -1;
+    sscanf(buf, "HTTP/1.%*d %d", &status);
+    char *sep = strstr(buf, "\r\n\r\n");
+    *body = strdup(sep ? sep + 4 : "");
+    free(buf);
+    return status;
+}
+
+//  The value of the sample line "name value" (name with its labels).
+static double
+s_value(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
+        if (strncmp(p, name, n) == 0 && p[n] == ' ')
+            return strtod(p + n + 1, NULL);
+    return -1;
+}
+
+static void
+s_promtool(const char *dir, const char *text, const char *what)
+{
+    if (access("/usr/bin/promtool", X_OK) != 0) {
+        cr_log_warn("promtool absent (Debian package prometheus): %s not "
+                    "linted",
+                    what);
+        return;
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s.prom", dir, what);
+    cr_assert_eq(cq_test_write(path, text, strlen(text)), 0);
+    char *argv[] = {"/usr/bin/promtool", "check", "metrics", NULL};
+    cq_run_t r;
+    cr_assert_eq(cq_test_run(argv, path, 60, &r), 0);
+    cr_assert_eq(r.status, 0, "promtool check metrics (%s): %s %s", what, r.out,
+                 r.err);
+    cr_assert(r.out[0] == '\0' && r.err[0] == '\0',
+              "promtool has remarks on %s: %s %s", what, r.out, r.err);
+    cq_run_free(&r);
+}
+
+Test(metrics, broker_and_worker_endpoints_lint_and_move, .timeout = 300)
+{
+    char dir[1024];
+    const char *tmp = cq_test_tmpdir();
+    cr_assert_not_null(tmp);
+    snprintf(dir, sizeof dir, "%s", tmp);
+    cr_assert_eq(cq_proc_gen(dir, 400, 100), 0);
+    const char *extra[] = {"--metrics", "127.0.0.1:0", NULL};
+    cr_assert_eq(cq_proc_cluster(&s_cl, dir, 1, 500, extra), 0);
+    char burl[256], wurl[256];
+    cr_assert(cq_child_ready_get(&s_cl.broker, "metrics", burl, sizeof burl),
+              "no metrics= in the broker's READY: %s", s_cl.broker.ready);
+
+    //  a second worker, with its own endpoint (its shards: some of the claims)
+    char ledger[1200], plan[1200], members[1200];
+    snprintf(ledger, sizeof ledger, "%s/wm.ledger", dir);
+    snprintf(plan, sizeof plan, "%s/plan.json", dir);
+    snprintf(members, sizeof members, "%s/members.jsonl", dir);
+    char *argv[] = {(char *)cq_test_bin("claimq-worker"),
+                    "--broker",
+                    s_cl.backend,
+                    "--node-id",
+                    "wm",
+                    "--ledger",
+                    ledger,
+                    "--plan",
+                    plan,
+                    "--members",
+                    members,
+                    "--metrics",
+                    "127.0.0.1:0",
+                    NULL};
+    cr_assert_eq(cq_child_spawn(&s_w, argv, -1), 0);
+    cr_assert_eq(cq_child_wait_ready(&s_w, 60000), 0);
+    cr_assert(cq_child_ready_get(&s_w, "metrics", wurl, sizeof wurl),
+              "no metrics= in the worker's READY: %s", s_w.ready);
+
+    char *text;
+    cr_assert_eq(s_get(burl, "/healthz", &text), 200);
+    cr_assert_str_eq(text, "ok\n");
+    free(text);
+    cr_assert_eq(s_get(burl, "/secrets", &text), 404);
+    free(text);
+    cr_assert_eq(s_get(burl, "/metrics", &text), 200);
+    s_promtool(dir, text, "broker");
+    cr_assert_eq(
+        s_value(text,
+                "claimq_broker_claims_answered_total{decision=\"accept\"}"),
+        0);
+    free(text);
+    cr_assert_eq(s_get(wurl, "/metrics", &text), 200);
+    s_promtool(dir, text, "worker");
+    cr_assert_eq(s_value(text, "claimq_worker_decided_total"), 0);
+    cr_assert_gt(s_value(text, "process_resident_memory_bytes"), 0);
+    free(text);
+
+    //  a batch runs; the values follow (published once a second: waited
+    //  for, not slept on)
+    char in[1100];
+    snprintf(in, sizeof in, "%s/claims.jsonl", dir);
+    cq_run_t r;
+    int st = cq_proc_claimq(&r, 120, "submit", "--broker", s_cl.frontend,
+                            "--wait", in, NULL);
+    cr_assert_eq(st, 0, "%s", r.err);
+    cq_run_free(&r);
+    double accepted = 0, decided = 0, msgs = 0;
+    for (int i = 0; i < 300 && (accepted <= 0 || decided <= 0); i++) {
+        usleep(100 * 1000);
+        cr_assert_eq(s_get(burl, "/metrics", &text), 200);
+        accepted = s_value(
+            text, "claimq_broker_claims_answered_total{decision=\"accept\"}");
+        msgs = s_value(text, "claimq_broker_msgs_in_total");
+        free(text);
+        cr_assert_eq(s_get(wurl, "/metrics", &text), 200);
+        decided = s_value(text, "claimq_worker_decided_total");
+        free(text);
+    }
+    cr_assert_gt(accepted, 0, "broker accept counter did not move");
+    cr_assert_gt(msgs, 0);
+    cr_assert_gt(decided, 0, "the worker's decided counter did not move");
+    cr_assert_eq(s_get(burl, "/metrics", &text), 200);
+    s_promtool(dir, text, "broker-after");
+    //  every metric the Grafana dashboard plots exists
+    char *wtext;
+    cr_assert_eq(s_get(wurl, "/metrics", &wtext), 200);
+    size_t n;
+    char *dash = cq_test_read(cq_test_src("deploy/grafana/claimq.json"), &n);
+    cr_assert_not_null(dash);
+    int names = 0;
+    for (char *p = dash; *p; p++) {
+        if (strncmp(p, "claimq_", 7) != 0 && strncmp(p, "process_", 8) != 0)
+            continue;
+        if (p > dash && (p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z')))
+            continue;
+        char name[128];
+        size_t k = 0;
+        while (k + 1 < sizeof name &&
+               ((p[k] >= 'a' && p[k] <= 'z') || p[k] == '_'))
+            name[k] = p[k], k++;
+        name[k] = '\0';
+        p += k - 1;
+        if (strcmp(name, "claimq_") == 0) // ("claimq-overview" etc.)
+            continue;
+        char head[160];
+        snprintf(head, sizeof head, "# TYPE %s ", name);
+        cr_assert(strstr(text, head) || strstr(wtext, head),
+                  "the dashboard plots %s, which no endpoint serves", name);
+        names++;
+    }
+    cr_assert_gt(names, 10);
+    free(dash);
+    free(wtext);
+    free(text);
+    cr_assert_eq(cq_child_stop(&s_w, SIGTERM, 30000), 0);
+}
