@@ -108,7 +108,14 @@ Test(failover, sigterm_finishes_in_flight_and_exits_0, .timeout = 240,
 {
     char dir[1024];
     static cq_cluster_t cl;
+    //  slow nodes (0.1 ms a claim: 1 s for the batch at least), so that
+    //  the batch is certain to be in flight when w1 is stopped, however
+    //  fast or loaded the machine
+    setenv("CLAIMQ_TEST_FAULTS", "1", 1);
+    setenv("CLAIMQ_FAULT", "delay-claim-us=100", 1);
     s_setup(dir, sizeof dir, &cl, 500, "it-term");
+    unsetenv("CLAIMQ_FAULT");
+    unsetenv("CLAIMQ_TEST_FAULTS");
     s_wait_decided(&cl, "it-term", 500);
     long long before = cq_proc_status_field(cl.frontend, "it-term", "decided");
     cr_assert_eq(cq_child_stop(&cl.workers[0], SIGTERM, 30000), 0,
