@@ -12,11 +12,11 @@ PACKAGES=(
     libjansson-dev libssl-dev libcairo2-dev fonts-dejavu-core libtiff-dev libpoppler-glib-dev
     libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd zlib1g-dev
     libmicrohttpd-dev libsodium-dev chromium chromium-driver python3-selenium
-    libcriterion-dev valgrind
+    libcriterion-dev valgrind groff-base
     python3-jsonschema
     tmux iproute2 redis-server python3-redis
     rabbitmq-server python3-pika beanstalkd
-    prometheus
+    prometheus lintian
 )
 
 missing=()

@@ -255,8 +255,14 @@ Test(curve, client_keys_must_be_whole_and_private)
     snprintf(key, sizeof key, "%s/c.key", tmp);
     snprintf(pub, sizeof pub, "%s/c.pub", tmp);
     cq_run_t r;
+    mode_t old = umask(0); // the secret key is 0600 whatever the umask
     int st = cq_proc_claimq(&r, 30, "keygen", "c", "--dir", tmp, NULL);
+    umask(old);
     s_expect(&r, st, 0, NULL, "keygen");
+    struct stat sk;
+    cr_assert_eq(stat(key, &sk), 0);
+    cr_assert_eq(sk.st_mode & 0777, 0600, "umask 0: key mode %o",
+                 sk.st_mode & 0777);
     //  only one of the pair
     st = cq_proc_claimq(&r, 30, "status", "--broker", "tcp://127.0.0.1:*",
                         "--curve-key", key, "b", NULL);
