@@ -261,11 +261,11 @@ s_bomb_pdf(const char *dir)
     size_t off[6];
     char tmp[512];
     cq_buf_add(&b, "%PDF-1.4\n", 9);
-    const char *objs[3] = {
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    static const char page[] =
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
-        "<< /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>"};
+        "<< /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>";
+    const char *objs[3] = {"<< /Type /Catalog /Pages 2 0 R >>",
+                           "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page};
     for (int i = 0; i < 3; i++) {
         off[i] = b.len;
         int n =
