@@ -1,6 +1,7 @@
 //  claimq-broker: the claims queue's broker (docs/architecture.md).
 #include "broker.h"
 #include "log.h"
+#include "version.h"
 #include "notify.h"
 #include "proto.h"
 #include "shard.h"
@@ -311,7 +312,7 @@ main(int argc, char **argv)
             s_help();
             return 0;
         case 'V':
-            printf("claimq-broker %s (git %s)\n", CQ_VERSION, CQ_GIT_REV);
+            printf("claimq-broker %s (git %s)\n", CQ_VERSION, cq_git_rev);
             return 0;
         default: // cq_getopt said why
             return CQ_OPT_USAGE;

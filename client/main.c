@@ -2,6 +2,7 @@
 #include "bclient.h"
 #include "cmds.h"
 #include "log.h"
+#include "version.h"
 #include "opts.h"
 
 #include <stdio.h>
@@ -106,7 +107,7 @@ main(int argc, char **argv)
             s_usage(stdout);
             return CQ_EXIT_OK;
         case 'V':
-            printf("claimq %s (git %s)\n", CQ_VERSION, CQ_GIT_REV);
+            printf("claimq %s (git %s)\n", CQ_VERSION, cq_git_rev);
             return CQ_EXIT_OK;
         case '?':
             return CQ_EXIT_USAGE;

@@ -1,6 +1,7 @@
 //  claimq-worker: a worker node (docs/architecture.md).
 #include "fault.h"
 #include "log.h"
+#include "version.h"
 #include "notify.h"
 #include "ocr.h"
 #include "proto.h"
@@ -221,7 +222,7 @@ main(int argc, char **argv)
             s_help();
             return 0;
         case 'V':
-            printf("claimq-worker %s (git %s)\n", CQ_VERSION, CQ_GIT_REV);
+            printf("claimq-worker %s (git %s)\n", CQ_VERSION, cq_git_rev);
             return 0;
         default: // cq_getopt said why
             return CQ_OPT_USAGE;
