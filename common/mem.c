@@ -92,7 +92,8 @@ cq_buf_add(cq_buf_t *b, const void *p, size_t n)
         b->data = cq_xrealloc(b->data, cap);
         b->cap = cap;
     }
-    memcpy(b->data + b->len, p, n);
+    if (n > 0) // (p may be NULL when n is 0)
+        memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
     return 0;

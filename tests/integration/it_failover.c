@@ -139,10 +139,19 @@ Test(failover, sigkill_loses_nothing, .timeout = 240, .fini = cq_proc_cleanup)
 {
     char dir[1024];
     static cq_cluster_t cl;
+    //  slow nodes (0.2 ms a claim: 2 s for the batch at least), so that
+    //  the kill is certain to land mid-batch, however loaded the machine
+    setenv("CLAIMQ_TEST_FAULTS", "1", 1);
+    setenv("CLAIMQ_FAULT", "delay-claim-us=200", 1);
     s_setup(dir, sizeof dir, &cl, 200, "it-kill");
+    unsetenv("CLAIMQ_FAULT");
+    unsetenv("CLAIMQ_TEST_FAULTS");
     s_wait_decided(&cl, "it-kill", 500);
+    long long before = cq_proc_status_field(cl.frontend, "it-kill", "decided");
     cq_child_stop(&cl.workers[0], SIGKILL, 5000);
+    cr_assert_lt(before, N_CLAIMS, "the batch was over before the kill");
     s_wait_complete(&cl, "it-kill");
+    //  (w1's shards moved only once it was declared dead)
     cr_assert_eq(cq_proc_counter(cl.frontend, "workers_dead"), 1);
     cr_assert_eq(cq_proc_counter(cl.frontend, "decided"), N_CLAIMS);
     //  every entry has its decision; those of keys that w1 wrote but never
