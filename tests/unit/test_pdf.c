@@ -188,3 +188,36 @@ Test(pdf, a_page_without_an_image_is_drawn_at_300_dpi)
     cr_assert_eq(seen.h[0], 3300);
     free(b);
 }
+
+//  fuzz_image found it: 525 bytes naming object 29,999,999 made poppler
+//  size its cross-reference table for 30 million objects (1.2 GB, 15 s).
+//  Object numbers and /Size beyond what the file can hold are refused
+//  before poppler sees the bytes; ordinary numbers still pass.
+Test(pdf, object_numbers_beyond_the_file_are_refused_before_poppler)
+{
+    static const char *const bombs[] = {
+        "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        "29999999 0 obj << /Type /Pages /Count 1 >> endobj\n"
+        "trailer << /Root 1 0 R >>\n%%EOF\n",
+        "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
+        "trailer << /Size 4000000000 /Root 1 0 R >>\n%%EOF\n"};
+    cq_ocr_opts_t o;
+    cq_ocr_opts_init(&o);
+    for (int i = 0; i < 2; i++) {
+        s_seen_t s = {0};
+        cq_diag_t diag = {0};
+        int rc = cq_ocr_decode((const uint8_t *)bombs[i], strlen(bombs[i]), &o,
+                               s_page, &s, &diag);
+        cr_assert_eq(rc, CQ_ETOOBIG, "%d: %s", rc, diag.msg);
+        cr_assert(strstr(diag.msg, "more than a file of"), "%s", diag.msg);
+        cr_assert_eq(s.pages, 0);
+    }
+    //  a real one (object numbers 1..5, /Size 6) is read
+    size_t len;
+    char *b = s_pdf_image("100", "100", &len);
+    s_seen_t s = {0};
+    cq_diag_t diag = {0};
+    int rc = cq_ocr_decode((uint8_t *)b, len, &o, s_page, &s, &diag);
+    cr_assert_neq(rc, CQ_ETOOBIG, "%s", diag.msg);
+    free(b);
+}
