@@ -3,14 +3,17 @@
 //  corrupt or newer file is refused naming the file; compaction moves a
 //  finished batch's claims into the archive.
 #include "cq_test.h"
+#include "capture.h"
 #include "journal.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -379,4 +382,47 @@ Test(journal, fsync_rate_is_measured)
     double r = cq_journal_fsync_rate(cq_test_tmpdir(), 100);
     cr_assert_gt(r, 0.0);
     cr_assert_lt(cq_journal_fsync_rate("/nonexistent/dir", 10), 0.0);
+}
+
+//  Data at rest (issue 13): the journal's directory is 0700 and its files
+//  0600, and a capture file 0600, whatever the umask.
+Test(journal, created_owner_only_whatever_the_umask)
+{
+    const char *tmp = cq_test_tmpdir();
+    cr_assert_not_null(tmp);
+    char jdir[1100], cap[1100];
+    snprintf(jdir, sizeof jdir, "%s/j", tmp);
+    snprintf(cap, sizeof cap, "%s/traffic.cap", tmp);
+    mode_t old = umask(0);
+    cq_diag_t diag = {0};
+    cq_journal_t *j = cq_journal_open(jdir, 16, &diag);
+    cr_assert_not_null(j, "%s", diag.msg);
+    cq_journal_batch(j, 0, "b", 1, "");
+    cr_assert_eq(cq_journal_commit(j, &diag), 0, "%s", diag.msg);
+    cq_cap_writer_t *w = cq_cap_writer_open(cap, 1 << 20, 2, &diag);
+    umask(old);
+    cr_assert_not_null(w, "%s", diag.msg);
+    cq_cap_writer_close(&w);
+    struct stat st;
+    cr_assert_eq(stat(jdir, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0700, "journal dir %o", st.st_mode & 0777);
+    DIR *d = opendir(jdir);
+    cr_assert_not_null(d);
+    struct dirent *e;
+    int files = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[1400];
+        snprintf(p, sizeof p, "%s/%s", jdir, e->d_name);
+        cr_assert_eq(stat(p, &st), 0);
+        cr_assert_eq(st.st_mode & 0077, 0, "%s is mode %o", e->d_name,
+                     st.st_mode & 0777);
+        files++;
+    }
+    closedir(d);
+    cr_assert_gt(files, 0);
+    cr_assert_eq(stat(cap, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600, "capture %o", st.st_mode & 0777);
+    cq_journal_close(&j);
 }
