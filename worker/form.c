@@ -2,6 +2,9 @@
 //  the way billing software types them on the form.
 #include "form.h"
 
+extern const unsigned char cq_form_cms1500[]; // gen/form_embedded.c
+extern const size_t cq_form_cms1500_len;
+
 #include "mem.h"
 #include "money.h"
 
@@ -738,38 +741,24 @@ cq_form_load_default(const char *path, cq_form_t **out, cq_diag_t *diag)
     const char *env = getenv("CQ_FORM");
     if (env != NULL && env[0] != '\0')
         return cq_form_load(env, out, diag);
+    //  the installed copy beside the program (PREFIX/bin/../share/claimq),
+    //  which an admin may have edited
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return cq_diag_set(diag, CQ_ENOTFOUND, 0,
-                           "form: cannot find the program's directory; "
-                           "use --form FILE or CQ_FORM");
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash != NULL)
-        *slash = '\0';
-    static const char *rel[] = {
-        "/../schemas/forms/cms1500.json",
-        "/../share/claimq/forms/cms1500.json",
-        "/schemas/forms/cms1500.json",
-    };
-    for (size_t i = 0; i < CQ_ARRAY_LEN(rel); i++) {
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash != NULL)
+            *slash = '\0';
         char p[PATH_MAX + 64];
-        snprintf(p, sizeof p, "%s%s", exe, rel[i]);
+        snprintf(p, sizeof p, "%s/../share/claimq/forms/cms1500.json", exe);
         if (access(p, R_OK) == 0)
             return cq_form_load(p, out, diag);
     }
-#ifdef CQ_FORMS_DIR
-    //  the source tree this program was built from (a build directory
-    //  outside the tree, a test binary)
-    if (access(CQ_FORMS_DIR "/cms1500.json", R_OK) == 0)
-        return cq_form_load(CQ_FORMS_DIR "/cms1500.json", out, diag);
-#endif
-    return cq_diag_set(diag, CQ_ENOTFOUND, 0,
-                       "form: no cms1500.json in %s/../schemas/forms, "
-                       "%s/../share/claimq/forms or %s/schemas/forms; "
-                       "use --form FILE or CQ_FORM",
-                       exe, exe, exe);
+    //  else the template compiled in (CMakeLists.txt): the same file as
+    //  shipped; never the source tree
+    return cq_form_parse((const char *)cq_form_cms1500, cq_form_cms1500_len,
+                         out, diag);
 }
 
 void

@@ -164,10 +164,10 @@ int cq_form_parse(const char *json, size_t len, cq_form_t **out,
                   cq_diag_t *diag);
 //  Reads and parses a template file.
 int cq_form_load(const char *path, cq_form_t **out, cq_diag_t *diag);
-//  Finds and loads the template: path if not NULL, else $CQ_FORM, else
-//  schemas/forms/cms1500.json next to the program (<exe dir>/../schemas/
-//  forms/, <exe dir>/../share/claimq/forms/, <exe dir>/schemas/forms/).
-//  Returns CQ_ENOTFOUND with diag listing where it looked.
+//  Finds and loads the template: path if not NULL, else $CQ_FORM, else the
+//  installed <exe dir>/../share/claimq/forms/cms1500.json, else the copy
+//  of schemas/forms/cms1500.json compiled into the program. Returns 0, or
+//  an error with diag (a file given that does not load).
 int cq_form_load_default(const char *path, cq_form_t **out, cq_diag_t *diag);
 void cq_form_destroy(cq_form_t **self_p);
 
