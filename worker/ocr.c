@@ -4,6 +4,7 @@
 #include "log.h"
 #include "money.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <leptonica/allheaders.h>
 #include <math.h>
@@ -151,11 +152,13 @@ cq_ocr_page(const cq_ocr_t *self)
 //  300 dpi, deskew, registration.
 
 typedef struct {
-    PIX *gray;  // 8 bpp, 300 dpi, deskewed; red ink dropped (colour)
-    PIX *ink;   // 1 bpp at the native resolution, deskewed: form + data
-    PIX *ink2;  // ink at half resolution (OR-reduced: thin lines stay)
-    double f2w; // native -> working pixels
-    double rot; // the deskew (radians, Leptonica's clockwise), 0: none
+    PIX *gray;         // 8 bpp, 300 dpi, deskewed; red ink dropped (colour)
+    PIX *ink;          // 1 bpp at the native resolution, deskewed: form + data
+    PIX *ink2;         // ink at half resolution (OR-reduced: thin lines stay)
+    double f2w;        // native -> working pixels
+    double px_w, px_h; // a pixel of the scan, in working pixels (a fax's
+                       // are taller than wide)
+    double rot;        // the deskew (radians, Leptonica's clockwise), 0: none
     //  registration: working x = ox + (template x at 300 dpi - tx0) * sx
     double ox, oy, tx0, ty0, sx, sy;
 } s_prep_t;
@@ -558,8 +561,16 @@ s_register(cq_ocr_t *self, s_prep_t *p)
         return;
     double rd = nat / 2; // reduced dpi
     l_int32 len = (l_int32)(1.2 * rd);
-    PIX *hl = pixOpenCompBrickDwa(NULL, r, len, 1);
-    PIX *vl = pixOpenCompBrickDwa(NULL, r, 1, len);
+    //  A thin rule on a skewed page is a staircase: runs a row apart,
+    //  each shorter than len on a fax (one 98 lpi row is two working
+    //  rows). Thickened across by a pixel each way first, its steps
+    //  overlap and it opens as one line; its centre stays.
+    PIX *rh = pixDilateBrick(NULL, r, 1, 3);
+    PIX *rv = pixDilateBrick(NULL, r, 3, 1);
+    PIX *hl = rh ? pixOpenCompBrickDwa(NULL, rh, len, 1) : NULL;
+    PIX *vl = rv ? pixOpenCompBrickDwa(NULL, rv, 1, len) : NULL;
+    pixDestroy(&rh);
+    pixDestroy(&rv);
     if (hl == NULL || vl == NULL) {
         pixDestroy(&hl);
         pixDestroy(&vl);
@@ -614,6 +625,34 @@ s_register(cq_ocr_t *self, s_prep_t *p)
             }
             self->page.reg_residual_px = found ? resid / found : -1;
             self->page.registered = want == 0 || found * 4 >= want * 3;
+            //  ... and the vertical lines (2 in or more) in x: on a page
+            //  whose edge was not scanned an inner line passes for the
+            //  frame's, and the horizontal lines alone do not see the
+            //  shift.
+            double vq[96];
+            int nq = s_peaks(cols, nc, 1.6 * rd, vq, 96);
+            int vwant = 0, vfound = 0;
+            for (size_t i = 0; i < f->n_lines; i++) {
+                const cq_form_line_t *l = &f->lines[i];
+                if (l->x0 != l->x1 || l->style != 0 ||
+                    cq_form_y_in(f, l->y1) - cq_form_y_in(f, l->y0) < 2.0)
+                    continue;
+                double tx = cq_form_x_in(f, l->x0) * S_DPI;
+                double rx = (p->ox + (tx - p->tx0) * p->sx) / k - 0.5;
+                if (rx < 0 || rx >= nc)
+                    continue;
+                vwant++;
+                for (int j = 0; j < nq; j++)
+                    if (fabs(vq[j] - rx) * k <= 8) {
+                        vfound++;
+                        break;
+                    }
+            }
+            if (getenv("CQ_REG_DEBUG"))
+                fprintf(stderr, "frame: %d of %d vertical lines\n", vfound,
+                        vwant);
+            if (vwant > 0 && vfound * 4 < vwant * 3)
+                self->page.registered = false;
         }
     }
     free(rows);
@@ -696,6 +735,8 @@ s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
     double dpi = (double)w / f->page_w_in;
     self->page.dpi = (int)lround(dpi);
     p->f2w = S_DPI / dpi;
+    p->px_w = p->f2w;
+    p->px_h = p->f2w * cq_ocr_stretch(pix);
     //  The page is scaled to the sheet's width at 300 dpi: a page far
     //  taller than a sheet would grow past the pixel cap.
     double wh = (double)pixGetHeight(p->gray) * p->f2w;
@@ -746,6 +787,7 @@ s_prepare(cq_ocr_t *self, PIX *pix, s_prep_t *p, const char **why)
     //  Upscaled, bitonal or skewed pages give more errors that several
     //  reads agree on; their fields are read strictly (s_read_text).
     self->page.strict = dpi < CQ_OCR_CLEAN_DPI || d == 1 ||
+                        cq_ocr_stretch(pix) != 1.0 ||
                         fabs(self->page.skew_deg) >= CQ_OCR_CLEAN_SKEW;
     p->ink2 = pixReduceRankBinary2(p->ink, 1, NULL);
     s_register(self, p);
@@ -946,8 +988,11 @@ s_islands(PIX *bin, double cap)
 //  Cleans a zone crop in place: removes islands and specks from the 1 bpp
 //  bin, and whitens the gray crop away from the components kept (their
 //  anti-aliased edges stay).
+//  A speck is also anything within two of the scan's pixels each way: on a
+//  coarse scan (a fax's rows are 1/98 in) one noisy pixel is taller than
+//  the working resolution's specks, and no typed mark is that small.
 static void
-s_clean(PIX *crop, PIX *bin, double cap)
+s_clean(PIX *crop, PIX *bin, double cap, double px_w, double px_h)
 {
     PIX *isl = s_islands(bin, cap);
     if (isl != NULL) {
@@ -957,8 +1002,11 @@ s_clean(PIX *crop, PIX *bin, double cap)
     l_int32 spk = (l_int32)(0.12 * cap);
     if (spk < 3)
         spk = 3;
-    PIX *keep = pixSelectBySize(bin, spk, spk, 8, L_SELECT_IF_EITHER,
-                                L_SELECT_IF_GTE, NULL);
+    l_int32 spw = (l_int32)ceil(2 * px_w - 0.05),
+            sph = (l_int32)ceil(2 * px_h - 0.05);
+    PIX *keep =
+        pixSelectBySize(bin, spw > spk ? spw : spk, sph > spk ? sph : spk, 8,
+                        L_SELECT_IF_EITHER, L_SELECT_IF_GTE, NULL);
     if (keep == NULL)
         return;
     pixCopy(bin, keep);
@@ -987,6 +1035,27 @@ s_mixed(const cq_form_field_t *f)
     default:
         return false;
     }
+}
+
+//  True when the letters and digits of raw and value line up one for one
+//  and a digit of raw is a letter in value (the validator repaired it).
+static bool
+s_digit_as_letter(const char *raw, const char *value)
+{
+    char a[CQ_OCR_TEXT_LEN], b[CQ_OCR_TEXT_LEN];
+    size_t na = 0, nb = 0;
+    for (const char *q = raw; *q && na + 1 < sizeof a; q++)
+        if (isalnum((unsigned char)*q))
+            a[na++] = *q;
+    for (const char *q = value; *q && nb + 1 < sizeof b; q++)
+        if (isalnum((unsigned char)*q))
+            b[nb++] = *q;
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (isdigit((unsigned char)a[i]) && isalpha((unsigned char)b[i]))
+            return true;
+    return false;
 }
 
 //  One Tesseract recognition of a band (scaled by scale): raw text,
@@ -1031,6 +1100,16 @@ s_tess(cq_ocr_t *self, PIX *band, float scale, cq_ocr_field_t *r)
     if (r->valid && r->conf >= self->opts.threshold && s_mixed(r->def) &&
         strpbrk(r->raw, "ilo|!") != NULL) {
         r->conf = self->opts.threshold - 1;
+        r->reason = "ambiguous character";
+    }
+    //  On a strict page, a digit the validator took for a letter (3 for
+    //  J where a code must start with one) is a glyph Tesseract saw as a
+    //  digit: a misread, or a stray mark read before the value. Never
+    //  sure, however many reads agree on it (s_doubt).
+    if (r->valid && self->page.strict && s_mixed(r->def) &&
+        s_digit_as_letter(r->raw, r->value)) {
+        if (r->conf >= self->opts.threshold)
+            r->conf = self->opts.threshold - 1;
         r->reason = "ambiguous character";
     }
     //  A period in a name is as often a speck of dirt, or a comma that
@@ -1162,7 +1241,7 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
             pixRasterop(crop, ga, 0, gb - ga, zh, PIX_SET, NULL, 0, 0);
     }
     PIX *bin = pixThresholdToBinary(crop, 150);
-    s_clean(crop, bin, cap);
+    s_clean(crop, bin, cap, p->px_w, p->px_h);
     //  Tall components whose centre lies in the zone proper.
     BOXA *ba = pixConnCompBB(bin, 8);
     pixDestroy(&bin);

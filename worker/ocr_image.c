@@ -216,8 +216,22 @@ s_square(PIX *pix, const cq_ocr_opts_t *o)
     if (sq == NULL)
         return pix;
     pixSetResolution(sq, xres, xres);
+    char tag[48];
+    snprintf(tag, sizeof tag, "cq-stretch %.4f", f);
+    pixSetText(sq, tag);
     pixDestroy(&pix);
     return sq;
+}
+
+double
+cq_ocr_stretch(PIX *pix)
+{
+    const char *t = pix ? pixGetText(pix) : NULL;
+    double f = 0;
+    if (t == NULL || sscanf(t, "cq-stretch %lf", &f) != 1 || !(f >= 0.25) ||
+        !(f <= 4.0))
+        return 1.0;
+    return f;
 }
 
 int

@@ -24,6 +24,11 @@ int cq_ocr_decode(const uint8_t *bytes, size_t len, const cq_ocr_opts_t *o,
 int cq_ocr_decode_pdf(const uint8_t *bytes, size_t len, const cq_ocr_opts_t *o,
                       cq_ocr_page_fn *fn, void *arg, cq_diag_t *diag);
 
+//  How far the decoder stretched pix's rows to square its pixels (a
+//  standard-mode fax: about 2), 1 when it did not: a pixel of the scan
+//  is that many rows high, so specks are that much taller.
+double cq_ocr_stretch(struct Pix *pix);
+
 //  Silences Leptonica's and libtiff's stderr messages (once, process-wide):
 //  bad input is reported through diag and claims instead.
 void cq_ocr_quiet(void);

@@ -787,6 +787,41 @@ Test(ocr, standard_mode_fax_is_squared_and_read, .timeout = 120)
     cq_form_destroy(&f);
 }
 
+//  A skewed, noisy fax registers by its grid: its thin rules are
+//  staircases of short runs (one 98 lpi row each), which must still be
+//  found as lines; nothing wrong is accepted.
+Test(ocr, skewed_fax_registers_by_its_rules, .timeout = 120)
+{
+    cq_form_t *f = s_form();
+    cq_claim_t truth;
+    s_claim(&truth);
+    cq_paper_opts_t o;
+    cq_paper_opts_init(&o);
+    o.dpi = 204;
+    o.fax = true;
+    o.skew_deg = 0.9;
+    o.noise = 0.2;
+    o.blur = 0.5;
+    const char *dir = cq_test_tmpdir();
+    cq_diag_t d = {0};
+    cr_assert_eq(cq_paper_write_set(dir, f, &truth, 1, &o, NULL, &d), 0, "%s",
+                 d.msg);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/forms.tif", dir);
+    size_t len;
+    char *tif = cq_test_read(path, &len);
+    cr_assert_not_null(tif);
+    s_got_t g = {.ocr = s_ocr()};
+    cr_assert_eq(cq_ocr_read(g.ocr, (uint8_t *)tif, len, s_collect, &g, &d), 1);
+    const cq_ocr_page_t *pg = cq_ocr_page(g.ocr);
+    cr_assert(pg->registered, "a skewed fax registers");
+    cr_assert(pg->strict, "a fax is read strictly");
+    s_no_wrong_accepted(pg, &truth);
+    free(tif);
+    cq_ocr_destroy(&g.ocr);
+    cq_form_destroy(&f);
+}
+
 //  Issue 12: a colour JPEG at quality 25 (blocks, ringing) registers and
 //  nothing wrong is accepted.
 Test(ocr, low_quality_jpeg_is_read, .timeout = 120)
