@@ -50,9 +50,8 @@ Test(package, deb_lints_clean_and_runs_unpacked_without_the_tree,
 #ifdef S_SANITIZED
     //  (a package of sanitizer builds is nothing anyone ships; the gcc
     //  pass of the test command builds and checks the real one)
-    cr_log_warn("sanitizer build: the package is checked in the plain build");
-    return;
-#endif
+    cr_skip_test("sanitizer build: the package is checked in the plain build");
+#else
     const char *bin = getenv("CQ_BINARY_DIR");
     const char *src = getenv("CQ_SOURCE_DIR");
     cr_assert(bin && src, "CQ_BINARY_DIR / CQ_SOURCE_DIR unset");
@@ -120,4 +119,5 @@ Test(package, deb_lints_clean_and_runs_unpacked_without_the_tree,
     cr_assert_eq(cq_proc_count_lines(path), 1);
     snprintf(path, sizeof path, "%s/decisions.jsonl", d);
     cr_assert_eq(cq_proc_count_lines(path), 30);
+#endif
 }
