@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *s_script =
+static const char *s_script __attribute__((unused)) =
     "set -eu\n"
     "mount -t tmpfs tmpfs \"$SRC\"\n"
     "test ! -e \"$SRC/CMakeLists.txt\"\n"
