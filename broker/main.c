@@ -106,6 +106,16 @@ s_help(void)
         "  --log-level L        error|warn|notice|info|debug\n"
         "  --log-format F       text (default) or json: one JSON object per\n"
         "                       line (ts, level, proc, node, pid, msg)\n"
+        "  --config FILE        options from FILE (key = value, a key an "
+        "option's\n"
+        "                       name), else $CLAIMQ_BROKER_CONFIG, else\n"
+        "                       /etc/claimq/claimq-broker.conf if it exists "
+        "(\"\": none)\n"
+        "  --print-config       print the effective options, each with its "
+        "source\n"
+        "                       (command line > $CLAIMQ_BROKER_NAME > file > "
+        "default)\n"
+        "                       and exit\n"
         "  -h, --help           this help\n"
         "  -V, --version        version\n\n"
         "exit codes: 0 stopped by a signal, 2 usage, 3 setup (cannot bind,\n"
@@ -189,6 +199,53 @@ main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
+    //  --print-config's built-in defaults, from the defaults themselves
+    static char d[9][24];
+    snprintf(d[0], sizeof d[0], "%u", cfg.shards);
+    snprintf(d[1], sizeof d[1], "%u", cfg.heartbeat_ms);
+    snprintf(d[2], sizeof d[2], "%zu", cfg.max_frame);
+    snprintf(d[3], sizeof d[3], "%u", cfg.max_attempts);
+    snprintf(d[4], sizeof d[4], "%u", cfg.client_idle_ms);
+    snprintf(d[5], sizeof d[5], "%u", cfg.lease_ms);
+    snprintf(d[6], sizeof d[6], "%u", cfg.intake_lease_ms);
+    snprintf(d[7], sizeof d[7], "%u", cfg.max_intake_ms);
+    snprintf(d[8], sizeof d[8], "%u", cfg.retain_days);
+    static char rmb[24], rfiles[24];
+    snprintf(rmb, sizeof rmb, "%llu",
+             (unsigned long long)(cfg.record_max_bytes >> 20));
+    snprintf(rfiles, sizeof rfiles, "%u", cfg.record_files);
+    const char *const defaults[] = {"frontend",
+                                    cfg.frontend,
+                                    "backend",
+                                    cfg.backend,
+                                    "shards",
+                                    d[0],
+                                    "heartbeat-ms",
+                                    d[1],
+                                    "max-frame",
+                                    d[2],
+                                    "max-attempts",
+                                    d[3],
+                                    "client-idle-ms",
+                                    d[4],
+                                    "lease-ms",
+                                    d[5],
+                                    "intake-lease-ms",
+                                    d[6],
+                                    "max-intake-ms",
+                                    d[7],
+                                    "retain-days",
+                                    d[8],
+                                    "record-max-mb",
+                                    rmb,
+                                    "record-files",
+                                    rfiles,
+                                    "log-level",
+                                    "notice",
+                                    "log-format",
+                                    "text",
+                                    NULL};
+    cq_opt_defaults(defaults);
     int ch;
     unsigned long long v;
     bool insecure = false;

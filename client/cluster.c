@@ -306,6 +306,10 @@ cq_cluster_start(cq_cluster_t *cl, const cq_cluster_opts_t *o, cq_diag_t *diag)
         return cq_diag_set(diag, CQ_EIO, 0, "%s: %s", o->dir, strerror(errno));
     //  Workers would re-execute themselves to get this (OCR): set it once.
     setenv("OMP_THREAD_LIMIT", "1", 0);
+    //  A cluster of its own: the host's /etc/claimq/claimq-broker.conf and
+    //  claimq-worker.conf (a production journal, say) are not for it.
+    setenv("CLAIMQ_BROKER_CONFIG", "", 1);
+    setenv("CLAIMQ_WORKER_CONFIG", "", 1);
     int rc = s_broker_start(cl, o->frontend ? o->frontend : "tcp://127.0.0.1:*",
                             "tcp://127.0.0.1:*", diag);
     if (rc != 0)

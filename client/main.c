@@ -71,6 +71,15 @@ s_usage(FILE *out)
             "FILE (the\n"
             "broker's public key, else $CLAIMQ_BROKER_KEY); `claimq keygen` "
             "makes them.\n"
+            "Configuration: every verb also takes --config FILE (else\n"
+            "$CLAIMQ_CONFIG, else /etc/claimq/claimq.conf if it exists) and\n"
+            "--print-config. In the file, broker, timeout, curve-key and "
+            "broker-key\n"
+            "are for every verb; a verb's own options go under [VERB]. An "
+            "option is\n"
+            "also $CLAIMQ_NAME (--chunk: $CLAIMQ_CHUNK). Command line > "
+            "environment\n"
+            "> file > default.\n"
             "exit codes: 0 ok, 1 failure, 2 usage, 3 setup (bad plan, roster "
             "or ledger;\n"
             "            an address that is the broker's worker endpoint), 4 "
@@ -155,10 +164,11 @@ main(int argc, char **argv)
     argv[argc] = NULL;
     enum { N_VERBS = sizeof s_verbs / sizeof s_verbs[0] };
     const char *names[N_VERBS];
-    for (size_t i = 0; i < N_VERBS; i++) {
+    for (size_t i = 0; i < N_VERBS; i++)
+        names[i] = s_verbs[i].name;
+    cq_opt_commands(names, N_VERBS); // the sections of claimq.conf
+    for (size_t i = 0; i < N_VERBS; i++)
         if (strcmp(argv[1], s_verbs[i].name) == 0)
             return s_verbs[i].fn(argc - 1, argv + 1);
-        names[i] = s_verbs[i].name;
-    }
     return cq_opt_bad_command("claimq", argv[1], names, N_VERBS);
 }

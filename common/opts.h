@@ -33,11 +33,39 @@
 //  call prints the long options of longopts ("--name", one a line) on
 //  stdout and exits 0, so that a test can check that every option of a
 //  verb is in its --help text without a second copy of the table.
+//
+//  Configuration (not for a dispatcher: shortopts starting with '+'). The
+//  first call of a parse reads the program's configuration file (conf.h)
+//  and environment and returns their values first, as the options they
+//  name, with optarg pointing at the value; the command line follows.
+//  Precedence is command line > environment > file: a value is skipped
+//  when a stronger source gives the same option. PROG says whose:
+//    "claimq-broker"  file /etc/claimq/claimq-broker.conf, $CLAIMQ_BROKER_*
+//    "claimq-worker"  file /etc/claimq/claimq-worker.conf, $CLAIMQ_WORKER_*
+//    "claimq VERB"    file /etc/claimq/claimq.conf ([VERB] and the shared
+//                     top-level keys), $CLAIMQ_*
+//  The file is --config FILE, else $PREFIX_CONFIG, else the default when it
+//  exists. A key is an option's long name (help and version excepted); the
+//  variable is PREFIX + the name in upper case with '_' for '-'. A flag's
+//  value is true/false (yes/no, on/off, 1/0). --config and --print-config
+//  are taken here, on every such parse: --print-config prints the
+//  effective values, each with its source, when the parse ends, and exits
+//  0. An unknown key, a bad boolean or an unreadable file is reported
+//  ("PROG: FILE:LINE: unknown key 'x'; did you mean 'y'?") as '?'.
 int cq_getopt(int argc, char *const argv[], const char *shortopts,
               const struct option *longopts, const char *prog);
 
+//  Built-in defaults for --print-config: pairs of option name and value,
+//  ending with NULL; kept (not copied). Options without one print as "not
+//  set".
+void cq_opt_defaults(const char *const pairs[]);
+
+//  claimq's commands, so that a [section] naming none is an error.
+void cq_opt_commands(const char *const names[], size_t n);
+
 //  A bad option value: "PROG: OPT: 'VALUE' is not valid (expected
-//  EXPECTED)" and the hint. Returns CQ_OPT_USAGE.
+//  EXPECTED)" and the hint; a value from the file or the environment says
+//  where ("PROG: FILE:LINE: OPT: ..."). Returns CQ_OPT_USAGE.
 int cq_opt_bad_value(const char *prog, const char *opt, const char *value,
                      const char *expected);
 

@@ -76,6 +76,16 @@ s_help(void)
            "  --log-format F       text (default) or json: one JSON object "
            "per\n"
            "                       line (ts, level, proc, node, pid, msg)\n"
+           "  --config FILE        options from FILE (key = value, a key "
+           "an option's\n"
+           "                       name), else $CLAIMQ_WORKER_CONFIG, else\n"
+           "                       /etc/claimq/claimq-worker.conf if it "
+           "exists (\"\": none)\n"
+           "  --print-config       print the effective options, each with "
+           "its source\n"
+           "                       (command line > $CLAIMQ_WORKER_NAME > file "
+           "> default)\n"
+           "                       and exit\n"
            "  -h, --help           this help\n"
            "  -V, --version        version\n\n"
            "limits (checked before allocating; over one, a clear refusal for\n"
@@ -152,6 +162,16 @@ main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
+    //  --print-config's built-in defaults, from the defaults themselves
+    static char credit[24], threads[24], hb[24];
+    snprintf(credit, sizeof credit, "%u", cfg.credit);
+    snprintf(threads, sizeof threads, "%u", cfg.intake_threads);
+    snprintf(hb, sizeof hb, "%u", cfg.heartbeat_ms);
+    const char *const defaults[] = {
+        "broker",     cfg.broker,     "credit", credit,      "intake-threads",
+        threads,      "heartbeat-ms", hb,       "log-level", "notice",
+        "log-format", "text",         NULL};
+    cq_opt_defaults(defaults);
     int ch;
     while ((ch = cq_getopt(argc, argv, "hV", opts, S_PROG)) != -1) {
         switch (ch) {
