@@ -1067,6 +1067,7 @@ s_refuse_oversized(cq_broker_t *self, cq_wire_msg_t *in)
         cmd != CQ_CMD_SUBMIT ||
         zmq_msg_size(&in->parts[2]) > self->cfg.max_frame)
         return;
+    cq_limit_hit(CQ_LIMIT_FRAME);
     cq_msg_submit_t *m = cq_xmalloc(sizeof *m);
     if (cq_proto_submit_decode(zmq_msg_data(&in->parts[2]),
                                zmq_msg_size(&in->parts[2]), m, NULL) == 0) {

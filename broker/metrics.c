@@ -122,6 +122,7 @@ cqb_metrics_tick(cq_broker_t *self)
                 "This start's epoch (fencing tokens).", (double)self->epoch);
     cq_prom_one(&b, "claimq_broker_curve", "gauge",
                 "1 when the sockets use CURVE.", (double)(self->auth != NULL));
+    cq_prom_limits(&b, "claimq_broker");
     cq_prom_process(&b);
     cq_metrics_publish(self->metrics, b.data, b.len);
     cq_buf_free(&b);

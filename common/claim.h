@@ -5,17 +5,12 @@
 #ifndef CQ_CLAIM_H
 #define CQ_CLAIM_H
 
+#include "limit.h"
 #include "prelude.h"
 #include "date.h"
 
-#define CQ_MAX_LINES 50    // 2400 loop repeat (X12 IG)
-#define CQ_MAX_DX 12       // HI / box 21 A-L
-#define CQ_MAX_MODIFIERS 4 // SV101-3..6
-#define CQ_MAX_POINTERS 4  // SV107
-#define CQ_ID_LEN 40       // claim ids (CLM01 is AN 1-38), payer, member ids
-#define CQ_NAME_LEN 64     // person / organisation names
-#define CQ_CODE_LEN 12     // procedure / revenue / ICD-10 codes
-#define CQ_MAX_PEND 16     // pend reasons (OCR)
+#define CQ_MAX_POINTERS 4        // SV107
+#define CQ_MAX_PEND 16           // pend reasons (OCR)
 #define CQ_REVIEW_AUDIT_LEN 4096 // a release's audit trail (JSON), with NUL
 
 typedef enum {

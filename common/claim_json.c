@@ -37,7 +37,6 @@
 
 #define S_CLAIM_ID_MAX 38 // CLM01 is AN 1-38
 #define S_UNITS_MAX 99999 // whole units per line
-#define S_MAX_DEPTH 2048  // nesting limit, as jansson's
 #define S_MONEY_HINT "expected a decimal string like \"125.00\""
 
 // ---------------------------------------------------------------------------
@@ -52,7 +51,7 @@ typedef enum {
     S_JE_NUL,      // \u0000 (refused, as jansson does)
     S_JE_ESCAPE,   // unknown escape or lone surrogate
     S_JE_RANGE,    // integer beyond 64 bits, or a real beyond double
-    S_JE_DEPTH,    // nested deeper than S_MAX_DEPTH
+    S_JE_DEPTH,    // nested deeper than CQ_JSON_MAX_DEPTH
     S_JE_TRAILING, // content after the record on its line
 } s_jerr_t;
 
@@ -470,14 +469,16 @@ s_key(s_cur_t *c, char *key, size_t cap, size_t *len)
 static bool
 s_skip(s_cur_t *c, int depth)
 {
-    uint8_t is_obj[S_MAX_DEPTH / 8 + 1]; // bit d: level d is an object
-    int d = 0;                           // open containers of this skip
+    uint8_t is_obj[CQ_JSON_MAX_DEPTH / 8 + 1]; // bit d: level d is an object
+    int d = 0;                                 // open containers of this skip
     for (;;) {
         int ch = s_peek(c);
         bool done = true; // a whole value was read
         if (ch == '{' || ch == '[') {
-            if (depth + d + 1 > S_MAX_DEPTH)
+            if (depth + d + 1 > CQ_JSON_MAX_DEPTH) {
+                cq_limit_hit(CQ_LIMIT_JSON_DEPTH);
                 return s_jfail(c, S_JE_DEPTH, c->p);
+            }
             c->p++;
             bool obj = ch == '{';
             if (!s_eat(c, obj ? '}' : ']')) {
@@ -1320,6 +1321,8 @@ s_lines(const s_ctx_t *x)
     while (s_arr_next(c, &first)) {
         i++;
         if (i > CQ_MAX_LINES) {
+            if (i == CQ_MAX_LINES + 1)
+                cq_limit_hit(CQ_LIMIT_CLAIM_LINES);
             s_fail(x, "lines", S_RARC_GENERIC, "at most %d lines",
                    CQ_MAX_LINES);
             s_skip(c, x->depth + 1);
@@ -1747,12 +1750,13 @@ s_stream_one(s_parser_t *p, size_t *pos, size_t *line)
     s_cur_t c = {start, start + lim, 0, NULL};
     cq_claim_init(&p->claim);
     if (!s_record(&c, p->recno, &p->claim)) {
-        if (c.err == S_JE_EOF && lim < rest)
+        if (c.err == S_JE_EOF && lim < rest) {
+            cq_limit_hit(CQ_LIMIT_JSON_LINE);
             s_emit_bad(p, *line, 0,
                        "longer than %u bytes; the rest of the document was "
                        "not read",
                        CQ_JSON_MAX_LINE);
-        else
+        } else
             s_emit_syntax(p, start, *line, &c,
                           "; the rest of the document was not read");
         return false;
@@ -1835,6 +1839,7 @@ s_parse_lines(s_parser_t *p, size_t pos, size_t *linep)
             continue;
         p->recno++;
         if (n > CQ_JSON_MAX_LINE) {
+            cq_limit_hit(CQ_LIMIT_JSON_LINE);
             s_emit_bad(p, this_line, 0, "longer than %u bytes",
                        CQ_JSON_MAX_LINE);
             continue;
@@ -1892,10 +1897,12 @@ cq_claim_json_parse(const char *buf, size_t len, cq_claim_fn *fn, void *arg,
                     cq_diag_t *diag)
 {
     assert(fn);
-    if (len > CQ_JSON_MAX_DOC)
+    if (len > CQ_JSON_MAX_DOC) {
+        cq_limit_hit(CQ_LIMIT_JSON_DOC);
         return cq_diag_set(diag, CQ_ETOOBIG, 0,
                            "document is %zu bytes; the limit is %u", len,
                            CQ_JSON_MAX_DOC);
+    }
     assert(buf || len == 0);
     s_parser_t *p = s_parser_new(fn, arg);
     p->buf = buf;
@@ -2020,12 +2027,13 @@ cq_claim_json_parse_file(FILE *f, cq_claim_fn *fn, void *arg, cq_diag_t *diag)
             rc = cq_buf_add(&doc, chunk, k);
         if (rc == 0 && ferror(f))
             rc = cq_diag_set(diag, CQ_EIO, 0, "read error");
-        else if (rc != 0)
+        else if (rc != 0) {
+            cq_limit_hit(CQ_LIMIT_JSON_DOC);
             rc = cq_diag_set(diag, CQ_ETOOBIG, CQ_JSON_MAX_DOC,
                              "a JSON array or multi-line document is "
                              "limited to %u bytes (JSON Lines are not)",
                              CQ_JSON_MAX_DOC);
-        else
+        } else
             rc = cq_claim_json_parse(doc.data, doc.len, fn, arg, diag);
         cq_buf_free(&doc);
     } else {

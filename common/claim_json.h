@@ -2,14 +2,12 @@
 #ifndef CQ_CLAIM_JSON_H
 #define CQ_CLAIM_JSON_H
 
+#include "limit.h"
 #include "claim.h"
 #include "err.h"
 #include "mem.h"
 
 #include <stdio.h>
-
-#define CQ_JSON_MAX_DOC (256u << 20) // a JSON document is at most 256 MiB
-#define CQ_JSON_MAX_LINE (1u << 20)  // one JSON Lines record is at most 1 MiB
 
 //  Called once per claim found; c is only valid during the call. Return
 //  nonzero to stop parsing (that value is returned by the parser).

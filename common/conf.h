@@ -18,13 +18,10 @@
 #ifndef CQ_CONF_H
 #define CQ_CONF_H
 
+#include "limit.h"
 #include "err.h"
 
 #include <stddef.h>
-
-#define CQ_CONF_MAX_BYTES (1u << 20)
-#define CQ_CONF_MAX_LINE 4096
-#define CQ_CONF_MAX_ENTRIES 10000
 
 typedef struct {
     char *section; // "" before the first [section]

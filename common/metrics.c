@@ -1,5 +1,7 @@
 //  metrics.c: the Prometheus text endpoint (metrics.h).
 #include "metrics.h"
+
+#include "limit.h"
 #include "claim.h"
 #include "mem.h"
 
@@ -238,6 +240,21 @@ cq_prom_one(cq_buf_t *b, const char *name, const char *type, const char *help,
 }
 
 static double s_start_s;
+
+void
+cq_prom_limits(cq_buf_t *b, const char *prefix)
+{
+    char name[96], labels[64];
+    snprintf(name, sizeof name, "%s_limit_refusals_total", prefix);
+    cq_prom_head(b, name, "counter",
+                 "Inputs refused for a size limit, by limit (frames, X12 "
+                 "segments, JSON records, image pixels, ...).");
+    for (int i = 0; i < CQ_LIMIT__COUNT; i++) {
+        snprintf(labels, sizeof labels, "limit=\"%s\"",
+                 cq_limit_info((cq_limit_t)i)->name);
+        cq_prom_sample(b, name, labels, (double)cq_limit_hits((cq_limit_t)i));
+    }
+}
 
 void
 cq_prom_process(cq_buf_t *b)

@@ -45,6 +45,9 @@ void cq_prom_sample(cq_buf_t *b, const char *name, const char *labels,
 //  Both, for a metric with one unlabelled sample.
 void cq_prom_one(cq_buf_t *b, const char *name, const char *type,
                  const char *help, double value);
+//  PREFIX_limit_refusals_total{limit="..."}: inputs refused for a size
+//  limit of limit.h, one sample per limit (zeros included).
+void cq_prom_limits(cq_buf_t *b, const char *prefix);
 //  process_cpu_seconds_total, process_resident_memory_bytes,
 //  process_start_time_seconds, process_open_fds.
 void cq_prom_process(cq_buf_t *b);

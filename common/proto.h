@@ -14,6 +14,7 @@
 #ifndef CQ_PROTO_H
 #define CQ_PROTO_H
 
+#include "limit.h"
 #include "claim.h"
 #include "decision.h"
 #include "err.h"
@@ -27,10 +28,7 @@
 
 //  Caps (schemas/proto.md "Limits"). A frame over max_frame (a receiver's
 //  setting, default CQ_PROTO_MAX_FRAME) is dropped before it is decoded.
-#define CQ_PROTO_MAX_FRAME (64u << 20) // any frame, documents included
 #define CQ_PROTO_MAX_FRAMES (CQ_PROTO_MAX_DOCS + 2) // frames per message
-#define CQ_PROTO_MAX_DOCS 256                       // documents per SUBMIT
-#define CQ_PROTO_MAX_ITEMS 4096         // claims / decisions per message
 #define CQ_PROTO_MAX_WORKERS 1024       // workers in a WORKERS_REPLY
 #define CQ_PROTO_MAX_COUNTERS 64        // counters in a WORKERS_REPLY
 #define CQ_PROTO_MAX_DEPTH 8            // nesting of arrays anywhere in a body

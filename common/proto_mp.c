@@ -147,6 +147,8 @@ int
 cq_cur_fail(cq_cur_t *c, int code, const char *what)
 {
     if (c->err == 0) {
+        if (code == CQ_ETOOBIG)
+            cq_limit_hit(CQ_LIMIT_MESSAGE_FIELD);
         c->err = code;
         c->err_at = (size_t)(c->pos - c->start);
         c->err_what = what;

@@ -1,5 +1,7 @@
 #include "wire.h"
 
+#include "limit.h"
+
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -64,14 +66,18 @@ int
 cq_wire_parse(cq_wire_msg_t *m, size_t max_frame, cq_diag_t *diag)
 {
     int base = m->has_rid ? 1 : 0;
-    if (m->dropped > 0)
+    if (m->dropped > 0) {
+        cq_limit_hit(CQ_LIMIT_MESSAGE_FIELD);
         return cq_diag_set(diag, CQ_ETOOBIG, 0, "message: over %d parts",
                            CQ_WIRE_MAX_PARTS);
-    if (m->largest > max_frame)
+    }
+    if (m->largest > max_frame) {
+        cq_limit_hit(CQ_LIMIT_FRAME);
         return cq_diag_set(diag, CQ_ETOOBIG, 0,
                            "message: a part of %zu bytes is over the "
                            "limit of %zu",
                            m->largest, max_frame);
+    }
     if (m->n < base + 2)
         return cq_diag_set(diag, CQ_EPROTO, 0,
                            "message: %d parts, need header and body",

@@ -120,8 +120,10 @@ cq_x12_reader_init(cq_x12_reader_t *r, const void *buf, size_t len)
     while (i < len && s_is_ws(p[i]))
         i++;
     r->pos = i;
-    if (len > CQ_X12_MAX_DOC)
+    if (len > CQ_X12_MAX_DOC) {
+        cq_limit_hit(CQ_LIMIT_X12_DOC);
         s_fatal(r, CQ_ETOOBIG, 0, "document larger than the X12 cap");
+    }
 }
 
 static bool
@@ -238,6 +240,7 @@ cq_x12_seg_split(cq_x12_seg_t *seg)
         }
     }
     if (over && seg->err == 0) {
+        cq_limit_hit(CQ_LIMIT_X12_ELEMENTS);
         seg->err = CQ_X12_SEG_TOO_MANY_ELEMS;
         seg->err_elem = CQ_X12_MAX_ELEMENTS;
     }
@@ -247,6 +250,7 @@ cq_x12_seg_split(cq_x12_seg_t *seg)
         for (unsigned k = 0; k < ne; k++) {
             unsigned el = (unsigned)(seg->start[k + 1] - seg->start[k] - 1);
             if (el > CQ_X12_MAX_ELEMENT_LEN && seg->err == 0) {
+                cq_limit_hit(CQ_LIMIT_X12_ELEMENT);
                 seg->err = CQ_X12_SEG_ELEM_TOO_LONG;
                 seg->err_elem = (uint8_t)(k + 1);
             }
@@ -340,8 +344,10 @@ cq_x12_reader_raw(cq_x12_reader_t *r, cq_x12_seg_t *seg)
         return s_fatal(r, CQ_EPROTO, pos,
                        "not X12: the document does not start with ISA");
     }
-    if (r->n_segments >= CQ_X12_MAX_SEGMENTS)
+    if (r->n_segments >= CQ_X12_MAX_SEGMENTS) {
+        cq_limit_hit(CQ_LIMIT_X12_SEGMENTS);
         return s_fatal(r, CQ_ETOOBIG, pos, "more segments than the X12 cap");
+    }
     const unsigned char *p = (const unsigned char *)b + pos;
     size_t avail = len - pos;
     bool ctl = false;
@@ -373,6 +379,7 @@ cq_x12_reader_raw(cq_x12_reader_t *r, cq_x12_seg_t *seg)
     seg->start[0] = 1;
     if (n > CQ_X12_MAX_SEGMENT_LEN) {
         //  Probably the wrong terminator: deliver the id only.
+        cq_limit_hit(CQ_LIMIT_X12_SEGMENT);
         seg->len = CQ_X12_MAX_SEGMENT_LEN;
         s_read_id(seg);
         seg->flags |= CQ_X12_SEG_SPLIT;

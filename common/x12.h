@@ -15,6 +15,7 @@
 #ifndef CQ_X12_H
 #define CQ_X12_H
 
+#include "limit.h"
 #include "claim_json.h"
 #include "decision.h"
 #include "err.h"
@@ -22,16 +23,8 @@
 
 // ---------------------------------------------------------------- limits
 
-#define CQ_X12_MAX_DOC (1024u << 20)    // bytes in one document (1 GiB)
-#define CQ_X12_MAX_SEGMENTS (64u << 20) // segments in one document
-#define CQ_X12_MAX_SEGMENT_LEN 4096     // bytes in one segment
-#define CQ_X12_MAX_ELEMENTS 64          // elements in one segment
-#define CQ_X12_MAX_ELEMENT_LEN 512      // bytes in one element
-#define CQ_X12_MAX_INTERCHANGES 10000   // ISA per document
-#define CQ_X12_MAX_GROUPS 100000        // GS per document
-#define CQ_X12_MAX_SETS 1000000         // ST per document
-#define CQ_X12_MAX_ERRORS 10000         // errors kept in a report
-#define CQ_X12_MAX_SET_ERRORS 50        // errors kept per transaction set
+#define CQ_X12_MAX_ERRORS 10000  // errors kept in a report
+#define CQ_X12_MAX_SET_ERRORS 50 // errors kept per transaction set
 
 // ------------------------------------------------------------- tokenizer
 

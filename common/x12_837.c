@@ -515,6 +515,7 @@ s_verr(s_parser_t *P, uint32_t set, const cq_x12_seg_t *seg, const char *sid,
     cq_x12_error_t *arr = s_grow(rep->errors, rep->n_errors, &rep->cap_errors,
                                  sizeof *arr, CQ_X12_MAX_ERRORS);
     if (arr == NULL) {
+        cq_limit_hit(CQ_LIMIT_X12_ENVELOPES);
         rep->errors_dropped++;
         return;
     }
@@ -656,6 +657,7 @@ s_isa(s_parser_t *P, const cq_x12_seg_t *seg)
         s_grow(rep->interchanges, rep->n_interchanges, &rep->cap_interchanges,
                sizeof *arr, CQ_X12_MAX_INTERCHANGES);
     if (arr == NULL) {
+        cq_limit_hit(CQ_LIMIT_X12_ENVELOPES);
         rep->errors_dropped++;
         return;
     }
@@ -735,6 +737,7 @@ s_gs(s_parser_t *P, const cq_x12_seg_t *seg)
     cq_x12_group_t *arr = s_grow(rep->groups, rep->n_groups, &rep->cap_groups,
                                  sizeof *arr, CQ_X12_MAX_GROUPS);
     if (arr == NULL) {
+        cq_limit_hit(CQ_LIMIT_X12_ENVELOPES);
         rep->errors_dropped++;
         return;
     }
@@ -1792,9 +1795,11 @@ s_lx(s_parser_t *P, const cq_x12_seg_t *seg)
     cq_claim_t *c = &P->claim;
     if (c->n_lines == CQ_MAX_LINES) {
         //  IK3 code 4: loop 2400 occurs over its maximum (50)
-        if (!P->line_dropped)
+        if (!P->line_dropped) {
+            cq_limit_hit(CQ_LIMIT_CLAIM_LINES);
             s_map_err(P, seg, "4", 0, 0, NULL, NULL,
                       "lines: more than %d service lines", CQ_MAX_LINES);
+        }
         P->line_dropped = true;
         P->line_open = false;
         return;
@@ -1977,6 +1982,7 @@ s_set(s_parser_t *P, cq_x12_reader_t *r, cq_x12_seg_t *st, cq_x12_seg_t *next,
         cq_x12_set_t *arr = s_grow(rep->sets, rep->n_sets, &rep->cap_sets,
                                    sizeof *arr, CQ_X12_MAX_SETS);
         if (arr == NULL) {
+            cq_limit_hit(CQ_LIMIT_X12_ENVELOPES);
             rep->errors_dropped++;
             g = NULL;
         } else {

@@ -32,15 +32,12 @@
 #ifndef CQ_OCR_H
 #define CQ_OCR_H
 
+#include "limit.h"
 #include "claim_json.h"
 #include "form.h"
 
-#define CQ_OCR_MAX_FILE (64u << 20) // default file size cap (64 MiB)
-#define CQ_OCR_MAX_PIXELS 40000000u // default pixels per page (600 dpi letter)
-#define CQ_OCR_MAX_DIM 12000        // default width or height cap
-#define CQ_OCR_MAX_PAGES 50         // default pages per file
-#define CQ_OCR_MIN_DIM 500          // a page narrower or lower is no form
-#define CQ_OCR_THRESHOLD 80         // default pend threshold (MeanTextConf)
+#define CQ_OCR_MIN_DIM 500  // a page narrower or lower is no form
+#define CQ_OCR_THRESHOLD 80 // default pend threshold (MeanTextConf)
 //  Calibration (docs/ocr.md "When a field is sure"), measured on generated
 //  forms: clean scans and degraded ones (200 dpi, bitonal, skewed, noisy).
 #define CQ_OCR_CLEAN_DPI 250   // a clean scan: at least this resolution,

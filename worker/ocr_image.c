@@ -80,12 +80,14 @@ s_check_dims(uint64_t w, uint64_t h, int page, const cq_ocr_opts_t *o,
         return cq_diag_set(diag, CQ_EPROTO, 0,
                            "unreadable image: page %d declares no size", page);
     if (w > (uint64_t)o->max_dim || h > (uint64_t)o->max_dim ||
-        w * h > o->max_pixels)
+        w * h > o->max_pixels) {
+        cq_limit_hit(CQ_LIMIT_IMAGE_PIXELS);
         return cq_diag_set(diag, CQ_ETOOBIG, 0,
                            "unreadable image: page %d is %llux%llu pixels, "
                            "over the cap (%d per side, %llu in all)",
                            page, (unsigned long long)w, (unsigned long long)h,
                            o->max_dim, (unsigned long long)o->max_pixels);
+    }
     //  pages are scaled to a sheet's width: one far taller than a sheet
     //  would grow past the caps
     if (h > 6 * w)
@@ -123,6 +125,7 @@ s_tiff_scan(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
     int pages = 0, rc = 0;
     while (off != 0 && rc == 0) {
         if (pages >= o->max_pages) {
+            cq_limit_hit(CQ_LIMIT_IMAGE_PAGES);
             rc = cq_diag_set(diag, CQ_ETOOBIG, 0,
                              "unreadable image: more than %d pages",
                              o->max_pages);
@@ -239,10 +242,12 @@ cq_ocr_decode(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
               cq_ocr_page_fn *fn, void *arg, cq_diag_t *diag)
 {
     cq_ocr_quiet();
-    if (len > o->max_file_bytes)
+    if (len > o->max_file_bytes) {
+        cq_limit_hit(CQ_LIMIT_IMAGE_FILE);
         return cq_diag_set(diag, CQ_ETOOBIG, 0,
                            "unreadable image: %zu bytes, over the cap of %zu",
                            len, o->max_file_bytes);
+    }
     if (b == NULL || len < 16)
         return cq_diag_set(diag, CQ_EPROTO, 0,
                            "unreadable image: %zu bytes is not an image", len);

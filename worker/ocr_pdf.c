@@ -74,8 +74,8 @@ s_dict_int(const uint8_t *d, size_t n, const char *key)
 //  cross-reference table by the largest number it finds (also when it
 //  rebuilds a broken one): a 500-byte file naming object 29,999,999 made
 //  it take 1.2 GB and 15 s (found by fuzz_image). A real file uses numbers
-//  up to about its object count; every object takes at least 8 bytes.
-#define S_MAX_OBJ(len) ((len) / 8 + 10000)
+//  up to about its object count; every object takes at least 8 bytes:
+//  CQ_PDF_MAX_OBJECTS (limit.h) allows one per 8 bytes, and 10,000 more.
 
 static bool
 s_digit(uint8_t c)
@@ -90,12 +90,12 @@ s_space(uint8_t c)
            c == '\0';
 }
 
-//  Every "N G obj" and every "/Size N": N within S_MAX_OBJ. Returns 0, or
-//  CQ_ETOOBIG with diag.
+//  Every "N G obj" and every "/Size N": N within CQ_PDF_MAX_OBJECTS. Returns 0,
+//  or CQ_ETOOBIG with diag.
 static int
 s_scan_objects(const uint8_t *b, size_t len, cq_diag_t *diag)
 {
-    uint64_t cap = S_MAX_OBJ((uint64_t)len);
+    uint64_t cap = CQ_PDF_MAX_OBJECTS((uint64_t)len);
     for (size_t i = 0; i + 3 <= len; i++) {
         size_t end; // one past the number's last digit
         if (memcmp(b + i, "obj", 3) == 0) {
@@ -119,12 +119,14 @@ s_scan_objects(const uint8_t *b, size_t len, cq_diag_t *diag)
             uint64_t n = 0;
             for (size_t k = j; k < end && n <= cap; k++)
                 n = n * 10 + (b[k] - '0');
-            if (n > cap)
+            if (n > cap) {
+                cq_limit_hit(CQ_LIMIT_PDF_OBJECTS);
                 return cq_diag_set(diag, CQ_ETOOBIG, j,
                                    "unreadable image: PDF object number at "
                                    "byte %zu is over %llu, more than a file "
                                    "of %zu bytes can hold",
                                    j, (unsigned long long)cap, len);
+            }
         } else if (i + 5 <= len && memcmp(b + i, "/Size", 5) == 0) {
             size_t j = i + 5;
             while (j < len && s_space(b[j]))
@@ -132,12 +134,14 @@ s_scan_objects(const uint8_t *b, size_t len, cq_diag_t *diag)
             uint64_t n = 0;
             for (; j < len && s_digit(b[j]) && n <= cap; j++)
                 n = n * 10 + (b[j] - '0');
-            if (n > cap)
+            if (n > cap) {
+                cq_limit_hit(CQ_LIMIT_PDF_OBJECTS);
                 return cq_diag_set(diag, CQ_ETOOBIG, i,
                                    "unreadable image: PDF /Size at byte %zu is "
                                    "over %llu, more than a file of %zu bytes "
                                    "can hold",
                                    i, (unsigned long long)cap, len);
+            }
         }
     }
     return 0;
@@ -183,11 +187,13 @@ s_scan_images(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
                                "without /Width or /Height",
                                i);
         if (w > (long long)o->max_dim || h > (long long)o->max_dim ||
-            (uint64_t)w * (uint64_t)h > o->max_pixels)
+            (uint64_t)w * (uint64_t)h > o->max_pixels) {
+            cq_limit_hit(CQ_LIMIT_IMAGE_PIXELS);
             return cq_diag_set(diag, CQ_ETOOBIG, i,
                                "unreadable image: PDF image of %lld x %lld "
                                "pixels, over the cap of %llu pixels",
                                w, h, (unsigned long long)o->max_pixels);
+        }
         i = e;
     }
     return 0;
@@ -347,10 +353,12 @@ cq_ocr_decode_pdf(const uint8_t *b, size_t len, const cq_ocr_opts_t *o,
     if (pages <= 0)
         rc = cq_diag_set(diag, CQ_EPROTO, 0,
                          "unreadable image: PDF without pages");
-    else if (pages > o->max_pages)
+    else if (pages > o->max_pages) {
+        cq_limit_hit(CQ_LIMIT_IMAGE_PAGES);
         rc = cq_diag_set(diag, CQ_ETOOBIG, 0,
                          "unreadable image: %d pages, over the cap of %d",
                          pages, o->max_pages);
+    }
     for (int i = 0; rc == 0 && i < pages; i++) {
         PopplerPage *page = poppler_document_get_page(doc, i);
         const char *why = "unreadable image: a PDF page could not be read";

@@ -247,6 +247,7 @@ s_metrics(cq_worker_t *self)
     cq_prom_one(&b, "claimq_worker_ledger_seq", "gauge",
                 "The ledger's last row.",
                 (double)cq_ledger_last_seq(self->ledger));
+    cq_prom_limits(&b, "claimq_worker");
     cq_prom_process(&b);
     cq_metrics_publish(self->metrics, b.data, b.len);
     cq_buf_free(&b);

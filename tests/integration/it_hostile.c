@@ -409,7 +409,12 @@ Test(hostile, documents_answered_rest_decided_memory_bounded, .timeout = 300,
     s_absurd_837(dir);
 
     static cq_cluster_t cl;
-    cr_assert_eq(cq_proc_cluster(&cl, dir, 1, 1000, NULL), 0);
+    //  the worker's metrics endpoint through its environment
+    //  ($CLAIMQ_WORKER_METRICS is --metrics), to read the limit counters
+    setenv("CLAIMQ_WORKER_METRICS", "127.0.0.1:0", 1);
+    int started = cq_proc_cluster(&cl, dir, 1, 1000, NULL);
+    unsetenv("CLAIMQ_WORKER_METRICS");
+    cr_assert_eq(started, 0);
     static const char *names[] = {"claims.jsonl", "deep.json", "huge.png",
                                   "pages.tif",    "bomb.pdf",  "bigseg.837",
                                   "absurd.837"};
@@ -462,6 +467,39 @@ Test(hostile, documents_answered_rest_decided_memory_bounded, .timeout = 300,
     cr_assert(strstr(r.out, "IK5*R*4"), "no SE count refusal (IK5 R 4): %s",
               r.out);
     cq_run_free(&r);
+
+    //  each refusal counted under its limit (the endpoint publishes at most
+    //  every second: read until the last counter shows, or a minute)
+    char url[256];
+    cr_assert(cq_child_ready_get(&cl.workers[0], "metrics", url, sizeof url),
+              "no metrics= in the worker's READY: %s", cl.workers[0].ready);
+    static const char *limits[] = {"json_depth", "image_pixels", "image_pages",
+                                   "x12_segment"};
+    char *text = NULL;
+    for (int tries = 0; tries < 600; tries++) {
+        free(text);
+        text = NULL;
+        cr_assert_eq(cq_test_http_get(url, "/metrics", &text), 200);
+        bool all = true;
+        for (int i = 0; i < 4 && all; i++) {
+            char sample[128];
+            snprintf(sample, sizeof sample,
+                     "claimq_worker_limit_refusals_total{limit=\"%s\"}",
+                     limits[i]);
+            all = cq_test_prom_value(text, sample) >= 1;
+        }
+        if (all)
+            break;
+        usleep(100 * 1000);
+    }
+    for (int i = 0; i < 4; i++) {
+        char sample[128];
+        snprintf(sample, sizeof sample,
+                 "claimq_worker_limit_refusals_total{limit=\"%s\"}", limits[i]);
+        cr_assert_geq(cq_test_prom_value(text, sample), 1, "%s not counted: %s",
+                      limits[i], text);
+    }
+    free(text);
 
     //  both processes up, answering, their peak memory bounded
     cr_assert_not(cq_child_exited(&cl.broker));

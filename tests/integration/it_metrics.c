@@ -26,63 +26,6 @@ s_fini(void)
 
 TestSuite(metrics, .fini = s_fini);
 
-//  GET path from url's host:port ("http://127.0.0.1:PORT/metrics"); the
-//  body into *body (malloc'd). Returns the HTTP status, or -1.
-static int
-s_get(const char *url, const char *path, char **body)
-{
-    *body = NULL;
-    unsigned a, b, c, d, port;
-    if (sscanf(url, "http://%u.%u.%u.%u:%u/", &a, &b, &c, &d, &port) != 5 ||
-        a != 127)
-        return -1;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(a << 24 | b << 16 | c << 8 | d);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    char req[256];
-    int n = snprintf(req, sizeof req,
-                     "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
-    if (write(fd, req, (size_t)n) != n) {
-        close(fd);
-        return -1;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    ssize_t k;
-    while (buf && (k = read(fd, buf + len, cap - len - 1)) > 0) {
-        len += (size_t)k;
-        if (len + 1 == cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    close(fd);
-    if (buf == NULL)
-        return -1;
-    buf[len] = '\0';
-    int status = -1;
-    sscanf(buf, "HTTP/1.%*d %d", &status);
-    char *sep = strstr(buf, "\r\n\r\n");
-    *body = strdup(sep ? sep + 4 : "");
-    free(buf);
-    return status;
-}
-
-//  The value of the sample line "name value" (name with its labels).
-static double
-s_value(const char *text, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
-        if (strncmp(p, name, n) == 0 && p[n] == ' ')
-            return strtod(p + n + 1, NULL);
-    return -1;
-}
-
 static void
 s_promtool(const char *dir, const char *text, const char *what)
 {
@@ -143,22 +86,22 @@ Test(metrics, broker_and_worker_endpoints_lint_and_move, .timeout = 300)
               "no metrics= in the worker's READY: %s", s_w.ready);
 
     char *text;
-    cr_assert_eq(s_get(burl, "/healthz", &text), 200);
+    cr_assert_eq(cq_test_http_get(burl, "/healthz", &text), 200);
     cr_assert_str_eq(text, "ok\n");
     free(text);
-    cr_assert_eq(s_get(burl, "/secrets", &text), 404);
+    cr_assert_eq(cq_test_http_get(burl, "/secrets", &text), 404);
     free(text);
-    cr_assert_eq(s_get(burl, "/metrics", &text), 200);
+    cr_assert_eq(cq_test_http_get(burl, "/metrics", &text), 200);
     s_promtool(dir, text, "broker");
     cr_assert_eq(
-        s_value(text,
-                "claimq_broker_claims_answered_total{decision=\"accept\"}"),
+        cq_test_prom_value(
+            text, "claimq_broker_claims_answered_total{decision=\"accept\"}"),
         0);
     free(text);
-    cr_assert_eq(s_get(wurl, "/metrics", &text), 200);
+    cr_assert_eq(cq_test_http_get(wurl, "/metrics", &text), 200);
     s_promtool(dir, text, "worker");
-    cr_assert_eq(s_value(text, "claimq_worker_decided_total"), 0);
-    cr_assert_gt(s_value(text, "process_resident_memory_bytes"), 0);
+    cr_assert_eq(cq_test_prom_value(text, "claimq_worker_decided_total"), 0);
+    cr_assert_gt(cq_test_prom_value(text, "process_resident_memory_bytes"), 0);
     free(text);
 
     //  a batch runs; the values follow (published once a second: waited
@@ -173,23 +116,23 @@ Test(metrics, broker_and_worker_endpoints_lint_and_move, .timeout = 300)
     double accepted = 0, decided = 0, msgs = 0;
     for (int i = 0; i < 300 && (accepted <= 0 || decided <= 0); i++) {
         usleep(100 * 1000);
-        cr_assert_eq(s_get(burl, "/metrics", &text), 200);
-        accepted = s_value(
+        cr_assert_eq(cq_test_http_get(burl, "/metrics", &text), 200);
+        accepted = cq_test_prom_value(
             text, "claimq_broker_claims_answered_total{decision=\"accept\"}");
-        msgs = s_value(text, "claimq_broker_msgs_in_total");
+        msgs = cq_test_prom_value(text, "claimq_broker_msgs_in_total");
         free(text);
-        cr_assert_eq(s_get(wurl, "/metrics", &text), 200);
-        decided = s_value(text, "claimq_worker_decided_total");
+        cr_assert_eq(cq_test_http_get(wurl, "/metrics", &text), 200);
+        decided = cq_test_prom_value(text, "claimq_worker_decided_total");
         free(text);
     }
     cr_assert_gt(accepted, 0, "broker accept counter did not move");
     cr_assert_gt(msgs, 0);
     cr_assert_gt(decided, 0, "the worker's decided counter did not move");
-    cr_assert_eq(s_get(burl, "/metrics", &text), 200);
+    cr_assert_eq(cq_test_http_get(burl, "/metrics", &text), 200);
     s_promtool(dir, text, "broker-after");
     //  every metric the Grafana dashboard plots exists
     char *wtext;
-    cr_assert_eq(s_get(wurl, "/metrics", &wtext), 200);
+    cr_assert_eq(cq_test_http_get(wurl, "/metrics", &wtext), 200);
     size_t n;
     char *dash = cq_test_read(cq_test_src("deploy/grafana/claimq.json"), &n);
     cr_assert_not_null(dash);

@@ -1,6 +1,9 @@
 #include "cq_test.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -176,4 +179,61 @@ cq_test_read(const char *path, size_t *len)
     if (len)
         *len = l;
     return buf;
+}
+
+//  GET path from url's host:port ("http://127.0.0.1:PORT/metrics"); the
+//  body into *body (malloc'd). Returns the HTTP status, or -1.
+int
+cq_test_http_get(const char *url, const char *path, char **body)
+{
+    *body = NULL;
+    unsigned a, b, c, d, port;
+    if (sscanf(url, "http://%u.%u.%u.%u:%u/", &a, &b, &c, &d, &port) != 5 ||
+        a != 127)
+        return -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(a << 24 | b << 16 | c << 8 | d);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    char req[256];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return -1;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    ssize_t k;
+    while (buf && (k = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)k;
+        if (len + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    close(fd);
+    if (buf == NULL)
+        return -1;
+    buf[len] = '\0';
+    int status = -1;
+    sscanf(buf, "HTTP/1.%*d %d", &status);
+    char *sep = strstr(buf, "\r\n\r\n");
+    *body = strdup(sep ? sep + 4 : "");
+    free(buf);
+    return status;
+}
+
+//  The value of the sample line "name value" (name with its labels).
+double
+cq_test_prom_value(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
+        if (strncmp(p, name, n) == 0 && p[n] == ' ')
+            return strtod(p + n + 1, NULL);
+    return -1;
 }

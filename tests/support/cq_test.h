@@ -36,4 +36,12 @@ int cq_test_write(const char *path, const char *data, size_t n);
 //  Reads a whole file (caller frees); NULL on failure.
 char *cq_test_read(const char *path, size_t *len);
 
+//  GET path from url's host:port ("http://127.0.0.1:PORT/metrics", a
+//  loopback address); the body into *body (malloc'd). Returns the HTTP
+//  status, or -1.
+int cq_test_http_get(const char *url, const char *path, char **body);
+//  The value of the Prometheus sample line "name value" in text (name with
+//  its labels), or -1 when absent.
+double cq_test_prom_value(const char *text, const char *name);
+
 #endif
