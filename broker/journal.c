@@ -91,6 +91,7 @@ struct cq_journal {
     uint64_t work_seq;  // fill_seq when work was last handed over
     uint64_t committed; // records ever committed (under mu)
     uint64_t last_commit_us;
+    cq_hist_t commit_hist; // every commit's latency (metrics)
     //  a group being built (intake entries, result items)
     cq_mpw_t group;
     size_t group_at;  // its array's offset
@@ -1168,6 +1169,7 @@ s_write(cq_journal_t *self, s_recbuf_t *b, char *why, size_t why_len)
             s_seg_live(self, (uint32_t)b->recs[i].v[6], +1);
     }
     self->last_commit_us = s_usecs() - t0;
+    cq_hist_observe_us(&self->commit_hist, self->last_commit_us);
     return 0;
 out_fail:
     err = s_write_err(self->db, rc);
@@ -1341,6 +1343,12 @@ uint64_t
 cq_journal_last_commit_us(const cq_journal_t *self)
 {
     return self->last_commit_us;
+}
+
+const cq_hist_t *
+cq_journal_commit_hist(const cq_journal_t *self)
+{
+    return &self->commit_hist;
 }
 
 //  ---- reading it back ------------------------------------------------------

@@ -16,6 +16,7 @@
 #define CQ_JOURNAL_H
 
 #include "err.h"
+#include "metrics.h"
 
 #include <zmq.h>
 
@@ -116,6 +117,8 @@ int cq_journal_commit(cq_journal_t *self, cq_diag_t *diag);
 
 //  Commit latency of the last successful commit, microseconds.
 uint64_t cq_journal_last_commit_us(const cq_journal_t *self);
+//  Every commit's latency, from any thread's reading (metrics).
+const cq_hist_t *cq_journal_commit_hist(const cq_journal_t *self);
 
 //  ---- group commit in a writer thread -----------------------------------
 //  The broker's loop does not wait for the disk: it hands what it recorded

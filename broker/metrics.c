@@ -122,6 +122,10 @@ cqb_metrics_tick(cq_broker_t *self)
                 "This start's epoch (fencing tokens).", (double)self->epoch);
     cq_prom_one(&b, "claimq_broker_curve", "gauge",
                 "1 when the sockets use CURVE.", (double)(self->auth != NULL));
+    if (self->journal)
+        cq_prom_hist(&b, "claimq_broker_journal_commit_seconds",
+                     "Journal group commits (fsynced before any receipt).",
+                     cq_journal_commit_hist(self->journal));
     cq_prom_limits(&b, "claimq_broker");
     cq_prom_process(&b);
     cq_metrics_publish(self->metrics, b.data, b.len);

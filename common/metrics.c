@@ -241,6 +241,47 @@ cq_prom_one(cq_buf_t *b, const char *name, const char *type, const char *help,
 
 static double s_start_s;
 
+const double cq_hist_le[CQ_HIST_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                            0.025,  0.05,  0.1,    0.25,  0.5,
+                                            1,      2.5,   5,      10};
+
+void
+cq_hist_observe_us(cq_hist_t *h, uint64_t us)
+{
+    for (int i = 0; i < CQ_HIST_BUCKETS; i++)
+        if ((double)us <= cq_hist_le[i] * 1e6) {
+            __atomic_fetch_add(&h->bucket[i], 1, __ATOMIC_RELAXED);
+            break;
+        }
+    __atomic_fetch_add(&h->sum_us, us, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&h->count, 1, __ATOMIC_RELAXED);
+}
+
+void
+cq_prom_hist(cq_buf_t *b, const char *name, const char *help,
+             const cq_hist_t *h)
+{
+    char bucket[128], labels[32];
+    cq_prom_head(b, name, "histogram", help);
+    snprintf(bucket, sizeof bucket, "%s_bucket", name);
+    uint64_t cum = 0;
+    for (int i = 0; i < CQ_HIST_BUCKETS; i++) {
+        cum += __atomic_load_n(&h->bucket[i], __ATOMIC_RELAXED);
+        snprintf(labels, sizeof labels, "le=\"%g\"", cq_hist_le[i]);
+        cq_prom_sample(b, bucket, labels, (double)cum);
+    }
+    uint64_t count = __atomic_load_n(&h->count, __ATOMIC_RELAXED);
+    if (count < cum) // an observation between the two reads
+        count = cum;
+    cq_prom_sample(b, bucket, "le=\"+Inf\"", (double)count);
+    char more[128];
+    snprintf(more, sizeof more, "%s_sum", name);
+    cq_prom_sample(b, more, NULL,
+                   (double)__atomic_load_n(&h->sum_us, __ATOMIC_RELAXED) / 1e6);
+    snprintf(more, sizeof more, "%s_count", name);
+    cq_prom_sample(b, more, NULL, (double)count);
+}
+
 void
 cq_prom_limits(cq_buf_t *b, const char *prefix)
 {

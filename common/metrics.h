@@ -45,6 +45,20 @@ void cq_prom_sample(cq_buf_t *b, const char *name, const char *labels,
 //  Both, for a metric with one unlabelled sample.
 void cq_prom_one(cq_buf_t *b, const char *name, const char *type,
                  const char *help, double value);
+//  A latency histogram: fixed buckets from 0.5 ms to 10 s (le, seconds),
+//  observed from any thread (atomic adds), read by the metrics builder.
+#define CQ_HIST_BUCKETS 14
+typedef struct {
+    uint64_t bucket[CQ_HIST_BUCKETS]; // observations <= cq_hist_le[i]
+    uint64_t count;
+    uint64_t sum_us;
+} cq_hist_t;
+extern const double cq_hist_le[CQ_HIST_BUCKETS];
+void cq_hist_observe_us(cq_hist_t *h, uint64_t us);
+//  NAME_bucket{le}, NAME_sum, NAME_count, with # HELP and # TYPE histogram.
+void cq_prom_hist(cq_buf_t *b, const char *name, const char *help,
+                  const cq_hist_t *h);
+
 //  PREFIX_limit_refusals_total{limit="..."}: inputs refused for a size
 //  limit of limit.h, one sample per limit (zeros included).
 void cq_prom_limits(cq_buf_t *b, const char *prefix);

@@ -18,6 +18,21 @@ static _Thread_local cq_ocr_t *s_ocr;
 static _Thread_local bool s_ocr_failed; // and not tried again
 static _Thread_local char s_ocr_why[sizeof(((cq_diag_t *)0)->msg)];
 
+static uint64_t s_ocr_pages;
+static cq_hist_t s_ocr_hist;
+
+uint64_t
+cq_intake_ocr_pages(void)
+{
+    return __atomic_load_n(&s_ocr_pages, __ATOMIC_RELAXED);
+}
+
+const cq_hist_t *
+cq_intake_ocr_hist(void)
+{
+    return &s_ocr_hist;
+}
+
 static cq_ocr_t *
 s_ocr_get(void)
 {
@@ -162,7 +177,16 @@ cq_intake_run(const uint8_t *body, size_t body_len, const uint8_t *doc,
             status = CQ_EUNSUPPORTED;
             message = s_ocr_why;
         } else {
+            int64_t t0 = zclock_usecs();
             rc = cq_ocr_read(ocr, doc, doc_len, s_on_claim, &r, &diag);
+            if (rc > 0) {
+                //  one claim a page: each page its share of the time
+                uint64_t us = (uint64_t)(zclock_usecs() - t0) / (uint64_t)rc;
+                for (int p = 0; p < rc; p++)
+                    cq_hist_observe_us(&s_ocr_hist, us);
+                __atomic_fetch_add(&s_ocr_pages, (uint64_t)rc,
+                                   __ATOMIC_RELAXED);
+            }
             if (rc < 0) {
                 status = rc;
                 message = diag.msg;

@@ -10,6 +10,7 @@
 #ifndef CQ_INTAKE_H
 #define CQ_INTAKE_H
 
+#include "metrics.h"
 #include "err.h"
 #include "fault.h"
 
@@ -35,5 +36,10 @@ typedef void(cq_intake_emit_fn)(void *arg, const uint8_t *body, size_t len,
 int cq_intake_run(const uint8_t *body, size_t body_len, const uint8_t *doc,
                   size_t doc_len, size_t part_claims, cq_intake_emit_fn *emit,
                   void *arg);
+
+//  Scanned pages read by this process's intake threads, and the time each
+//  took (metrics).
+uint64_t cq_intake_ocr_pages(void);
+const cq_hist_t *cq_intake_ocr_hist(void);
 
 #endif

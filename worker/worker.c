@@ -26,6 +26,7 @@
 #include "log.h"
 #include "mem.h"
 #include "proto.h"
+#include "tally.h"
 #include "wire.h"
 
 #include <czmq.h>
@@ -62,6 +63,9 @@ struct cq_worker {
     void *sock;
     cq_curve_client_t curve; // keys (curve.cert NULL: plain)
     cq_metrics_t *metrics;   // --metrics, or NULL
+    cq_tally_t *tally;       // decisions on disk, by payer (metrics)
+    cq_tally_t *round_tally; // this round's, until its commit
+    cq_hist_t ledger_hist;   // ledger commit latency (metrics)
     cq_curve_watch_t *watch; // this connection's handshakes
     zactor_t **intake;       // intake threads
     s_fifo_t *intake_fifo;   // leases each holds
@@ -122,6 +126,8 @@ cq_worker_new(const cq_worker_config_t *cfg, cq_diag_t *diag)
     }
     cq_worker_t *self = cq_xcalloc(1, sizeof *self);
     self->cfg = *cfg;
+    self->tally = cq_xcalloc(1, sizeof *self->tally);
+    self->round_tally = cq_xcalloc(1, sizeof *self->round_tally);
     if (self->cfg.credit == 0 || self->cfg.credit > CQ_PROTO_MAX_CREDIT)
         self->cfg.credit = 1024;
     if (self->cfg.intake_threads == 0)
@@ -247,6 +253,16 @@ s_metrics(cq_worker_t *self)
     cq_prom_one(&b, "claimq_worker_ledger_seq", "gauge",
                 "The ledger's last row.",
                 (double)cq_ledger_last_seq(self->ledger));
+    cq_tally_prom(self->tally, &b, "claimq_worker");
+    cq_prom_hist(&b, "claimq_worker_ledger_commit_seconds",
+                 "Ledger commits (one a round of decisions, fsynced).",
+                 &self->ledger_hist);
+    cq_prom_one(&b, "claimq_worker_ocr_pages_total", "counter",
+                "Scanned pages read (one claim each).",
+                (double)cq_intake_ocr_pages());
+    cq_prom_hist(&b, "claimq_worker_ocr_page_seconds",
+                 "Time to read one scanned page (decode, register, OCR).",
+                 cq_intake_ocr_hist());
     cq_prom_limits(&b, "claimq_worker");
     cq_prom_process(&b);
     cq_metrics_publish(self->metrics, b.data, b.len);
@@ -419,6 +435,7 @@ s_adjudicate(cq_worker_t *self)
             if (self->decision.node[0] == '\0')
                 cq_strlcpy(self->decision.node, self->node_id,
                            sizeof self->decision.node);
+            cq_tally_add(self->round_tally, &self->decision);
             cq_proto_result_add(out, cid, 0, &self->decision);
             n++;
             n_claims++;
@@ -439,11 +456,18 @@ s_adjudicate(cq_worker_t *self)
         done = i + 1;
     }
     cq_marker_set(self->marker, 0, 0, 0);
-    int rc = failed ? failed : cq_ledger_commit(self->ledger);
+    int rc = failed;
+    if (rc == 0) {
+        int64_t c0 = zclock_usecs();
+        rc = cq_ledger_commit(self->ledger);
+        cq_hist_observe_us(&self->ledger_hist, (uint64_t)(zclock_usecs() - c0));
+    }
     if (rc != 0) {
+        self->round_tally->n_decisions = self->round_tally->n_carcs = 0;
         s_pause(self, rc);
         return 0;
     }
+    cq_tally_merge(self->tally, self->round_tally);
     for (uint32_t i = 0; i < done + (cut ? 1 : 0); i++)
         if (self->results[i].len > 0)
             s_send(self, CQ_CMD_RESULT, &self->results[i]);
@@ -874,6 +898,8 @@ cq_worker_destroy(cq_worker_t **self_p)
         zactor_destroy(&self->intake[i]);
     free(self->intake);
     free(self->intake_fifo);
+    free(self->tally);
+    free(self->round_tally);
     s_drop_pending(self);
     cq_curve_watch_destroy(&self->watch);
     zsock_destroy(&self->dealer);

@@ -48,6 +48,71 @@ s_promtool(const char *dir, const char *text, const char *what)
     cq_run_free(&r);
 }
 
+//  Sums over the lines of text whose sample name starts with prefix.
+static double
+s_sum(const char *text, const char *prefix)
+{
+    double sum = 0;
+    size_t n = strlen(prefix);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
+        if (strncmp(p, prefix, n) == 0) {
+            const char *sp = strchr(p, ' ');
+            if (sp)
+                sum += strtod(sp + 1, NULL);
+        }
+    return sum;
+}
+
+//  Once both workers' endpoints have published the whole batch (401
+//  claims: the 400 and the form's page): decisions by payer and decision
+//  add up to what was decided, every decided claim's reason codes are
+//  counted, ledger commits were timed, the page was read and timed; and
+//  both texts pass promtool.
+static void
+s_worker_totals(const char *dir, const char *wurl, const char *w1url)
+{
+    char *a = NULL, *b = NULL;
+    for (int i = 0; i < 600; i++) {
+        free(a);
+        free(b);
+        cr_assert_eq(cq_test_http_get(wurl, "/metrics", &a), 200);
+        cr_assert_eq(cq_test_http_get(w1url, "/metrics", &b), 200);
+        if (cq_test_prom_value(a, "claimq_worker_decided_total") +
+                    cq_test_prom_value(b, "claimq_worker_decided_total") ==
+                401 &&
+            s_sum(a, "claimq_worker_ocr_pages_total") +
+                    s_sum(b, "claimq_worker_ocr_pages_total") ==
+                1)
+            break;
+        usleep(100 * 1000);
+    }
+    double decided = cq_test_prom_value(a, "claimq_worker_decided_total") +
+                     cq_test_prom_value(b, "claimq_worker_decided_total");
+    cr_assert_eq(decided, 401);
+    double by_payer = s_sum(a, "claimq_worker_decisions_total{payer=") +
+                      s_sum(b, "claimq_worker_decisions_total{payer=");
+    cr_assert_eq(by_payer, decided, "decisions by payer %g, decided %g",
+                 by_payer, decided);
+    cr_assert_gt(s_sum(a, "claimq_worker_carc_total{payer=") +
+                     s_sum(b, "claimq_worker_carc_total{payer="),
+                 0);
+    cr_assert_gt(
+        cq_test_prom_value(a, "claimq_worker_ledger_commit_seconds_count") +
+            cq_test_prom_value(b, "claimq_worker_ledger_commit_seconds_count"),
+        0);
+    cr_assert_eq(s_sum(a, "claimq_worker_ocr_pages_total") +
+                     s_sum(b, "claimq_worker_ocr_pages_total"),
+                 1);
+    cr_assert_eq(
+        cq_test_prom_value(a, "claimq_worker_ocr_page_seconds_count") +
+            cq_test_prom_value(b, "claimq_worker_ocr_page_seconds_count"),
+        1);
+    s_promtool(dir, a, "worker-after");
+    s_promtool(dir, b, "w1-after");
+    free(a);
+    free(b);
+}
+
 Test(metrics, broker_and_worker_endpoints_lint_and_move, .timeout = 300)
 {
     char dir[1024];
@@ -55,9 +120,27 @@ Test(metrics, broker_and_worker_endpoints_lint_and_move, .timeout = 300)
     cr_assert_not_null(tmp);
     snprintf(dir, sizeof dir, "%s", tmp);
     cr_assert_eq(cq_proc_gen(dir, 400, 100), 0);
-    const char *extra[] = {"--metrics", "127.0.0.1:0", NULL};
-    cr_assert_eq(cq_proc_cluster(&s_cl, dir, 1, 500, extra), 0);
-    char burl[256], wurl[256];
+    //  and one scanned form, for the OCR metrics
+    char forms[1100];
+    snprintf(forms, sizeof forms, "%s/paper", dir);
+    cq_run_t r;
+    int st = cq_proc_claimq(&r, 120, "gen", "--out", forms, "--claims", "2",
+                            "--members", "2", "--paper", "1", NULL);
+    cr_assert_eq(st, 0, "%s", r.err);
+    cq_run_free(&r);
+    char journal[1100];
+    snprintf(journal, sizeof journal, "%s/journal", dir);
+    const char *extra[] = {"--metrics", "127.0.0.1:0", "--journal", journal,
+                           NULL};
+    //  the cluster's worker gets an endpoint too, through its environment
+    setenv("CLAIMQ_WORKER_METRICS", "127.0.0.1:0", 1);
+    st = cq_proc_cluster(&s_cl, dir, 1, 500, extra);
+    unsetenv("CLAIMQ_WORKER_METRICS");
+    cr_assert_eq(st, 0);
+    char burl[256], wurl[256], w1url[256];
+    cr_assert(cq_child_ready_get(&s_cl.workers[0], "metrics", w1url,
+                                 sizeof w1url),
+              "no metrics= in w1's READY: %s", s_cl.workers[0].ready);
     cr_assert(cq_child_ready_get(&s_cl.broker, "metrics", burl, sizeof burl),
               "no metrics= in the broker's READY: %s", s_cl.broker.ready);
 
@@ -106,11 +189,11 @@ Test(metrics, broker_and_worker_endpoints_lint_and_move, .timeout = 300)
 
     //  a batch runs; the values follow (published once a second: waited
     //  for, not slept on)
-    char in[1100];
+    char in[1100], form[1200];
     snprintf(in, sizeof in, "%s/claims.jsonl", dir);
-    cq_run_t r;
-    int st = cq_proc_claimq(&r, 120, "submit", "--broker", s_cl.frontend,
-                            "--wait", in, NULL);
+    snprintf(form, sizeof form, "%s/forms/form-000001.png", forms);
+    st = cq_proc_claimq(&r, 120, "submit", "--broker", s_cl.frontend, "--wait",
+                        in, form, NULL);
     cr_assert_eq(st, 0, "%s", r.err);
     cq_run_free(&r);
     double accepted = 0, decided = 0, msgs = 0;
@@ -130,6 +213,10 @@ Test(metrics, broker_and_worker_endpoints_lint_and_move, .timeout = 300)
     cr_assert_gt(decided, 0, "the worker's decided counter did not move");
     cr_assert_eq(cq_test_http_get(burl, "/metrics", &text), 200);
     s_promtool(dir, text, "broker-after");
+    cr_assert_gt(
+        cq_test_prom_value(text, "claimq_broker_journal_commit_seconds_count"),
+        0);
+    s_worker_totals(dir, wurl, w1url);
     //  every metric the Grafana dashboard plots exists
     char *wtext;
     cr_assert_eq(cq_test_http_get(wurl, "/metrics", &wtext), 200);
@@ -151,6 +238,16 @@ Test(metrics, broker_and_worker_endpoints_lint_and_move, .timeout = 300)
         p += k - 1;
         if (strcmp(name, "claimq_") == 0) // ("claimq-overview" etc.)
             continue;
+        //  a histogram's series are NAME_bucket, _sum, _count
+        static const char *const parts[] = {"_bucket", "_sum", "_count"};
+        for (size_t k2 = 0; k2 < 3; k2++) {
+            size_t nl = strlen(name), pl = strlen(parts[k2]);
+            if (nl > pl && strcmp(name + nl - pl, parts[k2]) == 0 &&
+                strstr(name, "_seconds_")) {
+                name[nl - pl] = '\0';
+                break;
+            }
+        }
         char head[160];
         snprintf(head, sizeof head, "# TYPE %s ", name);
         cr_assert(strstr(text, head) || strstr(wtext, head),
