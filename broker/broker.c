@@ -383,8 +383,11 @@ cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop)
             cqb_clients_tick(self);
             next_tick = self->now + tick_ms;
             //  finished batches past the retention: one per tick while
-            //  there are some, then a look every minute
+            //  there are some, then a look every minute. Records still
+            //  waiting for their commit: the next tick looks again (a
+            //  batch that just finished is not put off for a minute).
             if (!self->journal_full && self->now >= self->next_compact &&
+                self->journal && cq_journal_pending(self->journal) == 0 &&
                 !cqb_compact_one(self))
                 self->next_compact = self->now + 60000;
         }

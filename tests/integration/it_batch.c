@@ -483,7 +483,7 @@ Test(batch, compacted_ids_are_not_reused, .timeout = 120,
     uint64_t first = s_raw_submit(&c, "gone", "a.jsonl", claim, CQ_DATE_NONE);
     cr_assert_eq(s_raw_seal(&c, "gone", 1).status, 0);
     bool found = true;
-    for (int i = 0; i < 200 && found; i++) {
+    for (int i = 0; i < 400 && found; i++) {
         found = s_status(cl.frontend, "gone").found;
         usleep(50000);
     }
