@@ -212,17 +212,17 @@ Test(durable, broker_killed_mid_batch_loses_nothing, .timeout = 600,
      .fini = cq_proc_cleanup)
 {
     s_env_t e;
-    s_env(&e, 100000, 10000);
+    s_env(&e, CQ_TEST_BIG(100000), CQ_TEST_BIG(10000));
     static cq_cluster_t cl;
     s_cluster(&e, &cl, 2, 500, NULL, NULL);
     cq_child_t sub;
     s_submit_bg(&e, &cl, "it-bk", &sub);
-    s_wait_decided(&cl, "it-bk", 20000);
+    s_wait_decided(&cl, "it-bk", CQ_TEST_BIG(20000));
     cr_assert_eq(cq_child_stop(&cl.broker, SIGKILL, 5000), 128 + SIGKILL);
     //  it was mid-batch: the journal holds fewer decisions than claims
     cr_assert_eq(cq_proc_restart_broker(&cl), 0);
     cr_assert_eq(s_submit_wait(&sub, 400), 0, "submit did not ride through");
-    cr_assert_eq(s_status(&cl, "it-bk", "decided"), 100000);
+    cr_assert_eq(s_status(&cl, "it-bk", "decided"), CQ_TEST_BIG(100000));
     cr_assert_eq(s_status(&cl, "it-bk", "failed"), 0);
     s_oracle_equal(&e, e.out);
     s_results_equal(&e, &cl, "it-bk");

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define N_CLAIMS 50000
+#define N_CLAIMS CQ_TEST_BIG(50000)
 
 static int
 s_cmp(const void *a, const void *b)

@@ -5,6 +5,22 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+//  A sanitizer build (ASan): every process runs several times slower, so
+//  the biggest fault tests run a third of their claims (CQ_TEST_BIG), for
+//  the same shape in about the same time. What they assert is the same.
+#if defined(__SANITIZE_ADDRESS__)
+#define CQ_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CQ_TEST_SANITIZED 1
+#endif
+#endif
+#ifdef CQ_TEST_SANITIZED
+#define CQ_TEST_BIG(n) ((n) / 3)
+#else
+#define CQ_TEST_BIG(n) (n)
+#endif
+
 //  Path of a built program ("claimq", "claimq-broker", "claimq-worker"),
 //  from CQ_BINARY_DIR (set by CTest), else the working directory.
 const char *cq_test_bin(const char *name);
