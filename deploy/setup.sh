@@ -13,7 +13,7 @@ PACKAGES=(
     libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd zlib1g-dev
     libmicrohttpd-dev libsodium-dev chromium chromium-driver python3-selenium
     libcriterion-dev valgrind groff-base
-    python3-jsonschema
+    python3-jsonschema python3-yaml
     tmux iproute2 redis-server python3-redis
     rabbitmq-server python3-pika beanstalkd
     prometheus lintian
