@@ -58,5 +58,5 @@ fi
 
 [ "${1:-}" = "--no-build" ] && exit 0
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" >&2
+cmake --build build -j"$(nproc)" --target claimq claimq-broker claimq-worker >&2
 echo "setup: built build/claimq build/claimq-broker build/claimq-worker" >&2
