@@ -716,6 +716,543 @@ s_limit_period(const cq_proc_rule_t *rule, const s_line_t *L, int32_t date,
     }
 }
 
+//  ---- the stages --------------------------------------------------------
+//
+//  One decision's working state, shared by the stages in their order.
+typedef struct {
+    cq_engine_t *self;
+    cq_state_t *st;
+    const cq_claim_t *c;
+    cq_decision_t *d;
+    int32_t received_default;
+    cq_state_entry_t e; // what cq_state_record is told
+    char mkey[2 * CQ_ID_LEN + 2];
+    char orig_lin[CQ_KEY_LEN];
+    size_t n; // lines
+    s_line_t L[CQ_MAX_LINES];
+    cq_state_line_t acc_lines[CQ_MAX_LINES];
+    size_t n_acc_lines;
+    char other_id[CQ_ID_LEN];
+    uint32_t exclude;  // the original, while its effects count
+    uint32_t replaces; // the claim a replacement replaces
+    cq_member_t *m;    // from stage 1 on
+    uint32_t mid;      // the member's id in the state (stage 4 on)
+    uint32_t npi_id;   // the billing NPI's id in the state
+    size_t alive;      // lines eligible (stage 2)
+    const cq_plan_t *claim_plan;
+    bool in_network;
+    int rc; // S_RETURN's value
+} s_ctx_t;
+
+//  What a stage says: go on, record the decision as it stands now, or
+//  return x->rc (the stage recorded it, or the state failed).
+typedef enum { S_NEXT, S_RECORD, S_RETURN } s_step_t;
+
+//  0. claims a person or a decoder already settled: OCR fields to check
+//  (pend OA-133), a duplicate a reviewer confirmed (OA-18)
+static s_step_t
+s_stage_settled(s_ctx_t *x)
+{
+    if (x->c->n_pend > 0) {
+        s_pend_ocr(x->c, x->d);
+        return S_RECORD;
+    }
+    if (x->c->review == S_REVIEW_DUPLICATE) {
+        s_reject(x->d, "OA", "18", "",
+                 "duplicate: a reviewer confirmed this claim repeats an "
+                 "earlier one");
+        return S_RECORD;
+    }
+    return S_NEXT;
+}
+
+//  0. the claim's own content (CO-16 + RARC)
+static s_step_t
+s_stage_syntax(s_ctx_t *x)
+{
+    return s_check_claim(x->self, x->c, x->d) ? S_RECORD : S_NEXT;
+}
+
+//  0. a void (8) or replacement (7): the claim it names (CO-16 M47); a
+//  void is decided here
+static s_step_t
+s_stage_original(s_ctx_t *x)
+{
+    const cq_claim_t *c = x->c;
+    if (c->frequency != '7' && c->frequency != '8')
+        return S_NEXT;
+    size_t olen = s_key(x->orig_lin, c->payer_id, c->billing_npi,
+                        c->original_claim_id, 0);
+    x->e.orig_lineage = x->orig_lin;
+    uint32_t orec = cq_state_find_lineage(x->st, x->orig_lin, olen);
+    const cq_rec_t *o = orec != CQ_STATE_NONE ? &x->st->recs[orec] : NULL;
+    if (o == NULL) {
+        s_reject(x->d, "CO", "16", "M47",
+                 "original_claim_id: no claim \"%.39s\" from this provider",
+                 c->original_claim_id);
+        return S_RECORD;
+    }
+    if (o->reversed) {
+        s_reject(x->d, "CO", "16", "M47",
+                 "original_claim_id: claim \"%.39s\" was already voided",
+                 c->original_claim_id);
+        return S_RECORD;
+    }
+    bool accepted = o->outcome == CQ_DECISION_ACCEPT;
+    if (c->frequency == '8') {
+        if (!accepted) {
+            s_reject(x->d, "CO", "16", "M47",
+                     "original_claim_id: claim \"%.39s\" was not accepted; "
+                     "there is nothing to void",
+                     c->original_claim_id);
+            return S_RECORD;
+        }
+        x->rc = s_void(x->st, orec, x->d);
+        if (x->rc != 0)
+            return S_RETURN;
+        x->e.reverses = orec;
+        return S_RECORD;
+    }
+    if (accepted)
+        x->exclude = orec;
+    x->replaces = orec;
+    return S_NEXT;
+}
+
+//  1. the member: unknown CO-31, name or birth date off CO-140
+static s_step_t
+s_stage_member(s_ctx_t *x)
+{
+    const cq_claim_t *c = x->c;
+    x->m = cq_roster_find(x->self->roster, c->payer_id, c->member.id);
+    if (x->m == NULL) {
+        s_reject(x->d, "CO", "31", "",
+                 "member.id: not found in the roster of payer %.39s",
+                 c->payer_id);
+        return S_RECORD;
+    }
+    bool match = false;
+    for (uint32_t k = 0; k < x->m->n_cov && !match; k++)
+        match = x->m->cov[k].birth_date == c->member.birth_date &&
+                s_name_eq(x->m->cov[k].last_name, c->member.last_name);
+    if (!match) {
+        s_reject(x->d, "CO", "140", "",
+                 "member: last name or birth date does not match the roster");
+        return S_RECORD;
+    }
+    return S_NEXT;
+}
+
+//  2. eligibility per line: CO-26 / CO-27 N30, an unknown plan CO-16 MA130
+static s_step_t
+s_stage_eligibility(s_ctx_t *x)
+{
+    const cq_claim_t *c = x->c;
+    const cq_member_t *m = x->m;
+    for (size_t i = 0; i < x->n; i++) {
+        s_line_t *l = &x->L[i];
+        memset(l, 0, sizeof *l);
+        l->other = CQ_STATE_NONE;
+        l->plan_idx = -1;
+        int32_t date = c->lines[i].service_date;
+        const cq_coverage_t *cov = NULL;
+        int32_t first_start = INT32_MAX;
+        for (uint32_t k = 0; k < m->n_cov; k++) {
+            const cq_coverage_t *v = &m->cov[k];
+            if (v->start < first_start)
+                first_start = v->start;
+            if (date >= v->start &&
+                (v->end == CQ_DATE_NONE || date <= v->end)) {
+                cov = v;
+                break;
+            }
+        }
+        if (cov == NULL) {
+            l->why = date < first_start ? S_BEFORE_COVERAGE : S_AFTER_COVERAGE;
+            continue;
+        }
+        if (cov->plan < 0) {
+            l->why = S_PLAN_UNKNOWN;
+            l->plan_name = cov->plan_id;
+            continue;
+        }
+        l->plan_idx = cov->plan;
+        cq_plan_t *plan = cq_plan_at_rw(x->self->rules, (size_t)cov->plan);
+        l->plan = plan;
+        l->py = s_plan_year(x->self, cov->plan, plan, date);
+        l->rule = cq_plan_proc_rw(plan, c->lines[i].procedure);
+        if (x->claim_plan == NULL)
+            x->claim_plan = l->plan;
+        x->alive++;
+    }
+    return S_NEXT;
+}
+
+//  3. timely filing, claim level: CO-29
+static s_step_t
+s_stage_timely_filing(s_ctx_t *x)
+{
+    if (x->alive == 0)
+        return S_NEXT;
+    const cq_claim_t *c = x->c;
+    int32_t recv = c->received_date != CQ_DATE_NONE      ? c->received_date
+                   : x->received_default != CQ_DATE_NONE ? x->received_default
+                                                         : cq_date_today();
+    int32_t earliest = INT32_MAX;
+    for (size_t i = 0; i < x->n; i++)
+        if (c->lines[i].service_date < earliest)
+            earliest = c->lines[i].service_date;
+    int64_t days = (int64_t)recv - earliest;
+    if (days > x->claim_plan->timely_filing_days) {
+        s_reject(x->d, "CO", "29", "",
+                 "received %lld days after the earliest service date; plan "
+                 "%s allows %d",
+                 (long long)days, x->claim_plan->plan_id,
+                 (int)x->claim_plan->timely_filing_days);
+        return S_RECORD;
+    }
+    return S_NEXT;
+}
+
+//  4. duplicates per line, of the member's lines: exact OA-18; same date,
+//  procedure and modifiers with another provider or charge: the claim
+//  pends OA-133
+static s_step_t
+s_stage_duplicates(s_ctx_t *x)
+{
+    const cq_claim_t *c = x->c;
+    cq_state_t *st = x->st;
+    cq_member_t *m = x->m;
+    //  the member's id in this state, cached in the roster
+    x->mid = m->user;
+    if (x->mid == CQ_STATE_NONE) {
+        x->mid = cq_state_member_find(st, c->payer_id, c->member.id);
+        m->user = x->mid;
+    }
+    x->npi_id =
+        cq_intern_find(&st->codes, c->billing_npi, strnlen(c->billing_npi, 10));
+    bool suspect = false;
+    for (size_t i = 0; i < x->n; i++) {
+        s_line_t *l = &x->L[i];
+        const cq_line_t *cl = &c->lines[i];
+        l->mods = cq_state_pack_mods(cl->modifiers, cl->n_modifiers);
+        l->proc = CQ_STATE_NONE;
+        if (l->why != S_OK)
+            continue;
+        //  the procedure's id in the state, cached in the plan's rule
+        if (l->rule != NULL && l->rule->user != CQ_STATE_NONE) {
+            l->proc = l->rule->user;
+        } else {
+            l->proc = cq_intern_find(&st->codes, cl->procedure,
+                                     strnlen(cl->procedure, CQ_CODE_LEN));
+            if (l->rule != NULL)
+                l->rule->user = l->proc;
+        }
+        if (l->proc == CQ_STATE_NONE || x->mid == CQ_STATE_NONE)
+            continue;
+        if (!(m->user_bits & s_hist_bit(cl->service_date, l->proc))) {
+            //  nothing to look at; recording the line will insert here
+            cq_state_dup_prefetch(st, x->mid, cl->service_date, l->proc);
+            continue;
+        }
+        uint32_t sus = CQ_STATE_NONE;
+        for (uint32_t hi =
+                 cq_state_dup_head(st, x->mid, cl->service_date, l->proc);
+             hi != CQ_STATE_NONE; hi = st->hist[hi].next_dup) {
+            const cq_hist_t *h = &st->hist[hi];
+            if (!h->active || h->rec == x->exclude || h->mods != l->mods)
+                continue;
+            if (h->npi == x->npi_id && h->charge == cl->charge) {
+                l->why = S_DUPLICATE;
+                l->other = h->rec;
+                break;
+            }
+            if (sus == CQ_STATE_NONE)
+                sus = h->rec;
+        }
+        if (l->why == S_OK && sus != CQ_STATE_NONE &&
+            c->review != S_REVIEW_NOT_DUPLICATE) {
+            l->why = S_SUSPECT;
+            l->other = sus;
+            suspect = true;
+        }
+    }
+    if (!suspect)
+        return S_NEXT;
+    x->d->decision = CQ_DECISION_PEND;
+    for (size_t i = 0; i < x->n; i++)
+        if (x->L[i].why == S_SUSPECT)
+            s_reason(x->d, (unsigned)i + 1, "OA", "133", "",
+                     "possible duplicate of a line of claim %s (same member, "
+                     "date and procedure; another provider or charge): a "
+                     "person must look",
+                     s_rec_claim_id(st, x->L[i].other, x->other_id,
+                                    sizeof x->other_id));
+    return S_RECORD;
+}
+
+//  5. coverage per line: not in the fee schedule or excluded CO-96 N130,
+//  prior auth missing CO-197, frequency limit reached CO-119
+static s_step_t
+s_stage_coverage(s_ctx_t *x)
+{
+    const cq_claim_t *c = x->c;
+    for (size_t i = 0; i < x->n; i++) {
+        s_line_t *l = &x->L[i];
+        if (l->why != S_OK)
+            continue;
+        const cq_line_t *cl = &c->lines[i];
+        if (l->rule == NULL || l->rule->fee < 0) {
+            l->why = S_NOT_COVERED;
+            continue;
+        }
+        if (l->rule->excluded) {
+            l->why = S_EXCLUDED;
+            continue;
+        }
+        if (l->rule->prior_auth && c->prior_auth[0] == '\0') {
+            l->why = S_PRIOR_AUTH;
+            continue;
+        }
+        if (l->rule->freq_max < 0)
+            continue;
+        int32_t from, to;
+        s_limit_period(l->rule, l, cl->service_date, &from, &to);
+        int64_t count = 0;
+        if (l->proc != CQ_STATE_NONE) {
+            for (uint32_t hi = cq_state_freq_head(x->st, x->mid, l->proc);
+                 hi != CQ_STATE_NONE; hi = x->st->hist[hi].next_freq) {
+                const cq_hist_t *h = &x->st->hist[hi];
+                if (h->active && h->rec != x->exclude && h->date >= from &&
+                    h->date < to)
+                    count++;
+            }
+        }
+        for (size_t j = 0; j < i; j++)
+            if (x->L[j].why == S_OK &&
+                strcmp(c->lines[j].procedure, cl->procedure) == 0 &&
+                c->lines[j].service_date >= from &&
+                c->lines[j].service_date < to)
+                count++;
+        if (count >= l->rule->freq_max)
+            l->why = S_FREQUENCY;
+    }
+    return S_NEXT;
+}
+
+//  6. pricing per line: out of network and not covered there CO-242;
+//  allowed = min(charge, fee x units [x factor]), the rest CO-45
+static s_step_t
+s_stage_pricing(s_ctx_t *x)
+{
+    const cq_claim_t *c = x->c;
+    x->in_network = cq_plan_in_network(x->self->rules, c->billing_npi);
+    for (size_t i = 0; i < x->n; i++) {
+        s_line_t *l = &x->L[i];
+        if (l->why != S_OK)
+            continue;
+        const cq_line_t *cl = &c->lines[i];
+        __int128 fee;
+        if (x->in_network) {
+            fee = s_round_div((__int128)l->rule->fee * cl->units_milli, 1000);
+        } else if (l->plan->oon_covered) {
+            fee = s_round_div((__int128)l->rule->fee * cl->units_milli *
+                                  l->plan->oon_factor_ppm,
+                              INT64_C(1000000000));
+        } else {
+            l->why = S_OUT_OF_NETWORK;
+            continue;
+        }
+        l->allowed = fee < cl->charge ? (int64_t)fee : cl->charge;
+        l->co45 = cl->charge - l->allowed;
+    }
+    return S_NEXT;
+}
+
+//  7. cost share per line, in line order, on the plan-year accumulators:
+//  PR-3 copay, PR-1 deductible, PR-2 coinsurance, capped by the
+//  out-of-pocket maximum
+static s_step_t
+s_stage_cost_share(s_ctx_t *x)
+{
+    const cq_claim_t *c = x->c;
+    s_acc_t accs[CQ_MAX_LINES];
+    size_t n_accs = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        s_line_t *l = &x->L[i];
+        if (l->why != S_OK)
+            continue;
+        const cq_line_t *cl = &c->lines[i];
+        uint32_t plan_id = s_plan_id(x->self, x->st, l->plan_idx, l->plan);
+        s_acc_t *a = s_acc(x->st, accs, &n_accs, x->m, x->mid, l->plan, plan_id,
+                           l->py, x->exclude);
+        int64_t ded_left = l->plan->deductible - a->ded;
+        int64_t oop_left = l->plan->oop_max - a->oop;
+        if (ded_left < 0)
+            ded_left = 0;
+        if (oop_left < 0)
+            oop_left = 0;
+        int64_t rate =
+            x->in_network ? l->plan->coins_ppm : l->plan->oon_coins_ppm;
+        int64_t allowed = l->allowed;
+        l->copay = s_min(s_min(l->rule->copay, allowed), oop_left);
+        l->ded =
+            s_min(s_min(allowed - l->copay, ded_left), oop_left - l->copay);
+        l->coins = s_min(s_apply_rate(allowed - l->copay - l->ded, rate),
+                         oop_left - l->copay - l->ded);
+        l->paid = allowed - l->copay - l->ded - l->coins;
+        a->ded += l->ded;
+        a->oop += l->copay + l->ded + l->coins;
+
+        cq_state_line_t *sl = &x->acc_lines[x->n_acc_lines++];
+        sl->line = (uint8_t)(i + 1);
+        sl->member_id = x->mid;
+        sl->npi_id = x->npi_id;
+        sl->proc_id = l->proc;
+        sl->plan_id = plan_id;
+        sl->track_freq = s_is_limited(x->self, cl->procedure);
+        sl->acc_hint = a->idx;
+        sl->member_key = x->mkey;
+        sl->npi = c->billing_npi;
+        sl->proc = cl->procedure;
+        sl->plan = l->plan->plan_id;
+        sl->date = cl->service_date;
+        sl->py_start = l->py;
+        sl->mods = l->mods;
+        sl->charge = cl->charge;
+        sl->copay = l->copay;
+        sl->ded = l->ded;
+        sl->coins = l->coins;
+    }
+    return S_NEXT;
+}
+
+//  A denied line's reason, in words.
+static void
+s_line_reason(s_ctx_t *x, size_t i)
+{
+    const s_line_t *l = &x->L[i];
+    const cq_line_t *cl = &x->c->lines[i];
+    cq_decision_t *d = x->d;
+    unsigned ln = (unsigned)i + 1;
+    const char *g = s_codes[l->why].group, *carc = s_codes[l->why].carc;
+    const char *rarc = s_codes[l->why].rarc;
+    switch (l->why) {
+    case S_BEFORE_COVERAGE:
+        s_reason(d, ln, g, carc, rarc,
+                 "service date is before the member's coverage starts");
+        break;
+    case S_AFTER_COVERAGE:
+        s_reason(d, ln, g, carc, rarc,
+                 "service date is after the member's coverage ended");
+        break;
+    case S_PLAN_UNKNOWN:
+        s_reason(d, ln, g, carc, rarc,
+                 "plan_id: the member's plan \"%.39s\" is not in the plan "
+                 "file",
+                 l->plan_name);
+        break;
+    case S_DUPLICATE:
+        s_reason(
+            d, ln, g, carc, rarc, "exact duplicate of a line of claim %s",
+            s_rec_claim_id(x->st, l->other, x->other_id, sizeof x->other_id));
+        break;
+    case S_NOT_COVERED:
+        s_reason(d, ln, g, carc, rarc,
+                 "procedure %.11s is not in the fee schedule of plan %s",
+                 cl->procedure, l->plan->plan_id);
+        break;
+    case S_EXCLUDED:
+        s_reason(d, ln, g, carc, rarc, "procedure %.11s is excluded by plan %s",
+                 cl->procedure, l->plan->plan_id);
+        break;
+    case S_PRIOR_AUTH:
+        s_reason(d, ln, g, carc, rarc,
+                 "procedure %.11s needs prior authorization; the claim has "
+                 "none",
+                 cl->procedure);
+        break;
+    case S_FREQUENCY:
+        s_reason(d, ln, g, carc, rarc,
+                 "frequency limit of procedure %.11s reached (%d per %s)",
+                 cl->procedure, (int)l->rule->freq_max,
+                 l->rule->per == CQ_PER_PLAN_YEAR       ? "plan year"
+                 : l->rule->per == CQ_PER_CALENDAR_YEAR ? "calendar year"
+                                                        : "lifetime");
+        break;
+    case S_OUT_OF_NETWORK:
+        s_reason(d, ln, g, carc, rarc,
+                 "billing provider %.10s is out of network and plan %s does "
+                 "not cover out-of-network services",
+                 x->c->billing_npi, l->plan->plan_id);
+        break;
+    default:
+        break;
+    }
+}
+
+//  8. the outcome: amounts, adjustments and reasons in line order; reject
+//  when every line is denied, else accept (recorded with its lines)
+static s_step_t
+s_stage_outcome(s_ctx_t *x)
+{
+    cq_decision_t *d = x->d;
+    for (size_t i = 0; i < x->n; i++) {
+        const s_line_t *l = &x->L[i];
+        unsigned ln = (unsigned)i + 1;
+        if (l->why == S_OK) {
+            d->lines[i].allowed = l->allowed;
+            d->lines[i].paid = l->paid;
+            d->allowed += l->allowed;
+            d->paid += l->paid;
+            d->patient_resp += l->copay + l->ded + l->coins;
+            s_adj(d, ln, "CO", "45", l->co45);
+            s_adj(d, ln, "PR", "3", l->copay);
+            s_adj(d, ln, "PR", "1", l->ded);
+            s_adj(d, ln, "PR", "2", l->coins);
+            continue;
+        }
+        d->lines[i].denied = true;
+        s_adj(d, ln, s_codes[l->why].group, s_codes[l->why].carc,
+              x->c->lines[i].charge);
+        s_line_reason(x, i);
+    }
+    if (x->n_acc_lines == 0) {
+        d->decision = CQ_DECISION_REJECT;
+        return S_RECORD;
+    }
+    d->decision = CQ_DECISION_ACCEPT;
+    x->e.lines = x->acc_lines;
+    x->e.n_lines = x->n_acc_lines;
+    x->e.reverses = x->exclude;
+    x->e.replaces = x->replaces;
+    size_t hist_before = x->st->n_hist;
+    x->rc = cq_state_record(x->st, d, &x->e);
+    if (x->rc != 0)
+        return S_RETURN;
+    cq_member_t *m = x->m;
+    if (x->mid == CQ_STATE_NONE)
+        m->user = cq_state_member_find(x->st, x->c->payer_id, x->c->member.id);
+    //  the lines just recorded go into the member's filter (their ids
+    //  exist now)
+    if (x->self->cached_hist == hist_before) {
+        for (size_t i = hist_before; i < x->st->n_hist; i++)
+            m->user_bits |=
+                s_hist_bit(x->st->hist[i].date, x->st->hist[i].proc);
+        x->self->cached_hist = x->st->n_hist;
+    }
+    return S_RETURN;
+}
+
+//  The edit order of adjudication (the file's header comment): each stage
+//  owns its codes; the first that settles the claim ends it.
+static s_step_t (*const s_stages[])(s_ctx_t *) = {
+    s_stage_settled,    s_stage_syntax,      s_stage_original,
+    s_stage_member,     s_stage_eligibility, s_stage_timely_filing,
+    s_stage_duplicates, s_stage_coverage,    s_stage_pricing,
+    s_stage_cost_share, s_stage_outcome,
+};
+
 int
 cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
                       int32_t received_default, const cq_decide_opts_t *opts,
@@ -754,450 +1291,47 @@ cq_engine_decide_with(cq_engine_t *self, cq_state_t *st, const cq_claim_t *c,
 
     s_cache_state(self, st);
     s_start(self, c, opts, d);
+    s_ctx_t x;
+    x.self = self;
+    x.st = st;
+    x.c = c;
+    x.d = d;
+    x.received_default = received_default;
+    x.n = d->n_lines;
+    x.n_acc_lines = 0;
+    x.exclude = x.replaces = CQ_STATE_NONE;
+    x.m = NULL;
+    x.mid = x.npi_id = CQ_STATE_NONE;
+    x.alive = 0;
+    x.claim_plan = NULL;
+    x.in_network = false;
+    x.rc = 0;
     //  the member, "payer\x1fmember_id": the ledger stores it with every
     //  decision, and duplicates and accumulators are kept under it
-    char mkey[2 * CQ_ID_LEN + 2];
-    {
-        size_t np = strnlen(c->payer_id, CQ_ID_LEN - 1);
-        size_t nm = strnlen(c->member.id, CQ_ID_LEN - 1);
-        memcpy(mkey, c->payer_id, np);
-        mkey[np] = '\x1f';
-        memcpy(mkey + np + 1, c->member.id, nm);
-        mkey[np + 1 + nm] = '\0';
+    size_t np = strnlen(c->payer_id, CQ_ID_LEN - 1);
+    size_t nm = strnlen(c->member.id, CQ_ID_LEN - 1);
+    memcpy(x.mkey, c->payer_id, np);
+    x.mkey[np] = '\x1f';
+    memcpy(x.mkey + np + 1, c->member.id, nm);
+    x.mkey[np + 1 + nm] = '\0';
+    x.e = (cq_state_entry_t){
+        .key = key,
+        .index_key = keyed,
+        .orig_lineage = NULL,
+        .reverses = CQ_STATE_NONE,
+        .replaces = CQ_STATE_NONE,
+        .lines = NULL,
+        .n_lines = 0,
+        .member_key = x.mkey,
+        .supersedes1 = superseded == CQ_STATE_NONE ? 0 : superseded + 1};
+    for (size_t i = 0; i < CQ_ARRAY_LEN(s_stages); i++) {
+        s_step_t step = s_stages[i](&x);
+        if (step == S_RECORD)
+            return cq_state_record(st, d, &x.e);
+        if (step == S_RETURN)
+            return x.rc;
     }
-    cq_state_entry_t e = {.key = key,
-                          .index_key = keyed,
-                          .orig_lineage = NULL,
-                          .reverses = CQ_STATE_NONE,
-                          .replaces = CQ_STATE_NONE,
-                          .lines = NULL,
-                          .n_lines = 0,
-                          .member_key = mkey,
-                          .supersedes1 =
-                              superseded == CQ_STATE_NONE ? 0 : superseded + 1};
-    char orig_lin[CQ_KEY_LEN];
-    s_line_t L[CQ_MAX_LINES];
-    cq_state_line_t acc_lines[CQ_MAX_LINES];
-    size_t n = d->n_lines;
-    char other_id[CQ_ID_LEN];
-
-    if (c->n_pend > 0) {
-        s_pend_ocr(c, d);
-        return cq_state_record(st, d, &e);
-    }
-    if (c->review == S_REVIEW_DUPLICATE) {
-        //  a person confirmed the suspect duplicate
-        s_reject(d, "OA", "18", "",
-                 "duplicate: a reviewer confirmed this claim repeats an "
-                 "earlier one");
-        return cq_state_record(st, d, &e);
-    }
-    if (s_check_claim(self, c, d))
-        return cq_state_record(st, d, &e);
-
-    //  void / replacement: find the claim it names
-    uint32_t exclude = CQ_STATE_NONE;  // the original, while its effects count
-    uint32_t replaces = CQ_STATE_NONE; // the claim a replacement replaces
-    if (c->frequency == '7' || c->frequency == '8') {
-        size_t olen = s_key(orig_lin, c->payer_id, c->billing_npi,
-                            c->original_claim_id, 0);
-        e.orig_lineage = orig_lin;
-        uint32_t orec = cq_state_find_lineage(st, orig_lin, olen);
-        const cq_rec_t *o = orec != CQ_STATE_NONE ? &st->recs[orec] : NULL;
-        if (o == NULL) {
-            s_reject(d, "CO", "16", "M47",
-                     "original_claim_id: no claim \"%.39s\" from this "
-                     "provider",
-                     c->original_claim_id);
-            return cq_state_record(st, d, &e);
-        }
-        if (o->reversed) {
-            s_reject(d, "CO", "16", "M47",
-                     "original_claim_id: claim \"%.39s\" was already voided",
-                     c->original_claim_id);
-            return cq_state_record(st, d, &e);
-        }
-        bool accepted = o->outcome == CQ_DECISION_ACCEPT;
-        if (c->frequency == '8') {
-            if (!accepted) {
-                s_reject(d, "CO", "16", "M47",
-                         "original_claim_id: claim \"%.39s\" was not "
-                         "accepted; there is nothing to void",
-                         c->original_claim_id);
-                return cq_state_record(st, d, &e);
-            }
-            int rc = s_void(st, orec, d);
-            if (rc != 0)
-                return rc;
-            e.reverses = orec;
-            return cq_state_record(st, d, &e);
-        }
-        if (accepted)
-            exclude = orec;
-        replaces = orec;
-    }
-
-    //  1. member
-    cq_member_t *m = cq_roster_find(self->roster, c->payer_id, c->member.id);
-    if (m == NULL) {
-        s_reject(d, "CO", "31", "",
-                 "member.id: not found in the roster of payer %.39s",
-                 c->payer_id);
-        return cq_state_record(st, d, &e);
-    }
-    bool match = false;
-    for (uint32_t k = 0; k < m->n_cov && !match; k++)
-        match = m->cov[k].birth_date == c->member.birth_date &&
-                s_name_eq(m->cov[k].last_name, c->member.last_name);
-    if (!match) {
-        s_reject(d, "CO", "140", "",
-                 "member: last name or birth date does not match the roster");
-        return cq_state_record(st, d, &e);
-    }
-
-    //  2. eligibility per line
-    size_t alive = 0;
-    const cq_plan_t *claim_plan = NULL;
-    for (size_t i = 0; i < n; i++) {
-        s_line_t *l = &L[i];
-        memset(l, 0, sizeof *l);
-        l->other = CQ_STATE_NONE;
-        l->plan_idx = -1;
-        int32_t date = c->lines[i].service_date;
-        const cq_coverage_t *cov = NULL;
-        int32_t first_start = INT32_MAX;
-        for (uint32_t k = 0; k < m->n_cov; k++) {
-            const cq_coverage_t *x = &m->cov[k];
-            if (x->start < first_start)
-                first_start = x->start;
-            if (date >= x->start &&
-                (x->end == CQ_DATE_NONE || date <= x->end)) {
-                cov = x;
-                break;
-            }
-        }
-        if (cov == NULL) {
-            l->why = date < first_start ? S_BEFORE_COVERAGE : S_AFTER_COVERAGE;
-            continue;
-        }
-        if (cov->plan < 0) {
-            l->why = S_PLAN_UNKNOWN;
-            l->plan_name = cov->plan_id;
-            continue;
-        }
-        l->plan_idx = cov->plan;
-        cq_plan_t *plan = cq_plan_at_rw(self->rules, (size_t)cov->plan);
-        l->plan = plan;
-        l->py = s_plan_year(self, cov->plan, plan, date);
-        l->rule = cq_plan_proc_rw(plan, c->lines[i].procedure);
-        if (claim_plan == NULL)
-            claim_plan = l->plan;
-        alive++;
-    }
-
-    //  3. timely filing (claim level)
-    if (alive > 0) {
-        int32_t recv = c->received_date != CQ_DATE_NONE   ? c->received_date
-                       : received_default != CQ_DATE_NONE ? received_default
-                                                          : cq_date_today();
-        int32_t earliest = INT32_MAX;
-        for (size_t i = 0; i < n; i++)
-            if (c->lines[i].service_date < earliest)
-                earliest = c->lines[i].service_date;
-        int64_t days = (int64_t)recv - earliest;
-        if (days > claim_plan->timely_filing_days) {
-            s_reject(d, "CO", "29", "",
-                     "received %lld days after the earliest service date; "
-                     "plan %s allows %d",
-                     (long long)days, claim_plan->plan_id,
-                     (int)claim_plan->timely_filing_days);
-            return cq_state_record(st, d, &e);
-        }
-    }
-
-    //  4. duplicates (of the member's lines: mkey, above)
-    //  the member's id in this state, cached in the roster
-    uint32_t mid = m->user;
-    if (mid == CQ_STATE_NONE) {
-        mid = cq_state_member_find(st, c->payer_id, c->member.id);
-        m->user = mid;
-    }
-    uint32_t npi_id =
-        cq_intern_find(&st->codes, c->billing_npi, strnlen(c->billing_npi, 10));
-    bool suspect = false;
-    for (size_t i = 0; i < n; i++) {
-        s_line_t *l = &L[i];
-        const cq_line_t *cl = &c->lines[i];
-        l->mods = cq_state_pack_mods(cl->modifiers, cl->n_modifiers);
-        l->proc = CQ_STATE_NONE;
-        if (l->why != S_OK)
-            continue;
-        //  the procedure's id in the state, cached in the plan's rule
-        if (l->rule != NULL && l->rule->user != CQ_STATE_NONE) {
-            l->proc = l->rule->user;
-        } else {
-            l->proc = cq_intern_find(&st->codes, cl->procedure,
-                                     strnlen(cl->procedure, CQ_CODE_LEN));
-            if (l->rule != NULL)
-                l->rule->user = l->proc;
-        }
-        if (l->proc == CQ_STATE_NONE || mid == CQ_STATE_NONE)
-            continue;
-        if (!(m->user_bits & s_hist_bit(cl->service_date, l->proc))) {
-            //  nothing to look at; recording the line will insert here
-            cq_state_dup_prefetch(st, mid, cl->service_date, l->proc);
-            continue;
-        }
-        uint32_t sus = CQ_STATE_NONE;
-        for (uint32_t hi =
-                 cq_state_dup_head(st, mid, cl->service_date, l->proc);
-             hi != CQ_STATE_NONE; hi = st->hist[hi].next_dup) {
-            const cq_hist_t *x = &st->hist[hi];
-            if (!x->active || x->rec == exclude || x->mods != l->mods)
-                continue;
-            if (x->npi == npi_id && x->charge == cl->charge) {
-                l->why = S_DUPLICATE;
-                l->other = x->rec;
-                break;
-            }
-            if (sus == CQ_STATE_NONE)
-                sus = x->rec;
-        }
-        if (l->why == S_OK && sus != CQ_STATE_NONE &&
-            c->review != S_REVIEW_NOT_DUPLICATE) {
-            l->why = S_SUSPECT;
-            l->other = sus;
-            suspect = true;
-        }
-    }
-    if (suspect) {
-        d->decision = CQ_DECISION_PEND;
-        for (size_t i = 0; i < n; i++) {
-            if (L[i].why == S_SUSPECT)
-                s_reason(
-                    d, (unsigned)i + 1, "OA", "133", "",
-                    "possible duplicate of a line of claim %s (same "
-                    "member, date and procedure; another provider or "
-                    "charge): a person must look",
-                    s_rec_claim_id(st, L[i].other, other_id, sizeof other_id));
-        }
-        return cq_state_record(st, d, &e);
-    }
-
-    //  5. coverage per line
-    for (size_t i = 0; i < n; i++) {
-        s_line_t *l = &L[i];
-        if (l->why != S_OK)
-            continue;
-        const cq_line_t *cl = &c->lines[i];
-        if (l->rule == NULL || l->rule->fee < 0) {
-            l->why = S_NOT_COVERED;
-            continue;
-        }
-        if (l->rule->excluded) {
-            l->why = S_EXCLUDED;
-            continue;
-        }
-        if (l->rule->prior_auth && c->prior_auth[0] == '\0') {
-            l->why = S_PRIOR_AUTH;
-            continue;
-        }
-        if (l->rule->freq_max >= 0) {
-            int32_t from, to;
-            s_limit_period(l->rule, l, cl->service_date, &from, &to);
-            int64_t count = 0;
-            if (l->proc != CQ_STATE_NONE) {
-                for (uint32_t hi = cq_state_freq_head(st, mid, l->proc);
-                     hi != CQ_STATE_NONE; hi = st->hist[hi].next_freq) {
-                    const cq_hist_t *x = &st->hist[hi];
-                    if (x->active && x->rec != exclude && x->date >= from &&
-                        x->date < to)
-                        count++;
-                }
-            }
-            for (size_t j = 0; j < i; j++)
-                if (L[j].why == S_OK &&
-                    strcmp(c->lines[j].procedure, cl->procedure) == 0 &&
-                    c->lines[j].service_date >= from &&
-                    c->lines[j].service_date < to)
-                    count++;
-            if (count >= l->rule->freq_max) {
-                l->why = S_FREQUENCY;
-                continue;
-            }
-        }
-    }
-
-    //  6. pricing per line
-    bool in_network = cq_plan_in_network(self->rules, c->billing_npi);
-    for (size_t i = 0; i < n; i++) {
-        s_line_t *l = &L[i];
-        if (l->why != S_OK)
-            continue;
-        const cq_line_t *cl = &c->lines[i];
-        __int128 fee;
-        if (in_network) {
-            fee = s_round_div((__int128)l->rule->fee * cl->units_milli, 1000);
-        } else if (l->plan->oon_covered) {
-            fee = s_round_div((__int128)l->rule->fee * cl->units_milli *
-                                  l->plan->oon_factor_ppm,
-                              INT64_C(1000000000));
-        } else {
-            l->why = S_OUT_OF_NETWORK;
-            continue;
-        }
-        l->allowed = fee < cl->charge ? (int64_t)fee : cl->charge;
-        l->co45 = cl->charge - l->allowed;
-    }
-
-    //  7. cost share per line, in line order
-    s_acc_t accs[CQ_MAX_LINES];
-    size_t n_accs = 0;
-    size_t n_acc_lines = 0;
-    for (size_t i = 0; i < n; i++) {
-        s_line_t *l = &L[i];
-        if (l->why != S_OK)
-            continue;
-        const cq_line_t *cl = &c->lines[i];
-        s_acc_t *a =
-            s_acc(st, accs, &n_accs, m, mid, l->plan,
-                  s_plan_id(self, st, l->plan_idx, l->plan), l->py, exclude);
-        int64_t ded_left = l->plan->deductible - a->ded;
-        int64_t oop_left = l->plan->oop_max - a->oop;
-        if (ded_left < 0)
-            ded_left = 0;
-        if (oop_left < 0)
-            oop_left = 0;
-        int64_t rate = in_network ? l->plan->coins_ppm : l->plan->oon_coins_ppm;
-        int64_t allowed = l->allowed;
-        l->copay = s_min(s_min(l->rule->copay, allowed), oop_left);
-        l->ded =
-            s_min(s_min(allowed - l->copay, ded_left), oop_left - l->copay);
-        l->coins = s_min(s_apply_rate(allowed - l->copay - l->ded, rate),
-                         oop_left - l->copay - l->ded);
-        l->paid = allowed - l->copay - l->ded - l->coins;
-        a->ded += l->ded;
-        a->oop += l->copay + l->ded + l->coins;
-
-        cq_state_line_t *sl = &acc_lines[n_acc_lines++];
-        sl->line = (uint8_t)(i + 1);
-        sl->member_id = mid;
-        sl->npi_id = npi_id;
-        sl->proc_id = l->proc;
-        sl->plan_id = s_plan_id(self, st, l->plan_idx, l->plan);
-        sl->track_freq = s_is_limited(self, cl->procedure);
-        sl->acc_hint = a->idx;
-        sl->member_key = mkey;
-        sl->npi = c->billing_npi;
-        sl->proc = cl->procedure;
-        sl->plan = l->plan->plan_id;
-        sl->date = cl->service_date;
-        sl->py_start = l->py;
-        sl->mods = l->mods;
-        sl->charge = cl->charge;
-        sl->copay = l->copay;
-        sl->ded = l->ded;
-        sl->coins = l->coins;
-    }
-
-    //  8. outcome, amounts, adjustments and reasons in line order
-    for (size_t i = 0; i < n; i++) {
-        const s_line_t *l = &L[i];
-        const cq_line_t *cl = &c->lines[i];
-        unsigned ln = (unsigned)i + 1;
-        if (l->why == S_OK) {
-            d->lines[i].allowed = l->allowed;
-            d->lines[i].paid = l->paid;
-            d->allowed += l->allowed;
-            d->paid += l->paid;
-            d->patient_resp += l->copay + l->ded + l->coins;
-            s_adj(d, ln, "CO", "45", l->co45);
-            s_adj(d, ln, "PR", "3", l->copay);
-            s_adj(d, ln, "PR", "1", l->ded);
-            s_adj(d, ln, "PR", "2", l->coins);
-            continue;
-        }
-        d->lines[i].denied = true;
-        const char *g = s_codes[l->why].group, *carc = s_codes[l->why].carc;
-        const char *rarc = s_codes[l->why].rarc;
-        s_adj(d, ln, g, carc, cl->charge);
-        switch (l->why) {
-        case S_BEFORE_COVERAGE:
-            s_reason(d, ln, g, carc, rarc,
-                     "service date is before the member's coverage starts");
-            break;
-        case S_AFTER_COVERAGE:
-            s_reason(d, ln, g, carc, rarc,
-                     "service date is after the member's coverage ended");
-            break;
-        case S_PLAN_UNKNOWN:
-            s_reason(d, ln, g, carc, rarc,
-                     "plan_id: the member's plan \"%.39s\" is not in the plan "
-                     "file",
-                     l->plan_name);
-            break;
-        case S_DUPLICATE:
-            s_reason(d, ln, g, carc, rarc,
-                     "exact duplicate of a line of claim %s",
-                     s_rec_claim_id(st, l->other, other_id, sizeof other_id));
-            break;
-        case S_NOT_COVERED:
-            s_reason(d, ln, g, carc, rarc,
-                     "procedure %.11s is not in the fee schedule of plan %s",
-                     cl->procedure, l->plan->plan_id);
-            break;
-        case S_EXCLUDED:
-            s_reason(d, ln, g, carc, rarc,
-                     "procedure %.11s is excluded by plan %s", cl->procedure,
-                     l->plan->plan_id);
-            break;
-        case S_PRIOR_AUTH:
-            s_reason(d, ln, g, carc, rarc,
-                     "procedure %.11s needs prior authorization; the claim "
-                     "has none",
-                     cl->procedure);
-            break;
-        case S_FREQUENCY:
-            s_reason(d, ln, g, carc, rarc,
-                     "frequency limit of procedure %.11s reached (%d per %s)",
-                     cl->procedure, (int)l->rule->freq_max,
-                     l->rule->per == CQ_PER_PLAN_YEAR       ? "plan year"
-                     : l->rule->per == CQ_PER_CALENDAR_YEAR ? "calendar year"
-                                                            : "lifetime");
-            break;
-        case S_OUT_OF_NETWORK:
-            s_reason(d, ln, g, carc, rarc,
-                     "billing provider %.10s is out of network and plan %s "
-                     "does not cover out-of-network services",
-                     c->billing_npi, l->plan->plan_id);
-            break;
-        default:
-            break;
-        }
-    }
-    if (n_acc_lines == 0) {
-        d->decision = CQ_DECISION_REJECT;
-        return cq_state_record(st, d, &e);
-    }
-    d->decision = CQ_DECISION_ACCEPT;
-    e.lines = acc_lines;
-    e.n_lines = n_acc_lines;
-    e.reverses = exclude;
-    e.replaces = replaces;
-    size_t hist_before = st->n_hist;
-    int rc = cq_state_record(st, d, &e);
-    if (rc != 0)
-        return rc;
-    if (mid == CQ_STATE_NONE)
-        m->user = cq_state_member_find(st, c->payer_id, c->member.id);
-    //  the lines just recorded go into the member's filter (their ids
-    //  exist now)
-    if (self->cached_hist == hist_before) {
-        for (size_t i = hist_before; i < st->n_hist; i++)
-            m->user_bits |= s_hist_bit(st->hist[i].date, st->hist[i].proc);
-        self->cached_hist = st->n_hist;
-    }
-    return 0;
+    return x.rc; // (s_stage_outcome always ends it)
 }
 
 void
