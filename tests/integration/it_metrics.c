@@ -138,9 +138,9 @@ Test(metrics, broker_and_worker_endpoints_lint_and_move, .timeout = 300)
     unsetenv("CLAIMQ_WORKER_METRICS");
     cr_assert_eq(st, 0);
     char burl[256], wurl[256], w1url[256];
-    cr_assert(cq_child_ready_get(&s_cl.workers[0], "metrics", w1url,
-                                 sizeof w1url),
-              "no metrics= in w1's READY: %s", s_cl.workers[0].ready);
+    cr_assert(
+        cq_child_ready_get(&s_cl.workers[0], "metrics", w1url, sizeof w1url),
+        "no metrics= in w1's READY: %s", s_cl.workers[0].ready);
     cr_assert(cq_child_ready_get(&s_cl.broker, "metrics", burl, sizeof burl),
               "no metrics= in the broker's READY: %s", s_cl.broker.ready);
 
