@@ -20,7 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define N_CLAIMS CQ_TEST_BIG(50000)
+//  50,000 in every build: with fewer members some shards have none, and
+//  the tests count every shard's owner
+#define N_CLAIMS 50000
 
 static int
 s_cmp(const void *a, const void *b)

@@ -6,8 +6,9 @@
 #include <sys/types.h>
 
 //  A sanitizer build (ASan): every process runs several times slower, so
-//  the biggest fault tests run a third of their claims (CQ_TEST_BIG), for
-//  the same shape in about the same time. What they assert is the same.
+//  a big fault test may run a third of its claims (CQ_TEST_BIG), for the
+//  same shape in about the same time, when what it asserts does not depend
+//  on the count (it_shards' does: every shard must have members).
 #if defined(__SANITIZE_ADDRESS__)
 #define CQ_TEST_SANITIZED 1
 #elif defined(__has_feature)
