@@ -131,6 +131,47 @@ s_bind(cq_broker_t *self, const char *ep, const char *domain, char *resolved,
     return s;
 }
 
+//  Opens the journal and rebuilds the state it holds (at start, or when a
+//  broker of a pair becomes active). 0, or -1 with diag.
+static int
+s_activate(cq_broker_t *self, cq_diag_t *diag)
+{
+    const cq_broker_config_t *cfg = &self->cfg;
+    if (cfg->journal_dir) {
+        self->journal =
+            cq_journal_open(cfg->journal_dir, self->cfg.shards, diag);
+        if (self->journal == NULL)
+            return -1;
+        self->epoch = cq_journal_epoch(self->journal);
+        self->n_shards = cq_journal_shards(self->journal);
+        if (self->n_shards != self->cfg.shards)
+            cq_log_notice(NULL,
+                          "journal: %u shards, fixed when it was created "
+                          "(--shards %u ignored)",
+                          self->n_shards, self->cfg.shards);
+    } else {
+        //  no journal: an epoch that a previous run is unlikely to have
+        //  used (lease tokens of two runs must not match)
+        self->epoch = 1 + ((uint64_t)self->wall / 1000 & 0x7fffff);
+    }
+    self->shards = cq_xcalloc(self->n_shards, sizeof *self->shards);
+    for (uint32_t s = 0; s < self->n_shards; s++) {
+        self->shards[s].owner = self->shards[s].target = S_NONE;
+        cq_deque_init(&self->shards[s].q);
+    }
+    if (cqb_restore(self, diag) != 0)
+        return -1;
+    if (cfg->record_path && cqb_record_open(self, diag) != 0)
+        return -1;
+    if (self->journal && cq_journal_start(self->journal) != 0)
+        return cq_diag_set(diag, CQ_EIO, 0,
+                           "cannot start the journal's writer");
+    self->committed = self->journal ? 0 : UINT64_MAX;
+    if (self->peer && self->journal)
+        cqb_peer_attach(self);
+    return 0;
+}
+
 cq_broker_t *
 cq_broker_new(const cq_broker_config_t *cfg, cq_diag_t *diag)
 {
@@ -162,38 +203,6 @@ cq_broker_new(const cq_broker_config_t *cfg, cq_diag_t *diag)
     cq_buf_init(&self->outbox_bytes, SIZE_MAX / 2);
     self->in = cq_xmalloc(sizeof *self->in);
     cq_wire_msg_init(self->in);
-    self->n_shards = self->cfg.shards;
-    if (cfg->journal_dir) {
-        self->journal =
-            cq_journal_open(cfg->journal_dir, self->cfg.shards, diag);
-        if (self->journal == NULL)
-            goto out_destroy;
-        self->epoch = cq_journal_epoch(self->journal);
-        self->n_shards = cq_journal_shards(self->journal);
-        if (self->n_shards != self->cfg.shards)
-            cq_log_notice(NULL,
-                          "journal: %u shards, fixed when it was created "
-                          "(--shards %u ignored)",
-                          self->n_shards, self->cfg.shards);
-    } else {
-        //  no journal: an epoch that a previous run is unlikely to have
-        //  used (lease tokens of two runs must not match)
-        self->epoch = 1 + ((uint64_t)self->wall / 1000 & 0x7fffff);
-    }
-    self->shards = cq_xcalloc(self->n_shards, sizeof *self->shards);
-    for (uint32_t s = 0; s < self->n_shards; s++) {
-        self->shards[s].owner = self->shards[s].target = S_NONE;
-        cq_deque_init(&self->shards[s].q);
-    }
-    if (cqb_restore(self, diag) != 0)
-        goto out_destroy;
-    if (cfg->record_path && cqb_record_open(self, diag) != 0)
-        goto out_destroy;
-    if (self->journal && cq_journal_start(self->journal) != 0) {
-        cq_diag_set(diag, CQ_EIO, 0, "cannot start the journal's writer");
-        goto out_destroy;
-    }
-    self->committed = self->journal ? 0 : UINT64_MAX;
     //  (the ZAP handler before the sockets it guards)
     if (cqb_auth_start(self, diag) != 0)
         goto out_destroy;
@@ -217,6 +226,15 @@ cq_broker_new(const cq_broker_config_t *cfg, cq_diag_t *diag)
         cq_strlcpy(self->rules_version, cfg->rules_version,
                    sizeof self->rules_version);
     self->seed = (uint64_t)zclock_usecs() ^ ((uint64_t)getpid() << 32);
+    self->n_shards = self->cfg.shards;
+    if (cfg->peer) {
+        //  a pair: the journal is opened once this broker is active
+        self->peer = cqb_peer_new(self, diag);
+        if (self->peer == NULL)
+            goto out_destroy;
+    } else if (s_activate(self, diag) != 0) {
+        goto out_destroy;
+    }
     return self;
 out_destroy:
     cq_broker_destroy(&self);
@@ -256,7 +274,19 @@ cq_broker_set_reload(cq_broker_t *self, volatile sig_atomic_t *flag)
 bool
 cq_broker_durable(const cq_broker_t *self)
 {
-    return self->journal != NULL;
+    return self->journal != NULL || self->cfg.journal_dir != NULL;
+}
+
+const char *
+cq_broker_peer_endpoint(const cq_broker_t *self)
+{
+    return self->peer ? cqb_peer_bind_ep(self->peer) : NULL;
+}
+
+bool
+cq_broker_stepped_down(const cq_broker_t *self)
+{
+    return self->peer && cqb_peer_stopping(self);
 }
 
 uint64_t
@@ -278,6 +308,8 @@ s_journal(cq_broker_t *self)
     cq_diag_t diag = {0};
     uint64_t before = self->committed;
     int rc = cq_journal_status(self->journal, &self->committed, &diag);
+    if (self->peer) // both disks, while the backup is in sync
+        self->committed = cqb_peer_gate(self, self->committed);
     if (self->committed > before)
         self->k[K_JOURNAL_COMMITS]++;
     if (rc != 0 && !self->journal_full) {
@@ -326,11 +358,26 @@ s_read(cq_broker_t *self)
 int
 cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop)
 {
-    zmq_pollitem_t items[4] = {{self->front, 0, ZMQ_POLLIN, 0},
+    if (self->peer && cqb_peer_state(self->peer) != CQB_PEER_ACTIVE) {
+        int rc = cqb_peer_standby(self, stop);
+        if (rc <= 0)
+            return rc < 0 ? 3 : 0;
+        cq_diag_t diag = {0};
+        if (s_activate(self, &diag) != 0) {
+            cq_log_error(NULL, "cannot become active: %s", diag.msg);
+            return 3;
+        }
+        cq_log_notice(NULL, "active (epoch %llu)",
+                      (unsigned long long)self->epoch);
+    }
+    zmq_pollitem_t items[5] = {{self->front, 0, ZMQ_POLLIN, 0},
                                {self->back, 0, ZMQ_POLLIN, 0},
+                               {NULL, -1, ZMQ_POLLIN, 0},
                                {NULL, -1, ZMQ_POLLIN, 0},
                                {NULL, -1, ZMQ_POLLIN, 0}};
     int n_items = 2;
+    if (self->peer) // the backup's acknowledgments
+        items[n_items++].socket = cqb_peer_sock(self->peer);
     if (self->journal && cq_journal_fd(self->journal) >= 0) {
         items[n_items].fd = cq_journal_fd(self->journal); // a commit finished
         n_items++;
@@ -362,6 +409,11 @@ cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop)
             cqb_auth_handle(self);
         }
         s_read(self);
+        if (self->peer) {
+            cqb_peer_tick(self);
+            if (cqb_peer_stopping(self))
+                break;
+        }
         s_journal(self);
         cqb_orphan_checks(self);
         cqb_release_receipts(self);
@@ -409,6 +461,7 @@ cq_broker_destroy(cq_broker_t **self_p)
     cq_broker_t *self = *self_p;
     if (self == NULL)
         return;
+    cqb_peer_destroy(&self->peer);
     zsock_destroy(&self->front_sock);
     zsock_destroy(&self->back_sock);
     cqb_auth_stop(self);

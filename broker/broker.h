@@ -57,7 +57,16 @@ typedef struct {
     const char *allow_admins;  // admin keys (may be NULL)
     const char *metrics;       // "HOST:PORT" of the Prometheus endpoint,
                                // or NULL: none
+    //  A pair (peer.c): the other broker's peer endpoint, this one's, the
+    //  role, and how long a silent peer is waited for. peer NULL: alone.
+    const char *peer;
+    const char *peer_bind;
+    int role; // CQ_BROKER_PRIMARY / CQ_BROKER_BACKUP
+    uint32_t peer_timeout_ms;
+    bool promote; // a backup that may start active (its primary is dead)
 } cq_broker_config_t;
+
+enum { CQ_BROKER_ALONE = 0, CQ_BROKER_PRIMARY = 1, CQ_BROKER_BACKUP = 2 };
 
 typedef struct cq_broker cq_broker_t;
 
@@ -81,5 +90,10 @@ void cq_broker_set_reload(cq_broker_t *self, volatile sig_atomic_t *flag);
 const char *cq_broker_metrics_url(const cq_broker_t *self);
 //  True when its sockets use CURVE.
 bool cq_broker_curve(const cq_broker_t *self);
+//  The peer endpoint it bound (--peer-bind resolved), or NULL alone.
+const char *cq_broker_peer_endpoint(const cq_broker_t *self);
+//  After cq_broker_run: true when it stopped because another broker of
+//  its pair is active with a newer epoch (exit 4).
+bool cq_broker_stepped_down(const cq_broker_t *self);
 
 #endif

@@ -367,8 +367,48 @@ enum {
 };
 extern const char *const cqb_kname[K_COUNT];
 
+//  ---- the pair (peer.c) -------------------------------------------------
+
+enum { CQB_PEER_STARTING = 0, CQB_PEER_ACTIVE = 1, CQB_PEER_PASSIVE = 2 };
+extern const char *const cqb_peer_states[];
+typedef struct cqb_peer cqb_peer_t;
+
+typedef struct {
+    int state, role;
+    int peer_state;          // CQB_PEER_*, -1 never heard
+    uint64_t peer_silent_ms; // since it was last heard (UINT64_MAX never)
+    uint64_t peer_epoch;
+    bool synced;    // active: the backup holds the journal
+    bool alone;     // active: receipts follow this disk only
+    bool installed; // passive: holds the journal
+    uint64_t lag;   // records not yet acknowledged by the backup
+    uint64_t groups, bytes, snapshots, takeovers;
+    char peer_ep[256];
+} cqb_peer_info_t;
+
+cqb_peer_t *cqb_peer_new(cq_broker_t *b, cq_diag_t *diag);
+void cqb_peer_destroy(cqb_peer_t **self_p);
+void *cqb_peer_sock(cqb_peer_t *self);
+const char *cqb_peer_bind_ep(const cqb_peer_t *self);
+int cqb_peer_state(const cqb_peer_t *self);
+//  Not active yet: follows the active peer until this broker is to be
+//  active (1), or *stop (0), or a failure (<0).
+int cqb_peer_standby(cq_broker_t *b, volatile sig_atomic_t *stop);
+//  Active: the journal's records go to the backup from now on.
+void cqb_peer_attach(cq_broker_t *b);
+//  Active: one turn of the link.
+void cqb_peer_tick(cq_broker_t *b);
+//  Active: what may be made visible of `local` committed records.
+uint64_t cqb_peer_gate(cq_broker_t *b, uint64_t local);
+bool cqb_peer_stopping(const cq_broker_t *b);
+void cqb_peer_info(const cq_broker_t *b, cqb_peer_info_t *out);
+//  metrics.c: the pair's samples; a standby broker's whole page.
+void cqb_peer_metrics(const cq_broker_t *b, cq_buf_t *out);
+void cqb_peer_metrics_standby(cq_broker_t *b);
+
 struct cq_broker {
     cq_broker_config_t cfg;
+    cqb_peer_t *peer; // the pair, or NULL alone
     zsock_t *front_sock;
     zsock_t *back_sock;
     void *front; // raw handles

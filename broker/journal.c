@@ -112,6 +112,9 @@ struct cq_journal {
     int last_rc;        // of the last commit (0 ok)
     char last_why[256]; // its message
     int efd;            // eventfd: the writer finished a commit
+    //  replication (peer.c): what is handed to the writer goes to the tap
+    cq_journal_tap_fn *tap;
+    void *tap_arg;
 };
 
 static int
@@ -1043,6 +1046,12 @@ cq_journal_recorded(const cq_journal_t *self)
     return self->fill_seq;
 }
 
+static void s_tap_fill(cq_journal_t *self);
+static void s_tap_compact(cq_journal_t *self, uint32_t batch,
+                          const char *batch_id, const uint32_t *docs,
+                          size_t n_docs, const cq_journal_arch_t *claims,
+                          size_t n_claims, int64_t now_ms);
+
 //  ---- writing ---------------------------------------------------------------
 
 static void
@@ -1263,6 +1272,7 @@ cq_journal_kick(cq_journal_t *self, bool retry, cq_diag_t *diag)
             rc = self->last_rc;
             cq_diag_set(diag, rc, 0, "%s", self->last_why);
         } else {
+            s_tap_fill(self);
             //  a failed commit keeps its records: new ones go after them
             if (self->work.n == 0) {
                 s_recbuf_t t = self->work;
@@ -1321,6 +1331,7 @@ cq_journal_commit(cq_journal_t *self, cq_diag_t *diag)
     s_idle(self);
     if (self->started)
         pthread_mutex_lock(&self->mu);
+    s_tap_fill(self);
     s_recbuf_append(&self->work, &self->fill);
     self->work_seq = self->fill_seq;
     char why[256] = "";
@@ -2081,6 +2092,8 @@ cq_journal_compact(cq_journal_t *self, uint32_t batch, const char *batch_id,
     free(moves.delta);
     if (removed)
         s_dir_sync(self);
+    s_tap_compact(self, batch, batch_id, docs, n_docs, claims, n_claims,
+                  now_ms);
     return 0;
 }
 
@@ -2142,4 +2155,278 @@ cq_journal_fsync_rate(const char *dir, int ms)
     close(fd);
     unlink(path);
     return t > t0 ? (double)n * 1e6 / (double)(t - t0) : 0;
+}
+
+//  ---- replication (peer.c)
+//  ---------------------------------------------------
+//
+//  A record goes to the tap as it is handed to the writer (or committed in
+//  the caller's thread): [type, [v0..v9], s0, s1, s2, blob], strings and
+//  blob as binaries or nil, a document's bytes as its blob. Records are
+//  positioned by the count handed so far (cq_journal_recorded's units, of
+//  this open): the tap's first is the position of its first record.
+
+#define S_TAP_BYTES (32u << 20) // a tap call's body (soft: one record over)
+#define S_TAP_INTS 10
+
+void
+cq_journal_set_tap(cq_journal_t *self, cq_journal_tap_fn *fn, void *arg)
+{
+    self->tap = fn;
+    self->tap_arg = arg;
+}
+
+static void
+s_tap_bin(cq_mpw_t *w, const s_recbuf_t *b, size_t off, size_t len)
+{
+    if (off == S_NO_STR)
+        cq_mpw_nil(w);
+    else
+        cq_mpw_bin(w, b->bytes.data + off, len);
+}
+
+static void
+s_tap_fill(cq_journal_t *self)
+{
+    const s_recbuf_t *b = &self->fill;
+    if (self->tap == NULL || b->n == 0)
+        return;
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    uint64_t first = self->fill_seq - b->n;
+    size_t i = 0;
+    while (i < b->n) {
+        cq_mpw_reset(&w);
+        size_t at = cq_mpw_array_open(&w);
+        uint32_t n = 0;
+        for (; i < b->n && (n == 0 || w.len < S_TAP_BYTES); i++, n++) {
+            const s_rec_t *r = &b->recs[i];
+            cq_mpw_array(&w, 6);
+            cq_mpw_uint(&w, r->type);
+            cq_mpw_array(&w, S_TAP_INTS);
+            for (int k = 0; k < S_TAP_INTS; k++)
+                cq_mpw_int(&w, r->v[k]);
+            for (int k = 0; k < 3; k++)
+                s_tap_bin(&w, b, r->s[k], r->sl[k]);
+            if (r->type == R_DOC)
+                cq_mpw_bin(&w, zmq_msg_data((zmq_msg_t *)&b->msgs[r->b]),
+                           r->bl);
+            else
+                s_tap_bin(&w, b, r->b, r->bl);
+        }
+        cq_mpw_array_close(&w, at, n);
+        self->tap(self->tap_arg, CQ_JOURNAL_TAP_RECORDS, first, n, w.data,
+                  w.len);
+        first += n;
+    }
+    cq_mpw_free(&w);
+}
+
+static void
+s_tap_compact(cq_journal_t *self, uint32_t batch, const char *batch_id,
+              const uint32_t *docs, size_t n_docs,
+              const cq_journal_arch_t *claims, size_t n_claims, int64_t now_ms)
+{
+    if (self->tap == NULL)
+        return;
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_mpw_array(&w, 5);
+    cq_mpw_uint(&w, batch);
+    cq_mpw_str(&w, batch_id);
+    cq_mpw_int(&w, now_ms);
+    cq_mpw_array(&w, (uint32_t)n_docs);
+    for (size_t d = 0; d < n_docs; d++)
+        cq_mpw_uint(&w, docs[d]);
+    cq_mpw_array(&w, (uint32_t)n_claims);
+    for (size_t c = 0; c < n_claims; c++) {
+        const cq_journal_arch_t *a = &claims[c];
+        cq_mpw_array(&w, 11);
+        cq_mpw_uint(&w, a->cid);
+        cq_mpw_str(&w, a->key);
+        cq_mpw_uint(&w, a->shard);
+        cq_mpw_bin(&w, a->body, a->body_len);
+        cq_mpw_uint(&w, a->seq);
+        cq_mpw_uint(&w, a->result);
+        cq_mpw_str(&w, a->node);
+        cq_mpw_str(&w, a->ledger_id);
+        cq_mpw_uint(&w, a->ledger_seq);
+        cq_mpw_int(&w, a->outcome);
+        cq_mpw_bin(&w, a->decision, a->decision_len);
+    }
+    self->tap(self->tap_arg, CQ_JOURNAL_TAP_COMPACT, self->fill_seq, 0, w.data,
+              w.len);
+    cq_mpw_free(&w);
+}
+
+//  A binary (or nil) into fill's bytes: its offset and length.
+static void
+s_apply_bin(cq_journal_t *self, cq_cur_t *c, size_t *off, size_t *len,
+            const char *what)
+{
+    if (cq_cur_nil(c)) {
+        *off = S_NO_STR;
+        *len = 0;
+        return;
+    }
+    size_t n = 0;
+    const uint8_t *p = cq_cur_bin(c, &n, CQ_PROTO_MAX_FRAME, what);
+    if (p == NULL) {
+        *off = S_NO_STR;
+        *len = 0;
+        return;
+    }
+    *len = n;
+    *off = s_bytes(self, p, n);
+}
+
+int
+cq_journal_apply(cq_journal_t *self, const uint8_t *p, size_t len, uint32_t n,
+                 cq_diag_t *diag)
+{
+    cq_cur_t c;
+    cq_cur_init(&c, p, len);
+    uint32_t have = cq_cur_array(&c, n, n, "records");
+    size_t n0 = self->fill.n, bytes0 = self->fill.bytes.len;
+    size_t msgs0 = self->fill.n_msgs;
+    uint64_t seq0 = self->fill_seq;
+    for (uint32_t i = 0; i < have && c.err == 0; i++) {
+        cq_cur_array(&c, 6, 6, "record");
+        uint64_t type = cq_cur_uint(&c, R_KINDS - 1, "type");
+        if (c.err)
+            break;
+        s_rec_t *r = s_rec(self, (int)type);
+        cq_cur_array(&c, S_TAP_INTS, S_TAP_INTS, "ints");
+        for (int k = 0; k < S_TAP_INTS; k++)
+            r->v[k] = cq_cur_int(&c, INT64_MIN, INT64_MAX, "int");
+        for (int k = 0; k < 3; k++)
+            s_apply_bin(self, &c, &r->s[k], &r->sl[k], "string");
+        if (r->type == R_DOC) {
+            size_t bl = 0;
+            const uint8_t *d = cq_cur_bin(&c, &bl, CQ_PROTO_MAX_FRAME, "doc");
+            if (d == NULL)
+                break;
+            r->b = s_recbuf_msg(&self->fill);
+            r->bl = bl;
+            zmq_msg_init_size(&self->fill.msgs[r->b], bl);
+            if (bl)
+                memcpy(zmq_msg_data(&self->fill.msgs[r->b]), d, bl);
+        } else {
+            s_apply_bin(self, &c, &r->b, &r->bl, "blob");
+        }
+        //  what s_bind and the segments read must be there
+        bool blob = r->type == R_DOC || r->type == R_INTAKE ||
+                    r->type == R_RESULT || r->type == R_ACK ||
+                    r->type == R_RELEASE;
+        if ((blob && r->b == S_NO_STR) ||
+            (r->type == R_DOC && (r->s[1] == S_NO_STR || r->sl[1] != 32)))
+            cq_cur_fail(&c, CQ_EPROTO, "record");
+        for (int k = 0; k < 3; k++)
+            if (r->s[k] != S_NO_STR && r->sl[k] > INT32_MAX)
+                cq_cur_fail(&c, CQ_ETOOBIG, "string");
+    }
+    if (c.err == 0 && c.pos != c.end)
+        cq_cur_fail(&c, CQ_EPROTO, "trailing bytes");
+    if (c.err) {
+        //  nothing of it stays
+        for (size_t i = msgs0; i < self->fill.n_msgs; i++)
+            zmq_msg_close(&self->fill.msgs[i]);
+        self->fill.n_msgs = msgs0;
+        self->fill.n = n0;
+        self->fill.bytes.len = bytes0;
+        self->fill_seq = seq0;
+        return cq_cur_diag(&c, diag);
+    }
+    return 0;
+}
+
+int
+cq_journal_apply_compact(cq_journal_t *self, const uint8_t *p, size_t len,
+                         cq_diag_t *diag)
+{
+    cq_cur_t c;
+    cq_cur_init(&c, p, len);
+    cq_cur_array(&c, 5, 5, "compaction");
+    uint32_t batch = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "batch");
+    char batch_id[CQ_BATCH_ID_LEN];
+    cq_cur_str(&c, batch_id, sizeof batch_id, "batch_id");
+    int64_t now_ms = cq_cur_int(&c, INT64_MIN, INT64_MAX, "at");
+    uint32_t n_docs = cq_cur_array(&c, 0, UINT32_MAX / 8, "docs");
+    if (c.err == 0 && n_docs > (size_t)(c.end - c.pos))
+        cq_cur_fail(&c, CQ_EPROTO, "docs");
+    if (c.err)
+        return cq_cur_diag(&c, diag);
+    uint32_t *docs = cq_xmalloc(((size_t)n_docs + 1) * sizeof *docs);
+    for (uint32_t d = 0; d < n_docs; d++)
+        docs[d] = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "doc");
+    uint32_t n_claims = cq_cur_array(&c, 0, UINT32_MAX / 8, "claims");
+    if (c.err == 0 && n_claims > (size_t)(c.end - c.pos))
+        cq_cur_fail(&c, CQ_EPROTO, "claims");
+    cq_journal_arch_t *a =
+        cq_xcalloc(c.err ? 1 : (size_t)n_claims + 1, sizeof *a);
+    char(*strs)[3][CQ_PROTO_MSG_LEN] =
+        cq_xcalloc(c.err ? 1 : (size_t)n_claims + 1, sizeof *strs);
+    for (uint32_t i = 0; i < n_claims && c.err == 0; i++) {
+        cq_cur_array(&c, 11, 11, "claim");
+        a[i].cid = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "cid");
+        cq_cur_str(&c, strs[i][0], sizeof strs[i][0], "key");
+        a[i].key = strs[i][0];
+        a[i].shard = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "shard");
+        a[i].body = cq_cur_bin(&c, &a[i].body_len, CQ_PROTO_MAX_FRAME, "body");
+        a[i].seq = cq_cur_uint(&c, UINT64_MAX, "seq");
+        a[i].result = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "result");
+        cq_cur_str(&c, strs[i][1], sizeof strs[i][1], "node");
+        a[i].node = strs[i][1];
+        cq_cur_str(&c, strs[i][2], sizeof strs[i][2], "ledger");
+        a[i].ledger_id = strs[i][2];
+        a[i].ledger_seq = cq_cur_uint(&c, UINT64_MAX, "ledger_seq");
+        a[i].outcome = (int)cq_cur_int(&c, 0, 255, "outcome");
+        a[i].decision =
+            cq_cur_bin(&c, &a[i].decision_len, CQ_PROTO_MAX_FRAME, "decision");
+    }
+    int rc = cq_cur_diag(&c, diag);
+    if (rc == 0)
+        rc = cq_journal_commit(self, diag);
+    if (rc == 0)
+        rc = cq_journal_compact(self, batch, batch_id, docs, n_docs, a,
+                                n_claims, now_ms, diag);
+    free(docs);
+    free(a);
+    free(strs);
+    return rc;
+}
+
+int
+cq_journal_snapshot(cq_journal_t *self, const char *dir, uint64_t *pos,
+                    cq_diag_t *diag)
+{
+    int rc = cq_journal_commit(self, diag);
+    if (rc != 0)
+        return rc;
+    *pos = self->fill_seq;
+    if (mkdir(dir, 0700) != 0)
+        return cq_diag_set(diag, CQ_EIO, 0, "%s: %s", dir, strerror(errno));
+    char *sql = sqlite3_mprintf("VACUUM INTO '%q/journal.db'", dir);
+    char *why = NULL;
+    if (sqlite3_exec(self->db, sql, NULL, NULL, &why) != SQLITE_OK) {
+        rc = cq_diag_set(diag, CQ_EIO, 0, "%s: snapshot: %s", self->path,
+                         why ? why : "?");
+        sqlite3_free(why);
+        sqlite3_free(sql);
+        return rc;
+    }
+    sqlite3_free(sql);
+    //  segments: linked, not copied (appended to, never rewritten)
+    uint32_t top = self->n_seg_live > self->seg ? (uint32_t)self->n_seg_live
+                                                : self->seg + 1;
+    for (uint32_t sg = 0; sg < top; sg++) {
+        if (sg != self->seg && (sg >= self->n_seg_live || !self->seg_live[sg]))
+            continue;
+        char from[4200], to[4400];
+        s_seg_path(self, sg, from, sizeof from);
+        snprintf(to, sizeof to, "%s/docs-%06u.seg", dir, sg);
+        if (link(from, to) != 0 && errno != ENOENT)
+            return cq_diag_set(diag, CQ_EIO, 0, "%s: %s", to, strerror(errno));
+    }
+    return 0;
 }

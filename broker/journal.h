@@ -234,4 +234,30 @@ int cq_journal_doc_data(cq_journal_t *self, uint32_t id, zmq_msg_t *out);
 //  or a negative cq_err_t. For benchmarks, beside the journal's figures.
 double cq_journal_fsync_rate(const char *dir, int ms);
 
+//  ---- replication (peer.c, docs/operations.md "Failover") ---------------
+//  The tap sees every record as it is handed to the writer, encoded, in
+//  order (kind RECORDS: n records, the first at position first, in
+//  cq_journal_recorded's units), and every compaction after it committed
+//  (kind COMPACT, at the position of the records that preceded it). It is
+//  called in the loop's thread; body is valid during the call only.
+enum { CQ_JOURNAL_TAP_RECORDS = 0, CQ_JOURNAL_TAP_COMPACT = 1 };
+typedef void(cq_journal_tap_fn)(void *arg, int kind, uint64_t first, uint32_t n,
+                                const uint8_t *body, size_t len);
+void cq_journal_set_tap(cq_journal_t *self, cq_journal_tap_fn *fn, void *arg);
+//  A replica: adds the n records a tap encoded (committed with the others
+//  by the next kick or commit). Returns 0, or CQ_EPROTO / CQ_ETOOBIG with
+//  nothing added.
+int cq_journal_apply(cq_journal_t *self, const uint8_t *p, size_t len,
+                     uint32_t n, cq_diag_t *diag);
+//  A replica: commits what it holds, then runs the compaction a tap
+//  encoded.
+int cq_journal_apply_compact(cq_journal_t *self, const uint8_t *p, size_t len,
+                             cq_diag_t *diag);
+//  Commits what is buffered, then writes a copy of the journal into dir (a
+//  new directory): journal.db (VACUUM INTO) and hard links to the segment
+//  files. *pos: the records it holds (what the tap gives next starts
+//  there).
+int cq_journal_snapshot(cq_journal_t *self, const char *dir, uint64_t *pos,
+                        cq_diag_t *diag);
+
 #endif

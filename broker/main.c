@@ -103,6 +103,24 @@ s_help(void)
         "  --client-idle-ms N   a client silent this long is sent a heartbeat\n"
         "                       and forgotten only if its connection is gone\n"
         "                       (default 600000)\n"
+        "  --peer EP            a pair of brokers (docs/operations.md,\n"
+        "                       \"Failover\"): the other broker's "
+        "--peer-bind.\n"
+        "                       The active one replicates its journal to the\n"
+        "                       other and gives a receipt only once both\n"
+        "                       disks hold it; the other takes over when the\n"
+        "                       active one is silent for --peer-timeout-ms\n"
+        "                       and a client or worker comes to it. Needs\n"
+        "                       --journal, --peer-bind and --role\n"
+        "  --peer-bind EP       this broker's end of the peer link\n"
+        "  --role R             primary (active unless its peer is) or\n"
+        "                       backup (follows the active one)\n"
+        "  --peer-timeout-ms N  a peer silent this long is gone (default\n"
+        "                       5000): the active one goes on alone, the\n"
+        "                       passive one may take over\n"
+        "  --promote            a backup whose primary is known to be dead:\n"
+        "                       active on its own journal when no peer\n"
+        "                       answers within --peer-timeout-ms\n"
         "  --log-level L        error|warn|notice|info|debug\n"
         "  --log-format F       text (default) or json: one JSON object per\n"
         "                       line (ts, level, proc, node, pid, msg)\n"
@@ -119,7 +137,9 @@ s_help(void)
         "  -h, --help           this help\n"
         "  -V, --version        version\n\n"
         "exit codes: 0 stopped by a signal, 2 usage, 3 setup (cannot bind,\n"
-        "            journal unusable or corrupt, capture file unusable)\n",
+        "            journal unusable or corrupt, capture file unusable),\n"
+        "            4 stepped down: its peer is active with a newer epoch\n"
+        "            (started again, it follows that peer)\n",
         CQ_SHARDS_DEFAULT, CQ_SHARDS_MAX, CQ_PROTO_MAX_FRAME);
 }
 
@@ -196,6 +216,11 @@ main(int argc, char **argv)
         {"workers", required_argument, NULL, 'W'},
         {"admins", required_argument, NULL, 'D'},
         {"metrics", required_argument, NULL, 'P'},
+        {"peer", required_argument, NULL, 'e'},
+        {"peer-bind", required_argument, NULL, 'E'},
+        {"role", required_argument, NULL, 'o'},
+        {"peer-timeout-ms", required_argument, NULL, 'T'},
+        {"promote", no_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
@@ -365,6 +390,30 @@ main(int argc, char **argv)
             cq_log_set_format((cq_log_format_t)lf);
             break;
         }
+        case 'e':
+            cfg.peer = optarg;
+            break;
+        case 'E':
+            cfg.peer_bind = optarg;
+            break;
+        case 'o':
+            if (strcmp(optarg, "primary") == 0)
+                cfg.role = CQ_BROKER_PRIMARY;
+            else if (strcmp(optarg, "backup") == 0)
+                cfg.role = CQ_BROKER_BACKUP;
+            else
+                return cq_opt_bad_value(S_PROG, "--role", optarg,
+                                        "primary or backup");
+            break;
+        case 'T':
+            if (!s_num(optarg, 100, 3600000, &v))
+                return cq_opt_bad_value(S_PROG, "--peer-timeout-ms", optarg,
+                                        "100..3600000");
+            cfg.peer_timeout_ms = (uint32_t)v;
+            break;
+        case 'O':
+            cfg.promote = true;
+            break;
         case 'h':
             s_help();
             return 0;
@@ -387,6 +436,23 @@ main(int argc, char **argv)
     if (cfg.curve_key && (!cfg.allow_clients || !cfg.allow_workers))
         return s_usage("--curve-key needs --clients DIR and --workers DIR "
                        "(the public keys it admits)");
+    if (cfg.peer || cfg.peer_bind || cfg.role || cfg.promote) {
+        if (!cfg.peer || !cfg.peer_bind || !cfg.role)
+            return s_usage("a pair needs --peer, --peer-bind and --role");
+        if (!cfg.journal_dir)
+            return s_usage("a pair needs --journal (it replicates it)");
+        if (cfg.curve_key)
+            return s_usage("a pair with --curve-key is not supported yet "
+                           "(the peer link would be plain): run the pair "
+                           "on a private network, or one broker with CURVE");
+        if (cfg.promote && cfg.role != CQ_BROKER_BACKUP)
+            return s_usage("--promote is for a backup");
+        if (!insecure &&
+            (!s_local_endpoint(cfg.peer) || !s_local_endpoint(cfg.peer_bind)))
+            return s_usage("--peer / --peer-bind beyond loopback send the "
+                           "journal unencrypted: give --insecure to accept "
+                           "that (a private network only)");
+    }
     //  plain TCP beyond this host only when said out loud
     const char *eps[2][2] = {{"--frontend", cfg.frontend},
                              {"--backend", cfg.backend}};
@@ -426,20 +492,22 @@ main(int argc, char **argv)
     if (!cq_broker_curve(b))
         cq_log_notice(NULL, "plain TCP: no encryption, no authentication "
                             "(--curve-key for CURVE)");
+    printf("READY frontend=%s backend=%s", cq_broker_frontend(b),
+           cq_broker_backend(b));
     if (cq_broker_metrics_url(b))
-        printf("READY frontend=%s backend=%s metrics=%s\n",
-               cq_broker_frontend(b), cq_broker_backend(b),
-               cq_broker_metrics_url(b));
-    else
-        printf("READY frontend=%s backend=%s\n", cq_broker_frontend(b),
-               cq_broker_backend(b));
+        printf(" metrics=%s", cq_broker_metrics_url(b));
+    if (cq_broker_peer_endpoint(b))
+        printf(" peer=%s", cq_broker_peer_endpoint(b));
+    printf("\n");
     fflush(stdout);
     cq_notify_readyf("frontend=%s backend=%s", cq_broker_frontend(b),
                      cq_broker_backend(b));
     cq_broker_set_reload(b, &s_reload);
-    cq_broker_run(b, &s_stop);
+    int rc = cq_broker_run(b, &s_stop);
+    if (cq_broker_stepped_down(b))
+        rc = 4;
     cq_log_notice(NULL, "stopping");
     cq_notify_stopping();
     cq_broker_destroy(&b);
-    return 0;
+    return rc;
 }

@@ -126,7 +126,61 @@ cqb_metrics_tick(cq_broker_t *self)
         cq_prom_hist(&b, "claimq_broker_journal_commit_seconds",
                      "Journal group commits (fsynced before any receipt).",
                      cq_journal_commit_hist(self->journal));
+    cqb_peer_metrics(self, &b);
     cq_prom_limits(&b, "claimq_broker");
+    cq_prom_process(&b);
+    cq_metrics_publish(self->metrics, b.data, b.len);
+    cq_buf_free(&b);
+}
+
+//  ---- the pair (peer.c) ----------------------------------------------------
+
+void
+cqb_peer_metrics(const cq_broker_t *self, cq_buf_t *b)
+{
+    if (self->peer == NULL)
+        return;
+    cqb_peer_info_t p;
+    cqb_peer_info(self, &p);
+    cq_prom_head(b, "claimq_broker_peer_state", "gauge",
+                 "1 for this broker's state in its pair (starting, active, "
+                 "passive).");
+    for (int i = 0; i < 3; i++) {
+        char l[48];
+        snprintf(l, sizeof l, "state=\"%s\"", cqb_peer_states[i]);
+        cq_prom_sample(b, "claimq_broker_peer_state", l,
+                       (double)(p.state == i));
+    }
+    cq_prom_one(b, "claimq_broker_peer_synced", "gauge",
+                "1 while the backup holds the journal (receipts wait for "
+                "both disks); on a passive broker, 1 while it holds it.",
+                (double)(p.synced || p.installed));
+    cq_prom_one(b, "claimq_broker_peer_alone", "gauge",
+                "1 while an active broker goes on without its backup.",
+                (double)p.alone);
+    cq_prom_one(b, "claimq_broker_peer_lag_records", "gauge",
+                "Journal records the backup has not acknowledged yet.",
+                (double)p.lag);
+    cq_prom_one(b, "claimq_broker_peer_groups_total", "counter",
+                "Groups of journal records sent (active) or applied "
+                "(passive).",
+                (double)p.groups);
+    cq_prom_one(b, "claimq_broker_peer_snapshots_total", "counter",
+                "Snapshots of the journal sent to the backup.",
+                (double)p.snapshots);
+    cq_prom_one(b, "claimq_broker_peer_takeovers_total", "counter",
+                "Times this broker became active in place of its peer.",
+                (double)p.takeovers);
+}
+
+void
+cqb_peer_metrics_standby(cq_broker_t *self)
+{
+    if (self->metrics == NULL || !cq_metrics_due(self->metrics))
+        return;
+    cq_buf_t b;
+    cq_buf_init(&b, (size_t)1 << 20);
+    cqb_peer_metrics(self, &b);
     cq_prom_process(&b);
     cq_metrics_publish(self->metrics, b.data, b.len);
     cq_buf_free(&b);

@@ -195,10 +195,13 @@ s_by_age(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+//  The queue for the request's tenants: its counts (total, by kind, the
+//  oldest's age) and its first max items, oldest first. max 0 asks for
+//  the counts alone (claimq status): no item is made.
 static void
 s_list(cq_broker_t *self, const cq_msg_review_t *m, cq_msg_review_reply_t *r)
 {
-    uint32_t cap = m->max ? m->max : CQ_REVIEW_MAX_ITEMS;
+    uint32_t cap = m->max;
     cq_review_item_t *all = NULL;
     uint32_t n = 0, ncap = 0;
     for (uint32_t i = 0; i < self->n_reviews; i++) {
@@ -207,6 +210,10 @@ s_list(cq_broker_t *self, const cq_msg_review_t *m, cq_msg_review_reply_t *r)
             continue;
         r->total++;
         r->by_kind[x->kind < 5 ? x->kind : CQ_REVIEW_OTHER]++;
+        if (r->total == 1 || x->pended_ms < r->oldest_ms)
+            r->oldest_ms = x->pended_ms;
+        if (cap == 0)
+            continue;
         S_GROW(all, n, ncap);
         s_item(self, x, &all[n++]);
     }
@@ -473,10 +480,11 @@ cqb_on_review(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
             cqb_doc_t *d = self->docs[c->ref_doc];
             cq_strlcpy(r.doc_name, d->name ? d->name : "", sizeof r.doc_name);
             r.page = c->ref_index + 1; // one claim per page, in order
-            if (d->has_data) {
+            //  no_doc: the station has the page already, or needs none
+            if (!m->no_doc && d->has_data) {
                 r.doc = zmq_msg_data(&d->data);
                 r.doc_len = zmq_msg_size(&d->data);
-            } else if (self->journal &&
+            } else if (!m->no_doc && self->journal &&
                        cq_journal_doc_data(self->journal, c->ref_doc, &doc) ==
                            0) {
                 have_doc = true;

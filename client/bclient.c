@@ -11,10 +11,15 @@
 
 #define S_BACKLOG 1024
 
+#define S_MAX_EPS 8
+
 struct cq_bclient {
     zsock_t *sock;
     void *raw;
-    char *ep;
+    char *ep;             // the endpoint connected to
+    char *eps[S_MAX_EPS]; // every endpoint (a pair: --broker A,B)
+    int n_eps, cur_ep;
+    uint64_t failovers;
     uint64_t next_id;
     cq_wire_msg_t *in;
     //  messages that arrived while a reply was awaited, for the next
@@ -128,7 +133,16 @@ cq_bclient_new(const char *endpoint)
     zsock_set_rcvhwm(self->sock, 100000);
     zsock_set_linger(self->sock, 0);
     zsock_set_maxmsgsize(self->sock, (int)CQ_PROTO_MAX_FRAME + 4096);
-    if (zsock_connect(self->sock, "%s", endpoint) < 0) {
+    //  A, or A,B,...: the first connected, the next ones on failover
+    char *list = cq_xstrdup(endpoint), *save = NULL;
+    for (char *t = strtok_r(list, ",", &save); t && self->n_eps < S_MAX_EPS;
+         t = strtok_r(NULL, ",", &save))
+        if (*t)
+            self->eps[self->n_eps++] = cq_xstrdup(t);
+    free(list);
+    if (self->n_eps == 0 || zsock_connect(self->sock, "%s", self->eps[0]) < 0) {
+        for (int i = 0; i < self->n_eps; i++)
+            free(self->eps[i]);
         cq_curve_watch_destroy(&self->watch);
         zsock_destroy(&self->sock);
         cq_curve_client_fini(&self->curve);
@@ -136,7 +150,7 @@ cq_bclient_new(const char *endpoint)
         return NULL;
     }
     self->raw = zsock_resolve(self->sock);
-    self->ep = cq_xstrdup(endpoint);
+    self->ep = self->eps[0];
     self->next_id = (uint64_t)zclock_usecs();
     self->in = cq_xmalloc(sizeof *self->in);
     cq_wire_msg_init(self->in);
@@ -159,9 +173,48 @@ cq_bclient_destroy(cq_bclient_t **self_p)
         cq_wire_msg_close(m);
         free(m);
     }
-    free(self->ep);
+    for (int i = 0; i < self->n_eps; i++)
+        free(self->eps[i]);
     free(self);
     *self_p = NULL;
+}
+
+bool
+cq_bclient_failover(cq_bclient_t *self)
+{
+    if (self->n_eps < 2)
+        return false;
+    zsock_disconnect(self->sock, "%s", self->eps[self->cur_ep]);
+    self->cur_ep = (self->cur_ep + 1) % self->n_eps;
+    self->ep = self->eps[self->cur_ep];
+    zsock_connect(self->sock, "%s", self->ep);
+    self->failovers++;
+    cq_log_info(NULL, "broker: trying %s", self->ep);
+    return true;
+}
+
+int
+cq_bclient_n_endpoints(const cq_bclient_t *self)
+{
+    return self->n_eps;
+}
+
+uint64_t
+cq_bclient_failovers(const cq_bclient_t *self)
+{
+    return self->failovers;
+}
+
+//  DISCONNECT from a broker of a pair that is not the active one.
+static bool
+s_passive(const cq_wire_msg_t *m)
+{
+    uint32_t code = 0;
+    char why[CQ_PROTO_MSG_LEN];
+    return m->cmd == CQ_CMD_DISCONNECT &&
+           cq_proto_disconnect_decode(m->body, m->body_len, why, &code, NULL) ==
+               0 &&
+           code == CQ_DISCONNECT_PASSIVE;
 }
 
 void *
@@ -249,6 +302,17 @@ cq_bclient_recv(cq_bclient_t *self, cq_wire_msg_t *m, int timeout_ms)
                 cq_wire_msg_close(m);
                 return CQ_EPROTO;
             }
+            if (s_passive(m)) {
+                //  the pair's other broker is the active one
+                cq_wire_msg_close(m);
+                if (cq_bclient_failover(self))
+                    continue;
+                cq_strlcpy(self->why,
+                           "this broker is the passive one of a pair; give "
+                           "both: --broker A,B",
+                           sizeof self->why);
+                return CQ_EUNSUPPORTED;
+            }
             if (m->cmd == CQ_CMD_DISCONNECT) {
                 //  (a broker says this is not its client endpoint, or
                 //  refuses this key)
@@ -282,6 +346,15 @@ s_reply(cq_bclient_t *self, int cmd, int timeout_ms)
                 continue; // malformed: dropped
             if (self->in->cmd == cmd)
                 return 0;
+            if (s_passive(self->in)) {
+                if (cq_bclient_failover(self))
+                    return CQ_EBUSY; // (asked again, there)
+                cq_strlcpy(self->why,
+                           "this broker is the passive one of a pair; give "
+                           "both: --broker A,B",
+                           sizeof self->why);
+                return CQ_EUNSUPPORTED;
+            }
             if (s_fatal_disconnect(self, self->in))
                 return CQ_EUNSUPPORTED; // (not a client endpoint, or refused)
             s_keep(self, self->in);
@@ -310,18 +383,35 @@ static int
 s_call(cq_bclient_t *self, cq_cmd_t cmd, cq_mpw_t *w, uint64_t req_id,
        const s_how_t *how, void *out, int timeout_ms)
 {
+    //  A pair: each endpoint is given a share of the time, and asked
+    //  again when it is silent or says it is not the active one.
+    int64_t deadline = cq_wire_now_ms() + timeout_ms;
+    int share = self->n_eps > 1 ? timeout_ms / (2 * self->n_eps) : timeout_ms;
+    if (share < 1000)
+        share = timeout_ms < 1000 ? timeout_ms : 1000;
     int rc = cq_bclient_send(self, cmd, w, NULL, 0);
-    cq_mpw_free(w);
     while (rc == 0) {
         uint64_t id = 0;
-        rc = s_reply(self, how->cmd, timeout_ms);
+        int64_t left = deadline - cq_wire_now_ms();
+        if (left <= 0) {
+            rc = CQ_ETIMEDOUT;
+            break;
+        }
+        rc = s_reply(self, how->cmd, (int)(left < share ? left : share));
+        if ((rc == CQ_ETIMEDOUT && self->n_eps > 1 &&
+             cq_wire_now_ms() < deadline && cq_bclient_failover(self)) ||
+            rc == CQ_EBUSY) {
+            rc = cq_bclient_send(self, cmd, w, NULL, 0);
+            continue;
+        }
         if (rc == 0)
             rc = how->decode(self->in->body, self->in->body_len, out, &id);
         if (rc == 0 && id == req_id)
-            return 0;
+            break;
         if (rc == 0 && how->drop)
             how->drop(out);
     }
+    cq_mpw_free(w);
     return rc;
 }
 

@@ -28,6 +28,12 @@ bool cq_bclient_timeout_arg(const char *s, int *seconds);
 //  CQ_EUNSUPPORTED from the first request, with cq_bclient_why.
 cq_bclient_t *cq_bclient_new(const char *endpoint);
 const char *cq_bclient_new_why(void);
+//  A pair of brokers (--broker A,B): connects to the next endpoint (after
+//  a silence, or a DISCONNECT from the passive one). False with one
+//  endpoint. Requests made through this file's calls do it themselves.
+bool cq_bclient_failover(cq_bclient_t *self);
+int cq_bclient_n_endpoints(const cq_bclient_t *self);
+uint64_t cq_bclient_failovers(const cq_bclient_t *self);
 void cq_bclient_destroy(cq_bclient_t **self_p);
 //  The raw zmq socket (for polling by the submit loop).
 void *cq_bclient_sock(cq_bclient_t *self);

@@ -103,11 +103,21 @@ cq_broker_ep_resolve(const char *arg, cq_broker_ep_t *out, cq_diag_t *diag)
             return 0;
         }
     }
-    if (!cq_broker_url_ok(out->ep))
-        return cq_diag_set(diag, CQ_EINVAL, 0,
-                           "%s: expected tcp://HOST:PORT or ipc://PATH, got "
-                           "'%.200s'",
-                           what, out->ep);
+    //  a pair of brokers: A,B (each a URL)
+    char list[sizeof out->ep];
+    cq_strlcpy(list, out->ep, sizeof list);
+    char *save = NULL;
+    int n = 0;
+    for (char *t = strtok_r(list, ",", &save); t;
+         t = strtok_r(NULL, ",", &save), n++)
+        if (!cq_broker_url_ok(t) || n == 8)
+            return cq_diag_set(diag, CQ_EINVAL, 0,
+                               "%s: expected tcp://HOST:PORT or ipc://PATH "
+                               "(a pair: two, comma-separated, at most 8), "
+                               "got '%.200s'",
+                               what, out->ep);
+    if (n == 0)
+        return cq_diag_set(diag, CQ_EINVAL, 0, "%s: empty", what);
     return 0;
 }
 

@@ -264,13 +264,17 @@ s_on_claim(void *arg, cq_claim_t *c)
     size_t at = (q->head + q->count) % S_RING;
     pthread_mutex_unlock(&q->mu);
     //  the slot is the decoder's until count covers it. Copy what is used:
-    //  the fields before the lines, the lines in use, the fields after.
+    //  the fields before the lines, the lines in use, the fields after,
+    //  the audit text's string.
     cq_claim_t *dst = &q->slots[at];
     size_t nl = c->n_lines <= CQ_MAX_LINES ? c->n_lines : CQ_MAX_LINES;
+    size_t na = strnlen(c->review_audit, sizeof c->review_audit - 1);
     memcpy(dst, c, offsetof(cq_claim_t, lines));
     memcpy(dst->lines, c->lines, nl * sizeof c->lines[0]);
     memcpy(&dst->n_lines, &c->n_lines,
-           sizeof *c - offsetof(cq_claim_t, n_lines));
+           offsetof(cq_claim_t, review_audit) - offsetof(cq_claim_t, n_lines));
+    memcpy(dst->review_audit, c->review_audit, na);
+    dst->review_audit[na] = '\0';
     q->docs[at] = r->doc_name;
     pthread_mutex_lock(&q->mu);
     q->count++;

@@ -533,6 +533,10 @@ s_page(s_station_t *st, const cq_review_claim_t *rc)
 
 //  Opens claim id for the reviewer: takes (or renews) its lock and shows
 //  it, or says who holds it. typed / error: a refused release shown again.
+//  The document (up to 64 MiB) is asked for only to read a page that is
+//  not in the cache yet, once the lock is ours: opening the claim again
+//  (a refused release, a renewal), or one taken by someone else, moves
+//  the claim and its pend alone.
 static enum MHD_Result
 s_claim(s_station_t *st, struct MHD_Connection *c, s_session_t *ss, uint64_t id,
         const cq_rv_form_t *typed, const char *error)
@@ -540,7 +544,7 @@ s_claim(s_station_t *st, struct MHD_Connection *c, s_session_t *ss, uint64_t id,
     const char *tn[CQ_RV_MAX_TENANTS];
     size_t nt = s_tenants(st, ss, tn);
     cq_review_claim_t *rc = cq_xcalloc(1, sizeof *rc);
-    int r = cq_review_get(st->bc, tn, nt, id, rc, S_TIMEOUT_MS);
+    int r = cq_review_get(st->bc, tn, nt, id, false, rc, S_TIMEOUT_MS);
     if (r != 0) {
         free(rc);
         if (r == CQ_ENOTFOUND) // missing, released, or another tenant's
@@ -557,6 +561,12 @@ s_claim(s_station_t *st, struct MHD_Connection *c, s_session_t *ss, uint64_t id,
     r = cq_review_lock(st->bc, tn, nt, id, ss->name, st->lock_ms, &v.token,
                        holder, &v.expires_ms, S_TIMEOUT_MS);
     enum MHD_Result ret;
+    if (r == 0 && rc->claim.source == CQ_SOURCE_OCR &&
+        s_cache_find(st, id) == NULL) {
+        //  the page is to be read: now the document
+        cq_review_claim_free(rc);
+        r = cq_review_get(st->bc, tn, nt, id, true, rc, S_TIMEOUT_MS);
+    }
     if (r == 0 || r == CQ_EBUSY) {
         v.taken = r == CQ_EBUSY;
         v.holder = holder;
@@ -730,7 +740,7 @@ s_release(s_station_t *st, struct MHD_Connection *c, s_session_t *ss,
     if (act == CQ_RELEASE_CORRECTED && as_is) {
         //  a claim without a page: released as it pended
         cq_review_claim_t *rc = cq_xcalloc(1, sizeof *rc);
-        int r = cq_review_get(st->bc, tn, nt, id, rc, S_TIMEOUT_MS);
+        int r = cq_review_get(st->bc, tn, nt, id, false, rc, S_TIMEOUT_MS);
         if (r == 0) {
             claim = cq_xmalloc(sizeof *claim);
             *claim = rc->claim;
@@ -1114,7 +1124,7 @@ s_serve(int argc, char **argv, const char *broker, const unsigned char ip[4],
     //  the first reviewer's click (a broker not up yet is only noted)
     cq_review_list_t l;
     static const char *const all[] = {"*"};
-    rc = cq_review_list(st.bc, all, 1, 1, &l, 5000);
+    rc = cq_review_list(st.bc, all, 1, 0, &l, 5000); // counts only
     if (rc == CQ_EUNSUPPORTED) {
         ex = cq_broker_ep_fail("review", &ep, cq_bclient_why(st.bc), rc);
         goto out;

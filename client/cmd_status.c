@@ -1,16 +1,28 @@
-//  claimq status BATCH: a batch's progress and state, as the broker sees it.
+//  claimq status BATCH: a batch's progress and state, as the broker sees it,
+//  and the broker's review queue (claims waiting for a person: REVIEW list
+//  with max 0, the counts alone).
 #include "bclient.h"
 #include "broker_ep.h"
 #include "cmds.h"
 #include "date.h"
 #include "mem.h"
 #include "opts.h"
+#include "review_rpc.h"
 
 #include <getopt.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+//  The review queue as status shows it.
+typedef struct {
+    int rc;             // 0: the counts below; else why they are missing
+    cq_review_list_t l; // counts only (no items)
+    int64_t now_ms;     // wall clock when asked
+} s_review_t;
 
 static void
 s_help(void)
@@ -23,7 +35,8 @@ s_help(void)
            "   \"documents_failed\", \"claims\", \"decided\", \"accept\",\n"
            "   \"reject\", \"pend\", \"failed\", \"complete\", \"durable\",\n"
            "   \"epoch\", \"sealed\", \"refused_sets\", \"refused_claims\",\n"
-           "   \"received_date\", \"received_date_set\", \"workers_live\"}\n"
+           "   \"received_date\", \"received_date_set\", \"workers_live\",\n"
+           "   \"review\"}\n"
            "claims counts each claim key once. sealed: its submitter sent\n"
            "its last document (`claimq submit` seals a batch once every\n"
            "document is received; an interrupted one leaves it open).\n"
@@ -37,7 +50,16 @@ s_help(void)
            "batch. workers_live: workers that can take work now. durable:\n"
            "the broker journals what it receives (receipts follow an fsync;\n"
            "a restart resumes the batch); false: memory only. epoch: the\n"
-           "broker's start count (it changes when the broker restarts).\n\n"
+           "broker's start count (it changes when the broker restarts).\n"
+           "review: the broker's review queue, every batch (with CURVE, the\n"
+           "payers of your key): claims waiting for a person, by reason,\n"
+           "and how long the oldest has waited:\n"
+           "  {\"waiting\", \"ocr\", \"registration\", \"duplicate\",\n"
+           "   \"other\", \"oldest_age_s\"}\n"
+           "(ocr: OCR fields to check; registration: the form did not\n"
+           "register; duplicate: suspect duplicate; other: any other pend;\n"
+           "oldest_age_s: null when none waits); null when the broker did\n"
+           "not answer it. `claimq review` is where they are worked.\n\n"
            "options:\n"
            "  --broker URL   broker frontend, tcp://HOST:PORT or ipc://PATH\n"
            "                 (default $CLAIMQ_BROKER, else a local `claimq\n"
@@ -52,8 +74,35 @@ s_help(void)
            CQ_BROKER_DEFAULT);
 }
 
+//  Seconds since the oldest waiting claim pended; -1 when none waits or
+//  the broker does not say.
+static int64_t
+s_oldest_age_s(const s_review_t *rv)
+{
+    if (rv->l.total == 0 || rv->l.oldest_ms <= 0)
+        return -1;
+    int64_t ms = rv->now_ms - rv->l.oldest_ms;
+    return ms > 0 ? ms / 1000 : 0;
+}
+
 static json_t *
-s_json(const char *batch, const cq_msg_status_reply_t *r)
+s_review_json(const s_review_t *rv)
+{
+    if (rv->rc != 0)
+        return json_null();
+    const uint64_t *k = rv->l.by_kind;
+    int64_t age = s_oldest_age_s(rv);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "waiting",
+                     (json_int_t)rv->l.total, "ocr",
+                     (json_int_t)k[CQ_REVIEW_OCR], "registration",
+                     (json_int_t)k[CQ_REVIEW_REGISTRATION], "duplicate",
+                     (json_int_t)k[CQ_REVIEW_DUPLICATE], "other",
+                     (json_int_t)k[CQ_REVIEW_OTHER], "oldest_age_s",
+                     age >= 0 ? json_integer((json_int_t)age) : json_null());
+}
+
+static json_t *
+s_json(const char *batch, const cq_msg_status_reply_t *r, const s_review_t *rv)
 {
     char day[CQ_DATE_STRLEN];
     cq_date_format(r->received_date, day);
@@ -84,12 +133,54 @@ s_json(const char *batch, const cq_msg_status_reply_t *r)
     json_object_set_new(o, "received_date_set", json_boolean(r->received_set));
     json_object_set_new(o, "workers_live",
                         json_integer((json_int_t)r->workers_live));
+    json_object_set_new(o, "review", s_review_json(rv));
     return o;
+}
+
+//  "95 s", "12 min", "5 h", "3 days"
+static void
+s_age(int64_t s, char *out, size_t n)
+{
+    if (s < 120)
+        snprintf(out, n, "%" PRId64 " s", s);
+    else if (s < 7200)
+        snprintf(out, n, "%" PRId64 " min", s / 60);
+    else if (s < 172800)
+        snprintf(out, n, "%" PRId64 " h", s / 3600);
+    else
+        snprintf(out, n, "%" PRId64 " days", s / 86400);
+}
+
+static void
+s_review_table(const s_review_t *rv)
+{
+    if (rv->rc != 0) {
+        printf("review      unknown: the broker did not say (%s)\n",
+               cq_strerror(rv->rc));
+        return;
+    }
+    const uint64_t *k = rv->l.by_kind;
+    if (rv->l.total == 0) {
+        printf("review      none waiting (every batch)\n");
+        return;
+    }
+    char age[32] = "";
+    int64_t a = s_oldest_age_s(rv);
+    if (a >= 0)
+        s_age(a, age, sizeof age);
+    printf("review      %llu waiting for a person (every batch)%s%s:\n"
+           "            %llu OCR fields, %llu registration failed, %llu "
+           "suspect duplicate, %llu other\n",
+           (unsigned long long)rv->l.total, age[0] ? ", the oldest for " : "",
+           age, (unsigned long long)k[CQ_REVIEW_OCR],
+           (unsigned long long)k[CQ_REVIEW_REGISTRATION],
+           (unsigned long long)k[CQ_REVIEW_DUPLICATE],
+           (unsigned long long)k[CQ_REVIEW_OTHER]);
 }
 
 //  For people: one fact per line.
 static void
-s_table(const char *batch, const cq_msg_status_reply_t *r)
+s_table(const char *batch, const cq_msg_status_reply_t *r, const s_review_t *rv)
 {
     char day[CQ_DATE_STRLEN];
     cq_date_format(r->received_date, day);
@@ -129,6 +220,15 @@ s_table(const char *batch, const cq_msg_status_reply_t *r)
                         "batch)"
                       : "no, in memory only (a broker restart loses the "
                         "batch)");
+    s_review_table(rv);
+}
+
+static int64_t
+s_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
@@ -179,15 +279,27 @@ cq_cmd_status(int argc, char **argv)
         cq_bclient_destroy(&c);
         return ex;
     }
+    //  the review queue: counts only (list max 0), for every tenant the
+    //  broker lets this client see; missing counts do not fail status
+    s_review_t rv;
+    memset(&rv, 0, sizeof rv);
+    rv.rc = CQ_ENOTFOUND;
+    if (r.found) {
+        static const char *const all[] = {"*"};
+        rv.rc = cq_review_list(c, all, 1, 0, &rv.l, timeout_s * 1000);
+        rv.now_ms = s_wall_ms();
+    }
     cq_bclient_destroy(&c);
     if (json || !isatty(STDOUT_FILENO)) {
-        json_t *o = s_json(batch, &r);
+        json_t *o = s_json(batch, &r, &rv);
         json_dumpf(o, stdout, 0);
         fputc('\n', stdout);
         json_decref(o);
     } else if (r.found) {
-        s_table(batch, &r);
+        s_table(batch, &r, &rv);
     }
+    if (rv.rc == 0)
+        cq_review_list_free(&rv.l);
     fflush(stdout);
     if (!r.found) {
         fprintf(stderr, "claimq status: no batch %s at %s\n", batch, ep.ep);

@@ -62,6 +62,7 @@ cq_review_list(cq_bclient_t *bc, const char *const *tenants, size_t n_tenants,
     out->n = r.n_items;
     out->total = r.total;
     memcpy(out->by_kind, r.by_kind, sizeof out->by_kind);
+    out->oldest_ms = r.oldest_ms;
     return 0;
 }
 
@@ -74,12 +75,14 @@ cq_review_list_free(cq_review_list_t *l)
 
 int
 cq_review_get(cq_bclient_t *bc, const char *const *tenants, size_t n_tenants,
-              uint64_t id, cq_review_claim_t *out, int timeout_ms)
+              uint64_t id, bool with_doc, cq_review_claim_t *out,
+              int timeout_ms)
 {
     memset(out, 0, sizeof *out);
     cq_msg_review_t *m = s_req(CQ_ROP_GET, tenants, n_tenants, id);
     if (m == NULL)
         return CQ_EINVAL;
+    m->no_doc = !with_doc;
     cq_msg_review_reply_t r;
     int rc = cq_bclient_review(bc, m, &r, timeout_ms);
     free(m);

@@ -23,10 +23,15 @@ typedef struct {
     uint32_t n;
     uint64_t total;      // items waiting for these tenants (n may be less)
     uint64_t by_kind[5]; // waiting, by cq_review_kind_t (index 0 unused)
+    int64_t oldest_ms;   // when the oldest waiting claim pended (wall
+                         // clock, ms); 0 when none waits or the broker
+                         // does not say (older than this field)
 } cq_review_list_t;
 
-//  The queue for these tenants, oldest first, at most max items. Returns
-//  0, CQ_EINVAL (a tenant too long or too many), CQ_ETIMEDOUT, CQ_EPROTO.
+//  The queue for these tenants, oldest first, at most max items (more
+//  than CQ_REVIEW_MAX_ITEMS asks for that many); max 0: the counts alone
+//  (total, by_kind, oldest_ms), no item. Returns 0, CQ_EINVAL (a tenant
+//  too long or too many), CQ_ETIMEDOUT, CQ_EPROTO.
 int cq_review_list(cq_bclient_t *bc, const char *const *tenants,
                    size_t n_tenants, uint32_t max, cq_review_list_t *out,
                    int timeout_ms);
@@ -45,11 +50,13 @@ typedef struct {
     cq_decision_t other_decision;
 } cq_review_claim_t;
 
-//  One waiting claim with its document. Returns 0, CQ_ENOTFOUND (no such
-//  waiting claim for these tenants), CQ_ETIMEDOUT, CQ_EPROTO.
+//  One waiting claim, with its document's bytes when with_doc (up to
+//  CQ_PROTO_MAX_FRAME: ask only to render a page not read yet); without,
+//  out->doc is NULL. Returns 0, CQ_ENOTFOUND (no such waiting claim for
+//  these tenants), CQ_ETIMEDOUT, CQ_EPROTO.
 int cq_review_get(cq_bclient_t *bc, const char *const *tenants,
-                  size_t n_tenants, uint64_t id, cq_review_claim_t *out,
-                  int timeout_ms);
+                  size_t n_tenants, uint64_t id, bool with_doc,
+                  cq_review_claim_t *out, int timeout_ms);
 void cq_review_claim_free(cq_review_claim_t *c);
 
 //  Takes (or renews, for the same reviewer) the lock on a waiting claim
@@ -71,10 +78,10 @@ int cq_review_unlock(cq_bclient_t *bc, const char *const *tenants,
 //  corrected: the claim as the reviewer left it (for CORRECTED; ignored
 //  otherwise: NULL ok). changes: JSON array of the changed fields,
 //  [{"field":"member.id","old":"…","new":"…"}, …] ("[]" when none), at
-//  most CQ_REVIEW_AUDIT_LEN - 128 bytes. Returns 0, CQ_EBUSY (the lock is
-//  not held with token: expired or taken; msg says), CQ_ENOTFOUND (not
-//  waiting: released already, or never), CQ_EINVAL (msg names what is
-//  wrong), CQ_ETIMEDOUT, CQ_EPROTO.
+//  most CQ_REVIEW_AUDIT_LEN - 128 bytes (the broker adds its header).
+//  Returns 0, CQ_EBUSY (the lock is not held with token: expired or
+//  taken; msg says), CQ_ENOTFOUND (not waiting: released already, or
+//  never), CQ_EINVAL (msg names what is wrong), CQ_ETIMEDOUT, CQ_EPROTO.
 int cq_review_release(cq_bclient_t *bc, const char *const *tenants,
                       size_t n_tenants, uint64_t id, uint64_t token,
                       const char *reviewer, int action,

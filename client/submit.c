@@ -884,6 +884,10 @@ s_probe(s_run_t *r)
     cq_mpw_t w;
     cq_mpw_init(&w);
     cq_proto_status_encode(&w, &m);
+    //  the last probe unanswered: a pair's other broker may be active now
+    if (r->probe_at != 0 && cq_bclient_failover(r->c))
+        s_say(r, "claimq: the broker is silent: trying %s\n",
+              cq_bclient_ep(r->c));
     r->probes++;
     r->probe_at = s_now();
     if (r->probe_since == 0)
@@ -1242,6 +1246,12 @@ s_tick(s_run_t *r)
                        : S_FIRST_RECEIPT_MS;
     int probe_ms =
         o->timeout_ms > 0 && o->timeout_ms < 2000 ? o->timeout_ms : 2000;
+    //  (a pair: every endpoint is probed before it is called unreachable)
+    int n_eps = cq_bclient_n_endpoints(r->c);
+    if (n_eps > 1) {
+        first_ms *= n_eps;
+        probe_ms = n_eps * (S_PROBE_MS + 1000);
+    }
     if (!r->res->reachable && r->probe_since > 0 && now - r->t0 > first_ms &&
         now - r->probe_since >= probe_ms)
         return CQ_ETIMEDOUT;

@@ -2,6 +2,7 @@
 #include "err.h"
 #include "hash.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stddef.h>
@@ -10,11 +11,21 @@
 void
 cq_claim_init(cq_claim_t *c)
 {
-    memset(c, 0, sizeof *c);
+    memset(c, 0, offsetof(cq_claim_t, review_audit) + 1);
     c->frequency = '1';
     c->received_date = CQ_DATE_NONE;
     c->member.birth_date = CQ_DATE_NONE;
     c->ocr_confidence = -1;
+}
+
+bool
+cq_claim_equal(const cq_claim_t *a, const cq_claim_t *b)
+{
+    assert(a);
+    assert(b);
+    size_t n = sizeof a->review_audit;
+    return memcmp(a, b, offsetof(cq_claim_t, review_audit)) == 0 &&
+           strncmp(a->review_audit, b->review_audit, n) == 0;
 }
 
 void

@@ -9,9 +9,8 @@
 #include "prelude.h"
 #include "date.h"
 
-#define CQ_MAX_POINTERS 4        // SV107
-#define CQ_MAX_PEND 16           // pend reasons (OCR)
-#define CQ_REVIEW_AUDIT_LEN 4096 // a release's audit trail (JSON), with NUL
+#define CQ_MAX_POINTERS 4 // SV107
+#define CQ_MAX_PEND 16    // pend reasons (OCR)
 
 typedef enum {
     CQ_CLAIM_PROFESSIONAL = 0, // 837P / CMS-1500
@@ -82,12 +81,20 @@ typedef struct {
     char supersedes_node[CQ_ID_LEN]; // the pend's node
     int64_t supersedes_seq;          // the pend's ledger row
     //  {"reviewer":"…","action":"…","changes":[{"field","old","new"}…]}:
-    //  patient data (the values): the ledger keeps it, logs never
+    //  patient data (the values): the ledger keeps it, logs never. Kept
+    //  last, and only its string is meaningful: cq_claim_init clears it to
+    //  its first byte (16 KiB, most of a claim, that almost every claim
+    //  leaves empty, are neither cleared nor copied on the hot paths)
     char review_audit[CQ_REVIEW_AUDIT_LEN];
 } cq_claim_t;
 
-//  Resets a claim to empty: no dates, frequency '1', confidence -1.
+//  Resets a claim to empty: no dates, frequency '1', confidence -1. The
+//  bytes of review_audit past its NUL are left as they were: compare
+//  claims with cq_claim_equal, not memcmp.
 void cq_claim_init(cq_claim_t *c);
+//  True when a and b hold the same claim: every byte up to review_audit,
+//  and the same review_audit string.
+bool cq_claim_equal(const cq_claim_t *a, const cq_claim_t *b);
 //  Marks the claim invalid (first call wins) with a printf message that
 //  must name the field and must not contain patient data. rarc may be NULL.
 void cq_claim_set_invalid(cq_claim_t *c, const char *rarc, const char *fmt, ...)

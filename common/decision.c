@@ -289,7 +289,8 @@ cq_decision_from_json(const char *s, size_t n, cq_decision_t *d,
                       cq_diag_t *diag)
 {
     assert(d);
-    memset(d, 0, sizeof *d);
+    //  all but the audit text past its first byte (decision.h)
+    memset(d, 0, offsetof(cq_decision_t, review_audit) + 1);
     d->frequency = '1';
     d->ocr_confidence = -1;
     if (n > CQ_JSON_MAX_LINE)

@@ -20,6 +20,11 @@
 #define CQ_PROTO_MAX_DOCS 256          // documents per SUBMIT
 #define CQ_PROTO_MAX_ITEMS 4096        // claims / decisions per message
 
+//  the peer link between the two brokers of a pair (broker/peer.c)
+#define CQ_PEER_MAX_FRAME (256u << 20) // bytes in a peer frame (a PEER_GROUP)
+#define CQ_PEER_MAX_CHUNK (1u << 20)   // bytes of a file in one PEER_SNAP
+#define CQ_PEER_NAME_LEN 32            // a snapshot file's name, with NUL
+
 //  X12 documents
 #define CQ_X12_MAX_DOC (1024u << 20)    // bytes in one document (1 GiB)
 #define CQ_X12_MAX_SEGMENTS (64u << 20) // segments in one document
@@ -42,6 +47,13 @@
 #define CQ_ID_LEN 40       // claim ids (CLM01 is AN 1-38), payer, member ids
 #define CQ_NAME_LEN 64     // person / organisation names
 #define CQ_CODE_LEN 12     // procedure / revenue / ICD-10 codes
+//  A release's audit trail (claimq review), JSON with its NUL: the
+//  reviewer, the action and every changed field, old -> new. A CMS-1500
+//  keyed in whole (schemas/forms/cms1500.json: 26 fields and 6 service
+//  lines of 9, 80 fields) at the template's widths is 5,062 bytes of
+//  changes (4,405 when every old value is blank) and a 100-byte header:
+//  over the former 4 KiB, a third of this
+#define CQ_REVIEW_AUDIT_LEN (16u << 10)
 
 //  images and PDFs (a worker's defaults, worker/ocr.h)
 #define CQ_OCR_MAX_FILE (64u << 20) // bytes in one image or PDF file

@@ -60,6 +60,10 @@ static const char *s_names[] = {
     [CQ_CMD_HAVE_REPLY] = "HAVE_REPLY",
     [CQ_CMD_REVIEW] = "REVIEW",
     [CQ_CMD_REVIEW_REPLY] = "REVIEW_REPLY",
+    [CQ_CMD_PEER_BEACON] = "PEER_BEACON",
+    [CQ_CMD_PEER_SNAP] = "PEER_SNAP",
+    [CQ_CMD_PEER_GROUP] = "PEER_GROUP",
+    [CQ_CMD_PEER_ACK] = "PEER_ACK",
 };
 
 const char *
@@ -782,7 +786,7 @@ cq_proto_disconnect_decode(const uint8_t *p, size_t n,
     cq_cur_str(&c, reason, CQ_PROTO_MSG_LEN, "reason");
     if (have < 2)
         return s_close(&c, have, 1, diag);
-    *code = (uint32_t)cq_cur_uint(&c, CQ_DISCONNECT_REFUSED, "code");
+    *code = (uint32_t)cq_cur_uint(&c, CQ_DISCONNECT_PASSIVE, "code");
     return s_close(&c, have, 2, diag);
 }
 
@@ -2357,7 +2361,7 @@ cq_release_action_name(int action)
     }
 }
 
-#define S_REVIEW_FIELDS 12
+#define S_REVIEW_FIELDS 12 // and no_doc, appended
 //  A claim as REVIEW carries it (encoded): the largest claim encodes in
 //  far less.
 #define S_REVIEW_CLAIM_MAX (256u << 10)
@@ -2366,7 +2370,7 @@ void
 cq_proto_review_encode(cq_mpw_t *w, const cq_msg_review_t *m)
 {
     cq_mpw_reset(w);
-    cq_mpw_array(w, S_REVIEW_FIELDS);
+    cq_mpw_array(w, S_REVIEW_FIELDS + 1);
     cq_mpw_uint(w, m->req_id);
     cq_mpw_uint(w, m->op);
     uint32_t nt = m->n_tenants;
@@ -2387,6 +2391,7 @@ cq_proto_review_encode(cq_mpw_t *w, const cq_msg_review_t *m)
         cq_mpw_nil(w);
     S_FIELD(w, m->changes);
     cq_mpw_nil(w); // reserved
+    cq_mpw_bool(w, m->no_doc);
 }
 
 int
@@ -2411,14 +2416,19 @@ cq_proto_review_decode(const uint8_t *p, size_t n, cq_msg_review_t *m,
         m->claim = cq_cur_bin(&c, &m->claim_len, S_REVIEW_CLAIM_MAX, "claim");
     S_STR(&c, m->changes, "changes");
     cq_cur_skip(&c, "reserved");
+    uint32_t used = S_REVIEW_FIELDS;
+    if (have > used) {
+        m->no_doc = cq_cur_bool(&c, "no_doc");
+        used++;
+    }
     if (c.err != 0)
         m->n_tenants = 0;
-    return s_close(&c, have, S_REVIEW_FIELDS, diag);
+    return s_close(&c, have, used, diag);
 }
 
 #define S_RITEM_FIELDS 9
 #define S_RITEM_MIN_BYTES 10
-#define S_REVIEW_REPLY_FIELDS 18
+#define S_REVIEW_REPLY_FIELDS 18 // and oldest_ms, appended
 
 static void
 s_ritem_encode(cq_mpw_t *w, const cq_review_item_t *it)
@@ -2473,7 +2483,7 @@ void
 cq_proto_review_reply_encode(cq_mpw_t *w, const cq_msg_review_reply_t *m)
 {
     cq_mpw_reset(w);
-    cq_mpw_array(w, S_REVIEW_REPLY_FIELDS);
+    cq_mpw_array(w, S_REVIEW_REPLY_FIELDS + 1);
     cq_mpw_uint(w, m->req_id);
     cq_mpw_int(w, m->status);
     S_FIELD(w, m->message);
@@ -2499,6 +2509,7 @@ cq_proto_review_reply_encode(cq_mpw_t *w, const cq_msg_review_reply_t *m)
     cq_mpw_uint(w, m->page);
     cq_mpw_nil(w); // reserved
     cq_mpw_nil(w);
+    cq_mpw_int(w, m->oldest_ms > 0 ? m->oldest_ms : 0);
 }
 
 int
@@ -2532,7 +2543,12 @@ cq_proto_review_reply_decode(const uint8_t *p, size_t n,
     m->page = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "page");
     cq_cur_skip(&c, "reserved");
     cq_cur_skip(&c, "reserved");
-    int rc = s_close(&c, have, S_REVIEW_REPLY_FIELDS, diag);
+    uint32_t used = S_REVIEW_REPLY_FIELDS;
+    if (have > used) {
+        m->oldest_ms = cq_cur_int(&c, 0, INT64_MAX, "oldest_ms");
+        used++;
+    }
+    int rc = s_close(&c, have, used, diag);
     if (rc != 0) {
         cq_proto_review_reply_free(m);
         return rc;
@@ -2547,4 +2563,118 @@ cq_proto_review_reply_free(cq_msg_review_reply_t *m)
     free(m->items);
     m->items = NULL;
     m->n_items = 0;
+}
+
+//  ---- the peer link (issue 15)
+//  -----------------------------------------------
+
+void
+cq_proto_peer_beacon_encode(cq_mpw_t *w, const cq_msg_peer_beacon_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 5);
+    cq_mpw_uint(w, m->state);
+    cq_mpw_uint(w, m->role);
+    cq_mpw_uint(w, m->epoch);
+    cq_mpw_uint(w, m->session);
+    cq_mpw_uint(w, m->pos);
+}
+
+int
+cq_proto_peer_beacon_decode(const uint8_t *p, size_t n, cq_msg_peer_beacon_t *m,
+                            cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 5, "PEER_BEACON");
+    m->state = (uint32_t)cq_cur_uint(&c, 2, "state");
+    m->role = (uint32_t)cq_cur_uint(&c, 2, "role");
+    m->epoch = cq_cur_uint(&c, UINT64_MAX, "epoch");
+    m->session = cq_cur_uint(&c, UINT64_MAX, "session");
+    m->pos = cq_cur_uint(&c, UINT64_MAX, "pos");
+    return s_close(&c, have, 5, diag);
+}
+
+void
+cq_proto_peer_snap_encode(cq_mpw_t *w, const cq_msg_peer_snap_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 7);
+    cq_mpw_uint(w, m->session);
+    cq_mpw_uint(w, m->chunk);
+    S_FIELD(w, m->name);
+    cq_mpw_uint(w, m->off);
+    cq_mpw_bin(w, m->data, m->len);
+    cq_mpw_bool(w, m->last);
+    cq_mpw_uint(w, m->pos);
+}
+
+int
+cq_proto_peer_snap_decode(const uint8_t *p, size_t n, cq_msg_peer_snap_t *m,
+                          cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 7, "PEER_SNAP");
+    m->session = cq_cur_uint(&c, UINT64_MAX, "session");
+    m->chunk = cq_cur_uint(&c, UINT64_MAX, "chunk");
+    cq_cur_str(&c, m->name, sizeof m->name, "name");
+    m->off = cq_cur_uint(&c, (uint64_t)1 << 48, "off");
+    m->data = cq_cur_bin(&c, &m->len, CQ_PEER_MAX_CHUNK, "data");
+    m->last = cq_cur_bool(&c, "last");
+    m->pos = cq_cur_uint(&c, UINT64_MAX / 2, "pos");
+    if (c.err == 0 && (strchr(m->name, '/') != NULL || m->name[0] == '.' ||
+                       (m->name[0] == '\0') != m->last))
+        cq_cur_fail(&c, CQ_EPROTO, "name");
+    return s_close(&c, have, 7, diag);
+}
+
+void
+cq_proto_peer_group_encode(cq_mpw_t *w, const cq_msg_peer_group_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 5);
+    cq_mpw_uint(w, m->session);
+    cq_mpw_uint(w, m->kind);
+    cq_mpw_uint(w, m->first);
+    cq_mpw_uint(w, m->n);
+    cq_mpw_bin(w, m->body, m->len);
+}
+
+int
+cq_proto_peer_group_decode(const uint8_t *p, size_t n, cq_msg_peer_group_t *m,
+                           cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 5, "PEER_GROUP");
+    m->session = cq_cur_uint(&c, UINT64_MAX, "session");
+    m->kind = (uint32_t)cq_cur_uint(&c, 1, "kind");
+    m->first = cq_cur_uint(&c, UINT64_MAX / 2, "first");
+    m->n = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "n");
+    m->body = cq_cur_bin(&c, &m->len, CQ_PEER_MAX_FRAME, "body");
+    return s_close(&c, have, 5, diag);
+}
+
+void
+cq_proto_peer_ack_encode(cq_mpw_t *w, const cq_msg_peer_ack_t *m)
+{
+    cq_mpw_reset(w);
+    cq_mpw_array(w, 3);
+    cq_mpw_uint(w, m->session);
+    cq_mpw_uint(w, m->chunks);
+    cq_mpw_uint(w, m->pos);
+}
+
+int
+cq_proto_peer_ack_decode(const uint8_t *p, size_t n, cq_msg_peer_ack_t *m,
+                         cq_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    cq_cur_t c;
+    uint32_t have = s_open(&c, p, n, 3, "PEER_ACK");
+    m->session = cq_cur_uint(&c, UINT64_MAX, "session");
+    m->chunks = cq_cur_uint(&c, UINT64_MAX, "chunks");
+    m->pos = cq_cur_uint(&c, UINT64_MAX, "pos");
+    return s_close(&c, have, 3, diag);
 }

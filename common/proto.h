@@ -102,6 +102,11 @@ typedef enum {
     CQ_CMD_HAVE_REPLY = 0x37,       // B->C
     CQ_CMD_REVIEW = 0x38,           // C->B the review queue (claimq review)
     CQ_CMD_REVIEW_REPLY = 0x39,     // B->C
+    //  peer link: broker <-> broker (issue 15, broker/peer.c)
+    CQ_CMD_PEER_BEACON = 0x40, // both ways: state, epoch, session, position
+    CQ_CMD_PEER_SNAP = 0x41,   // A->P a piece of the journal's snapshot
+    CQ_CMD_PEER_GROUP = 0x42,  // A->P journal records (or a compaction)
+    CQ_CMD_PEER_ACK = 0x43,    // P->A applied and fsynced up to here
 } cq_cmd_t;
 
 //  "READY", ... or NULL for a byte that is no command.
@@ -255,6 +260,8 @@ enum {
                                 // frontend (the reason says which)
     CQ_DISCONNECT_REFUSED = 2,  // CURVE: this key may not do that, or was
                                 // revoked (the reason says which)
+    CQ_DISCONNECT_PASSIVE = 3,  // this broker is the pair's backup (or
+                                // starting): try the next endpoint
 };
 void cq_proto_disconnect_encode(cq_mpw_t *w, const char *reason, uint32_t code);
 int cq_proto_disconnect_decode(const uint8_t *p, size_t n,
@@ -845,8 +852,10 @@ void cq_proto_doc_digest(const char *batch_id, const char *name,
 //  reviewer may see; a claim of another tenant is answered CQ_ENOTFOUND,
 //  as one that does not exist.
 enum {
-    CQ_ROP_LIST = 0,    // the queue, oldest first (max items)
-    CQ_ROP_GET = 1,     // one claim, its pend and its document
+    CQ_ROP_LIST = 0,    // the queue, oldest first (max items; 0: the
+                        // counts alone)
+    CQ_ROP_GET = 1,     // one claim, its pend and its document (unless
+                        // no_doc)
     CQ_ROP_LOCK = 2,    // take / renew the lock (reviewer, ttl_ms)
     CQ_ROP_UNLOCK = 3,  // give it back (token)
     CQ_ROP_RELEASE = 4, // the reviewer's decision (token, action, claim)
@@ -894,7 +903,9 @@ typedef struct {
     uint64_t token;           // UNLOCK, RELEASE
     uint32_t ttl_ms;          // LOCK
     uint32_t action;          // RELEASE: cq_release_action_t
-    uint32_t max;             // LIST
+    uint32_t max;             // LIST: items, 1..1,000; 0: counts only
+    bool no_doc;              // GET: leave the document out (appended:
+                              // absent, as from an older client, is false)
     //  RELEASE: the corrected claim, encoded (a view into the body, or
     //  NULL), and the changes, a JSON array
     const uint8_t *claim;
@@ -912,15 +923,18 @@ typedef struct {
     //  LIST
     uint64_t total;      // waiting for these tenants
     uint64_t by_kind[5]; // by cq_review_kind_t
+    int64_t oldest_ms;   // when the oldest of them pended (wall clock,
+                         // ms); 0 when none waits, or from an older broker
+                         // (appended)
     uint32_t n_items;
     cq_review_item_t *items; // decode: owned (cq_proto_review_reply_free)
     //  LOCK (and a refused RELEASE): the lock
     uint64_t token;
     char holder[CQ_ID_LEN];
     int64_t expires_ms;
-    //  GET: the item, encoded claim and pend decision, the document,
-    //  a suspect duplicate's earlier claim and its decision (views into
-    //  the body; NULL / 0 when absent)
+    //  GET: the item, encoded claim and pend decision, the document (nil
+    //  when the request said no_doc), a suspect duplicate's earlier claim
+    //  and its decision (views into the body; NULL / 0 when absent)
     const uint8_t *claim, *pend, *doc, *other, *other_dec;
     size_t claim_len, pend_len, doc_len, other_len, other_dec_len;
     char doc_name[CQ_DOC_NAME_LEN];
@@ -930,5 +944,57 @@ void cq_proto_review_reply_encode(cq_mpw_t *w, const cq_msg_review_reply_t *m);
 int cq_proto_review_reply_decode(const uint8_t *p, size_t n,
                                  cq_msg_review_reply_t *m, cq_diag_t *diag);
 void cq_proto_review_reply_free(cq_msg_review_reply_t *m);
+
+//  ---- the peer link: broker <-> broker (issue 15) ----------------------
+//  Each broker of a pair reads on the ROUTER it binds and writes on a
+//  DEALER connected to the other's (broker/peer.c).
+typedef struct {
+    uint32_t state;   // 0 starting, 1 active, 2 passive
+    uint32_t role;    // 1 primary, 2 backup
+    uint64_t epoch;   // the active broker's (0 from a passive one)
+    uint64_t session; // active: the session it serves; passive: its own
+    uint64_t pos;     // active: records recorded; passive: applied
+} cq_msg_peer_beacon_t;
+
+typedef struct {
+    uint64_t session;
+    uint64_t chunk;              // 1, 2, ... in order
+    char name[CQ_PEER_NAME_LEN]; // the file ("" on the last piece)
+    uint64_t off;                // where data goes in it
+    const uint8_t *data;         // a view into the body
+    size_t len;                  // <= CQ_PEER_MAX_CHUNK
+    bool last;                   // the snapshot is whole
+    uint64_t pos;                // the records it holds
+} cq_msg_peer_snap_t;
+
+typedef struct {
+    uint64_t session;
+    uint32_t kind;       // 0 records, 1 a compaction
+    uint64_t first;      // the position of its first record
+    uint32_t n;          // records (0 for a compaction)
+    const uint8_t *body; // journal.c's encoding (a view into the body)
+    size_t len;
+} cq_msg_peer_group_t;
+
+typedef struct {
+    uint64_t session;
+    uint64_t chunks; // snapshot pieces received
+    uint64_t pos;    // records applied and fsynced
+} cq_msg_peer_ack_t;
+
+void cq_proto_peer_beacon_encode(cq_mpw_t *w, const cq_msg_peer_beacon_t *m);
+int cq_proto_peer_beacon_decode(const uint8_t *p, size_t n,
+                                cq_msg_peer_beacon_t *m, cq_diag_t *diag);
+void cq_proto_peer_snap_encode(cq_mpw_t *w, const cq_msg_peer_snap_t *m);
+//  A name is "" (the last piece) or a plain file name: no '/', not
+//  starting with '.'.
+int cq_proto_peer_snap_decode(const uint8_t *p, size_t n, cq_msg_peer_snap_t *m,
+                              cq_diag_t *diag);
+void cq_proto_peer_group_encode(cq_mpw_t *w, const cq_msg_peer_group_t *m);
+int cq_proto_peer_group_decode(const uint8_t *p, size_t n,
+                               cq_msg_peer_group_t *m, cq_diag_t *diag);
+void cq_proto_peer_ack_encode(cq_mpw_t *w, const cq_msg_peer_ack_t *m);
+int cq_proto_peer_ack_decode(const uint8_t *p, size_t n, cq_msg_peer_ack_t *m,
+                             cq_diag_t *diag);
 
 #endif

@@ -1275,18 +1275,20 @@ s_ctx_dmg(s_parser_t *P, const cq_x12_seg_t *seg)
                   "member.sex: DMG03 must be F, M or U");
 }
 
-//  Clears the scratch claim cheaply: the template's header and tail, and
-//  only the lines the previous claim used.
+//  Clears the scratch claim cheaply: the template's header and tail (to
+//  the audit text's first byte), and only the lines the previous claim
+//  used.
 static void
 s_claim_reset(s_parser_t *P)
 {
     cq_claim_t *c = &P->claim;
     size_t lines_at = offsetof(cq_claim_t, lines);
     size_t tail_at = lines_at + sizeof c->lines;
+    size_t end_at = offsetof(cq_claim_t, review_audit) + 1;
     memcpy(c, &P->blank, lines_at);
     memset(c->lines, 0, (size_t)P->dirty_lines * sizeof c->lines[0]);
     memcpy((char *)c + tail_at, (const char *)&P->blank + tail_at,
-           sizeof *c - tail_at);
+           end_at - tail_at);
     P->dirty_lines = 0;
 }
 

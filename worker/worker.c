@@ -51,6 +51,9 @@ struct cq_worker {
     cq_worker_config_t cfg;
     char *node_id;
     char *broker;
+    char *eps[8]; // broker endpoints (a pair: EP1,EP2)
+    int n_eps, cur_ep;
+    bool rotate; // the next connection tries the next endpoint
     cq_engine_t *engine;
     cq_ledger_t *ledger;
     cq_state_t *state; // this session's member state
@@ -142,6 +145,16 @@ cq_worker_new(const cq_worker_config_t *cfg, cq_diag_t *diag)
         self->cfg.heartbeat_ms = 1000;
     self->node_id = cq_xstrdup(cfg->node_id);
     self->broker = cq_xstrdup(cfg->broker);
+    {
+        char *list = cq_xstrdup(cfg->broker), *save = NULL;
+        for (char *t = strtok_r(list, ",", &save); t && self->n_eps < 8;
+             t = strtok_r(NULL, ",", &save))
+            if (*t)
+                self->eps[self->n_eps++] = cq_xstrdup(t);
+        free(list);
+        if (self->n_eps == 0)
+            self->eps[self->n_eps++] = cq_xstrdup(cfg->broker);
+    }
     self->cfg.node_id = self->node_id;
     self->cfg.broker = self->broker;
     if (cq_curve_client_init(&self->curve, cfg->curve_key, cfg->broker_key,
@@ -290,8 +303,13 @@ s_connect(cq_worker_t *self)
     if (self->curve.cert)
         cq_curve_client_apply(&self->curve, self->dealer);
     self->watch = cq_curve_watch_new(self->dealer);
-    if (zsock_connect(self->dealer, "%s", self->broker) < 0)
-        cq_log_error(NULL, "cannot connect to %s", self->broker);
+    if (self->rotate && self->n_eps > 1) {
+        self->cur_ep = (self->cur_ep + 1) % self->n_eps;
+        cq_log_notice(NULL, "broker: trying %s", self->eps[self->cur_ep]);
+    }
+    self->rotate = false;
+    if (zsock_connect(self->dealer, "%s", self->eps[self->cur_ep]) < 0)
+        cq_log_error(NULL, "cannot connect to %s", self->eps[self->cur_ep]);
     self->sock = zsock_resolve(self->dealer);
     self->welcomed = self->accepted = self->goodbye_ok = false;
     self->paused = false;
@@ -654,6 +672,12 @@ s_on_broker(cq_worker_t *self, cq_wire_msg_t *in)
             self->refused = CQ_EINVAL;
             return true;
         }
+        if (code == CQ_DISCONNECT_PASSIVE) {
+            //  the pair's other broker is the active one (or will be)
+            self->rotate = true;
+            cq_log_info(NULL, "%s: %s", self->eps[self->cur_ep], reason);
+            return false;
+        }
         cq_log_notice(NULL, "broker: %s; registering again", reason);
         return false;
     }
@@ -854,11 +878,13 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
                 if (self->n_pending == 0 && self->intake_inflight == 0)
                     break; // no broker to say goodbye to
             } else if (!self->paused || reconnect) {
-                if (!reconnect)
+                if (!reconnect) {
                     cq_log_warn(NULL,
                                 "broker silent for %" PRId64
                                 " ms: connecting again",
                                 silence);
+                    self->rotate = true;
+                }
                 if (self->paused) // (registers when the ledger is back)
                     self->last_recv = self->now;
                 else
@@ -918,6 +944,8 @@ cq_worker_destroy(cq_worker_t **self_p)
     cq_engine_destroy(&self->engine);
     free(self->node_id);
     free(self->broker);
+    for (int i = 0; i < self->n_eps; i++)
+        free(self->eps[i]);
     free(self);
     *self_p = NULL;
 }

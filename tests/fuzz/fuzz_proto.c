@@ -351,7 +351,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cq_msg_review_t *m2 = malloc(sizeof *m2);
             if (cq_proto_review_decode(w.data, w.len, m2, NULL) != 0 ||
                 m2->n_tenants != m->n_tenants || m2->id != m->id ||
-                m2->claim_len != m->claim_len ||
+                m2->claim_len != m->claim_len || m2->no_doc != m->no_doc ||
                 strcmp(m2->changes, m->changes) != 0)
                 abort();
             free(m2);
@@ -371,12 +371,39 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cq_proto_review_reply_encode(&w, &m);
             cq_msg_review_reply_t m2;
             if (cq_proto_review_reply_decode(w.data, w.len, &m2, NULL) != 0 ||
-                m2.n_items != m.n_items || m2.doc_len != m.doc_len)
+                m2.n_items != m.n_items || m2.doc_len != m.doc_len ||
+                m2.oldest_ms != m.oldest_ms)
                 abort();
             cq_proto_review_reply_free(&m2);
             cq_mpw_free(&w);
         }
         cq_proto_review_reply_free(&m);
+        break;
+    }
+    case CQ_CMD_PEER_BEACON: {
+        cq_msg_peer_beacon_t m;
+        cq_proto_peer_beacon_decode(p, n, &m, &diag);
+        break;
+    }
+    case CQ_CMD_PEER_SNAP: {
+        cq_msg_peer_snap_t m;
+        if (cq_proto_peer_snap_decode(p, n, &m, &diag) == 0 &&
+            (m.len > CQ_PEER_MAX_CHUNK || strchr(m.name, '/') != NULL ||
+             m.name[0] == '.' || (m.name[0] == '\0') != m.last))
+            abort();
+        break;
+    }
+    case CQ_CMD_PEER_GROUP: {
+        cq_msg_peer_group_t m;
+        if (cq_proto_peer_group_decode(p, n, &m, &diag) == 0 &&
+            (m.kind > 1 || m.len > CQ_PEER_MAX_FRAME ||
+             (m.len > 0 && (m.body < p || m.body + m.len > p + n))))
+            abort();
+        break;
+    }
+    case CQ_CMD_PEER_ACK: {
+        cq_msg_peer_ack_t m;
+        cq_proto_peer_ack_decode(p, n, &m, &diag);
         break;
     }
     default: {

@@ -6,6 +6,11 @@
 //  pend in the ledger (a row naming the pend's row, with the reviewer and
 //  the changes), and `claimq submit --wait --until-final` gets it. The
 //  browser side (claimq review) is it_review.c.
+//
+//  Also: a GET without the document (no_doc); a LIST with max 0 (the
+//  counts alone) and `claimq status`, which shows them; an audit trail
+//  longer than the former 4 KiB cap (a form's 80 fields, old -> new)
+//  reaching the ledger whole.
 #include "cq_proc.h"
 #include "decision.h"
 #include "ledger.h"
@@ -87,6 +92,50 @@ s_suspect(json_t *orig, const char *id)
 }
 
 static const char *const s_acme[] = {"ACME"};
+
+//  `claimq status BATCH --json`'s "review" object (owned).
+static json_t *
+s_status_review(const char *batch)
+{
+    cq_run_t r;
+    int st = cq_proc_claimq(&r, 60, "status", "--broker", s_cl.frontend,
+                            "--json", batch, NULL);
+    cr_assert_eq(st, 0, "status: %s", r.err);
+    json_t *o = json_loads(r.out, 0, NULL);
+    cr_assert_not_null(o, "status printed: %s", r.out);
+    cq_run_free(&r);
+    json_t *rv = json_incref(json_object_get(o, "review"));
+    json_decref(o);
+    cr_assert(json_is_object(rv), "status gave no review counts");
+    return rv;
+}
+
+static json_int_t
+s_int(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    cr_assert(json_is_integer(v), "%s is not an integer", key);
+    return json_integer_value(v);
+}
+
+//  The changes of a whole CMS-1500 keyed in: 80 fields, each old -> new
+//  (a JSON array of about 7 KB). Caller frees.
+static char *
+s_whole_form_changes(void)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < 80; i++) {
+        char field[40], old[32], new_value[32];
+        snprintf(field, sizeof field, "line%d.field%02d", i / 9 + 1, i);
+        snprintf(old, sizeof old, "READ-%015d", i);
+        snprintf(new_value, sizeof new_value, "KEYED-%014d", i);
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "field", field,
+                                           "old", old, "new", new_value));
+    }
+    char *s = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(a);
+    return s;
+}
 static const char *const s_other[] = {"OTHER-PAYER"};
 
 //  Waits until the review queue for ACME holds n items.
@@ -197,16 +246,36 @@ Test(release, suspect_duplicate_pends_waits_and_is_released, .timeout = 600)
     cr_assert_str_eq(l.items[0].batch_id, "b-review-1");
     cr_assert(strstr(l.items[0].reason, "possible duplicate") != NULL, "%s",
               l.items[0].reason);
+    int64_t oldest = l.items[0].pended_ms;
     cq_review_list_free(&l);
     //  the submitter is still waiting: pends are not final
     cr_assert_not(cq_child_exited(&sub), "submit --until-final ended early");
+
+    //  max 0: the counts alone, and when the oldest pended
+    cr_assert_eq(cq_review_list(bc, s_acme, 1, 0, &l, 5000), 0);
+    cr_assert_eq(l.total, 2);
+    cr_assert_eq(l.by_kind[CQ_REVIEW_DUPLICATE], 2);
+    cr_assert_eq(l.n, 0);
+    cr_assert_null(l.items);
+    cr_assert_eq(l.oldest_ms, oldest);
+    cq_review_list_free(&l);
+    //  `claimq status` shows them, by reason
+    json_t *sr = s_status_review("b-review-1");
+    cr_assert_eq(s_int(sr, "waiting"), 2);
+    cr_assert_eq(s_int(sr, "duplicate"), 2);
+    cr_assert_eq(s_int(sr, "ocr"), 0);
+    cr_assert_eq(s_int(sr, "registration"), 0);
+    cr_assert_eq(s_int(sr, "other"), 0);
+    cr_assert_geq(s_int(sr, "oldest_age_s"), 0);
+    json_decref(sr);
 
     //  another tenant sees nothing, and gets "not found" for the id
     cr_assert_eq(cq_review_list(bc, s_other, 1, 100, &l, 5000), 0);
     cr_assert_eq(l.total, 0);
     cq_review_list_free(&l);
     cq_review_claim_t rc1;
-    cr_assert_eq(cq_review_get(bc, s_other, 1, id1, &rc1, 5000), CQ_ENOTFOUND);
+    cr_assert_eq(cq_review_get(bc, s_other, 1, id1, true, &rc1, 5000),
+                 CQ_ENOTFOUND);
     uint64_t tok = 0;
     char holder[CQ_ID_LEN];
     int64_t exp = 0;
@@ -214,8 +283,17 @@ Test(release, suspect_duplicate_pends_waits_and_is_released, .timeout = 600)
                                 holder, &exp, 5000),
                  CQ_ENOTFOUND);
 
-    //  the claim, its pend and the earlier claim it may duplicate
-    cr_assert_eq(cq_review_get(bc, s_acme, 1, id1, &rc1, 5000), 0);
+    //  the claim and its pend without the document (no_doc)
+    cr_assert_eq(cq_review_get(bc, s_acme, 1, id1, false, &rc1, 5000), 0);
+    cr_assert_str_eq(rc1.claim.claim_id, "DUP-1");
+    cr_assert_eq(rc1.pend.decision, CQ_DECISION_PEND);
+    cr_assert_eq(rc1.page, 2);
+    cr_assert_null(rc1.doc);
+    cr_assert_eq(rc1.doc_len, 0);
+    cq_review_claim_free(&rc1);
+    //  the claim, its pend, its document and the earlier claim it may
+    //  duplicate
+    cr_assert_eq(cq_review_get(bc, s_acme, 1, id1, true, &rc1, 5000), 0);
     cr_assert_str_eq(rc1.claim.claim_id, "DUP-1");
     cr_assert_eq(rc1.pend.decision, CQ_DECISION_PEND);
     cr_assert(rc1.has_other, "the earlier claim is not given");
@@ -261,8 +339,11 @@ Test(release, suspect_duplicate_pends_waits_and_is_released, .timeout = 600)
                                    "[{\"field\": 3}]", msg, 5000),
                  CQ_EINVAL);
     cr_assert(strstr(msg, "changes") != NULL, "%s", msg);
+    //  released with a whole form's changes: more than 4 KiB of audit
+    char *whole = s_whole_form_changes();
+    cr_assert_gt(strlen(whole), 4096);
     cr_assert_eq(cq_review_release(bc, s_acme, 1, id1, ta, "alice",
-                                   CQ_RELEASE_NOT_DUPLICATE, NULL, "[]", msg,
+                                   CQ_RELEASE_NOT_DUPLICATE, NULL, whole, msg,
                                    5000),
                  0, "%s", msg);
     //  released once: a second release finds nothing
@@ -274,7 +355,7 @@ Test(release, suspect_duplicate_pends_waits_and_is_released, .timeout = 600)
     //  DUP-2: corrected (a line's charge), then confirmed a duplicate by the
     //  way of the corrected claim's own checks
     cq_review_claim_t rc2;
-    cr_assert_eq(cq_review_get(bc, s_acme, 1, id2, &rc2, 5000), 0);
+    cr_assert_eq(cq_review_get(bc, s_acme, 1, id2, false, &rc2, 5000), 0);
     cr_assert_eq(cq_review_lock(bc, s_acme, 1, id2, "carol", 60000, &tb, holder,
                                 &exp, 5000),
                  0);
@@ -313,6 +394,11 @@ Test(release, suspect_duplicate_pends_waits_and_is_released, .timeout = 600)
                      "alice");
     cr_assert_str_eq(json_string_value(json_object_get(rev, "action")),
                      "not-duplicate");
+    json_t *chs = json_object_get(rev, "changes");
+    cr_assert_eq(json_array_size(chs), 80);
+    cr_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(chs, 79), "new")),
+        "KEYED-00000000000079");
     json_t *sup = json_object_get(d1, "supersedes");
     cr_assert(json_is_object(sup));
     cr_assert(json_integer_value(json_object_get(sup, "ledger_seq")) > 0);
@@ -340,6 +426,10 @@ Test(release, suspect_duplicate_pends_waits_and_is_released, .timeout = 600)
     cr_assert_str_eq(rows.last.supersedes_node, rows.pend_node);
     cr_assert(strstr(rows.last.review_audit, "\"reviewer\":\"alice\"") != NULL,
               "%s", rows.last.review_audit);
+    //  the whole trail, every change as sent
+    cr_assert_gt(strlen(rows.last.review_audit), 4096);
+    cr_assert(strstr(rows.last.review_audit, whole) != NULL, "%s",
+              rows.last.review_audit);
     //  and `claimq ledger query` shows it
     char ledger1[1100];
     snprintf(ledger1, sizeof ledger1, "%s/%s.ledger", dir, rows.last.node);
@@ -348,6 +438,7 @@ Test(release, suspect_duplicate_pends_waits_and_is_released, .timeout = 600)
     cr_assert_eq(st, 0, "%s", r.err);
     cr_assert(strstr(r.out, "\"supersedes\"") != NULL, "%s", r.out);
     cr_assert(strstr(r.out, "\"reviewer\":\"alice\"") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "KEYED-00000000000079") != NULL, "%s", r.out);
     cq_run_free(&r);
     //  the journal and the ledgers agree (a superseded pend is no second
     //  decision)
@@ -363,6 +454,11 @@ Test(release, suspect_duplicate_pends_waits_and_is_released, .timeout = 600)
     cr_assert_eq(cq_review_list(bc, s_acme, 1, 100, &l, 5000), 0);
     cr_assert_eq(l.total, 0);
     cq_review_list_free(&l);
+    sr = s_status_review("b-review-1");
+    cr_assert_eq(s_int(sr, "waiting"), 0);
+    cr_assert(json_is_null(json_object_get(sr, "oldest_age_s")));
+    json_decref(sr);
+    free(whole);
     json_decref(d1);
     json_decref(d2);
     json_decref(a);

@@ -110,6 +110,7 @@ Test(limit, schemas_proto_md_states_the_same_numbers)
         {"CQ_PROTO_MAX_FRAME", CQ_PROTO_MAX_FRAME},
         {"CQ_PROTO_MAX_DOCS", CQ_PROTO_MAX_DOCS},
         {"CQ_PROTO_MAX_ITEMS", CQ_PROTO_MAX_ITEMS},
+        {"CQ_REVIEW_AUDIT_LEN", CQ_REVIEW_AUDIT_LEN},
     };
     for (size_t i = 0; i < sizeof doc / sizeof doc[0]; i++) {
         char *row = s_row(text, doc[i].macro);

@@ -887,6 +887,46 @@ s_make_shards_reply(cq_mpw_t *w)
 
 //  issue 9: HAVE of three digests (0x00.., 0x01.., 0x02..) and its reply
 //  (the first and the last held; doc id 0 is an id like any other).
+//  The peer link (issue 15).
+static void
+s_make_peer_beacon(cq_mpw_t *w)
+{
+    cq_msg_peer_beacon_t m = {
+        .state = 1, .role = 2, .epoch = 7, .session = UINT64_MAX, .pos = 42};
+    cq_proto_peer_beacon_encode(w, &m);
+}
+
+static void
+s_make_peer_snap(cq_mpw_t *w)
+{
+    static const uint8_t data[] = "SQLite format 3";
+    cq_msg_peer_snap_t m = {.session = 9,
+                            .chunk = 1,
+                            .off = 0,
+                            .data = data,
+                            .len = sizeof data,
+                            .last = false,
+                            .pos = 100};
+    strcpy(m.name, "journal.db");
+    cq_proto_peer_snap_encode(w, &m);
+}
+
+static void
+s_make_peer_group(cq_mpw_t *w)
+{
+    static const uint8_t body[] = {0x90}; // no records
+    cq_msg_peer_group_t m = {
+        .session = 9, .kind = 0, .first = 100, .n = 0, .body = body, .len = 1};
+    cq_proto_peer_group_encode(w, &m);
+}
+
+static void
+s_make_peer_ack(cq_mpw_t *w)
+{
+    cq_msg_peer_ack_t m = {.session = 9, .chunks = 3, .pos = 100};
+    cq_proto_peer_ack_encode(w, &m);
+}
+
 static void
 s_make_have(cq_mpw_t *w)
 {
@@ -957,6 +997,10 @@ S_DECODER(batches, cq_msg_batches_t)
 S_DECODER(acks, cq_msg_acks_t)
 S_DECODER(drain, cq_msg_drain_t)
 S_DECODER(drain_reply, cq_msg_drain_reply_t)
+S_DECODER(peer_beacon, cq_msg_peer_beacon_t)
+S_DECODER(peer_snap, cq_msg_peer_snap_t)
+S_DECODER(peer_group, cq_msg_peer_group_t)
+S_DECODER(peer_ack, cq_msg_peer_ack_t)
 
 static int
 s_dec_reason(const uint8_t *p, size_t n, cq_diag_t *diag)
@@ -1172,6 +1216,10 @@ enum {
     M_HAVE_REPLY,
     M_REVIEW,
     M_REVIEW_REPLY,
+    M_PEER_BEACON,
+    M_PEER_SNAP,
+    M_PEER_GROUP,
+    M_PEER_ACK,
 };
 
 static const struct {
@@ -1229,13 +1277,23 @@ static const struct {
     [M_HAVE] = {"have", CQ_CMD_HAVE, s_make_have, s_dec_have, 3},
     [M_HAVE_REPLY] = {"have_reply", CQ_CMD_HAVE_REPLY, s_make_have_reply,
                       s_dec_have_reply, 4},
-    [M_REVIEW] = {"review", CQ_CMD_REVIEW, s_make_review, s_dec_review, 12},
+    [M_REVIEW] = {"review", CQ_CMD_REVIEW, s_make_review, s_dec_review, 13},
     [M_REVIEW_REPLY] = {"review_reply", CQ_CMD_REVIEW_REPLY,
-                        s_make_review_reply, s_dec_review_reply, 18},
+                        s_make_review_reply, s_dec_review_reply, 19},
+    [M_PEER_BEACON] = {"peer_beacon", CQ_CMD_PEER_BEACON, s_make_peer_beacon,
+                       s_dec_peer_beacon, 5},
+    [M_PEER_SNAP] = {"peer_snap", CQ_CMD_PEER_SNAP, s_make_peer_snap,
+                     s_dec_peer_snap, 7},
+    [M_PEER_GROUP] = {"peer_group", CQ_CMD_PEER_GROUP, s_make_peer_group,
+                      s_dec_peer_group, 5},
+    [M_PEER_ACK] = {"peer_ack", CQ_CMD_PEER_ACK, s_make_peer_ack,
+                    s_dec_peer_ack, 3},
 };
 
-//  Trailing fields a message may leave out (DISCONNECT's code).
-static const uint32_t s_optional[CQ_ARRAY_LEN(s_msgs)] = {[M_DISCONNECT] = 1};
+//  Trailing fields a message may leave out (DISCONNECT's code, REVIEW's
+//  no_doc, REVIEW_REPLY's oldest_ms: an older peer's).
+static const uint32_t s_optional[CQ_ARRAY_LEN(s_msgs)] = {
+    [M_DISCONNECT] = 1, [M_REVIEW] = 1, [M_REVIEW_REPLY] = 1};
 
 Test(proto, ready_and_welcome_round_trip)
 {
@@ -2192,6 +2250,206 @@ Test(proto, review_round_trip)
     cq_mpw_free(&w);
 }
 
+//  Issue 12: a GET that leaves the document out (no_doc, appended to
+//  REVIEW), and the counts a LIST gives (oldest_ms, appended to
+//  REVIEW_REPLY): round trips, and what an older peer's message means.
+Test(proto, review_get_without_the_document)
+{
+    cq_msg_review_t *m = calloc(1, sizeof *m), *back = malloc(sizeof *back);
+    m->req_id = 9;
+    m->op = CQ_ROP_GET;
+    m->n_tenants = 1;
+    strcpy(m->tenants[0], "ACME");
+    m->id = 7;
+    m->no_doc = true;
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_review_encode(&w, m);
+    cr_assert_eq(cq_proto_review_decode(w.data, w.len, back, NULL), 0);
+    cr_assert(back->no_doc);
+    cr_assert_eq(back->id, 7);
+    m->no_doc = false;
+    cq_proto_review_encode(&w, m);
+    cr_assert_eq(w.data[0], 0x90 | 13);    // fixarray: 12 fields and no_doc
+    cr_assert_eq(w.data[w.len - 1], 0xc2); // false, last
+    cr_assert_eq(cq_proto_review_decode(w.data, w.len, back, NULL), 0);
+    cr_assert_not(back->no_doc);
+    //  an older station's GET (12 fields, no flag) gets the document
+    w.data[0] = 0x90 | 12;
+    cr_assert_eq(cq_proto_review_decode(w.data, w.len - 1, back, NULL), 0);
+    cr_assert_not(back->no_doc);
+    //  the flag is a bool: anything else is malformed, naming it
+    w.data[0] = 0x90 | 13;
+    w.data[w.len - 1] = 0x01;
+    cq_diag_t diag = {0};
+    cr_assert_eq(cq_proto_review_decode(w.data, w.len, back, &diag), CQ_EPROTO);
+    cr_assert(strstr(diag.msg, "no_doc") != NULL, "%s", diag.msg);
+
+    //  a GET's reply without the document: nil in its place, no bytes
+    cq_msg_review_reply_t r, d;
+    memset(&r, 0, sizeof r);
+    cq_review_item_t it;
+    memset(&it, 0, sizeof it);
+    it.id = 7;
+    strcpy(it.claim_id, "C7");
+    r.items = &it;
+    r.n_items = 1;
+    static const uint8_t claim[] = {0x91, 0x01}, pend[] = {0x91, 0x02};
+    static const uint8_t doc[] = "II*\0 the page image, 64 MiB at most";
+    r.claim = claim;
+    r.claim_len = sizeof claim;
+    r.pend = pend;
+    r.pend_len = sizeof pend;
+    strcpy(r.doc_name, "scan.tif");
+    r.page = 3;
+    cq_proto_review_reply_encode(&w, &r);
+    size_t without = w.len;
+    cr_assert_eq(cq_proto_review_reply_decode(w.data, w.len, &d, NULL), 0);
+    cr_assert_null(d.doc);
+    cr_assert_eq(d.doc_len, 0);
+    cr_assert_not_null(d.claim);
+    cr_assert_eq(d.page, 3);
+    cr_assert_str_eq(d.doc_name, "scan.tif");
+    cq_proto_review_reply_free(&d);
+    r.doc = doc;
+    r.doc_len = sizeof doc;
+    cq_proto_review_reply_encode(&w, &r);
+    cr_assert_eq(w.len, without + 2 + sizeof doc - 1); // bin8 for nil
+    cr_assert_eq(cq_proto_review_reply_decode(w.data, w.len, &d, NULL), 0);
+    cr_assert_eq(d.doc_len, sizeof doc);
+    cr_assert_eq(memcmp(d.doc, doc, sizeof doc), 0);
+    cq_proto_review_reply_free(&d);
+
+    //  LIST with max 0: the counts alone, and when the oldest pended
+    memset(m, 0, sizeof *m);
+    m->op = CQ_ROP_LIST;
+    m->max = 0;
+    cq_proto_review_encode(&w, m);
+    cr_assert_eq(cq_proto_review_decode(w.data, w.len, back, NULL), 0);
+    cr_assert_eq(back->op, CQ_ROP_LIST);
+    cr_assert_eq(back->max, 0);
+    memset(&r, 0, sizeof r);
+    r.total = 3;
+    r.by_kind[CQ_REVIEW_OCR] = 2;
+    r.by_kind[CQ_REVIEW_DUPLICATE] = 1;
+    r.oldest_ms = 1700000000123;
+    cq_proto_review_reply_encode(&w, &r);
+    cr_assert_eq(cq_proto_review_reply_decode(w.data, w.len, &d, NULL), 0);
+    cr_assert_eq(d.total, 3);
+    cr_assert_eq(d.by_kind[CQ_REVIEW_OCR], 2);
+    cr_assert_eq(d.n_items, 0);
+    cr_assert_null(d.items);
+    cr_assert_eq(d.oldest_ms, 1700000000123);
+    cq_proto_review_reply_free(&d);
+    //  an older broker's reply (18 fields): the oldest is not known
+    cr_assert_eq(w.data[0], 0xdc); // array16
+    cr_assert_eq(w.data[2], 19);
+    w.data[2] = 18;
+    cr_assert_eq(w.data[w.len - 9], 0xcf); // uint64, the last field
+    cr_assert_eq(cq_proto_review_reply_decode(w.data, w.len - 9, &d, NULL), 0);
+    cr_assert_eq(d.total, 3);
+    cr_assert_eq(d.oldest_ms, 0);
+    cq_proto_review_reply_free(&d);
+    cq_mpw_free(&w);
+    free(back);
+    free(m);
+}
+
+//  A JSON array of n changes {"field","old","new"}, as a fully keyed
+//  form's (values of 20 characters), into out.
+static void
+s_long_changes(char *out, size_t size, int n)
+{
+    size_t at = 0;
+    at += (size_t)snprintf(out + at, size - at, "[");
+    for (int i = 0; i < n && at < size; i++)
+        at += (size_t)snprintf(out + at, size - at,
+                               "%s{\"field\":\"line%d.field%02d\",\"old\":"
+                               "\"OLD-VALUE-%09d\",\"new\":\"NEW-VALUE-%09d\"}",
+                               i ? "," : "", i / 9 + 1, i, i, i);
+    if (at < size)
+        snprintf(out + at, size - at, "]");
+}
+
+//  Issue 12: an audit trail longer than the former 4 KiB cap (a fully
+//  keyed form, every value) round trips in a release, a released claim
+//  and the decision that supersedes the pend (wire, ledger pack, JSON).
+Test(proto, review_long_audit_round_trips)
+{
+    cq_msg_review_t *m = calloc(1, sizeof *m), *back = malloc(sizeof *back);
+    s_long_changes(m->changes, sizeof m->changes, 80);
+    size_t n = strlen(m->changes);
+    cr_assert_gt(n, 4096);
+    cr_assert_lt(n, sizeof m->changes - 128);
+    m->op = CQ_ROP_RELEASE;
+    cq_mpw_t w;
+    cq_mpw_init(&w);
+    cq_proto_review_encode(&w, m);
+    cr_assert_eq(cq_proto_review_decode(w.data, w.len, back, NULL), 0);
+    cr_assert_str_eq(back->changes, m->changes);
+
+    //  the claim the broker sends again, with the audit it made
+    cq_claim_t *c = malloc(sizeof *c), *c2 = malloc(sizeof *c2);
+    s_full_claim(c);
+    c->review = CQ_RELEASE_CORRECTED;
+    strcpy(c->supersedes_node, "w1");
+    c->supersedes_seq = 12;
+    snprintf(c->review_audit, sizeof c->review_audit,
+             "{\"reviewer\":\"alice\",\"action\":\"corrected\","
+             "\"changes\":%s}",
+             m->changes);
+    cr_assert_gt(strlen(c->review_audit), 4096);
+    cq_mpw_reset(&w);
+    cq_proto_claim_encode(&w, c);
+    cq_cur_t cur;
+    cq_cur_init(&cur, w.data, w.len);
+    memset(c2->review_audit, 'x', sizeof c2->review_audit); // stale bytes
+    cr_assert_eq(cq_proto_claim_decode(&cur, c2), 0);
+    cr_assert_str_eq(c2->review_audit, c->review_audit);
+    cr_assert(cq_claim_equal(c2, c));
+    //  the largest audit that fits
+    memset(c->review_audit, 'a', sizeof c->review_audit - 1);
+    c->review_audit[sizeof c->review_audit - 1] = '\0';
+    cq_mpw_reset(&w);
+    cq_proto_claim_encode(&w, c);
+    cq_cur_init(&cur, w.data, w.len);
+    cr_assert_eq(cq_proto_claim_decode(&cur, c2), 0);
+    cr_assert_eq(strlen(c2->review_audit), CQ_REVIEW_AUDIT_LEN - 1);
+
+    //  its decision, through the wire, the ledger's pack and JSON
+    cq_decision_t *d = s_full_decision();
+    cq_decision_t *e = malloc(sizeof *e);
+    strcpy(d->supersedes_node, "w1");
+    d->supersedes_seq = 12;
+    snprintf(d->review_audit, sizeof d->review_audit,
+             "{\"reviewer\":\"alice\",\"action\":\"corrected\","
+             "\"changes\":%s}",
+             m->changes);
+    cq_mpw_reset(&w);
+    cq_proto_decision_encode(&w, d);
+    cq_cur_init(&cur, w.data, w.len);
+    cr_assert_eq(cq_proto_decision_decode(&cur, e), 0);
+    cr_assert_str_eq(e->review_audit, d->review_audit);
+    cq_buf_t b;
+    cq_buf_init(&b, 1u << 20);
+    cr_assert_eq(cq_decision_pack(d, &b), 0);
+    cr_assert_eq(cq_decision_unpack(b.data, b.len, e), 0);
+    cr_assert_str_eq(e->review_audit, d->review_audit);
+    cq_buf_reset(&b);
+    cr_assert_eq(cq_decision_to_json(d, &b), 0);
+    cr_assert(strstr(b.data, "NEW-VALUE-000000079") != NULL);
+    cr_assert_eq(cq_decision_from_json(b.data, b.len, e, NULL), 0);
+    cr_assert_str_eq(e->review_audit, d->review_audit);
+    cq_buf_free(&b);
+    cq_mpw_free(&w);
+    free(e);
+    free(d);
+    free(c2);
+    free(c);
+    free(back);
+    free(m);
+}
+
 Test(proto, new_commands_have_names)
 {
     const struct {
@@ -2523,8 +2781,9 @@ Test(proto, new_and_appended_fields_are_validated)
          NULL},
         {M_WELCOME_OK, 6, s_uint_a, 0, NULL, CQ_WELCOME_OK, 0, NULL},
         {M_DISCONNECT, 1, s_uint_a, 0, NULL, CQ_DISCONNECT_AGAIN, 0, NULL},
+        {M_DISCONNECT, 1, s_uint_a, 0, NULL, CQ_DISCONNECT_PASSIVE, 0, NULL},
         {M_DISCONNECT, 1, s_uint_a, CQ_EPROTO, "code",
-         CQ_DISCONNECT_REFUSED + 1, 0, NULL},
+         CQ_DISCONNECT_PASSIVE + 1, 0, NULL},
         {M_DISCONNECT, 1, s_neg, CQ_EPROTO, "code", 0, 0, NULL},
         {M_DISCONNECT, 1, s_nil, CQ_EPROTO, "code", 0, 0, NULL},
         {M_DISCONNECT, 0, s_xs_a, CQ_ETOOBIG, "reason", CQ_PROTO_MSG_LEN, 0,
@@ -2611,6 +2870,24 @@ Test(proto, new_and_appended_fields_are_validated)
         {M_ACKS_REPLY, 6, NULL, CQ_EPROTO, "ACKS_REPLY", 0, 0, NULL},
         //  issue 9: HAVE / HAVE_REPLY
         {M_HAVE, 1, s_str_s, CQ_EPROTO, "batch_id", 0, 0, "b 1"},
+        //  the peer link
+        {M_PEER_BEACON, 0, s_uint_a, CQ_EPROTO, "state", 3, 0, NULL},
+        {M_PEER_BEACON, 1, s_uint_a, CQ_EPROTO, "role", 3, 0, NULL},
+        {M_PEER_BEACON, 2, s_neg, CQ_EPROTO, "epoch", 0, 0, NULL},
+        {M_PEER_SNAP, 2, s_str_s, CQ_EPROTO, "name", 0, 0, "../x"},
+        {M_PEER_SNAP, 2, s_str_s, CQ_EPROTO, "name", 0, 0, ".hidden"},
+        {M_PEER_SNAP, 2, s_str_s, CQ_EPROTO, "name", 0, 0, ""},
+        {M_PEER_SNAP, 2, s_str_s, CQ_ETOOBIG, "name", 0, 0, S_ID40},
+        {M_PEER_SNAP, 3, s_uint_a, CQ_EPROTO, "off", ((uint64_t)1 << 48) + 1, 0,
+         NULL},
+        {M_PEER_SNAP, 4, s_bin_a, CQ_ETOOBIG, "data", CQ_PEER_MAX_CHUNK + 1, 0,
+         NULL},
+        {M_PEER_SNAP, 4, s_bin_a, 0, NULL, CQ_PEER_MAX_CHUNK, 0, NULL},
+        {M_PEER_GROUP, 1, s_uint_a, CQ_EPROTO, "kind", 2, 0, NULL},
+        {M_PEER_GROUP, 3, s_uint_a, CQ_EPROTO, "n", (uint64_t)UINT32_MAX + 1, 0,
+         NULL},
+        {M_PEER_GROUP, 4, s_nil, CQ_EPROTO, "body", 0, 0, NULL},
+        {M_PEER_ACK, 2, s_str_s, CQ_EPROTO, "pos", 0, 0, "x"},
         {M_HAVE, 1, s_xs_a, CQ_ETOOBIG, "batch_id", CQ_BATCH_ID_LEN, 0, NULL},
         {M_HAVE, 2, s_count_a, CQ_EPROTO, "digests", 0, 0, NULL},
         {M_HAVE, 2, s_count_a, CQ_ETOOBIG, "digests", CQ_PROTO_MAX_HAVE + 1, 0,

@@ -259,6 +259,68 @@ Test(review_page, changes_too_long_for_the_trail_are_named_not_lost)
     free(f);
 }
 
+//  Issue 12: a CMS-1500 keyed in whole (every field of the template, 6
+//  service lines, each value as wide as its zone) keeps every old -> new
+//  value in the trail the station sends (the former 4 KiB cap named them
+//  "keyed in"), whether the page did not register (old values blank) or
+//  every value the OCR read was corrected.
+Test(review_page, a_fully_keyed_form_keeps_every_value)
+{
+    cq_form_t *form = NULL;
+    cq_diag_t d = {0};
+    cr_assert_eq(
+        cq_form_load(cq_test_src("schemas/forms/cms1500.json"), &form, &d), 0,
+        "%s", d.msg);
+    size_t n = form->n_fields;
+    cr_assert_eq(n, 26 + 6 * 9, "the template has %zu fields", n);
+    cq_rv_field_t *f = cq_xcalloc(n, sizeof *f);
+    char(*typed)[CQ_OCR_TEXT_LEN] = cq_xcalloc(n, sizeof *typed);
+    char(*read)[CQ_OCR_TEXT_LEN] = cq_xcalloc(n, sizeof *read);
+    const char **tv = cq_xcalloc(n, sizeof *tv);
+    for (size_t i = 0; i < n; i++) {
+        const cq_form_field_t *fd = &form->fields[i];
+        size_t w = fd->width ? fd->width : 1;
+        for (size_t k = 0; k < w; k++) {
+            typed[i][k] = (char)('A' + (i + k) % 26);
+            read[i][k] = (char)('0' + (i + k) % 10);
+        }
+        tv[i] = typed[i];
+        f[i] = s_field(fd->name, "", true);
+    }
+    cq_rv_page_t pg = {.f = f, .n = n, .registered = false};
+    for (int pass = 0; pass < 2; pass++) {
+        //  pass 1: the page registered and the person changed every value
+        if (pass == 1) {
+            pg.registered = true;
+            for (size_t i = 0; i < n; i++)
+                cq_strlcpy(f[i].value, read[i], sizeof f[i].value);
+        }
+        char *ch = cq_rv_changes(&pg, tv, CQ_REVIEW_AUDIT_LEN - 129);
+        cr_assert_not_null(ch);
+        cr_assert_gt(strlen(ch), 4096, "pass %d: %zu bytes", pass, strlen(ch));
+        json_t *j = json_loads(ch, 0, NULL);
+        cr_assert(json_is_array(j), "%s", ch);
+        cr_assert_eq(json_array_size(j), n, "pass %d: %s", pass, ch);
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_array_get(j, i);
+            cr_assert_str_eq(json_string_value(json_object_get(e, "field")),
+                             form->fields[i].name);
+            cr_assert_str_eq(json_string_value(json_object_get(e, "old")),
+                             pass ? read[i] : "");
+            cr_assert_str_eq(json_string_value(json_object_get(e, "new")),
+                             typed[i]);
+        }
+        cr_assert_null(strstr(ch, "(keyed in)"));
+        json_decref(j);
+        free(ch);
+    }
+    free(tv);
+    free(read);
+    free(typed);
+    free(f);
+    cq_form_destroy(&form);
+}
+
 Test(review_page, png_size_from_the_header)
 {
     PIX *p = pixCreate(321, 123, 8);
