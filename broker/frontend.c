@@ -522,6 +522,15 @@ s_on_status(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
             }
     }
     r.workers_live = cqb_workers_live(self);
+    if (self->peer) {
+        cqb_peer_info_t pi;
+        cqb_peer_info(self, &pi);
+        r.pair_role = (uint32_t)pi.role;
+        r.pair_state = (uint32_t)pi.state;
+        r.peer_state = pi.peer_state < 0 ? 3 : (uint32_t)pi.peer_state;
+        r.pair_synced = pi.synced;
+        r.pair_lag = pi.lag;
+    }
     cqb_client_flush(self, ci);
     cq_proto_status_reply_encode(&self->w, &r);
     //  (not held for the journal: a client must hear from a broker whose

@@ -179,6 +179,12 @@ cqb_peer_new(cq_broker_t *b, cq_diag_t *diag)
     //  nothing queued for a peer that is not connected: what it missed,
     //  it gets from a snapshot
     zsock_set_immediate(self->out_sock, 1);
+    //  ZMTP heartbeats: a connection through a cut link is dropped and
+    //  made again, instead of waiting out TCP's retransmissions
+    zsock_set_heartbeat_ivl(self->out_sock, (int)self->hb_ms);
+    zsock_set_heartbeat_timeout(self->out_sock, (int)self->timeout_ms);
+    zsock_set_heartbeat_ivl(self->in_sock, (int)self->hb_ms);
+    zsock_set_heartbeat_timeout(self->in_sock, (int)self->timeout_ms);
     zsock_set_maxmsgsize(self->in_sock, (int64_t)S_MAX_FRAME);
     if (zmq_bind(zsock_resolve(self->in_sock), cfg->peer_bind) != 0) {
         cq_diag_set(diag, CQ_EIO, 0, "cannot bind --peer-bind %s: %s",
@@ -572,6 +578,8 @@ s_on_snap(cqb_peer_t *self, cq_broker_t *b, const uint8_t *p, size_t n)
     const uint8_t *data = m.data;
     size_t len = m.len;
     bool last = m.last;
+    if (chunk == 1)
+        self->chunks_in = 0; // a new snapshot (the last one was cut off)
     if (chunk != self->chunks_in + 1) {
         s_resync(self, "a snapshot piece is missing");
         return;

@@ -36,7 +36,7 @@ s_help(void)
            "   \"reject\", \"pend\", \"failed\", \"complete\", \"durable\",\n"
            "   \"epoch\", \"sealed\", \"refused_sets\", \"refused_claims\",\n"
            "   \"received_date\", \"received_date_set\", \"workers_live\",\n"
-           "   \"review\"}\n"
+           "   \"review\", \"pair\"}\n"
            "claims counts each claim key once. sealed: its submitter sent\n"
            "its last document (`claimq submit` seals a batch once every\n"
            "document is received; an interrupted one leaves it open).\n"
@@ -59,9 +59,17 @@ s_help(void)
            "(ocr: OCR fields to check; registration: the form did not\n"
            "register; duplicate: suspect duplicate; other: any other pend;\n"
            "oldest_age_s: null when none waits); null when the broker did\n"
-           "not answer it. `claimq review` is where they are worked.\n\n"
+           "not answer it. `claimq review` is where they are worked.\n"
+           "pair: null for a broker alone; for one of a pair of brokers\n"
+           "(claimq-broker(8), FAILOVER; --broker A,B here), the one that\n"
+           "answered: {\"role\" (primary|backup), \"state\" (active),\n"
+           "\"peer\" (its peer: starting|active|passive|unknown),\n"
+           "\"synced\" (the peer holds the journal: receipts wait for both\n"
+           "disks; false: this broker goes on alone), \"lag\" (journal\n"
+           "records the peer has not acknowledged), \"epoch\"}.\n\n"
            "options:\n"
            "  --broker URL   broker frontend, tcp://HOST:PORT or ipc://PATH\n"
+           "                 (a pair: both, comma-separated)\n"
            "                 (default $CLAIMQ_BROKER, else a local `claimq\n"
            "                 up`'s: the endpoints file in $CLAIMQ_DIR, else\n"
            "                 claimq-data; else %s)\n"
@@ -83,6 +91,26 @@ s_oldest_age_s(const s_review_t *rv)
         return -1;
     int64_t ms = rv->now_ms - rv->l.oldest_ms;
     return ms > 0 ? ms / 1000 : 0;
+}
+
+static const char *const s_pair_states[] = {"starting", "active", "passive",
+                                            "unknown"};
+
+//  The pair of brokers, or null for a broker alone.
+static json_t *
+s_pair_json(const cq_msg_status_reply_t *r)
+{
+    if (r->pair_role == 0)
+        return json_null();
+    json_t *p = json_object();
+    json_object_set_new(p, "role",
+                        json_string(r->pair_role == 1 ? "primary" : "backup"));
+    json_object_set_new(p, "state", json_string(s_pair_states[r->pair_state]));
+    json_object_set_new(p, "peer", json_string(s_pair_states[r->peer_state]));
+    json_object_set_new(p, "synced", json_boolean(r->pair_synced));
+    json_object_set_new(p, "lag", json_integer((json_int_t)r->pair_lag));
+    json_object_set_new(p, "epoch", json_integer((json_int_t)r->epoch));
+    return p;
 }
 
 static json_t *
@@ -134,6 +162,7 @@ s_json(const char *batch, const cq_msg_status_reply_t *r, const s_review_t *rv)
     json_object_set_new(o, "workers_live",
                         json_integer((json_int_t)r->workers_live));
     json_object_set_new(o, "review", s_review_json(rv));
+    json_object_set_new(o, "pair", s_pair_json(r));
     return o;
 }
 
@@ -220,6 +249,14 @@ s_table(const char *batch, const cq_msg_status_reply_t *r, const s_review_t *rv)
                         "batch)"
                       : "no, in memory only (a broker restart loses the "
                         "batch)");
+    if (r->pair_role)
+        printf("pair        this broker: %s, %s (epoch %llu); its peer: %s; "
+               "%s\n",
+               r->pair_role == 1 ? "primary" : "backup",
+               s_pair_states[r->pair_state], (unsigned long long)r->epoch,
+               s_pair_states[r->peer_state],
+               r->pair_synced ? "in sync (receipts wait for both disks)"
+                              : "NOT in sync: this broker goes on alone");
     s_review_table(rv);
 }
 

@@ -1360,13 +1360,14 @@ cq_proto_status_decode(const uint8_t *p, size_t n, cq_msg_status_t *m,
     return s_close(&c, have, 2, diag);
 }
 
-#define S_STATUS_REPLY_FIELDS 21
+#define S_STATUS_REPLY_FIELDS 21 // (required; the pair's appended)
+#define S_STATUS_REPLY_PAIR 5
 
 void
 cq_proto_status_reply_encode(cq_mpw_t *w, const cq_msg_status_reply_t *m)
 {
     cq_mpw_reset(w);
-    cq_mpw_array(w, S_STATUS_REPLY_FIELDS);
+    cq_mpw_array(w, S_STATUS_REPLY_FIELDS + S_STATUS_REPLY_PAIR);
     cq_mpw_uint(w, m->req_id);
     S_FIELD(w, m->batch_id);
     cq_mpw_bool(w, m->found);
@@ -1388,6 +1389,11 @@ cq_proto_status_reply_encode(cq_mpw_t *w, const cq_msg_status_reply_t *m)
     cq_mpw_uint(w, m->workers_live);
     cq_mpw_int(w, m->received_date);
     cq_mpw_bool(w, m->received_set);
+    cq_mpw_uint(w, m->pair_role);
+    cq_mpw_uint(w, m->pair_state);
+    cq_mpw_uint(w, m->peer_state);
+    cq_mpw_bool(w, m->pair_synced);
+    cq_mpw_uint(w, m->pair_lag);
 }
 
 int
@@ -1419,7 +1425,14 @@ cq_proto_status_reply_decode(const uint8_t *p, size_t n,
         (uint32_t)cq_cur_uint(&c, S_WORKERS_LIVE_MAX, "workers_live");
     m->received_date = s_cur_date(&c, "received_date");
     m->received_set = cq_cur_bool(&c, "received_set");
-    return s_close(&c, have, S_STATUS_REPLY_FIELDS, diag);
+    if (have < S_STATUS_REPLY_FIELDS + S_STATUS_REPLY_PAIR)
+        return s_close(&c, have, S_STATUS_REPLY_FIELDS, diag);
+    m->pair_role = (uint32_t)cq_cur_uint(&c, 2, "pair_role");
+    m->pair_state = (uint32_t)cq_cur_uint(&c, 2, "pair_state");
+    m->peer_state = (uint32_t)cq_cur_uint(&c, 3, "peer_state");
+    m->pair_synced = cq_cur_bool(&c, "pair_synced");
+    m->pair_lag = cq_cur_uint(&c, UINT64_MAX, "pair_lag");
+    return s_close(&c, have, S_STATUS_REPLY_FIELDS + S_STATUS_REPLY_PAIR, diag);
 }
 
 void

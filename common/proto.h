@@ -516,6 +516,13 @@ typedef struct {
     int32_t received_date;   // the date stamped on its claims without one
                              // (days), or CQ_DATE_NONE
     bool received_set;       // that date was set by the submitter
+    //  appended (issue 15): the pair of brokers, when this one is in one
+    //  (all 0 alone, and from an older broker)
+    uint32_t pair_role;  // 0 alone, 1 primary, 2 backup
+    uint32_t pair_state; // this broker: 0 starting, 1 active, 2 passive
+    uint32_t peer_state; // its peer, as last heard (3: never heard)
+    bool pair_synced;    // the peer holds the journal (receipts: 2 disks)
+    uint64_t pair_lag;   // journal records the peer has not acknowledged
 } cq_msg_status_reply_t;
 void cq_proto_status_reply_encode(cq_mpw_t *w, const cq_msg_status_reply_t *m);
 int cq_proto_status_reply_decode(const uint8_t *p, size_t n,

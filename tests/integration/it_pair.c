@@ -1,33 +1,64 @@
-//  A pair of brokers (claimq-broker --peer, docs/operations.md "Failover"):
-//  the primary SIGKILLed mid-batch, the backup takes over, `submit --wait`
-//  rides through; the old primary comes back, follows the new active one
-//  (a snapshot of its journal), and a second failover, back to it, in the
-//  middle of a second batch, loses nothing either. Every claim is decided
-//  once and equals the oracle (`claimq adjudicate` over both batches in
-//  order), and the journal of the broker active at the end reconciles
-//  with the worker ledgers.
+//  A pair of brokers (claimq-broker --peer, docs/operations.md "Failover").
+//
+//  killed: the primary SIGKILLed mid-batch, the backup takes over,
+//  `submit --wait` rides through; the old primary comes back, follows the
+//  new active one (a snapshot of its journal), and a second failover, back
+//  to it, in the middle of a second batch, loses nothing either.
+//
+//  partition: each broker, the workers and the client in network
+//  namespaces of their own (made here, as it_netns does); the link between
+//  the two brokers alone is cut mid-batch (blackhole routes) while both
+//  still reach everyone else. A poller samples both brokers' states every
+//  50 ms: never two active. The primary goes on alone after the timeout and
+//  the batch completes; the link heals and the backup gets the journal
+//  again; then the primary is killed in a second batch and the backup,
+//  which holds what the primary acknowledged alone, finishes it.
+//
+//  Both: every claim decided once and equal to the oracle (`claimq
+//  adjudicate` over both batches in order), and the journal of the broker
+//  active at the end reconciles with the worker ledgers.
 #include "cq_proc.h"
+#include "wire.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define N_WORKERS 2
 
 typedef struct {
     char dir[1024];
+    char tag[16];   // namespaces: their suffix ("" on loopback)
+    char ip[3][32]; // namespaces: a, b, x (clients and workers)
     char fe[2][256], be[2][256], metrics[2][256];
     char peer_ep[2][1200], journal[2][1200];
     cq_child_t broker[2];
     cq_child_t worker[N_WORKERS];
+    cq_child_t poller;
     char fe_list[600], be_list[600];
+    bool ns_made;
 } s_pair_t;
 
 static s_pair_t s_p;
+static const char *const s_ns_roles[] = {"a", "b", "x"};
+
+static int CQ_PRINTF(1, 2) s_sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
 
 static void
 s_fini(void)
@@ -38,14 +69,122 @@ s_fini(void)
     for (int i = 0; i < N_WORKERS; i++)
         if (s_p.worker[i].pid > 0)
             cq_child_stop(&s_p.worker[i], SIGKILL, 5000);
+    if (s_p.poller.pid > 0)
+        cq_child_stop(&s_p.poller, SIGKILL, 5000);
+    if (s_p.ns_made) {
+        for (int i = 0; i < 3; i++)
+            s_sh("ip netns del cqp%s%s 2>/dev/null", s_ns_roles[i], s_p.tag);
+        s_sh("ip netns del cqphub%s 2>/dev/null", s_p.tag);
+    }
 }
 
-static int
-s_log(const char *name)
+//  Namespaces cqp{a,b,x}<tag> on a bridge in cqphub<tag>: 10.232.0.1-3.
+static bool
+s_ns_setup(void)
 {
+    snprintf(s_p.tag, sizeof s_p.tag, "%d", (int)getpid() % 100000);
+    if (s_sh("ip netns add cqphub%s 2>/dev/null", s_p.tag) != 0)
+        return false;
+    s_p.ns_made = true;
+    bool ok = s_sh("ip -n cqphub%s link add cqbr type bridge && "
+                   "ip -n cqphub%s link set cqbr up",
+                   s_p.tag, s_p.tag) == 0;
+    for (int i = 0; i < 3 && ok; i++) {
+        const char *r = s_ns_roles[i], *t = s_p.tag;
+        snprintf(s_p.ip[i], sizeof s_p.ip[i], "10.232.0.%d", i + 1);
+        ok = s_sh("ip netns add cqp%s%s && "
+                  "ip link add hp%s%s type veth peer name vp%s%s && "
+                  "ip link set hp%s%s netns cqphub%s && "
+                  "ip link set vp%s%s netns cqp%s%s && "
+                  "ip -n cqphub%s link set hp%s%s master cqbr && "
+                  "ip -n cqphub%s link set hp%s%s up && "
+                  "ip -n cqp%s%s addr add %s/24 dev vp%s%s && "
+                  "ip -n cqp%s%s link set vp%s%s up && "
+                  "ip -n cqp%s%s link set lo up",
+                  r, t, r, t, r, t, r, t, t, r, t, r, t, t, r, t, t, r, t, r, t,
+                  s_p.ip[i], r, t, r, t, r, t, r, t) == 0;
+    }
+    cr_assert(ok, "setting up the namespaces failed");
+    return true;
+}
+
+//  "ip netns exec cqp<role><tag> " or "" on loopback.
+static void
+s_prefix(const char *role, char *out, size_t n)
+{
+    if (s_p.tag[0])
+        snprintf(out, n, "ip netns exec cqp%s%s ", role, s_p.tag);
+    else
+        out[0] = '\0';
+}
+
+//  Runs a command in the clients' namespace (or here); its stdout (caller
+//  frees) and exit code.
+static int CQ_PRINTF(2, 3) s_run_x(char **out, const char *fmt, ...)
+{
+    char args[4096], cmd[8192], pre[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    s_prefix("x", pre, sizeof pre);
+    snprintf(cmd, sizeof cmd, "%s%s 2>/dev/null", pre, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t cap = 1 << 20, n = 0, k;
+    char *buf = malloc(cap);
+    while ((k = fread(buf + n, 1, cap - 1 - n, p)) > 0)
+        n += k;
+    buf[n] = '\0';
+    int st = pclose(p);
+    if (out)
+        *out = buf;
+    else
+        free(buf);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void
+s_spawn(cq_child_t *c, const char *role, const char *log, const char **argv)
+{
+    const char *full[64];
+    int n = 0;
+    char ns[64];
+    if (s_p.tag[0]) {
+        snprintf(ns, sizeof ns, "cqp%s%s", role, s_p.tag);
+        full[n++] = "/usr/sbin/ip";
+        full[n++] = "netns";
+        full[n++] = "exec";
+        full[n++] = ns;
+    }
+    for (int i = 0; argv[i] && n < 63; i++)
+        full[n++] = argv[i];
+    full[n] = NULL;
     char p[1300];
-    snprintf(p, sizeof p, "%s/%s", s_p.dir, name);
-    return open(p, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    snprintf(p, sizeof p, "%s/%s", s_p.dir, log);
+    int fd = open(p, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(cq_child_spawn(c, (char *const *)full, fd), 0);
+    close(fd);
+}
+
+//  A port the kernel picks on ip in namespace role (nothing else runs
+//  there: it stays free).
+static int
+s_free_port(const char *role, const char *ip)
+{
+    char pre[128], cmd[1024];
+    s_prefix(role, pre, sizeof pre);
+    snprintf(cmd, sizeof cmd,
+             "%spython3 -c 'import socket; s = socket.socket(); "
+             "s.bind((\"%s\", 0)); print(s.getsockname()[1])'",
+             pre, ip);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    int port = 0;
+    cr_assert_eq(fscanf(p, "%d", &port), 1);
+    pclose(p);
+    return port;
 }
 
 //  Starts broker i (0: primary a, 1: backup b) on its endpoints (kernel
@@ -53,36 +192,41 @@ s_log(const char *name)
 static void
 s_broker(int i)
 {
-    char fe[300], be[300];
-    snprintf(fe, sizeof fe, "%s",
-             s_p.fe[i][0] ? s_p.fe[i] : "tcp://127.0.0.1:0");
-    snprintf(be, sizeof be, "%s",
-             s_p.be[i][0] ? s_p.be[i] : "tcp://127.0.0.1:0");
-    char *argv[] = {(char *)cq_test_bin("claimq-broker"),
-                    "--frontend",
-                    fe,
-                    "--backend",
-                    be,
-                    "--journal",
-                    s_p.journal[i],
-                    "--peer",
-                    s_p.peer_ep[1 - i],
-                    "--peer-bind",
-                    s_p.peer_ep[i],
-                    "--role",
-                    i == 0 ? "primary" : "backup",
-                    "--peer-timeout-ms",
-                    "1500",
-                    "--heartbeat-ms",
-                    "250",
-                    "--metrics",
-                    "127.0.0.1:0",
-                    NULL};
-    //  (ipc: a killed broker leaves its socket file)
-    unlink(s_p.peer_ep[i] + 6);
-    int fd = s_log(i == 0 ? "broker-a.log" : "broker-b.log");
-    cr_assert_eq(cq_child_spawn(&s_p.broker[i], argv, fd), 0);
-    close(fd);
+    const char *host = s_p.tag[0] ? s_p.ip[i] : "127.0.0.1";
+    char fe[300], be[300], met[300];
+    if (s_p.fe[i][0]) {
+        snprintf(fe, sizeof fe, "%s", s_p.fe[i]);
+        snprintf(be, sizeof be, "%s", s_p.be[i]);
+    } else {
+        snprintf(fe, sizeof fe, "tcp://%s:0", host);
+        snprintf(be, sizeof be, "tcp://%s:0", host);
+    }
+    snprintf(met, sizeof met, "%s:0", host);
+    const char *argv[] = {cq_test_bin("claimq-broker"),
+                          "--frontend",
+                          fe,
+                          "--backend",
+                          be,
+                          "--journal",
+                          s_p.journal[i],
+                          "--peer",
+                          s_p.peer_ep[1 - i],
+                          "--peer-bind",
+                          s_p.peer_ep[i],
+                          "--role",
+                          i == 0 ? "primary" : "backup",
+                          "--peer-timeout-ms",
+                          "1500",
+                          "--heartbeat-ms",
+                          "250",
+                          "--metrics",
+                          met,
+                          s_p.tag[0] ? "--insecure" : NULL,
+                          NULL};
+    if (!s_p.tag[0]) // (ipc: a killed broker leaves its socket file)
+        unlink(s_p.peer_ep[i] + 6);
+    s_spawn(&s_p.broker[i], s_ns_roles[i],
+            i == 0 ? "broker-a.log" : "broker-b.log", argv);
     cr_assert_eq(cq_child_wait_ready(&s_p.broker[i], 30000), 0,
                  "broker %d: no READY line", i);
     cr_assert(cq_child_ready_get(&s_p.broker[i], "frontend", s_p.fe[i],
@@ -101,50 +245,52 @@ s_worker(int i)
     snprintf(ledger, sizeof ledger, "%s/w%d.ledger", s_p.dir, i + 1);
     snprintf(plan, sizeof plan, "%s/plan.json", s_p.dir);
     snprintf(members, sizeof members, "%s/members.jsonl", s_p.dir);
-    char *argv[] = {(char *)cq_test_bin("claimq-worker"),
-                    "--broker",
-                    s_p.be_list,
-                    "--node-id",
-                    node,
-                    "--ledger",
-                    ledger,
-                    "--plan",
-                    plan,
-                    "--members",
-                    members,
-                    "--heartbeat-ms",
-                    "250",
-                    NULL};
-    int fd = s_log("workers.log");
-    cr_assert_eq(cq_child_spawn(&s_p.worker[i], argv, fd), 0);
-    close(fd);
+    const char *argv[] = {cq_test_bin("claimq-worker"),
+                          "--broker",
+                          s_p.be_list,
+                          "--node-id",
+                          node,
+                          "--ledger",
+                          ledger,
+                          "--plan",
+                          plan,
+                          "--members",
+                          members,
+                          "--heartbeat-ms",
+                          "250",
+                          NULL};
+    s_spawn(&s_p.worker[i], "x", "workers.log", argv);
 }
 
-//  A gauge of broker i's metrics (-1: unreadable).
+//  A sample of broker i's metrics (-1: unreadable).
 static double
 s_metric(int i, const char *name)
 {
-    char *body = NULL;
-    if (cq_test_http_get(s_p.metrics[i], "/metrics", &body) != 200) {
-        free(body);
+    if (s_p.broker[i].pid <= 0)
         return -1;
+    char *body = NULL;
+    double v = -1;
+    if (!s_p.tag[0]) {
+        if (cq_test_http_get(s_p.metrics[i], "/metrics", &body) == 200)
+            v = cq_test_prom_value(body, name);
+    } else {
+        s_run_x(&body,
+                "python3 -c 'import sys, urllib.request; "
+                "print(urllib.request.urlopen(sys.argv[1], "
+                "timeout=5).read().decode())' %s",
+                s_p.metrics[i]);
+        v = cq_test_prom_value(body, name);
     }
-    double v = cq_test_prom_value(body, name);
     free(body);
     return v;
 }
 
-//  Which broker is active: 0, 1, or -1 (neither, or both: the test fails
-//  on both).
+//  Which broker is active: 0, 1, or -1; fails on two.
 static int
 s_active(void)
 {
-    double a = s_p.broker[0].pid > 0
-                   ? s_metric(0, "claimq_broker_peer_state{state=\"active\"}")
-                   : 0;
-    double b = s_p.broker[1].pid > 0
-                   ? s_metric(1, "claimq_broker_peer_state{state=\"active\"}")
-                   : 0;
+    double a = s_metric(0, "claimq_broker_peer_state{state=\"active\"}");
+    double b = s_metric(1, "claimq_broker_peer_state{state=\"active\"}");
     cr_assert(!(a == 1 && b == 1), "two active brokers");
     return a == 1 ? 0 : b == 1 ? 1 : -1;
 }
@@ -154,7 +300,8 @@ static void
 s_wait_metric(int i, const char *name, double v)
 {
     double got = -1;
-    for (int k = 0; k < 1200 && got != v; k++) {
+    int64_t end = cq_wire_now_ms() + 60000;
+    while (got != v && cq_wire_now_ms() < end) {
         got = s_metric(i, name);
         if (got != v)
             usleep(50000);
@@ -162,43 +309,62 @@ s_wait_metric(int i, const char *name, double v)
     cr_assert_eq(got, v, "broker %d: %s is %g, expected %g", i, name, got, v);
 }
 
+//  `claimq status --json` of batch through the pair; NULL unreachable.
+static json_t *
+s_status(const char *batch)
+{
+    char *out = NULL;
+    s_run_x(&out, "%s status --json --timeout 10 --broker %s %s",
+            cq_test_bin("claimq"), s_p.fe_list, batch);
+    json_t *j = json_loads(out, 0, NULL);
+    free(out);
+    return j;
+}
+
+static long long
+s_decided(const char *batch)
+{
+    json_t *j = s_status(batch);
+    json_t *v = json_object_get(j, "decided");
+    long long d = json_is_integer(v) ? json_integer_value(v) : -1;
+    json_decref(j);
+    return d;
+}
+
 static void
 s_submit_bg(const char *batch, const char *claims, const char *out,
             cq_child_t *c)
 {
-    char *argv[] = {(char *)cq_test_bin("claimq"),
-                    "submit",
-                    "--broker",
-                    s_p.fe_list,
-                    "--batch",
-                    (char *)batch,
-                    "--wait",
-                    "--output",
-                    (char *)out,
-                    "--quiet",
-                    "--timeout",
-                    "300",
-                    (char *)claims,
-                    NULL};
-    int fd = s_log("submit.log");
-    cr_assert_eq(cq_child_spawn(c, argv, fd), 0);
-    close(fd);
+    const char *argv[] = {cq_test_bin("claimq"),
+                          "submit",
+                          "--broker",
+                          s_p.fe_list,
+                          "--batch",
+                          batch,
+                          "--wait",
+                          "--output",
+                          out,
+                          "--quiet",
+                          "--timeout",
+                          "300",
+                          claims,
+                          NULL};
+    s_spawn(c, "x", "submit.log", argv);
 }
 
-//  Kills broker i once `min` claims of batch are decided (and asserts the
-//  batch was not finished: the kill is mid-batch).
+//  Waits until `min` claims of batch are decided, and that the batch is not
+//  finished (what happens next is mid-batch).
 static void
-s_kill_mid_batch(int i, const char *batch, long long min, long long n)
+s_wait_mid_batch(const char *batch, long long min, long long n)
 {
     long long d = 0;
     for (int k = 0; k < 12000 && d < min; k++) {
-        d = cq_proc_status_field(s_p.fe[i], batch, "decided");
+        d = s_decided(batch);
         if (d < min)
             usleep(10000);
     }
     cr_assert_geq(d, min, "only %lld decided", d);
-    cq_child_stop(&s_p.broker[i], SIGKILL, 5000);
-    cr_assert_lt(d, n, "the batch finished before the kill");
+    cr_assert_lt(d, n, "the batch finished too soon");
 }
 
 static int
@@ -212,11 +378,16 @@ s_wait_exit(cq_child_t *c, int timeout_s)
     return cq_child_stop(c, SIGKILL, 1000);
 }
 
-//  Splits claims.jsonl at line `at` into b1.jsonl and b2.jsonl.
+//  The data (n claims, split into b1.jsonl and b2.jsonl at n1) and the
+//  oracle over all of them.
 static void
-s_split(size_t at)
+s_data(size_t n, size_t n1)
 {
-    char in[1300], o1[1300], o2[1300];
+    const char *tmp = cq_test_tmpdir();
+    cr_assert_not_null(tmp);
+    snprintf(s_p.dir, sizeof s_p.dir, "%s", tmp);
+    cr_assert_eq(cq_proc_gen(s_p.dir, n, n / 10), 0);
+    char in[1300], o1[1300], o2[1300], oracle[1300], plan[1300], members[1300];
     snprintf(in, sizeof in, "%s/claims.jsonl", s_p.dir);
     snprintf(o1, sizeof o1, "%s/b1.jsonl", s_p.dir);
     snprintf(o2, sizeof o2, "%s/b2.jsonl", s_p.dir);
@@ -225,80 +396,49 @@ s_split(size_t at)
     char *line = NULL;
     size_t cap = 0, k = 0;
     while (getline(&line, &cap, f) > 0)
-        fputs(line, k++ < at ? a : b);
+        fputs(line, k++ < n1 ? a : b);
     free(line);
     fclose(f);
     fclose(a);
     fclose(b);
-}
-
-Test(pair, primary_killed_backup_takes_over_and_back, .fini = s_fini,
-     .timeout = 900)
-{
-    //  (100,000 claims; a fifth under the sanitizers)
-    size_t n = CQ_TEST_BIG(100000);
-#ifdef CQ_TEST_SANITIZED
-    n = 20000;
-#endif
-    size_t n1 = n * 4 / 5, n2 = n - n1;
-    const char *tmp = cq_test_tmpdir();
-    cr_assert_not_null(tmp);
-    snprintf(s_p.dir, sizeof s_p.dir, "%s", tmp);
-    cr_assert_eq(cq_proc_gen(s_p.dir, n, n / 10), 0);
-    s_split(n1);
-    char oracle[1300], claims[1300], plan[1300], members[1300];
     snprintf(oracle, sizeof oracle, "%s/oracle.jsonl", s_p.dir);
-    snprintf(claims, sizeof claims, "%s/claims.jsonl", s_p.dir);
     snprintf(plan, sizeof plan, "%s/plan.json", s_p.dir);
     snprintf(members, sizeof members, "%s/members.jsonl", s_p.dir);
     cq_run_t r;
     cr_assert_eq(cq_proc_claimq(&r, 600, "adjudicate", "--plan", plan,
-                                "--members", members, "--output", oracle,
-                                claims, NULL),
+                                "--members", members, "--output", oracle, in,
+                                NULL),
                  0, "oracle: %s", r.err);
     cq_run_free(&r);
-    for (int i = 0; i < 2; i++) {
-        snprintf(s_p.peer_ep[i], sizeof s_p.peer_ep[i], "ipc://%s/peer-%c",
-                 s_p.dir, 'a' + i);
+    for (int i = 0; i < 2; i++)
         snprintf(s_p.journal[i], sizeof s_p.journal[i], "%s/journal-%c",
                  s_p.dir, 'a' + i);
-    }
+}
+
+//  Both brokers up (a active, b holding its journal), then the workers.
+static void
+s_start(void)
+{
     s_broker(0);
     s_broker(1);
     snprintf(s_p.fe_list, sizeof s_p.fe_list, "%s,%s", s_p.fe[0], s_p.fe[1]);
     snprintf(s_p.be_list, sizeof s_p.be_list, "%s,%s", s_p.be[0], s_p.be[1]);
-    //  a is active, b holds its journal
     s_wait_metric(1, "claimq_broker_peer_synced", 1);
-    cr_assert_eq(s_active(), 0);
     s_wait_metric(0, "claimq_broker_peer_synced", 1);
+    cr_assert_eq(s_active(), 0);
     for (int w = 0; w < N_WORKERS; w++)
         s_worker(w);
+}
 
-    //  1. batch 1; a is killed mid-batch; b takes over
-    char b1[1300], out1[1300], b2[1300], out2[1300];
-    snprintf(b1, sizeof b1, "%s/b1.jsonl", s_p.dir);
+//  Every claim once, as the oracle decided it, in order; the journal of
+//  broker `active` reconciles with the ledgers (it is stopped first).
+static void
+s_check_all(size_t n, size_t n1, int active)
+{
+    char oracle[1300], out1[1300], out2[1300];
+    snprintf(oracle, sizeof oracle, "%s/oracle.jsonl", s_p.dir);
     snprintf(out1, sizeof out1, "%s/out1.jsonl", s_p.dir);
-    snprintf(b2, sizeof b2, "%s/b2.jsonl", s_p.dir);
     snprintf(out2, sizeof out2, "%s/out2.jsonl", s_p.dir);
-    cq_child_t sub;
-    s_submit_bg("b1", b1, out1, &sub);
-    s_kill_mid_batch(0, "b1", (long long)n1 / 5, (long long)n1);
-    cr_assert_eq(s_wait_exit(&sub, 600), 0, "submit b1 (see submit.log)");
-    cr_assert_eq(s_active(), 1);
-    cr_assert_eq(s_metric(1, "claimq_broker_peer_takeovers_total"), 1);
-
-    //  2. a comes back: it follows b (a snapshot), then b dies in batch 2
-    s_broker(0);
-    s_wait_metric(0, "claimq_broker_peer_synced", 1);
-    s_wait_metric(1, "claimq_broker_peer_synced", 1);
-    cr_assert_eq(s_active(), 1);
-    cr_assert_eq(s_metric(0, "claimq_broker_peer_state{state=\"passive\"}"), 1);
-    s_submit_bg("b2", b2, out2, &sub);
-    s_kill_mid_batch(1, "b2", (long long)n2 / 5, (long long)n2);
-    cr_assert_eq(s_wait_exit(&sub, 600), 0, "submit b2 (see submit.log)");
-    cr_assert_eq(s_active(), 0);
-
-    //  every claim once, as the oracle decided it, in order
     size_t n_o, n_1, n_2;
     char **o = cq_proc_decisions(oracle, &n_o);
     char **d1 = cq_proc_decisions(out1, &n_1);
@@ -306,7 +446,8 @@ Test(pair, primary_killed_backup_takes_over_and_back, .fini = s_fini,
     cr_assert(o && d1 && d2);
     cr_assert_eq(n_o, n);
     cr_assert_eq(n_1, n1, "%zu decisions in batch 1 for %zu claims", n_1, n1);
-    cr_assert_eq(n_2, n2, "%zu decisions in batch 2 for %zu claims", n_2, n2);
+    cr_assert_eq(n_2, n - n1, "%zu decisions in batch 2 for %zu claims", n_2,
+                 n - n1);
     size_t differ = 0;
     for (size_t i = 0; i < n; i++)
         differ += strcmp(o[i], i < n1 ? d1[i] : d2[i - n1]) != 0;
@@ -314,14 +455,170 @@ Test(pair, primary_killed_backup_takes_over_and_back, .fini = s_fini,
     cq_proc_lines_free(o, n_o);
     cq_proc_lines_free(d1, n_1);
     cq_proc_lines_free(d2, n_2);
-
-    //  the journal of the broker active now reconciles with the ledgers
-    cq_child_stop(&s_p.broker[0], SIGTERM, 10000);
+    cq_child_stop(&s_p.broker[active], SIGTERM, 10000);
     char l1[1300], l2[1300];
     snprintf(l1, sizeof l1, "%s/w1.ledger", s_p.dir);
     snprintf(l2, sizeof l2, "%s/w2.ledger", s_p.dir);
+    cq_run_t r;
     cr_assert_eq(cq_proc_claimq(&r, 300, "ledger", "reconcile", "--journal",
-                                s_p.journal[0], l1, l2, NULL),
+                                s_p.journal[active], l1, l2, NULL),
                  0, "reconcile: %s\n%s", r.out, r.err);
     cq_run_free(&r);
+}
+
+Test(pair, killed_primary_then_killed_backup, .fini = s_fini, .timeout = 900)
+{
+    //  (100,000 claims; a fifth under the sanitizers)
+    size_t n = 100000;
+#ifdef CQ_TEST_SANITIZED
+    n = 20000;
+#endif
+    size_t n1 = n * 4 / 5;
+    s_data(n, n1);
+    for (int i = 0; i < 2; i++)
+        snprintf(s_p.peer_ep[i], sizeof s_p.peer_ep[i], "ipc://%s/peer-%c",
+                 s_p.dir, 'a' + i);
+    s_start();
+    char b1[1300], out1[1300], b2[1300], out2[1300];
+    snprintf(b1, sizeof b1, "%s/b1.jsonl", s_p.dir);
+    snprintf(out1, sizeof out1, "%s/out1.jsonl", s_p.dir);
+    snprintf(b2, sizeof b2, "%s/b2.jsonl", s_p.dir);
+    snprintf(out2, sizeof out2, "%s/out2.jsonl", s_p.dir);
+
+    //  1. batch 1; a is killed mid-batch; b takes over
+    cq_child_t sub;
+    s_submit_bg("b1", b1, out1, &sub);
+    s_wait_mid_batch("b1", (long long)n1 / 5, (long long)n1);
+    cq_child_stop(&s_p.broker[0], SIGKILL, 5000);
+    cr_assert_eq(s_wait_exit(&sub, 600), 0, "submit b1 (see submit.log)");
+    cr_assert_eq(s_active(), 1);
+    cr_assert_eq(s_metric(1, "claimq_broker_peer_takeovers_total"), 1);
+    json_t *st = s_status("b1");
+    json_t *pair = json_object_get(st, "pair");
+    cr_assert_str_eq(json_string_value(json_object_get(pair, "role")),
+                     "backup");
+    cr_assert_str_eq(json_string_value(json_object_get(pair, "state")),
+                     "active");
+    cr_assert(json_is_false(json_object_get(pair, "synced")));
+    json_decref(st);
+
+    //  2. a comes back: it follows b (a snapshot), then b dies in batch 2
+    s_broker(0);
+    s_wait_metric(0, "claimq_broker_peer_synced", 1);
+    s_wait_metric(1, "claimq_broker_peer_synced", 1);
+    cr_assert_eq(s_active(), 1);
+    cr_assert_eq(s_metric(0, "claimq_broker_peer_state{state=\"passive\"}"), 1);
+    st = s_status("b1");
+    pair = json_object_get(st, "pair");
+    cr_assert_str_eq(json_string_value(json_object_get(pair, "peer")),
+                     "passive");
+    cr_assert(json_is_true(json_object_get(pair, "synced")));
+    json_decref(st);
+    s_submit_bg("b2", b2, out2, &sub);
+    s_wait_mid_batch("b2", (long long)(n - n1) / 5, (long long)(n - n1));
+    cq_child_stop(&s_p.broker[1], SIGKILL, 5000);
+    cr_assert_eq(s_wait_exit(&sub, 600), 0, "submit b2 (see submit.log)");
+    cr_assert_eq(s_active(), 0);
+    s_check_all(n, n1, 0);
+}
+
+Test(pair, link_between_the_brokers_cut, .fini = s_fini, .timeout = 900)
+{
+    if (geteuid() != 0)
+        cr_skip_test("network namespaces need root (CI runs as root)");
+    if (!s_ns_setup())
+        cr_skip_test("cannot make network namespaces here (ip netns add "
+                     "failed: not permitted in this container?)");
+    size_t n = 40000;
+#ifdef CQ_TEST_SANITIZED
+    n = 10000;
+#endif
+    size_t n1 = n / 2;
+    s_data(n, n1);
+    for (int i = 0; i < 2; i++)
+        snprintf(s_p.peer_ep[i], sizeof s_p.peer_ep[i], "tcp://%s:%d",
+                 s_p.ip[i], s_free_port(s_ns_roles[i], s_p.ip[i]));
+    s_start();
+    char b1[1300], out1[1300], b2[1300], out2[1300], samples[1300], stop[1300];
+    snprintf(b1, sizeof b1, "%s/b1.jsonl", s_p.dir);
+    snprintf(out1, sizeof out1, "%s/out1.jsonl", s_p.dir);
+    snprintf(b2, sizeof b2, "%s/b2.jsonl", s_p.dir);
+    snprintf(out2, sizeof out2, "%s/out2.jsonl", s_p.dir);
+    snprintf(samples, sizeof samples, "%s/states.txt", s_p.dir);
+    snprintf(stop, sizeof stop, "%s/poller.stop", s_p.dir);
+
+    //  the poller: both brokers' states every 50 ms, one line each time
+    char script[2048];
+    snprintf(script, sizeof script,
+             "import os, sys, time, urllib.request\n"
+             "def st(u):\n"
+             "    try:\n"
+             "        t = urllib.request.urlopen(u, timeout=1).read()"
+             ".decode()\n"
+             "    except Exception:\n"
+             "        return '?'\n"
+             "    for s in ('active', 'passive', 'starting'):\n"
+             "        if 'claimq_broker_peer_state{state=\"%%s\"} 1' %% s "
+             "in t:\n"
+             "            return s\n"
+             "    return '?'\n"
+             "with open(sys.argv[3], 'w') as f:\n"
+             "    while not os.path.exists(sys.argv[4]):\n"
+             "        f.write(st(sys.argv[1]) + ' ' + st(sys.argv[2]) + "
+             "'\\n')\n"
+             "        f.flush()\n"
+             "        time.sleep(0.05)\n");
+    const char *pargv[] = {"/usr/bin/python3", "-c",    script, s_p.metrics[0],
+                           s_p.metrics[1],     samples, stop,   NULL};
+    s_spawn(&s_p.poller, "x", "poller.log", pargv);
+
+    //  1. batch 1; the brokers' link is cut mid-batch; a goes on alone
+    cq_child_t sub;
+    s_submit_bg("b1", b1, out1, &sub);
+    s_wait_mid_batch("b1", (long long)n1 / 5, (long long)n1);
+    cr_assert_eq(s_sh("ip -n cqpa%s route add blackhole %s/32 && "
+                      "ip -n cqpb%s route add blackhole %s/32",
+                      s_p.tag, s_p.ip[1], s_p.tag, s_p.ip[0]),
+                 0);
+    s_wait_metric(0, "claimq_broker_peer_alone", 1);
+    cr_assert_eq(s_wait_exit(&sub, 600), 0, "submit b1 (see submit.log)");
+    cr_assert_eq(s_active(), 0);
+    cr_assert_eq(s_metric(1, "claimq_broker_peer_state{state=\"passive\"}"), 1);
+
+    //  2. healed: b gets the journal again (what a acknowledged alone)
+    cr_assert_eq(s_sh("ip -n cqpa%s route del blackhole %s/32 && "
+                      "ip -n cqpb%s route del blackhole %s/32",
+                      s_p.tag, s_p.ip[1], s_p.tag, s_p.ip[0]),
+                 0);
+    s_wait_metric(0, "claimq_broker_peer_synced", 1);
+    s_wait_metric(1, "claimq_broker_peer_synced", 1);
+    cr_assert_geq(s_metric(0, "claimq_broker_peer_snapshots_total"), 2);
+
+    //  3. a is killed in batch 2: b holds everything
+    s_submit_bg("b2", b2, out2, &sub);
+    s_wait_mid_batch("b2", (long long)(n - n1) / 5, (long long)(n - n1));
+    cq_child_stop(&s_p.broker[0], SIGKILL, 5000);
+    cr_assert_eq(s_wait_exit(&sub, 600), 0, "submit b2 (see submit.log)");
+    cr_assert_eq(s_active(), 1);
+
+    //  never two active; both seen, and each seen active
+    int fd = open(stop, O_WRONLY | O_CREAT, 0644);
+    close(fd);
+    s_wait_exit(&s_p.poller, 30);
+    FILE *f = fopen(samples, "r");
+    cr_assert_not_null(f);
+    char a[32], b[32];
+    size_t lines = 0, a_active = 0, b_active = 0;
+    while (fscanf(f, "%31s %31s", a, b) == 2) {
+        lines++;
+        cr_assert(!(strcmp(a, "active") == 0 && strcmp(b, "active") == 0),
+                  "two active brokers at sample %zu", lines);
+        a_active += strcmp(a, "active") == 0;
+        b_active += strcmp(b, "active") == 0;
+    }
+    fclose(f);
+    cr_assert_gt(lines, 20, "the poller sampled %zu times", lines);
+    cr_assert_gt(a_active, 0);
+    cr_assert_gt(b_active, 0);
+    s_check_all(n, n1, 1);
 }

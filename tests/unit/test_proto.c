@@ -1239,7 +1239,7 @@ static const struct {
     [M_EXTEND] = {"extend", CQ_CMD_EXTEND, s_make_extend, s_dec_extend, 1},
     [M_PAUSE] = {"pause", CQ_CMD_PAUSE, s_make_pause, s_dec_reason, 1},
     [M_STATUS_REPLY] = {"status_reply_durable", CQ_CMD_STATUS_REPLY,
-                        s_make_status_reply, s_dec_status_reply, 21},
+                        s_make_status_reply, s_dec_status_reply, 26},
     [M_RESULTS] = {"results_watch", CQ_CMD_RESULTS, s_make_results,
                    s_dec_results, 6},
     [M_QUARANTINE] = {"quarantine", CQ_CMD_QUARANTINE, s_make_quarantine,
@@ -1255,7 +1255,7 @@ static const struct {
     [M_DOC_DONE] = {"doc_done", CQ_CMD_DOC_DONE, s_make_doc_done,
                     s_dec_doc_done, 9},
     [M_STATUS_REPLY_NONE] = {"status_reply", CQ_CMD_STATUS_REPLY,
-                             s_make_status_reply_none, s_dec_status_reply, 21},
+                             s_make_status_reply_none, s_dec_status_reply, 26},
     [M_SUBMIT] = {"submit", CQ_CMD_SUBMIT, s_make_submit, s_dec_submit, 4},
     [M_SEAL] = {"seal", CQ_CMD_SEAL, s_make_seal, s_dec_seal, 3},
     [M_SEAL_REPLY] = {"seal_reply", CQ_CMD_SEAL_REPLY, s_make_seal_reply,
@@ -1293,7 +1293,11 @@ static const struct {
 //  Trailing fields a message may leave out (DISCONNECT's code, REVIEW's
 //  no_doc, REVIEW_REPLY's oldest_ms: an older peer's).
 static const uint32_t s_optional[CQ_ARRAY_LEN(s_msgs)] = {
-    [M_DISCONNECT] = 1, [M_REVIEW] = 1, [M_REVIEW_REPLY] = 1};
+    [M_DISCONNECT] = 1,
+    [M_REVIEW] = 1,
+    [M_REVIEW_REPLY] = 1,
+    [M_STATUS_REPLY] = 5,
+    [M_STATUS_REPLY_NONE] = 5};
 
 Test(proto, ready_and_welcome_round_trip)
 {
