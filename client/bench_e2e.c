@@ -32,7 +32,7 @@ s_help(void)
 {
     printf(
         "usage: claimq bench e2e [--claims N] [--workers N] [--json] "
-        "[--curve]\n"
+        "[--curve] [--pair]\n"
         "                        [--peers [--peers-dir DIR]]\n\n"
         "Generates N claims (claimq gen's data), starts a broker and W\n"
         "workers on 127.0.0.1 (the programs next to this one), the broker\n"
@@ -61,6 +61,11 @@ s_help(void)
         "                    socket (keys made in the scratch directory),\n"
         "                    and print its figures and what CURVE costs\n"
         "                    (JSON: curve_claims_per_s, curve_cost)\n"
+        "  --pair            then the same run again with a pair of brokers\n"
+        "                    (claimq-broker --peer: a backup on this host\n"
+        "                    gets every journal group; receipts wait for\n"
+        "                    both disks), and print what replication costs\n"
+        "                    (JSON: pair_claims_per_s, pair_cost)\n"
         "  --no-journal      the broker keeps its state in memory (the\n"
         "                    path without fsync; not durable)\n"
         "  --peers           then run the peer queues of bench/peers (Redis\n"
@@ -344,14 +349,79 @@ typedef struct {
 //  Starts a cluster (in dir, or dir/curve with CURVE: keys made there, the
 //  workers' and this client's from the environment), submits docs, waits
 //  for every decision, stops it. Returns 0 or an exit code (said why).
+//  A pair: the backup broker, started before the cluster's primary, and
+//  the primary's arguments. 0 or an exit code (said why).
+static int
+s_pair_backup(const char *dir, cq_child_t *backup, const char **pargs,
+              char eps[2][4400])
+{
+    char journal[4400], bin[4096], exe[4200];
+    snprintf(eps[0], 4400, "ipc://%s/peer-a", dir);
+    snprintf(eps[1], 4400, "ipc://%s/peer-b", dir);
+    snprintf(journal, sizeof journal, "%s/journal-backup", dir);
+    if (cq_cluster_self_dir(bin, sizeof bin) != 0)
+        return CQ_EXIT_SETUP;
+    snprintf(exe, sizeof exe, "%s/claimq-broker", bin);
+    char *argv[] = {exe,
+                    "--frontend",
+                    "tcp://127.0.0.1:*",
+                    "--backend",
+                    "tcp://127.0.0.1:*",
+                    "--journal",
+                    journal,
+                    "--peer",
+                    eps[0],
+                    "--peer-bind",
+                    eps[1],
+                    "--role",
+                    "backup",
+                    NULL};
+    if (cq_child_spawn(backup, argv, -1) != 0 ||
+        cq_child_wait_ready(backup, 30000) != 0) {
+        fprintf(stderr, "claimq bench e2e: the backup broker did not start\n");
+        return CQ_EXIT_SETUP;
+    }
+    const char *a[] = {"--peer", eps[1],    "--peer-bind", eps[0],
+                       "--role", "primary", NULL};
+    memcpy(pargs, a, sizeof a);
+    return 0;
+}
+
+//  Waits until the pair is in sync (the backup holds the journal).
+static bool
+s_pair_synced(cq_bclient_t *c)
+{
+    for (int i = 0; i < 300; i++) {
+        cq_msg_status_reply_t st;
+        if (cq_bclient_status(c, "bench-pair-probe", &st, 5000) == 0 &&
+            st.pair_synced)
+            return true;
+        usleep(100000);
+    }
+    return false;
+}
+
 static int
 s_system(const char *dir0, const char *plan, const char *members, int workers,
-         int credit, uint32_t window, bool journal, bool curve,
+         int credit, uint32_t window, bool journal, bool curve, bool pair,
          const cq_sdocs_t *docs, s_sys_t *out)
 {
     memset(out, 0, sizeof *out);
     char dir[4200], keys[4300], broker_key[4400], allow_c[4400], allow_w[4400];
-    snprintf(dir, sizeof dir, "%s%s", dir0, curve ? "/curve" : "");
+    snprintf(dir, sizeof dir, "%s%s", dir0,
+             curve  ? "/curve"
+             : pair ? "/pair"
+                    : "");
+    cq_child_t backup;
+    memset(&backup, 0, sizeof backup);
+    const char *pargs[8] = {NULL};
+    char peer_eps[2][4400];
+    if (pair) {
+        mkdir(dir, 0700);
+        int prc = s_pair_backup(dir, &backup, pargs, peer_eps);
+        if (prc != 0)
+            return prc;
+    }
     snprintf(keys, sizeof keys, "%s/keys", dir);
     snprintf(broker_key, sizeof broker_key, "%s/broker.key", keys);
     snprintf(allow_c, sizeof allow_c, "%s/clients", keys);
@@ -389,7 +459,7 @@ s_system(const char *dir0, const char *plan, const char *members, int workers,
     co.workers = workers;
     co.credit = credit;
     co.stderr_fd = -1;
-    co.broker_args = curve ? bargs : NULL;
+    co.broker_args = curve ? bargs : pair ? pargs : NULL;
     char journal_dir[4300];
     snprintf(journal_dir, sizeof journal_dir, "%s/journal", dir);
     co.journal = journal ? journal_dir : NULL;
@@ -403,20 +473,28 @@ s_system(const char *dir0, const char *plan, const char *members, int workers,
     if (rc != 0) {
         fprintf(stderr, "claimq bench e2e: %s\n", diag.msg);
         free(cl);
+        if (pair)
+            cq_child_stop(&backup, SIGKILL, 5000);
         return CQ_EXIT_SETUP;
     }
     cq_bclient_t *c = cq_bclient_new(cl->frontend);
-    if (c == NULL) {
-        fprintf(stderr, "claimq bench e2e: %s\n", cq_bclient_new_why());
+    if (c == NULL || (pair && !s_pair_synced(c))) {
+        fprintf(stderr, "claimq bench e2e: %s\n",
+                c ? "the pair did not get in sync" : cq_bclient_new_why());
+        cq_bclient_destroy(&c);
         cq_cluster_stop(cl);
         free(cl);
+        if (pair)
+            cq_child_stop(&backup, SIGKILL, 5000);
         return CQ_EXIT_SETUP;
     }
     cq_submit_opts_t so;
     memset(&so, 0, sizeof so);
     char batch[64];
     snprintf(batch, sizeof batch, "bench-%d%s", (int)getpid(),
-             curve ? "-curve" : "");
+             curve  ? "-curve"
+             : pair ? "-pair"
+                    : "");
     so.batch_id = batch;
     so.wait = true;
     so.window = window;
@@ -427,13 +505,18 @@ s_system(const char *dir0, const char *plan, const char *members, int workers,
     cq_bclient_destroy(&c);
     out->stop_rc = cq_cluster_stop(cl);
     free(cl);
+    if (pair && cq_child_stop(&backup, SIGTERM, 10000) != 0)
+        out->stop_rc |= CQ_EIO;
     if (curve) {
         unsetenv(CQ_CURVE_ENV_KEY);
         unsetenv(CQ_CURVE_ENV_BROKER);
     }
     if (rc != 0) {
         fprintf(stderr, "claimq bench e2e: run failed%s: %s\n",
-                curve ? " (CURVE)" : "", cq_strerror(rc));
+                curve  ? " (CURVE)"
+                : pair ? " (pair)"
+                       : "",
+                cq_strerror(rc));
         free(out->lat.lat);
         return CQ_EXIT_FAIL;
     }
@@ -452,7 +535,8 @@ cq_bench_e2e(int argc, char **argv)
     long claims = 20000, workers = 2, window = 32, chunk = 128, credit = 1024,
          probe_window = 100;
     const char *keep = NULL, *peers_dir = NULL;
-    bool json = false, journal = true, peers = false, curve = false;
+    bool json = false, journal = true, peers = false, curve = false,
+         pair = false;
     static const struct option opts[] = {
         {"claims", required_argument, NULL, 'n'},
         {"workers", required_argument, NULL, 'w'},
@@ -465,6 +549,7 @@ cq_bench_e2e(int argc, char **argv)
         {"no-journal", no_argument, NULL, 'J'},
         {"peers", no_argument, NULL, 'P'},
         {"curve", no_argument, NULL, 'U'},
+        {"pair", no_argument, NULL, 'A'},
         {"peers-dir", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -509,6 +594,9 @@ cq_bench_e2e(int argc, char **argv)
             break;
         case 'U':
             curve = true;
+            break;
+        case 'A':
+            pair = true;
             break;
         case 'D':
             peers_dir = optarg;
@@ -614,13 +702,18 @@ cq_bench_e2e(int argc, char **argv)
     double fsyncs = cq_journal_fsync_rate(dir, 1000);
 
     //  2. the system; with --curve, then again with CURVE on every socket
-    s_sys_t sys, sys_curve;
+    s_sys_t sys, sys_curve, sys_pair;
     memset(&sys_curve, 0, sizeof sys_curve);
+    memset(&sys_pair, 0, sizeof sys_pair);
     int rc = s_system(dir, plan, members, (int)workers, (int)credit,
-                      (uint32_t)window, journal, false, &docs, &sys);
+                      (uint32_t)window, journal, false, false, &docs, &sys);
     if (rc == 0 && curve)
+        rc =
+            s_system(dir, plan, members, (int)workers, (int)credit,
+                     (uint32_t)window, journal, true, false, &docs, &sys_curve);
+    if (rc == 0 && pair)
         rc = s_system(dir, plan, members, (int)workers, (int)credit,
-                      (uint32_t)window, journal, true, &docs, &sys_curve);
+                      (uint32_t)window, true, false, true, &docs, &sys_pair);
     cq_sdocs_free(&docs);
     cq_buf_free(&text);
     if (!keep)
@@ -628,7 +721,7 @@ cq_bench_e2e(int argc, char **argv)
     if (rc != 0)
         return rc;
     cq_submit_result_t res = sys.res;
-    int stop_rc = sys.stop_rc | sys_curve.stop_rc;
+    int stop_rc = sys.stop_rc | sys_curve.stop_rc | sys_pair.stop_rc;
     s_lat_t lat = sys.lat;
     double per_s = sys.per_s, p50 = sys.p50, p99 = sys.p99;
     double ratio = probe.per_s > 0 ? per_s / probe.per_s : 0;
@@ -663,6 +756,11 @@ cq_bench_e2e(int argc, char **argv)
                    "\"curve_p99_ms\": %.2f, \"curve_cost\": %.3f",
                    sys_curve.per_s, sys_curve.p50, sys_curve.p99,
                    per_s > 0 ? 1 - sys_curve.per_s / per_s : 0);
+        if (pair)
+            printf(", \"pair_claims_per_s\": %.0f, \"pair_p50_ms\": %.2f, "
+                   "\"pair_p99_ms\": %.2f, \"pair_cost\": %.3f",
+                   sys_pair.per_s, sys_pair.p50, sys_pair.p99,
+                   per_s > 0 ? 1 - sys_pair.per_s / per_s : 0);
         if (pv) {
             char *ps = json_dumps(pv, JSON_COMPACT);
             printf(", \"peers\": %s, \"best_peer\": ", ps ? ps : "[]");
@@ -696,6 +794,15 @@ cq_bench_e2e(int argc, char **argv)
                    (unsigned long long)sys_curve.res.decided, sys_curve.per_s,
                    sys_curve.p50, sys_curve.p99,
                    per_s > 0 ? 100 * (1 - sys_curve.per_s / per_s) : 0);
+        if (pair)
+            printf("pair:  %llu claims with a pair of brokers (the journal "
+                   "replicated, receipts after both disks): %.0f claims/s, "
+                   "p50 %.1f ms, p99 %.1f ms; replication costs %.1f%% of "
+                   "the single broker's throughput%s\n",
+                   (unsigned long long)sys_pair.res.decided, sys_pair.per_s,
+                   sys_pair.p50, sys_pair.p99,
+                   per_s > 0 ? 100 * (1 - sys_pair.per_s / per_s) : 0,
+                   journal ? "" : " (which kept no journal)");
         json_array_foreach(pv, pi, pe)
         {
             const char *nm = json_string_value(json_object_get(pe, "peer"));
@@ -720,11 +827,14 @@ cq_bench_e2e(int argc, char **argv)
     json_decref(pv);
     free(lat.lat);
     free(sys_curve.lat.lat);
+    free(sys_pair.lat.lat);
     if (stop_rc != 0)
         fprintf(stderr, "claimq bench e2e: a process did not stop cleanly\n");
     return res.decided == (unsigned long long)claims &&
                    (!curve ||
                     sys_curve.res.decided == (unsigned long long)claims) &&
+                   (!pair ||
+                    sys_pair.res.decided == (unsigned long long)claims) &&
                    stop_rc == 0
                ? CQ_EXIT_OK
                : CQ_EXIT_FAIL;

@@ -115,4 +115,10 @@ Test(e2e, bench_reports_durability, .timeout = 480)
     j = s_bench("--no-journal");
     cr_assert(json_is_false(json_object_get(j, "durable")));
     json_decref(j);
+    //  --pair: the same claims through a pair of brokers (all decided: the
+    //  run waits until the backup holds the journal)
+    j = s_bench("--pair");
+    cr_assert_gt(json_number_value(json_object_get(j, "pair_claims_per_s")), 0);
+    cr_assert_not_null(json_object_get(j, "pair_cost"));
+    json_decref(j);
 }
