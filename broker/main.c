@@ -139,7 +139,8 @@ s_help(void)
         "exit codes: 0 stopped by a signal, 2 usage, 3 setup (cannot bind,\n"
         "            journal unusable or corrupt, capture file unusable),\n"
         "            4 stepped down: its peer is active with a newer epoch\n"
-        "            (started again, it follows that peer)\n",
+        "            (started again, it follows that peer), or has the\n"
+        "            same --role\n",
         CQ_SHARDS_DEFAULT, CQ_SHARDS_MAX, CQ_PROTO_MAX_FRAME);
 }
 

@@ -660,6 +660,16 @@ s_on_beacon(cqb_peer_t *self, cq_broker_t *b, const uint8_t *p, size_t n)
         return;
     int state = (int)m.state;
     uint64_t epoch = m.epoch, session = m.session, pos = m.pos;
+    if (m.role == (uint32_t)self->role && !self->stop) {
+        //  two primaries (or two backups) would both become active
+        cq_log_error(NULL,
+                     "peer: %s is also --role %s: one broker of a pair is "
+                     "the primary, the other the backup; stopping",
+                     self->peer_ep,
+                     self->role == CQ_BROKER_PRIMARY ? "primary" : "backup");
+        self->stop = true;
+        return;
+    }
     self->peer_state = state;
     self->peer_epoch = epoch;
     self->peer_session = session;
@@ -834,6 +844,8 @@ cqb_peer_standby(cq_broker_t *b, volatile sig_atomic_t *stop)
         if (b->auth)
             cqb_auth_handle(b);
         s_read(self, b);
+        if (self->stop)
+            return 0;
         if (self->replica) {
             cq_diag_t diag = {0};
             uint64_t committed = 0;
