@@ -318,8 +318,11 @@ s_tap(void *arg, int kind, uint64_t first, uint32_t n, const uint8_t *body,
       size_t len)
 {
     cqb_peer_t *self = arg;
-    if (self->session == 0 || first + n <= self->snap_pos)
-        return; // nobody to send to, or already in the snapshot
+    //  nobody to send to, or records the snapshot holds (a compaction
+    //  tapped while a session is served came after its snapshot)
+    if (self->session == 0 ||
+        (kind == CQ_JOURNAL_TAP_RECORDS && first + n <= self->snap_pos))
+        return;
     if (!self->snap_done) {
         if (self->held_bytes + len > S_HELD_MAX) {
             cq_log_warn(NULL,

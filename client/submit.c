@@ -312,10 +312,12 @@ typedef struct {
     int hold_ms;     // the wait after the next refusal
     bool hold_said;  // the refusal was told (once until a receipt)
     //  the broker's liveness and identity
-    uint32_t probes;    // STATUS sent
-    double probe_at;    // the last one (0: none unanswered)
-    double probe_since; // the first unanswered one (0: none)
-    bool have_epoch;    // epoch is the broker's, from a STATUS_REPLY
+    uint32_t probes;          // STATUS sent
+    double probe_at;          // the last one (0: none unanswered)
+    double probe_since;       // the first unanswered one (0: none)
+    uint64_t probe_failovers; // the connection's failovers at the last one
+    uint64_t seen_failovers;  // ... at the last tick
+    bool have_epoch;          // epoch is the broker's, from a STATUS_REPLY
     uint64_t epoch;
     //  reading back
     uint64_t cursor; // every entry of the batch below it is answered
@@ -885,9 +887,13 @@ s_probe(s_run_t *r)
     cq_mpw_init(&w);
     cq_proto_status_encode(&w, &m);
     //  the last probe unanswered: a pair's other broker may be active now
-    if (r->probe_at != 0 && cq_bclient_failover(r->c))
+    //  (unless the connection moved meanwhile: a passive broker said "not
+    //  me", and the probe it dropped goes again where it moved)
+    if (r->probe_at != 0 && cq_bclient_failovers(r->c) == r->probe_failovers &&
+        cq_bclient_failover(r->c))
         s_say(r, "claimq: the broker is silent: trying %s\n",
               cq_bclient_ep(r->c));
+    r->probe_failovers = cq_bclient_failovers(r->c);
     r->probes++;
     r->probe_at = s_now();
     if (r->probe_since == 0)
@@ -1238,6 +1244,12 @@ s_tick(s_run_t *r)
     //  The first STATUS, right after the first SUBMIT: the broker's epoch.
     if (r->probes == 0 && r->next > 0)
         return s_probe(r);
+    //  The connection moved to a pair's other broker: ask it at once
+    //  (its epoch says whether what was sent must go again)
+    if (cq_bclient_failovers(r->c) != r->seen_failovers) {
+        r->seen_failovers = cq_bclient_failovers(r->c);
+        return s_probe(r);
+    }
     //  Unreachable: nothing at all came back, not even to STATUS. A
     //  broker that holds receipts back (its intake queue is full) still
     //  answers STATUS: then only --timeout applies.

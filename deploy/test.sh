@@ -7,7 +7,7 @@
 #   3. clang-format check
 #   4. fuzz smoke: each libFuzzer target for a short time on its corpus
 # Environment: CQ_TEST_QUICK=1 skips 2 and 4 (for a fast local loop);
-# CQ_FUZZ_SECONDS (default 5) per fuzz target: a smoke test; real fuzzing is
+# CQ_FUZZ_SECONDS (default 3) per fuzz target: a smoke test; real fuzzing is
 # build-fuzz/fuzz_X -max_total_time=600 on the corpus in tests/fuzz/corpus/X.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,8 +49,8 @@ if [ "${CQ_TEST_QUICK:-0}" != 1 ]; then
         corpus=tests/fuzz/corpus/${name#fuzz_}
         mkdir -p "$corpus"
         scratch=$(mktemp -d)
-        echo "-- $name (${CQ_FUZZ_SECONDS:-5}s)"
-        if ! build-fuzz/"$name" -max_total_time="${CQ_FUZZ_SECONDS:-5}" \
+        echo "-- $name (${CQ_FUZZ_SECONDS:-3}s)"
+        if ! build-fuzz/"$name" -max_total_time="${CQ_FUZZ_SECONDS:-3}" \
             -max_len=65536 -print_final_stats=0 "$scratch" "$corpus" \
             >"$scratch.log" 2>&1; then
             tail -40 "$scratch.log"

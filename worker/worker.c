@@ -54,6 +54,11 @@ struct cq_worker {
     char *eps[8]; // broker endpoints (a pair: EP1,EP2)
     int n_eps, cur_ep;
     bool rotate; // the next connection tries the next endpoint
+    //  a pair's passive broker said "not me": the next connection waits
+    //  until connect_at (growing while no broker welcomes this node)
+    int64_t connect_at;
+    int passive_tries;
+    bool reconnect_pending; // waiting for connect_at
     cq_engine_t *engine;
     cq_ledger_t *ledger;
     cq_state_t *state; // this session's member state
@@ -290,6 +295,10 @@ static void
 s_connect(cq_worker_t *self)
 {
     cq_curve_watch_destroy(&self->watch);
+    //  (what the old session held is dropped: nothing to linger for, and a
+    //  lingering socket per reconnection piles up when brokers come and go)
+    if (self->dealer)
+        zsock_set_linger(self->dealer, 0);
     zsock_destroy(&self->dealer);
     s_drop_pending(self);
     cq_state_destroy(&self->state);
@@ -646,6 +655,8 @@ s_on_broker(cq_worker_t *self, cq_wire_msg_t *in)
         } else {
             self->welcomed = true;
             self->accepted = false;
+            self->passive_tries = 0;
+            self->connect_at = 0;
             if (m.code == CQ_WELCOME_RULES && !self->cfg.wait_for_rules) {
                 cq_log_error(NULL,
                              "the broker refused this worker: %s; start it "
@@ -673,8 +684,15 @@ s_on_broker(cq_worker_t *self, cq_wire_msg_t *in)
             return true;
         }
         if (code == CQ_DISCONNECT_PASSIVE) {
-            //  the pair's other broker is the active one (or will be)
+            //  the pair's other broker is the active one (or will be); when
+            //  every endpoint says so (a takeover under way), wait a little
+            //  longer each time, up to a second
             self->rotate = true;
+            if (++self->passive_tries >= self->n_eps) {
+                int shift = self->passive_tries - self->n_eps;
+                self->connect_at =
+                    self->now + (shift > 3 ? 1000 : 125 << shift);
+            }
             cq_log_info(NULL, "%s: %s", self->eps[self->cur_ep], reason);
             return false;
         }
@@ -870,10 +888,21 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
         s_metrics(self);
         s_extend(self);
         s_try_resume(self);
-        //  heartbeats and the broker's liveness
+        //  heartbeats and the broker's liveness (a worker whose queue of
+        //  work is full reads nothing more until it has room: what waits
+        //  unread is not the broker's silence)
+        if (self->n_pending >= S_MAX_PENDING)
+            self->last_recv = self->now;
         int64_t silence = self->now - self->last_recv;
         int64_t limit = 3 * (int64_t)self->broker_hb;
-        if (reconnect || silence > limit) {
+        if ((reconnect || self->reconnect_pending) && !self->stopping &&
+            self->now < self->connect_at) {
+            //  (a pair's brokers both said "not me": wait, then try again)
+            self->reconnect_pending = true;
+            self->last_recv = self->now;
+        } else if (reconnect || self->reconnect_pending || silence > limit) {
+            reconnect = reconnect || self->reconnect_pending;
+            self->reconnect_pending = false;
             if (self->stopping) {
                 if (self->n_pending == 0 && self->intake_inflight == 0)
                     break; // no broker to say goodbye to
