@@ -798,13 +798,29 @@ cqb_peer_attach(cq_broker_t *b)
 }
 
 //  A client or a worker reached a broker that is not active: it is told
-//  to try its next endpoint.
+//  to try its next endpoint. A worker's READY may instead make this broker
+//  take over (*ready, when not NULL, says it was one): it is then told to
+//  send READY again, here.
 static void
-s_refuse(cqb_peer_t *self, cq_broker_t *b, void *sock)
+s_refuse(cqb_peer_t *self, cq_broker_t *b, void *sock, bool *ready)
 {
     cq_wire_msg_t *m = b->in;
     if (cq_wire_recv(sock, true, m, ZMQ_DONTWAIT) != 0)
         return;
+    if (ready && cq_wire_parse(m, CQ_PROTO_MAX_FRAME, NULL) == 0 &&
+        m->cmd == CQ_CMD_READY && m->has_rid) {
+        *ready = true;
+        cq_mpw_t w;
+        cq_mpw_init(&w);
+        cq_proto_disconnect_encode(&w, "not registered: send READY",
+                                   CQ_DISCONNECT_AGAIN);
+        cq_wire_send(sock, zmq_msg_data(&m->parts[0]),
+                     zmq_msg_size(&m->parts[0]), CQ_CMD_DISCONNECT, w.data,
+                     w.len, NULL, 0, ZMQ_DONTWAIT);
+        cq_mpw_free(&w);
+        cq_wire_msg_close(m);
+        return;
+    }
     if (m->n > 0 && m->has_rid) {
         char why[CQ_PROTO_MSG_LEN];
         snprintf(why, sizeof why,
@@ -889,6 +905,16 @@ cqb_peer_standby(cq_broker_t *b, volatile sig_atomic_t *stop)
         }
         bool front = it[1].revents & ZMQ_POLLIN;
         bool back = it[2].revents & ZMQ_POLLIN;
+        //  A worker counts when it registers (READY: it left its broker for
+        //  this one), not for a heartbeat on a connection it is leaving;
+        //  a client, for any request
+        bool can_take = self->state == CQB_PEER_PASSIVE &&
+                        s_silent(self, b->now) && self->installed;
+        bool ready = false;
+        if (back) {
+            s_refuse(self, b, b->back, can_take ? &ready : NULL);
+            back = ready;
+        }
         if (self->state == CQB_PEER_PASSIVE && (front || back) &&
             s_silent(self, b->now)) {
             if (self->installed) {
@@ -903,7 +929,7 @@ cqb_peer_standby(cq_broker_t *b, volatile sig_atomic_t *stop)
                 self->state = CQB_PEER_ACTIVE;
                 self->installed = false;
                 self->k_takeovers++;
-                return 1; // (the message waits in its socket)
+                return 1; // (a client's request waits in its socket)
             }
             if (!said_stale) {
                 cq_log_error(NULL,
@@ -914,9 +940,7 @@ cqb_peer_standby(cq_broker_t *b, volatile sig_atomic_t *stop)
             }
         }
         if (front)
-            s_refuse(self, b, b->front);
-        if (back)
-            s_refuse(self, b, b->back);
+            s_refuse(self, b, b->front, NULL);
         if (b->now - self->last_beacon >= self->hb_ms)
             s_beacon(self, b);
         cqb_peer_metrics_standby(b);

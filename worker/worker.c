@@ -688,7 +688,8 @@ s_on_broker(cq_worker_t *self, cq_wire_msg_t *in)
             //  every endpoint says so (a takeover under way), wait a little
             //  longer each time, up to a second
             self->rotate = true;
-            if (++self->passive_tries >= self->n_eps) {
+            if (!self->reconnect_pending &&
+                ++self->passive_tries >= self->n_eps) {
                 int shift = self->passive_tries - self->n_eps;
                 self->connect_at =
                     self->now + (shift > 3 ? 1000 : 125 << shift);
@@ -921,7 +922,10 @@ cq_worker_run(cq_worker_t *self, volatile sig_atomic_t *stop,
                 continue;
             }
         }
-        if (self->now - self->last_send >= (int64_t)self->cfg.heartbeat_ms) {
+        //  (nothing for a passive broker while waiting to leave it: a
+        //  worker that talks to it would count as one that came to it)
+        if (!self->reconnect_pending &&
+            self->now - self->last_send >= (int64_t)self->cfg.heartbeat_ms) {
             cq_proto_empty_encode(&self->w);
             s_send(self, CQ_CMD_HEARTBEAT, &self->w);
         }
