@@ -105,6 +105,7 @@ struct cqb_peer {
     uint64_t my_session;
     bool installed; // a snapshot applied: this broker holds the journal
     uint64_t base, expect, acked_sent;
+    int64_t idle_since; // the peer alive and not active since (0: no)
     char stage_dir[4200];
     uint64_t chunks_in;
 
@@ -902,6 +903,29 @@ cqb_peer_standby(cq_broker_t *b, volatile sig_atomic_t *stop)
                 self->k_takeovers++;
                 return 1;
             }
+        }
+        //  Alive but not active (a restarted backup waits for an active
+        //  peer): nobody serves, so the one holding the journal does
+        if (self->state == CQB_PEER_PASSIVE && self->installed &&
+            !s_silent(self, b->now) && self->peer_state != CQB_PEER_ACTIVE) {
+            if (self->idle_since == 0)
+                self->idle_since = b->now;
+            else if (b->now - self->idle_since > self->timeout_ms) {
+                cq_log_warn(NULL,
+                            "peer: %s is %s, not active, for over %u ms: "
+                            "this broker holds the journal and takes over",
+                            self->peer_ep, cqb_peer_states[self->peer_state],
+                            self->timeout_ms);
+                cq_diag_t diag = {0};
+                cq_journal_commit(self->replica, &diag);
+                cq_journal_close(&self->replica);
+                self->state = CQB_PEER_ACTIVE;
+                self->installed = false;
+                self->k_takeovers++;
+                return 1;
+            }
+        } else {
+            self->idle_since = 0;
         }
         bool front = it[1].revents & ZMQ_POLLIN;
         bool back = it[2].revents & ZMQ_POLLIN;
