@@ -25,6 +25,9 @@
 //      active (at once when the peer answers as passive or starting, after
 //      the timeout when nothing answers);
 //    - a backup starting waits for an active peer and follows it;
+//    - a passive broker that holds the journal takes over when its peer
+//      answers but is not active for the timeout (nobody serves: a
+//      restarted backup waits for an active peer);
 //    - a passive broker takes over only when (1) it holds the journal (a
 //      snapshot applied), (2) its peer has been silent for the timeout, and
 //      (3) a client or a worker came to it: a cut link between the two
