@@ -30,7 +30,9 @@
 //      restarted backup waits for an active peer);
 //    - a passive broker takes over only when (1) it holds the journal (a
 //      snapshot applied), (2) its peer has been silent for the timeout, and
-//      (3) a client or a worker came to it: a cut link between the two
+//      (3) a client sent it a request or a worker registered with it
+//      (READY; a heartbeat on a connection being left does not count): a
+//      cut link between the two
 //      brokers alone never makes two actives, as long as clients and
 //      workers still reach the active one;
 //    - taking over opens the replicated journal as a restart does, with a
