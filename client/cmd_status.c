@@ -2,6 +2,7 @@
 //  and the broker's review queue (claims waiting for a person: REVIEW list
 //  with max 0, the counts alone).
 #include "bclient.h"
+#include "fmt.h"
 #include "broker_ep.h"
 #include "cmds.h"
 #include "date.h"
@@ -166,20 +167,6 @@ s_json(const char *batch, const cq_msg_status_reply_t *r, const s_review_t *rv)
     return o;
 }
 
-//  "95 s", "12 min", "5 h", "3 days"
-static void
-s_age(int64_t s, char *out, size_t n)
-{
-    if (s < 120)
-        snprintf(out, n, "%" PRId64 " s", s);
-    else if (s < 7200)
-        snprintf(out, n, "%" PRId64 " min", s / 60);
-    else if (s < 172800)
-        snprintf(out, n, "%" PRId64 " h", s / 3600);
-    else
-        snprintf(out, n, "%" PRId64 " days", s / 86400);
-}
-
 static void
 s_review_table(const s_review_t *rv)
 {
@@ -196,7 +183,7 @@ s_review_table(const s_review_t *rv)
     char age[32] = "";
     int64_t a = s_oldest_age_s(rv);
     if (a >= 0)
-        s_age(a, age, sizeof age);
+        cq_fmt_age(a, age, sizeof age);
     printf("review      %llu waiting for a person (every batch)%s%s:\n"
            "            %llu OCR fields, %llu registration failed, %llu "
            "suspect duplicate, %llu other\n",

@@ -2,8 +2,8 @@
 #include "claim_json.h"
 #include "money.h"
 
+#include <inttypes.h>
 #include <stdio.h>
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,4 +206,19 @@ cq_summary_text(const cq_summary_t *s, const char *batch_id, cq_buf_t *out)
                           (unsigned long long)sorted.carcs[i].claims);
         cq_buf_addstr(out, "\n");
     }
+}
+
+void
+cq_fmt_age(int64_t s, char *out, size_t n)
+{
+    if (s < 0)
+        s = 0;
+    if (s < 120)
+        snprintf(out, n, "%" PRId64 " s", s);
+    else if (s < 7200)
+        snprintf(out, n, "%" PRId64 " min", s / 60);
+    else if (s < 172800)
+        snprintf(out, n, "%" PRId64 " h", s / 3600);
+    else
+        snprintf(out, n, "%" PRId64 " days", s / 86400);
 }

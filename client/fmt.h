@@ -43,4 +43,8 @@ void cq_summary_json(const cq_summary_t *s, const char *batch_id,
 void cq_summary_text(const cq_summary_t *s, const char *batch_id,
                      cq_buf_t *out);
 
+//  A time span for people, coarse: "95 s", "12 min", "5 h", "3 days"
+//  (negative: 0 s).
+void cq_fmt_age(int64_t seconds, char *out, size_t n);
+
 #endif

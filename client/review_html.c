@@ -1,5 +1,6 @@
 //  review_html.c: the review station's pages (review_html.h).
 #include "review_html.h"
+#include "fmt.h"
 #include "date.h"
 #include "decision.h"
 
@@ -242,15 +243,7 @@ cq_rv_html_message(cq_buf_t *b, const cq_rv_who_t *who, const char *title,
 static void
 s_age(int64_t ms, char *out, size_t n)
 {
-    int64_t s = ms > 0 ? ms / 1000 : 0;
-    if (s < 120)
-        snprintf(out, n, "%" PRId64 " s", s);
-    else if (s < 7200)
-        snprintf(out, n, "%" PRId64 " min", s / 60);
-    else if (s < 172800)
-        snprintf(out, n, "%" PRId64 " h", s / 3600);
-    else
-        snprintf(out, n, "%" PRId64 " days", s / 86400);
+    cq_fmt_age(ms > 0 ? ms / 1000 : 0, out, n);
 }
 
 void
