@@ -845,6 +845,20 @@ s_refuse(cqb_peer_t *self, cq_broker_t *b, void *sock, bool *ready)
     cq_wire_msg_close(m);
 }
 
+//  The replica's last records to its disk; it is closed, to be opened as
+//  the broker's journal (s_activate). Returns 1 (standby's "be active").
+static int
+s_take_over(cqb_peer_t *self)
+{
+    cq_diag_t diag = {0};
+    cq_journal_commit(self->replica, &diag);
+    cq_journal_close(&self->replica);
+    self->state = CQB_PEER_ACTIVE;
+    self->installed = false;
+    self->k_takeovers++;
+    return 1;
+}
+
 int
 cqb_peer_standby(cq_broker_t *b, volatile sig_atomic_t *stop)
 {
@@ -921,13 +935,7 @@ cqb_peer_standby(cq_broker_t *b, volatile sig_atomic_t *stop)
                             "this broker holds the journal and takes over",
                             self->peer_ep, cqb_peer_states[self->peer_state],
                             self->timeout_ms);
-                cq_diag_t diag = {0};
-                cq_journal_commit(self->replica, &diag);
-                cq_journal_close(&self->replica);
-                self->state = CQB_PEER_ACTIVE;
-                self->installed = false;
-                self->k_takeovers++;
-                return 1;
+                return s_take_over(self);
             }
         } else {
             self->idle_since = 0;
@@ -952,13 +960,7 @@ cqb_peer_standby(cq_broker_t *b, volatile sig_atomic_t *stop)
                             "for over %u ms and a %s came here: taking over",
                             self->peer_ep, self->timeout_ms,
                             front ? "client" : "worker");
-                cq_diag_t diag = {0};
-                cq_journal_commit(self->replica, &diag);
-                cq_journal_close(&self->replica);
-                self->state = CQB_PEER_ACTIVE;
-                self->installed = false;
-                self->k_takeovers++;
-                return 1; // (a client's request waits in its socket)
+                return s_take_over(self); // (a client's request waits)
             }
             if (!said_stale) {
                 cq_log_error(NULL,
