@@ -9,6 +9,10 @@
 //  and a refusal is counted. The keys are still czmq certificates (zcert),
 //  read from the allow-list directories at start and on SIGHUP.
 //
+//  A pair of brokers shares one key (clients and workers see one broker):
+//  on the peer link each is a CURVE server to the other with it, and
+//  admits that key alone.
+//
 //  Revocation: a key removed from its directory is refused at its next
 //  handshake and, on a connection made before, at its next message.
 //  Nothing about a refused peer is logged but its address and the first
@@ -180,6 +184,14 @@ cqb_auth_server(cq_broker_t *self, zsock_t *sock, const char *domain)
     zsock_set_zap_domain(sock, domain);
 }
 
+void
+cqb_auth_peer(cq_broker_t *self, zsock_t *in, zsock_t *out)
+{
+    cqb_auth_server(self, in, CQ_CURVE_ZAP_PEER);
+    zcert_apply(self->auth->cert, out);
+    zsock_set_curve_serverkey(out, zcert_public_txt(self->auth->cert));
+}
+
 void *
 cqb_auth_sock(cq_broker_t *self)
 {
@@ -227,8 +239,22 @@ cqb_auth_handle(cq_broker_t *self)
             cqb_principal_t *p = zhash_lookup(a->keys, user);
             bool front = domain && strcmp(domain, CQ_CURVE_ZAP_FRONT) == 0;
             bool back = domain && strcmp(domain, CQ_CURVE_ZAP_BACK) == 0;
-            if (p && ((front && p->role != CQB_ROLE_WORKER) ||
-                      (back && p->role == CQB_ROLE_WORKER))) {
+            bool peer = domain && strcmp(domain, CQ_CURVE_ZAP_PEER) == 0;
+            if (peer) {
+                //  the pair's own key, whatever the allow-lists say
+                if (strcmp(user, zcert_public_txt(a->cert)) == 0) {
+                    status = "200";
+                    text = "OK";
+                } else {
+                    self->k[K_AUTH_REFUSED]++;
+                    cq_log_warn(NULL,
+                                "curve: refused key %.8s... from %s on the "
+                                "peer link (not this pair's key)",
+                                user, address ? address : "?");
+                    user[0] = '\0';
+                }
+            } else if (p && ((front && p->role != CQB_ROLE_WORKER) ||
+                             (back && p->role == CQB_ROLE_WORKER))) {
                 status = "200";
                 text = "OK";
             } else {

@@ -93,6 +93,7 @@ cq_broker_config_default(cq_broker_config_t *cfg)
     cfg->retain_days = 30;
     cfg->record_max_bytes = (uint64_t)1 << 30;
     cfg->record_files = 4;
+    cfg->peer_catchup_mb = 256;
 }
 
 static zsock_t *

@@ -63,6 +63,7 @@ typedef struct {
     const char *peer_bind;
     int role; // CQ_BROKER_PRIMARY / CQ_BROKER_BACKUP
     uint32_t peer_timeout_ms;
+    uint32_t peer_catchup_mb; // records kept for a returning passive
     bool promote; // a backup that may start active (its primary is dead)
 } cq_broker_config_t;
 

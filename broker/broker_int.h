@@ -383,6 +383,7 @@ typedef struct {
     bool installed; // passive: holds the journal
     uint64_t lag;   // records not yet acknowledged by the backup
     uint64_t groups, bytes, snapshots, takeovers;
+    uint64_t catchups; // a returning passive sent the tail, not a snapshot
     char peer_ep[256];
 } cqb_peer_info_t;
 
@@ -514,6 +515,9 @@ int cqb_auth_start(cq_broker_t *self, cq_diag_t *diag);
 void cqb_auth_stop(cq_broker_t *self);
 //  Makes sock a CURVE server for domain (CQ_CURVE_ZAP_*).
 void cqb_auth_server(cq_broker_t *self, zsock_t *sock, const char *domain);
+//  The peer link of a pair: in a CURVE server admitting the broker's own
+//  key only, out a CURVE client with it (both brokers hold the same key).
+void cqb_auth_peer(cq_broker_t *self, zsock_t *in, zsock_t *out);
 //  The ZAP socket (poll it), and its handler.
 void *cqb_auth_sock(cq_broker_t *self);
 void cqb_auth_handle(cq_broker_t *self);

@@ -118,6 +118,10 @@ s_help(void)
         "  --peer-timeout-ms N  a peer silent this long is gone (default\n"
         "                       5000): the active one goes on alone, the\n"
         "                       passive one may take over\n"
+        "  --peer-catchup-mb N  the active broker keeps its last N MiB of\n"
+        "                       journal records (default 256; 0..16384): a\n"
+        "                       backup that returns within them is sent\n"
+        "                       what it missed, else a whole snapshot\n"
         "  --promote            a backup whose primary is known to be dead:\n"
         "                       active on its own journal when no peer\n"
         "                       answers within --peer-timeout-ms\n"
@@ -221,6 +225,7 @@ main(int argc, char **argv)
         {"peer-bind", required_argument, NULL, 'E'},
         {"role", required_argument, NULL, 'o'},
         {"peer-timeout-ms", required_argument, NULL, 'T'},
+        {"peer-catchup-mb", required_argument, NULL, 'U'},
         {"promote", no_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -412,6 +417,12 @@ main(int argc, char **argv)
                                         "100..3600000");
             cfg.peer_timeout_ms = (uint32_t)v;
             break;
+        case 'U':
+            if (!s_num(optarg, 0, 16384, &v))
+                return cq_opt_bad_value(S_PROG, "--peer-catchup-mb", optarg,
+                                        "0..16384");
+            cfg.peer_catchup_mb = (uint32_t)v;
+            break;
         case 'O':
             cfg.promote = true;
             break;
@@ -442,17 +453,14 @@ main(int argc, char **argv)
             return s_usage("a pair needs --peer, --peer-bind and --role");
         if (!cfg.journal_dir)
             return s_usage("a pair needs --journal (it replicates it)");
-        if (cfg.curve_key)
-            return s_usage("a pair with --curve-key is not supported yet "
-                           "(the peer link would be plain): run the pair "
-                           "on a private network, or one broker with CURVE");
         if (cfg.promote && cfg.role != CQ_BROKER_BACKUP)
             return s_usage("--promote is for a backup");
-        if (!insecure &&
+        if (!insecure && !cfg.curve_key &&
             (!s_local_endpoint(cfg.peer) || !s_local_endpoint(cfg.peer_bind)))
             return s_usage("--peer / --peer-bind beyond loopback send the "
-                           "journal unencrypted: give --insecure to accept "
-                           "that (a private network only)");
+                           "journal unencrypted: give both brokers the same "
+                           "--curve-key, or --insecure to accept that (a "
+                           "private network only)");
     }
     //  plain TCP beyond this host only when said out loud
     const char *eps[2][2] = {{"--frontend", cfg.frontend},

@@ -168,6 +168,10 @@ cqb_peer_metrics(const cq_broker_t *self, cq_buf_t *b)
     cq_prom_one(b, "claimq_broker_peer_snapshots_total", "counter",
                 "Snapshots of the journal sent to the backup.",
                 (double)p.snapshots);
+    cq_prom_one(b, "claimq_broker_peer_catchups_total", "counter",
+                "Times a returning backup was sent the records it missed "
+                "(from this broker's tail) instead of a snapshot.",
+                (double)p.catchups);
     cq_prom_one(b, "claimq_broker_peer_takeovers_total", "counter",
                 "Times this broker became active in place of its peer.",
                 (double)p.takeovers);

@@ -17,8 +17,10 @@
 //  both journals hold its records: cqb_peer_gate lowers the broker's
 //  committed count to what the passive acknowledged. A passive silent for
 //  --peer-timeout-ms is given up: the active goes on alone, says so (log,
-//  metrics, `claimq status`), and syncs it again (a new snapshot) when it
-//  returns.
+//  metrics, `claimq status`), and syncs it again when it returns: the
+//  groups it missed, from the tail of the last --peer-catchup-mb MiB of
+//  groups tapped in this activation (the stream), when its beacon names
+//  this stream and a position the tail reaches back to; else a snapshot.
 //
 //  Who is active (Binary Star's rules):
 //    - a primary starting becomes passive if its peer is active, else
@@ -104,18 +106,30 @@ struct cqb_peer {
     bool snap_done; // every piece sent
     s_held_t *held; // groups made while the snapshot goes
     size_t n_held, cap_held, held_bytes;
+    //  the catch-up tail: the last groups tapped (up to tail_max bytes),
+    //  for a passive that comes back holding this stream's records
+    uint64_t stream; // this activation's (one per journal opening)
+    s_held_t *tail;  // tail[tail_head .. n_tail)
+    size_t n_tail, cap_tail, tail_head, tail_bytes, tail_max;
+    uint64_t tail_min; // the first position the tail can serve from
+    uint64_t tail_end; // the position after the last group tapped
 
     //  passive: the replica
     cq_journal_t *replica;
     uint64_t my_session;
     bool installed; // a snapshot applied: this broker holds the journal
     uint64_t base, expect, acked_sent;
-    int64_t idle_since; // the peer alive and not active since (0: no)
+    int64_t idle_since;     // the peer alive and not active since (0: no)
+    uint64_t follow_stream; // the stream the installed journal follows
+    uint64_t peer_stream;   // the active peer's, from its beacon
+    uint64_t snap_stream;   // ... when the snapshot being received began
+    uint32_t compacts;      // compactions applied at position expect
     char stage_dir[4200];
     uint64_t chunks_in;
 
     //  counters (metrics, status)
     uint64_t k_groups, k_bytes, k_snapshots, k_takeovers, k_dropped, k_resyncs;
+    uint64_t k_catchups;
 };
 
 //  ---- the link ----------------------------------------------------------
@@ -146,10 +160,17 @@ s_beacon(cqb_peer_t *self, cq_broker_t *b)
         .epoch = self->state == CQB_PEER_ACTIVE ? b->epoch : 0,
         .session =
             self->state == CQB_PEER_ACTIVE ? self->session : self->my_session};
-    if (self->state == CQB_PEER_ACTIVE && b->journal)
+    if (self->state == CQB_PEER_ACTIVE && b->journal) {
         m.pos = cq_journal_recorded(b->journal);
-    else if (self->state == CQB_PEER_PASSIVE)
+        m.stream = self->stream;
+    } else if (self->state == CQB_PEER_PASSIVE) {
         m.pos = self->acked_sent;
+        if (self->installed) {
+            m.stream = self->follow_stream;
+            m.applied = self->expect;
+            m.compacts = self->compacts;
+        }
+    }
     cq_proto_peer_beacon_encode(&self->w, &m);
     s_send(self, CQ_CMD_PEER_BEACON);
     self->last_beacon = b->now;
@@ -166,6 +187,7 @@ cqb_peer_new(cq_broker_t *b, cq_diag_t *diag)
     if (self->hb_ms > 1000)
         self->hb_ms = 1000;
     self->timeout_ms = cfg->peer_timeout_ms ? cfg->peer_timeout_ms : 5000;
+    self->tail_max = (size_t)cfg->peer_catchup_mb << 20;
     if (self->hb_ms * 2 > self->timeout_ms)
         self->hb_ms = self->timeout_ms / 3 ? self->timeout_ms / 3 : 1;
     self->cur_fd = -1;
@@ -192,6 +214,8 @@ cqb_peer_new(cq_broker_t *b, cq_diag_t *diag)
     zsock_set_heartbeat_ivl(self->in_sock, (int)self->hb_ms);
     zsock_set_heartbeat_timeout(self->in_sock, (int)self->timeout_ms);
     zsock_set_maxmsgsize(self->in_sock, (int64_t)S_MAX_FRAME);
+    if (b->auth) // CURVE: both brokers hold the same key
+        cqb_auth_peer(b, self->in_sock, self->out_sock);
     if (zmq_bind(zsock_resolve(self->in_sock), cfg->peer_bind) != 0) {
         cq_diag_set(diag, CQ_EIO, 0, "cannot bind --peer-bind %s: %s",
                     cfg->peer_bind, zmq_strerror(errno));
@@ -218,6 +242,7 @@ out_fail:
 }
 
 static void s_snap_end(cqb_peer_t *self);
+static void s_check_synced(cqb_peer_t *self);
 
 void
 cqb_peer_destroy(cqb_peer_t **self_p)
@@ -230,6 +255,9 @@ cqb_peer_destroy(cqb_peer_t **self_p)
     for (size_t i = 0; i < self->n_held; i++)
         free(self->held[i].p);
     free(self->held);
+    for (size_t i = self->tail_head; i < self->n_tail; i++)
+        free(self->tail[i].p);
+    free(self->tail);
     if (self->replica) {
         cq_diag_t diag = {0};
         cq_journal_commit(self->replica, &diag);
@@ -315,7 +343,72 @@ s_send_group(cqb_peer_t *self, int kind, uint64_t first, uint32_t n,
     if (s_send(self, CQ_CMD_PEER_GROUP) == 0) {
         self->k_groups++;
         self->k_bytes += len;
+        return;
     }
+    //  not connected (the link is being made again): the passive would
+    //  wait for a group that never comes, and receipts for its ack. Its
+    //  session ends; its next beacon starts it again from what it holds.
+    cq_log_warn(NULL, "peer: cannot send to the backup (not connected): "
+                      "going on alone until it asks again");
+    self->session = 0;
+    self->synced = false;
+    s_snap_end(self);
+    s_held_clear(self);
+}
+
+//  A copy of a group tapped.
+static void
+s_held_set(s_held_t *h, int kind, uint64_t first, uint32_t n,
+           const uint8_t *body, size_t len)
+{
+    h->p = cq_xmalloc(len ? len : 1);
+    memcpy(h->p, body, len);
+    h->len = len;
+    h->kind = kind;
+    h->first = first;
+    h->n = n;
+}
+
+//  The oldest group of the tail goes; the tail serves from after it (a
+//  compaction's position no longer: which of those the passive applied is
+//  not known past it).
+static void
+s_tail_drop(cqb_peer_t *self)
+{
+    s_held_t *h = &self->tail[self->tail_head++];
+    uint64_t after = h->first + (h->n ? h->n : 1);
+    if (after > self->tail_min)
+        self->tail_min = after;
+    self->tail_bytes -= h->len;
+    free(h->p);
+    if (self->tail_head == self->n_tail)
+        self->n_tail = self->tail_head = 0;
+}
+
+//  Every group tapped is kept in the tail, the oldest dropped past
+//  --peer-catchup-mb.
+static void
+s_tail_push(cqb_peer_t *self, int kind, uint64_t first, uint32_t n,
+            const uint8_t *body, size_t len)
+{
+    self->tail_end = first + n;
+    if (len > self->tail_max) { // (or no tail at all)
+        while (self->n_tail > self->tail_head)
+            s_tail_drop(self);
+        self->tail_min = first + n + 1;
+        return;
+    }
+    while (self->tail_bytes + len > self->tail_max)
+        s_tail_drop(self);
+    if (self->n_tail == self->cap_tail && self->tail_head > 0) {
+        memmove(self->tail, self->tail + self->tail_head,
+                (self->n_tail - self->tail_head) * sizeof *self->tail);
+        self->n_tail -= self->tail_head;
+        self->tail_head = 0;
+    }
+    S_GROW(self->tail, self->n_tail, self->cap_tail);
+    s_held_set(&self->tail[self->n_tail++], kind, first, n, body, len);
+    self->tail_bytes += len;
 }
 
 //  The journal's tap: records (or a compaction) to the passive.
@@ -324,6 +417,7 @@ s_tap(void *arg, int kind, uint64_t first, uint32_t n, const uint8_t *body,
       size_t len)
 {
     cqb_peer_t *self = arg;
+    s_tail_push(self, kind, first, n, body, len);
     //  nobody to send to, or records the snapshot holds (a compaction
     //  tapped while a session is served came after its snapshot)
     if (self->session == 0 ||
@@ -341,13 +435,7 @@ s_tap(void *arg, int kind, uint64_t first, uint32_t n, const uint8_t *body,
             return;
         }
         S_GROW(self->held, self->n_held, self->cap_held);
-        s_held_t *h = &self->held[self->n_held++];
-        h->p = cq_xmalloc(len ? len : 1);
-        memcpy(h->p, body, len);
-        h->len = len;
-        h->kind = kind;
-        h->first = first;
-        h->n = n;
+        s_held_set(&self->held[self->n_held++], kind, first, n, body, len);
         self->held_bytes += len;
         return;
     }
@@ -403,6 +491,50 @@ s_sync_start(cqb_peer_t *self, cq_broker_t *b, uint64_t session)
                   self->n_files, self->snap_pos, cq_wire_now_ms() - t0);
 }
 
+//  The passive came back holding this stream's records up to `applied`
+//  (and `compacts` compactions at that position): if the tail still holds
+//  everything since, it gets that instead of a snapshot. False: it does
+//  not (a snapshot, then).
+static bool
+s_tail_start(cqb_peer_t *self, uint64_t session, const cq_msg_peer_beacon_t *m)
+{
+    uint64_t p = m->applied;
+    if (self->tail_max == 0 || m->stream != self->stream ||
+        p < self->tail_min || p > self->tail_end)
+        return false;
+    for (size_t i = self->tail_head; i < self->n_tail; i++) {
+        const s_held_t *h = &self->tail[i];
+        if (h->first < p && h->first + h->n > p)
+            return false; // not at a group's edge: not this stream's
+    }
+    s_snap_end(self);
+    s_held_clear(self);
+    self->session = session;
+    self->synced = false;
+    self->snap_done = true;
+    self->chunk_sent = self->chunk_acked = 0;
+    self->acked = m->pos;
+    self->snap_pos = self->tail_end;
+    uint64_t records = 0;
+    uint32_t seen = 0;
+    for (size_t i = self->tail_head; i < self->n_tail && self->session; i++) {
+        const s_held_t *h = &self->tail[i];
+        if (h->first < p ||
+            (h->first == p && h->n == 0 && seen++ < m->compacts))
+            continue;
+        s_send_group(self, h->kind, h->first, h->n, h->p, h->len);
+        records += h->n;
+    }
+    if (self->session == 0)
+        return true; // (not connected: said; its next beacon tries again)
+    self->k_catchups++;
+    cq_log_notice(NULL,
+                  "peer: the backup is back at record %" PRIu64
+                  ": sending the %" PRIu64 " records since (no snapshot)",
+                  p, records);
+    return true;
+}
+
 //  Sends snapshot pieces while the window allows.
 static void
 s_snap_pump(cqb_peer_t *self)
@@ -451,7 +583,7 @@ s_snap_pump(cqb_peer_t *self)
             self->snap_done = true;
             s_snap_end(self);
             //  what was recorded meanwhile, in order
-            for (size_t i = 0; i < self->n_held; i++) {
+            for (size_t i = 0; i < self->n_held && self->session; i++) {
                 s_held_t *h = &self->held[i];
                 s_send_group(self, h->kind, h->first, h->n, h->p, h->len);
             }
@@ -568,6 +700,11 @@ s_install(cqb_peer_t *self, cq_broker_t *b, uint64_t pos)
     }
     self->installed = true;
     self->base = self->expect = self->acked_sent = pos;
+    self->compacts = 0;
+    //  a stream named by the active broker's beacons both when the
+    //  snapshot began and now: a later catch-up may go on from it
+    self->follow_stream =
+        self->snap_stream == self->peer_stream ? self->snap_stream : 0;
     cq_log_notice(NULL,
                   "peer: the journal is in sync (record %" PRIu64
                   "); following the active broker",
@@ -601,6 +738,7 @@ s_on_snap(cqb_peer_t *self, cq_broker_t *b, const uint8_t *p, size_t n)
             return;
         }
         self->installed = false; // the old replica is no longer followed
+        self->snap_stream = self->peer_stream;
     }
     self->chunks_in = chunk;
     if (!last) {
@@ -637,8 +775,9 @@ s_on_group(cqb_peer_t *self, const uint8_t *p, size_t n)
     if (first + count <= self->expect && count > 0)
         return; // had it
     if (first != self->expect) {
+        //  what it holds is whole up to expect: the new session goes on
+        //  from there when the active broker still has the records since
         s_resync(self, "records are missing from the stream");
-        self->installed = false;
         return;
     }
     cq_diag_t diag = {0};
@@ -654,6 +793,7 @@ s_on_group(cqb_peer_t *self, const uint8_t *p, size_t n)
         return;
     }
     self->expect += count;
+    self->compacts = count ? 0 : self->compacts + 1;
     self->k_groups++;
     self->k_bytes += len;
     cq_journal_kick(self->replica, true, &diag);
@@ -697,8 +837,13 @@ s_on_beacon(cqb_peer_t *self, cq_broker_t *b, const uint8_t *p, size_t n)
             }
         } else if (state == CQB_PEER_PASSIVE && session != 0 &&
                    session != self->session) {
-            s_sync_start(self, b, session);
+            if (s_tail_start(self, session, &m))
+                s_check_synced(self);
+            else
+                s_sync_start(self, b, session);
         }
+    } else if (state == CQB_PEER_ACTIVE) {
+        self->peer_stream = m.stream;
     }
 }
 
@@ -714,8 +859,16 @@ s_on_ack(cqb_peer_t *self, const uint8_t *p, size_t n)
         self->chunk_acked = chunks;
     if (pos > self->acked)
         self->acked = pos;
+    s_check_synced(self);
+}
+
+//  The passive holds the snapshot (or the tail) it was sent: receipts wait
+//  for both disks from now on.
+static void
+s_check_synced(cqb_peer_t *self)
+{
     //  (the last piece's acknowledgment comes after the install)
-    if (!self->synced && self->snap_done &&
+    if (self->session && !self->synced && self->snap_done &&
         self->chunk_acked >= self->chunk_sent &&
         self->acked >= self->snap_pos) {
         self->synced = true;
@@ -800,7 +953,10 @@ cqb_peer_stopping(const cq_broker_t *b)
 void
 cqb_peer_attach(cq_broker_t *b)
 {
-    cq_journal_set_tap(b->journal, s_tap, b->peer);
+    cqb_peer_t *self = b->peer;
+    self->stream = s_nonce();
+    self->tail_min = self->tail_end = cq_journal_recorded(b->journal);
+    cq_journal_set_tap(b->journal, s_tap, self);
 }
 
 //  A client or a worker reached a broker that is not active: it is told
@@ -855,6 +1011,7 @@ s_take_over(cqb_peer_t *self)
     cq_journal_close(&self->replica);
     self->state = CQB_PEER_ACTIVE;
     self->installed = false;
+    self->follow_stream = 0;
     self->k_takeovers++;
     return 1;
 }
@@ -998,6 +1155,7 @@ cqb_peer_info(const cq_broker_t *b, cqb_peer_info_t *out)
     out->groups = self->k_groups;
     out->bytes = self->k_bytes;
     out->snapshots = self->k_snapshots;
+    out->catchups = self->k_catchups;
     out->takeovers = self->k_takeovers;
     out->installed = self->installed;
     out->peer_epoch = self->peer_epoch;

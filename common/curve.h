@@ -23,6 +23,7 @@
 #define CQ_CURVE_ENV_BROKER "CLAIMQ_BROKER_KEY"
 #define CQ_CURVE_ZAP_FRONT "claimq-front" // ZAP domains of the broker's
 #define CQ_CURVE_ZAP_BACK "claimq-back"   // two endpoints
+#define CQ_CURVE_ZAP_PEER "claimq-peer"   // and of a pair's peer link
 
 //  Loads a secret certificate (NAME.key). Refuses one that other users can
 //  read (mode beyond 0600), a missing or malformed file, or a public-only

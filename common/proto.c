@@ -2581,16 +2581,21 @@ cq_proto_review_reply_free(cq_msg_review_reply_t *m)
 //  ---- the peer link (issue 15)
 //  -----------------------------------------------
 
+#define S_BEACON_FIELDS 5 // and stream, applied, compacts, appended
+
 void
 cq_proto_peer_beacon_encode(cq_mpw_t *w, const cq_msg_peer_beacon_t *m)
 {
     cq_mpw_reset(w);
-    cq_mpw_array(w, 5);
+    cq_mpw_array(w, S_BEACON_FIELDS + 3);
     cq_mpw_uint(w, m->state);
     cq_mpw_uint(w, m->role);
     cq_mpw_uint(w, m->epoch);
     cq_mpw_uint(w, m->session);
     cq_mpw_uint(w, m->pos);
+    cq_mpw_uint(w, m->stream);
+    cq_mpw_uint(w, m->applied);
+    cq_mpw_uint(w, m->compacts);
 }
 
 int
@@ -2599,13 +2604,20 @@ cq_proto_peer_beacon_decode(const uint8_t *p, size_t n, cq_msg_peer_beacon_t *m,
 {
     memset(m, 0, sizeof *m);
     cq_cur_t c;
-    uint32_t have = s_open(&c, p, n, 5, "PEER_BEACON");
+    uint32_t have = s_open(&c, p, n, S_BEACON_FIELDS, "PEER_BEACON");
     m->state = (uint32_t)cq_cur_uint(&c, 2, "state");
     m->role = (uint32_t)cq_cur_uint(&c, 2, "role");
     m->epoch = cq_cur_uint(&c, UINT64_MAX, "epoch");
     m->session = cq_cur_uint(&c, UINT64_MAX, "session");
     m->pos = cq_cur_uint(&c, UINT64_MAX, "pos");
-    return s_close(&c, have, 5, diag);
+    uint32_t used = S_BEACON_FIELDS;
+    if (have >= used + 3) {
+        m->stream = cq_cur_uint(&c, UINT64_MAX, "stream");
+        m->applied = cq_cur_uint(&c, UINT64_MAX, "applied");
+        m->compacts = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "compacts");
+        used += 3;
+    }
+    return s_close(&c, have, used, diag);
 }
 
 void

@@ -961,6 +961,12 @@ typedef struct {
     uint64_t epoch;   // the active broker's (0 from a passive one)
     uint64_t session; // active: the session it serves; passive: its own
     uint64_t pos;     // active: records recorded; passive: applied
+    //  appended (catch-up from a position instead of a snapshot); 0 from
+    //  a peer that predates them
+    uint64_t stream;   // active: its stream (one per activation);
+                       // passive: the stream its journal follows (0: none)
+    uint64_t applied;  // passive: records applied (the tail goes on here)
+    uint32_t compacts; // passive: compactions applied at that position
 } cq_msg_peer_beacon_t;
 
 typedef struct {

@@ -891,8 +891,14 @@ s_make_shards_reply(cq_mpw_t *w)
 static void
 s_make_peer_beacon(cq_mpw_t *w)
 {
-    cq_msg_peer_beacon_t m = {
-        .state = 1, .role = 2, .epoch = 7, .session = UINT64_MAX, .pos = 42};
+    cq_msg_peer_beacon_t m = {.state = 1,
+                              .role = 2,
+                              .epoch = 7,
+                              .session = UINT64_MAX,
+                              .pos = 42,
+                              .stream = 0x5eed,
+                              .applied = 40,
+                              .compacts = 2};
     cq_proto_peer_beacon_encode(w, &m);
 }
 
@@ -1281,7 +1287,7 @@ static const struct {
     [M_REVIEW_REPLY] = {"review_reply", CQ_CMD_REVIEW_REPLY,
                         s_make_review_reply, s_dec_review_reply, 19},
     [M_PEER_BEACON] = {"peer_beacon", CQ_CMD_PEER_BEACON, s_make_peer_beacon,
-                       s_dec_peer_beacon, 5},
+                       s_dec_peer_beacon, 8},
     [M_PEER_SNAP] = {"peer_snap", CQ_CMD_PEER_SNAP, s_make_peer_snap,
                      s_dec_peer_snap, 7},
     [M_PEER_GROUP] = {"peer_group", CQ_CMD_PEER_GROUP, s_make_peer_group,
@@ -1291,13 +1297,11 @@ static const struct {
 };
 
 //  Trailing fields a message may leave out (DISCONNECT's code, REVIEW's
-//  no_doc, REVIEW_REPLY's oldest_ms: an older peer's).
+//  no_doc, REVIEW_REPLY's oldest_ms, PEER_BEACON's catch-up position: an
+//  older peer's).
 static const uint32_t s_optional[CQ_ARRAY_LEN(s_msgs)] = {
-    [M_DISCONNECT] = 1,
-    [M_REVIEW] = 1,
-    [M_REVIEW_REPLY] = 1,
-    [M_STATUS_REPLY] = 5,
-    [M_STATUS_REPLY_NONE] = 5};
+    [M_DISCONNECT] = 1,  [M_REVIEW] = 1,       [M_REVIEW_REPLY] = 1,
+    [M_PEER_BEACON] = 3, [M_STATUS_REPLY] = 5, [M_STATUS_REPLY_NONE] = 5};
 
 Test(proto, ready_and_welcome_round_trip)
 {
@@ -2480,6 +2484,30 @@ Test(proto, new_commands_have_names)
         else
             cr_assert_str_eq(got, names[i].name);
     }
+}
+
+//  PEER_BEACON's catch-up position round-trips; an older broker's
+//  five-field beacon decodes with none (stream 0: a snapshot).
+Test(proto, peer_beacon_catch_up_fields)
+{
+    cq_mpw_t w, x;
+    cq_mpw_init(&w);
+    cq_mpw_init(&x);
+    s_make_peer_beacon(&w);
+    cq_msg_peer_beacon_t m;
+    cr_assert_eq(cq_proto_peer_beacon_decode(w.data, w.len, &m, NULL), 0);
+    cr_assert_eq(m.pos, 42);
+    cr_assert_eq(m.stream, 0x5eed);
+    cr_assert_eq(m.applied, 40);
+    cr_assert_eq(m.compacts, 2);
+    s_array_with(&x, &w, 5, NULL);
+    cr_assert_eq(cq_proto_peer_beacon_decode(x.data, x.len, &m, NULL), 0);
+    cr_assert_eq(m.pos, 42);
+    cr_assert_eq(m.stream, 0);
+    cr_assert_eq(m.applied, 0);
+    cr_assert_eq(m.compacts, 0);
+    cq_mpw_free(&w);
+    cq_mpw_free(&x);
 }
 
 //  Each message with appended fields or new: decodes; fails at every
