@@ -85,7 +85,9 @@ struct cqb_peer {
     int state; // CQB_PEER_*
     uint32_t hb_ms, timeout_ms;
     int64_t started, last_heard, last_beacon;
-    bool heard; // the peer was heard (this run)
+    int64_t last_turn;  // the loop's last turn (a pause in between)
+    int64_t resumed_at; // the end of the last pause (0: none)
+    bool heard;         // the peer was heard (this run)
     int peer_state;
     uint64_t peer_epoch, peer_session, peer_pos;
     bool stop;  // step down: another active with a newer epoch
@@ -346,12 +348,14 @@ s_send_group(cqb_peer_t *self, int kind, uint64_t first, uint32_t n,
         return;
     }
     //  not connected (the link is being made again): the passive would
-    //  wait for a group that never comes, and receipts for its ack. Its
-    //  session ends; its next beacon starts it again from what it holds.
-    cq_log_warn(NULL, "peer: cannot send to the backup (not connected): "
-                      "going on alone until it asks again");
+    //  wait for a group that never comes. Its session ends; its next
+    //  beacon starts one again from what it holds. Receipts still wait for
+    //  its acknowledgment (synced stays): this broker may have been stopped
+    //  and its peer taken over, and it goes on alone only once the peer is
+    //  silent for the timeout while it runs.
+    cq_log_warn(NULL, "peer: cannot send to the backup (not connected); "
+                      "it is sent what it missed when it asks again");
     self->session = 0;
-    self->synced = false;
     s_snap_end(self);
     s_held_clear(self);
 }
@@ -449,7 +453,13 @@ s_sync_start(cqb_peer_t *self, cq_broker_t *b, uint64_t session)
     s_snap_end(self);
     s_held_clear(self);
     self->session = 0;
-    self->synced = false;
+    //  Receipts follow this disk alone while the snapshot goes, unless
+    //  this broker was just resumed from a pause: the beacon may be one
+    //  its peer sent before it took over, so they wait for the snapshot's
+    //  acknowledgment (or the peer's newer epoch, or its silence).
+    if (!(self->synced && self->resumed_at &&
+          b->now - self->resumed_at < self->timeout_ms))
+        self->synced = false;
     cq_diag_t diag = {0};
     snprintf(self->snap_dir, sizeof self->snap_dir, "%s.snap",
              b->cfg.journal_dir);
@@ -510,7 +520,8 @@ s_tail_start(cqb_peer_t *self, uint64_t session, const cq_msg_peer_beacon_t *m)
     s_snap_end(self);
     s_held_clear(self);
     self->session = session;
-    self->synced = false;
+    //  (synced stays: receipts go on waiting for the passive, which the
+    //  records since its position bring up to date)
     self->snap_done = true;
     self->chunk_sent = self->chunk_acked = 0;
     self->acked = m->pos;
@@ -920,17 +931,38 @@ s_silent(const cqb_peer_t *self, int64_t now)
     return !self->heard || now - self->last_heard > self->timeout_ms;
 }
 
+//  A turn of the loop long after the last one: this process did not run
+//  (stopped, starved). The peer's silence meanwhile says nothing (it may
+//  have taken over): it counts again from now, so that this broker hears
+//  the peer, or waits a whole timeout while it runs, before it goes on
+//  alone or takes over.
+static void
+s_turn(cqb_peer_t *self, int64_t now)
+{
+    if (self->last_turn && now - self->last_turn > self->timeout_ms / 2 &&
+        self->heard && now - self->last_heard > self->timeout_ms / 2) {
+        cq_log_warn(NULL,
+                    "peer: this broker did not run for %" PRId64
+                    " ms: the peer's silence counts from now",
+                    now - self->last_turn);
+        self->last_heard = now;
+        self->resumed_at = now;
+    }
+    self->last_turn = now;
+}
+
 //  The active broker's turn: the peer's messages, the snapshot, beacons,
 //  and giving up a silent backup.
 void
 cqb_peer_tick(cq_broker_t *b)
 {
     cqb_peer_t *self = b->peer;
+    s_turn(self, b->now);
     s_read(self, b);
     s_snap_pump(self);
     if (b->now - self->last_beacon >= self->hb_ms)
         s_beacon(self, b);
-    if (self->session && s_silent(self, b->now)) {
+    if ((self->session || self->synced) && s_silent(self, b->now)) {
         cq_log_warn(NULL,
                     "peer: the backup at %s is silent (%u ms): going on "
                     "alone; receipts follow this broker's disk only until it "
@@ -1037,6 +1069,7 @@ cqb_peer_standby(cq_broker_t *b, volatile sig_atomic_t *stop)
             errno != EINTR)
             return CQ_EIO;
         b->now = cq_wire_now_ms();
+        s_turn(self, b->now);
         if (b->auth)
             cqb_auth_handle(b);
         s_read(self, b);
