@@ -189,13 +189,12 @@ s_num(const char *s, unsigned long long min, unsigned long long max,
     return true;
 }
 
-int
-main(int argc, char **argv)
+//  The command line (and --config's file) into cfg. Returns -1 to go on,
+//  else the exit code (--help, --version, --print-config: 0; a bad
+//  option: usage).
+static int
+s_parse(int argc, char **argv, cq_broker_config_t *cfg, bool *insecure)
 {
-    cq_log_init('B', CQ_LOG_NOTICE);
-    cq_log_set_node("broker");
-    cq_broker_config_t cfg;
-    cq_broker_config_default(&cfg);
     static const struct option opts[] = {
         {"frontend", required_argument, NULL, 'f'},
         {"backend", required_argument, NULL, 'b'},
@@ -232,23 +231,23 @@ main(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     //  --print-config's built-in defaults, from the defaults themselves
     static char d[9][24];
-    snprintf(d[0], sizeof d[0], "%u", cfg.shards);
-    snprintf(d[1], sizeof d[1], "%u", cfg.heartbeat_ms);
-    snprintf(d[2], sizeof d[2], "%zu", cfg.max_frame);
-    snprintf(d[3], sizeof d[3], "%u", cfg.max_attempts);
-    snprintf(d[4], sizeof d[4], "%u", cfg.client_idle_ms);
-    snprintf(d[5], sizeof d[5], "%u", cfg.lease_ms);
-    snprintf(d[6], sizeof d[6], "%u", cfg.intake_lease_ms);
-    snprintf(d[7], sizeof d[7], "%u", cfg.max_intake_ms);
-    snprintf(d[8], sizeof d[8], "%u", cfg.retain_days);
+    snprintf(d[0], sizeof d[0], "%u", cfg->shards);
+    snprintf(d[1], sizeof d[1], "%u", cfg->heartbeat_ms);
+    snprintf(d[2], sizeof d[2], "%zu", cfg->max_frame);
+    snprintf(d[3], sizeof d[3], "%u", cfg->max_attempts);
+    snprintf(d[4], sizeof d[4], "%u", cfg->client_idle_ms);
+    snprintf(d[5], sizeof d[5], "%u", cfg->lease_ms);
+    snprintf(d[6], sizeof d[6], "%u", cfg->intake_lease_ms);
+    snprintf(d[7], sizeof d[7], "%u", cfg->max_intake_ms);
+    snprintf(d[8], sizeof d[8], "%u", cfg->retain_days);
     static char rmb[24], rfiles[24];
     snprintf(rmb, sizeof rmb, "%llu",
-             (unsigned long long)(cfg.record_max_bytes >> 20));
-    snprintf(rfiles, sizeof rfiles, "%u", cfg.record_files);
+             (unsigned long long)(cfg->record_max_bytes >> 20));
+    snprintf(rfiles, sizeof rfiles, "%u", cfg->record_files);
     const char *const defaults[] = {"frontend",
-                                    cfg.frontend,
+                                    cfg->frontend,
                                     "backend",
-                                    cfg.backend,
+                                    cfg->backend,
                                     "shards",
                                     d[0],
                                     "heartbeat-ms",
@@ -279,106 +278,105 @@ main(int argc, char **argv)
     cq_opt_defaults(defaults);
     int ch;
     unsigned long long v;
-    bool insecure = false;
     while ((ch = cq_getopt(argc, argv, "hV", opts, S_PROG)) != -1) {
         switch (ch) {
         case 'N':
-            insecure = true;
+            *insecure = true;
             break;
         case 'K':
-            cfg.curve_key = optarg;
+            cfg->curve_key = optarg;
             break;
         case 'A':
-            cfg.allow_clients = optarg;
+            cfg->allow_clients = optarg;
             break;
         case 'W':
-            cfg.allow_workers = optarg;
+            cfg->allow_workers = optarg;
             break;
         case 'P':
-            cfg.metrics = optarg;
+            cfg->metrics = optarg;
             break;
         case 'D':
-            cfg.allow_admins = optarg;
+            cfg->allow_admins = optarg;
             break;
         case 'f':
-            cfg.frontend = optarg;
+            cfg->frontend = optarg;
             break;
         case 'b':
-            cfg.backend = optarg;
+            cfg->backend = optarg;
             break;
         case 'j':
-            cfg.journal_dir = optarg;
+            cfg->journal_dir = optarg;
             break;
         case 's':
             if (!s_num(optarg, 1, CQ_SHARDS_MAX, &v))
                 return cq_opt_bad_value(S_PROG, "--shards", optarg, "1..65536");
-            cfg.shards = (uint32_t)v;
+            cfg->shards = (uint32_t)v;
             break;
         case 'H':
             if (!s_num(optarg, 10, 600000, &v))
                 return cq_opt_bad_value(S_PROG, "--heartbeat-ms", optarg,
                                         "10..600000");
-            cfg.heartbeat_ms = (uint32_t)v;
+            cfg->heartbeat_ms = (uint32_t)v;
             break;
         case 'm':
             if (!s_num(optarg, 1024, CQ_PROTO_MAX_FRAME, &v))
                 return cq_opt_bad_value(S_PROG, "--max-frame", optarg,
                                         "1024..67108864");
-            cfg.max_frame = (size_t)v;
+            cfg->max_frame = (size_t)v;
             break;
         case 'r':
-            cfg.rules_version = optarg;
+            cfg->rules_version = optarg;
             break;
         case 'a':
             if (!s_num(optarg, 1, 100, &v))
                 return cq_opt_bad_value(S_PROG, "--max-attempts", optarg,
                                         "1..100");
-            cfg.max_attempts = (uint32_t)v;
+            cfg->max_attempts = (uint32_t)v;
             break;
         case 'i':
             if (!s_num(optarg, 10, 86400000, &v))
                 return cq_opt_bad_value(S_PROG, "--client-idle-ms", optarg,
                                         "10..86400000");
-            cfg.client_idle_ms = (uint32_t)v;
+            cfg->client_idle_ms = (uint32_t)v;
             break;
         case 'L':
             if (!s_num(optarg, 100, 86400000, &v))
                 return cq_opt_bad_value(S_PROG, "--lease-ms", optarg,
                                         "100..86400000");
-            cfg.lease_ms = (uint32_t)v;
+            cfg->lease_ms = (uint32_t)v;
             break;
         case 'I':
             if (!s_num(optarg, 100, 86400000, &v))
                 return cq_opt_bad_value(S_PROG, "--intake-lease-ms", optarg,
                                         "100..86400000");
-            cfg.intake_lease_ms = (uint32_t)v;
+            cfg->intake_lease_ms = (uint32_t)v;
             break;
         case 'M':
             if (!s_num(optarg, 100, 86400000, &v))
                 return cq_opt_bad_value(S_PROG, "--max-intake-ms", optarg,
                                         "100..86400000");
-            cfg.max_intake_ms = (uint32_t)v;
+            cfg->max_intake_ms = (uint32_t)v;
             break;
         case 'R':
             if (!s_num(optarg, 0, 36500, &v))
                 return cq_opt_bad_value(S_PROG, "--retain-days", optarg,
                                         "0..36500");
-            cfg.retain_days = (uint32_t)v;
+            cfg->retain_days = (uint32_t)v;
             break;
         case 'c':
-            cfg.record_path = optarg;
+            cfg->record_path = optarg;
             break;
         case 'C':
             if (!s_num(optarg, 1, 1048576, &v))
                 return cq_opt_bad_value(S_PROG, "--record-max-mb", optarg,
                                         "1..1048576");
-            cfg.record_max_bytes = (uint64_t)v << 20;
+            cfg->record_max_bytes = (uint64_t)v << 20;
             break;
         case 'k':
             if (!s_num(optarg, 1, 1000, &v))
                 return cq_opt_bad_value(S_PROG, "--record-files", optarg,
                                         "1..1000");
-            cfg.record_files = (uint32_t)v;
+            cfg->record_files = (uint32_t)v;
             break;
         case 'l': {
             int lv = cq_log_level_parse(optarg);
@@ -397,16 +395,16 @@ main(int argc, char **argv)
             break;
         }
         case 'e':
-            cfg.peer = optarg;
+            cfg->peer = optarg;
             break;
         case 'E':
-            cfg.peer_bind = optarg;
+            cfg->peer_bind = optarg;
             break;
         case 'o':
             if (strcmp(optarg, "primary") == 0)
-                cfg.role = CQ_BROKER_PRIMARY;
+                cfg->role = CQ_BROKER_PRIMARY;
             else if (strcmp(optarg, "backup") == 0)
-                cfg.role = CQ_BROKER_BACKUP;
+                cfg->role = CQ_BROKER_BACKUP;
             else
                 return cq_opt_bad_value(S_PROG, "--role", optarg,
                                         "primary or backup");
@@ -415,16 +413,16 @@ main(int argc, char **argv)
             if (!s_num(optarg, 100, 3600000, &v))
                 return cq_opt_bad_value(S_PROG, "--peer-timeout-ms", optarg,
                                         "100..3600000");
-            cfg.peer_timeout_ms = (uint32_t)v;
+            cfg->peer_timeout_ms = (uint32_t)v;
             break;
         case 'U':
             if (!s_num(optarg, 0, 16384, &v))
                 return cq_opt_bad_value(S_PROG, "--peer-catchup-mb", optarg,
                                         "0..16384");
-            cfg.peer_catchup_mb = (uint32_t)v;
+            cfg->peer_catchup_mb = (uint32_t)v;
             break;
         case 'O':
-            cfg.promote = true;
+            cfg->promote = true;
             break;
         case 'h':
             s_help();
@@ -438,35 +436,39 @@ main(int argc, char **argv)
     }
     if (optind < argc)
         return s_usage("unexpected argument");
+    return -1;
+}
 
-    //  czmq: no signal handler of its own, logs to stderr (not stdout).
-    zsys_handler_set(NULL);
-    zsys_set_logstream(stderr);
-    if (cfg.curve_key == NULL &&
-        (cfg.allow_clients || cfg.allow_workers || cfg.allow_admins))
+//  Options that do not go together, and plain TCP beyond this host only
+//  when said out loud. Returns 0, or the usage exit code.
+static int
+s_check(const cq_broker_config_t *cfg, bool insecure)
+{
+    if (cfg->curve_key == NULL &&
+        (cfg->allow_clients || cfg->allow_workers || cfg->allow_admins))
         return s_usage("--clients, --workers and --admins need --curve-key");
-    if (cfg.curve_key && (!cfg.allow_clients || !cfg.allow_workers))
+    if (cfg->curve_key && (!cfg->allow_clients || !cfg->allow_workers))
         return s_usage("--curve-key needs --clients DIR and --workers DIR "
                        "(the public keys it admits)");
-    if (cfg.peer || cfg.peer_bind || cfg.role || cfg.promote) {
-        if (!cfg.peer || !cfg.peer_bind || !cfg.role)
+    if (cfg->peer || cfg->peer_bind || cfg->role || cfg->promote) {
+        if (!cfg->peer || !cfg->peer_bind || !cfg->role)
             return s_usage("a pair needs --peer, --peer-bind and --role");
-        if (!cfg.journal_dir)
+        if (!cfg->journal_dir)
             return s_usage("a pair needs --journal (it replicates it)");
-        if (cfg.promote && cfg.role != CQ_BROKER_BACKUP)
+        if (cfg->promote && cfg->role != CQ_BROKER_BACKUP)
             return s_usage("--promote is for a backup");
-        if (!insecure && !cfg.curve_key &&
-            (!s_local_endpoint(cfg.peer) || !s_local_endpoint(cfg.peer_bind)))
+        if (!insecure && !cfg->curve_key &&
+            (!s_local_endpoint(cfg->peer) || !s_local_endpoint(cfg->peer_bind)))
             return s_usage("--peer / --peer-bind beyond loopback send the "
                            "journal unencrypted: give both brokers the same "
                            "--curve-key, or --insecure to accept that (a "
                            "private network only)");
     }
     //  plain TCP beyond this host only when said out loud
-    const char *eps[2][2] = {{"--frontend", cfg.frontend},
-                             {"--backend", cfg.backend}};
+    const char *eps[2][2] = {{"--frontend", cfg->frontend},
+                             {"--backend", cfg->backend}};
     for (int i = 0; i < 2; i++)
-        if (!insecure && !cfg.curve_key && !s_local_endpoint(eps[i][1])) {
+        if (!insecure && !cfg->curve_key && !s_local_endpoint(eps[i][1])) {
             char msg[512];
             snprintf(msg, sizeof msg,
                      "%s %s: binding beyond loopback sends claims and "
@@ -476,10 +478,31 @@ main(int argc, char **argv)
                      eps[i][0], eps[i][1]);
             return s_usage(msg);
         }
-    if (insecure && !cfg.curve_key &&
-        (!s_local_endpoint(cfg.frontend) || !s_local_endpoint(cfg.backend)))
+    if (insecure && !cfg->curve_key &&
+        (!s_local_endpoint(cfg->frontend) || !s_local_endpoint(cfg->backend)))
         cq_log_warn(NULL, "--insecure: plain TCP beyond loopback (no "
                           "encryption, no authentication)");
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    cq_log_init('B', CQ_LOG_NOTICE);
+    cq_log_set_node("broker");
+    cq_broker_config_t cfg;
+    cq_broker_config_default(&cfg);
+    bool insecure = false;
+    int rc = s_parse(argc, argv, &cfg, &insecure);
+    if (rc >= 0)
+        return rc;
+
+    //  czmq: no signal handler of its own, logs to stderr (not stdout).
+    zsys_handler_set(NULL);
+    zsys_set_logstream(stderr);
+    rc = s_check(&cfg, insecure);
+    if (rc != 0)
+        return rc;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
@@ -512,7 +535,7 @@ main(int argc, char **argv)
     cq_notify_readyf("frontend=%s backend=%s", cq_broker_frontend(b),
                      cq_broker_backend(b));
     cq_broker_set_reload(b, &s_reload);
-    int rc = cq_broker_run(b, &s_stop);
+    rc = cq_broker_run(b, &s_stop);
     if (cq_broker_stepped_down(b))
         rc = 4;
     cq_log_notice(NULL, "stopping");
