@@ -189,47 +189,45 @@ s_num(const char *s, unsigned long long min, unsigned long long max,
     return true;
 }
 
-//  The command line (and --config's file) into cfg. Returns -1 to go on,
-//  else the exit code (--help, --version, --print-config: 0; a bad
-//  option: usage).
-static int
-s_parse(int argc, char **argv, cq_broker_config_t *cfg, bool *insecure)
+static const struct option s_opts[] = {
+    {"frontend", required_argument, NULL, 'f'},
+    {"backend", required_argument, NULL, 'b'},
+    {"journal", required_argument, NULL, 'j'},
+    {"shards", required_argument, NULL, 's'},
+    {"heartbeat-ms", required_argument, NULL, 'H'},
+    {"max-frame", required_argument, NULL, 'm'},
+    {"rules-version", required_argument, NULL, 'r'},
+    {"max-attempts", required_argument, NULL, 'a'},
+    {"client-idle-ms", required_argument, NULL, 'i'},
+    {"lease-ms", required_argument, NULL, 'L'},
+    {"intake-lease-ms", required_argument, NULL, 'I'},
+    {"max-intake-ms", required_argument, NULL, 'M'},
+    {"retain-days", required_argument, NULL, 'R'},
+    {"record", required_argument, NULL, 'c'},
+    {"record-max-mb", required_argument, NULL, 'C'},
+    {"record-files", required_argument, NULL, 'k'},
+    {"log-level", required_argument, NULL, 'l'},
+    {"log-format", required_argument, NULL, 'F'},
+    {"insecure", no_argument, NULL, 'N'},
+    {"curve-key", required_argument, NULL, 'K'},
+    {"clients", required_argument, NULL, 'A'},
+    {"workers", required_argument, NULL, 'W'},
+    {"admins", required_argument, NULL, 'D'},
+    {"metrics", required_argument, NULL, 'P'},
+    {"peer", required_argument, NULL, 'e'},
+    {"peer-bind", required_argument, NULL, 'E'},
+    {"role", required_argument, NULL, 'o'},
+    {"peer-timeout-ms", required_argument, NULL, 'T'},
+    {"peer-catchup-mb", required_argument, NULL, 'U'},
+    {"promote", no_argument, NULL, 'O'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
+
+//  --print-config's built-in defaults, from the defaults themselves.
+static void
+s_defaults(const cq_broker_config_t *cfg)
 {
-    static const struct option opts[] = {
-        {"frontend", required_argument, NULL, 'f'},
-        {"backend", required_argument, NULL, 'b'},
-        {"journal", required_argument, NULL, 'j'},
-        {"shards", required_argument, NULL, 's'},
-        {"heartbeat-ms", required_argument, NULL, 'H'},
-        {"max-frame", required_argument, NULL, 'm'},
-        {"rules-version", required_argument, NULL, 'r'},
-        {"max-attempts", required_argument, NULL, 'a'},
-        {"client-idle-ms", required_argument, NULL, 'i'},
-        {"lease-ms", required_argument, NULL, 'L'},
-        {"intake-lease-ms", required_argument, NULL, 'I'},
-        {"max-intake-ms", required_argument, NULL, 'M'},
-        {"retain-days", required_argument, NULL, 'R'},
-        {"record", required_argument, NULL, 'c'},
-        {"record-max-mb", required_argument, NULL, 'C'},
-        {"record-files", required_argument, NULL, 'k'},
-        {"log-level", required_argument, NULL, 'l'},
-        {"log-format", required_argument, NULL, 'F'},
-        {"insecure", no_argument, NULL, 'N'},
-        {"curve-key", required_argument, NULL, 'K'},
-        {"clients", required_argument, NULL, 'A'},
-        {"workers", required_argument, NULL, 'W'},
-        {"admins", required_argument, NULL, 'D'},
-        {"metrics", required_argument, NULL, 'P'},
-        {"peer", required_argument, NULL, 'e'},
-        {"peer-bind", required_argument, NULL, 'E'},
-        {"role", required_argument, NULL, 'o'},
-        {"peer-timeout-ms", required_argument, NULL, 'T'},
-        {"peer-catchup-mb", required_argument, NULL, 'U'},
-        {"promote", no_argument, NULL, 'O'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
-    //  --print-config's built-in defaults, from the defaults themselves
     static char d[9][24];
     snprintf(d[0], sizeof d[0], "%u", cfg->shards);
     snprintf(d[1], sizeof d[1], "%u", cfg->heartbeat_ms);
@@ -275,10 +273,22 @@ s_parse(int argc, char **argv, cq_broker_config_t *cfg, bool *insecure)
                                     "log-format",
                                     "text",
                                     NULL};
-    cq_opt_defaults(defaults);
+    //  (cq_opt_defaults keeps the array: a copy that outlives this call)
+    static const char *kept[CQ_ARRAY_LEN(defaults)];
+    memcpy(kept, defaults, sizeof defaults);
+    cq_opt_defaults(kept);
+}
+
+//  The command line (and --config's file) into cfg. Returns -1 to go on,
+//  else the exit code (--help, --version, --print-config: 0; a bad
+//  option: usage). Long: one case an option, each its own check.
+static int
+s_parse(int argc, char **argv, cq_broker_config_t *cfg, bool *insecure)
+{
+    s_defaults(cfg);
     int ch;
     unsigned long long v;
-    while ((ch = cq_getopt(argc, argv, "hV", opts, S_PROG)) != -1) {
+    while ((ch = cq_getopt(argc, argv, "hV", s_opts, S_PROG)) != -1) {
         switch (ch) {
         case 'N':
             *insecure = true;
