@@ -1940,6 +1940,33 @@ cq_journal_id_floors(cq_journal_t *self, uint32_t *batches, uint32_t *docs)
     sqlite3_finalize(q);
 }
 
+//  One claim of a batch being compacted into the archive (ins), its
+//  releases gone (rel).
+static int
+s_archive_one(sqlite3_stmt *ins, sqlite3_stmt *rel, const cq_journal_arch_t *a,
+              const char *batch_id, int64_t now_ms)
+{
+    sqlite3_bind_int64(ins, 1, a->cid);
+    sqlite3_bind_int64(ins, 2, (int64_t)a->seq);
+    sqlite3_bind_text(ins, 3, a->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 4, a->shard);
+    sqlite3_bind_text(ins, 5, batch_id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(ins, 6, a->body, (int)a->body_len, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 7, a->node, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 8, a->ledger_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 9, (int64_t)a->ledger_seq);
+    sqlite3_bind_int64(ins, 10, a->outcome);
+    sqlite3_bind_int64(ins, 11, now_ms);
+    sqlite3_bind_blob(ins, 12, a->decision, (int)a->decision_len,
+                      SQLITE_STATIC);
+    int rc = s_run(ins);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(rel, 1, a->cid);
+        rc = s_run(rel);
+    }
+    return rc;
+}
+
 int
 cq_journal_compact(cq_journal_t *self, uint32_t batch, const char *batch_id,
                    const uint32_t *docs, size_t n_docs,
@@ -1984,27 +2011,9 @@ cq_journal_compact(cq_journal_t *self, uint32_t batch, const char *batch_id,
     for (size_t i = 0; i < N && rc == SQLITE_OK; i++)
         rc = sqlite3_prepare_v2(self->db, sql[i], -1, &q[i], NULL);
     for (size_t c = 0; c < n_claims && rc == SQLITE_OK; c++) {
-        const cq_journal_arch_t *a = &claims[c];
-        sqlite3_bind_int64(q[0], 1, a->cid);
-        sqlite3_bind_int64(q[0], 2, (int64_t)a->seq);
-        sqlite3_bind_text(q[0], 3, a->key, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(q[0], 4, a->shard);
-        sqlite3_bind_text(q[0], 5, batch_id, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(q[0], 6, a->body, (int)a->body_len, SQLITE_STATIC);
-        sqlite3_bind_text(q[0], 7, a->node, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q[0], 8, a->ledger_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(q[0], 9, (int64_t)a->ledger_seq);
-        sqlite3_bind_int64(q[0], 10, a->outcome);
-        sqlite3_bind_int64(q[0], 11, now_ms);
-        sqlite3_bind_blob(q[0], 12, a->decision, (int)a->decision_len,
-                          SQLITE_STATIC);
-        rc = s_run(q[0]);
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_int64(q[Q_RELEASES], 1, a->cid);
-            rc = s_run(q[Q_RELEASES]);
-        }
-        gone[c] = a->cid;
-        rows[n_rows++] = a->result;
+        rc = s_archive_one(q[0], q[Q_RELEASES], &claims[c], batch_id, now_ms);
+        gone[c] = claims[c].cid;
+        rows[n_rows++] = claims[c].result;
     }
     qsort(gone, n_claims, sizeof *gone, s_cmp_u32);
     qsort(rows, n_rows, sizeof *rows, s_cmp_u32);
