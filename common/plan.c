@@ -307,6 +307,55 @@ s_code_list(s_ctx_t *ctx, cq_plan_t *p, size_t *cap, json_t *arr,
     return 0;
 }
 
+//  One item of a plan's frequency_limits: {procedure, max, per}.
+static int
+s_freq_limit(s_ctx_t *ctx, cq_plan_t *p, size_t *cap, json_t *lim,
+             const char *path, size_t i)
+{
+    char lp[160], ep[192];
+    snprintf(lp, sizeof lp, "%s.frequency_limits[%zu]", path, i);
+    if (!json_is_object(lim))
+        return s_fail(ctx, lp, "expected an object, found %s",
+                      s_type_name(lim));
+    json_t *f;
+    const char *code;
+    snprintf(ep, sizeof ep, "%s.procedure", lp);
+    if ((f = s_get(ctx, lim, lp, "procedure", false)) == NULL ||
+        s_code(ctx, f, ep, &code) != 0)
+        return ctx->err;
+    snprintf(ep, sizeof ep, "%s.max", lp);
+    if ((f = s_get(ctx, lim, lp, "max", false)) == NULL)
+        return ctx->err;
+    if (!json_is_integer(f) || json_integer_value(f) < 0 ||
+        json_integer_value(f) > INT32_MAX)
+        return s_fail(ctx, ep,
+                      "expected a whole number of lines "
+                      "(0 or more)");
+    int32_t max = (int32_t)json_integer_value(f);
+    snprintf(ep, sizeof ep, "%s.per", lp);
+    if ((f = s_get(ctx, lim, lp, "per", false)) == NULL)
+        return ctx->err;
+    const char *per = json_is_string(f) ? json_string_value(f) : "";
+    cq_limit_per_t pv;
+    if (strcmp(per, "plan_year") == 0)
+        pv = CQ_PER_PLAN_YEAR;
+    else if (strcmp(per, "calendar_year") == 0)
+        pv = CQ_PER_CALENDAR_YEAR;
+    else if (strcmp(per, "lifetime") == 0)
+        pv = CQ_PER_LIFETIME;
+    else
+        return s_fail(ctx, ep,
+                      "expected \"plan_year\", \"calendar_year\" or "
+                      "\"lifetime\"");
+    cq_proc_rule_t *r = s_proc_get(p, cap, code);
+    if (r->freq_max >= 0)
+        return s_fail(ctx, lp, "a second frequency limit for procedure %s",
+                      code);
+    r->freq_max = max;
+    r->per = pv;
+    return 0;
+}
+
 static int
 s_plan(s_ctx_t *ctx, json_t *obj, size_t idx, cq_plan_t *p)
 {
@@ -415,47 +464,8 @@ s_plan(s_ctx_t *ctx, json_t *obj, size_t idx, cq_plan_t *p)
         json_t *lim;
         json_array_foreach(v, i, lim)
         {
-            char lp[160], ep[192];
-            snprintf(lp, sizeof lp, "%s.frequency_limits[%zu]", path, i);
-            if (!json_is_object(lim))
-                return s_fail(ctx, lp, "expected an object, found %s",
-                              s_type_name(lim));
-            json_t *f;
-            const char *code;
-            snprintf(ep, sizeof ep, "%s.procedure", lp);
-            if ((f = s_get(ctx, lim, lp, "procedure", false)) == NULL ||
-                s_code(ctx, f, ep, &code) != 0)
+            if (s_freq_limit(ctx, p, &cap, lim, path, i) != 0)
                 return ctx->err;
-            snprintf(ep, sizeof ep, "%s.max", lp);
-            if ((f = s_get(ctx, lim, lp, "max", false)) == NULL)
-                return ctx->err;
-            if (!json_is_integer(f) || json_integer_value(f) < 0 ||
-                json_integer_value(f) > INT32_MAX)
-                return s_fail(ctx, ep,
-                              "expected a whole number of lines "
-                              "(0 or more)");
-            int32_t max = (int32_t)json_integer_value(f);
-            snprintf(ep, sizeof ep, "%s.per", lp);
-            if ((f = s_get(ctx, lim, lp, "per", false)) == NULL)
-                return ctx->err;
-            const char *per = json_is_string(f) ? json_string_value(f) : "";
-            cq_limit_per_t pv;
-            if (strcmp(per, "plan_year") == 0)
-                pv = CQ_PER_PLAN_YEAR;
-            else if (strcmp(per, "calendar_year") == 0)
-                pv = CQ_PER_CALENDAR_YEAR;
-            else if (strcmp(per, "lifetime") == 0)
-                pv = CQ_PER_LIFETIME;
-            else
-                return s_fail(ctx, ep,
-                              "expected \"plan_year\", \"calendar_year\" or "
-                              "\"lifetime\"");
-            cq_proc_rule_t *r = s_proc_get(p, &cap, code);
-            if (r->freq_max >= 0)
-                return s_fail(
-                    ctx, lp, "a second frequency limit for procedure %s", code);
-            r->freq_max = max;
-            r->per = pv;
         }
     }
 #undef S_FIELD
