@@ -377,6 +377,23 @@ typedef struct {
     void (*drop)(void *out);
 } s_how_t;
 
+//  A reply's decoder for s_how_t (it says the reply's req_id), and the
+//  free of one that has arrays: cq_proto_NAME_reply_decode / _free.
+#define S_REPLY(name)                                                          \
+    static int s_##name##_decode(const uint8_t *p, size_t n, void *out,        \
+                                 uint64_t *req_id)                             \
+    {                                                                          \
+        cq_msg_##name##_reply_t *m = out;                                      \
+        int rc = cq_proto_##name##_reply_decode(p, n, m, NULL);                \
+        *req_id = m->req_id;                                                   \
+        return rc;                                                             \
+    }
+#define S_REPLY_FREE(name)                                                     \
+    static void s_##name##_drop(void *out)                                     \
+    {                                                                          \
+        cq_proto_##name##_reply_free(out);                                     \
+    }
+
 //  Sends body w (freed) as cmd and waits for the reply with req_id,
 //  decoded into out; replies to earlier requests are skipped.
 static int
@@ -415,14 +432,7 @@ s_call(cq_bclient_t *self, cq_cmd_t cmd, cq_mpw_t *w, uint64_t req_id,
     return rc;
 }
 
-static int
-s_status_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
-{
-    cq_msg_status_reply_t *m = out;
-    int rc = cq_proto_status_reply_decode(p, n, m, NULL);
-    *req_id = m->req_id;
-    return rc;
-}
+S_REPLY(status)
 
 int
 cq_bclient_status(cq_bclient_t *self, const char *batch_id,
@@ -440,20 +450,8 @@ cq_bclient_status(cq_bclient_t *self, const char *batch_id,
     return s_call(self, CQ_CMD_STATUS, &w, m.req_id, &how, out, timeout_ms);
 }
 
-static int
-s_workers_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
-{
-    cq_msg_workers_reply_t *m = out;
-    int rc = cq_proto_workers_reply_decode(p, n, m, NULL);
-    *req_id = m->req_id;
-    return rc;
-}
-
-static void
-s_workers_drop(void *out)
-{
-    cq_proto_workers_reply_free(out);
-}
+S_REPLY(workers)
+S_REPLY_FREE(workers)
 
 int
 cq_bclient_workers(cq_bclient_t *self, cq_msg_workers_reply_t *out,
@@ -468,14 +466,7 @@ cq_bclient_workers(cq_bclient_t *self, cq_msg_workers_reply_t *out,
     return s_call(self, CQ_CMD_WORKERS, &w, id, &how, out, timeout_ms);
 }
 
-static int
-s_drain_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
-{
-    cq_msg_drain_reply_t *m = out;
-    int rc = cq_proto_drain_reply_decode(p, n, m, NULL);
-    *req_id = m->req_id;
-    return rc;
-}
+S_REPLY(drain)
 
 int
 cq_bclient_drain(cq_bclient_t *self, const char *node_id,
@@ -494,20 +485,8 @@ cq_bclient_drain(cq_bclient_t *self, const char *node_id,
     return s_call(self, CQ_CMD_DRAIN_NODE, &w, m.req_id, &how, out, timeout_ms);
 }
 
-static int
-s_shards_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
-{
-    cq_msg_shards_reply_t *m = out;
-    int rc = cq_proto_shards_reply_decode(p, n, m, NULL);
-    *req_id = m->req_id;
-    return rc;
-}
-
-static void
-s_shards_drop(void *out)
-{
-    cq_proto_shards_reply_free(out);
-}
+S_REPLY(shards)
+S_REPLY_FREE(shards)
 
 int
 cq_bclient_shards(cq_bclient_t *self, cq_msg_shards_reply_t *out,
@@ -522,20 +501,8 @@ cq_bclient_shards(cq_bclient_t *self, cq_msg_shards_reply_t *out,
     return s_call(self, CQ_CMD_SHARDS, &w, id, &how, out, timeout_ms);
 }
 
-static int
-s_quarantine_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
-{
-    cq_msg_quarantine_reply_t *m = out;
-    int rc = cq_proto_quarantine_reply_decode(p, n, m, NULL);
-    *req_id = m->req_id;
-    return rc;
-}
-
-static void
-s_quarantine_drop(void *out)
-{
-    cq_proto_quarantine_reply_free(out);
-}
+S_REPLY(quarantine)
+S_REPLY_FREE(quarantine)
 
 int
 cq_bclient_quarantine(cq_bclient_t *self, uint32_t op, const char *id,
@@ -555,20 +522,8 @@ cq_bclient_quarantine(cq_bclient_t *self, uint32_t op, const char *id,
     return s_call(self, CQ_CMD_QUARANTINE, &w, m.req_id, &how, out, timeout_ms);
 }
 
-static int
-s_review_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
-{
-    cq_msg_review_reply_t *m = out;
-    int rc = cq_proto_review_reply_decode(p, n, m, NULL);
-    *req_id = m->req_id;
-    return rc;
-}
-
-static void
-s_review_drop(void *out)
-{
-    cq_proto_review_reply_free(out);
-}
+S_REPLY(review)
+S_REPLY_FREE(review)
 
 int
 cq_bclient_review(cq_bclient_t *self, cq_msg_review_t *m,
@@ -647,14 +602,7 @@ out:
     return rc;
 }
 
-static int
-s_acks_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
-{
-    cq_msg_acks_reply_t *m = out;
-    int rc = cq_proto_acks_reply_decode(p, n, m, NULL);
-    *req_id = m->req_id;
-    return rc;
-}
+S_REPLY(acks)
 
 int
 cq_bclient_acks(cq_bclient_t *self, const char *batch_id, cq_bclient_ack_fn *fn,
@@ -697,20 +645,8 @@ cq_bclient_acks(cq_bclient_t *self, const char *batch_id, cq_bclient_ack_fn *fn,
     }
 }
 
-static int
-s_batches_decode(const uint8_t *p, size_t n, void *out, uint64_t *req_id)
-{
-    cq_msg_batches_reply_t *m = out;
-    int rc = cq_proto_batches_reply_decode(p, n, m, NULL);
-    *req_id = m->req_id;
-    return rc;
-}
-
-static void
-s_batches_drop(void *out)
-{
-    cq_proto_batches_reply_free(out);
-}
+S_REPLY(batches)
+S_REPLY_FREE(batches)
 
 int
 cq_bclient_batches(cq_bclient_t *self, uint64_t since_ms,
