@@ -352,39 +352,46 @@ s_type_find(const char *name)
     return -1;
 }
 
-//  Parses one field object. row is the service line's row when line > 0
-//  (the object has no "row" then).
-static void
-s_parse_field(s_ctx_t *cx, json_t *o, int line, int row, cq_form_field_t *fd)
+//  A field object is read in stages, in this order; each reads its keys
+//  and checks them (the first error sticks in cx, and later stages do
+//  nothing). s_field_identity and a checkbox's s_field_choices come first
+//  (s_parse_field); the others are s_field_stages[].
+typedef void s_field_stage_fn(s_ctx_t *cx, json_t *o, cq_form_field_t *fd);
+
+//  name, type, box: which claim field it is (row is the service line's
+//  when line > 0: the object has no "row" then), its printed name, its
+//  row, and whether it is required. False: not a field of ours.
+static bool
+s_field_identity(s_ctx_t *cx, json_t *o, int line, int row, cq_form_field_t *fd)
 {
-    char name[CQ_FORM_NAME_LEN], type[16], fmt[16], cs[16];
+    char name[CQ_FORM_NAME_LEN], type[16];
     s_str(cx, o, "name", name, sizeof name, true);
     s_str(cx, o, "type", type, sizeof type, true);
     s_str(cx, o, "box", fd->box, sizeof fd->box, false);
     if (cx->err)
-        return;
+        return false;
     const s_key_t *k = s_key_find(name);
     if (k == NULL) {
         s_fail(cx, "name", "not a known claim field");
-        return;
+        return false;
     }
     if (k->line != (line > 0)) {
         s_fail(cx, "name",
                line > 0 ? "not a service line field"
                         : "is a service line field");
-        return;
+        return false;
     }
     int t = s_type_find(type);
     if (t < 0) {
         s_fail(cx, "type", "unknown type");
-        return;
+        return false;
     }
     if ((cq_form_type_t)t != k->type) {
         char why[64];
         snprintf(why, sizeof why, "must be \"%s\" for %s",
                  s_type_names[k->type], name);
         s_fail(cx, "type", why);
-        return;
+        return false;
     }
     fd->key = k->key;
     fd->type = (cq_form_type_t)t;
@@ -402,37 +409,46 @@ s_parse_field(s_ctx_t *cx, json_t *o, int line, int row, cq_form_field_t *fd)
         (uint8_t)(line > 0 ? row
                            : s_int(cx, o, "row", 1, CQ_FORM_MAX_ROW, true, 1));
     fd->required = s_bool(cx, o, "required", false);
+    return cx->err == 0;
+}
 
-    if (fd->type == CQ_FT_CHECK) {
-        size_t n;
-        json_t *arr = s_array(cx, o, "choices", CQ_FORM_MAX_CHOICES, &n);
-        if (cx->err == 0 && n == 0)
-            s_fail(cx, "choices", "a checkbox needs choices");
-        for (size_t i = 0; i < n && cx->err == 0; i++) {
-            json_t *c = json_array_get(arr, i);
-            if (!json_is_object(c)) {
-                s_fail(cx, "choices", "not an object");
-                break;
-            }
-            char val[4];
-            int col = s_int(cx, c, "col", 1, CQ_FORM_MAX_COL, true, 1);
-            s_str(cx, c, "value", val, sizeof val, true);
-            if (cx->err == 0 && strlen(val) != 1)
-                s_fail(cx, "choices", "value must be one character");
-            fd->choices[i].col = (uint8_t)col;
-            fd->choices[i].value = val[0];
-            fd->n_choices++;
+//  A checkbox: its choices (a column and the value each stands for) and
+//  the value of none checked.
+static void
+s_field_choices(s_ctx_t *cx, json_t *o, cq_form_field_t *fd)
+{
+    size_t n;
+    json_t *arr = s_array(cx, o, "choices", CQ_FORM_MAX_CHOICES, &n);
+    if (cx->err == 0 && n == 0)
+        s_fail(cx, "choices", "a checkbox needs choices");
+    for (size_t i = 0; i < n && cx->err == 0; i++) {
+        json_t *c = json_array_get(arr, i);
+        if (!json_is_object(c)) {
+            s_fail(cx, "choices", "not an object");
+            break;
         }
-        char blank[4];
-        s_str(cx, o, "blank", blank, sizeof blank, false);
-        if (cx->err == 0 && strlen(blank) > 1)
-            s_fail(cx, "blank", "must be one character");
-        fd->blank_value = blank[0];
-        fd->col = fd->n_choices ? fd->choices[0].col : 1;
-        fd->width = 1;
-        return;
+        char val[4];
+        int col = s_int(cx, c, "col", 1, CQ_FORM_MAX_COL, true, 1);
+        s_str(cx, c, "value", val, sizeof val, true);
+        if (cx->err == 0 && strlen(val) != 1)
+            s_fail(cx, "choices", "value must be one character");
+        fd->choices[i].col = (uint8_t)col;
+        fd->choices[i].value = val[0];
+        fd->n_choices++;
     }
+    char blank[4];
+    s_str(cx, o, "blank", blank, sizeof blank, false);
+    if (cx->err == 0 && strlen(blank) > 1)
+        s_fail(cx, "blank", "must be one character");
+    fd->blank_value = blank[0];
+    fd->col = fd->n_choices ? fd->choices[0].col : 1;
+    fd->width = 1;
+}
 
+//  The zone: columns, and the lengths and values it may hold.
+static void
+s_field_zone(s_ctx_t *cx, json_t *o, cq_form_field_t *fd)
+{
     fd->col = (uint8_t)s_int(cx, o, "col", 1, CQ_FORM_MAX_COL, true, 1);
     fd->width = (uint8_t)s_int(cx, o, "width", 1, CQ_FORM_MAX_COL, true, 1);
     if (cx->err == 0 && fd->col + fd->width - 1 > CQ_FORM_MAX_COL)
@@ -448,7 +464,15 @@ s_parse_field(s_ctx_t *cx, json_t *o, int line, int row, cq_form_field_t *fd)
     fd->max = s_int(cx, o, "max", 0, 1000000, false, 999999);
     if (cx->err == 0 && fd->min > fd->max)
         s_fail(cx, "min", "greater than max");
+}
 
+//  The characters it may hold, and a date's or a name's format.
+static void
+s_field_format(s_ctx_t *cx, json_t *o, cq_form_field_t *fd)
+{
+    if (cx->err)
+        return;
+    char cs[16], fmt[16];
     s_str(cx, o, "charset", cs, sizeof cs, false);
     if (cs[0] == '\0')
         fd->charset = CQ_CS_ANY;
@@ -475,7 +499,12 @@ s_parse_field(s_ctx_t *cx, json_t *o, int line, int row, cq_form_field_t *fd)
     } else if (fmt[0] != '\0') {
         s_fail(cx, "format", "only dates and names have a format");
     }
+}
 
+//  The values it may take (a code list), if any.
+static void
+s_field_values(s_ctx_t *cx, json_t *o, cq_form_field_t *fd)
+{
     size_t n;
     json_t *vals = s_array(cx, o, "values", CQ_ARRAY_LEN(fd->values), &n);
     for (size_t i = 0; i < n && cx->err == 0; i++) {
@@ -487,7 +516,13 @@ s_parse_field(s_ctx_t *cx, json_t *o, int line, int row, cq_form_field_t *fd)
         }
         memcpy(fd->values[i], json_string_value(v), json_string_length(v));
     }
+}
 
+//  The cells the zone is printed in: [col, width], in order, inside it.
+static void
+s_field_cells(s_ctx_t *cx, json_t *o, cq_form_field_t *fd)
+{
+    size_t n;
     json_t *cells = s_array(cx, o, "cells", CQ_FORM_MAX_CELLS, &n);
     for (size_t i = 0; i < n && cx->err == 0; i++) {
         json_t *c = json_array_get(cells, i);
@@ -511,9 +546,15 @@ s_parse_field(s_ctx_t *cx, json_t *o, int line, int row, cq_form_field_t *fd)
         fd->cells[i].width = (uint8_t)cw;
         fd->n_cells++;
     }
+}
+
+//  Cell layouts the printer and the reader understand.
+static void
+s_field_layout(s_ctx_t *cx, json_t *o, cq_form_field_t *fd)
+{
+    (void)o;
     if (cx->err)
         return;
-    //  Cell layouts the printer and the reader understand.
     if (fd->type == CQ_FT_DATE && fd->n_cells != 0 && fd->n_cells != 3)
         s_fail(cx, "cells", "a date has 0 or 3 cells (MM DD YY)");
     else if (fd->type == CQ_FT_DATE && fd->n_cells == 3 &&
@@ -529,6 +570,25 @@ s_parse_field(s_ctx_t *cx, json_t *o, int line, int row, cq_form_field_t *fd)
     else if (fd->type == CQ_FT_DATE && fd->n_cells == 0 &&
              fd->width < (fd->century ? 10 : 8))
         s_fail(cx, "width", "too narrow for the date format");
+}
+
+static s_field_stage_fn *const s_field_stages[] = {
+    s_field_zone, s_field_format, s_field_values, s_field_cells,
+    s_field_layout};
+
+//  Parses one field object. row is the service line's row when line > 0
+//  (the object has no "row" then).
+static void
+s_parse_field(s_ctx_t *cx, json_t *o, int line, int row, cq_form_field_t *fd)
+{
+    if (!s_field_identity(cx, o, line, row, fd))
+        return;
+    if (fd->type == CQ_FT_CHECK) {
+        s_field_choices(cx, o, fd);
+        return;
+    }
+    for (size_t i = 0; i < CQ_ARRAY_LEN(s_field_stages); i++)
+        s_field_stages[i](cx, o, fd);
 }
 
 static void
