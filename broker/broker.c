@@ -452,6 +452,8 @@ cq_broker_run(cq_broker_t *self, volatile sig_atomic_t *stop)
             cq_log_error(NULL, "%s: the last records are not in the journal",
                          diag.msg);
     }
+    if (self->peer && self->journal)
+        cqb_peer_farewell(self);
     return 0;
 }
 

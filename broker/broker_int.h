@@ -397,6 +397,9 @@ int cqb_peer_state(const cqb_peer_t *self);
 int cqb_peer_standby(cq_broker_t *b, volatile sig_atomic_t *stop);
 //  Active: the journal's records go to the backup from now on.
 void cqb_peer_attach(cq_broker_t *b);
+//  Active, stopping after the journal's last commit: when it stops to hand
+//  over (--promote), the beacon that says so.
+void cqb_peer_farewell(cq_broker_t *b);
 //  Active: one turn of the link.
 void cqb_peer_tick(cq_broker_t *b);
 //  Active: what may be made visible of `local` committed records.

@@ -90,8 +90,11 @@ struct cqb_peer {
     bool heard;         // the peer was heard (this run)
     int peer_state;
     uint64_t peer_epoch, peer_session, peer_pos;
-    bool stop;  // step down: another active with a newer epoch
-    cq_mpw_t w; // bodies being built
+    bool stop;    // step down: another active with a newer epoch, or a
+                  // handover given
+    bool handing; // active: stopping to hand over (--promote)
+    bool handed;  // passive: the active one handed over
+    cq_mpw_t w;   // bodies being built
     cq_wire_msg_t in_msg;
 
     //  active: the passive being served
@@ -165,12 +168,14 @@ s_beacon(cqb_peer_t *self, cq_broker_t *b)
     if (self->state == CQB_PEER_ACTIVE && b->journal) {
         m.pos = cq_journal_recorded(b->journal);
         m.stream = self->stream;
+        m.handover = self->handing ? 2 : 0;
     } else if (self->state == CQB_PEER_PASSIVE) {
         m.pos = self->acked_sent;
         if (self->installed) {
             m.stream = self->follow_stream;
             m.applied = self->expect;
             m.compacts = self->compacts;
+            m.handover = b->cfg.promote ? 1 : 0;
         }
     }
     cq_proto_peer_beacon_encode(&self->w, &m);
@@ -852,9 +857,23 @@ s_on_beacon(cqb_peer_t *self, cq_broker_t *b, const uint8_t *p, size_t n)
                 s_check_synced(self);
             else
                 s_sync_start(self, b, session);
+        } else if (state == CQB_PEER_PASSIVE && m.handover == 1 &&
+                   session == self->session && self->synced && !self->handing) {
+            //  --promote, with this broker's agreement: it stops taking
+            //  work; what it recorded last goes to the passive, then a
+            //  beacon that hands over (cqb_peer_farewell)
+            cq_log_notice(NULL,
+                          "peer: the backup asks to take over (--promote) "
+                          "and holds the journal: handing over; this "
+                          "broker stops (exit 4) and, started again, "
+                          "follows it");
+            self->handing = true;
+            self->stop = true;
         }
     } else if (state == CQB_PEER_ACTIVE) {
         self->peer_stream = m.stream;
+        if (m.handover == 2 && self->state == CQB_PEER_PASSIVE)
+            self->handed = true;
     }
 }
 
@@ -983,6 +1002,19 @@ cqb_peer_stopping(const cq_broker_t *b)
 }
 
 void
+cqb_peer_farewell(cq_broker_t *b)
+{
+    cqb_peer_t *self = b->peer;
+    if (!self->handing)
+        return;
+    //  (after the journal's last commit: its records went out first)
+    s_beacon(self, b);
+    zsock_set_linger(self->out_sock, (int)self->timeout_ms);
+    cq_log_notice(NULL, "peer: handed over at record %" PRIu64,
+                  b->journal ? cq_journal_recorded(b->journal) : 0);
+}
+
+void
 cqb_peer_attach(cq_broker_t *b)
 {
     cqb_peer_t *self = b->peer;
@@ -1084,6 +1116,15 @@ cqb_peer_standby(cq_broker_t *b, volatile sig_atomic_t *stop)
                 self->acked_sent = self->base + committed;
                 s_ack(self);
             }
+        }
+        //  the active broker stopped and handed over (--promote)
+        if (self->state == CQB_PEER_PASSIVE && self->handed &&
+            self->installed) {
+            cq_log_warn(NULL,
+                        "peer: %s handed over (--promote): taking over at "
+                        "record %" PRIu64,
+                        self->peer_ep, self->expect);
+            return s_take_over(self);
         }
         //  who is active
         if (self->state == CQB_PEER_STARTING) {

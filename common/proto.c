@@ -2581,13 +2581,13 @@ cq_proto_review_reply_free(cq_msg_review_reply_t *m)
 //  ---- the peer link (issue 15)
 //  -----------------------------------------------
 
-#define S_BEACON_FIELDS 5 // and stream, applied, compacts, appended
+#define S_BEACON_FIELDS 5 // and stream, applied, compacts, handover, appended
 
 void
 cq_proto_peer_beacon_encode(cq_mpw_t *w, const cq_msg_peer_beacon_t *m)
 {
     cq_mpw_reset(w);
-    cq_mpw_array(w, S_BEACON_FIELDS + 3);
+    cq_mpw_array(w, S_BEACON_FIELDS + 4);
     cq_mpw_uint(w, m->state);
     cq_mpw_uint(w, m->role);
     cq_mpw_uint(w, m->epoch);
@@ -2596,6 +2596,7 @@ cq_proto_peer_beacon_encode(cq_mpw_t *w, const cq_msg_peer_beacon_t *m)
     cq_mpw_uint(w, m->stream);
     cq_mpw_uint(w, m->applied);
     cq_mpw_uint(w, m->compacts);
+    cq_mpw_uint(w, m->handover);
 }
 
 int
@@ -2616,6 +2617,10 @@ cq_proto_peer_beacon_decode(const uint8_t *p, size_t n, cq_msg_peer_beacon_t *m,
         m->applied = cq_cur_uint(&c, UINT64_MAX, "applied");
         m->compacts = (uint32_t)cq_cur_uint(&c, UINT32_MAX, "compacts");
         used += 3;
+    }
+    if (have > used && used > S_BEACON_FIELDS) {
+        m->handover = (uint32_t)cq_cur_uint(&c, 2, "handover");
+        used++;
     }
     return s_close(&c, have, used, diag);
 }

@@ -967,6 +967,10 @@ typedef struct {
                        // passive: the stream its journal follows (0: none)
     uint64_t applied;  // passive: records applied (the tail goes on here)
     uint32_t compacts; // passive: compactions applied at that position
+    //  appended: a planned handover (claimq-broker --promote): 1 the
+    //  passive asks the active broker for it; 2 the active one gives it
+    //  (it has stopped: take over)
+    uint32_t handover;
 } cq_msg_peer_beacon_t;
 
 typedef struct {

@@ -58,6 +58,7 @@ typedef struct {
     const char *catchup; // brokers' --peer-catchup-mb (NULL: default)
     bool curve;          // CURVE: keys under dir/keys, workers, clients
     bool retain0;        // --retain-days 0: finished batches compacted
+    bool promote_b;      // b started with --promote
 } s_pair_t;
 
 static s_pair_t s_p;
@@ -255,6 +256,8 @@ s_broker(int i)
         n++;
     if (s_p.tag[0])
         argv[n++] = "--insecure";
+    if (s_p.promote_b && i == 1)
+        argv[n++] = "--promote";
     if (s_p.retain0) {
         argv[n++] = "--retain-days";
         argv[n++] = "0";
@@ -761,6 +764,51 @@ Test(pair, compaction_reaches_a_returning_backup, .fini = s_fini,
                  1,
                  "b1 is still in b's journal: the compaction did not reach it");
     s_reconcile(1);
+}
+
+//  --promote with the active broker's agreement (maintenance): the backup,
+//  started again with it mid-batch, gets the journal and asks; the primary
+//  hands over and exits 4; the backup takes over at once and finishes the
+//  batch; started again, the old primary follows it.
+Test(pair, promote_with_the_active_brokers_agreement, .fini = s_fini,
+     .timeout = 600)
+{
+    size_t n = 20000;
+#ifdef CQ_TEST_SANITIZED
+    n = 5000;
+#endif
+    s_data(n, 0, n);
+    for (int i = 0; i < 2; i++)
+        snprintf(s_p.peer_ep[i], sizeof s_p.peer_ep[i], "ipc://%s/peer-%c",
+                 s_p.dir, 'a' + i);
+    //  workers slowed so that the batch lasts 30 s: the handover, a few
+    //  seconds, is certainly in its middle
+    s_slow_workers(n);
+    char v[64];
+    snprintf(v, sizeof v, "delay-claim-us=%zu", 30000000 / n);
+    setenv("CLAIMQ_FAULT", v, 1);
+    s_start();
+    unsetenv("CLAIMQ_FAULT");
+    unsetenv("CLAIMQ_TEST_FAULTS");
+    const char *b1 = s_key("b1.jsonl"), *out1 = s_key("out1.jsonl");
+    cq_child_t sub;
+    s_submit_bg("b1", b1, out1, &sub);
+    s_wait_mid_batch("b1", (long long)n / 10, (long long)n);
+    cr_assert_eq(cq_child_stop(&s_p.broker[1], SIGTERM, 10000), 0);
+    s_p.promote_b = true;
+    s_broker(1);
+    cr_assert_eq(s_wait_exit(&s_p.broker[0], 120), 4,
+                 "the primary did not hand over (see broker-a.log)");
+    cr_assert(!cq_child_exited(&sub), "the batch ended before the handover");
+    s_wait_active(1);
+    cr_assert_eq(s_metric(1, "claimq_broker_peer_takeovers_total"), 1);
+    cr_assert_eq(s_wait_exit(&sub, 600), 0, "submit b1 (see submit.log)");
+    //  the old primary, started again, follows the new active broker
+    s_broker(0);
+    s_wait_metric(0, "claimq_broker_peer_synced", 1);
+    s_wait_metric(1, "claimq_broker_peer_synced", 1);
+    s_wait_active(1);
+    s_check_all(n, 0, n, 1);
 }
 
 Test(pair, link_between_the_brokers_cut, .fini = s_fini, .timeout = 900)

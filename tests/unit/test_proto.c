@@ -898,7 +898,8 @@ s_make_peer_beacon(cq_mpw_t *w)
                               .pos = 42,
                               .stream = 0x5eed,
                               .applied = 40,
-                              .compacts = 2};
+                              .compacts = 2,
+                              .handover = 1};
     cq_proto_peer_beacon_encode(w, &m);
 }
 
@@ -1287,7 +1288,7 @@ static const struct {
     [M_REVIEW_REPLY] = {"review_reply", CQ_CMD_REVIEW_REPLY,
                         s_make_review_reply, s_dec_review_reply, 19},
     [M_PEER_BEACON] = {"peer_beacon", CQ_CMD_PEER_BEACON, s_make_peer_beacon,
-                       s_dec_peer_beacon, 8},
+                       s_dec_peer_beacon, 9},
     [M_PEER_SNAP] = {"peer_snap", CQ_CMD_PEER_SNAP, s_make_peer_snap,
                      s_dec_peer_snap, 7},
     [M_PEER_GROUP] = {"peer_group", CQ_CMD_PEER_GROUP, s_make_peer_group,
@@ -1301,7 +1302,7 @@ static const struct {
 //  older peer's).
 static const uint32_t s_optional[CQ_ARRAY_LEN(s_msgs)] = {
     [M_DISCONNECT] = 1,  [M_REVIEW] = 1,       [M_REVIEW_REPLY] = 1,
-    [M_PEER_BEACON] = 3, [M_STATUS_REPLY] = 5, [M_STATUS_REPLY_NONE] = 5};
+    [M_PEER_BEACON] = 4, [M_STATUS_REPLY] = 5, [M_STATUS_REPLY_NONE] = 5};
 
 Test(proto, ready_and_welcome_round_trip)
 {
@@ -2486,8 +2487,8 @@ Test(proto, new_commands_have_names)
     }
 }
 
-//  PEER_BEACON's catch-up position round-trips; an older broker's
-//  five-field beacon decodes with none (stream 0: a snapshot).
+//  PEER_BEACON's catch-up position and handover round-trip; an older
+//  broker's five-field beacon decodes with none (stream 0: a snapshot).
 Test(proto, peer_beacon_catch_up_fields)
 {
     cq_mpw_t w, x;
@@ -2500,6 +2501,11 @@ Test(proto, peer_beacon_catch_up_fields)
     cr_assert_eq(m.stream, 0x5eed);
     cr_assert_eq(m.applied, 40);
     cr_assert_eq(m.compacts, 2);
+    cr_assert_eq(m.handover, 1);
+    s_array_with(&x, &w, 8, NULL); // (before --promote's handover)
+    cr_assert_eq(cq_proto_peer_beacon_decode(x.data, x.len, &m, NULL), 0);
+    cr_assert_eq(m.compacts, 2);
+    cr_assert_eq(m.handover, 0);
     s_array_with(&x, &w, 5, NULL);
     cr_assert_eq(cq_proto_peer_beacon_decode(x.data, x.len, &m, NULL), 0);
     cr_assert_eq(m.pos, 42);
