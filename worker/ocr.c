@@ -1163,10 +1163,63 @@ s_same(const cq_ocr_field_t *a, const cq_ocr_field_t *b)
                     : strcmp(a->raw, b->raw) == 0;
 }
 
+//  How many of a read's letters and digits its value did not take as
+//  read: repaired (O read for 0, l for 1), dropped, or added. The letters
+//  and digits of raw (upper-cased) and value are compared as multisets:
+//  a date's value is reordered, its characters are the same.
 static int
-s_score(const cq_ocr_field_t *r)
+s_changes(const cq_ocr_field_t *r)
 {
-    return (r->valid ? 1000 : 0) + r->conf;
+    int n[36] = {0};
+    for (const char *q = r->raw; *q; q++) {
+        int c = toupper((unsigned char)*q);
+        if (c >= '0' && c <= '9')
+            n[c - '0']++;
+        else if (c >= 'A' && c <= 'Z')
+            n[10 + c - 'A']++;
+    }
+    for (const char *q = r->value; *q; q++) {
+        int c = (unsigned char)*q;
+        if (c >= '0' && c <= '9')
+            n[c - '0']--;
+        else if (c >= 'A' && c <= 'Z')
+            n[10 + c - 'A']--;
+    }
+    int d = 0;
+    for (int i = 0; i < 36; i++)
+        d += abs(n[i]);
+    return d;
+}
+
+const cq_ocr_field_t *
+cq_ocr_pick(const cq_ocr_field_t *a, const cq_ocr_field_t *b,
+            const cq_ocr_field_t *c)
+{
+    const cq_ocr_field_t *r[3] = {a, b, c};
+    int votes[3] = {0}, changes[3] = {0};
+    for (int i = 0; i < 3; i++) {
+        if (!r[i]->valid)
+            continue;
+        changes[i] = s_changes(r[i]);
+        for (int j = 0; j < 3; j++)
+            votes[i] += r[j]->valid && strcmp(r[j]->value, r[i]->value) == 0;
+    }
+    int w = 0;
+    for (int i = 1; i < 3; i++) {
+        if (r[i]->valid != r[w]->valid) {
+            if (r[i]->valid)
+                w = i;
+        } else if (votes[i] != votes[w]) {
+            if (votes[i] > votes[w])
+                w = i;
+        } else if (changes[i] != changes[w]) {
+            if (changes[i] < changes[w])
+                w = i;
+        } else if (r[i]->conf > r[w]->conf) {
+            w = i;
+        }
+    }
+    return r[w];
 }
 
 //  A read with a doubt of its own: a glyph that may be a letter or a
@@ -1200,32 +1253,14 @@ s_unanimous(const cq_ocr_field_t *a, const cq_ocr_field_t *b,
     return true;
 }
 
-//  Reads one text field: clip the zone, despeckle, keep the band of tall
-//  components (none: blank), OCR it.
+//  Between the cells of a field (MM | DD | YY, dollars | cents) the form
+//  prints separators, some too short to pass for lines; nothing is typed
+//  there: they are painted over in crop (the zone at zx, zw x zh).
 static void
-s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
+s_mask_separators(const cq_form_t *f, const cq_form_field_t *fd,
+                  const s_prep_t *p, PIX *crop, l_int32 zx, l_int32 zw,
+                  l_int32 zh)
 {
-    const cq_form_t *f = self->form;
-    const cq_form_field_t *fd = r->def;
-    double cap = S_CAP_IN * S_DPI * p->sy; // cap height, working pixels
-    double x0 = cq_form_x_in(f, fd->col),
-           x1 = cq_form_x_in(f, fd->col + fd->width);
-    double y0 = cq_form_y_in(f, fd->row);
-    BOX *box = s_map_box(p, x0 - 0.06, y0 - 0.045, x1 + 0.06,
-                         y0 + 1.0 / f->lpi + 0.04);
-    r->blank = true;
-    r->conf = -1;
-    if (box == NULL)
-        return;
-    l_int32 zx, zy, zw, zh;
-    boxGetGeometry(box, &zx, &zy, &zw, &zh);
-    PIX *crop = pixClipRectangle(p->gray, box, NULL);
-    boxDestroy(&box);
-    if (crop == NULL)
-        return;
-    //  Between the cells of a field (MM | DD | YY, dollars | cents) the
-    //  form prints separators, some too short to pass for lines; nothing
-    //  is typed there.
     for (int i = 0; i + 1 < fd->n_cells; i++) {
         int end = fd->cells[i].col + fd->cells[i].width;
         if (fd->cells[i + 1].col <= end)
@@ -1240,13 +1275,16 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
         if (gb > ga)
             pixRasterop(crop, ga, 0, gb - ga, zh, PIX_SET, NULL, 0, 0);
     }
-    PIX *bin = pixThresholdToBinary(crop, 150);
-    s_clean(crop, bin, cap, p->px_w, p->px_h);
-    //  Tall components whose centre lies in the zone proper.
+}
+
+//  The text line in bin: the extent (*tx0, *ty0) .. (*tx1, *ty1) of the
+//  tall components whose centre lies in the zone proper (lo_x .. hi_x)
+//  and on the line (the median of their centres). *tx1 < 0: none.
+static void
+s_text_extent(PIX *bin, double cap, double lo_x, double hi_x, l_int32 *px0,
+              l_int32 *py0, l_int32 *px1, l_int32 *py1)
+{
     BOXA *ba = pixConnCompBB(bin, 8);
-    pixDestroy(&bin);
-    double lo_x = p->ox + ((x0 - 0.035) * S_DPI - p->tx0) * p->sx - zx;
-    double hi_x = p->ox + ((x1 + 0.035) * S_DPI - p->tx0) * p->sx - zx;
     l_int32 n = ba ? boxaGetCount(ba) : 0;
     l_int32 tx0 = INT32_MAX, ty0 = INT32_MAX, tx1 = -1, ty1 = -1;
     double cys[64];
@@ -1291,23 +1329,17 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
         }
     }
     boxaDestroy(&ba);
-    if (tx1 < 0) {
-        pixDestroy(&crop);
-        return; // blank
-    }
-    r->blank = false;
-    //  The band: the tall components, plus room for punctuation (commas
-    //  hang below the baseline, hyphens and periods are small).
-    l_int32 mx = (l_int32)(0.25 * cap), top = (l_int32)(0.1 * cap),
-            bottom = (l_int32)(0.3 * cap);
-    PIX *band = s_band(crop, tx0 - mx, ty0 - top, tx1 - tx0 + 2 * mx,
-                       ty1 - ty0 + top + bottom, 12);
-    pixDestroy(&crop);
-    if (band == NULL) {
-        r->reason = "zone outside the page";
-        return;
-    }
-    s_stretch(&band);
+    *px0 = tx0;
+    *py0 = ty0;
+    *px1 = tx1;
+    *py1 = ty1;
+}
+
+//  Reads the band into r: as is first, then at two more scales unless
+//  that read is sure.
+static void
+s_read_band(cq_ocr_t *self, PIX *band, cq_ocr_field_t *r)
+{
     //  First read as is: taken when it validates at the threshold (on a
     //  strict page: at CQ_OCR_STRICT_SURE). Otherwise the band is read
     //  again at 1.5x and 0.75x (a wide glyph read twice, "wW", or a
@@ -1334,12 +1366,7 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
             r->agreed = true;
             r->reason = NULL;
         } else if (strict) {
-            cq_ocr_field_t *win = r;
-            if (s_score(&b) > s_score(win))
-                win = &b;
-            if (s_score(&c) > s_score(win))
-                win = &c;
-            *r = *win;
+            *r = *cq_ocr_pick(r, &b, &c);
             if (r->valid && r->conf >= thr)
                 r->conf = thr - 1; // sure alone, but not confirmed
             if (r->reason == NULL)
@@ -1353,12 +1380,7 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
             *r = *win;
             r->conf = conf;
         } else {
-            cq_ocr_field_t *best = r;
-            if (s_score(&b) > s_score(best))
-                best = &b;
-            if (s_score(&c) > s_score(best))
-                best = &c;
-            *r = *best;
+            *r = *cq_ocr_pick(r, &b, &c);
             if (r->valid && r->conf >= thr)
                 r->conf = thr - 1; // three reads, three answers
             if (r->reason == NULL)
@@ -1366,10 +1388,16 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
         }
         r->reads = 3;
     }
-    pixDestroy(&band);
-    //  A zone the page's edge cuts (a scan that missed an edge): what is
-    //  there may be part of the value (a 9 whose left half is gone reads
-    //  as 1), so it is never sure.
+}
+
+//  A zone the page's edge cuts (a scan that missed an edge): what is there
+//  may be part of the value (a 9 whose left half is gone reads as 1), so
+//  it is never sure.
+static void
+s_mark_cut(const cq_ocr_t *self, const s_prep_t *p, double x0, double x1,
+           double y0, cq_ocr_field_t *r)
+{
+    const cq_form_t *f = self->form;
     //  (the zone as cropped: the print may sit that far off its cells)
     double ex0 = p->ox + ((x0 - 0.06) * S_DPI - p->tx0) * p->sx,
            ex1 = p->ox + ((x1 + 0.06) * S_DPI - p->tx0) * p->sx,
@@ -1381,6 +1409,59 @@ s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
         r->agreed = false; // (reads that agree on a cut value prove nothing)
         r->reason = "cut by the page's edge";
     }
+}
+
+//  Reads one text field: clip the zone, despeckle, keep the band of tall
+//  components (none: blank), OCR it.
+static void
+s_read_text(cq_ocr_t *self, const s_prep_t *p, cq_ocr_field_t *r)
+{
+    const cq_form_t *f = self->form;
+    const cq_form_field_t *fd = r->def;
+    double cap = S_CAP_IN * S_DPI * p->sy; // cap height, working pixels
+    double x0 = cq_form_x_in(f, fd->col),
+           x1 = cq_form_x_in(f, fd->col + fd->width);
+    double y0 = cq_form_y_in(f, fd->row);
+    BOX *box = s_map_box(p, x0 - 0.06, y0 - 0.045, x1 + 0.06,
+                         y0 + 1.0 / f->lpi + 0.04);
+    r->blank = true;
+    r->conf = -1;
+    if (box == NULL)
+        return;
+    l_int32 zx, zy, zw, zh;
+    boxGetGeometry(box, &zx, &zy, &zw, &zh);
+    PIX *crop = pixClipRectangle(p->gray, box, NULL);
+    boxDestroy(&box);
+    if (crop == NULL)
+        return;
+    s_mask_separators(f, fd, p, crop, zx, zw, zh);
+    PIX *bin = pixThresholdToBinary(crop, 150);
+    s_clean(crop, bin, cap, p->px_w, p->px_h);
+    double lo_x = p->ox + ((x0 - 0.035) * S_DPI - p->tx0) * p->sx - zx;
+    double hi_x = p->ox + ((x1 + 0.035) * S_DPI - p->tx0) * p->sx - zx;
+    l_int32 tx0, ty0, tx1, ty1;
+    s_text_extent(bin, cap, lo_x, hi_x, &tx0, &ty0, &tx1, &ty1);
+    pixDestroy(&bin);
+    if (tx1 < 0) {
+        pixDestroy(&crop);
+        return; // blank
+    }
+    r->blank = false;
+    //  The band: the tall components, plus room for punctuation (commas
+    //  hang below the baseline, hyphens and periods are small).
+    l_int32 mx = (l_int32)(0.25 * cap), top = (l_int32)(0.1 * cap),
+            bottom = (l_int32)(0.3 * cap);
+    PIX *band = s_band(crop, tx0 - mx, ty0 - top, tx1 - tx0 + 2 * mx,
+                       ty1 - ty0 + top + bottom, 12);
+    pixDestroy(&crop);
+    if (band == NULL) {
+        r->reason = "zone outside the page";
+        return;
+    }
+    s_stretch(&band);
+    s_read_band(self, band, r);
+    pixDestroy(&band);
+    s_mark_cut(self, p, x0, x1, y0, r);
 }
 
 //  ---------------------------------------------------------------------
@@ -1431,24 +1512,27 @@ s_money_of(const char *s)
     return c;
 }
 
-//  Statuses, cross-field checks, then the claim. The one set of rules for
-//  a page read and for values typed at the review station.
+//  What the assembly's stages share: the sheet, which service lines are on
+//  the form (any ink in the row), and how many diagnoses (A, B, ...).
+typedef struct {
+    const s_sheet_t *sh;
+    bool present[CQ_FORM_MAX_SERVICE_LINES + 1];
+    int n_dx;
+    int page_no; // (a claim without an id is "#page")
+} s_asm_t;
+
+//  Each field's status from its read: accepted, blank, or pend (blank
+//  where required, invalid, or unsure).
 static void
-s_assemble(const s_sheet_t *sh, int page_no)
+s_asm_statuses(s_asm_t *x)
 {
-    const cq_form_t *f = sh->form;
-    cq_ocr_field_t *fields = sh->fields;
-    cq_claim_t *c = sh->claim;
-    int thr = sh->threshold;
-    //  Which service lines are on the form: any ink in the row.
-    bool present[CQ_FORM_MAX_SERVICE_LINES + 1] = {false};
-    for (size_t i = 0; i < f->n_fields; i++)
-        if (fields[i].def->line > 0 && !fields[i].blank)
-            present[fields[i].def->line] = true;
+    const cq_form_t *f = x->sh->form;
+    cq_ocr_field_t *fields = x->sh->fields;
+    int thr = x->sh->threshold;
     for (size_t i = 0; i < f->n_fields; i++) {
         cq_ocr_field_t *r = &fields[i];
         const cq_form_field_t *fd = r->def;
-        bool required = fd->required && (fd->line == 0 || present[fd->line]);
+        bool required = fd->required && (fd->line == 0 || x->present[fd->line]);
         if (fd->type == CQ_FT_CHECK) {
             r->status = r->valid ? (r->blank ? CQ_OCR_BLANK : CQ_OCR_ACCEPTED)
                                  : CQ_OCR_PEND;
@@ -1477,8 +1561,17 @@ s_assemble(const s_sheet_t *sh, int page_no)
             r->reason = NULL;
         }
     }
-    //  Cross-field checks.
-    int n_dx = 0;
+}
+
+//  Cross-field checks: pointers to diagnoses that exist, dates in order,
+//  the total the lines' sum, a replacement's reference, no gap in the
+//  diagnoses.
+static void
+s_asm_checks(s_asm_t *x)
+{
+    const s_sheet_t *sh = x->sh;
+    const cq_form_t *f = sh->form;
+    cq_ocr_field_t *fields = sh->fields;
     for (int k = 1; k <= CQ_MAX_DX; k++) {
         cq_ocr_field_t *dx = NULL;
         for (size_t i = 0; i < f->n_fields; i++)
@@ -1486,13 +1579,13 @@ s_assemble(const s_sheet_t *sh, int page_no)
                 fields[i].def->index == k)
                 dx = &fields[i];
         if (dx != NULL && !dx->blank)
-            n_dx = k;
+            x->n_dx = k;
     }
     int64_t sum = 0;
     bool sum_known = true;
     cq_ocr_field_t *recv = s_find(sh, CQ_FK_RECEIVED, 0);
     for (int ln = 1; ln <= f->n_service_lines; ln++) {
-        if (!present[ln])
+        if (!x->present[ln])
             continue;
         cq_ocr_field_t *ch = s_find(sh, CQ_FK_L_CHARGE, ln);
         cq_ocr_field_t *ptr = s_find(sh, CQ_FK_L_PTRS, ln);
@@ -1505,7 +1598,7 @@ s_assemble(const s_sheet_t *sh, int page_no)
             sum += v;
         if (ptr != NULL && ptr->valid)
             for (const char *q = ptr->value; *q; q++)
-                if (*q - 'A' + 1 > n_dx)
+                if (*q - 'A' + 1 > x->n_dx)
                     s_pend(ptr, "no such diagnosis");
         if (from && to && from->valid && to->valid &&
             s_date_of(to->value) < s_date_of(from->value))
@@ -1524,7 +1617,7 @@ s_assemble(const s_sheet_t *sh, int page_no)
         //  one of the charges is wrong too, or the total is
         for (int ln = 1; ln <= f->n_service_lines; ln++) {
             cq_ocr_field_t *ch = s_find(sh, CQ_FK_L_CHARGE, ln);
-            if (present[ln] && ch != NULL)
+            if (x->present[ln] && ch != NULL)
                 s_pend(ch, "sum is not the total");
         }
     }
@@ -1540,12 +1633,119 @@ s_assemble(const s_sheet_t *sh, int page_no)
     //  Diagnoses must fill A, B, C... without gaps.
     for (size_t i = 0; i < f->n_fields; i++) {
         cq_ocr_field_t *r = &fields[i];
-        if (r->def->key == CQ_FK_DIAGNOSIS && r->blank && r->def->index < n_dx)
+        if (r->def->key == CQ_FK_DIAGNOSIS && r->blank &&
+            r->def->index < x->n_dx)
             s_pend(r, "gap in the diagnoses");
     }
+}
 
-    //  The claim, from whatever was read (pended values included: the
-    //  claim pends, and a person sees them next to the image).
+//  One value read into the claim.
+static void
+s_put(cq_claim_t *c, const cq_form_field_t *fd, const char *v)
+{
+    int li = fd->line - 1;
+    cq_line_t *l = fd->line > 0 ? &c->lines[li] : NULL;
+    switch (fd->key) {
+    case CQ_FK_PAYER_ID:
+        cq_strlcpy(c->payer_id, v, sizeof c->payer_id);
+        break;
+    case CQ_FK_MEMBER_ID:
+        cq_strlcpy(c->member.id, v, sizeof c->member.id);
+        break;
+    case CQ_FK_MEMBER_NAME: {
+        const char *comma = strstr(v, ", ");
+        if (comma != NULL) {
+            cq_strncpy_n(c->member.last_name, sizeof c->member.last_name, v,
+                         (size_t)(comma - v));
+            cq_strlcpy(c->member.first_name, comma + 2,
+                       sizeof c->member.first_name);
+        } else {
+            cq_strlcpy(c->member.last_name, v, sizeof c->member.last_name);
+        }
+        break;
+    }
+    case CQ_FK_MEMBER_BIRTH:
+        c->member.birth_date = s_date_of(v);
+        break;
+    case CQ_FK_MEMBER_SEX:
+        c->member.sex = v[0];
+        break;
+    case CQ_FK_FREQUENCY:
+        c->frequency = v[0];
+        break;
+    case CQ_FK_ORIGINAL_ID:
+        cq_strlcpy(c->original_claim_id, v, sizeof c->original_claim_id);
+        break;
+    case CQ_FK_PRIOR_AUTH:
+        cq_strlcpy(c->prior_auth, v, sizeof c->prior_auth);
+        break;
+    case CQ_FK_DIAGNOSIS:
+        cq_strlcpy(c->diagnoses[fd->index - 1], v, CQ_CODE_LEN);
+        break;
+    case CQ_FK_TAX_ID:
+        cq_strlcpy(c->billing_tax_id, v, sizeof c->billing_tax_id);
+        break;
+    case CQ_FK_CLAIM_ID:
+        cq_strlcpy(c->claim_id, v, sizeof c->claim_id);
+        break;
+    case CQ_FK_TOTAL:
+        c->total_charge = s_money_of(v);
+        break;
+    case CQ_FK_BILLING_NAME:
+        cq_strlcpy(c->billing_name, v, sizeof c->billing_name);
+        break;
+    case CQ_FK_BILLING_NPI:
+        cq_strlcpy(c->billing_npi, v, sizeof c->billing_npi);
+        break;
+    case CQ_FK_RECEIVED:
+        c->received_date = s_date_of(v);
+        break;
+    case CQ_FK_L_FROM:
+        l->service_date = s_date_of(v);
+        break;
+    case CQ_FK_L_TO:
+        l->service_date_end = s_date_of(v);
+        break;
+    case CQ_FK_L_POS:
+        cq_strlcpy(l->place_of_service, v, sizeof l->place_of_service);
+        break;
+    case CQ_FK_L_PROC:
+        cq_strlcpy(l->procedure, v, sizeof l->procedure);
+        break;
+    case CQ_FK_L_MODS: {
+        char tmp[CQ_OCR_TEXT_LEN], *save = NULL;
+        cq_strlcpy(tmp, v, sizeof tmp);
+        for (char *t = strtok_r(tmp, " ", &save);
+             t != NULL && l->n_modifiers < CQ_MAX_MODIFIERS;
+             t = strtok_r(NULL, " ", &save))
+            cq_strlcpy(l->modifiers[l->n_modifiers++], t,
+                       sizeof l->modifiers[0]);
+        break;
+    }
+    case CQ_FK_L_PTRS:
+        for (const char *q = v; *q && l->n_pointers < CQ_MAX_POINTERS; q++)
+            l->dx_pointers[l->n_pointers++] = (uint8_t)(*q - 'A' + 1);
+        break;
+    case CQ_FK_L_CHARGE:
+        l->charge = s_money_of(v);
+        break;
+    case CQ_FK_L_UNITS:
+        l->units_milli = (int64_t)atol(v) * 1000;
+        break;
+    case CQ_FK_L_NPI:
+        cq_strlcpy(l->rendering_npi, v, sizeof l->rendering_npi);
+        break;
+    }
+}
+
+//  The claim, from whatever was read (pended values included: the claim
+//  pends, and a person sees them next to the image).
+static void
+s_asm_claim(s_asm_t *x)
+{
+    const cq_form_t *f = x->sh->form;
+    cq_ocr_field_t *fields = x->sh->fields;
+    cq_claim_t *c = x->sh->claim;
     cq_claim_init(c);
     c->source = CQ_SOURCE_OCR;
     c->type = CQ_CLAIM_PROFESSIONAL;
@@ -1566,105 +1766,23 @@ s_assemble(const s_sheet_t *sh, int page_no)
         const char *v = r->value;
         if (v[0] == '\0')
             continue;
-        int li = fd->line - 1;
-        cq_line_t *l = fd->line > 0 ? &c->lines[li] : NULL;
-        switch (fd->key) {
-        case CQ_FK_PAYER_ID:
-            cq_strlcpy(c->payer_id, v, sizeof c->payer_id);
-            break;
-        case CQ_FK_MEMBER_ID:
-            cq_strlcpy(c->member.id, v, sizeof c->member.id);
-            break;
-        case CQ_FK_MEMBER_NAME: {
-            const char *comma = strstr(v, ", ");
-            if (comma != NULL) {
-                cq_strncpy_n(c->member.last_name, sizeof c->member.last_name, v,
-                             (size_t)(comma - v));
-                cq_strlcpy(c->member.first_name, comma + 2,
-                           sizeof c->member.first_name);
-            } else {
-                cq_strlcpy(c->member.last_name, v, sizeof c->member.last_name);
-            }
-            break;
-        }
-        case CQ_FK_MEMBER_BIRTH:
-            c->member.birth_date = s_date_of(v);
-            break;
-        case CQ_FK_MEMBER_SEX:
-            c->member.sex = v[0];
-            break;
-        case CQ_FK_FREQUENCY:
-            c->frequency = v[0];
-            break;
-        case CQ_FK_ORIGINAL_ID:
-            cq_strlcpy(c->original_claim_id, v, sizeof c->original_claim_id);
-            break;
-        case CQ_FK_PRIOR_AUTH:
-            cq_strlcpy(c->prior_auth, v, sizeof c->prior_auth);
-            break;
-        case CQ_FK_DIAGNOSIS:
-            cq_strlcpy(c->diagnoses[fd->index - 1], v, CQ_CODE_LEN);
-            break;
-        case CQ_FK_TAX_ID:
-            cq_strlcpy(c->billing_tax_id, v, sizeof c->billing_tax_id);
-            break;
-        case CQ_FK_CLAIM_ID:
-            cq_strlcpy(c->claim_id, v, sizeof c->claim_id);
-            break;
-        case CQ_FK_TOTAL:
-            c->total_charge = s_money_of(v);
-            break;
-        case CQ_FK_BILLING_NAME:
-            cq_strlcpy(c->billing_name, v, sizeof c->billing_name);
-            break;
-        case CQ_FK_BILLING_NPI:
-            cq_strlcpy(c->billing_npi, v, sizeof c->billing_npi);
-            break;
-        case CQ_FK_RECEIVED:
-            c->received_date = s_date_of(v);
-            break;
-        case CQ_FK_L_FROM:
-            l->service_date = s_date_of(v);
-            break;
-        case CQ_FK_L_TO:
-            l->service_date_end = s_date_of(v);
-            break;
-        case CQ_FK_L_POS:
-            cq_strlcpy(l->place_of_service, v, sizeof l->place_of_service);
-            break;
-        case CQ_FK_L_PROC:
-            cq_strlcpy(l->procedure, v, sizeof l->procedure);
-            break;
-        case CQ_FK_L_MODS: {
-            char tmp[CQ_OCR_TEXT_LEN], *save = NULL;
-            cq_strlcpy(tmp, v, sizeof tmp);
-            for (char *t = strtok_r(tmp, " ", &save);
-                 t != NULL && l->n_modifiers < CQ_MAX_MODIFIERS;
-                 t = strtok_r(NULL, " ", &save))
-                cq_strlcpy(l->modifiers[l->n_modifiers++], t,
-                           sizeof l->modifiers[0]);
-            break;
-        }
-        case CQ_FK_L_PTRS:
-            for (const char *q = v; *q && l->n_pointers < CQ_MAX_POINTERS; q++)
-                l->dx_pointers[l->n_pointers++] = (uint8_t)(*q - 'A' + 1);
-            break;
-        case CQ_FK_L_CHARGE:
-            l->charge = s_money_of(v);
-            break;
-        case CQ_FK_L_UNITS:
-            l->units_milli = (int64_t)atol(v) * 1000;
-            break;
-        case CQ_FK_L_NPI:
-            cq_strlcpy(l->rendering_npi, v, sizeof l->rendering_npi);
-            break;
-        }
+        s_put(c, fd, v);
     }
-    c->n_diagnoses = (uint8_t)n_dx;
-    //  Service lines in order, without the empty rows.
+    c->ocr_confidence = any ? min_conf : 0;
+}
+
+//  Service lines in order, without the empty rows; no negative amounts;
+//  a claim id if none was read.
+static void
+s_asm_lines(s_asm_t *x)
+{
+    const cq_form_t *f = x->sh->form;
+    cq_claim_t *c = x->sh->claim;
+    int page_no = x->page_no;
+    c->n_diagnoses = (uint8_t)x->n_dx;
     int n = 0;
     for (int ln = 1; ln <= f->n_service_lines; ln++) {
-        if (!present[ln])
+        if (!x->present[ln])
             continue;
         cq_line_t *l = &c->lines[ln - 1];
         if (l->service_date_end == l->service_date)
@@ -1689,8 +1807,17 @@ s_assemble(const s_sheet_t *sh, int page_no)
             c->lines[i].charge = 0;
     if (c->claim_id[0] == '\0')
         snprintf(c->claim_id, sizeof c->claim_id, "#%d", page_no);
-    c->ocr_confidence = any ? min_conf : 0;
+}
 
+//  A page that did not register has no sure value; the pend reasons are
+//  field names (never values).
+static void
+s_asm_reasons(s_asm_t *x)
+{
+    const s_sheet_t *sh = x->sh;
+    const cq_form_t *f = sh->form;
+    cq_ocr_field_t *fields = sh->fields;
+    cq_claim_t *c = sh->claim;
     //  On a page that did not register no value is where its field is
     //  meant to be: none is sure (a person keys the form from the image).
     if (!sh->registered)
@@ -1726,6 +1853,23 @@ s_assemble(const s_sheet_t *sh, int page_no)
         cq_claim_add_pend(c, msg);
         added++;
     }
+}
+
+//  Statuses, cross-field checks, then the claim: the one set of rules for
+//  a page read and for values typed at the review station, in this order.
+static void (*const s_assembly[])(s_asm_t *) = {
+    s_asm_statuses, s_asm_checks, s_asm_claim, s_asm_lines, s_asm_reasons};
+
+static void
+s_assemble(const s_sheet_t *sh, int page_no)
+{
+    s_asm_t x = {.sh = sh, .page_no = page_no};
+    const cq_form_t *f = sh->form;
+    for (size_t i = 0; i < f->n_fields; i++)
+        if (sh->fields[i].def->line > 0 && !sh->fields[i].blank)
+            x.present[sh->fields[i].def->line] = true;
+    for (size_t i = 0; i < CQ_ARRAY_LEN(s_assembly); i++)
+        s_assembly[i](&x);
 }
 
 //  ---------------------------------------------------------------------

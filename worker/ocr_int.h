@@ -29,6 +29,16 @@ int cq_ocr_decode_pdf(const uint8_t *bytes, size_t len, const cq_ocr_opts_t *o,
 //  is that many rows high, so specks are that much taller.
 double cq_ocr_stretch(struct Pix *pix);
 
+//  Of three reads of a field at three scales that disagree, the one the
+//  field keeps (and a person sees when it pends): valid first, then the
+//  value most reads gave, then the read its validator changed least
+//  (letters and digits of raw, upper-cased, against its value's, as
+//  multisets: a read that needed no letter for a digit is likelier right
+//  than a surer one that did), then the surest. Returns a, b or c.
+const cq_ocr_field_t *cq_ocr_pick(const cq_ocr_field_t *a,
+                                  const cq_ocr_field_t *b,
+                                  const cq_ocr_field_t *c);
+
 //  Silences Leptonica's and libtiff's stderr messages (once, process-wide):
 //  bad input is reported through diag and claims instead.
 void cq_ocr_quiet(void);
