@@ -355,6 +355,14 @@ s_segs_init(cq_journal_t *self, cq_diag_t *diag)
     return 0;
 }
 
+//  Bytes at off in b's byte buffer; "" for none (the buffer may hold no
+//  bytes at all, its data NULL).
+static const char *
+s_at(const s_recbuf_t *b, size_t off, size_t len)
+{
+    return len > 0 ? b->bytes.data + off : "";
+}
+
 //  True for records whose blob goes to a segment (and where it is).
 static bool
 s_seg_blob(const s_recbuf_t *b, const s_rec_t *r, const char **p)
@@ -362,7 +370,7 @@ s_seg_blob(const s_recbuf_t *b, const s_rec_t *r, const char **p)
     if (r->type == R_DOC)
         *p = zmq_msg_data(&b->msgs[r->b]);
     else if (r->type == R_INTAKE || r->type == R_RESULT || r->type == R_ACK)
-        *p = b->bytes.data + r->b;
+        *p = s_at(b, r->b, r->bl);
     else
         return false;
     return true;
@@ -1061,7 +1069,7 @@ s_bind_str(const s_recbuf_t *b, sqlite3_stmt *q, int col, const s_rec_t *r,
     if (r->s[i] == S_NO_STR)
         sqlite3_bind_null(q, col);
     else
-        sqlite3_bind_text(q, col, b->bytes.data + r->s[i], (int)r->sl[i],
+        sqlite3_bind_text(q, col, s_at(b, r->s[i], r->sl[i]), (int)r->sl[i],
                           SQLITE_STATIC);
 }
 
@@ -1132,7 +1140,7 @@ s_bind(const s_recbuf_t *b, sqlite3_stmt *q, const s_rec_t *r)
         s_bind_str(b, q, 5, r, 1);
         sqlite3_bind_int64(q, 6, r->v[3]);
         sqlite3_bind_int64(q, 7, r->v[4]);
-        sqlite3_bind_blob(q, 8, b->bytes.data + r->b, (int)r->bl,
+        sqlite3_bind_blob(q, 8, s_at(b, r->b, r->bl), (int)r->bl,
                           SQLITE_STATIC);
         break;
     default:
@@ -2191,7 +2199,7 @@ s_tap_bin(cq_mpw_t *w, const s_recbuf_t *b, size_t off, size_t len)
     if (off == S_NO_STR)
         cq_mpw_nil(w);
     else
-        cq_mpw_bin(w, b->bytes.data + off, len);
+        cq_mpw_bin(w, s_at(b, off, len), len);
 }
 
 static void
