@@ -113,6 +113,112 @@ typedef struct {
     uint32_t map_errors;          // pass 2: data element errors found
 } cq_x12p_t;
 
+//  The loop a segment opens, from its id and qualifiers (both passes call
+//  it for every segment: inline).
+static inline char
+s_letter(const char *const *table, cq_x12_str_t q)
+{
+    for (int i = 0; table[i]; i++)
+        if (cq_x12_eq(q, table[i]))
+            return (char)('A' + i);
+    return 0;
+}
+
+//  2310 / 2330 / 2420 sub-loops by NM101, in the order of the guides.
+static const char *const s_2310p[] = {"DN", "82", "77", "DQ", "PW", "45", NULL};
+static const char *const s_2310i[] = {"71", "72", "ZZ", "82", "77", "DN", NULL};
+static const char *const s_2330p[] = {"IL", "PR", "DN", "82",
+                                      "77", "DQ", "85", NULL};
+static const char *const s_2330i[] = {"IL", "PR", "71", "72", "ZZ",
+                                      "82", "77", "DN", NULL};
+static const char *const s_2420p[] = {"82", "QB", "77", "DQ", "DK",
+                                      "DN", "PW", "45", NULL};
+static const char *const s_2420i[] = {"72", "ZZ", "82", "DN", NULL};
+
+//  Element 1 of a segment, split or not (pass 1 leaves most unsplit).
+static inline cq_x12_str_t
+s_elem1(const cq_x12_seg_t *seg)
+{
+    if (seg->flags & CQ_X12_SEG_SPLIT)
+        return cq_x12_elem(seg, 1);
+    cq_x12_str_t s = {"", 0};
+    uint32_t i = seg->id_len;
+    if (i >= seg->len || seg->data[i] != seg->seps.element)
+        return s;
+    uint32_t j = ++i;
+    while (j < seg->len && seg->data[j] != seg->seps.element)
+        j++;
+    s.p = seg->data + i;
+    s.n = j - i;
+    return s;
+}
+
+static inline void
+cq_x12p_where_update(cq_x12p_where_t *w, const cq_x12_seg_t *seg)
+{
+    uint32_t id = cq_x12_id(seg);
+    cq_x12p_loop_t l = w->loop;
+    if (id == CQ_X12_ID('H', 'L', 0)) {
+        cq_x12_str_t lv = cq_x12_elem(seg, 3);
+        w->loop = cq_x12_eq(lv, "20")   ? L_2000A
+                  : cq_x12_eq(lv, "22") ? L_2000B
+                  : cq_x12_eq(lv, "23") ? L_2000C
+                                        : l;
+        w->sub = 0;
+    } else if (id == CQ_X12_ID('N', 'M', '1')) {
+        cq_x12_str_t q = s_elem1(seg);
+        if (l <= L_1000B) {
+            if (cq_x12_eq(q, "41"))
+                w->loop = L_1000A;
+            else if (cq_x12_eq(q, "40"))
+                w->loop = L_1000B;
+        } else if (l <= L_2010AC) {
+            if (cq_x12_eq(q, "85"))
+                w->loop = L_2010AA;
+            else if (cq_x12_eq(q, "87"))
+                w->loop = L_2010AB;
+            else if (cq_x12_eq(q, "PE"))
+                w->loop = L_2010AC;
+        } else if (l <= L_2010BB) {
+            if (cq_x12_eq(q, "IL"))
+                w->loop = L_2010BA;
+            else if (cq_x12_eq(q, "PR"))
+                w->loop = L_2010BB;
+        } else if (l <= L_2010CA) {
+            if (cq_x12_eq(q, "QC"))
+                w->loop = L_2010CA;
+        } else if (l <= L_2310) {
+            w->loop = L_2310;
+            w->sub = s_letter(w->institutional ? s_2310i : s_2310p, q);
+            if (!w->institutional && cq_x12_eq(q, "P3"))
+                w->sub = 'A'; // referring: DN or P3 (primary care)
+        } else if (l <= L_2330) {
+            w->loop = L_2330;
+            w->sub = s_letter(w->institutional ? s_2330i : s_2330p, q);
+        } else {
+            w->loop = L_2420;
+            w->sub = s_letter(w->institutional ? s_2420i : s_2420p, q);
+        }
+    } else if (id == CQ_X12_ID('C', 'L', 'M')) {
+        w->loop = L_2300;
+        w->sub = 0;
+    } else if (id == CQ_X12_ID('S', 'B', 'R')) {
+        if (l >= L_2300) {
+            w->loop = L_2320;
+            w->sub = 0;
+        }
+    } else if (id == CQ_X12_ID('L', 'X', 0)) {
+        w->loop = L_2400;
+        w->sub = 0;
+    } else if (id == CQ_X12_ID('L', 'I', 'N')) {
+        w->loop = L_2410;
+    } else if (id == CQ_X12_ID('S', 'V', 'D')) {
+        w->loop = L_2430;
+    } else if (id == CQ_X12_ID('L', 'Q', 0)) {
+        w->loop = L_2440;
+    }
+}
+
 //  An error in the report (IK3/IK4 of the 999) for set, at segment seg
 //  (or position pos), in loop w; fmt says what, in words (no values).
 void cq_x12p_err(cq_x12p_t *P, uint32_t set, const cq_x12_seg_t *seg,
@@ -122,8 +228,6 @@ void cq_x12p_err(cq_x12p_t *P, uint32_t set, const cq_x12_seg_t *seg,
 //  The claim the next errors sit in (CTX*CLM01 of the 999): its CLM01, or
 //  none.
 void cq_x12p_err_claim(cq_x12p_t *P, const cq_x12_seg_t *clm);
-//  The loop a segment opens, from its id and qualifiers.
-void cq_x12p_where_update(cq_x12p_where_t *w, const cq_x12_seg_t *seg);
 bool cq_x12p_numeric(cq_x12_str_t s);
 //  Pass 2: set si (passed pass 1) to claims, from its ST.
 void cq_x12p_map_set(cq_x12p_t *P, uint32_t si, cq_x12_reader_t rd,
