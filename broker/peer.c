@@ -18,9 +18,10 @@
 //  committed count to what the passive acknowledged. A passive silent for
 //  --peer-timeout-ms is given up: the active goes on alone, says so (log,
 //  metrics, `claimq status`), and syncs it again when it returns: the
-//  groups it missed, from the tail of the last --peer-catchup-mb MiB of
-//  groups tapped in this activation (the stream), when its beacon names
-//  this stream and a position the tail reaches back to; else a snapshot.
+//  groups it missed, from the tail of the groups tapped in this activation
+//  (the stream) that it has not acknowledged (at most --peer-catchup-mb
+//  MiB), when its beacon names this stream and a position the tail reaches
+//  back to; else a snapshot.
 //
 //  Who is active (Binary Star's rules):
 //    - a primary starting becomes passive if its peer is active, else
@@ -889,6 +890,14 @@ s_on_ack(cqb_peer_t *self, const uint8_t *p, size_t n)
         self->chunk_acked = chunks;
     if (pos > self->acked)
         self->acked = pos;
+    //  what the passive holds on its disk it never needs again: the tail
+    //  keeps only what it may miss (it grows while no passive acknowledges)
+    while (self->n_tail > self->tail_head) {
+        const s_held_t *h = &self->tail[self->tail_head];
+        if (h->n ? h->first + h->n > self->acked : h->first >= self->acked)
+            break;
+        s_tail_drop(self);
+    }
     s_check_synced(self);
 }
 
