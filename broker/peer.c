@@ -112,8 +112,9 @@ struct cqb_peer {
     bool snap_done; // every piece sent
     s_held_t *held; // groups made while the snapshot goes
     size_t n_held, cap_held, held_bytes;
-    //  the catch-up tail: the last groups tapped (up to tail_max bytes),
-    //  for a passive that comes back holding this stream's records
+    //  the catch-up tail: the groups tapped that the passive has not
+    //  acknowledged (at most tail_max bytes, the oldest dropped first), for
+    //  a passive that comes back holding this stream's records
     uint64_t stream; // this activation's (one per journal opening)
     s_held_t *tail;  // tail[tail_head .. n_tail)
     size_t n_tail, cap_tail, tail_head, tail_bytes, tail_max;
