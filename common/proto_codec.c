@@ -97,34 +97,49 @@ s_getp(const void *p)
 
 //  ---- encode ---------------------------------------------------------------
 
-static void
+//  One opcode a case: the type, and an integer's width (CQ_PT_OP).
+#define S_OP(ty, sz) CQ_PT_OP(ty, sz)
+
+static inline void
 s_enc_field(cq_mpw_t *w, const cq_pt_field_t *f, const void *m)
 {
     const char *p = (const char *)m + f->off;
-    switch ((cq_pt_type_t)f->type) {
-    case CQ_PT_UINT:
-        cq_mpw_uint(w, s_getu(p, f->size));
+    switch (f->op) {
+    case S_OP(CQ_PT_UINT, 1):
+        cq_mpw_uint(w, *(const uint8_t *)p);
         break;
-    case CQ_PT_INT: {
+    case S_OP(CQ_PT_UINT, 2):
+        cq_mpw_uint(w, *(const uint16_t *)p);
+        break;
+    case S_OP(CQ_PT_UINT, 4):
+        cq_mpw_uint(w, *(const uint32_t *)p);
+        break;
+    case S_OP(CQ_PT_UINT, 8):
+        cq_mpw_uint(w, *(const uint64_t *)p);
+        break;
+    case S_OP(CQ_PT_INT, 1):
+    case S_OP(CQ_PT_INT, 2):
+    case S_OP(CQ_PT_INT, 4):
+    case S_OP(CQ_PT_INT, 8): {
         int64_t v = s_geti(p, f->size);
         if ((f->flags & CQ_PTF_CLAMP) && v < f->min)
             v = f->min;
         cq_mpw_int(w, v);
         break;
     }
-    case CQ_PT_DATE:
+    case S_OP(CQ_PT_DATE, 0):
         cq_mpw_int(w, *(const int32_t *)p);
         break;
-    case CQ_PT_BOOL:
+    case S_OP(CQ_PT_BOOL, 0):
         cq_mpw_bool(w, *(const bool *)p);
         break;
-    case CQ_PT_STR:
+    case S_OP(CQ_PT_STR, 0):
         cq_mpw_strn(w, p, strnlen(p, f->size));
         break;
-    case CQ_PT_CHAR:
+    case S_OP(CQ_PT_CHAR, 0):
         cq_mpw_strn(w, p, *p ? 1 : 0);
         break;
-    case CQ_PT_BIN: {
+    case S_OP(CQ_PT_BIN, 0): {
         const uint8_t *b = s_getp(p);
         size_t len;
         memcpy(&len, (const char *)m + f->aux, sizeof len);
@@ -140,13 +155,13 @@ s_enc_field(cq_mpw_t *w, const cq_pt_field_t *f, const void *m)
         cq_mpw_bin(w, b, len);
         break;
     }
-    case CQ_PT_NIL:
+    case S_OP(CQ_PT_NIL, 0):
         cq_mpw_nil(w);
         break;
-    case CQ_PT_STRUCT:
+    case S_OP(CQ_PT_STRUCT, 0):
         cq_pt_encode_struct(w, f->sub, p);
         break;
-    case CQ_PT_ARRAY: {
+    case S_OP(CQ_PT_ARRAY, 0): {
         const char *e = (f->flags & CQ_PTF_ALLOC) ? (const char *)s_getp(p) : p;
         uint32_t k = s_count(f, m);
         cq_mpw_array(w, k);
@@ -154,7 +169,7 @@ s_enc_field(cq_mpw_t *w, const cq_pt_field_t *f, const void *m)
             cq_pt_encode_struct(w, f->sub, e + (size_t)i * f->size);
         break;
     }
-    case CQ_PT_STRS: {
+    case S_OP(CQ_PT_STRS, 0): {
         uint32_t k = s_count(f, m);
         cq_mpw_array(w, k);
         for (uint32_t i = 0; i < k; i++) {
@@ -163,18 +178,18 @@ s_enc_field(cq_mpw_t *w, const cq_pt_field_t *f, const void *m)
         }
         break;
     }
-    case CQ_PT_UINTS: {
+    case S_OP(CQ_PT_UINTS, 0): {
         uint32_t k = s_count(f, m);
         cq_mpw_array(w, k);
         for (uint32_t i = 0; i < k; i++)
             cq_mpw_uint(w, s_getu(p + (size_t)i * f->size, f->size));
         break;
     }
-    case CQ_PT_CUSTOM:
+    case S_OP(CQ_PT_CUSTOM, 0):
         f->enc(w, m);
         break;
-    case CQ_PT_ITEMS:
-        (void)CQ_NEVER(1); // cq_pt_begin / cq_pt_end write around items
+    default: // CQ_PT_ITEMS: cq_pt_begin / cq_pt_end write around items
+        (void)CQ_NEVER(1);
         break;
     }
 }
@@ -220,8 +235,8 @@ cq_pt_end(cq_mpw_t *w, const cq_pt_msg_t *t, size_t at, uint32_t n_items,
 //  ---- decode ---------------------------------------------------------------
 
 //  A one-character field: "" (0) or one printable ASCII character.
-static char
-s_cur_char(cq_cur_t *c, const char *what)
+char
+cq_pt_cur_char(cq_cur_t *c, const char *what)
 {
     char buf[2];
     cq_cur_str(c, buf, sizeof buf, what);
@@ -235,8 +250,8 @@ s_cur_char(cq_cur_t *c, const char *what)
     return (char)ch;
 }
 
-static int32_t
-s_cur_date(cq_cur_t *c, const char *what)
+int32_t
+cq_pt_cur_date(cq_cur_t *c, const char *what)
 {
     int64_t v = cq_cur_int(c, INT32_MIN, S_DATE_MAX, what);
     if (c->err)
@@ -306,33 +321,48 @@ s_dec_array(cq_cur_t *c, const cq_pt_field_t *f, void *m, char *p)
     }
 }
 
-static void
+static inline void
 s_dec_field(cq_cur_t *c, const cq_pt_field_t *f, void *m)
 {
     char *p = (char *)m + f->off;
-    switch ((cq_pt_type_t)f->type) {
-    case CQ_PT_UINT:
-        s_put(p, f->size, cq_cur_uint(c, f->max, f->what));
+    switch (f->op) {
+    case S_OP(CQ_PT_UINT, 1):
+        *(uint8_t *)p = (uint8_t)cq_cur_uint(c, f->max, f->what);
         break;
-    case CQ_PT_INT:
+    case S_OP(CQ_PT_UINT, 2):
+        *(uint16_t *)p = (uint16_t)cq_cur_uint(c, f->max, f->what);
+        break;
+    case S_OP(CQ_PT_UINT, 4):
+        *(uint32_t *)p = (uint32_t)cq_cur_uint(c, f->max, f->what);
+        break;
+    case S_OP(CQ_PT_UINT, 8):
+        *(uint64_t *)p = cq_cur_uint(c, f->max, f->what);
+        break;
+    case S_OP(CQ_PT_INT, 4):
+        *(int32_t *)p =
+            (int32_t)cq_cur_int(c, f->min, (int64_t)f->max, f->what);
+        break;
+    case S_OP(CQ_PT_INT, 1):
+    case S_OP(CQ_PT_INT, 2):
+    case S_OP(CQ_PT_INT, 8):
         s_put(p, f->size,
               (uint64_t)cq_cur_int(c, f->min, (int64_t)f->max, f->what));
         break;
-    case CQ_PT_DATE:
-        *(int32_t *)p = s_cur_date(c, f->what);
+    case S_OP(CQ_PT_DATE, 0):
+        *(int32_t *)p = cq_pt_cur_date(c, f->what);
         break;
-    case CQ_PT_BOOL:
+    case S_OP(CQ_PT_BOOL, 0):
         *(bool *)p = cq_cur_bool(c, f->what);
         break;
-    case CQ_PT_STR:
+    case S_OP(CQ_PT_STR, 0):
         cq_cur_str(c, p, f->size, f->what);
-        if (c->err == 0 && f->ok != NULL && !f->ok(p))
+        if (f->ok != NULL && c->err == 0 && !f->ok(p))
             cq_cur_fail(c, CQ_EPROTO, f->what);
         break;
-    case CQ_PT_CHAR:
-        *p = s_cur_char(c, f->what);
+    case S_OP(CQ_PT_CHAR, 0):
+        *p = cq_pt_cur_char(c, f->what);
         break;
-    case CQ_PT_BIN: {
+    case S_OP(CQ_PT_BIN, 0): {
         const uint8_t *b = NULL;
         size_t len = 0;
         if (!((f->flags & CQ_PTF_NIL) && cq_cur_nil(c)))
@@ -343,21 +373,21 @@ s_dec_field(cq_cur_t *c, const cq_pt_field_t *f, void *m)
         memcpy((char *)m + f->aux, &len, sizeof len);
         break;
     }
-    case CQ_PT_NIL:
+    case S_OP(CQ_PT_NIL, 0):
         cq_cur_skip(c, f->what);
         break;
-    case CQ_PT_STRUCT:
+    case S_OP(CQ_PT_STRUCT, 0):
         cq_pt_decode_struct(c, f->sub, p, f->what);
         break;
-    case CQ_PT_ARRAY:
-    case CQ_PT_STRS:
-    case CQ_PT_UINTS:
+    case S_OP(CQ_PT_ARRAY, 0):
+    case S_OP(CQ_PT_STRS, 0):
+    case S_OP(CQ_PT_UINTS, 0):
         s_dec_array(c, f, m, p);
         break;
-    case CQ_PT_ITEMS:
+    case S_OP(CQ_PT_ITEMS, 0):
         s_items_skip(c, (cq_items_t *)p, f->what);
         break;
-    case CQ_PT_CUSTOM:
+    default: // CQ_PT_CUSTOM
         f->dec(c, m);
         break;
     }
@@ -398,18 +428,19 @@ s_absent(const cq_pt_field_t *f, void *m)
 static uint32_t
 s_dec_fields(cq_cur_t *c, const cq_pt_msg_t *t, void *m, uint32_t have)
 {
-    uint32_t used = t->need;
-    for (uint32_t i = 0; i < t->n; i++) {
+    uint32_t i = 0, used = t->need;
+    for (; i < t->need; i++) // required
+        s_dec_field(c, &t->f[i], m);
+    for (; i < t->n; i++) { // appended: when the body has them
         const cq_pt_field_t *f = &t->f[i];
         if (f->since > have) {
             s_absent(f, m);
             continue;
         }
         s_dec_field(c, f, m);
-        if (i + 1 > used)
-            used = i + 1;
+        used = i + 1;
     }
-    if (c->err == 0 && t->check != NULL) {
+    if (t->check != NULL && c->err == 0) {
         const char *bad = t->check(m);
         if (bad != NULL)
             cq_cur_fail(c, CQ_EPROTO, bad);

@@ -53,9 +53,17 @@ enum {
 
 typedef struct cq_pt_msg cq_pt_msg_t;
 
+//  The walker's opcode: the type, and for an integer its C width as well
+//  (so that one switch does both). The row macros set it.
+#define CQ_PT_W(sz) ((sz) == 1 ? 0 : (sz) == 2 ? 1 : (sz) == 4 ? 2 : 3)
+#define CQ_PT_OP(ty, sz)                                                       \
+    ((uint8_t)((ty)*4 +                                                        \
+               ((ty) == CQ_PT_UINT || (ty) == CQ_PT_INT ? CQ_PT_W(sz) : 0)))
+
 typedef struct {
     const char *what;       // its name in proto.md and in diagnostics
     uint8_t type;           // cq_pt_type_t
+    uint8_t op;             // CQ_PT_OP(type, size): what the walker switches on
     uint8_t flags;          // CQ_PTF_*
     uint8_t cw;             // arrays: bytes of the count field (0: none)
     uint16_t since;         // 0: required; else read only from a body of at
@@ -110,6 +118,10 @@ int cq_pt_decode(const uint8_t *p, size_t n, const cq_pt_msg_t *t, void *m,
 //  A nested structure at the cursor (errors stay in c).
 void cq_pt_decode_struct(cq_cur_t *c, const cq_pt_msg_t *t, void *m,
                          const char *what);
+//  A one-character str ("" is 0), and a date (or none): read as the rows
+//  CQ_PT_CHAR and CQ_PT_DATE are.
+char cq_pt_cur_char(cq_cur_t *c, const char *what);
+int32_t cq_pt_cur_date(cq_cur_t *c, const char *what);
 //  Empties t's arrays, items and bins in m, and frees its allocations.
 void cq_pt_undo(const cq_pt_msg_t *t, void *m);
 
