@@ -3,7 +3,7 @@
 //  the distributed system is tested against (docs/architecture.md).
 //
 //  Documents are JSON / JSON Lines, X12 837 (cq_doc_decode) or scanned
-//  forms (worker/ocr.h). Decisions go out only after the ledger committed
+//  forms (ocr/ocr.h). Decisions go out only after the ledger committed
 //  them (with --ledger), in batches of S_COMMIT_EVERY.
 #include "cmds.h"
 #include "out835.h"

@@ -1,7 +1,7 @@
 //  paper.h: render claims onto the CMS-1500 form template as scanned pages
 //  (`claimq gen --paper N`, `claimq bench ocr`, the OCR tests).
 //
-//  The form is drawn from worker/form.h's template in red drop-out ink
+//  The form is drawn from ocr/form.h's template in red drop-out ink
 //  (lines, shading, checkboxes, labels, fine print); the claim's values
 //  are typed in black, 10-pitch DejaVu Sans Mono, on the template's print
 //  matrix, with a small printer misregistration. Degradations simulate a

@@ -170,8 +170,9 @@ cq_doc_decode_answer(const uint8_t *buf, size_t len, int32_t received_default,
     case CQ_DOC_X12:
         return s_x12(buf, len, &st, ans, diag);
     case CQ_DOC_IMAGE:
-        return cq_diag_set(diag, CQ_EUNSUPPORTED, 0,
-                           "images need the OCR engine (worker/ocr.h)");
+        return cq_diag_set(
+            diag, CQ_EUNSUPPORTED, 0,
+            "images are read by the OCR engine (claimq ocr, or a worker)");
     default:
         return cq_diag_set(diag, CQ_EPROTO, 0,
                            "not a claim document: expected JSON, X12 "

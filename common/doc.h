@@ -20,7 +20,7 @@ const char *cq_doc_kind_name(cq_doc_kind_t k);
 //  Decodes a document of any text kind (JSON, X12) into claims passed to
 //  fn (see claim_json.h). received_default is stamped on claims that carry
 //  no received date (X12 never does). Images need the OCR engine: use
-//  worker/ocr.h; here they return CQ_EUNSUPPORTED.
+//  ocr/ocr.h; here they return CQ_EUNSUPPORTED.
 //  Returns the number of claims (>= 0), fn's nonzero value, or an error
 //  with diag saying why the whole document is unusable.
 int cq_doc_decode(const uint8_t *buf, size_t len, int32_t received_default,

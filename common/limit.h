@@ -55,7 +55,7 @@
 //  over the former 4 KiB, a third of this
 #define CQ_REVIEW_AUDIT_LEN (16u << 10)
 
-//  images and PDFs (a worker's defaults, worker/ocr.h)
+//  images and PDFs (a worker's defaults, ocr/ocr.h)
 #define CQ_OCR_MAX_FILE (64u << 20) // bytes in one image or PDF file
 #define CQ_OCR_MAX_PIXELS 40000000u // pixels per page (600 dpi letter)
 #define CQ_OCR_MAX_DIM 12000        // width or height of a page

@@ -32,7 +32,7 @@ if [ "${CQ_TEST_QUICK:-0}" != 1 ]; then
 fi
 
 step "clang-format"
-files=$(git ls-files '*.c' '*.h' 2>/dev/null || find common broker worker client tests -name '*.[ch]')
+files=$(git ls-files '*.c' '*.h' 2>/dev/null || find common ocr broker worker client tests -name '*.[ch]')
 if ! clang-format --dry-run -Werror $files; then
     echo "clang-format: files differ from .clang-format (run clang-format -i)"
     fail=1

@@ -1,4 +1,4 @@
-//  fuzz_form.c: bytes -> the form template decoder (worker/form.c), then
+//  fuzz_form.c: bytes -> the form template decoder (ocr/form.c), then
 //  every field of a template that parsed is printed for a sample claim.
 #include "form.h"
 

@@ -1,4 +1,4 @@
-//  fuzz_image.c: bytes -> the capped image loader (worker/ocr_image.c):
+//  fuzz_image.c: bytes -> the capped image loader (ocr/ocr_image.c):
 //  format sniffing, declared sizes and page counts checked before
 //  decoding, then every page decoded by Leptonica. OCR itself is not run
 //  (too slow for fuzzing); the caps are lowered to keep inputs fast.

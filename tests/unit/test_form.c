@@ -1,4 +1,4 @@
-//  test_form.c: the paper form template (worker/form.h): the shipped
+//  test_form.c: the paper form template (ocr/form.h): the shipped
 //  CMS-1500 template, malformed templates, printing and fitting claims.
 #include "cq_test.h"
 #include "form.h"

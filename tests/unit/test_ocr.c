@@ -1,4 +1,4 @@
-//  test_ocr.c: paper claims (worker/ocr.h) — validators, a clean form
+//  test_ocr.c: paper claims (ocr/ocr.h) — validators, a clean form
 //  round-trips to its truth, a degraded form matches or pends (never a
 //  wrong accepted value), multi-page G4 TIFF, and unreadable input gets a
 //  clear reject without a crash. The OCR tests read a few pages only.

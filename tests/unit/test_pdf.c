@@ -1,4 +1,4 @@
-//  Scanned PDFs into the OCR pipeline (worker/ocr_pdf.c): pages at the
+//  Scanned PDFs into the OCR pipeline (ocr/ocr_pdf.c): pages at the
 //  scan's resolution, and hostile PDFs refused before anything is decoded.
 #include "cq_test.h"
 #include "ocr_int.h"

@@ -6,7 +6,7 @@
 //  corner of the sheet. A field zone is (row, col, width in characters);
 //  drawing items (lines, labels, shading) use fractional matrix units. The
 //  same template drives the renderer (client/paper.c) and the OCR reader
-//  (worker/ocr.c), so both agree on where every value is.
+//  (ocr/ocr.c), so both agree on where every value is.
 //
 //  Loading is a decoder of untrusted configuration: sizes are capped, every
 //  key is type-checked, and errors name the item ("fields[3].type: ...").

@@ -29,6 +29,13 @@
 //  Tesseract from Debian links OpenMP, which is 4-5x slower here unless
 //  OMP_THREAD_LIMIT=1 is in the environment when the process starts
 //  (docs/ocr.md); cq_ocr_ensure_env re-executes the program with it.
+//
+//  ocr/ is a library of its own (libclaimq_ocr): pages in, claims out. It
+//  builds on common/ alone and knows no program: the worker links it for
+//  intake, claimq for `claimq ocr`, `bench ocr` and the review station
+//  (tests/unit/test_layers.c holds it to that). It must not log field
+//  values (OCR text is patient data) nor touch sockets, ledgers or the
+//  journal.
 #ifndef CQ_OCR_H
 #define CQ_OCR_H
 
