@@ -199,7 +199,7 @@ cq_broker_new(const cq_broker_config_t *cfg, cq_diag_t *diag)
     cq_u64map_init(&self->batch_map);
     cq_u64map_init(&self->client_map);
     cq_deque_init(&self->intake_q);
-    cq_blobs_init(&self->arena);
+    cq_arena_init(&self->arena);
     cq_mpw_init(&self->w);
     cq_buf_init(&self->outbox_bytes, SIZE_MAX / 2);
     self->in = cq_xmalloc(sizeof *self->in);
@@ -484,7 +484,7 @@ cq_broker_destroy(cq_broker_t **self_p)
     free(self->claims);
     cq_u64map_free(&self->key_map);
     free(self->refs);
-    cq_blobs_free(&self->arena);
+    cq_arena_free(&self->arena);
     for (uint32_t i = 0; i < self->n_docs; i++) {
         cqb_doc_t *d = self->docs[i];
         if (d->has_data)

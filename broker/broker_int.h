@@ -34,7 +34,7 @@
 #include "claim.h"
 #include "journal.h"
 #include "proto.h"
-#include "table.h"
+#include "tab.h"
 #include "wire.h"
 
 #include <czmq.h>
@@ -450,7 +450,7 @@ struct cq_broker {
     cq_u64map_t key_map; // key hash -> first claim with it
     cqb_ref_t *refs;
     uint32_t n_refs, cap_refs;
-    cq_blobs_t arena;
+    cq_arena_t arena;
 
     cqb_doc_t **docs;
     uint32_t n_docs, cap_docs;

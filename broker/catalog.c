@@ -115,7 +115,7 @@ cqb_claim_decided(cq_broker_t *self, uint32_t cid, const uint8_t *raw,
                   size_t len, uint8_t outcome)
 {
     cqb_claim_t *c = &self->claims[cid];
-    c->dec = cq_blobs_dup(&self->arena, raw, len);
+    c->dec = cq_arena_dup(&self->arena, raw, len);
     c->dec_len = (uint32_t)len;
     c->outcome = outcome;
     c->state = C_DECIDED;
@@ -176,7 +176,7 @@ cqb_claim_rekey(cq_broker_t *self, uint32_t cid, const char *key, size_t len)
     if (strlen(c->key) == len && memcmp(c->key, key, len) == 0)
         return;
     s_unchain(&self->key_map, c->key_hash, cid, s_claim_next, self);
-    char *kcopy = cq_blobs_dup(&self->arena, key, len + 1);
+    char *kcopy = cq_arena_dup(&self->arena, key, len + 1);
     kcopy[len] = '\0';
     c->key = kcopy;
     c->key_hash = cqb_str_hash(kcopy);
@@ -220,10 +220,10 @@ cqb_claim_add(cq_broker_t *self, const char *key, size_t key_len,
     uint32_t cid = self->n_claims++;
     cqb_claim_t *c = &self->claims[cid];
     memset(c, 0, sizeof *c);
-    char *kcopy = cq_blobs_dup(&self->arena, key, key_len + 1);
+    char *kcopy = cq_arena_dup(&self->arena, key, key_len + 1);
     kcopy[key_len] = '\0';
     c->key = kcopy;
-    c->blob = cq_blobs_dup(&self->arena, blob, len);
+    c->blob = cq_arena_dup(&self->arena, blob, len);
     c->blob_len = (uint32_t)len;
     c->key_hash = key_hash;
     uint32_t first;

@@ -262,7 +262,7 @@ s_release(void *arg, uint32_t claim, uint64_t pend_seq, const char *key,
         return s_corrupt(l, "release of claim", claim);
     cqb_claim_rekey(self, claim, key, strlen(key));
     cqb_claim_t *c = &self->claims[claim];
-    c->blob = cq_blobs_dup(&self->arena, body, len);
+    c->blob = cq_arena_dup(&self->arena, body, len);
     c->blob_len = (uint32_t)len;
     c->shard = shard;
     c->release_of = pend_seq;

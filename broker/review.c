@@ -414,7 +414,7 @@ s_release(cq_broker_t *self, const cq_msg_review_t *m, uint32_t ri,
     cqb_shard_hist_drop(self, c->shard, cid);
     cqb_claim_rekey(self, cid, key, klen);
     c = &self->claims[cid];
-    c->blob = cq_blobs_dup(&self->arena, w.data, w.len);
+    c->blob = cq_arena_dup(&self->arena, w.data, w.len);
     c->blob_len = (uint32_t)w.len;
     c->shard = shard;
     c->release_of = c->dec_seq;

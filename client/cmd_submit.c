@@ -9,7 +9,7 @@
 #include "log.h"
 #include "mem.h"
 #include "submit.h"
-#include "table.h"
+#include "tab.h"
 #include "opts.h"
 
 #include <errno.h>

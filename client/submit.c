@@ -2,7 +2,7 @@
 #include "date.h"
 #include "log.h"
 #include "mem.h"
-#include "table.h"
+#include "tab.h"
 
 #include <dirent.h>
 #include <errno.h>

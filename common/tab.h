@@ -1,13 +1,18 @@
-//  tab.h: two small building blocks for the engine's in-memory tables
-//  (plan rules, roster, member state): an open-addressing hash index and a
-//  string arena. Internal to common/ (plan.c, roster.c, state.c).
+//  tab.h: claimq's in-memory containers, for every part (the engine's
+//  plan, roster and member state; the broker's catalog, leases and
+//  queues; the client's submission):
+//
+//    cq_htab_t    the one hash table: open addressing over 64-bit hashes
+//    cq_u64map_t  exact u64 keys -> u32 values, with deletion (over it)
+//    cq_deque_t   a growing ring of u32
+//    cq_arena_t   strings and blobs that stay put until freed all at once
 //
 //  cq_htab_t maps a 64-bit hash to a 32-bit value (an index into the
 //  owner's array). It keeps no keys, only a 32-bit tag of the hash (8
 //  bytes a slot, so big indexes stay small): the owner compares its own
 //  record for each candidate whose tag matches, so one index type serves
-//  every table. Linear probing, load <= 1/2, no deletion (the tables only
-//  grow; a value can be replaced in place).
+//  every table. Linear probing, load <= 1/2; a slot can be removed
+//  (backward shift), and a value replaced in place.
 #ifndef CQ_TAB_H
 #define CQ_TAB_H
 
@@ -32,6 +37,9 @@ void cq_htab_init(cq_htab_t *t, size_t expected);
 void cq_htab_free(cq_htab_t *t);
 //  Adds (h, v) even if h is already present (a multimap); returns the slot.
 size_t cq_htab_add(cq_htab_t *t, uint64_t h, uint32_t v);
+//  Removes slot i (found by cq_htab_first/next): the run after it moves
+//  back, so a scan never stops early.
+void cq_htab_del(cq_htab_t *t, size_t i);
 
 //  A 64-bit hash whose tag (high 32 bits) is never 0 (0 marks an empty
 //  slot).
@@ -115,8 +123,52 @@ cq_strhash(const void *p, size_t n)
     return cq_mix64(h, w);
 }
 
-//  A bump allocator for strings and small records whose addresses must stay
-//  put (it never moves what it has handed out). Freed all at once.
+//  ---- cq_u64map_t: exact keys, with deletion ---------------------------
+//
+//  Entries are packed in an array (a deletion moves the last one into the
+//  hole); a cq_htab_t over the mixed key finds them. Keys may be anything
+//  (hashes, ids, counters).
+typedef struct {
+    uint64_t key;
+    uint32_t val;
+} cq_u64ent_t;
+
+typedef struct {
+    cq_htab_t idx;     // mixed key -> index into ents
+    cq_u64ent_t *ents; // entries, packed
+    size_t n;          // entries
+    size_t cap;        // entries allocated
+} cq_u64map_t;
+
+void cq_u64map_init(cq_u64map_t *m);
+void cq_u64map_free(cq_u64map_t *m);
+//  Sets key -> val (replacing).
+void cq_u64map_put(cq_u64map_t *m, uint64_t key, uint32_t val);
+//  True and *val when present.
+bool cq_u64map_get(const cq_u64map_t *m, uint64_t key, uint32_t *val);
+bool cq_u64map_del(cq_u64map_t *m, uint64_t key);
+
+//  ---- cq_deque_t: a ring buffer of u32 that grows ------------------------
+typedef struct {
+    uint32_t *v; // slots
+    size_t cap;  // slots (a power of two, or 0)
+    size_t head; // index of the first element
+    size_t n;    // elements
+} cq_deque_t;
+
+void cq_deque_init(cq_deque_t *d);
+void cq_deque_free(cq_deque_t *d);
+void cq_deque_push_back(cq_deque_t *d, uint32_t x);
+void cq_deque_push_front(cq_deque_t *d, uint32_t x);
+uint32_t cq_deque_pop_front(cq_deque_t *d);
+uint32_t cq_deque_at(const cq_deque_t *d, size_t i);
+
+//  ---- cq_arena_t ------------------------------------------------------------
+//
+//  A bump allocator for strings, blobs and small records whose addresses
+//  must stay put (it never moves what it has handed out). Freed all at
+//  once. A large request gets a chunk of its own, and the current chunk
+//  goes on filling.
 typedef struct cq_arena_chunk cq_arena_chunk_t;
 typedef struct {
     cq_arena_chunk_t *head; // newest chunk
@@ -137,5 +189,7 @@ void *cq_big_realloc(void *p, size_t n);
 void *cq_arena_alloc(cq_arena_t *a, size_t n);
 //  A NUL-terminated copy of s[0..n).
 char *cq_arena_strndup(cq_arena_t *a, const char *s, size_t n);
+//  A copy of p[0..n) (8-aligned).
+void *cq_arena_dup(cq_arena_t *a, const void *p, size_t n);
 
 #endif
