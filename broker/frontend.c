@@ -42,6 +42,16 @@ cqb_send_client(cq_broker_t *self, uint32_t ci, cq_cmd_t cmd,
         abort(); // (capped at SIZE_MAX / 2: memory exhausted)
 }
 
+//  Decodes the request `in` as message x into m (in a handler), or counts
+//  it malformed and returns: a client's malformed request gets no answer.
+#define S_DECODE_OR_DROP(x, m)                                                 \
+    do {                                                                       \
+        if (cq_proto_##x##_decode(in->body, in->body_len, (m), NULL) != 0) {   \
+            self->k[K_MALFORMED]++;                                            \
+            return;                                                            \
+        }                                                                      \
+    } while (0)
+
 static void
 s_send_now(cq_broker_t *self, const cqb_out_t *o)
 {
@@ -442,10 +452,7 @@ static void
 s_on_have(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
 {
     cq_msg_have_t m;
-    if (cq_proto_have_decode(in->body, in->body_len, &m, NULL) != 0) {
-        self->k[K_MALFORMED]++;
-        return;
-    }
+    S_DECODE_OR_DROP(have, &m);
     cq_msg_have_reply_t r;
     memset(&r, 0, sizeof r);
     r.req_id = m.req_id;
@@ -484,10 +491,7 @@ static void
 s_on_status(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
 {
     cq_msg_status_t m;
-    if (cq_proto_status_decode(in->body, in->body_len, &m, NULL) != 0) {
-        self->k[K_MALFORMED]++;
-        return;
-    }
+    S_DECODE_OR_DROP(status, &m);
     cq_msg_status_reply_t r;
     memset(&r, 0, sizeof r);
     r.req_id = m.req_id;
@@ -542,10 +546,7 @@ static void
 s_on_results(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
 {
     cq_msg_results_t m;
-    if (cq_proto_results_decode(in->body, in->body_len, &m, NULL) != 0) {
-        self->k[K_MALFORMED]++;
-        return;
-    }
+    S_DECODE_OR_DROP(results, &m);
     cq_msg_results_reply_t r;
     memset(&r, 0, sizeof r);
     r.req_id = m.req_id;
@@ -606,10 +607,7 @@ static void
 s_on_seal(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
 {
     cq_msg_seal_t m;
-    if (cq_proto_seal_decode(in->body, in->body_len, &m, NULL) != 0) {
-        self->k[K_MALFORMED]++;
-        return;
-    }
+    S_DECODE_OR_DROP(seal, &m);
     cq_msg_seal_reply_t r;
     memset(&r, 0, sizeof r);
     r.req_id = m.req_id;
@@ -654,10 +652,7 @@ static void
 s_on_batches(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
 {
     cq_msg_batches_t m;
-    if (cq_proto_batches_decode(in->body, in->body_len, &m, NULL) != 0) {
-        self->k[K_MALFORMED]++;
-        return;
-    }
+    S_DECODE_OR_DROP(batches, &m);
     cq_msg_batches_reply_t r;
     memset(&r, 0, sizeof r);
     r.req_id = m.req_id;
@@ -703,10 +698,7 @@ static void
 s_on_acks(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
 {
     cq_msg_acks_t m;
-    if (cq_proto_acks_decode(in->body, in->body_len, &m, NULL) != 0) {
-        self->k[K_MALFORMED]++;
-        return;
-    }
+    S_DECODE_OR_DROP(acks, &m);
     cq_msg_acks_reply_t r;
     memset(&r, 0, sizeof r);
     r.req_id = m.req_id;
@@ -757,10 +749,7 @@ static void
 s_on_drain(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
 {
     cq_msg_drain_t m;
-    if (cq_proto_drain_decode(in->body, in->body_len, &m, NULL) != 0) {
-        self->k[K_MALFORMED]++;
-        return;
-    }
+    S_DECODE_OR_DROP(drain, &m);
     cq_msg_drain_reply_t r;
     memset(&r, 0, sizeof r);
     r.req_id = m.req_id;
@@ -812,10 +801,7 @@ static void
 s_on_shards(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
 {
     uint64_t req_id;
-    if (cq_proto_shards_decode(in->body, in->body_len, &req_id, NULL) != 0) {
-        self->k[K_MALFORMED]++;
-        return;
-    }
+    S_DECODE_OR_DROP(shards, &req_id);
     cq_msg_shards_reply_t r;
     memset(&r, 0, sizeof r);
     r.req_id = req_id;
@@ -859,10 +845,7 @@ static void
 s_on_workers(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
 {
     uint64_t req_id;
-    if (cq_proto_workers_decode(in->body, in->body_len, &req_id, NULL) != 0) {
-        self->k[K_MALFORMED]++;
-        return;
-    }
+    S_DECODE_OR_DROP(workers, &req_id);
     cq_msg_workers_reply_t *r = cq_xcalloc(1, sizeof *r);
     r->req_id = req_id;
     cq_strlcpy(r->rules_version, self->rules_version, sizeof r->rules_version);
@@ -1002,10 +985,7 @@ static void
 s_on_quarantine(cq_broker_t *self, uint32_t ci, cq_wire_msg_t *in)
 {
     cq_msg_quarantine_t m;
-    if (cq_proto_quarantine_decode(in->body, in->body_len, &m, NULL) != 0) {
-        self->k[K_MALFORMED]++;
-        return;
-    }
+    S_DECODE_OR_DROP(quarantine, &m);
     cq_msg_quarantine_reply_t r;
     memset(&r, 0, sizeof r);
     r.req_id = m.req_id;
