@@ -103,28 +103,46 @@ s_printable(int32_t days, int *y, int *m, int *d)
     return (*y >= 0 && *y <= 9999) ? 0 : -1;
 }
 
+//  n decimal digits of v (v < 10^n) at p; returns what follows them.
+static char *
+s_digits(char *p, int v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
+//  "YYYY" sep "MM" sep "DD" (sep 0: none), or "" for no printable date.
+static char *
+s_format(int32_t days, char *out, char sep)
+{
+    int y, m, d;
+    char *p = out;
+    if (s_printable(days, &y, &m, &d) == 0) {
+        p = s_digits(p, y, 4);
+        if (sep)
+            *p++ = sep;
+        p = s_digits(p, m, 2);
+        if (sep)
+            *p++ = sep;
+        p = s_digits(p, d, 2);
+    }
+    *p = '\0';
+    return out;
+}
+
 char *
 cq_date_format(int32_t days, char *out)
 {
-    int y, m, d;
-    if (s_printable(days, &y, &m, &d) != 0) {
-        out[0] = '\0';
-        return out;
-    }
-    snprintf(out, CQ_DATE_STRLEN, "%04d-%02d-%02d", y, m, d);
-    return out;
+    return s_format(days, out, '-');
 }
 
 char *
 cq_date_format_d8(int32_t days, char *out)
 {
-    int y, m, d;
-    if (s_printable(days, &y, &m, &d) != 0) {
-        out[0] = '\0';
-        return out;
-    }
-    snprintf(out, 9, "%04d%02d%02d", y, m, d);
-    return out;
+    return s_format(days, out, 0);
 }
 
 int32_t

@@ -239,6 +239,7 @@ s_rate(s_ctx_t *ctx, json_t *v, const char *path, int64_t max_ppm, int64_t *out)
 static int
 s_code(s_ctx_t *ctx, json_t *v, const char *path, const char **out)
 {
+    *out = NULL;
     if (!json_is_string(v))
         return s_fail(ctx, path, "expected a procedure code string, found %s",
                       s_type_name(v));

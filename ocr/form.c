@@ -1204,15 +1204,16 @@ cq_form_fit_claim(const cq_form_t *self, cq_claim_t *c, cq_diag_t *diag)
         const cq_form_field_t *f = &self->fields[i];
         char cells[CQ_FORM_MAX_CELLS][CQ_FORM_CELL_LEN];
         int n = cq_form_field_print(f, c, cells);
-        for (int k = 0; k < n; k++) {
+        for (int k = 0; k < n && k < CQ_FORM_MAX_CELLS; k++) {
             size_t w = f->n_cells ? f->cells[k].width : f->width;
             if (f->type == CQ_FT_CHECK)
                 w = 1;
-            if (strlen(cells[k]) > w)
+            size_t len = strnlen(cells[k], sizeof cells[k]);
+            if (len > w)
                 return cq_diag_set(diag, CQ_ETOOBIG, 0,
                                    "%s: %zu characters do not fit box %s "
                                    "(%zu)",
-                                   f->name, strlen(cells[k]), f->box, w);
+                                   f->name, len, f->box, w);
         }
     }
     //  A line whose pointer names a diagnosis the form cannot show.

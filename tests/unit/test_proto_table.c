@@ -197,8 +197,8 @@ s_rows(char **lines, int n_lines, int at, int name_col, s_row_t *rows, int max)
             for (int t = 0; t < times; t++) {
                 cr_assert(n < max, "proto.md: table at line %d too long",
                           at + 1);
-                snprintf(rows[n].name, sizeof rows[n].name, "%s", tok);
-                snprintf(rows[n].type, sizeof rows[n].type, "%s", type);
+                snprintf(rows[n].name, sizeof rows[n].name, "%.63s", tok);
+                snprintf(rows[n].type, sizeof rows[n].type, "%.63s", type);
                 n++;
             }
         }
