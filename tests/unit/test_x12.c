@@ -754,43 +754,58 @@ s_one(const char *doc, size_t len, cq_claim_t *out)
     return n;
 }
 
-Test(x12_837, dependent_patient_prior_auth_replacement)
+#define S_PROF "005010X222A1" // 837P
+#define S_INST "005010X223A2" // 837I
+
+//  A whole 837 with one claim, after x's separators are set: the
+//  envelopes, the header, billing provider HL 1 and subscriber HL 2
+//  (member; `dependent`: a patient HL follows), then segs (NULL-ended): the
+//  claim's loops. impl: GS08 and ST03. A case is its segments.
+static void
+s_one_claim_837(xb_t *x, const char *impl, const char *member, int dependent,
+                const char *const *segs)
+{
+    xb_isa(x, "000000005");
+    xb_gs(x, "HC", "1", impl);
+    xb_st(x, "837", "0001", impl);
+    xb_837_header(x);
+    xb_billing(x, 1);
+    xb_subscriber(x, 2, 1, member, dependent);
+    for (size_t i = 0; segs[i] != NULL; i++)
+        xb_seg(x, "%s", segs[i]);
+    xb_se(x, 0);
+    xb_ge(x);
+    xb_iea(x);
+}
+
+//  The one claim such an 837 holds (the parse must find exactly one).
+static void
+s_parse_one(const char *impl, const char *member, int dependent,
+            const char *const *segs, cq_claim_t *c)
 {
     xb_t x;
     xb_std(&x);
-    xb_isa(&x, "000000005");
-    xb_gs(&x, "HC", "1", "005010X222A1");
-    xb_st(&x, "837", "0001", "005010X222A1");
-    xb_837_header(&x);
-    xb_billing(&x, 1);
-    xb_subscriber(&x, 2, 1, "W100000001", 1);
-    xb_seg(&x, "HL*3*2*23*0");
-    xb_seg(&x, "PAT*19");
-    xb_seg(&x, "NM1*QC*1*DOE*TOMMY");
-    xb_seg(&x, "DMG*D8*20100105*M");
-    xb_seg(&x, "CLM*PCN-7*250***11:B:7*Y*A*Y*Y");
-    xb_seg(&x, "REF*F8*PCN-1");
-    xb_seg(&x, "REF*G1*AUTH77");
-    xb_seg(&x, "HI*ABK:E119*ABF:I10*ABF:Z0000");
-    xb_seg(&x, "NM1*82*1*WELBY*MARCUS****XX*1912301953");
-    //  COB: the other subscriber and payer must not replace ours
-    xb_seg(&x, "SBR*S*01**OTHER*****CI");
-    xb_seg(&x, "OI***Y*P**Y");
-    xb_seg(&x, "NM1*IL*1*OTHER*PERSON****MI*OTHER1");
-    xb_seg(&x, "NM1*PR*2*OTHER PAYER*****PI*OTHERPAYER");
-    xb_seg(&x, "REF*G1*NOT-OURS");
-    xb_seg(&x, "LX*1");
-    xb_seg(&x, "SV1*HC:99214:25:59*150*UN*1*22**1:3");
-    xb_seg(&x, "DTP*472*D8*20260220");
-    xb_seg(&x, "LX*2");
-    xb_seg(&x, "SV1*HC:81002*100*UN*2.5***2");
-    xb_seg(&x, "DTP*472*RD8*20260220-20260222");
-    xb_seg(&x, "NM1*82*1*OTHER*DOC****XX*1234567893");
-    xb_se(&x, 0);
-    xb_ge(&x);
-    xb_iea(&x);
+    s_one_claim_837(&x, impl, member, dependent, segs);
+    cr_assert_eq(s_one(x.b.data, x.b.len, c), 1);
+    xb_free(&x);
+}
+
+Test(x12_837, dependent_patient_prior_auth_replacement)
+{
+    const char *const segs[] = {
+        "HL*3*2*23*0", "PAT*19", "NM1*QC*1*DOE*TOMMY", "DMG*D8*20100105*M",
+        "CLM*PCN-7*250***11:B:7*Y*A*Y*Y", "REF*F8*PCN-1", "REF*G1*AUTH77",
+        "HI*ABK:E119*ABF:I10*ABF:Z0000",
+        "NM1*82*1*WELBY*MARCUS****XX*1912301953",
+        //  COB: the other subscriber and payer must not replace ours
+        "SBR*S*01**OTHER*****CI", "OI***Y*P**Y",
+        "NM1*IL*1*OTHER*PERSON****MI*OTHER1",
+        "NM1*PR*2*OTHER PAYER*****PI*OTHERPAYER", "REF*G1*NOT-OURS", "LX*1",
+        "SV1*HC:99214:25:59*150*UN*1*22**1:3", "DTP*472*D8*20260220", "LX*2",
+        "SV1*HC:81002*100*UN*2.5***2", "DTP*472*RD8*20260220-20260222",
+        "NM1*82*1*OTHER*DOC****XX*1234567893", NULL};
     cq_claim_t c;
-    cr_assert_eq(s_one(x.b.data, x.b.len, &c), 1);
+    s_parse_one(S_PROF, "W100000001", 1, segs, &c);
     cr_assert_not(c.invalid, "%s", c.invalid_msg);
     cr_assert_str_eq(c.claim_id, "PCN-7");
     cr_assert_str_eq(c.payer_id, "ACME");
@@ -828,35 +843,24 @@ Test(x12_837, dependent_patient_prior_auth_replacement)
     cr_assert_eq(l->units_milli, 2500);
     cr_assert_eq(l->service_date_end, cq_date_from_ymd(2026, 2, 22));
     cr_assert_str_eq(l->rendering_npi, "1234567893");
-    xb_free(&x);
 }
 
 Test(x12_837, institutional_claim)
 {
-    xb_t x;
-    xb_std(&x);
-    xb_isa(&x, "000000005");
-    xb_gs(&x, "HC", "1", "005010X223A2");
-    xb_st(&x, "837", "0001", "005010X223A2");
-    xb_837_header(&x);
-    xb_billing(&x, 1);
-    xb_subscriber(&x, 2, 1, "W100000002", 0);
-    xb_seg(&x, "CLM*INST-1*300***13:A:1**A*Y*Y");
-    xb_seg(&x, "DTP*434*RD8*20260301-20260303");
-    xb_seg(&x, "CL1*1**01");
-    xb_seg(&x, "HI*ABK:R079");
-    xb_seg(&x, "HI*ABF:I10*BE:A2:::15.31");
-    xb_seg(&x, "NM1*71*1*JONES*JOHN****XX*1122334455");
-    xb_seg(&x, "LX*1");
-    xb_seg(&x, "SV2*0450*HC:99284*200*UN*1");
-    xb_seg(&x, "DTP*472*D8*20260301");
-    xb_seg(&x, "LX*2");
-    xb_seg(&x, "SV2*0250**100*UN*3");
-    xb_se(&x, 0);
-    xb_ge(&x);
-    xb_iea(&x);
+    const char *const segs[] = {"CLM*INST-1*300***13:A:1**A*Y*Y",
+                                "DTP*434*RD8*20260301-20260303",
+                                "CL1*1**01",
+                                "HI*ABK:R079",
+                                "HI*ABF:I10*BE:A2:::15.31",
+                                "NM1*71*1*JONES*JOHN****XX*1122334455",
+                                "LX*1",
+                                "SV2*0450*HC:99284*200*UN*1",
+                                "DTP*472*D8*20260301",
+                                "LX*2",
+                                "SV2*0250**100*UN*3",
+                                NULL};
     cq_claim_t c;
-    cr_assert_eq(s_one(x.b.data, x.b.len, &c), 1);
+    s_parse_one(S_INST, "W100000002", 0, segs, &c);
     cr_assert_not(c.invalid, "%s", c.invalid_msg);
     cr_assert_eq(c.type, CQ_CLAIM_INSTITUTIONAL);
     cr_assert_eq(c.n_diagnoses, 2);
@@ -870,148 +874,101 @@ Test(x12_837, institutional_claim)
     //  no DTP*472: the statement period
     cr_assert_eq(c.lines[1].service_date, cq_date_from_ymd(2026, 3, 1));
     cr_assert_eq(c.lines[1].service_date_end, cq_date_from_ymd(2026, 3, 3));
-    xb_free(&x);
 }
 
-//  One claim with a twist; returns its invalid message ("" when valid).
-static void
-s_claim_msg(void (*body)(xb_t *), char *msg, size_t n, char *rarc)
-{
-    xb_t x;
-    xb_std(&x);
-    xb_isa(&x, "000000005");
-    xb_gs(&x, "HC", "1", "005010X222A1");
-    xb_st(&x, "837", "0001", "005010X222A1");
-    xb_837_header(&x);
-    xb_billing(&x, 1);
-    xb_subscriber(&x, 2, 1, "W100000001", 0);
-    body(&x);
-    xb_se(&x, 0);
-    xb_ge(&x);
-    xb_iea(&x);
-    cq_claim_t c;
-    cq_x12_report_t rep;
-    xb_claims_t k = {0};
-    cr_assert_eq(cq_x12_parse(x.b.data, x.b.len, xb_collect, &k, &rep, NULL),
-                 1);
-    c = k.c[0];
-    //  accepted ('E' when the content error is an X12 element error)
-    cr_assert_neq(rep.sets[0].status, 'R');
-    cr_assert_eq(rep.invalid_claims, c.invalid ? 1 : 0);
-    snprintf(msg, n, "%s", c.invalid ? c.invalid_msg : "");
-    snprintf(rarc, 8, "%s", c.invalid_rarc);
-    cq_x12_report_free(&rep);
-    xb_claims_free(&k);
-    xb_free(&x);
-}
-
-static void
-s_total_mismatch(xb_t *x)
-{
-    xb_seg(x, "CLM*T1*500***11:B:1*Y*A*Y*Y");
-    xb_seg(x, "HI*ABK:E119");
-    xb_seg(x, "LX*1");
-    xb_seg(x, "SV1*HC:99213*12.25*UN*1***1");
-    xb_seg(x, "DTP*472*D8*20260220");
-}
-
-static void
-s_no_date(xb_t *x)
-{
-    xb_seg(x, "CLM*T2*10***11:B:1*Y*A*Y*Y");
-    xb_seg(x, "HI*ABK:E119");
-    xb_seg(x, "LX*1");
-    xb_seg(x, "SV1*HC:99213*10*UN*1***1");
-}
-
-static void
-s_bad_pointer(xb_t *x)
-{
-    xb_seg(x, "CLM*T3*10***11:B:1*Y*A*Y*Y");
-    xb_seg(x, "HI*ABK:E119");
-    xb_seg(x, "LX*1");
-    xb_seg(x, "SV1*HC:99213*10*UN*1***1:2");
-    xb_seg(x, "DTP*472*D8*20260220");
-}
-
-static void
-s_icd9_late(xb_t *x)
-{
-    xb_seg(x, "CLM*T4*10***11:B:1*Y*A*Y*Y");
-    xb_seg(x, "HI*BK:4019");
-    xb_seg(x, "LX*1");
-    xb_seg(x, "SV1*HC:99213*10*UN*1***1");
-    xb_seg(x, "DTP*472*D8*20260220");
-}
-
-static void
-s_void_without_f8(xb_t *x)
-{
-    xb_seg(x, "CLM*T5*10***11:B:8*Y*A*Y*Y");
-    xb_seg(x, "HI*ABK:E119");
-    xb_seg(x, "LX*1");
-    xb_seg(x, "SV1*HC:99213*10*UN*1***1");
-    xb_seg(x, "DTP*472*D8*20260220");
-}
-
-static void
-s_bad_amount(xb_t *x)
-{
-    xb_seg(x, "CLM*T6*1O.00***11:B:1*Y*A*Y*Y");
-    xb_seg(x, "HI*ABK:E119");
-    xb_seg(x, "LX*1");
-    xb_seg(x, "SV1*HC:99213*10*UN*0***1");
-    xb_seg(x, "DTP*472*D8*20261340");
-}
+//  Claims with a content error: the set is accepted (the error is the
+//  claim's), and the claim is invalid with this message (whole, or a part
+//  of it) and, where given, this RARC.
+static const struct {
+    const char *name;
+    const char *segs[6]; // the claim's loops, NULL-ended
+    const char *msg;     // the whole invalid_msg, or NULL
+    const char *part;    // or a part of it
+    const char *rarc;    // NULL: not checked
+} s_content_errors[] = {
+    {"total_mismatch",
+     {"CLM*T1*500***11:B:1*Y*A*Y*Y", "HI*ABK:E119", "LX*1",
+      "SV1*HC:99213*12.25*UN*1***1", "DTP*472*D8*20260220"},
+     "total_charge: CLM02 500.00 does not equal the sum of the line "
+     "charges 12.25",
+     NULL,
+     "M54"},
+    {"no_date",
+     {"CLM*T2*10***11:B:1*Y*A*Y*Y", "HI*ABK:E119", "LX*1",
+      "SV1*HC:99213*10*UN*1***1"},
+     "lines[1].service_date: DTP*472 missing",
+     NULL,
+     NULL},
+    {"bad_pointer",
+     {"CLM*T3*10***11:B:1*Y*A*Y*Y", "HI*ABK:E119", "LX*1",
+      "SV1*HC:99213*10*UN*1***1:2", "DTP*472*D8*20260220"},
+     NULL,
+     "lines[1].diagnosis_pointers: pointer 2 but only 1",
+     NULL},
+    {"icd9_late",
+     {"CLM*T4*10***11:B:1*Y*A*Y*Y", "HI*BK:4019", "LX*1",
+      "SV1*HC:99213*10*UN*1***1", "DTP*472*D8*20260220"},
+     NULL,
+     "ICD-9",
+     "M76"},
+    {"void_without_f8",
+     {"CLM*T5*10***11:B:8*Y*A*Y*Y", "HI*ABK:E119", "LX*1",
+      "SV1*HC:99213*10*UN*1***1", "DTP*472*D8*20260220"},
+     NULL,
+     "original_claim_id: frequency 8 needs REF*F8",
+     NULL},
+    {"bad_amount",
+     {"CLM*T6*1O.00***11:B:1*Y*A*Y*Y", "HI*ABK:E119", "LX*1",
+      "SV1*HC:99213*10*UN*0***1", "DTP*472*D8*20261340"},
+     NULL,
+     "total_charge: CLM02",
+     NULL},
+};
 
 Test(x12_837, content_errors_make_the_claim_invalid_not_the_set)
 {
-    char msg[200], rarc[8];
-    s_claim_msg(s_total_mismatch, msg, sizeof msg, rarc);
-    cr_assert_str_eq(msg, "total_charge: CLM02 500.00 does not equal the sum "
-                          "of the line charges 12.25");
-    cr_assert_str_eq(rarc, "M54");
-    s_claim_msg(s_no_date, msg, sizeof msg, rarc);
-    cr_assert_str_eq(msg, "lines[1].service_date: DTP*472 missing");
-    s_claim_msg(s_bad_pointer, msg, sizeof msg, rarc);
-    cr_assert(strstr(msg, "lines[1].diagnosis_pointers: pointer 2 but only 1"),
-              "%s", msg);
-    s_claim_msg(s_icd9_late, msg, sizeof msg, rarc);
-    cr_assert(strstr(msg, "ICD-9"), "%s", msg);
-    cr_assert_str_eq(rarc, "M76");
-    s_claim_msg(s_void_without_f8, msg, sizeof msg, rarc);
-    cr_assert(strstr(msg, "original_claim_id: frequency 8 needs REF*F8"), "%s",
-              msg);
-    s_claim_msg(s_bad_amount, msg, sizeof msg, rarc);
-    cr_assert(strstr(msg, "total_charge: CLM02"), "%s", msg);
+    for (size_t i = 0; i < CQ_ARRAY_LEN(s_content_errors); i++) {
+        const char *name = s_content_errors[i].name;
+        xb_t x;
+        xb_std(&x);
+        s_one_claim_837(&x, S_PROF, "W100000001", 0, s_content_errors[i].segs);
+        cq_x12_report_t rep;
+        xb_claims_t k = {0};
+        cr_assert_eq(
+            cq_x12_parse(x.b.data, x.b.len, xb_collect, &k, &rep, NULL), 1,
+            "%s", name);
+        const cq_claim_t *c = &k.c[0];
+        //  accepted ('E' when the content error is an X12 element error)
+        cr_assert_neq(rep.sets[0].status, 'R', "%s", name);
+        cr_assert(c->invalid, "%s: valid", name);
+        cr_assert_eq(rep.invalid_claims, 1, "%s", name);
+        if (s_content_errors[i].msg)
+            cr_assert_str_eq(c->invalid_msg, s_content_errors[i].msg, "%s",
+                             name);
+        else
+            cr_assert(strstr(c->invalid_msg, s_content_errors[i].part),
+                      "%s: %s", name, c->invalid_msg);
+        if (s_content_errors[i].rarc)
+            cr_assert_str_eq(c->invalid_rarc, s_content_errors[i].rarc, "%s",
+                             name);
+        cq_x12_report_free(&rep);
+        xb_claims_free(&k);
+        xb_free(&x);
+    }
 }
 
 Test(x12_837, icd9_claims_from_before_2015_are_kept)
 {
     //  the conformance samples' case: BK/BF codes on 2005 services
-    xb_t x;
-    xb_std(&x);
-    xb_isa(&x, "000000005");
-    xb_gs(&x, "HC", "1", "005010X222A1");
-    xb_st(&x, "837", "0001", "005010X222A1");
-    xb_837_header(&x);
-    xb_billing(&x, 1);
-    xb_subscriber(&x, 2, 1, "W1", 0);
-    xb_seg(&x, "CLM*OLD*10***11:B:1*Y*A*Y*Y");
-    xb_seg(&x, "HI*BK:8628*BF:E8888*BF:V7389");
-    xb_seg(&x, "LX*1");
-    xb_seg(&x, "SV1*HC:99213*10*UN*1***1:2:3");
-    xb_seg(&x, "DTP*472*D8*20050208");
-    xb_se(&x, 0);
-    xb_ge(&x);
-    xb_iea(&x);
+    const char *const segs[] = {
+        "CLM*OLD*10***11:B:1*Y*A*Y*Y",  "HI*BK:8628*BF:E8888*BF:V7389", "LX*1",
+        "SV1*HC:99213*10*UN*1***1:2:3", "DTP*472*D8*20050208",          NULL};
     cq_claim_t c;
-    cr_assert_eq(s_one(x.b.data, x.b.len, &c), 1);
+    s_parse_one(S_PROF, "W1", 0, segs, &c);
     cr_assert_not(c.invalid, "%s", c.invalid_msg);
     cr_assert_str_eq(c.diagnoses[0], "862.8");
     cr_assert_str_eq(c.diagnoses[1], "E888.8");
     cr_assert_str_eq(c.diagnoses[2], "V73.89");
-    xb_free(&x);
 }
 
 Test(x12_837, many_sets_and_lines_over_the_cap)
@@ -1145,27 +1102,16 @@ Test(x12_envelope, required_segments)
 
 Test(x12_837, claim_level_service_date_for_lines_without_one)
 {
-    xb_t x;
-    xb_std(&x);
-    xb_isa(&x, "000000005");
-    xb_gs(&x, "HC", "1", "005010X222A1");
-    xb_st(&x, "837", "0001", "005010X222A1");
-    xb_837_header(&x);
-    xb_billing(&x, 1);
-    xb_subscriber(&x, 2, 1, "W1", 0);
-    xb_seg(&x, "CLM*D1*10***11:B:1*Y*A*Y*Y");
-    xb_seg(&x, "DTP*472*D8*20260105");
-    xb_seg(&x, "HI*ABK:E119");
-    xb_seg(&x, "LX*1");
-    xb_seg(&x, "SV1*HC:99213*10*UN*1***1");
-    xb_se(&x, 0);
-    xb_ge(&x);
-    xb_iea(&x);
+    const char *const segs[] = {"CLM*D1*10***11:B:1*Y*A*Y*Y",
+                                "DTP*472*D8*20260105",
+                                "HI*ABK:E119",
+                                "LX*1",
+                                "SV1*HC:99213*10*UN*1***1",
+                                NULL};
     cq_claim_t c;
-    cr_assert_eq(s_one(x.b.data, x.b.len, &c), 1);
+    s_parse_one(S_PROF, "W1", 0, segs, &c);
     cr_assert_not(c.invalid, "%s", c.invalid_msg);
     cr_assert_eq(c.lines[0].service_date, cq_date_from_ymd(2026, 1, 5));
-    xb_free(&x);
 }
 
 Test(x12_tokenizer, nul_byte_is_data_error_without_repetition_separator)
