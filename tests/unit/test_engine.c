@@ -239,6 +239,19 @@ s_assert_reason(const cq_decision_t *d, size_t i, int line, const char *group,
               "reason message \"%s\" lacks \"%s\"", r->message, in_message);
 }
 
+//  Decides c and asserts its outcome and its first reason (i 0): line,
+//  group, CARC, RARC and a part of the message.
+static cq_decision_t *
+s_expect(const cq_claim_t *c, cq_outcome_t want, int line, const char *group,
+         const char *carc, const char *rarc, const char *part)
+{
+    cq_decision_t *d = s_decide(c);
+    cr_assert_eq(d->decision, want, "%s: decision %d, expected %d", c->claim_id,
+                 d->decision, want);
+    s_assert_reason(d, 0, line, group, carc, rarc, part);
+    return d;
+}
+
 static void
 s_assert_money(int64_t got, const char *want, const char *what)
 {
@@ -347,17 +360,14 @@ Test(engine, co140_last_name_or_birth_date_mismatch)
     cq_claim_t c;
     s_example(&c);
     cq_strlcpy(c.member.last_name, "DOUGH", sizeof c.member.last_name);
-    cq_decision_t *d = s_decide(&c);
-    cr_assert_eq(d->decision, CQ_DECISION_REJECT);
-    s_assert_reason(d, 0, 0, "CO", "140", "", "does not match");
+    cq_decision_t *d =
+        s_expect(&c, CQ_DECISION_REJECT, 0, "CO", "140", "", "does not match");
     cr_assert(strstr(d->reasons[0].message, "DOUGH") == NULL);
 
     s_example(&c);
     cq_strlcpy(c.claim_id, "PCN-2", sizeof c.claim_id);
     c.member.birth_date = s_day("1980-04-13");
-    d = s_decide(&c);
-    cr_assert_eq(d->decision, CQ_DECISION_REJECT);
-    s_assert_reason(d, 0, 0, "CO", "140", "", "does not match");
+    d = s_expect(&c, CQ_DECISION_REJECT, 0, "CO", "140", "", "does not match");
 
     s_example(&c);
     cq_strlcpy(c.claim_id, "PCN-3", sizeof c.claim_id);
@@ -408,9 +418,7 @@ Test(engine, every_line_ineligible_is_a_reject)
     s_claim(&c, "ELIG-2");
     s_member(&c, "W4", "LOW", "1970-01-01");
     s_line(&c, "99214", "200.00", "2026-02-20");
-    cq_decision_t *d = s_decide(&c);
-    cr_assert_eq(d->decision, CQ_DECISION_REJECT);
-    s_assert_reason(d, 0, 1, "CO", "26", "N30", "");
+    s_expect(&c, CQ_DECISION_REJECT, 1, "CO", "26", "N30", "");
 }
 
 Test(engine, second_coverage_period_counts)
@@ -435,9 +443,8 @@ Test(engine, co29_timely_filing)
     s_claim(&c, "LATE-1");
     s_line(&c, "99214", "130.00", "2026-02-20");
     c.received_date = s_day("2026-08-20"); // 181 days
-    cq_decision_t *d = s_decide(&c);
-    cr_assert_eq(d->decision, CQ_DECISION_REJECT);
-    s_assert_reason(d, 0, 0, "CO", "29", "", "181 days");
+    cq_decision_t *d =
+        s_expect(&c, CQ_DECISION_REJECT, 0, "CO", "29", "", "181 days");
     s_assert_adj(d, 0, 0, "CO", "29", "130.00");
 }
 
@@ -603,9 +610,8 @@ Test(engine, co96_not_in_fee_schedule_or_excluded)
     s_claim(&c, "COV-1");
     s_line(&c, "12345", "50.00", "2026-02-20");
     s_line(&c, "S9999", "10.00", "2026-02-20");
-    cq_decision_t *d = s_decide(&c);
-    cr_assert_eq(d->decision, CQ_DECISION_REJECT);
-    s_assert_reason(d, 0, 1, "CO", "96", "N130", "not in the fee schedule");
+    cq_decision_t *d = s_expect(&c, CQ_DECISION_REJECT, 1, "CO", "96", "N130",
+                                "not in the fee schedule");
     s_assert_reason(d, 1, 2, "CO", "96", "N130", "excluded");
     s_assert_adj(d, 0, 1, "CO", "96", "50.00");
     s_assert_adj(d, 1, 2, "CO", "96", "10.00");
@@ -616,9 +622,8 @@ Test(engine, co197_prior_auth_missing)
     cq_claim_t c;
     s_claim(&c, "PA-1");
     s_line(&c, "70553", "1500.00", "2026-02-20");
-    cq_decision_t *d = s_decide(&c);
-    cr_assert_eq(d->decision, CQ_DECISION_REJECT);
-    s_assert_reason(d, 0, 1, "CO", "197", "", "prior authorization");
+    cq_decision_t *d = s_expect(&c, CQ_DECISION_REJECT, 1, "CO", "197", "",
+                                "prior authorization");
 
     s_claim(&c, "PA-2");
     s_line(&c, "70553", "1500.00", "2026-02-20");
@@ -721,9 +726,8 @@ Test(engine, co242_out_of_network_not_covered)
     s_member(&c, "W2", "ROE", "1990-01-01");
     cq_strlcpy(c.billing_npi, "1912301953", sizeof c.billing_npi);
     s_line(&c, "99213", "100.00", "2026-02-20");
-    cq_decision_t *d = s_decide(&c);
-    cr_assert_eq(d->decision, CQ_DECISION_REJECT);
-    s_assert_reason(d, 0, 1, "CO", "242", "", "out of network");
+    cq_decision_t *d =
+        s_expect(&c, CQ_DECISION_REJECT, 1, "CO", "242", "", "out of network");
     s_assert_adj(d, 0, 1, "CO", "242", "100.00");
 }
 
@@ -875,10 +879,8 @@ Test(engine, co16_invalid_claim_keeps_the_decoder_message)
     cq_claim_t c;
     s_example(&c);
     cq_claim_set_invalid(&c, "M79", "lines[2].charge: not a decimal string");
-    cq_decision_t *d = s_decide(&c);
-    cr_assert_eq(d->decision, CQ_DECISION_REJECT);
-    s_assert_reason(d, 0, 0, "CO", "16", "M79",
-                    "lines[2].charge: not a decimal string");
+    cq_decision_t *d = s_expect(&c, CQ_DECISION_REJECT, 0, "CO", "16", "M79",
+                                "lines[2].charge: not a decimal string");
     s_assert_adj(d, 0, 0, "CO", "16", "250.00");
     //  without a RARC from the decoder: MA130
     s_example(&c);
@@ -920,9 +922,8 @@ Test(engine, co16_member_plan_not_in_the_plan_file)
     s_claim(&c, "NOPLAN");
     s_member(&c, "W3", "POE", "1970-01-01");
     s_line(&c, "99213", "100.00", "2026-02-20");
-    cq_decision_t *d = s_decide(&c);
-    cr_assert_eq(d->decision, CQ_DECISION_REJECT);
-    s_assert_reason(d, 0, 1, "CO", "16", "MA130", "plan_id");
+    cq_decision_t *d =
+        s_expect(&c, CQ_DECISION_REJECT, 1, "CO", "16", "MA130", "plan_id");
     cr_assert(strstr(d->reasons[0].message, "NOPE") != NULL);
 }
 
