@@ -356,38 +356,35 @@ s_units(const s_ctx_t *x, int64_t *milli)
     *milli = m;
 }
 
-//  Checks that the value is an array ('[' consumed: returns 1), null (0)
-//  or something else (skipped and flagged: -1).
+//  Checks that the value opens a container: open ('[' or '{', consumed:
+//  returns 1), null (0) or something else (skipped and flagged: -1).
 static int
-s_val_array(const s_ctx_t *x, const char *key, const char *rarc)
+s_val_open(const s_ctx_t *x, const char *key, const char *rarc, int open,
+           const char *expected)
 {
     s_cur_t *c = x->cur;
     int ch = s_peek(c);
-    if (ch == '[') {
+    if (ch == open) {
         c->p++;
         return 1;
     }
     if (ch == 'n')
         return s_lit(c, "null", 4) ? 0 : -1;
     if (s_skip(c, x->depth))
-        s_fail(x, key, rarc, "expected an array, not %s", s_type_of(ch));
+        s_fail(x, key, rarc, "expected %s, not %s", expected, s_type_of(ch));
     return -1;
+}
+
+static int
+s_val_array(const s_ctx_t *x, const char *key, const char *rarc)
+{
+    return s_val_open(x, key, rarc, '[', "an array");
 }
 
 static int
 s_val_object(const s_ctx_t *x, const char *key, const char *rarc)
 {
-    s_cur_t *c = x->cur;
-    int ch = s_peek(c);
-    if (ch == '{') {
-        c->p++;
-        return 1;
-    }
-    if (ch == 'n')
-        return s_lit(c, "null", 4) ? 0 : -1;
-    if (s_skip(c, x->depth))
-        s_fail(x, key, rarc, "expected an object, not %s", s_type_of(ch));
-    return -1;
+    return s_val_open(x, key, rarc, '{', "an object");
 }
 
 // ---------------------------------------------------------------------------
